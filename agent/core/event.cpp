@@ -1,0 +1,327 @@
+#include "sessionwatch/event.hpp"
+
+#include <algorithm>
+#include <array>
+#include <charconv>
+#include <deque>
+#include <mutex>
+#include <shared_mutex>
+#include <unordered_map>
+
+namespace sw {
+namespace {
+
+// Interning table. Names live in a deque so views handed out never move.
+struct FieldTable {
+  std::shared_mutex mu;
+  std::deque<std::string> names;
+  std::unordered_map<std::string_view, FieldId> ids;
+};
+
+constexpr std::array<std::string_view, fields::kLastSystemField + 1> kSystemFieldNames = {
+    "EventID",  "Channel", "Provider_Name", "Provider_Guid",   "Computer",
+    "EventRecordID", "Level",   "Task",          "Opcode",          "Keywords",
+    "Version",  "ProcessID", "ThreadID",    "Security_UserID", "ActivityID",
+    "RelatedActivityID", "Message", "TimeCreated"};
+
+FieldTable* make_table() {
+  auto* t = new FieldTable();
+  for (std::string_view name : kSystemFieldNames) {
+    const auto id = static_cast<FieldId>(t->names.size());
+    t->ids.emplace(t->names.emplace_back(name), id);
+  }
+  return t;
+}
+
+FieldTable& table() {
+  static FieldTable* t = make_table();  // never destroyed: ids outlive static destructors
+  return *t;
+}
+
+}  // namespace
+
+FieldId intern_field(std::string_view name) {
+  FieldTable& t = table();
+  {
+    std::shared_lock lock(t.mu);
+    auto it = t.ids.find(name);
+    if (it != t.ids.end()) return it->second;
+  }
+  std::unique_lock lock(t.mu);
+  auto it = t.ids.find(name);
+  if (it != t.ids.end()) return it->second;
+  const auto id = static_cast<FieldId>(t.names.size());
+  t.names.emplace_back(name);
+  t.ids.emplace(t.names.back(), id);
+  return id;
+}
+
+std::optional<FieldId> find_field(std::string_view name) {
+  FieldTable& t = table();
+  std::shared_lock lock(t.mu);
+  auto it = t.ids.find(name);
+  if (it == t.ids.end()) return std::nullopt;
+  return it->second;
+}
+
+std::string_view field_name(FieldId id) {
+  FieldTable& t = table();
+  std::shared_lock lock(t.mu);
+  if (id >= t.names.size()) return {};
+  return t.names[id];
+}
+
+
+Span Event::store(std::string_view v) {
+  Span s{static_cast<std::uint32_t>(buffer_.size()), static_cast<std::uint32_t>(v.size())};
+  buffer_.append(v);
+  return s;
+}
+
+void Event::add_field(FieldId id, std::string_view value, FieldOrigin origin) {
+  Span s;
+  if (is_hex_literal(value)) {
+    s.offset = static_cast<std::uint32_t>(buffer_.size());
+    append_canonical_hex(value, buffer_);
+    s.length = static_cast<std::uint32_t>(buffer_.size() - s.offset);
+  } else {
+    s = store(value);
+  }
+  fields_.push_back(Field{id, s, origin});
+}
+
+void Event::set_field(FieldId id, std::string_view value) {
+  for (Field& f : fields_) {
+    if (f.id == id) {
+      f.value = store(value);
+      return;
+    }
+  }
+  add_field(id, value, FieldOrigin::kExtra);
+}
+
+std::optional<std::string_view> Event::payload(FieldId id) const {
+  for (const Field& f : fields_) {
+    if (f.id == id) return view(f.value);
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string_view> Event::payload(std::string_view name) const {
+  auto id = find_field(name);
+  if (!id) return std::nullopt;
+  return payload(*id);
+}
+
+void Event::clear() {
+  std::string buffer = std::move(buffer_);
+  std::vector<Field> fields = std::move(fields_);
+  *this = Event();
+  buffer_ = std::move(buffer);
+  buffer_.clear();
+  fields_ = std::move(fields);
+  fields_.clear();
+}
+
+std::optional<std::string_view> field_value(const Event& e, FieldId id, std::string& scratch) {
+  auto number = [&](std::uint64_t n) -> std::string_view {
+    scratch = std::to_string(n);
+    return scratch;
+  };
+  auto text = [](std::string_view v) -> std::optional<std::string_view> {
+    if (v.empty()) return std::nullopt;
+    return v;
+  };
+  // System ids are interned first, so a range check skips them for payload fields.
+  if (id <= fields::kLastSystemField) {
+    if (id == fields::EventID) return number(e.event_id);
+    if (id == fields::Channel) return text(e.channel());
+    if (id == fields::Provider_Name) return text(e.provider_name());
+    if (id == fields::Provider_Guid) return text(e.provider_guid());
+    if (id == fields::Computer) return text(e.computer());
+    if (id == fields::EventRecordID) return number(e.record_id);
+    if (id == fields::Level) return number(e.level);
+    if (id == fields::Task) return number(e.task);
+    if (id == fields::Opcode) return number(e.opcode);
+    if (id == fields::Version) return number(e.version);
+    if (id == fields::ProcessID) return number(e.process_id);
+    if (id == fields::ThreadID) return number(e.thread_id);
+    if (id == fields::Security_UserID) return text(e.user_sid());
+    if (id == fields::ActivityID) return text(e.activity_id());
+    if (id == fields::RelatedActivityID) return text(e.related_activity_id());
+    if (id == fields::Message) {
+      if (!e.message().empty()) return e.message();
+      return e.payload(id);
+    }
+    if (id == fields::Keywords) {
+      char buf[24];
+      auto r = std::to_chars(buf, buf + sizeof buf, e.keywords, 16);
+      scratch.assign("0x");
+      scratch.append(buf, r.ptr);
+      return scratch;
+    }
+    if (id == fields::TimeCreated) {
+      scratch = format_time(e.time_created);
+      return scratch;
+    }
+  }
+  return e.payload(id);
+}
+
+// --- time ---
+
+namespace {
+
+// Days from 1970-01-01 to y-m-d (proleptic Gregorian), Howard Hinnant's algorithm.
+constexpr std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const unsigned yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
+}
+
+void civil_from_days(std::int64_t z, std::int64_t& y, unsigned& m, unsigned& d) {
+  z += 719468;
+  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const unsigned doe = static_cast<unsigned>(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  y = static_cast<std::int64_t>(yoe) + era * 400;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  d = doy - (153 * mp + 2) / 5 + 1;
+  m = mp < 10 ? mp + 3 : mp - 9;
+  y += m <= 2;
+}
+
+bool read_digits(std::string_view s, std::size_t& pos, std::size_t n, int& out) {
+  if (pos + n > s.size()) return false;
+  int v = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    const char c = s[pos + i];
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + (c - '0');
+  }
+  out = v;
+  pos += n;
+  return true;
+}
+
+}  // namespace
+
+std::string format_time(Ticks t) {
+  std::int64_t days = t / (86400 * kTicksPerSecond);
+  std::int64_t rem = t % (86400 * kTicksPerSecond);
+  if (rem < 0) {
+    rem += 86400 * kTicksPerSecond;
+    --days;
+  }
+  std::int64_t y;
+  unsigned m, d;
+  civil_from_days(days, y, m, d);
+  const std::int64_t secs = rem / kTicksPerSecond;
+  const std::int64_t frac = rem % kTicksPerSecond;
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lld.%07lldZ",
+                static_cast<long long>(y), m, d, static_cast<long long>(secs / 3600),
+                static_cast<long long>((secs / 60) % 60), static_cast<long long>(secs % 60),
+                static_cast<long long>(frac));
+  return buf;
+}
+
+std::optional<Ticks> parse_time(std::string_view s) {
+  std::size_t pos = 0;
+  int year, month, day, hour, minute, second;
+  if (!read_digits(s, pos, 4, year)) return std::nullopt;
+  if (pos >= s.size() || s[pos++] != '-') return std::nullopt;
+  if (!read_digits(s, pos, 2, month)) return std::nullopt;
+  if (pos >= s.size() || s[pos++] != '-') return std::nullopt;
+  if (!read_digits(s, pos, 2, day)) return std::nullopt;
+  if (pos >= s.size() || (s[pos] != 'T' && s[pos] != ' ' && s[pos] != 't')) return std::nullopt;
+  ++pos;
+  if (!read_digits(s, pos, 2, hour)) return std::nullopt;
+  if (pos >= s.size() || s[pos++] != ':') return std::nullopt;
+  if (!read_digits(s, pos, 2, minute)) return std::nullopt;
+  if (pos >= s.size() || s[pos++] != ':') return std::nullopt;
+  if (!read_digits(s, pos, 2, second)) return std::nullopt;
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60)
+    return std::nullopt;
+  std::int64_t frac = 0;
+  if (pos < s.size() && (s[pos] == '.' || s[pos] == ',')) {
+    ++pos;
+    int digits = 0;
+    while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
+      if (digits < 7) {
+        frac = frac * 10 + (s[pos] - '0');
+        ++digits;
+      }
+      ++pos;
+    }
+    if (digits == 0) return std::nullopt;
+    for (; digits < 7; ++digits) frac *= 10;
+  }
+  std::int64_t offset_seconds = 0;
+  if (pos < s.size()) {
+    const char z = s[pos];
+    if (z == 'Z' || z == 'z') {
+      ++pos;
+    } else if (z == '+' || z == '-') {
+      ++pos;
+      int oh, om = 0;
+      if (!read_digits(s, pos, 2, oh)) return std::nullopt;
+      if (pos < s.size() && s[pos] == ':') ++pos;
+      if (pos < s.size() && !read_digits(s, pos, 2, om)) return std::nullopt;
+      offset_seconds = (oh * 3600 + om * 60) * (z == '+' ? 1 : -1);
+    }
+  }
+  if (pos != s.size()) return std::nullopt;
+  const std::int64_t days = days_from_civil(year, static_cast<unsigned>(month),
+                                            static_cast<unsigned>(day));
+  const std::int64_t secs = days * 86400 + hour * 3600 + minute * 60 + second - offset_seconds;
+  return secs * kTicksPerSecond + frac;
+}
+
+// --- numbers ---
+
+bool is_hex_literal(std::string_view s) {
+  if (s.size() < 3 || s[0] != '0' || (s[1] != 'x' && s[1] != 'X')) return false;
+  for (std::size_t i = 2; i < s.size(); ++i) {
+    const char c = s[i];
+    const bool hex = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+    if (!hex) return false;
+  }
+  return true;
+}
+
+void append_canonical_hex(std::string_view s, std::string& out) {
+  if (!is_hex_literal(s)) {
+    out.append(s);
+    return;
+  }
+  std::size_t i = 2;
+  while (i + 1 < s.size() && s[i] == '0') ++i;
+  out.append("0x");
+  for (; i < s.size(); ++i) {
+    char c = s[i];
+    if (c >= 'A' && c <= 'F') c = static_cast<char>(c - 'A' + 'a');
+    out.push_back(c);
+  }
+}
+
+std::optional<std::uint64_t> parse_uint(std::string_view s) {
+  if (s.empty()) return std::nullopt;
+  std::uint64_t v = 0;
+  const char* first = s.data();
+  const char* last = s.data() + s.size();
+  int base = 10;
+  if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+    first += 2;
+    base = 16;
+  }
+  auto r = std::from_chars(first, last, v, base);
+  if (r.ec != std::errc() || r.ptr != last) return std::nullopt;
+  return v;
+}
+
+}  // namespace sw

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The main job on the bundled sample: builds the agent (Release) and runs it over the sample of
+# Windows session events embedded in the binary, printing the alerts it raises. Any arguments
+# are passed to `sessionwatch` instead (e.g. scripts/demo.sh scan --format table my.evtx).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/deps.sh build
+export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/sessionwatch-ccache}
+cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release -DSW_BUILD_TESTS=OFF >/dev/null
+cmake --build build/release -j"${SW_JOBS:-2}" --target sessionwatch >&2
+if [ $# -gt 0 ]; then
+  exec build/release/agent/cli/sessionwatch "$@"
+fi
+exec build/release/agent/cli/sessionwatch demo

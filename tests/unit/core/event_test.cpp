@@ -1,0 +1,107 @@
+#include "sessionwatch/event.hpp"
+
+#include <gtest/gtest.h>
+
+namespace sw {
+namespace {
+
+TEST(FieldTable, SystemFieldsAreReservedInOrder) {
+  EXPECT_EQ(intern_field("EventID"), fields::EventID);
+  EXPECT_EQ(intern_field("TimeCreated"), fields::TimeCreated);
+  EXPECT_EQ(field_name(fields::Computer), "Computer");
+  const FieldId a = intern_field("TargetUserName");
+  EXPECT_GT(a, fields::kLastSystemField);
+  EXPECT_EQ(intern_field("TargetUserName"), a);
+  EXPECT_EQ(find_field("TargetUserName"), a);
+  EXPECT_FALSE(find_field("NeverInternedFieldXyz").has_value());
+}
+
+TEST(Event, StoresStringsAndPayloadInOrder) {
+  Event e;
+  e.event_id = 4624;
+  e.set_channel("Security");
+  e.set_computer("dc.windomain.local");
+  e.add_field("TargetUserName", "vagrant");
+  e.add_field("LogonType", "10");
+  e.add_field("TargetLogonId", "0x00000000000AE31A");
+  EXPECT_EQ(e.channel(), "Security");
+  EXPECT_EQ(e.computer(), "dc.windomain.local");
+  ASSERT_EQ(e.fields().size(), 3u);
+  EXPECT_EQ(field_name(e.fields()[1].id), "LogonType");
+  EXPECT_EQ(e.payload("TargetUserName"), "vagrant");
+  EXPECT_EQ(e.payload("TargetLogonId"), "0xae31a");  // canonical hex
+  std::string scratch;
+  EXPECT_EQ(field_value(e, fields::EventID, scratch), "4624");
+  EXPECT_EQ(field_value(e, fields::Channel, scratch), "Security");
+  EXPECT_FALSE(field_value(e, fields::ActivityID, scratch).has_value());
+}
+
+TEST(Event, ClearResetsEverything) {
+  Event e;
+  e.event_id = 1;
+  e.set_message("hello");
+  e.add_field("A", "b");
+  e.clear();
+  EXPECT_EQ(e.event_id, 0u);
+  EXPECT_EQ(e.message(), "");
+  EXPECT_TRUE(e.fields().empty());
+  EXPECT_EQ(e.buffer_size(), 0u);
+}
+
+TEST(Event, SetFieldReplacesOrAppends) {
+  Event e;
+  e.add_field("A", "1");
+  e.set_field(intern_field("A"), "2");
+  e.set_field(intern_field("sessionwatch.error_code"), "7063");
+  EXPECT_EQ(e.payload("A"), "2");
+  EXPECT_EQ(e.payload("sessionwatch.error_code"), "7063");
+  EXPECT_EQ(e.fields().back().origin, FieldOrigin::kExtra);
+}
+
+TEST(Time, WindowsAndPythonRenderingsAgree) {
+  auto a = parse_time("2021-02-12T12:34:28.1944370Z");
+  auto b = parse_time("2021-02-12 12:34:28.194437");
+  ASSERT_TRUE(a && b);
+  EXPECT_EQ(*a, *b);
+  EXPECT_EQ(format_time(*a), "2021-02-12T12:34:28.1944370Z");
+}
+
+TEST(Time, ZonesAndEdges) {
+  EXPECT_EQ(parse_time("1970-01-01T00:00:00Z"), 0);
+  EXPECT_EQ(parse_time("1970-01-01T01:00:00+01:00"), 0);
+  EXPECT_EQ(parse_time("1969-12-31T19:00:00-05:00"), 0);
+  EXPECT_EQ(format_time(-1), "1969-12-31T23:59:59.9999999Z");
+  EXPECT_EQ(format_time(*parse_time("1601-01-01T00:00:00Z")), "1601-01-01T00:00:00.0000000Z");
+  EXPECT_FALSE(parse_time("2021-13-01T00:00:00Z"));
+  EXPECT_FALSE(parse_time("not a time"));
+  EXPECT_FALSE(parse_time("2021-02-12T12:34:28Zjunk"));
+  EXPECT_FALSE(parse_time(""));
+}
+
+TEST(Hex, CanonicalForm) {
+  std::string out;
+  append_canonical_hex("0x00000000000ae31a", out);
+  EXPECT_EQ(out, "0xae31a");
+  out.clear();
+  append_canonical_hex("0xC000006D", out);
+  EXPECT_EQ(out, "0xc000006d");
+  out.clear();
+  append_canonical_hex("0x0000", out);
+  EXPECT_EQ(out, "0x0");
+  out.clear();
+  append_canonical_hex("0xZZ", out);
+  EXPECT_EQ(out, "0xZZ");
+  EXPECT_FALSE(is_hex_literal("0x"));
+  EXPECT_FALSE(is_hex_literal("1234"));
+}
+
+TEST(Numbers, ParseUint) {
+  EXPECT_EQ(parse_uint("7063"), 7063u);
+  EXPECT_EQ(parse_uint("0x1B97"), 7063u);
+  EXPECT_FALSE(parse_uint("-1"));
+  EXPECT_FALSE(parse_uint("12a"));
+  EXPECT_FALSE(parse_uint("99999999999999999999999"));
+}
+
+}  // namespace
+}  // namespace sw
