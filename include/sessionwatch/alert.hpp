@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -17,6 +18,20 @@ std::string_view to_string(Level l);
 bool parse_level(std::string_view s, Level& out);
 // Syslog severity (RFC 5424) for a level: critical 2, high 3, medium 4, low 5, informational 6.
 int syslog_severity(Level l);
+
+// What an alert needs to know of the rule that raised it (Sigma metadata). The rule engine
+// owns the rules; alerts carry a copy of this.
+struct RuleInfo {
+  std::string id;
+  std::string title;
+  std::string description;
+  std::string author;  // DRL 1.1: kept in every alert raised by a Sigma rule
+  Level level = Level::kMedium;
+  std::vector<std::string> tags;
+  std::vector<std::string> references;
+  std::vector<std::string> falsepositives;
+  std::string source;  // file the rule came from ("builtin" for built-in detections)
+};
 
 struct Alert {
   std::string id;         // event.id: stable hash of (computer, channel, record/line id, rule id)
