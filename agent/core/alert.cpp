@@ -21,7 +21,9 @@ std::uint64_t fnv1a(std::uint64_t h, std::string_view s) {
 }
 }  // namespace
 
-std::string_view to_string(Level l) { return kLevelNames[static_cast<std::size_t>(l)]; }
+std::string_view to_string(Level l) {
+  return kLevelNames[static_cast<std::size_t>(l)];
+}
 
 bool parse_level(std::string_view s, Level& out) {
   for (std::size_t i = 0; i < kLevelNames.size(); ++i) {
@@ -35,11 +37,16 @@ bool parse_level(std::string_view s, Level& out) {
 
 int syslog_severity(Level l) {
   switch (l) {
-    case Level::kCritical: return 2;
-    case Level::kHigh: return 3;
-    case Level::kMedium: return 4;
-    case Level::kLow: return 5;
-    case Level::kInformational: return 6;
+    case Level::kCritical:
+      return 2;
+    case Level::kHigh:
+      return 3;
+    case Level::kMedium:
+      return 4;
+    case Level::kLow:
+      return 5;
+    case Level::kInformational:
+      return 6;
   }
   return 6;
 }

@@ -19,10 +19,10 @@ struct FieldTable {
 };
 
 constexpr std::array<std::string_view, fields::kLastSystemField + 1> kSystemFieldNames = {
-    "EventID",  "Channel", "Provider_Name", "Provider_Guid",   "Computer",
-    "EventRecordID", "Level",   "Task",          "Opcode",          "Keywords",
-    "Version",  "ProcessID", "ThreadID",    "Security_UserID", "ActivityID",
-    "RelatedActivityID", "Message", "TimeCreated"};
+    "EventID",           "Channel",   "Provider_Name", "Provider_Guid",   "Computer",
+    "EventRecordID",     "Level",     "Task",          "Opcode",          "Keywords",
+    "Version",           "ProcessID", "ThreadID",      "Security_UserID", "ActivityID",
+    "RelatedActivityID", "Message",   "TimeCreated"};
 
 FieldTable* make_table() {
   auto* t = new FieldTable();
@@ -70,7 +70,6 @@ std::string_view field_name(FieldId id) {
   if (id >= t.names.size()) return {};
   return t.names[id];
 }
-
 
 Span Event::store(std::string_view v) {
   Span s{static_cast<std::uint32_t>(buffer_.size()), static_cast<std::uint32_t>(v.size())};
@@ -276,8 +275,8 @@ std::optional<Ticks> parse_time(std::string_view s) {
     }
   }
   if (pos != s.size()) return std::nullopt;
-  const std::int64_t days = days_from_civil(year, static_cast<unsigned>(month),
-                                            static_cast<unsigned>(day));
+  const std::int64_t days =
+      days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
   const std::int64_t secs = days * 86400 + hour * 3600 + minute * 60 + second - offset_seconds;
   return secs * kTicksPerSecond + frac;
 }

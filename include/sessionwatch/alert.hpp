@@ -34,8 +34,8 @@ struct RuleInfo {
 };
 
 struct Alert {
-  std::string id;         // event.id: stable hash of (computer, channel, record/line id, rule id)
-  Ticks time = 0;         // @timestamp: the triggering event's time
+  std::string id;  // event.id: stable hash of (computer, channel, record/line id, rule id)
+  Ticks time = 0;  // @timestamp: the triggering event's time
   Level level = Level::kMedium;
   std::string rule_id;    // rule.id (MSGID in syslog)
   std::string rule_name;  // rule.name

@@ -23,9 +23,9 @@ bool parse_input_format(std::string_view s, InputFormat& out);
 InputFormat detect_format(std::string_view head);
 
 struct DecodeError {
-  std::string origin;        // file path or "stdin"
-  std::uint64_t position;    // record number (EVTX), line number (lines), byte offset (XML)
-  std::string reason;        // what was wrong, for a human
+  std::string origin;      // file path or "stdin"
+  std::uint64_t position;  // record number (EVTX), line number (lines), byte offset (XML)
+  std::string reason;      // what was wrong, for a human
 };
 
 // Receives what a decoder produces. The Event reference is only valid during the call (decoders

@@ -17,7 +17,7 @@ namespace sw {
 enum class ErrorSpace : std::uint8_t { kWin32, kNtStatus, kHresult };
 
 struct ErrorInfo {
-  std::uint32_t code;            // as the space defines it (Win32 7063; NTSTATUS 0xC000006D)
+  std::uint32_t code;  // as the space defines it (Win32 7063; NTSTATUS 0xC000006D)
   ErrorSpace space;
   std::string symbol;            // ERROR_CTX_NO_FORCE_LOGOFF
   std::string message_template;  // English text, %s placeholders as Windows has them
@@ -30,22 +30,22 @@ struct ErrorInfo {
 
 // How a code appeared.
 enum class ErrorForm : std::uint8_t {
-  kDecimal,       // "7063" as a whole field value
-  kHex,           // 0x1B97, 0x00001b97
-  kHresult,       // 0x80071B97, -2147017833
-  kNtStatus,      // 0xC0071B97 (NTSTATUS from Win32) or a native NTSTATUS
-  kSymbol,        // ERROR_CTX_NO_FORCE_LOGOFF
-  kToolOutput,    // "Error code 7063", "Error [7063]:", "error 7063"
-  kMessage,       // the message template, filled in
-  kPhrase,        // "is already logged on to the console of this computer"
+  kDecimal,     // "7063" as a whole field value
+  kHex,         // 0x1B97, 0x00001b97
+  kHresult,     // 0x80071B97, -2147017833
+  kNtStatus,    // 0xC0071B97 (NTSTATUS from Win32) or a native NTSTATUS
+  kSymbol,      // ERROR_CTX_NO_FORCE_LOGOFF
+  kToolOutput,  // "Error code 7063", "Error [7063]:", "error 7063"
+  kMessage,     // the message template, filled in
+  kPhrase,      // "is already logged on to the console of this computer"
 };
 std::string_view to_string(ErrorForm f);
 
 struct Recognition {
   const ErrorInfo* error = nullptr;
   ErrorForm form;
-  FieldId field;            // which field held it (fields::Message for the rendered message)
-  std::string matched;      // the text that matched
+  FieldId field;        // which field held it (fields::Message for the rendered message)
+  std::string matched;  // the text that matched
   // Filled when the message template matched: the two %s\%s of the text
   // (for 7063/7062 the user already logged on, i.e. the one to contact).
   std::string holder_domain, holder_user;

@@ -23,8 +23,8 @@ std::optional<FieldId> find_field(std::string_view name);
 // The name of an interned id. The view stays valid for the life of the process.
 std::string_view field_name(FieldId id);
 
-// Ids of the System fields, in Sigma's Windows naming, reserved first in the intern table. field_value()
-// answers for these from the typed System members, so rules see one namespace.
+// Ids of the System fields, in Sigma's Windows naming, reserved first in the intern table.
+// field_value() answers for these from the typed System members, so rules see one namespace.
 namespace fields {
 inline constexpr FieldId EventID = 0;
 inline constexpr FieldId Channel = 1;
