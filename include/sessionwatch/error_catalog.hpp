@@ -1,6 +1,6 @@
 // The error catalog and the recognizer that finds catalogued errors (7063 first) in any field.
 //
-// The catalog is data (agent/core/errors.json, compiled in). The recognizer never assumes an
+// The catalog is data (agent/errors/errors.json, compiled in). The recognizer never assumes an
 // event id or a field name: it looks at every payload field and the message.
 #pragma once
 
@@ -70,10 +70,22 @@ class ErrorCatalog {
   // "0xC000006D" -> "the user name or password is incorrect" style meaning for context fields.
   std::optional<std::string_view> describe(std::string_view code_text) const;
 
-  explicit ErrorCatalog(std::vector<ErrorInfo> errors);
+  // Related events worth explaining next to an alert (Security 4625, 4825, ...); nullopt when the
+  // catalog has nothing on this event.
+  struct RelatedEvent {
+    std::string channel;
+    std::uint32_t event_id = 0;
+    std::string description;
+  };
+  std::optional<std::string_view> describe_event(std::string_view channel,
+                                                 std::uint32_t event_id) const;
+  const std::vector<RelatedEvent>& related_events() const { return related_; }
+
+  explicit ErrorCatalog(std::vector<ErrorInfo> errors, std::vector<RelatedEvent> related = {});
 
  private:
   std::vector<ErrorInfo> errors_;
+  std::vector<RelatedEvent> related_;
 };
 
 }  // namespace sw
