@@ -9,7 +9,7 @@ set -euo pipefail
 build_pkgs=(
   build-essential cmake ninja-build ccache pkg-config git ca-certificates
   libspdlog-dev libfmt-dev libboost-dev libboost-system-dev nlohmann-json3-dev libyaml-cpp-dev
-  libre2-dev libpugixml-dev libsimdjson-dev libevtx-dev libssl-dev zlib1g-dev librelp-dev
+  libre2-dev libpugixml-dev libsimdjson-dev libevtx-dev libbfio-dev libssl-dev zlib1g-dev librelp-dev
   libsystemd-dev libgtest-dev libgmock-dev libbenchmark-dev
 )
 test_pkgs=(
@@ -18,6 +18,7 @@ test_pkgs=(
 )
 windows_pkgs=(
   g++-mingw-w64-x86-64-posix gcc-mingw-w64-x86-64-posix mingw-w64-tools wine wine64 dpkg-dev
+  unicode-data perl python3
 )
 
 want=()

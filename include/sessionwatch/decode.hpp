@@ -114,6 +114,9 @@ class EvtxReader {
   static std::unique_ptr<EvtxReader> open(const std::string& path, std::string& error);
   // Decodes every record from the one after `after_record_id` (0 = from the start) into the sink.
   virtual DecodeStats read(EventSink& sink, std::uint64_t after_record_id = 0) = 0;
+  // Records recovered from slack space (older, overwritten chunks) whose record id is not among
+  // the records read() yields; not part of read(). Empty where recovery is not supported.
+  virtual DecodeStats read_recovered(EventSink& /*sink*/) { return {}; }
   // Records the file header claims (for progress and cross-checks).
   virtual std::uint64_t record_count_hint() const = 0;
 };
