@@ -1,0 +1,408 @@
+// The Service Control Manager calls behind sessionwatch/winservice.hpp. Every decision about what
+// to report lives in winsvc::Lifecycle (service_logic.cpp); this file only talks to the SCM.
+#include <windows.h>
+
+#include <algorithm>
+#include <atomic>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "platform/windows/win32_text.hpp"
+#include "sessionwatch/winservice.hpp"
+
+namespace sw::winsvc {
+
+static_assert(control::kStop == SERVICE_CONTROL_STOP);
+static_assert(control::kInterrogate == SERVICE_CONTROL_INTERROGATE);
+static_assert(control::kShutdown == SERVICE_CONTROL_SHUTDOWN);
+static_assert(control::kPreshutdown == SERVICE_CONTROL_PRESHUTDOWN);
+static_assert(static_cast<DWORD>(State::kStopped) == SERVICE_STOPPED);
+static_assert(static_cast<DWORD>(State::kStartPending) == SERVICE_START_PENDING);
+static_assert(static_cast<DWORD>(State::kStopPending) == SERVICE_STOP_PENDING);
+static_assert(static_cast<DWORD>(State::kRunning) == SERVICE_RUNNING);
+
+namespace {
+
+using win32::describe;
+using win32::widen;
+
+struct ScHandle {
+  SC_HANDLE handle = nullptr;
+  explicit ScHandle(SC_HANDLE h) : handle(h) {}
+  ScHandle(const ScHandle&) = delete;
+  ScHandle& operator=(const ScHandle&) = delete;
+  ~ScHandle() {
+    if (handle != nullptr) CloseServiceHandle(handle);
+  }
+  explicit operator bool() const { return handle != nullptr; }
+};
+
+std::string access_hint(DWORD code) {
+  return code == ERROR_ACCESS_DENIED ? " (run it from an elevated prompt: Run as administrator)"
+                                     : "";
+}
+
+// Opens the SCM and the named service; on failure `result` says why.
+bool open_service(const Command& command, DWORD access, std::unique_ptr<ScHandle>& scm,
+                  std::unique_ptr<ScHandle>& service, Result& result) {
+  scm = std::make_unique<ScHandle>(OpenSCManagerW(nullptr, nullptr, SC_MANAGER_CONNECT));
+  if (!*scm) {
+    const DWORD code = GetLastError();
+    result = {false, describe("cannot open the Service Control Manager", code) + access_hint(code)};
+    return false;
+  }
+  service =
+      std::make_unique<ScHandle>(OpenServiceW(scm->handle, widen(command.name).c_str(), access));
+  if (!*service) {
+    const DWORD code = GetLastError();
+    result = {false, code == ERROR_SERVICE_DOES_NOT_EXIST
+                         ? "service '" + command.name + "' is not installed"
+                         : describe("cannot open service '" + command.name + "'", code) +
+                               access_hint(code)};
+    return false;
+  }
+  return true;
+}
+
+std::optional<SERVICE_STATUS_PROCESS> query(SC_HANDLE service) {
+  SERVICE_STATUS_PROCESS status{};
+  DWORD needed = 0;
+  if (!QueryServiceStatusEx(service, SC_STATUS_PROCESS_INFO, reinterpret_cast<BYTE*>(&status),
+                            sizeof status, &needed)) {
+    return std::nullopt;
+  }
+  return status;
+}
+
+// Polls until the service reaches `target` or `timeout` passes, honouring its wait hints.
+bool wait_for_state(SC_HANDLE service, DWORD target, std::chrono::milliseconds timeout,
+                    DWORD& last_state) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    const auto status = query(service);
+    if (!status) return false;
+    last_state = status->dwCurrentState;
+    if (last_state == target) return true;
+    if (std::chrono::steady_clock::now() >= deadline) return false;
+    // A tenth of the wait hint, between 100 ms and 1 s, as the SCM documentation advises.
+    const DWORD step = std::clamp<DWORD>(status->dwWaitHint / 10, 100, 1000);
+    Sleep(step);
+  }
+}
+
+std::string state_name(DWORD state) {
+  switch (state) {
+    case SERVICE_STOPPED:
+      return "stopped";
+    case SERVICE_START_PENDING:
+      return "starting";
+    case SERVICE_STOP_PENDING:
+      return "stopping";
+    case SERVICE_RUNNING:
+      return "running";
+    case SERVICE_CONTINUE_PENDING:
+      return "continuing";
+    case SERVICE_PAUSE_PENDING:
+      return "pausing";
+    case SERVICE_PAUSED:
+      return "paused";
+  }
+  return "state " + std::to_string(state);
+}
+
+// Applies one ChangeServiceConfig2 setting; failures are collected, not fatal (the service runs
+// without them, and older systems or wine lack some).
+void configure(SC_HANDLE service, DWORD level, void* info, std::string_view what,
+               std::vector<std::string>& problems) {
+  if (!ChangeServiceConfig2W(service, level, info)) {
+    problems.push_back(describe(std::string("could not set ") + std::string(what), GetLastError()));
+  }
+}
+
+}  // namespace
+
+Result install(const Command& command, const RecoveryPolicy& recovery) {
+  ScHandle scm(OpenSCManagerW(nullptr, nullptr, SC_MANAGER_CONNECT | SC_MANAGER_CREATE_SERVICE));
+  if (!scm) {
+    const DWORD code = GetLastError();
+    return {false, describe("cannot open the Service Control Manager", code) + access_hint(code)};
+  }
+  const std::wstring exe =
+      command.executable.empty() ? win32::module_path() : widen(command.executable);
+  if (exe.empty()) return {false, describe("cannot find this program's path", GetLastError())};
+  const std::wstring image_path = widen(service_command_line(win32::narrow(exe), command));
+  const std::wstring name = widen(command.name);
+  const std::wstring display = widen(kDefaultDisplayName);
+  const std::wstring account =
+      widen(command.account.empty() ? kLocalServiceAccount : std::string_view(command.account));
+  const std::wstring password = widen(command.password);
+  // The Event Log service must run first: the source subscribes to it at start.
+  static const wchar_t kDependencies[] = L"EventLog\0";
+  ScHandle service(CreateServiceW(
+      scm.handle, name.c_str(), display.c_str(), SERVICE_ALL_ACCESS, SERVICE_WIN32_OWN_PROCESS,
+      SERVICE_AUTO_START, SERVICE_ERROR_NORMAL, image_path.c_str(), nullptr, nullptr, kDependencies,
+      account.c_str(), command.account.empty() ? nullptr : password.c_str()));
+  if (!service) {
+    const DWORD code = GetLastError();
+    if (code == ERROR_SERVICE_EXISTS) {
+      return {false, "service '" + command.name +
+                         "' is already installed (uninstall it first to change its settings)"};
+    }
+    return {false,
+            describe("cannot create service '" + command.name + "'", code) + access_hint(code)};
+  }
+
+  std::vector<std::string> problems;
+  std::wstring description = widen(kDefaultDescription);
+  SERVICE_DESCRIPTIONW desc{description.data()};
+  configure(service.handle, SERVICE_CONFIG_DESCRIPTION, &desc, "the description", problems);
+  SERVICE_DELAYED_AUTO_START_INFO delayed{TRUE};
+  configure(service.handle, SERVICE_CONFIG_DELAYED_AUTO_START_INFO, &delayed, "delayed start",
+            problems);
+  std::vector<SC_ACTION> actions;
+  for (const auto delay : recovery.restart_delays) {
+    actions.push_back({SC_ACTION_RESTART, static_cast<DWORD>(delay.count() * 1000)});
+  }
+  SERVICE_FAILURE_ACTIONSW failure{};
+  failure.dwResetPeriod = static_cast<DWORD>(recovery.reset_period.count());
+  failure.cActions = static_cast<DWORD>(actions.size());
+  failure.lpsaActions = actions.data();
+  configure(service.handle, SERVICE_CONFIG_FAILURE_ACTIONS, &failure, "recovery actions", problems);
+  // Also restart when the service stops itself with an error, not only when it crashes.
+  SERVICE_FAILURE_ACTIONS_FLAG failure_flag{TRUE};
+  configure(service.handle, SERVICE_CONFIG_FAILURE_ACTIONS_FLAG, &failure_flag,
+            "recovery on error exit", problems);
+  SERVICE_PRESHUTDOWN_INFO preshutdown{60'000};
+  configure(service.handle, SERVICE_CONFIG_PRESHUTDOWN_INFO, &preshutdown,
+            "the preshutdown timeout", problems);
+
+  std::string message =
+      "installed service '" + command.name + "' (automatic, delayed start, as " +
+      (command.account.empty() ? std::string(kLocalServiceAccount) : command.account) +
+      "): " + win32::narrow(image_path);
+  for (const std::string& p : problems) message += "\nwarning: " + p;
+  if (command.account.empty()) {
+    message +=
+        "\nnote: add NT AUTHORITY\\LocalService to the 'Event Log Readers' group so it "
+        "can read the Security log";
+  }
+  return {true, message};
+}
+
+Result uninstall(const Command& command) {
+  std::unique_ptr<ScHandle> scm, service;
+  Result result;
+  if (!open_service(command, DELETE | SERVICE_STOP | SERVICE_QUERY_STATUS, scm, service, result)) {
+    return result;
+  }
+  const auto status = query(service->handle);
+  if (status && status->dwCurrentState != SERVICE_STOPPED) {
+    SERVICE_STATUS ignored{};
+    ControlService(service->handle, SERVICE_CONTROL_STOP, &ignored);
+    DWORD state = 0;
+    wait_for_state(service->handle, SERVICE_STOPPED, std::chrono::seconds(60), state);
+  }
+  if (!DeleteService(service->handle)) {
+    const DWORD code = GetLastError();
+    if (code == ERROR_SERVICE_MARKED_FOR_DELETE) {
+      return {true, "service '" + command.name + "' is already marked for deletion"};
+    }
+    return {false, describe("cannot delete service '" + command.name + "'", code)};
+  }
+  return {true, "uninstalled service '" + command.name + "'"};
+}
+
+Result start(const Command& command) {
+  std::unique_ptr<ScHandle> scm, service;
+  Result result;
+  if (!open_service(command, SERVICE_START | SERVICE_QUERY_STATUS, scm, service, result)) {
+    return result;
+  }
+  if (!StartServiceW(service->handle, 0, nullptr)) {
+    const DWORD code = GetLastError();
+    if (code != ERROR_SERVICE_ALREADY_RUNNING) {
+      return {false, describe("cannot start service '" + command.name + "'", code)};
+    }
+  }
+  DWORD state = 0;
+  if (!wait_for_state(service->handle, SERVICE_RUNNING, std::chrono::seconds(60), state)) {
+    return {false, "service '" + command.name + "' did not reach running; it is " +
+                       state_name(state) + " (see the logs in %ProgramData%\\sessionwatch\\logs)"};
+  }
+  return {true, "service '" + command.name + "' is running"};
+}
+
+Result stop(const Command& command, std::chrono::seconds timeout) {
+  std::unique_ptr<ScHandle> scm, service;
+  Result result;
+  if (!open_service(command, SERVICE_STOP | SERVICE_QUERY_STATUS, scm, service, result)) {
+    return result;
+  }
+  SERVICE_STATUS status{};
+  if (!ControlService(service->handle, SERVICE_CONTROL_STOP, &status)) {
+    const DWORD code = GetLastError();
+    if (code == ERROR_SERVICE_NOT_ACTIVE) {
+      return {true, "service '" + command.name + "' is not running"};
+    }
+    return {false, describe("cannot stop service '" + command.name + "'", code)};
+  }
+  DWORD state = 0;
+  if (!wait_for_state(service->handle, SERVICE_STOPPED, timeout, state)) {
+    return {false, "service '" + command.name + "' is still " + state_name(state) + " after " +
+                       std::to_string(timeout.count()) + " s (it drains its queues first)"};
+  }
+  return {true, "service '" + command.name + "' stopped"};
+}
+
+Result status(const Command& command) {
+  std::unique_ptr<ScHandle> scm, service;
+  Result result;
+  if (!open_service(command, SERVICE_QUERY_STATUS | SERVICE_QUERY_CONFIG, scm, service, result)) {
+    return result;
+  }
+  const auto state = query(service->handle);
+  if (!state)
+    return {false, describe("cannot query service '" + command.name + "'", GetLastError())};
+  std::string text = "service '" + command.name + "': " + state_name(state->dwCurrentState);
+  if (state->dwProcessId != 0) text += ", pid " + std::to_string(state->dwProcessId);
+  DWORD needed = 0;
+  QueryServiceConfigW(service->handle, nullptr, 0, &needed);
+  std::vector<BYTE> buffer(needed);
+  auto* config = reinterpret_cast<QUERY_SERVICE_CONFIGW*>(buffer.data());
+  if (needed > 0 && QueryServiceConfigW(service->handle, config, needed, &needed)) {
+    if (config->lpServiceStartName != nullptr) {
+      text += "\n  account: " + win32::narrow(config->lpServiceStartName);
+    }
+    if (config->lpBinaryPathName != nullptr) {
+      text += "\n  command: " + win32::narrow(config->lpBinaryPathName);
+    }
+    text += std::string("\n  start: ") + (config->dwStartType == SERVICE_AUTO_START ? "automatic"
+                                          : config->dwStartType == SERVICE_DEMAND_START ? "manual"
+                                          : config->dwStartType == SERVICE_DISABLED     ? "disabled"
+                                                                                        : "other");
+  }
+  if (state->dwCurrentState == SERVICE_STOPPED && state->dwWin32ExitCode != NO_ERROR) {
+    text += "\n  last exit: " +
+            (state->dwWin32ExitCode == ERROR_SERVICE_SPECIFIC_ERROR
+                 ? "sessionwatch exit code " + std::to_string(state->dwServiceSpecificExitCode)
+                 : win32::error_text(state->dwWin32ExitCode));
+  }
+  return {true, text};
+}
+
+// ---- The service entry point ----
+
+namespace {
+
+// The SCM gives ServiceMain and the control handler no context pointer worth using across
+// both, so the running service is process-wide (a process hosts one service).
+struct Running {
+  std::wstring name;
+  Daemon daemon;
+  Lifecycle lifecycle;
+  SERVICE_STATUS_HANDLE handle = nullptr;
+  std::mutex mutex;
+  std::condition_variable stopped_cv;
+  bool run_returned = false;
+  std::thread stop_reporter;
+  std::string error;
+};
+Running* g_running = nullptr;
+
+void report_locked(Running& r, const StatusReport& report) {
+  SERVICE_STATUS status{};
+  status.dwServiceType = SERVICE_WIN32_OWN_PROCESS;
+  status.dwCurrentState = static_cast<DWORD>(report.state);
+  status.dwControlsAccepted = report.accept_stop ? SERVICE_ACCEPT_STOP | SERVICE_ACCEPT_SHUTDOWN |
+                                                       SERVICE_ACCEPT_PRESHUTDOWN
+                                                 : 0;
+  if (report.exit_code != 0) {
+    status.dwWin32ExitCode = ERROR_SERVICE_SPECIFIC_ERROR;
+    status.dwServiceSpecificExitCode = report.exit_code;
+  }
+  status.dwCheckPoint = report.checkpoint;
+  status.dwWaitHint = static_cast<DWORD>(report.wait_hint.count());
+  SetServiceStatus(r.handle, &status);
+}
+
+DWORD WINAPI control_handler(DWORD control, DWORD, void*, void* context) {
+  auto& r = *static_cast<Running*>(context);
+  std::unique_lock lock(r.mutex);
+  const Lifecycle::ControlResult result = r.lifecycle.on_control(control);
+  if (!result.handled) return ERROR_CALL_NOT_IMPLEMENTED;
+  if (result.report) report_locked(r, *result.report);
+  if (result.request_stop) {
+    // Keep the SCM waiting while the daemon drains: a rising checkpoint every third of the hint.
+    r.stop_reporter = std::thread([&r] {
+      std::unique_lock reporter_lock(r.mutex);
+      const auto period = r.lifecycle.wait_hint() / 3;
+      while (!r.stopped_cv.wait_for(reporter_lock, period, [&r] { return r.run_returned; })) {
+        report_locked(r, r.lifecycle.still_stopping());
+      }
+    });
+    lock.unlock();
+    if (r.daemon.stop) r.daemon.stop();
+  }
+  return NO_ERROR;
+}
+
+void WINAPI service_main(DWORD, wchar_t**) {
+  Running& r = *g_running;
+  r.handle = RegisterServiceCtrlHandlerExW(r.name.c_str(), control_handler, &r);
+  if (r.handle == nullptr) {
+    r.error = describe("RegisterServiceCtrlHandlerEx failed", GetLastError());
+    return;
+  }
+  {
+    std::lock_guard lock(r.mutex);
+    report_locked(r, r.lifecycle.starting());
+    report_locked(r, r.lifecycle.running());
+  }
+  int exit_code = 1;
+  try {
+    exit_code = r.daemon.run ? r.daemon.run() : 1;
+  } catch (const std::exception& e) {
+    r.error = std::string("the daemon failed: ") + e.what();
+  }
+  {
+    std::lock_guard lock(r.mutex);
+    r.run_returned = true;
+  }
+  r.stopped_cv.notify_all();
+  if (r.stop_reporter.joinable()) r.stop_reporter.join();
+  std::lock_guard lock(r.mutex);
+  // A non-zero exit makes the SCM apply the recovery actions (restart).
+  report_locked(r, r.lifecycle.stopped(static_cast<std::uint32_t>(exit_code)));
+}
+
+}  // namespace
+
+bool run_as_service(std::string_view name, Daemon daemon, std::string& error) {
+  Running running;
+  running.name = widen(name);
+  running.daemon = std::move(daemon);
+  g_running = &running;
+  SERVICE_TABLE_ENTRYW table[] = {{running.name.data(), service_main}, {nullptr, nullptr}};
+  const bool dispatched = StartServiceCtrlDispatcherW(table) != 0;
+  const DWORD code = dispatched ? 0 : GetLastError();
+  g_running = nullptr;
+  if (!dispatched) {
+    error = code == ERROR_FAILED_SERVICE_CONTROLLER_CONNECT
+                ? "not started by the Service Control Manager; use 'sessionwatch service start' "
+                  "or 'sessionwatch run' to run in the foreground"
+                : describe("StartServiceCtrlDispatcher failed", code);
+    return false;
+  }
+  if (!running.error.empty()) {
+    error = running.error;
+    return false;
+  }
+  return true;
+}
+
+}  // namespace sw::winsvc

@@ -1,0 +1,195 @@
+// The Win32 layer against the real API (under wine in CI): argument quoting as Windows parses it,
+// the SCM install/status/uninstall and start/stop of a service, and the Event Log source's error
+// path. Windows only.
+#include <gtest/gtest.h>
+#include <windows.h>
+// after windows.h, which it needs
+#include <shellapi.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "platform/windows/win32_text.hpp"
+#include "sessionwatch/eventlog.hpp"
+#include "sessionwatch/winservice.hpp"
+
+namespace sw {
+namespace {
+
+std::vector<std::string> windows_parse(const std::string& command_line) {
+  int argc = 0;
+  wchar_t** argv = CommandLineToArgvW(win32::widen(command_line).c_str(), &argc);
+  std::vector<std::string> args;
+  for (int i = 0; i < argc; ++i) args.push_back(win32::narrow(argv[i]));
+  LocalFree(argv);
+  return args;
+}
+
+TEST(WinQuotingWin32, CommandLineToArgvWReadsEveryArgumentBack) {
+  const std::vector<std::string> tricky{"plain",
+                                        "with space",
+                                        "",
+                                        "C:\\Program Files\\",
+                                        "trailing\\\\",
+                                        "quote\"inside",
+                                        "back\\\"slash quote",
+                                        "\\\\server\\share\\x y",
+                                        "tab\there",
+                                        "J\xc3\xa9r\xc3\xb4me \xe6\x97\xa5\xe6\x9c\xac"};
+  std::string line = "prog.exe";
+  for (const std::string& arg : tricky) line += " " + winsvc::quote_argument(arg);
+  const std::vector<std::string> parsed = windows_parse(line);
+  ASSERT_EQ(parsed.size(), tricky.size() + 1) << line;
+  for (std::size_t i = 0; i < tricky.size(); ++i) EXPECT_EQ(parsed[i + 1], tricky[i]) << line;
+}
+
+TEST(WinQuotingWin32, ServiceImagePathParsesIntoTheRunCommand) {
+  winsvc::Command install;
+  install.name = "sw svc";
+  install.config_path = "C:\\ProgramData\\session watch\\sessionwatch.yaml";
+  const std::string line =
+      winsvc::service_command_line("C:\\Program Files\\sessionwatch\\sessionwatch.exe", install);
+  const std::vector<std::string> expected{"C:\\Program Files\\sessionwatch\\sessionwatch.exe",
+                                          "service",
+                                          "run",
+                                          "--name",
+                                          "sw svc",
+                                          "--config",
+                                          install.config_path};
+  EXPECT_EQ(windows_parse(line), expected);
+  // And what the service receives parses back to the same command.
+  winsvc::Command parsed;
+  std::string error;
+  ASSERT_TRUE(winsvc::parse_command({expected.begin() + 2, expected.end()}, parsed, error))
+      << error;
+  EXPECT_EQ(parsed.action, winsvc::Action::kRun);
+  EXPECT_EQ(parsed.name, install.name);
+  EXPECT_EQ(parsed.config_path, install.config_path);
+}
+
+TEST(WinTextWin32, Utf8SurvivesTheRoundTripThroughUtf16) {
+  const std::string text = "CORP\\J\xc3\xa9r\xc3\xb4me \xf0\x9f\x98\x80 \xe6\x97\xa5";
+  const std::wstring wide = win32::widen(text);
+  EXPECT_EQ(wide.size(), 16u);  // the emoji is a surrogate pair
+  EXPECT_EQ(win32::narrow(wide), text);
+}
+
+std::string unique_name(std::string_view stem) {
+  return std::string(stem) + "-" + std::to_string(GetCurrentProcessId());
+}
+
+std::filesystem::path this_directory() {
+  return std::filesystem::path(win32::module_path()).parent_path();
+}
+
+TEST(WinServiceScm, InstallStatusUninstall) {
+  winsvc::Command command;
+  command.name = unique_name("sw-test-install");
+  command.config_path = "C:\\ProgramData\\sessionwatch\\sessionwatch.yaml";
+  const winsvc::Result installed = winsvc::install(command);
+  ASSERT_TRUE(installed.ok) << installed.message;
+  EXPECT_NE(installed.message.find("delayed start"), std::string::npos) << installed.message;
+
+  const winsvc::Result again = winsvc::install(command);
+  EXPECT_FALSE(again.ok);
+  EXPECT_NE(again.message.find("already installed"), std::string::npos) << again.message;
+
+  const winsvc::Result state = winsvc::status(command);
+  EXPECT_TRUE(state.ok) << state.message;
+  EXPECT_NE(state.message.find(": stopped"), std::string::npos) << state.message;
+  EXPECT_NE(state.message.find("start: automatic"), std::string::npos) << state.message;
+  EXPECT_NE(state.message.find("service run --name " + command.name +
+                               " --config C:\\ProgramData\\sessionwatch\\sessionwatch.yaml"),
+            std::string::npos)
+      << state.message;
+  EXPECT_NE(state.message.find("LocalService"), std::string::npos) << state.message;
+
+  const winsvc::Result removed = winsvc::uninstall(command);
+  EXPECT_TRUE(removed.ok) << removed.message;
+  const winsvc::Result gone = winsvc::status(command);
+  EXPECT_FALSE(gone.ok);
+  EXPECT_NE(gone.message.find("is not installed"), std::string::npos) << gone.message;
+}
+
+bool wait_for_file(const std::filesystem::path& path, std::chrono::seconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (std::filesystem::exists(path)) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return std::filesystem::exists(path);
+}
+
+TEST(WinServiceScm, StartRunsTheDaemonAndStopDrainsIt) {
+  const std::filesystem::path probe = this_directory() / "sw_service_probe.exe";
+  ASSERT_TRUE(std::filesystem::exists(probe)) << probe.string();
+  const std::filesystem::path marker =
+      std::filesystem::temp_directory_path() / unique_name("sw-probe");
+  std::filesystem::remove(marker.string() + ".running");
+  std::filesystem::remove(marker.string() + ".drained");
+
+  winsvc::Command command;
+  command.name = unique_name("sw-test-run");
+  command.executable = probe.string();
+  command.config_path = marker.string();
+  const winsvc::Result installed = winsvc::install(command);
+  ASSERT_TRUE(installed.ok) << installed.message;
+
+  const winsvc::Result started = winsvc::start(command);
+  EXPECT_TRUE(started.ok) << started.message;
+  EXPECT_TRUE(wait_for_file(marker.string() + ".running", std::chrono::seconds(20)))
+      << "the daemon's run() never started";
+  const winsvc::Result running = winsvc::status(command);
+  EXPECT_NE(running.message.find(": running"), std::string::npos) << running.message;
+
+  const winsvc::Result stopped = winsvc::stop(command, std::chrono::seconds(30));
+  EXPECT_TRUE(stopped.ok) << stopped.message;
+  ASSERT_TRUE(wait_for_file(marker.string() + ".drained", std::chrono::seconds(10)));
+  std::ifstream drained(marker.string() + ".drained");
+  std::string how;
+  std::getline(drained, how);
+  EXPECT_EQ(how, "stop") << "run() returned without the stop request";
+
+  const winsvc::Result removed = winsvc::uninstall(command);
+  EXPECT_TRUE(removed.ok) << removed.message;
+}
+
+TEST(WinServiceScm, RunOutsideTheScmSaysHowToStartIt) {
+  std::string error;
+  EXPECT_FALSE(winsvc::run_as_service("sw-not-under-scm", winsvc::Daemon{}, error));
+  EXPECT_NE(error.find("not started by the Service Control Manager"), std::string::npos) << error;
+}
+
+class CollectingHandler : public eventlog::Handler {
+ public:
+  void on_event(Event&) override { ++events; }
+  void on_batch(std::string_view, std::string_view bookmark) override {
+    bookmarks.emplace_back(bookmark);
+  }
+  void on_gap(const eventlog::CollectionGap&) override { ++gaps; }
+  void on_error(std::string_view channel, std::string_view message) override {
+    errors.push_back(std::string(channel) + ": " + std::string(message));
+  }
+  int events = 0;
+  int gaps = 0;
+  std::vector<std::string> bookmarks;
+  std::vector<std::string> errors;
+};
+
+TEST(WinEventLogWin32, UnknownChannelIsRefusedWithItsName) {
+  CollectingHandler handler;
+  std::string error;
+  eventlog::ChannelConfig channel;
+  channel.channel = "Sessionwatch-No-Such-Channel/Operational";
+  auto source = eventlog::Source::create({channel}, {}, handler, error);
+  EXPECT_EQ(source, nullptr);
+  EXPECT_NE(error.find("Sessionwatch-No-Such-Channel/Operational"), std::string::npos) << error;
+  EXPECT_FALSE(handler.errors.empty());
+}
+
+}  // namespace
+}  // namespace sw
