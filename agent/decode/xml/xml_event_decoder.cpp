@@ -47,12 +47,26 @@ void set_number(std::string_view text, T& member) {
   if (v && *v <= std::numeric_limits<T>::max()) member = static_cast<T>(*v);
 }
 
+// Eight bytes at a time: nearly every value in a Windows event is plain ASCII.
+bool is_ascii(std::string_view v) {
+  std::size_t i = 0;
+  for (; i + 8 <= v.size(); i += 8) {
+    std::uint64_t word;
+    std::memcpy(&word, v.data() + i, 8);
+    if (word & 0x8080808080808080ull) return false;
+  }
+  for (; i < v.size(); ++i) {
+    if (static_cast<unsigned char>(v[i]) >= 0x80) return false;
+  }
+  return true;
+}
+
 // Every string handed to the Event passes through here: invalid UTF-8 becomes U+FFFD. The
 // returned view is valid until the next call.
 class Utf8Cleaner {
  public:
   std::string_view operator()(std::string_view v) {
-    if (is_valid_utf8(v)) return v;
+    if (is_ascii(v) || is_valid_utf8(v)) return v;
     buffer_.clear();
     append_sanitized_utf8(v, buffer_);
     return buffer_;
@@ -61,6 +75,36 @@ class Utf8Cleaner {
  private:
   std::string buffer_;
 };
+
+// Events of one kind repeat their data names in the same order, so remembering the last name
+// seen at each position answers most lookups with one comparison, without the intern table's
+// lock and hash. Per thread, so decoders on different threads never share it.
+class FieldIdCache {
+ public:
+  FieldId id(std::size_t position, std::string_view name) {
+    if (position >= kSlots) return intern_field(name);
+    Slot& slot = slots_[position];
+    if (slot.valid && slot.name == name) return slot.id;
+    slot.id = intern_field(name);
+    slot.name.assign(name);
+    slot.valid = true;
+    return slot.id;
+  }
+
+ private:
+  static constexpr std::size_t kSlots = 64;
+  struct Slot {
+    std::string name;
+    FieldId id = 0;
+    bool valid = false;
+  };
+  Slot slots_[kSlots];
+};
+
+FieldIdCache& field_ids() {
+  thread_local FieldIdCache cache;
+  return cache;
+}
 
 class EventBuilder {
  public:
@@ -145,9 +189,9 @@ class EventBuilder {
           // Winlogbeat's convention: an unnamed Data is named after its 1-based position.
           char unnamed[24];
           std::snprintf(unnamed, sizeof unnamed, "param%u", position);
-          add(intern_field(unnamed), value, FieldOrigin::kEventData);
+          add(field_ids().id(position - 1, unnamed), value, FieldOrigin::kEventData);
         } else {
-          add(intern_field(clean_(field)), value, FieldOrigin::kEventData);
+          add(field_ids().id(position - 1, clean_(field)), value, FieldOrigin::kEventData);
         }
       } else if (name == "Binary") {
         add(binary_id(), text_of(child), FieldOrigin::kEventData);
@@ -160,11 +204,13 @@ class EventBuilder {
     if (!root) return true;
     out_.set_user_data_name(clean_(local_name(root.name())));
     path_.clear();
+    leaf_position_ = 0;
     return flatten(root, 0, FieldOrigin::kUserData);
   }
 
   bool processing_error_data(const pugi::xml_node& data) {
     path_.clear();
+    leaf_position_ = 0;
     return flatten(data, 0, FieldOrigin::kExtra);
   }
 
@@ -218,7 +264,7 @@ class EventBuilder {
       if (first_element(child)) {
         if (!flatten(child, depth + 1, origin)) return false;
       } else {
-        add(intern_field(clean_(path_)), text_of(child), origin);
+        add(field_ids().id(leaf_position_++, clean_(path_)), text_of(child), origin);
       }
       path_.resize(path_size);
     }
@@ -229,6 +275,7 @@ class EventBuilder {
   std::string& error_;
   Utf8Cleaner clean_;
   std::string path_;
+  std::size_t leaf_position_ = 0;
 };
 
 }  // namespace
