@@ -1,0 +1,542 @@
+#include "sessionwatch/alert_builder.hpp"
+
+#include <algorithm>
+
+#include "session/names.hpp"
+
+#ifdef SW_SESSION_HAVE_ERRORS
+#include "sessionwatch/error_catalog.hpp"
+#endif
+
+namespace sw {
+
+using nlohmann::json;
+using namespace session_detail;
+
+namespace {
+
+constexpr std::string_view kTemplate7063 =
+    "The user %s\\%s is already logged on to the console of this computer. You do not have "
+    "permission to log in at this time. To resolve this issue, contact %s\\%s and have them log "
+    "off.";
+constexpr std::string_view kTemplate7062 =
+    "The user %s\\%s is currently logged on to this computer. Only the current user or an "
+    "administrator can log on to this computer.";
+
+std::string_view field_or_empty(const Event& e, FieldId id) {
+  auto v = e.payload(id);
+  return v ? *v : std::string_view();
+}
+
+json text_or_null(std::string_view s) {
+  return s.empty() ? json(nullptr) : json(std::string(s));
+}
+
+std::string fill_template(std::string_view tmpl, std::string_view domain, std::string_view user) {
+  const std::string d = domain.empty() ? "(unknown)" : std::string(domain);
+  const std::string u = user.empty() ? "(unknown)" : std::string(user);
+  std::string out;
+  std::size_t slot = 0;
+  for (std::size_t i = 0; i < tmpl.size(); ++i) {
+    if (tmpl[i] == '%' && i + 1 < tmpl.size() && tmpl[i + 1] == 's') {
+      out += (slot++ % 2 == 0) ? d : u;
+      ++i;
+    } else {
+      out.push_back(tmpl[i]);
+    }
+  }
+  return out;
+}
+
+struct ErrorFacts {
+  std::uint32_t code = 0;
+  std::string symbol, form, field, matched, message_template;
+  std::string holder_user, holder_domain;  // from the message text
+};
+
+ErrorFacts error_facts(const Event& trigger, bool derived_event) {
+  const Names& n = Names::get();
+  ErrorFacts f;
+  const std::string_view code_text =
+      field_or_empty(trigger, derived_event ? n.error_code_out : n.error_code);
+  if (auto v = parse_uint(code_text); v && *v <= 0xFFFFFFFFu)
+    f.code = static_cast<std::uint32_t>(*v);
+  f.symbol.assign(field_or_empty(trigger, n.error_symbol));
+  f.form.assign(field_or_empty(trigger, n.error_form));
+#ifdef SW_SESSION_HAVE_ERRORS
+  const ErrorCatalog& catalog = ErrorCatalog::builtin();
+  if (!derived_event) {
+    for (const Recognition& r : catalog.recognize(trigger)) {
+      if (!r.error || !r.error->alerting) continue;
+      if (f.code && r.error->code != f.code) continue;
+      if (f.matched.empty()) {
+        f.field.assign(field_name(r.field));
+        f.matched = r.matched;
+      }
+      if (f.holder_user.empty() && !r.holder_user.empty()) {
+        f.holder_user = r.holder_user;
+        f.holder_domain = r.holder_domain;
+      }
+    }
+  }
+  if (f.code) {
+    if (const ErrorInfo* info = catalog.find_win32(f.code)) {
+      if (f.symbol.empty()) f.symbol = info->symbol;
+      f.message_template = info->message_template;
+    }
+  }
+#endif
+  if (f.message_template.empty() && f.code == 7063) f.message_template = kTemplate7063;
+  if (f.message_template.empty() && f.code == 7062) f.message_template = kTemplate7062;
+  if (f.symbol.empty() && f.code == 7063) f.symbol = "ERROR_CTX_NO_FORCE_LOGOFF";
+  if (f.symbol.empty() && f.code == 7062) f.symbol = "ERROR_CTX_SESSION_IN_USE";
+  return f;
+}
+
+// The console holder the tracker knew, from the trigger's own fields (set by the tracker when
+// the event went through it) or else from the context.
+struct TrackerConsole {
+  bool known = false;
+  std::string user, domain, state, since;
+  std::optional<std::uint32_t> session_id;
+};
+
+TrackerConsole tracker_console(const Event& trigger, bool derived_event,
+                               const AlertContext* context) {
+  const Names& n = Names::get();
+  TrackerConsole c;
+  if (derived_event && trigger.payload(n.console_state_out)) {
+    c.user.assign(field_or_empty(trigger, n.console_user_out));
+    c.domain.assign(field_or_empty(trigger, n.console_domain_out));
+    c.state.assign(field_or_empty(trigger, n.console_state_out));
+    c.since.assign(field_or_empty(trigger, n.console_since_out));
+    if (auto v = parse_uint(field_or_empty(trigger, n.console_session_out)))
+      c.session_id = static_cast<std::uint32_t>(*v);
+  } else if (trigger.payload(n.console_state)) {
+    split_account(field_or_empty(trigger, n.console_user), c.domain, c.user);
+    c.state.assign(field_or_empty(trigger, n.console_state));
+    c.since.assign(field_or_empty(trigger, n.console_since));
+    if (auto v = parse_uint(field_or_empty(trigger, n.console_session_id)))
+      c.session_id = static_cast<std::uint32_t>(*v);
+  } else if (context && context->host_known) {
+    c.user = context->console.user;
+    c.domain = context->console.domain;
+    c.state = to_string(context->console.state);
+    if (context->console.since) c.since = format_time(context->console.since);
+    c.session_id = context->console.session_id;
+  } else {
+    return c;
+  }
+  c.known = c.state != "unknown" && !c.state.empty();
+  return c;
+}
+
+json console_json(const ErrorFacts& err, const TrackerConsole& tc) {
+  json c;
+  json sources = json::object();
+  const bool message_holder = !err.holder_user.empty();
+  const bool tracker_holder = tc.known && !tc.user.empty();
+  const bool disagree = message_holder && tracker_holder &&
+                        !same_account(err.holder_domain, err.holder_user, tc.domain, tc.user);
+  if (message_holder) {
+    c["user"] = err.holder_user;
+    c["domain"] = text_or_null(err.holder_domain);
+    sources["user"] = "message";
+    if (!err.holder_domain.empty()) sources["domain"] = "message";
+  } else if (tracker_holder) {
+    c["user"] = tc.user;
+    c["domain"] = text_or_null(tc.domain);
+    sources["user"] = "tracker";
+    if (!tc.domain.empty()) sources["domain"] = "tracker";
+  } else {
+    c["user"] = nullptr;
+    c["domain"] = nullptr;
+  }
+  if (tc.known && !disagree) {
+    c["session_id"] = tc.session_id ? json(*tc.session_id) : json(nullptr);
+    c["state"] = tc.state;
+    c["since"] = text_or_null(tc.since);
+    if (tc.session_id) sources["session_id"] = "tracker";
+    sources["state"] = "tracker";
+    if (!tc.since.empty()) sources["since"] = "tracker";
+  } else {
+    c["session_id"] = nullptr;
+    c["state"] = disagree ? json(nullptr) : json(tc.state.empty() ? "unknown" : tc.state);
+    c["since"] = nullptr;
+  }
+  c["source"] = std::move(sources);
+  if (message_holder && tracker_holder && !disagree) c["confirmed_by"] = "tracker";
+  if (disagree) {
+    std::string text = "the message names " + join_account(err.holder_domain, err.holder_user) +
+                       " as the console user, the tracker has " + join_account(tc.domain, tc.user);
+    if (tc.session_id) text += " (session " + std::to_string(*tc.session_id) + ")";
+    text += " " + tc.state;
+    if (!tc.since.empty()) text += " since " + tc.since;
+    c["disagreement"] = text;
+    c["tracker"] = {{"user", tc.user},
+                    {"domain", text_or_null(tc.domain)},
+                    {"session_id", tc.session_id ? json(*tc.session_id) : json(nullptr)},
+                    {"state", tc.state},
+                    {"since", text_or_null(tc.since)}};
+  }
+  return c;
+}
+
+struct Requester {
+  std::string user, domain, address, source, address_source, basis;
+  std::optional<std::uint32_t> session_id;
+};
+
+Requester requester_of(const Event& trigger, bool derived_event, const AlertContext* context) {
+  const Names& n = Names::get();
+  Requester r;
+  if (derived_event) {
+    r.user.assign(field_or_empty(trigger, n.target_user));
+    r.domain.assign(field_or_empty(trigger, n.target_domain));
+    r.address.assign(field_or_empty(trigger, n.client_address));
+    if (r.address == "LOCAL") r.address.clear();
+    if (auto v = parse_uint(field_or_empty(trigger, n.session_id_out)))
+      r.session_id = static_cast<std::uint32_t>(*v);
+    if (!r.user.empty()) r.source = "tracker";
+    if (!r.address.empty()) r.address_source = "tracker";
+    return r;
+  }
+  for (auto [u, d] :
+       {std::pair{n.target_user_name, n.target_domain_name}, std::pair{n.user, n.domain_field},
+        std::pair{n.param1, n.param2}, std::pair{n.account_name, n.account_domain},
+        std::pair{n.account, n.domain_field}, std::pair{n.user_name_field, n.domain_field}}) {
+    const std::string_view user = field_or_empty(trigger, u);
+    if (user.empty() || user == "-") continue;
+    if (user.find('\\') != std::string_view::npos) {
+      split_account(user, r.domain, r.user);
+    } else {
+      r.user.assign(user);
+      r.domain.assign(field_or_empty(trigger, d));
+    }
+    r.source = "event";
+    break;
+  }
+  if (r.user.empty()) {
+    const std::string_view req = field_or_empty(trigger, n.requester);
+    if (!req.empty()) {
+      split_account(req, r.domain, r.user);
+      r.source = "tracker";
+      r.basis = "the account the event was logged as";
+    }
+  }
+  for (FieldId id : {n.ip_address, n.client_address_in, n.param3, n.address}) {
+    const std::string_view a = field_or_empty(trigger, id);
+    if (a.empty() || a == "-" || a == "LOCAL" || a == "127.0.0.1" || a == "::1") continue;
+    r.address.assign(a);
+    r.address_source = "event";
+    break;
+  }
+  if (r.user.empty() && context && context->recent_refusal) {
+    const RefusedAttempt& ra = *context->recent_refusal;
+    r.user = ra.user;
+    r.domain = ra.domain;
+    r.session_id = ra.session_id;
+    r.source = "tracker";
+    r.basis = "refused console arbitration at " + format_time(ra.time);
+    if (r.address.empty() && !ra.address.empty()) {
+      r.address = ra.address;
+      r.address_source = "tracker";
+    }
+  }
+  return r;
+}
+
+std::string remediation(std::string_view computer, std::uint32_t code, const json& console) {
+  const std::string host(computer);
+  std::string holder = "the user logged on at the console";
+  if (console["user"].is_string()) {
+    holder = console["domain"].is_string()
+                 ? console["domain"].get<std::string>() + "\\" + console["user"].get<std::string>()
+                 : console["user"].get<std::string>();
+  }
+  std::string id = "<ID>";
+  if (console["session_id"].is_number()) id = std::to_string(console["session_id"].get<int>());
+  std::string text;
+  if (code == 7062) {
+    text = holder + " is logged on to " + host +
+           " and only that user or an administrator may log on. ";
+  } else {
+    text = holder + " holds the console of " + host;
+    if (console["state"].is_string() && console["state"] != "unknown") {
+      text += " (" + console["state"].get<std::string>();
+      if (console["since"].is_string()) text += " since " + console["since"].get<std::string>();
+      text += ")";
+    }
+    text += ". ";
+  }
+  text += "Contact " + holder + " and ask them to log off. ";
+  text += "To see who is logged on: quser /server:" + host + " (or qwinsta /server:" + host + "). ";
+  text += "An administrator can end that session with: logoff " + id + " /server:" + host;
+  if (id == "<ID>") text += " (ID from quser)";
+  text += ", or Task Manager > Users > Sign off. ";
+  text += "On a server, mstsc /admin connects to the administrative session instead. ";
+  text +=
+      "Why: client editions allow one interactive session, so a remote logon must take over the "
+      "console and only users allowed to disconnect its user may; on servers the policy "
+      "\"Restrict Remote Desktop Services users to a single session\" (fSingleSessionPerUser) "
+      "makes a user reuse their existing session. Check the logon rights \"Allow log on "
+      "locally\" and \"Allow log on through Remote Desktop Services\" of the refused user. ";
+  text +=
+      "Not this error: access denied (5), 4625 with 0xC000015B (logon type not granted) and 4825 "
+      "(not a member of Remote Desktop Users) are permission problems, not a held console.";
+  return text;
+}
+
+json winlog_json(const Event& e, bool derived_event) {
+  json w;
+  w["channel"] = std::string(e.channel());
+  w["computer_name"] = std::string(e.computer());
+  w["event_id"] = e.event_id;
+  w["record_id"] = e.record_id;
+  if (!e.provider_name().empty()) w["provider_name"] = std::string(e.provider_name());
+  if (!e.provider_guid().empty()) w["provider_guid"] = std::string(e.provider_guid());
+  if (!e.activity_id().empty()) w["activity_id"] = std::string(e.activity_id());
+  if (!e.related_activity_id().empty())
+    w["related_activity_id"] = std::string(e.related_activity_id());
+  w["task"] = e.task;
+  w["opcode"] = e.opcode;
+  w["version"] = e.version;
+  w["level"] = e.level;
+  w["time_created"] = format_time(e.time_created);
+  if (e.process_id) w["process"]["pid"] = e.process_id;
+  if (e.thread_id) w["process"]["thread"]["id"] = e.thread_id;
+  if (!e.user_sid().empty()) w["user"]["identifier"] = std::string(e.user_sid());
+  json event_data = json::object();
+  json user_data = json::object();
+  for (const Field& f : e.fields()) {
+    if (f.origin == FieldOrigin::kExtra && !derived_event) continue;
+    json& target = f.origin == FieldOrigin::kUserData ? user_data : event_data;
+    const std::string name(field_name(f.id));
+    const std::string value(e.value(f));
+    if (!target.contains(name)) {
+      target[name] = value;
+    } else {
+      if (!target[name].is_array()) target[name] = json::array({target[name]});
+      target[name].push_back(value);
+    }
+  }
+  if (!event_data.empty()) w["event_data"] = std::move(event_data);
+  if (!user_data.empty()) w["user_data"] = std::move(user_data);
+  if (!e.message().empty()) w["message"] = std::string(e.message());
+  return w;
+}
+
+std::string record_identity(const Event& e) {
+  if (e.record_id != 0) return std::to_string(e.record_id);
+  return std::string(e.origin()) + ":" + std::to_string(e.source_offset) + ":" +
+         std::to_string(e.time_created);
+}
+
+}  // namespace
+
+Alert build_alert(const RuleInfo& rule, const Event& trigger,
+                  const std::vector<EvidenceRef>& evidence, const AlertContext* context) {
+  const Names& n = Names::get();
+  const bool derived_event = trigger.channel() == derived::kChannel;
+  const ErrorFacts err = error_facts(trigger, derived_event);
+  const TrackerConsole tc = tracker_console(trigger, derived_event, context);
+  const Requester req = requester_of(trigger, derived_event, context);
+
+  Alert alert;
+  alert.host.assign(trigger.computer());
+  alert.time = trigger.time_created;
+  alert.level = rule.level;
+  alert.rule_id = rule.id;
+  alert.rule_name = rule.title;
+  alert.id =
+      stable_alert_id(trigger.computer(), trigger.channel(), record_identity(trigger), rule.id);
+
+  json& doc = alert.doc;
+  doc["@timestamp"] = format_time(trigger.time_created);
+  doc["event"] = {{"kind", "alert"},
+                  {"id", alert.id},
+                  {"code", std::to_string(trigger.event_id)},
+                  {"category", json::array({"authentication", "session"})},
+                  {"outcome", err.code ? "failure" : "unknown"},
+                  {"severity", syslog_severity(rule.level)},
+                  {"provider", std::string(trigger.provider_name())}};
+  doc["host"] = {{"name", std::string(trigger.computer())}};
+  if (!req.user.empty()) {
+    doc["user"] = {{"name", req.user}, {"domain", text_or_null(req.domain)}};
+  }
+  if (!req.address.empty()) doc["source"] = {{"ip", req.address}};
+  if (err.code) {
+    const json console_for_text = console_json(err, tc);
+    const std::string holder_user =
+        console_for_text["user"].is_string() ? console_for_text["user"].get<std::string>() : "";
+    const std::string holder_domain =
+        console_for_text["domain"].is_string() ? console_for_text["domain"].get<std::string>() : "";
+    doc["error"] = {{"code", std::to_string(err.code)},
+                    {"id", text_or_null(err.symbol)},
+                    {"message", fill_template(err.message_template, holder_domain, holder_user)}};
+  }
+  json rule_json = {{"id", rule.id},
+                    {"name", rule.title},
+                    {"level", std::string(to_string(rule.level))},
+                    {"description", rule.description},
+                    {"author", rule.author},
+                    {"ruleset", rule.source}};
+  if (!rule.references.empty()) rule_json["reference"] = rule.references;
+  if (!rule.tags.empty()) rule_json["tags"] = rule.tags;
+  doc["rule"] = std::move(rule_json);
+  doc["winlog"] = winlog_json(trigger, derived_event);
+
+  json sw;
+  std::string detection = "observed";
+  if (derived_event) {
+    const std::string_view d = field_or_empty(trigger, n.detection);
+    if (!d.empty()) detection.assign(d);
+  }
+  sw["detection"] = detection;
+  if (err.code) {
+    sw["error"] = {{"code", err.code},
+                   {"form", text_or_null(err.form)},
+                   {"field", text_or_null(err.field)},
+                   {"matched", text_or_null(err.matched)}};
+  }
+  json console = console_json(err, tc);
+  json attempt;
+  attempt["user"] = text_or_null(req.user);
+  attempt["domain"] = text_or_null(req.domain);
+  attempt["address"] = text_or_null(req.address);
+  attempt["session_id"] = req.session_id ? json(*req.session_id) : json(nullptr);
+  attempt["time"] = format_time(trigger.time_created);
+  attempt["count_last_hour"] = context ? json(context->attempts_last_hour) : json(nullptr);
+  json attempt_sources = json::object();
+  if (!req.source.empty()) attempt_sources["user"] = req.source;
+  if (!req.address_source.empty()) attempt_sources["address"] = req.address_source;
+  if (req.session_id) attempt_sources["session_id"] = "tracker";
+  if (context) attempt_sources["count_last_hour"] = "tracker";
+  attempt["source"] = std::move(attempt_sources);
+  if (!req.basis.empty()) attempt["basis"] = req.basis;
+  sw["attempt"] = std::move(attempt);
+  if (err.code == 7063 || err.code == 7062) {
+    sw["remediation"] = remediation(trigger.computer(), err.code, console);
+  } else {
+    sw["remediation"] = nullptr;
+  }
+  sw["console"] = std::move(console);
+  json ev = json::array();
+  auto add_evidence = [&](const EvidenceRef& r) {
+    ev.push_back({{"channel", r.channel},
+                  {"record_id", r.record_id},
+                  {"event_id", r.event_id},
+                  {"time", format_time(r.time)},
+                  {"role", r.role}});
+  };
+  if (evidence.empty()) {
+    add_evidence(EvidenceRef{std::string(trigger.channel()), trigger.record_id, trigger.event_id,
+                             trigger.time_created, "trigger"});
+  } else {
+    for (const EvidenceRef& r : evidence) add_evidence(r);
+  }
+  sw["evidence"] = std::move(ev);
+  doc["sessionwatch"] = std::move(sw);
+  return alert;
+}
+
+// ---- Built-in detections ----
+
+const RuleInfo& BuiltinDetections::observed_rule() {
+  static const RuleInfo rule = [] {
+    RuleInfo r;
+    r.id = "5e55b0a1-7063-4c0d-9f1e-0b5e55100001";
+    r.title = "Console logon refused: 7063/7062 reported by an event";
+    r.description =
+        "An event carries Win32 error 7063 ERROR_CTX_NO_FORCE_LOGOFF or 7062 "
+        "ERROR_CTX_SESSION_IN_USE (as a code, HRESULT, symbol, tool output or message): a logon "
+        "was refused because another user holds the console or the session.";
+    r.author = "sessionwatch";
+    r.level = Level::kHigh;
+    r.tags = {"attack.t1021.001"};
+    r.source = "builtin";
+    return r;
+  }();
+  return rule;
+}
+
+const RuleInfo& BuiltinDetections::inferred_rule() {
+  static const RuleInfo rule = [] {
+    RuleInfo r;
+    r.id = "5e55b0a1-7063-4c0d-9f1e-0b5e55100002";
+    r.title = "Console logon refused: console arbitration ended without a session";
+    r.description =
+        "A remote logon began session arbitration (TS-LSM 41) and ended it (42/40) without "
+        "getting a session while another user kept the console: the pattern of 7063 "
+        "ERROR_CTX_NO_FORCE_LOGOFF (or 7062 when another user's session was in use).";
+    r.author = "sessionwatch";
+    r.level = Level::kHigh;
+    r.source = "builtin";
+    return r;
+  }();
+  return rule;
+}
+
+void BuiltinDetections::on_event(const Event& event, const std::vector<EvidenceRef>& evidence,
+                                 const AlertContext* context, std::vector<Alert>& out) const {
+  if (!enabled_) return;
+  const Names& n = Names::get();
+  if (event.channel() == derived::kChannel) {
+    if (event.event_id == derived::kArbitrationRefused) {
+      out.push_back(build_alert(inferred_rule(), event, evidence, context));
+    }
+    return;
+  }
+  const std::string_view code = field_or_empty(event, n.error_code);
+  if (code == "7063" || code == "7062") {
+    out.push_back(build_alert(observed_rule(), event, evidence, context));
+  }
+}
+
+// ---- Table ----
+
+std::string render_alert_table(const std::vector<Alert>& alerts) {
+  std::vector<std::array<std::string, 7>> rows;
+  rows.push_back({"TIME", "HOST", "REQUESTER", "CONSOLE HOLDER", "SINCE", "DETECTION", "RULE"});
+  auto str = [](const json& j) -> std::string { return j.is_string() ? j.get<std::string>() : ""; };
+  auto account = [&](const json& j) -> std::string {
+    if (!j.is_object() || !j.contains("user") || !j["user"].is_string()) return "-";
+    std::string d = j.contains("domain") ? str(j["domain"]) : "";
+    return d.empty() ? str(j["user"]) : d + "\\" + str(j["user"]);
+  };
+  for (const Alert& a : alerts) {
+    const json& doc = a.doc;
+    const json sw = doc.value("sessionwatch", json::object());
+    std::string requester = account(doc.value("user", json::object()));
+    if (doc.contains("source") && doc["source"].contains("ip"))
+      requester += " from " + str(doc["source"]["ip"]);
+    const json console = sw.value("console", json::object());
+    std::string holder = account(console);
+    if (holder != "-") {
+      if (console.contains("session_id") && console["session_id"].is_number())
+        holder += " #" + std::to_string(console["session_id"].get<long long>());
+      if (console.contains("state") && console["state"].is_string())
+        holder += " (" + console["state"].get<std::string>() + ")";
+    }
+    std::string since = console.contains("since") ? str(console["since"]) : "";
+    rows.push_back({str(doc.value("@timestamp", json())), a.host, requester, holder,
+                    since.empty() ? "-" : since, str(sw.value("detection", json())), a.rule_name});
+  }
+  std::array<std::size_t, 7> width{};
+  for (const auto& r : rows) {
+    for (std::size_t i = 0; i < r.size(); ++i) width[i] = std::max(width[i], r[i].size());
+  }
+  std::string out;
+  for (const auto& r : rows) {
+    std::string line;
+    for (std::size_t i = 0; i < r.size(); ++i) {
+      line += r[i];
+      if (i + 1 < r.size()) line.append(width[i] - r[i].size() + 2, ' ');
+    }
+    out += line;
+    out.push_back('\n');
+  }
+  return out;
+}
+
+}  // namespace sw

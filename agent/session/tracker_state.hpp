@@ -1,0 +1,105 @@
+// The tracker's per-computer state, shared by the tracker, its snapshot and its renderings.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "sessionwatch/session.hpp"
+
+namespace sw::session_detail {
+
+enum class Kind : std::uint8_t {
+  kLogon,
+  kLogoff,
+  kDisconnect,
+  kReconnect,
+  kLock,
+  kUnlock,
+  kTakeover,
+  kRefused,
+  kIdle
+};
+std::string_view kind_name(Kind k);
+std::uint32_t kind_event_id(Kind k);
+
+// A Security logon (interactive kinds only) not necessarily tied to a TS session yet.
+struct Logon {
+  std::string user, domain, sid, ip;
+  std::uint8_t type = 0;
+  Ticks time = 0;
+  Ticks last_seen = 0;
+  std::optional<std::uint32_t> session_id;
+  bool announced = false;  // a session_logon was emitted for it
+};
+
+// The Security event log writes record ids in increasing order per channel, so a new id is above
+// the highest seen; only ids at or below it are looked up among the recent ones.
+struct RecentIds {
+  std::uint64_t max_id = 0;
+  std::vector<std::uint64_t> ring;
+  std::size_t next = 0;
+  static constexpr std::size_t kRing = 128;
+  // True when `id` was seen before; records it otherwise.
+  bool seen(std::uint64_t id);
+};
+
+// A remote connection hint (RCM 1149, Security 4624 type 10) kept briefly for arbitrations.
+struct RemoteHint {
+  Ticks time = 0;
+  std::string user, domain, address;
+  std::uint64_t logon_id = 0;
+  EvidenceRef evidence;
+};
+
+struct Arbitration {
+  std::string activity;
+  std::string user, domain;  // the newcomer, from TS-LSM 41
+  std::uint32_t new_session = 0;
+  Ticks start = 0, end = 0, last = 0;
+  bool connected = false;  // the newcomer got a session (21/25, or 4778 from afar)
+  std::optional<std::uint32_t> final_session;
+  std::string address;
+  bool console_disrupted = false;
+  ConsoleInfo console_before;
+  // Another user's (non-console) session when the arbitration began, for 7062.
+  std::optional<SessionRecord> other_session;
+  std::vector<std::uint64_t> logon_ids;  // the newcomer's type-10 logons
+  std::vector<EvidenceRef> evidence;
+  Ticks connect_time = 0;
+};
+
+struct Attempt {
+  Ticks time = 0;
+  std::string who;  // folded "domain\user", empty when unknown
+};
+
+struct Host {
+  std::string name;  // as first seen
+  std::unordered_map<std::uint32_t, SessionRecord> sessions;
+  std::unordered_map<std::uint64_t, Logon> logons;
+  std::unordered_map<std::string, std::pair<std::string, std::string>> sid_names;
+  std::vector<std::pair<std::string, RecentIds>> seen_ids;  // per channel
+  std::vector<Arbitration> arbitrations;
+  std::deque<RemoteHint> hints;
+  std::deque<Attempt> attempts;
+  std::optional<RefusedAttempt> last_refusal;
+  std::deque<TimelineEntry> timeline;
+  std::deque<std::pair<std::uint32_t, Ticks>> recent_ends;  // (session id, when) just ended
+  bool console_free_known = false;
+  Ticks console_free_since = 0;
+  Ticks last_seen = 0;      // newest event pushed (host eviction)
+  Ticks last_released = 0;  // newest event released (correlation clock)
+  Ticks last_reboot = 0;
+  bool rebooted = false;
+  Ticks last_sweep = 0;
+};
+
+ConsoleInfo compute_console(const Host& host);
+std::string fold_account(std::string_view domain, std::string_view user);
+
+}  // namespace sw::session_detail

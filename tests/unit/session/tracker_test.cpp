@@ -1,0 +1,449 @@
+// Session lifecycle and messy-log cases, table-driven: each case is a sequence of events and the
+// console, sessions and derived events the tracker must end with.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "unit/session/event_builder.hpp"
+
+namespace sw::test {
+namespace {
+
+constexpr std::string_view kAliceSid = "S-1-5-21-3623811015-3361044348-30300820-1104";
+constexpr std::string_view kBobSid = "S-1-5-21-3623811015-3361044348-30300820-1107";
+
+struct LifecycleCase {
+  std::string name;
+  std::vector<Event> events;
+  ConsoleState state;
+  std::string console_user;  // "" when none expected
+  std::optional<std::uint32_t> console_session;
+  std::vector<std::string> kinds;  // derived kinds, in order
+  std::size_t open_sessions;
+};
+
+std::vector<LifecycleCase> lifecycle_cases() {
+  std::vector<LifecycleCase> cases;
+  cases.push_back({"ConsoleLogonFromTsLsm",
+                   {lsm(21, "2026-11-20T08:00:00Z", 1,
+                        {{"User", "CORP\\alice"}, {"SessionID", "1"}, {"Address", "LOCAL"}}),
+                    lsm(22, "2026-11-20T08:00:01Z", 2,
+                        {{"User", "CORP\\alice"}, {"SessionID", "1"}, {"Address", "LOCAL"}})},
+                   ConsoleState::kActive,
+                   "alice",
+                   1,
+                   {"session_logon"},
+                   1});
+  cases.push_back({"SecurityAndTsLsmGiveOneLogon",
+                   {logon("2026-11-20T08:00:00Z", 10, "alice", "CORP", kAliceSid, 2, "0x5a1f2"),
+                    logon("2026-11-20T08:00:00.1Z", 11, "alice", "CORP", kAliceSid, 2, "0x5a1f3"),
+                    lsm(21, "2026-11-20T08:00:01Z", 1,
+                        {{"User", "CORP\\alice"}, {"SessionID", "1"}, {"Address", "LOCAL"}})},
+                   ConsoleState::kActive,
+                   "alice",
+                   1,
+                   {"session_logon"},
+                   1});
+  cases.push_back({"SecurityOnlyConsoleHasNoSessionId",
+                   {logon("2026-11-20T08:00:00Z", 10, "alice", "CORP", kAliceSid, 2, "0x5a1f2")},
+                   ConsoleState::kActive,
+                   "alice",
+                   std::nullopt,
+                   {"session_logon"},
+                   1});
+  cases.push_back(
+      {"NetworkAndServiceLogonsAreNotSessions",
+       {logon("2026-11-20T08:00:00Z", 10, "alice", "CORP", kAliceSid, 3, "0x1"),
+        logon("2026-11-20T08:00:01Z", 11, "SYSTEM", "NT AUTHORITY", "S-1-5-18", 5, "0x3e7"),
+        logon("2026-11-20T08:00:02Z", 12, "DWM-1", "Window Manager", "S-1-5-90-0-1", 2, "0xe447")},
+       ConsoleState::kUnknown,
+       "",
+       std::nullopt,
+       {},
+       0});
+  cases.push_back({"LockAndUnlock",
+                   {lsm(21, "2026-11-20T08:00:00Z", 1,
+                        {{"User", "CORP\\alice"}, {"SessionID", "1"}, {"Address", "LOCAL"}}),
+                    security(4800, "2026-11-20T12:15:00Z", 20,
+                             {{"TargetUserSid", kAliceSid},
+                              {"TargetUserName", "alice"},
+                              {"TargetDomainName", "CORP"},
+                              {"TargetLogonId", "0x5a1f2"},
+                              {"SessionId", "1"}}),
+                    security(4801, "2026-11-20T13:00:00Z", 21,
+                             {{"TargetUserSid", kAliceSid},
+                              {"TargetUserName", "alice"},
+                              {"TargetDomainName", "CORP"},
+                              {"TargetLogonId", "0x5a1f2"},
+                              {"SessionId", "1"}}),
+                    security(4800, "2026-11-20T14:00:00Z", 22,
+                             {{"TargetUserSid", kAliceSid},
+                              {"TargetUserName", "alice"},
+                              {"TargetDomainName", "CORP"},
+                              {"TargetLogonId", "0x5a1f2"},
+                              {"SessionId", "1"}})},
+                   ConsoleState::kLocked,
+                   "alice",
+                   1,
+                   {"session_logon", "session_lock", "session_unlock", "session_lock"},
+                   1});
+  cases.push_back({"ConsoleDisconnectThenReconnect",
+                   {lsm(21, "2026-11-20T08:00:00Z", 1,
+                        {{"User", "CORP\\alice"}, {"SessionID", "1"}, {"Address", "LOCAL"}}),
+                    lsm(24, "2026-11-20T09:00:00Z", 2,
+                        {{"User", "CORP\\alice"}, {"SessionID", "1"}, {"Address", "LOCAL"}}),
+                    security(4779, "2026-11-20T09:00:00.5Z", 30,
+                             {{"AccountName", "alice"},
+                              {"AccountDomain", "CORP"},
+                              {"LogonID", "0x5a1f2"},
+                              {"SessionName", "Console"},
+                              {"ClientName", "Unknown"},
+                              {"ClientAddress", "LOCAL"}}),
+                    lsm(25, "2026-11-20T10:00:00Z", 3,
+                        {{"User", "CORP\\alice"}, {"SessionID", "1"}, {"Address", "LOCAL"}})},
+                   ConsoleState::kActive,
+                   "alice",
+                   1,
+                   {"session_logon", "session_disconnect", "session_reconnect"},
+                   1});
+  cases.push_back(
+      {"LogoffFreesTheConsole",
+       {lsm(21, "2026-11-20T08:00:00Z", 1,
+            {{"User", "CORP\\alice"}, {"SessionID", "1"}, {"Address", "LOCAL"}}),
+        lsm(23, "2026-11-20T17:00:00Z", 2, {{"User", "CORP\\alice"}, {"SessionID", "1"}})},
+       ConsoleState::kNone,
+       "",
+       std::nullopt,
+       {"session_logon", "session_logoff"},
+       0});
+  cases.push_back({"SecurityLogoffOfTheSessionLogon",
+                   {logon("2026-11-20T08:00:00Z", 10, "alice", "CORP", kAliceSid, 2, "0x5a1f2"),
+                    lsm(21, "2026-11-20T08:00:01Z", 1,
+                        {{"User", "CORP\\alice"}, {"SessionID", "1"}, {"Address", "LOCAL"}}),
+                    security(4647, "2026-11-20T17:00:00Z", 11,
+                             {{"TargetUserSid", kAliceSid},
+                              {"TargetUserName", "alice"},
+                              {"TargetDomainName", "CORP"},
+                              {"TargetLogonId", "0x5a1f2"}})},
+                   ConsoleState::kNone,
+                   "",
+                   std::nullopt,
+                   {"session_logon", "session_logoff"},
+                   0});
+  cases.push_back({"ReconnectWithoutDisconnectCreatesTheSession",
+                   {lsm(25, "2026-11-20T10:00:00Z", 3,
+                        {{"User", "CORP\\bob"}, {"SessionID", "2"}, {"Address", "10.20.30.41"}})},
+                   ConsoleState::kUnknown,
+                   "",
+                   std::nullopt,
+                   {"session_reconnect"},
+                   1});
+  cases.push_back({"AgentStartedMidSessionSeesADisconnectedConsole",
+                   {lsm(24, "2026-11-20T09:00:00Z", 2,
+                        {{"User", "CORP\\alice"}, {"SessionID", "1"}, {"Address", "LOCAL"}})},
+                   ConsoleState::kDisconnected,
+                   "alice",
+                   1,
+                   {"session_disconnect"},
+                   1});
+  cases.push_back({"RemoteSessionIsNotTheConsole",
+                   {lsm(21, "2026-11-20T08:00:00Z", 1,
+                        {{"User", "CORP\\bob"}, {"SessionID", "2"}, {"Address", "10.20.30.41"}})},
+                   ConsoleState::kUnknown,
+                   "",
+                   std::nullopt,
+                   {"session_logon"},
+                   1});
+  cases.push_back({"WinlogonNamesTheConsoleUserThroughTheSid",
+                   {logon("2026-11-20T08:00:00Z", 10, "alice", "CORP", kAliceSid, 2, "0x5a1f2"),
+                    system("Microsoft-Windows-Winlogon", 7001, "2026-11-20T08:00:01Z", 40,
+                           {{"TSId", "1"}, {"UserSid", kAliceSid}})},
+                   ConsoleState::kActive,
+                   "alice",
+                   1,
+                   {"session_logon"},
+                   1});
+  cases.push_back(
+      {"RebootEndsEverySession",
+       {lsm(21, "2026-11-20T08:00:00Z", 1,
+            {{"User", "CORP\\alice"}, {"SessionID", "1"}, {"Address", "LOCAL"}}),
+        lsm(21, "2026-11-20T08:10:00Z", 2,
+            {{"User", "CORP\\bob"}, {"SessionID", "2"}, {"Address", "10.20.30.41"}}),
+        system("EventLog", 6006, "2026-11-20T09:00:00Z", 50),
+        // The logoff records written while shutting down add nothing.
+        lsm(23, "2026-11-20T09:00:01Z", 3, {{"User", "CORP\\alice"}, {"SessionID", "1"}})},
+       ConsoleState::kNone,
+       "",
+       std::nullopt,
+       {"session_logon", "session_logon", "session_logoff", "session_logoff"},
+       0});
+  cases.push_back({"User32ShutdownEndsEverySession",
+                   {lsm(21, "2026-11-20T08:00:00Z", 1,
+                        {{"User", "CORP\\alice"}, {"SessionID", "1"}, {"Address", "LOCAL"}}),
+                    system("User32", 1074, "2026-11-20T09:00:00Z", 50,
+                           {{"param1", "C:\\Windows\\System32\\RuntimeBroker.exe (WS-FIN-07)"},
+                            {"param5", "restart"},
+                            {"param7", "CORP\\alice"}})},
+                   ConsoleState::kNone,
+                   "",
+                   std::nullopt,
+                   {"session_logon", "session_logoff"},
+                   0});
+  cases.push_back({"DuplicateRecordsCountOnce",
+                   {lsm(21, "2026-11-20T08:00:00Z", 1,
+                        {{"User", "CORP\\alice"}, {"SessionID", "1"}, {"Address", "LOCAL"}}),
+                    lsm(24, "2026-11-20T09:00:00Z", 2,
+                        {{"User", "CORP\\alice"}, {"SessionID", "1"}, {"Address", "LOCAL"}}),
+                    lsm(24, "2026-11-20T09:00:00Z", 2,
+                        {{"User", "CORP\\alice"}, {"SessionID", "1"}, {"Address", "LOCAL"}})},
+                   ConsoleState::kDisconnected,
+                   "alice",
+                   1,
+                   {"session_logon", "session_disconnect"},
+                   1});
+  cases.push_back({"ClockSkewBetweenChannelsStillLinksTheLogon",
+                   {lsm(21, "2026-11-20T08:00:00Z", 1,
+                        {{"User", "CORP\\alice"}, {"SessionID", "1"}, {"Address", "LOCAL"}}),
+                    // Security's clock runs 1.5 s behind: its 4624 lands after the TS-LSM logon.
+                    logon("2026-11-20T08:00:01.5Z", 10, "alice", "CORP", kAliceSid, 2, "0x5a1f2")},
+                   ConsoleState::kActive,
+                   "alice",
+                   1,
+                   {"session_logon"},
+                   1});
+  return cases;
+}
+
+class Lifecycle : public ::testing::TestWithParam<LifecycleCase> {};
+
+void check_case(const LifecycleCase& c, Harness& h) {
+  const ConsoleInfo console = h.tracker.console("WS-FIN-07.corp.example");
+  EXPECT_EQ(to_string(console.state), to_string(c.state));
+  EXPECT_EQ(console.user, c.console_user);
+  EXPECT_EQ(console.session_id, c.console_session);
+  EXPECT_EQ(h.collector.kinds(), c.kinds);
+  EXPECT_EQ(h.tracker.sessions("WS-FIN-07.corp.example").size(), c.open_sessions);
+  EXPECT_TRUE(h.collector.alerts.empty());
+}
+
+TEST_P(Lifecycle, InTimeOrder) {
+  const LifecycleCase& c = GetParam();
+  Harness h;
+  h.run(c.events);
+  check_case(c, h);
+}
+
+TEST_P(Lifecycle, ReversedWithinTheReorderWindow) {
+  // Channels read one after another arrive out of order; a window as wide as the case
+  // restores the order.
+  const LifecycleCase& c = GetParam();
+  TrackerOptions options;
+  options.reorder_window = 24 * 3600 * kTicksPerSecond;
+  Harness h(options);
+  std::vector<Event> reversed(c.events.rbegin(), c.events.rend());
+  // Keep duplicates adjacent-in-order semantics: a duplicate is a duplicate either way.
+  h.run(reversed);
+  check_case(c, h);
+}
+
+TEST_P(Lifecycle, EveryEventIsEnrichedWithTheConsoleState) {
+  const LifecycleCase& c = GetParam();
+  Harness h;
+  h.run(c.events);
+  ASSERT_FALSE(h.collector.events.empty());
+  for (const Event& e : h.collector.events) {
+    EXPECT_TRUE(e.payload("sessionwatch.console_state").has_value());
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Session, Lifecycle, ::testing::ValuesIn(lifecycle_cases()),
+                         [](const auto& info) { return info.param.name; });
+
+TEST(SessionTracker, DuplicatesAreDroppedAndCounted) {
+  Harness h;
+  Event e = lsm(21, "2026-11-20T08:00:00Z", 7,
+                {{"User", "CORP\\alice"}, {"SessionID", "1"}, {"Address", "LOCAL"}});
+  h.run({e, e, e});
+  EXPECT_EQ(h.tracker.stats().duplicates, 2u);
+  EXPECT_EQ(h.collector.events.size(), 1u);
+}
+
+TEST(SessionTracker, SameRecordIdOnAnotherChannelIsNotADuplicate) {
+  Harness h;
+  h.run({lsm(21, "2026-11-20T08:00:00Z", 7,
+             {{"User", "CORP\\alice"}, {"SessionID", "1"}, {"Address", "LOCAL"}}),
+         logon("2026-11-20T08:00:01Z", 7, "alice", "CORP", kAliceSid, 2, "0x5a1f2")});
+  EXPECT_EQ(h.tracker.stats().duplicates, 0u);
+  EXPECT_EQ(h.collector.events.size(), 2u);
+}
+
+TEST(SessionTracker, EventsComeOutInTimeOrder) {
+  Harness h;
+  h.push({lsm(24, "2026-11-20T09:00:02Z", 2, {{"User", "CORP\\alice"}, {"SessionID", "1"}}),
+          lsm(21, "2026-11-20T09:00:00Z", 1,
+              {{"User", "CORP\\alice"}, {"SessionID", "1"}, {"Address", "LOCAL"}})});
+  EXPECT_TRUE(h.collector.events.empty()) << "held for the reorder window";
+  h.tracker.flush();
+  ASSERT_EQ(h.collector.events.size(), 2u);
+  EXPECT_EQ(h.collector.events[0].event_id, 21u);
+  EXPECT_EQ(h.collector.events[1].event_id, 24u);
+}
+
+TEST(SessionTracker, WithoutAWindowEventsAreReleasedAtOnce) {
+  TrackerOptions options;
+  options.reorder_window = 0;
+  Harness h(options);
+  Event e = lsm(21, "2026-11-20T09:00:00Z", 1,
+                {{"User", "CORP\\alice"}, {"SessionID", "1"}, {"Address", "LOCAL"}});
+  h.tracker.push(e);
+  EXPECT_EQ(h.collector.events.size(), 1u);
+  EXPECT_EQ(e.payload("sessionwatch.console_user"), "CORP\\alice") << "enriched in place";
+}
+
+TEST(SessionTracker, ReleaseUntilFreesHeldEvents) {
+  Harness h;
+  h.push({lsm(21, "2026-11-20T09:00:00Z", 1,
+              {{"User", "CORP\\alice"}, {"SessionID", "1"}, {"Address", "LOCAL"}})});
+  EXPECT_TRUE(h.collector.events.empty());
+  h.tracker.release_until(at("2026-11-20T09:00:10Z"));
+  EXPECT_EQ(h.collector.events.size(), 1u);
+}
+
+TEST(SessionTracker, LateEventsAreCountedAndStillProcessed) {
+  TrackerOptions options;
+  options.reorder_window = kTicksPerSecond;
+  Harness h(options);
+  h.push({lsm(21, "2026-11-20T09:00:00Z", 1,
+              {{"User", "CORP\\alice"}, {"SessionID", "1"}, {"Address", "LOCAL"}}),
+          lsm(22, "2026-11-20T09:00:30Z", 2,
+              {{"User", "CORP\\alice"}, {"SessionID", "1"}, {"Address", "LOCAL"}}),
+          // Releases 09:00:30, so the next one arrives after its time was passed.
+          lsm(54, "2026-11-20T09:01:00Z", 4, {}),
+          lsm(24, "2026-11-20T09:00:05Z", 3,
+              {{"User", "CORP\\alice"}, {"SessionID", "1"}, {"Address", "LOCAL"}})});
+  h.tracker.flush();
+  EXPECT_EQ(h.tracker.stats().late_events, 1u);
+  EXPECT_EQ(h.collector.events.size(), 4u);
+  EXPECT_EQ(h.tracker.console("WS-FIN-07").state, ConsoleState::kDisconnected);
+}
+
+TEST(SessionTracker, HostsAreKeyedByShortNameCaseInsensitively) {
+  Harness h;
+  h.run({lsm(21, "2026-11-20T08:00:00Z", 1,
+             {{"User", "CORP\\alice"}, {"SessionID", "1"}, {"Address", "LOCAL"}}, {},
+             "WS-FIN-07.corp.example")});
+  EXPECT_EQ(h.tracker.console("ws-fin-07").user, "alice");
+  EXPECT_EQ(h.tracker.console("WS-FIN-07").user, "alice");
+  EXPECT_EQ(h.tracker.console("WS-FIN-08").state, ConsoleState::kUnknown);
+  EXPECT_EQ(host_key("10.1.2.3"), "10.1.2.3");
+}
+
+TEST(SessionTracker, EnrichmentNamesTheConsoleAndTheRequester) {
+  Harness h;
+  h.run({lsm(21, "2026-11-20T08:00:00Z", 1,
+             {{"User", "CORP\\alice"}, {"SessionID", "1"}, {"Address", "LOCAL"}}),
+         logon("2026-11-20T09:00:00Z", 10, "bob", "CORP", kBobSid, 3, "0x99")});
+  const Event& e = h.collector.events.back();
+  EXPECT_EQ(e.payload("sessionwatch.console_user"), "CORP\\alice");
+  EXPECT_EQ(e.payload("sessionwatch.console_state"), "active");
+  EXPECT_EQ(e.payload("sessionwatch.console_session_id"), "1");
+  EXPECT_EQ(e.payload("sessionwatch.console_since"), "2026-11-20T08:00:00.0000000Z");
+  EXPECT_EQ(e.payload("sessionwatch.requester"), "CORP\\bob");
+  for (const Field& f : e.fields()) {
+    if (field_name(f.id).starts_with("sessionwatch.")) {
+      EXPECT_EQ(f.origin, FieldOrigin::kExtra);
+    }
+  }
+}
+
+TEST(SessionTracker, UnknownConsoleStaysUnknown) {
+  Harness h;
+  h.run({logon("2026-11-20T09:00:00Z", 10, "bob", "CORP", kBobSid, 3, "0x99")});
+  const Event& e = h.collector.events.back();
+  EXPECT_EQ(e.payload("sessionwatch.console_state"), "unknown");
+  EXPECT_FALSE(e.payload("sessionwatch.console_user").has_value());
+  EXPECT_FALSE(e.payload("sessionwatch.console_since").has_value());
+}
+
+TEST(SessionTracker, SessionCapEvictsTheLeastRecentAndReportsIt) {
+  TrackerOptions options;
+  options.max_sessions_per_host = 16;
+  Harness h(options);
+  std::size_t reported = 0;
+  std::string what;
+  h.tracker.set_eviction_hook([&](std::string_view, std::string_view w, std::size_t n) {
+    reported += n;
+    what = w;
+  });
+  std::vector<Event> events;
+  for (int i = 0; i < 100; ++i) {
+    const std::string t = "2026-11-20T08:" + std::string(i / 60 < 10 ? "0" : "") +
+                          std::to_string(i / 60) + ":" + (i % 60 < 10 ? "0" : "") +
+                          std::to_string(i % 60) + "Z";
+    const std::string user = "CORP\\user" + std::to_string(i);
+    const std::string sid = std::to_string(100 + i);
+    events.push_back(
+        lsm(21, t, 1 + i, {{"User", user}, {"SessionID", sid}, {"Address", "10.0.0.1"}}));
+  }
+  h.run(events);
+  const auto sessions = h.tracker.sessions("WS-FIN-07");
+  EXPECT_LE(sessions.size(), 16u);
+  EXPECT_GE(h.tracker.stats().sessions_evicted, 84u);
+  EXPECT_EQ(reported, h.tracker.stats().sessions_evicted);
+  EXPECT_EQ(what, "session-cap");
+  // The newest survive.
+  EXPECT_TRUE(std::any_of(sessions.begin(), sessions.end(),
+                          [](const SessionRecord& s) { return s.user == "user99"; }));
+}
+
+TEST(SessionTracker, StaleSessionsExpire) {
+  TrackerOptions options;
+  options.stale_after = 24 * 3600 * kTicksPerSecond;
+  Harness h(options);
+  std::size_t expired = 0;
+  h.tracker.set_eviction_hook([&](std::string_view, std::string_view w, std::size_t n) {
+    if (w == "stale") expired += n;
+  });
+  h.run({lsm(21, "2026-11-20T08:00:00Z", 1,
+             {{"User", "CORP\\bob"}, {"SessionID", "2"}, {"Address", "10.0.0.1"}}),
+         lsm(21, "2026-11-23T08:00:00Z", 2,
+             {{"User", "CORP\\carol"}, {"SessionID", "3"}, {"Address", "10.0.0.2"}})});
+  const auto sessions = h.tracker.sessions("WS-FIN-07");
+  ASSERT_EQ(sessions.size(), 1u);
+  EXPECT_EQ(sessions[0].user, "carol");
+  EXPECT_EQ(expired, 1u);
+  EXPECT_EQ(h.tracker.stats().sessions_expired, 1u);
+}
+
+TEST(SessionTracker, HostCapEvictsTheQuietestHost) {
+  TrackerOptions options;
+  options.max_hosts = 2;
+  Harness h(options);
+  h.run({lsm(21, "2026-11-20T08:00:00Z", 1,
+             {{"User", "CORP\\a"}, {"SessionID", "1"}, {"Address", "LOCAL"}}, {}, "host-a"),
+         lsm(21, "2026-11-20T09:00:00Z", 1,
+             {{"User", "CORP\\b"}, {"SessionID", "1"}, {"Address", "LOCAL"}}, {}, "host-b"),
+         lsm(21, "2026-11-20T10:00:00Z", 1,
+             {{"User", "CORP\\c"}, {"SessionID", "1"}, {"Address", "LOCAL"}}, {}, "host-c")});
+  EXPECT_EQ(h.tracker.hosts(), (std::vector<std::string>{"host-b", "host-c"}));
+  EXPECT_EQ(h.tracker.stats().hosts_evicted, 1u);
+}
+
+TEST(SessionTracker, TimelineListsEveryStep) {
+  Harness h;
+  h.run({lsm(21, "2026-11-20T08:00:00Z", 1,
+             {{"User", "CORP\\alice"}, {"SessionID", "1"}, {"Address", "LOCAL"}}),
+         lsm(24, "2026-11-20T09:00:00Z", 2,
+             {{"User", "CORP\\alice"}, {"SessionID", "1"}, {"Address", "LOCAL"}})});
+  const std::string text = render_timeline(h.tracker);
+  EXPECT_NE(text.find("== WS-FIN-07.corp.example (console CORP\\alice session 1 disconnected "
+                      "since 2026-11-20T09:00:00.0000000Z)"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("session_logon"), std::string::npos);
+  EXPECT_NE(text.find("session_disconnect"), std::string::npos);
+  EXPECT_NE(text.find("open sessions"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace sw::test
