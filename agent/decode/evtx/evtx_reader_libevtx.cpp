@@ -86,11 +86,12 @@ class LibevtxReader final : public EvtxReader {
         record_id = 0;
         libevtx_error_free(&error);
       }
+      // Skipped records count as progress too: resuming from a checkpoint scans past them.
+      if ((index + 1) % kProgressEveryRecords == 0) progress(record, sink);
       if (record_id != 0 && record_id <= after_record_id) continue;
       if (!decode_record(record, record_id, index, count, "record", sink, stats,
                          /*report_failure=*/true))
         ++failed;
-      if ((index + 1) % kProgressEveryRecords == 0) progress(record, sink);
     }
     if (failed > 0) {
       // Not a record of its own: a verdict on the file, so it is not counted in records_bad.

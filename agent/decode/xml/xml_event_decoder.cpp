@@ -302,6 +302,15 @@ bool decode_event(std::string_view xml, std::string& buffer, Event& out, std::st
     error = "no XML element";
     return false;
   }
+  for (pugi::xml_node next = root.next_sibling(); next; next = next.next_sibling()) {
+    if (next.type() == pugi::node_element) {
+      error = "more than one top-level element: <" + std::string(Utf8Cleaner()(next.name())) +
+              "> follows the <Event>";
+      const std::ptrdiff_t at = next.offset_debug();  // of the name, just past its '<'
+      error_offset = at > 0 ? static_cast<std::size_t>(at - 1) : 0;
+      return false;
+    }
+  }
   if (local_name(root.name()) != "Event") {
     error = "not an Event: root element is <" + std::string(Utf8Cleaner()(root.name())) + ">";
     return false;

@@ -50,6 +50,12 @@ TEST(XmlMalformed, OtherRootElementIsNotAnEvent) {
               HasSubstr("not an Event: root element is <Record>"));
 }
 
+TEST(XmlMalformed, TwoEventsGivenToTheSingleEventDecoder) {
+  const std::string error = decode_error(kGood + kGood);
+  EXPECT_THAT(error, HasSubstr("more than one top-level element: <Event>"));
+  EXPECT_THAT(error, HasSubstr("(at byte " + std::to_string(kGood.size()) + ")"));
+}
+
 TEST(XmlMalformed, MissingSystemOrEventIdOrBadTime) {
   EXPECT_THAT(decode_error("<Event><EventData/></Event>"), HasSubstr("no <System>"));
   EXPECT_THAT(decode_error("<Event><System><Channel>x</Channel></System></Event>"),
