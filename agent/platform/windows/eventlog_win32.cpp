@@ -206,8 +206,13 @@ class WinEventLogSource final : public Source {
 
  private:
   void fail(Channel& ch, DWORD code, std::string_view what) {
-    last_error_ =
-        describe_error(code, ch.config.channel, extended_status(), sw::win32::error_text(code));
+    // The extended status explains query errors (which token, where); for other codes it is
+    // empty or stale.
+    const bool query_error =
+        code == ERROR_EVT_INVALID_QUERY || code == ERROR_EVT_FILTER_TOO_COMPLEX ||
+        (code >= ERROR_EVT_FILTER_ALREADYSCOPED && code <= ERROR_EVT_FILTER_UNEXPECTEDTOKEN);
+    last_error_ = describe_error(code, ch.config.channel, query_error ? extended_status() : "",
+                                 sw::win32::error_text(code));
     if (!what.empty()) last_error_ = std::string(what) + ": " + last_error_;
     handler_.on_error(ch.config.channel, last_error_);
   }
@@ -226,7 +231,7 @@ class WinEventLogSource final : public Source {
     DWORD flags = ch.config.start == StartPosition::kOldest ? EvtSubscribeStartAtOldestRecord
                                                             : EvtSubscribeToFutureEvents;
     if (from_oldest) {
-      ch.bookmark.reset(EvtCreateBookmark(nullptr));
+      ch.bookmark.reset();
       ch.positioned = false;
       flags = EvtSubscribeStartAtOldestRecord;
     } else if (ch.bookmark && ch.positioned) {
@@ -243,17 +248,18 @@ class WinEventLogSource final : public Source {
         fail(ch, GetLastError(), "the saved bookmark is unreadable, starting without it");
       }
     }
-    if (!ch.bookmark) ch.bookmark.reset(EvtCreateBookmark(nullptr));
-    if (!ch.bookmark) {
-      fail(ch, GetLastError(), "EvtCreateBookmark failed");
-      schedule_retry(ch);
-      return;
-    }
     ResetEvent(ch.signal);
     ch.subscription.reset(EvtSubscribe(
         nullptr, ch.signal, widen(ch.query.channel).c_str(), widen(ch.query.xpath).c_str(),
         had_bookmark ? ch.bookmark.handle : nullptr, nullptr, nullptr, flags));
     if (ch.subscription) {
+      // The bookmark is created once the subscription exists: it follows every event delivered.
+      if (!ch.bookmark) ch.bookmark.reset(EvtCreateBookmark(nullptr));
+      if (!ch.bookmark) {
+        fail(ch, GetLastError(), "EvtCreateBookmark failed");
+        schedule_retry(ch);
+        return;
+      }
       ch.subscribed = true;
       ch.backoff = kFirstRetry;
       SetEvent(ch.signal);  // read what is already there

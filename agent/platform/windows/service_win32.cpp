@@ -137,7 +137,11 @@ Result install(const Command& command, const RecoveryPolicy& recovery) {
   if (exe.empty()) return {false, describe("cannot find this program's path", GetLastError())};
   const std::wstring image_path = widen(service_command_line(win32::narrow(exe), command));
   const std::wstring name = widen(command.name);
-  const std::wstring display = widen(kDefaultDisplayName);
+  // Display names must be unique too: a second instance carries its name.
+  const std::wstring display =
+      widen(command.name == kDefaultServiceName
+                ? std::string(kDefaultDisplayName)
+                : std::string(kDefaultDisplayName) + " (" + command.name + ")");
   const std::wstring account =
       widen(command.account.empty() ? kLocalServiceAccount : std::string_view(command.account));
   const std::wstring password = widen(command.password);

@@ -13,8 +13,11 @@
 #include <thread>
 #include <vector>
 
+#include <boost/asio/io_context.hpp>
 #include "platform/windows/win32_text.hpp"
+
 #include "sessionwatch/eventlog.hpp"
+#include "sessionwatch/platform.hpp"
 #include "sessionwatch/winservice.hpp"
 
 namespace sw {
@@ -90,6 +93,7 @@ TEST(WinServiceScm, InstallStatusUninstall) {
   winsvc::Command command;
   command.name = unique_name("sw-test-install");
   command.config_path = "C:\\ProgramData\\sessionwatch\\sessionwatch.yaml";
+  winsvc::uninstall(command);  // a leftover of an interrupted run
   const winsvc::Result installed = winsvc::install(command);
   ASSERT_TRUE(installed.ok) << installed.message;
   EXPECT_NE(installed.message.find("delayed start"), std::string::npos) << installed.message;
@@ -136,6 +140,7 @@ TEST(WinServiceScm, StartRunsTheDaemonAndStopDrainsIt) {
   command.name = unique_name("sw-test-run");
   command.executable = probe.string();
   command.config_path = marker.string();
+  winsvc::uninstall(command);  // a leftover of an interrupted run
   const winsvc::Result installed = winsvc::install(command);
   ASSERT_TRUE(installed.ok) << installed.message;
 
@@ -189,6 +194,88 @@ TEST(WinEventLogWin32, UnknownChannelIsRefusedWithItsName) {
   EXPECT_EQ(source, nullptr);
   EXPECT_NE(error.find("Sessionwatch-No-Such-Channel/Operational"), std::string::npos) << error;
   EXPECT_FALSE(handler.errors.empty());
+}
+
+std::filesystem::path fresh_directory(std::string_view stem) {
+  const auto dir = std::filesystem::temp_directory_path() / unique_name(stem);
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+TEST(WinFilesWin32, AtomicWriteReplacesAndIdentitySurvivesRename) {
+  const auto dir = fresh_directory("sw-files");
+  const std::string path = (dir / "checkpoint.json").string();
+  std::string error;
+  ASSERT_TRUE(platform::write_file_atomically(path, "first version", error)) << error;
+  ASSERT_TRUE(platform::write_file_atomically(path, "second", error)) << error;
+  EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));
+
+  auto file = platform::InputFile::open(path, error);
+  ASSERT_NE(file, nullptr) << error;
+  char buffer[16] = {};
+  EXPECT_EQ(file->read_at(2, buffer, sizeof buffer), 4);
+  EXPECT_EQ(std::string(buffer, 4), "cond");
+  EXPECT_EQ(file->read_at(6, buffer, sizeof buffer), 0);  // end of file
+
+  const auto before = platform::stat_path(path);
+  ASSERT_TRUE(before.has_value());
+  EXPECT_TRUE(before->regular);
+  EXPECT_EQ(before->size, 6u);
+  // Readers keep the file open; a writer must still be able to rotate it.
+  const std::string rotated = (dir / "checkpoint.1.json").string();
+  std::filesystem::rename(path, rotated);
+  const auto after = platform::stat_path(rotated);
+  ASSERT_TRUE(after.has_value());
+  EXPECT_EQ(after->id, before->id);
+  const auto open_info = file->info();
+  ASSERT_TRUE(open_info.has_value());
+  EXPECT_EQ(open_info->id, before->id);
+  EXPECT_FALSE(platform::stat_path(path).has_value());
+  EXPECT_FALSE(platform::stat_path((dir / "nothing").string()).has_value());
+  file.reset();
+  std::filesystem::remove_all(dir);
+}
+
+TEST(WinFilesWin32, DefaultConfigLivesInProgramData) {
+  const std::string path = platform::default_config_path();
+  EXPECT_NE(path.find("\\sessionwatch\\sessionwatch.yaml"), std::string::npos) << path;
+  EXPECT_FALSE(platform::host_name().empty());
+}
+
+TEST(WinDirectoryWatcherWin32, ReportsFilesAppearingChangingAndGoing) {
+  const auto dir = fresh_directory("sw-watch");
+  boost::asio::io_context io;
+  std::vector<platform::WatchEvent> seen;
+  std::string error;
+  auto watcher = platform::DirectoryWatcher::create(
+      io,
+      [&](const std::vector<platform::WatchEvent>& events) {
+        seen.insert(seen.end(), events.begin(), events.end());
+      },
+      error);
+  ASSERT_NE(watcher, nullptr) << error;
+  ASSERT_TRUE(watcher->add(dir.string(), error)) << error;
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the reader thread is waiting
+  std::ofstream(dir / "alerts.log") << "one line\n";
+  std::filesystem::remove(dir / "alerts.log");
+
+  auto has = [&](platform::WatchKind kind) {
+    for (const auto& e : seen) {
+      if (e.name == "alerts.log" && e.kind == kind && e.directory == dir.string()) return true;
+    }
+    return false;
+  };
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!(has(platform::WatchKind::kAppeared) && has(platform::WatchKind::kGone)) &&
+         std::chrono::steady_clock::now() < deadline) {
+    io.run_for(std::chrono::milliseconds(100));
+    io.restart();
+  }
+  EXPECT_TRUE(has(platform::WatchKind::kAppeared));
+  EXPECT_TRUE(has(platform::WatchKind::kGone));
+  watcher->stop();
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

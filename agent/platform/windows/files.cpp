@@ -1,0 +1,149 @@
+// Windows file identity, positional reads and atomic replacement (sessionwatch/platform.hpp).
+// Files are opened with FILE_SHARE_DELETE so a log writer can still rotate or delete what the
+// agent is reading, as on POSIX.
+#include <windows.h>
+
+#include <algorithm>
+#include <iterator>
+#include <string>
+
+#include "platform/windows/win32_text.hpp"
+#include "sessionwatch/platform.hpp"
+
+namespace sw::platform {
+
+namespace {
+
+constexpr DWORD kShareAll = FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE;
+
+std::optional<FileInfo> info_of(HANDLE file) {
+  BY_HANDLE_FILE_INFORMATION data{};
+  if (!GetFileInformationByHandle(file, &data)) return std::nullopt;
+  FileInfo info;
+  info.id.device = data.dwVolumeSerialNumber;
+  info.id.inode = (static_cast<std::uint64_t>(data.nFileIndexHigh) << 32) | data.nFileIndexLow;
+  info.size = (static_cast<std::uint64_t>(data.nFileSizeHigh) << 32) | data.nFileSizeLow;
+  info.regular = (data.dwFileAttributes & FILE_ATTRIBUTE_DIRECTORY) == 0;
+  info.links = data.nNumberOfLinks;
+  FILE_STANDARD_INFO standard{};
+  if (GetFileInformationByHandleEx(file, FileStandardInfo, &standard, sizeof standard) &&
+      standard.DeletePending) {
+    info.links = 0;  // deleted while open, as an unlinked file on POSIX
+  }
+  return info;
+}
+
+class WindowsInputFile : public InputFile {
+ public:
+  WindowsInputFile(HANDLE file, std::uint64_t device) : file_(file), device_(device) {}
+  ~WindowsInputFile() override { CloseHandle(file_); }
+  WindowsInputFile(const WindowsInputFile&) = delete;
+  WindowsInputFile& operator=(const WindowsInputFile&) = delete;
+
+  std::optional<FileInfo> info() const override {
+    auto info = info_of(file_);
+    // The volume is fixed while the file is open (moving to another volume makes a new file);
+    // taken at open time because some implementations (wine) report 0 through a read handle.
+    if (info) info->id.device = device_;
+    return info;
+  }
+
+  std::int64_t read_at(std::uint64_t offset, char* buffer, std::size_t size) override {
+    OVERLAPPED at{};
+    at.Offset = static_cast<DWORD>(offset & 0xffffffffu);
+    at.OffsetHigh = static_cast<DWORD>(offset >> 32);
+    DWORD read = 0;
+    const DWORD want = static_cast<DWORD>(std::min<std::size_t>(size, 1u << 30));
+    if (!ReadFile(file_, buffer, want, &read, &at)) {
+      return GetLastError() == ERROR_HANDLE_EOF ? 0 : -1;
+    }
+    return read;
+  }
+
+ private:
+  HANDLE file_;
+  std::uint64_t device_;
+};
+
+}  // namespace
+
+std::optional<FileInfo> stat_path(const std::string& path) {
+  // FILE_FLAG_BACKUP_SEMANTICS lets directories be opened too.
+  HANDLE file = CreateFileW(win32::widen(path).c_str(), FILE_READ_ATTRIBUTES, kShareAll, nullptr,
+                            OPEN_EXISTING, FILE_FLAG_BACKUP_SEMANTICS, nullptr);
+  if (file == INVALID_HANDLE_VALUE) return std::nullopt;
+  auto info = info_of(file);
+  CloseHandle(file);
+  return info;
+}
+
+std::unique_ptr<InputFile> InputFile::open(const std::string& path, std::string& error) {
+  HANDLE file = CreateFileW(win32::widen(path).c_str(), GENERIC_READ, kShareAll, nullptr,
+                            OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, nullptr);
+  if (file == INVALID_HANDLE_VALUE) {
+    error = win32::describe("cannot open " + path, GetLastError());
+    return nullptr;
+  }
+  auto by_path = stat_path(path);
+  auto by_handle = info_of(file);
+  const std::uint64_t device = by_path ? by_path->id.device : by_handle ? by_handle->id.device : 0;
+  return std::make_unique<WindowsInputFile>(file, device);
+}
+
+bool write_file_atomically(const std::string& path, std::string_view data, std::string& error) {
+  const std::wstring target = win32::widen(path);
+  const std::wstring temp = target + L".tmp";
+  HANDLE file = CreateFileW(temp.c_str(), GENERIC_WRITE, 0, nullptr, CREATE_ALWAYS,
+                            FILE_ATTRIBUTE_NORMAL, nullptr);
+  if (file == INVALID_HANDLE_VALUE) {
+    error = win32::describe("cannot create " + path + ".tmp", GetLastError());
+    return false;
+  }
+  bool ok = true;
+  while (ok && !data.empty()) {
+    DWORD written = 0;
+    const DWORD chunk = static_cast<DWORD>(std::min<std::size_t>(data.size(), 1u << 30));
+    ok = WriteFile(file, data.data(), chunk, &written, nullptr) != 0;
+    data.remove_prefix(written);
+  }
+  // FlushFileBuffers is Windows' fsync; NTFS journals the rename, so no directory flush.
+  ok = ok && FlushFileBuffers(file) != 0;
+  const DWORD write_error = ok ? 0 : GetLastError();
+  CloseHandle(file);
+  if (!ok) {
+    error = win32::describe("cannot write " + path + ".tmp", write_error);
+    DeleteFileW(temp.c_str());
+    return false;
+  }
+  if (!MoveFileExW(temp.c_str(), target.c_str(),
+                   MOVEFILE_REPLACE_EXISTING | MOVEFILE_WRITE_THROUGH)) {
+    error = win32::describe("cannot rename over " + path, GetLastError());
+    DeleteFileW(temp.c_str());
+    return false;
+  }
+  return true;
+}
+
+std::string host_name() {
+  // The fully qualified name, as the Computer field of this machine's events spells it.
+  wchar_t buffer[256] = {};
+  DWORD size = static_cast<DWORD>(std::size(buffer));
+  if (GetComputerNameExW(ComputerNameDnsFullyQualified, buffer, &size) && size > 0) {
+    return win32::narrow(std::wstring_view(buffer, size));
+  }
+  size = static_cast<DWORD>(std::size(buffer));
+  if (GetComputerNameW(buffer, &size) && size > 0) {
+    return win32::narrow(std::wstring_view(buffer, size));
+  }
+  return "localhost";
+}
+
+std::string default_config_path() {
+  wchar_t buffer[MAX_PATH] = {};
+  const DWORD n = GetEnvironmentVariableW(L"ProgramData", buffer, MAX_PATH);
+  const std::string root = n > 0 && n < MAX_PATH ? win32::narrow(std::wstring_view(buffer, n))
+                                                 : std::string("C:\\ProgramData");
+  return root + "\\sessionwatch\\sessionwatch.yaml";
+}
+
+}  // namespace sw::platform

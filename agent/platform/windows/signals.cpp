@@ -1,0 +1,99 @@
+// Stop requests on Windows: Ctrl+C / Ctrl+Break through Asio's signal_set, and closing the
+// console window, logoff and shutdown through a console control handler. Windows has no
+// SIGHUP; reloading is a service restart. (The service's own stop arrives through the SCM, see
+// service_win32.cpp.)
+#include <windows.h>
+
+#include <csignal>
+#include <mutex>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+
+#include "sessionwatch/platform.hpp"
+
+namespace sw::platform {
+
+namespace {
+
+class WindowsSignalWatcher;
+std::mutex g_console_mutex;
+WindowsSignalWatcher* g_console_watcher = nullptr;
+
+class WindowsSignalWatcher : public SignalWatcher {
+ public:
+  WindowsSignalWatcher(boost::asio::io_context& io, std::function<void(std::string_view)> on_stop)
+      : io_(io), signals_(io, SIGINT, SIGTERM, SIGBREAK), on_stop_(std::move(on_stop)) {
+    wait();
+    std::lock_guard lock(g_console_mutex);
+    g_console_watcher = this;
+    SetConsoleCtrlHandler(console_handler, TRUE);
+  }
+  ~WindowsSignalWatcher() override {
+    {
+      std::lock_guard lock(g_console_mutex);
+      SetConsoleCtrlHandler(console_handler, FALSE);
+      g_console_watcher = nullptr;
+    }
+    boost::system::error_code ignored;
+    signals_.cancel(ignored);
+  }
+  WindowsSignalWatcher(const WindowsSignalWatcher&) = delete;
+  WindowsSignalWatcher& operator=(const WindowsSignalWatcher&) = delete;
+
+ private:
+  void wait() {
+    signals_.async_wait([this](const boost::system::error_code& ec, int signal_number) {
+      if (ec) return;
+      on_stop_(signal_number == SIGINT     ? "Ctrl+C"
+               : signal_number == SIGBREAK ? "Ctrl+Break"
+                                           : "SIGTERM");
+      wait();
+    });
+  }
+
+  // Runs on a thread Windows creates; hands the request to the io_context.
+  static BOOL WINAPI console_handler(DWORD type) {
+    if (type != CTRL_CLOSE_EVENT && type != CTRL_LOGOFF_EVENT && type != CTRL_SHUTDOWN_EVENT) {
+      return FALSE;  // Ctrl+C and Ctrl+Break reach the signal_set
+    }
+    std::lock_guard lock(g_console_mutex);
+    if (g_console_watcher == nullptr) return FALSE;
+    WindowsSignalWatcher* watcher = g_console_watcher;
+    const char* why = type == CTRL_CLOSE_EVENT    ? "console closed"
+                      : type == CTRL_LOGOFF_EVENT ? "user logoff"
+                                                  : "system shutdown";
+    boost::asio::post(watcher->io_, [watcher, why] { watcher->on_stop_(why); });
+    return TRUE;
+  }
+
+  boost::asio::io_context& io_;
+  boost::asio::signal_set signals_;
+  std::function<void(std::string_view)> on_stop_;
+};
+
+}  // namespace
+
+std::unique_ptr<SignalWatcher> SignalWatcher::create(boost::asio::io_context& io,
+                                                     std::function<void(std::string_view)> on_stop,
+                                                     std::function<void()> /*on_reload*/) {
+  return std::make_unique<WindowsSignalWatcher>(io, std::move(on_stop));
+}
+
+}  // namespace sw::platform
+
+namespace sw::platform::service {
+
+// The SCM is told through winsvc::run_as_service; these systemd notifications have no Windows
+// counterpart and do nothing.
+void notify_ready(std::string_view) {}
+void notify_reloading() {}
+void notify_stopping() {}
+void notify_watchdog() {}
+void notify_status(std::string_view) {}
+std::optional<std::chrono::microseconds> watchdog_interval() {
+  return std::nullopt;
+}
+
+}  // namespace sw::platform::service
