@@ -1,0 +1,282 @@
+// File and chunk layer of the native EVTX reader: reads whole chunks, checks their checksums,
+// walks the records and hands each record's BinXML to the parser.
+#include <algorithm>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <vector>
+
+#include "decode/evtx_native/binxml.hpp"
+#include "decode/evtx_native/crc32.hpp"
+#include "decode/evtx_native/event_builder.hpp"
+#include "decode/evtx_native/values.hpp"
+#include "sessionwatch/evtx_native.hpp"
+
+namespace sw {
+
+using evtx_native::le16;
+using evtx_native::le32;
+using evtx_native::le64;
+
+namespace {
+
+constexpr std::size_t kFileHeaderSize = 4096;
+constexpr std::size_t kFileHeaderUsed = 128;
+constexpr std::size_t kChunkSize = 65536;
+constexpr std::size_t kChunkHeaderSize = 512;
+constexpr std::size_t kRecordHeaderSize = 24;
+// Signature, size, id, time, at least one BinXML byte... and the trailing size copy.
+constexpr std::size_t kMinRecordSize = kRecordHeaderSize + 4;
+constexpr std::uint32_t kRecordSignature = 0x00002a2a;
+constexpr char kFileSignature[8] = {'E', 'l', 'f', 'F', 'i', 'l', 'e', '\0'};
+constexpr char kChunkSignature[8] = {'E', 'l', 'f', 'C', 'h', 'n', 'k', '\0'};
+
+bool all_zero(const std::uint8_t* p, std::size_t n) {
+  return std::all_of(p, p + n, [](std::uint8_t b) { return b == 0; });
+}
+
+std::string hex(std::uint64_t v) {
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+}  // namespace
+
+struct NativeEvtxReader::Impl {
+  std::string origin;
+  std::ifstream file;
+  std::string memory;
+  bool from_memory = false;
+  std::uint64_t file_size = 0;
+  EvtxFileHeader header;
+  std::uint64_t count_hint = 0;
+
+  std::vector<std::uint8_t> chunk = std::vector<std::uint8_t>(kChunkSize);
+  evtx_native::BinXmlParser parser;
+  evtx_native::EventBuilder builder;
+  Event event;
+  std::string error;
+
+  // Reads up to `n` bytes at `offset`; returns how many arrived.
+  std::size_t read_at(std::uint64_t offset, std::size_t n, std::uint8_t* out) {
+    if (offset >= file_size) return 0;
+    n = static_cast<std::size_t>(std::min<std::uint64_t>(n, file_size - offset));
+    if (from_memory) {
+      std::memcpy(out, memory.data() + offset, n);
+      return n;
+    }
+    file.clear();
+    file.seekg(static_cast<std::streamoff>(offset));
+    if (!file) return 0;
+    file.read(reinterpret_cast<char*>(out), static_cast<std::streamsize>(n));
+    return static_cast<std::size_t>(file.gcount());
+  }
+
+  bool load_header(std::string& err) {
+    std::uint8_t h[kFileHeaderUsed] = {};
+    const std::size_t got = read_at(0, sizeof h, h);
+    if (got < sizeof kFileSignature || std::memcmp(h, kFileSignature, sizeof kFileSignature) != 0) {
+      err = origin + ": not an EVTX file (no ElfFile signature)";
+      return false;
+    }
+    if (got == kFileHeaderUsed) {
+      header.first_chunk = le64(h + 8);
+      header.last_chunk = le64(h + 16);
+      header.next_record_id = le64(h + 24);
+      header.minor_version = le16(h + 36);
+      header.major_version = le16(h + 38);
+      header.chunk_count = le16(h + 42);
+      header.flags = le32(h + 120);
+      header.checksum_ok = evtx_native::crc32(0, h, 120) == le32(h + 124);
+    }
+    count_hint = 0;
+    std::uint8_t ch[48];
+    for (std::uint64_t offset = kFileHeaderSize; offset < file_size; offset += kChunkSize) {
+      if (read_at(offset, sizeof ch, ch) != sizeof ch) break;
+      if (std::memcmp(ch, kChunkSignature, sizeof kChunkSignature) != 0) continue;
+      const std::uint64_t first = le64(ch + 8), last = le64(ch + 16);
+      if (last >= first && last - first < kChunkSize / kMinRecordSize)
+        count_hint += last - first + 1;
+    }
+    return true;
+  }
+
+  void report(EventSink& sink, DecodeStats& stats, std::uint64_t position, std::string reason,
+              bool counts_as_record) {
+    if (counts_as_record) ++stats.records_bad;
+    sink.on_error(DecodeError{origin, position, origin + ": " + std::move(reason)});
+  }
+
+  // A plausible record starts here: signature, a size that fits and a matching trailing copy.
+  static bool record_at(const std::uint8_t* c, std::size_t pos, std::size_t limit) {
+    if (limit - pos < kMinRecordSize || le32(c + pos) != kRecordSignature) return false;
+    const std::uint32_t size = le32(c + pos + 4);
+    return size >= kMinRecordSize && size <= limit - pos && le32(c + pos + size - 4) == size;
+  }
+
+  void read_chunk(std::uint64_t index, std::uint64_t file_offset, std::size_t got, EventSink& sink,
+                  DecodeStats& stats, std::uint64_t after_record_id) {
+    const std::uint8_t* c = chunk.data();
+    const std::string where =
+        "chunk " + std::to_string(index) + " (file offset " + hex(file_offset) + ")";
+    if (std::memcmp(c, kChunkSignature, sizeof kChunkSignature) != 0) {
+      if (!all_zero(c, got)) report(sink, stats, 0, where + ": no chunk signature; skipped", false);
+      return;
+    }
+    if (got < kChunkHeaderSize) {
+      report(sink, stats, 0, where + ": truncated inside the chunk header; skipped", false);
+      return;
+    }
+    const std::uint32_t header_crc =
+        evtx_native::crc32(evtx_native::crc32(0, c, 120), c + 128, kChunkHeaderSize - 128);
+    if (header_crc != le32(c + 124)) {
+      report(sink, stats, 0,
+             where + ": chunk header checksum mismatch (stored " + hex(le32(c + 124)) +
+                 ", computed " + hex(header_crc) + "); skipped",
+             false);
+      return;
+    }
+    const std::uint64_t first_id = le64(c + 24), last_id = le64(c + 32);
+    const std::uint32_t free_space = le32(c + 48);
+    std::size_t limit = got;
+    if (got < kChunkSize)
+      report(sink, stats, 0, where + ": file ends inside the chunk; reading what is there", false);
+    if (free_space < kChunkHeaderSize || free_space > kChunkSize) {
+      report(sink, stats, 0,
+             where + ": free space offset " + hex(free_space) +
+                 " is outside the chunk; scanning the whole chunk",
+             false);
+    } else {
+      limit = std::min<std::size_t>(limit, free_space);
+      if (free_space <= got) {
+        const std::uint32_t records_crc =
+            evtx_native::crc32(0, c + kChunkHeaderSize, free_space - kChunkHeaderSize);
+        if (records_crc != le32(c + 52))
+          report(sink, stats, 0,
+                 where + ": event records checksum mismatch (stored " + hex(le32(c + 52)) +
+                     ", computed " + hex(records_crc) + "); records checked one by one",
+                 false);
+      }
+    }
+    parser.set_chunk(c, got);
+    std::size_t pos = kChunkHeaderSize;
+    while (limit - pos >= kRecordHeaderSize) {
+      if (!record_at(c, pos, limit)) {
+        if (all_zero(c + pos, limit - pos)) break;
+        const std::uint64_t guess = le64(c + pos + 8);
+        const std::uint64_t position = guess >= first_id && guess <= last_id ? guess : 0;
+        std::size_t next = pos + 1;
+        while (next < limit && !record_at(c, next, limit)) ++next;
+        report(sink, stats, position,
+               where + ": no valid record at chunk offset " + hex(pos) + "; skipped " +
+                   std::to_string(next - pos) + " bytes",
+               true);
+        pos = next;
+        continue;
+      }
+      const std::uint32_t size = le32(c + pos + 4);
+      const std::uint64_t record_id = le64(c + pos + 8);
+      if (record_id > after_record_id) decode_record(c, pos, size, record_id, where, sink, stats);
+      pos += size;
+    }
+  }
+
+  void decode_record(const std::uint8_t* c, std::size_t pos, std::uint32_t size,
+                     std::uint64_t record_id, const std::string& where, EventSink& sink,
+                     DecodeStats& stats) {
+    (void)c;
+    builder.begin(event);
+    if (!parser.parse_record(pos + kRecordHeaderSize, pos + size - 4, builder, error)) {
+      report(sink, stats, record_id,
+             where + ": record " + std::to_string(record_id) + " at chunk offset " + hex(pos) +
+                 ": " + error,
+             true);
+      return;
+    }
+    event.set_origin(origin);
+    event.source_offset = record_id;
+    ++stats.records_read;
+    sink.on_event(event);
+  }
+
+  DecodeStats read(EventSink& sink, std::uint64_t after_record_id) {
+    DecodeStats stats;
+    if (!header.checksum_ok)
+      report(sink, stats, 0, "file header checksum mismatch or truncated header; reading anyway",
+             false);
+    const std::uint64_t slots = file_size <= kFileHeaderSize
+                                    ? 0
+                                    : (file_size - kFileHeaderSize + kChunkSize - 1) / kChunkSize;
+    if (header.chunk_count > slots)
+      report(sink, stats, 0,
+             "header claims " + std::to_string(header.chunk_count) + " chunks, the file holds " +
+                 std::to_string(slots) + " (truncated?)",
+             false);
+    for (std::uint64_t index = 0; index < slots; ++index) {
+      const std::uint64_t offset = kFileHeaderSize + index * kChunkSize;
+      const std::size_t got = read_at(offset, kChunkSize, chunk.data());
+      stats.bytes_read += got;
+      if (got == 0) {
+        report(sink, stats, 0, "read error at file offset " + hex(offset), false);
+        break;
+      }
+      read_chunk(index, offset, got, sink, stats, after_record_id);
+      sink.on_progress(offset + got, file_size);
+    }
+    return stats;
+  }
+};
+
+NativeEvtxReader::NativeEvtxReader(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+NativeEvtxReader::~NativeEvtxReader() = default;
+
+std::unique_ptr<NativeEvtxReader> NativeEvtxReader::open_file(const std::string& path,
+                                                              std::string& error) {
+  auto impl = std::make_unique<Impl>();
+  impl->origin = path;
+  impl->file.open(path, std::ios::binary);
+  if (!impl->file) {
+    error = path + ": cannot open";
+    return nullptr;
+  }
+  impl->file.seekg(0, std::ios::end);
+  const std::streamoff size = impl->file.tellg();
+  if (size < 0) {
+    error = path + ": cannot read its size";
+    return nullptr;
+  }
+  impl->file_size = static_cast<std::uint64_t>(size);
+  if (!impl->load_header(error)) return nullptr;
+  return std::unique_ptr<NativeEvtxReader>(new NativeEvtxReader(std::move(impl)));
+}
+
+std::unique_ptr<NativeEvtxReader> NativeEvtxReader::open_memory(std::string image,
+                                                                std::string origin,
+                                                                std::string& error) {
+  auto impl = std::make_unique<Impl>();
+  impl->origin = std::move(origin);
+  impl->memory = std::move(image);
+  impl->from_memory = true;
+  impl->file_size = impl->memory.size();
+  if (!impl->load_header(error)) return nullptr;
+  return std::unique_ptr<NativeEvtxReader>(new NativeEvtxReader(std::move(impl)));
+}
+
+DecodeStats NativeEvtxReader::read(EventSink& sink, std::uint64_t after_record_id) {
+  return impl_->read(sink, after_record_id);
+}
+
+std::uint64_t NativeEvtxReader::record_count_hint() const {
+  return impl_->count_hint;
+}
+
+const EvtxFileHeader& NativeEvtxReader::header() const {
+  return impl_->header;
+}
+
+std::unique_ptr<EvtxReader> open_native_evtx(const std::string& path, std::string& error) {
+  return NativeEvtxReader::open_file(path, error);
+}
+
+}  // namespace sw

@@ -1,0 +1,60 @@
+// A portable EVTX reader: decodes each record's BinXML straight into sw::Event, without
+// rendering XML in between and without platform calls, so it runs unchanged on Windows.
+//
+// Damage is reported, never fatal: a chunk whose header checksum fails is skipped, a record that
+// does not parse is reported with its chunk and offset, and reading carries on with the next one.
+// Chunks are scanned up to the end of the file, not just as far as the header's chunk count, so
+// files whose header was not updated (dirty) still yield all their records.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "sessionwatch/decode.hpp"
+
+namespace sw {
+
+// What the file header says, for diagnostics and tests.
+struct EvtxFileHeader {
+  std::uint64_t first_chunk = 0;
+  std::uint64_t last_chunk = 0;
+  std::uint64_t next_record_id = 0;
+  std::uint16_t major_version = 0;
+  std::uint16_t minor_version = 0;
+  std::uint16_t chunk_count = 0;
+  std::uint32_t flags = 0;  // 0x1 dirty, 0x2 full
+  bool checksum_ok = false;
+};
+
+class NativeEvtxReader final : public EvtxReader {
+ public:
+  // Opens an EVTX file; nullptr with `error` set when it cannot be read or does not start with
+  // the EVTX signature.
+  static std::unique_ptr<NativeEvtxReader> open_file(const std::string& path, std::string& error);
+  // Reads an EVTX image held in memory (carved data, tests). `origin` names it in events and
+  // errors.
+  static std::unique_ptr<NativeEvtxReader> open_memory(std::string image, std::string origin,
+                                                       std::string& error);
+  ~NativeEvtxReader() override;
+  NativeEvtxReader(const NativeEvtxReader&) = delete;
+  NativeEvtxReader& operator=(const NativeEvtxReader&) = delete;
+
+  // Records in file order (chunk by chunk), skipping those with a record id <= after_record_id.
+  // Event::source_offset is the record id; Event::origin the path.
+  DecodeStats read(EventSink& sink, std::uint64_t after_record_id = 0) override;
+  // Sum of the record ranges the chunk headers claim.
+  std::uint64_t record_count_hint() const override;
+  const EvtxFileHeader& header() const;
+
+  struct Impl;
+
+ private:
+  explicit NativeEvtxReader(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// The factory the decoders use: the native reader as a plain EvtxReader.
+std::unique_ptr<EvtxReader> open_native_evtx(const std::string& path, std::string& error);
+
+}  // namespace sw
