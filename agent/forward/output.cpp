@@ -1,0 +1,343 @@
+// The generic sender shared by every output: spool in, plugin out, with retries, back-off,
+// confirmation tracking, dead-lettering and metrics. One thread per output.
+#include <condition_variable>
+#include <cstdio>
+#include <deque>
+#include <mutex>
+#include <random>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+#include "forward/output_plugin.hpp"
+#include "platform/fsync.hpp"
+
+namespace sw::forward {
+
+namespace {
+
+using detail::ConfirmResult;
+using detail::FlushResult;
+using detail::FlushStatus;
+using detail::OutputPlugin;
+using detail::Record;
+using Clock = std::chrono::steady_clock;
+
+// A spool record is: u8 id length | id | formatted record.
+void encode_record(const Alert& alert, const FormatOptions& format, std::string& out) {
+  std::string_view id = alert.id;
+  if (id.size() > 255) id = id.substr(0, 255);
+  out.push_back(static_cast<char>(id.size()));
+  out += id;
+  format_alert(alert, format, out);
+}
+
+Record decode_record(std::string_view data) {
+  if (data.empty()) return {};
+  std::size_t n = static_cast<unsigned char>(data[0]);
+  if (n + 1 > data.size()) return {{}, data};
+  return {data.substr(1, n), data.substr(1 + n)};
+}
+
+std::string json_escape(std::string_view s) {
+  return nlohmann::json(std::string(s))
+      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+class SpooledOutput final : public Output {
+ public:
+  SpooledOutput(OutputConfig config, std::unique_ptr<Spool> spool,
+                std::unique_ptr<OutputPlugin> plugin)
+      : config_(std::move(config)),
+        spool_(std::move(spool)),
+        plugin_(std::move(plugin)),
+        rng_(std::random_device{}()) {}
+
+  ~SpooledOutput() override { stop(std::chrono::milliseconds(0)); }
+
+  const OutputConfig& config() const override { return config_; }
+
+  EnqueueResult enqueue(std::span<const Alert> alerts, std::chrono::milliseconds wait) override {
+    EnqueueResult result;
+    std::vector<std::string> encoded(alerts.size());
+    std::vector<std::string_view> views;
+    views.reserve(alerts.size());
+    for (std::size_t i = 0; i < alerts.size(); ++i) {
+      encode_record(alerts[i], config_.format, encoded[i]);
+      views.push_back(encoded[i]);
+    }
+    std::span<const std::string_view> rest(views);
+    while (!rest.empty()) {
+      AppendResult r = spool_->append(rest, wait);
+      result.accepted += r.appended;
+      queued_ += r.appended;
+      rest = rest.subspan(r.appended);
+      if (r.status == AppendStatus::kTooLarge) {
+        // One oversized alert must not block the rest: count it and move on.
+        ++too_large_;
+        set_error(r.error);
+        spdlog::error("output {}: alert {} dropped: {}", config_.name, alerts[result.accepted].id,
+                      r.error);
+        ++result.accepted;
+        rest = rest.subspan(1);
+        continue;
+      }
+      if (r.status != AppendStatus::kOk) {
+        result.ok = false;
+        result.error = r.error.empty() ? "spool closed" : r.error;
+        break;
+      }
+    }
+    return result;
+  }
+
+  void start() override {
+    std::lock_guard lock(mu_);
+    if (thread_.joinable()) return;
+    stopping_ = false;
+    thread_ = std::thread([this] { run(); });
+  }
+
+  void stop(std::chrono::milliseconds drain) override {
+    {
+      std::lock_guard lock(mu_);
+      if (!thread_.joinable()) return;
+      stopping_ = true;
+      drain_deadline_ = Clock::now() + drain;
+      cv_.notify_all();
+    }
+    thread_.join();
+  }
+
+  bool wait_drained(std::chrono::milliseconds timeout) override {
+    return spool_->wait_drained(timeout);
+  }
+
+  OutputMetrics metrics() const override {
+    OutputMetrics m;
+    SpoolStats s = spool_->stats();
+    m.name = config_.name;
+    m.queued = queued_;
+    m.sent = sent_;
+    m.retried = retried_;
+    m.dropped = s.dropped + too_large_;
+    m.dead_lettered = dead_lettered_;
+    m.spool_records = s.records;
+    m.spool_bytes = s.bytes;
+    m.corrupt_bytes = s.corrupt_bytes;
+    m.reconnects = reconnects_;
+    m.connected = connected_;
+    std::lock_guard lock(mu_);
+    m.active_url = active_url_;
+    m.last_error = last_error_;
+    return m;
+  }
+
+ private:
+  void set_error(const std::string& e) {
+    std::lock_guard lock(mu_);
+    last_error_ = e;
+  }
+
+  bool should_exit() {
+    std::lock_guard lock(mu_);
+    if (!stopping_) return false;
+    if (Clock::now() >= drain_deadline_) return true;
+    return written_.empty() && spool_->stats().records == 0;
+  }
+
+  // Sleeps, waking early when stop() is called. False when stopping.
+  bool pause(std::chrono::milliseconds d) {
+    std::unique_lock lock(mu_);
+    cv_.wait_for(lock, d, [&] { return stopping_; });
+    return !stopping_;
+  }
+
+  std::chrono::milliseconds next_backoff(std::chrono::milliseconds retry_after) {
+    std::uniform_real_distribution<double> spread(1.0 - config_.retry.jitter,
+                                                  1.0 + config_.retry.jitter);
+    auto d = std::chrono::milliseconds(
+        static_cast<std::int64_t>(static_cast<double>(backoff_.count()) * spread(rng_)));
+    backoff_ = std::min(backoff_ * 2, config_.retry.max);
+    return std::max(d, retry_after);
+  }
+
+  void failed(const std::string& error, std::size_t records,
+              std::chrono::milliseconds retry_after) {
+    retried_ += records;
+    if (error != last_logged_error_) {
+      spdlog::warn("output {}: {} (will retry)", config_.name, error);
+      last_logged_error_ = error;
+    }
+    set_error(error);
+    spool_->rewind();
+    written_.clear();
+    refresh_plugin_state();
+    pause(next_backoff(retry_after));
+  }
+
+  void refresh_plugin_state() {
+    connected_ = plugin_->connected();
+    reconnects_ = plugin_->reconnects();
+    std::lock_guard lock(mu_);
+    active_url_ = plugin_->active_url();
+  }
+
+  void dead_letter(std::span<const Record> records, const std::string& error) {
+    if (!dead_letter_file_) {
+      std::filesystem::path p = config_.dead_letter.empty()
+                                    ? spool_->directory() / "dead-letter.jsonl"
+                                    : config_.dead_letter;
+      dead_letter_file_ = std::fopen(p.string().c_str(), "ab");
+      if (!dead_letter_file_) {
+        spdlog::error("output {}: cannot open dead-letter file {}", config_.name, p.string());
+      }
+    }
+    std::string line;
+    for (const Record& r : records) {
+      line = "{\"output\":" + json_escape(config_.name) + ",\"error\":" + json_escape(error) +
+             ",\"event_id\":" + json_escape(r.id) + ",\"record\":" + json_escape(r.payload) + "}\n";
+      if (dead_letter_file_) std::fwrite(line.data(), 1, line.size(), dead_letter_file_);
+    }
+    if (dead_letter_file_) platform::sync_file(dead_letter_file_);
+    dead_lettered_ += records.size();
+    spdlog::error("output {}: collector rejected {} alerts for good ({}); kept in dead-letter file",
+                  config_.name, records.size(), error);
+  }
+
+  void confirm_written(bool idle) {
+    if (written_.empty()) return;
+    ConfirmResult c = plugin_->confirm(idle);
+    if (!c.ok) {
+      failed(c.error, written_.size(), {});
+      return;
+    }
+    std::size_t n = std::min(c.confirmed, written_.size());
+    if (n == 0) return;
+    spool_->acknowledge(written_[n - 1]);
+    written_.erase(written_.begin(), written_.begin() + static_cast<std::ptrdiff_t>(n));
+    sent_ += n;
+  }
+
+  void run() {
+    std::string err = plugin_->init();
+    if (!err.empty()) {
+      set_error(err);
+      spdlog::error("output {}: {}", config_.name, err);
+    }
+    backoff_ = config_.retry.initial;
+    std::vector<SpoolRecord> batch;
+    std::vector<Record> records;
+    while (!should_exit()) {
+      confirm_written(/*idle=*/false);
+      // With writes awaiting confirmation, come back soon to confirm them.
+      auto wait = written_.empty() ? std::chrono::milliseconds(200) : std::chrono::milliseconds(20);
+      if (!spool_->read(batch, config_.batch_records, config_.batch_bytes, wait)) {
+        confirm_written(/*idle=*/true);
+        continue;
+      }
+      records.clear();
+      for (const auto& r : batch) records.push_back(decode_record(r.data));
+      std::size_t done = 0;
+      while (done < records.size()) {
+        FlushResult f = plugin_->flush(std::span(records).subspan(done));
+        std::size_t n = std::min(f.count, records.size() - done);
+        if (f.status == FlushStatus::kRetry || (n == 0 && f.status != FlushStatus::kPoison)) {
+          failed(f.error.empty() ? "delivery failed" : f.error, records.size() - done,
+                 f.retry_after);
+          break;
+        }
+        if (f.status == FlushStatus::kPoison) {
+          n = std::max<std::size_t>(n, 1);
+          if (!written_.empty()) {  // keep the order: confirm the earlier writes first
+            confirm_written(true);
+            if (!written_.empty()) {
+              failed("unconfirmed writes before a rejected record", records.size() - done, {});
+              break;
+            }
+          }
+          dead_letter(std::span(records).subspan(done, n), f.error);
+          spool_->acknowledge(batch[done + n - 1].end);
+        } else if (f.status == FlushStatus::kDelivered) {
+          spool_->acknowledge(batch[done + n - 1].end);
+          sent_ += n;
+        } else {
+          for (std::size_t i = 0; i < n; ++i) written_.push_back(batch[done + i].end);
+        }
+        done += n;
+        backoff_ = config_.retry.initial;
+      }
+      refresh_plugin_state();
+    }
+    confirm_written(true);
+    plugin_->exit();
+    refresh_plugin_state();
+    if (dead_letter_file_) std::fclose(dead_letter_file_);
+    dead_letter_file_ = nullptr;
+  }
+
+  OutputConfig config_;
+  std::unique_ptr<Spool> spool_;
+  std::unique_ptr<OutputPlugin> plugin_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::thread thread_;
+  bool stopping_ = false;
+  Clock::time_point drain_deadline_;
+  std::string last_error_;
+  std::string active_url_;
+
+  // Sender thread only.
+  std::deque<SpoolPosition> written_;
+  std::chrono::milliseconds backoff_{250};
+  std::mt19937 rng_;
+  std::string last_logged_error_;
+  std::FILE* dead_letter_file_ = nullptr;
+
+  std::atomic<std::uint64_t> queued_{0}, sent_{0}, retried_{0}, dead_lettered_{0}, too_large_{0},
+      reconnects_{0};
+  std::atomic<bool> connected_{false};
+};
+
+}  // namespace
+
+std::vector<std::string> output_types() {
+  std::vector<std::string> out;
+  for (const auto& e : detail::plugin_registry()) out.emplace_back(e.type);
+  return out;
+}
+
+MakeOutputResult make_output(const OutputConfig& config) {
+  MakeOutputResult result;
+  auto problems = validate(config);
+  if (!problems.empty()) {
+    result.error = "output " + config.name + ": " + problems.front().message;
+    return result;
+  }
+  std::unique_ptr<OutputPlugin> plugin;
+  for (const auto& e : detail::plugin_registry()) {
+    if (e.type == config.type) {
+      std::string error;
+      plugin = e.make(config, error);
+      if (!plugin) {
+        result.error = "output " + config.name + ": " + error;
+        return result;
+      }
+    }
+  }
+  if (!plugin) {
+    result.error = "output " + config.name + ": unknown type '" + config.type + "'";
+    return result;
+  }
+  std::string error;
+  auto spool = Spool::open(config.spool, error);
+  if (!spool) {
+    result.error = "output " + config.name + ": " + error;
+    return result;
+  }
+  result.output = std::make_unique<SpooledOutput>(config, std::move(spool), std::move(plugin));
+  return result;
+}
+
+}  // namespace sw::forward

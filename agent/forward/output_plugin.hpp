@@ -1,0 +1,78 @@
+// The contract every output under outputs/<name>/ implements (Fluent Bit style): init once,
+// flush batches, exit. The generic sender (output.cpp) owns the spool, retries, back-off and
+// metrics; a plugin only moves bytes and says what became of them.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "sessionwatch/forward.hpp"
+
+namespace sw::forward::detail {
+
+struct Record {
+  std::string_view id;       // event.id, for collectors that deduplicate (Elasticsearch _id)
+  std::string_view payload;  // the formatted record, no framing, no newline
+};
+
+enum class FlushStatus {
+  kDelivered,  // `count` records confirmed now (a prefix of the batch)
+  kWritten,    // `count` records written; confirm() reports when they are confirmed
+  kRetry,      // nothing delivered; try again later (after retry_after if set)
+  kPoison,     // the collector rejected the first `count` records for good: dead-letter them
+};
+
+struct FlushResult {
+  FlushStatus status = FlushStatus::kDelivered;
+  std::size_t count = 0;
+  std::string error;
+  std::chrono::milliseconds retry_after{0};
+};
+
+struct ConfirmResult {
+  bool ok = true;             // false: the connection broke; everything written is unconfirmed
+  std::size_t confirmed = 0;  // how many of the oldest written records are now confirmed
+  std::string error;
+};
+
+class OutputPlugin {
+ public:
+  virtual ~OutputPlugin() = default;
+  // Once, before the first flush. A non-empty string is a configuration error.
+  virtual std::string init() { return {}; }
+  virtual FlushResult flush(std::span<const Record> records) = 0;
+  // For records reported kWritten. `idle`: nothing else is waiting, so the plugin may take the
+  // time (or close the session) to settle what is outstanding.
+  virtual ConfirmResult confirm(bool /*idle*/) { return {}; }
+  // Once, when the sender stops.
+  virtual void exit() {}
+  virtual std::string active_url() const { return {}; }
+  virtual bool connected() const { return false; }
+  virtual std::uint64_t reconnects() const { return 0; }
+};
+
+using PluginFactory = std::unique_ptr<OutputPlugin> (*)(const OutputConfig& config,
+                                                        std::string& error);
+
+struct PluginEntry {
+  std::string_view type;
+  PluginFactory make;
+};
+
+// Every output type, in registry.cpp: adding one is one line there and one folder.
+std::span<const PluginEntry> plugin_registry();
+
+// scheme://host:port/path, with [v6] hosts.
+struct Url {
+  std::string scheme;
+  std::string host;
+  std::string port;
+  std::string path;  // with the leading '/', may be empty
+};
+bool parse_url(std::string_view text, Url& out, std::string& error);
+std::string_view default_port(std::string_view scheme);
+
+}  // namespace sw::forward::detail

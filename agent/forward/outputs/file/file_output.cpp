@@ -1,0 +1,110 @@
+// file: one record per line, fsync'd per batch, rotated by size (path -> path.1 -> ... path.N).
+#include <cstdio>
+#include <cstring>
+
+#include "forward/outputs/file/file_output.hpp"
+#include "platform/fsync.hpp"
+
+namespace sw::forward::detail {
+
+namespace {
+
+class FileOutput final : public OutputPlugin {
+ public:
+  explicit FileOutput(const OutputConfig& c) : options_(c.file) {}
+  ~FileOutput() override { close(); }
+
+  FlushResult flush(std::span<const Record> records) override {
+    FlushResult r;
+    if (!file_ && !open()) return retry();
+    for (const Record& rec : records) {
+      const std::uint64_t need = rec.payload.size() + 1;
+      if (size_ > 0 && size_ + need > options_.max_bytes) {
+        if (!platform::sync_file(file_) || !rotate()) return partial(r);
+      }
+      if (std::fwrite(rec.payload.data(), 1, rec.payload.size(), file_) != rec.payload.size() ||
+          std::fputc('\n', file_) == EOF) {
+        return partial(r);
+      }
+      size_ += need;
+      ++r.count;
+    }
+    if (!platform::sync_file(file_)) {
+      error_ = "write to " + options_.path.string() + " failed: " + std::strerror(errno);
+      close();
+      return retry();
+    }
+    return r;
+  }
+
+  void exit() override { close(); }
+  std::string active_url() const override { return options_.path.string(); }
+  bool connected() const override { return file_ != nullptr; }
+
+ private:
+  FlushResult retry() {
+    FlushResult r;
+    r.status = FlushStatus::kRetry;
+    r.error = error_;
+    return r;
+  }
+
+  // Lines written before a failure are on their way, but not known to be durable: report them
+  // as not delivered so they are written again (at-least-once).
+  FlushResult partial(FlushResult) {
+    error_ = "write to " + options_.path.string() + " failed: " + std::strerror(errno);
+    close();
+    return retry();
+  }
+
+  bool open() {
+    std::error_code ec;
+    if (options_.path.has_parent_path())
+      std::filesystem::create_directories(options_.path.parent_path(), ec);
+    file_ = std::fopen(options_.path.string().c_str(), "ab");
+    if (!file_) {
+      error_ = "cannot open " + options_.path.string() + ": " + std::strerror(errno);
+      return false;
+    }
+    size_ = std::filesystem::file_size(options_.path, ec);
+    if (ec) size_ = 0;
+    return true;
+  }
+
+  void close() {
+    if (file_) std::fclose(file_);
+    file_ = nullptr;
+  }
+
+  bool rotate() {
+    close();
+    std::error_code ec;
+    auto numbered = [&](int i) {
+      return std::filesystem::path(options_.path.string() + "." + std::to_string(i));
+    };
+    std::filesystem::remove(numbered(options_.max_files), ec);
+    for (int i = options_.max_files - 1; i >= 1; --i) {
+      if (std::filesystem::exists(numbered(i), ec))
+        std::filesystem::rename(numbered(i), numbered(i + 1), ec);
+    }
+    std::filesystem::rename(options_.path, numbered(1), ec);
+    return open();
+  }
+
+  FileOptions options_;
+  std::FILE* file_ = nullptr;
+  std::uint64_t size_ = 0;
+  std::string error_;
+};
+
+}  // namespace
+
+std::unique_ptr<OutputPlugin> make_file_output(const OutputConfig& config, std::string& error) {
+  if (config.file.path.empty()) {
+    error = "file output needs a path";
+    return nullptr;
+  }
+  return std::make_unique<FileOutput>(config);
+}
+
+}  // namespace sw::forward::detail

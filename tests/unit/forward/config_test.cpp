@@ -1,0 +1,140 @@
+#include <gtest/gtest.h>
+
+#include <yaml-cpp/yaml.h>
+
+#include "sessionwatch/forward.hpp"
+
+namespace sw::forward {
+namespace {
+
+using namespace std::chrono_literals;
+
+std::optional<OutputConfig> parse(const std::string& yaml, std::vector<ConfigError>& errors) {
+  YAML::Node root = YAML::Load(yaml);
+  return parse_output_config(root["outputs"][0], "/var/lib/sessionwatch", errors);
+}
+
+TEST(OutputConfig, FullSyslogTlsEntry) {
+  std::vector<ConfigError> errors;
+  auto c = parse(R"(
+outputs:
+  - type: syslog
+    name: siem
+    urls: [tls://siem-a.example:6514, tls://siem-b.example]
+    format: rfc5424
+    facility: local3
+    enterprise_id: 55555
+    framing: lf
+    tls: {verify: false, server_name: siem.example}
+    spool: {max_bytes: 64MiB, fsync: interval, fsync_interval: 2s, when_full: drop_oldest}
+    retry: {initial: 100ms, max: 1m}
+    batch: {records: 200}
+    confirm_delay: 50ms
+)",
+                 errors);
+  ASSERT_TRUE(c) << (errors.empty() ? "" : errors[0].message);
+  EXPECT_EQ(c->name, "siem");
+  EXPECT_EQ(c->type, "syslog");
+  EXPECT_EQ(c->urls,
+            (std::vector<std::string>{"tls://siem-a.example:6514", "tls://siem-b.example"}));
+  EXPECT_EQ(c->format.format, Format::kRfc5424);
+  EXPECT_EQ(c->format.facility, 19);
+  EXPECT_EQ(c->format.enterprise_id, 55555U);
+  EXPECT_EQ(c->framing, TcpFraming::kLineFeed);
+  EXPECT_FALSE(c->tls.verify);
+  EXPECT_EQ(c->tls.server_name, "siem.example");
+  EXPECT_EQ(c->spool.dir, std::filesystem::path("/var/lib/sessionwatch/spool/siem"));
+  EXPECT_EQ(c->spool.max_bytes, 64ULL << 20);
+  EXPECT_EQ(c->spool.fsync, FsyncPolicy::kInterval);
+  EXPECT_EQ(c->spool.fsync_interval, 2000ms);
+  EXPECT_EQ(c->spool.when_full, FullPolicy::kDropOldest);
+  EXPECT_EQ(c->retry.initial, 100ms);
+  EXPECT_EQ(c->retry.max, 60000ms);
+  EXPECT_EQ(c->batch_records, 200U);
+  EXPECT_EQ(c->confirm_delay, 50ms);
+}
+
+TEST(OutputConfig, DefaultsPerType) {
+  std::vector<ConfigError> errors;
+  auto c = parse("outputs:\n  - type: syslog\n    url: tls://siem.example:6514\n", errors);
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->format.format, Format::kRfc5424);
+  EXPECT_EQ(c->format.facility, 10);  // authpriv
+  EXPECT_TRUE(c->tls.verify);
+  EXPECT_EQ(c->spool.fsync, FsyncPolicy::kBatch);
+  EXPECT_EQ(c->spool.when_full, FullPolicy::kBlock);
+  EXPECT_FALSE(c->name.empty());
+  c = parse("outputs:\n  - type: file\n    path: /var/log/sessionwatch/alerts.jsonl\n", errors);
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->format.format, Format::kJson);
+  EXPECT_EQ(c->file.path, "/var/log/sessionwatch/alerts.jsonl");
+  EXPECT_TRUE(errors.empty());
+}
+
+TEST(OutputConfig, HttpOptions) {
+  std::vector<ConfigError> errors;
+  auto c = parse(R"(
+outputs:
+  - type: http
+    url: https://splunk.example:8088/services/collector/raw
+    http:
+      headers: {Authorization: "Splunk 1234-abcd"}
+      body: json_array
+      gzip: true
+)",
+                 errors);
+  ASSERT_TRUE(c) << errors.at(0).message;
+  EXPECT_EQ(c->http.body, HttpBody::kJsonArray);
+  EXPECT_TRUE(c->http.gzip);
+  ASSERT_EQ(c->http.headers.size(), 1U);
+  EXPECT_EQ(c->http.headers[0].first, "Authorization");
+  EXPECT_EQ(c->http.headers[0].second, "Splunk 1234-abcd");
+}
+
+TEST(OutputConfig, ErrorsCarryTheLine) {
+  std::vector<ConfigError> errors;
+  auto c = parse(R"(outputs:
+  - type: syslog
+    url: tcp://siem.example:514
+    fromat: rfc5424
+    spool:
+      when_full: maybe
+)",
+                 errors);
+  EXPECT_FALSE(c);
+  ASSERT_EQ(errors.size(), 2U);
+  EXPECT_NE(errors[0].message.find("fromat"), std::string::npos);
+  EXPECT_EQ(errors[0].line, 4);
+  EXPECT_NE(errors[1].message.find("block or drop_oldest"), std::string::npos);
+  EXPECT_EQ(errors[1].line, 6);
+}
+
+TEST(OutputConfig, ContradictionsAreRefused) {
+  struct Case {
+    const char* yaml;
+    const char* says;
+  } cases[] = {
+      {"outputs:\n  - type: syslog\n    url: http://x\n", "scheme must be one of"},
+      {"outputs:\n  - type: syslog\n", "needs 'url'"},
+      {"outputs:\n  - type: kafka\n    url: tcp://x\n", "unknown output type"},
+      {"outputs:\n  - type: http\n    url: http://x\n    format: rfc5424\n    http: {body: bulk}\n",
+       "need format json"},
+      {"outputs:\n  - type: syslog\n    url: tls://x\n    tls: {cert_file: /nonexistent}\n",
+       "go together"},
+      {"outputs:\n  - type: syslog\n    url: tcp://x:99999\n", "port out of range"},
+      {"outputs:\n  - type: file\n", "needs 'path'"},
+      {"outputs:\n  - type: syslog\n    url: tcp://x\n    spool: {max_bytes: lots}\n",
+       "expected a size"},
+  };
+  for (const auto& tc : cases) {
+    std::vector<ConfigError> errors;
+    EXPECT_FALSE(parse(tc.yaml, errors)) << tc.yaml;
+    ASSERT_FALSE(errors.empty()) << tc.yaml;
+    EXPECT_NE(errors[0].message.find(tc.says), std::string::npos)
+        << tc.yaml << " -> " << errors[0].message;
+    EXPECT_GT(errors[0].line, 0) << tc.yaml;
+  }
+}
+
+}  // namespace
+}  // namespace sw::forward

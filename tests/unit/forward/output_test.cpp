@@ -1,0 +1,161 @@
+// The generic sender with the file output: spool -> plugin -> file, restarts, rotation.
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "forward_test_util.hpp"
+#include "sessionwatch/forward.hpp"
+
+namespace sw::forward {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using testing::make_alert;
+using testing::TempDir;
+
+OutputConfig file_config(const fs::path& dir) {
+  OutputConfig c;
+  c.name = "file-test";
+  c.type = "file";
+  c.file.path = dir / "out" / "alerts.jsonl";
+  c.spool.dir = dir / "spool";
+  c.retry.initial = 10ms;
+  return c;
+}
+
+std::vector<nlohmann::json> read_lines(const fs::path& p) {
+  std::vector<nlohmann::json> out;
+  std::ifstream f(p);
+  std::string line;
+  while (std::getline(f, line)) out.push_back(nlohmann::json::parse(line));
+  return out;
+}
+
+std::vector<Alert> alerts(int from, int to) {
+  std::vector<Alert> v;
+  for (int i = from; i < to; ++i) v.push_back(make_alert(i));
+  return v;
+}
+
+TEST(FileOutput, DeliversEveryAlertOnce) {
+  TempDir dir;
+  auto made = make_output(file_config(dir.path()));
+  ASSERT_TRUE(made.output) << made.error;
+  auto& out = *made.output;
+  auto batch = alerts(0, 250);
+  EnqueueResult r = out.enqueue(batch);
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.accepted, 250U);
+  out.start();
+  ASSERT_TRUE(out.wait_drained(10s));
+  out.stop();
+  auto lines = read_lines(dir.path() / "out" / "alerts.jsonl");
+  ASSERT_EQ(lines.size(), 250U);
+  for (int i = 0; i < 250; ++i)
+    EXPECT_EQ(lines[static_cast<std::size_t>(i)], batch[static_cast<std::size_t>(i)].doc);
+  OutputMetrics m = out.metrics();
+  EXPECT_EQ(m.queued, 250U);
+  EXPECT_EQ(m.sent, 250U);
+  EXPECT_EQ(m.spool_records, 0U);
+  EXPECT_EQ(m.name, "file-test");
+}
+
+TEST(FileOutput, SpooledAlertsSurviveARestartOfTheOutput) {
+  TempDir dir;
+  {
+    auto made = make_output(file_config(dir.path()));
+    ASSERT_TRUE(made.output) << made.error;
+    auto batch = alerts(0, 40);
+    ASSERT_TRUE(made.output->enqueue(batch).ok);
+    // Never started: the process "dies" with everything spooled.
+  }
+  auto made = make_output(file_config(dir.path()));
+  ASSERT_TRUE(made.output) << made.error;
+  EXPECT_EQ(made.output->metrics().spool_records, 40U);
+  made.output->start();
+  ASSERT_TRUE(made.output->wait_drained(10s));
+  made.output->stop();
+  EXPECT_EQ(read_lines(dir.path() / "out" / "alerts.jsonl").size(), 40U);
+}
+
+TEST(FileOutput, RetriesUntilThePathBecomesWritable) {
+  TempDir dir;
+  OutputConfig c = file_config(dir.path());
+  // A plain file where the output's directory should be: opening fails until it is removed.
+  std::ofstream(dir.path() / "out") << "in the way";
+  auto made = make_output(c);
+  ASSERT_TRUE(made.output) << made.error;
+  auto batch = alerts(0, 5);
+  ASSERT_TRUE(made.output->enqueue(batch).ok);
+  made.output->start();
+  EXPECT_FALSE(made.output->wait_drained(200ms));
+  OutputMetrics m = made.output->metrics();
+  EXPECT_GT(m.retried, 0U);
+  EXPECT_NE(m.last_error.find("cannot open"), std::string::npos) << m.last_error;
+  EXPECT_EQ(m.spool_records, 5U);
+  fs::remove(dir.path() / "out");
+  ASSERT_TRUE(made.output->wait_drained(10s));
+  made.output->stop();
+  EXPECT_EQ(read_lines(c.file.path).size(), 5U);
+}
+
+TEST(FileOutput, RotatesBySize) {
+  TempDir dir;
+  OutputConfig c = file_config(dir.path());
+  c.file.max_bytes = 4096;
+  c.file.max_files = 100;
+  auto made = make_output(c);
+  ASSERT_TRUE(made.output) << made.error;
+  auto batch = alerts(0, 100);
+  ASSERT_TRUE(made.output->enqueue(batch).ok);
+  made.output->start();
+  ASSERT_TRUE(made.output->wait_drained(10s));
+  made.output->stop();
+  std::size_t total = 0;
+  int files = 0;
+  for (auto& e : fs::directory_iterator(dir.path() / "out")) {
+    EXPECT_LE(fs::file_size(e.path()), 4096U) << e.path();
+    total += read_lines(e.path()).size();
+    ++files;
+  }
+  EXPECT_EQ(total, 100U);
+  EXPECT_GT(files, 5);
+}
+
+TEST(FileOutput, AnOversizedAlertIsDroppedAndCountedTheRestDelivered) {
+  TempDir dir;
+  OutputConfig c = file_config(dir.path());
+  c.spool.max_bytes = 64 << 10;
+  auto made = make_output(c);
+  ASSERT_TRUE(made.output) << made.error;
+  auto batch = alerts(0, 3);
+  batch[1].doc["message"] = std::string(200 << 10, 'm');
+  EnqueueResult r = made.output->enqueue(batch);
+  EXPECT_TRUE(r.ok);
+  EXPECT_EQ(r.accepted, 3U);
+  made.output->start();
+  ASSERT_TRUE(made.output->wait_drained(10s));
+  made.output->stop();
+  EXPECT_EQ(made.output->metrics().dropped, 1U);
+  auto lines = read_lines(c.file.path);
+  ASSERT_EQ(lines.size(), 2U);
+  EXPECT_EQ(lines[1], batch[2].doc);
+}
+
+TEST(MakeOutput, RefusesBadConfigWithAReason) {
+  OutputConfig c;
+  c.name = "x";
+  c.type = "syslog";
+  c.urls = {"udp://"};
+  c.spool.dir = "/tmp/unused";
+  auto made = make_output(c);
+  EXPECT_FALSE(made.output);
+  EXPECT_NE(made.error.find("no host"), std::string::npos) << made.error;
+  auto types = output_types();
+  EXPECT_NE(std::find(types.begin(), types.end(), "file"), types.end());
+  EXPECT_NE(std::find(types.begin(), types.end(), "syslog"), types.end());
+}
+
+}  // namespace
+}  // namespace sw::forward
