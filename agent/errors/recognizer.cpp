@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cstring>
+#include <functional>
 
 namespace sw::errors {
 namespace {
@@ -237,10 +238,15 @@ Recognizer::Recognizer(const ErrorCatalog& catalog) {
       }
     }
     for (const auto& p : e.phrases) t.phrases.push_back(to_lower(p));
+    min_symbol_length_ = std::min(min_symbol_length_, e.symbol.size());
+    if (!t.anchor.empty()) min_text_length_ = std::min(min_text_length_, t.anchor.size());
+    for (const auto& p : t.phrases) min_text_length_ = std::min(min_text_length_, p.size());
     // Trigger: the longest distinctive word of each phrase and anchor, without its first letter
     // (so "Logged" and "logged" both hit).
     auto add_trigger = [&](std::string_view phrase) {
-      static constexpr std::string_view kCommon[] = {"computer", "console", "current", "currently"};
+      // Words that are everywhere in Windows messages make poor triggers ("logged" is in every
+      // logon and logoff message).
+      static constexpr std::string_view kCommon[] = {"computer", "console", "logged"};
       std::string_view best;
       std::size_t i = 0;
       while (i < phrase.size()) {
@@ -262,6 +268,9 @@ Recognizer::Recognizer(const ErrorCatalog& catalog) {
     for (const auto& p : t.phrases) add_trigger(p);
     texts_.push_back(std::move(t));
   }
+  // Horspool skips ahead by the pattern length: far fewer steps than memchr on the first letter
+  // of a word in running English text.
+  for (const auto& trig : text_triggers_) trigger_searchers_.emplace_back(trig.begin(), trig.end());
 }
 
 struct Recognizer::FieldScan {
@@ -392,12 +401,23 @@ void Recognizer::scan_hex(FieldScan& scan, char x) const {
   }
 }
 
-void Recognizer::scan_symbols(FieldScan& scan, std::string_view needle) const {
+void Recognizer::scan_symbols(FieldScan& scan) const {
   const std::string_view v = scan.value;
-  for (std::size_t p = v.find(needle); p != std::string_view::npos; p = v.find(needle, p + 1)) {
+  const std::size_t n = v.size();
+  std::size_t from = 0;
+  while (from < n) {
+    const void* hit = std::memchr(v.data() + from, '_', n - from);
+    if (!hit) break;
+    const std::size_t p = static_cast<std::size_t>(static_cast<const char*>(hit) - v.data());
+    from = p + 1;
+    // "_CTX_" in any case: the part every alerting symbol shares.
+    if (p + 5 > n || lower(v[p + 1]) != 'c' || lower(v[p + 2]) != 't' || lower(v[p + 3]) != 'x' ||
+        v[p + 4] != '_')
+      continue;
     std::size_t start = p, end = p;
     while (start > 0 && is_word(v[start - 1])) --start;
-    while (end < v.size() && is_word(v[end])) ++end;
+    while (end < n && is_word(v[end])) ++end;
+    from = end;
     const std::string_view token = v.substr(start, end - start);
     for (const TextTarget& t : texts_) {
       const std::string& sym = t.error->symbol;
@@ -406,15 +426,13 @@ void Recognizer::scan_symbols(FieldScan& scan, std::string_view needle) const {
       for (std::size_t k = 0; k < sym.size() && same; ++k) same = lower(token[k]) == lower(sym[k]);
       if (same) scan.add(t.error, ErrorForm::kSymbol, token);
     }
-    p = end;
-    if (p >= v.size()) break;
   }
 }
 
 void Recognizer::scan_text(FieldScan& scan) const {
   bool triggered = false;
-  for (const auto& trig : text_triggers_) {
-    if (scan.value.find(trig) != std::string_view::npos) {
+  for (const auto& searcher : trigger_searchers_) {
+    if (std::search(scan.value.begin(), scan.value.end(), searcher) != scan.value.end()) {
       triggered = true;
       break;
     }
@@ -485,12 +503,21 @@ void Recognizer::scan_value(FieldId field, std::string_view value, bool is_messa
                             std::vector<Recognition>& out) const {
   if (value.size() < 4) return;
   FieldScan scan{field, value, is_message, out};
-  scan_decimals(scan);
-  scan_hex(scan, 'x');
-  scan_hex(scan, 'X');
-  scan_symbols(scan, "_CTX_");
-  scan_symbols(scan, "_ctx_");
-  scan_text(scan);
+  // Every numeric form has a '7' or an 'x'; most short values (names, SIDs without 7, flags) have
+  // neither, and one branch-free pass over them is cheaper than three memchr calls.
+  bool numeric_candidate = true;
+  if (value.size() <= 64) {
+    bool any = false;
+    for (char c : value) any |= (c == '7') | (c == 'x') | (c == 'X');
+    numeric_candidate = any;
+  }
+  if (numeric_candidate) {
+    scan_decimals(scan);
+    scan_hex(scan, 'x');
+    scan_hex(scan, 'X');
+  }
+  if (value.size() >= min_symbol_length_) scan_symbols(scan);
+  if (value.size() >= min_text_length_) scan_text(scan);
 }
 
 std::vector<Recognition> Recognizer::recognize(const Event& event) const {

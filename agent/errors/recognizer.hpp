@@ -2,6 +2,8 @@
 // the alerting errors, laid out so the per-event scan is a few memchr-driven passes per value.
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -13,6 +15,9 @@ namespace sw::errors {
 class Recognizer {
  public:
   explicit Recognizer(const ErrorCatalog& catalog);
+  // The trigger searchers point into this object's own strings.
+  Recognizer(const Recognizer&) = delete;
+  Recognizer& operator=(const Recognizer&) = delete;
   std::vector<Recognition> recognize(const Event& event) const;
 
   // Exposed for tests: how a field name is classified.
@@ -39,7 +44,7 @@ class Recognizer {
                   std::vector<Recognition>& out) const;
   void scan_decimals(FieldScan& scan) const;
   void scan_hex(FieldScan& scan, char x) const;
-  void scan_symbols(FieldScan& scan, std::string_view needle) const;
+  void scan_symbols(FieldScan& scan) const;
   void scan_text(FieldScan& scan) const;
 
   std::vector<NumericTarget> hex_targets_;  // 0x1B97, 0x80071B97, 0xC0071B97 ...
@@ -47,6 +52,9 @@ class Recognizer {
   std::vector<TextTarget> texts_;
   std::vector<std::string> text_triggers_;  // cheap substrings that must occur before
                                             // any template or phrase matching
+  std::vector<std::boyer_moore_horspool_searcher<std::string::const_iterator>> trigger_searchers_;
+  std::size_t min_symbol_length_ = SIZE_MAX;  // shorter values cannot hold a symbol
+  std::size_t min_text_length_ = SIZE_MAX;    // ... nor a phrase or template
 };
 
 }  // namespace sw::errors

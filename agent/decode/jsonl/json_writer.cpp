@@ -15,6 +15,8 @@
 // Field order is kept within event_data, user_data, sessionwatch and sessionwatch.extra.
 // Event::origin and source_offset describe where the event was read, not the event; not written.
 #include <charconv>
+#include <cstdint>
+#include <cstring>
 
 #include "decode/jsonl/winlog_names.hpp"
 #include "sessionwatch/decode.hpp"
@@ -39,35 +41,73 @@ constexpr auto kEscape = [] {
   return t;
 }();
 
+// True when one of the 8 bytes needs a look: a control character, '"', '\\' or non-ASCII.
+inline bool word_needs_care(std::uint64_t w) {
+  constexpr std::uint64_t kOnes = 0x0101010101010101ull;
+  constexpr std::uint64_t kHigh = 0x8080808080808080ull;
+  const std::uint64_t below_space = (w - kOnes * 0x20) & ~w;
+  const std::uint64_t quote = w ^ (kOnes * '"');
+  const std::uint64_t backslash = w ^ (kOnes * '\\');
+  const std::uint64_t has_quote = (quote - kOnes) & ~quote;
+  const std::uint64_t has_backslash = (backslash - kOnes) & ~backslash;
+  return ((below_space | has_quote | has_backslash) & kHigh) != 0 || (w & kHigh) != 0;
+}
+
 void append_escaped(std::string_view s, std::string& out) {
-  std::string sanitized;
-  if (!is_valid_utf8(s)) {
-    append_sanitized_utf8(s, sanitized);
-    s = sanitized;
-  }
   static constexpr char kHex[] = "0123456789abcdef";
+  bool utf8_checked = false;
   std::size_t run = 0;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    const char e = kEscape[static_cast<unsigned char>(s[i])];
-    if (e == 0) continue;
+  std::size_t i = 0;
+  const std::size_t n = s.size();
+  while (i < n) {
+    // Plain ASCII goes 8 bytes at a time.
+    if (i + 8 <= n) {
+      std::uint64_t w;
+      std::memcpy(&w, s.data() + i, 8);
+      if (!word_needs_care(w)) {
+        i += 8;
+        continue;
+      }
+    }
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x80) {
+      if (!utf8_checked) {
+        // Decoders hand over valid UTF-8; anything else is repaired here, once per string.
+        if (!is_valid_utf8(s.substr(i))) {
+          out.append(s.data() + run, i - run);
+          std::string repaired;
+          append_sanitized_utf8(s.substr(i), repaired);
+          append_escaped(repaired, out);
+          return;
+        }
+        utf8_checked = true;
+      }
+      ++i;
+      continue;
+    }
+    const char e = kEscape[c];
+    if (e == 0) {
+      ++i;
+      continue;
+    }
     out.append(s.data() + run, i - run);
-    run = i + 1;
     if (e == 1) {
-      const auto c = static_cast<unsigned char>(s[i]);
       const char u[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 15]};
       out.append(u, 6);
     } else {
       const char esc[2] = {'\\', e};
       out.append(esc, 2);
     }
+    ++i;
+    run = i;
   }
-  out.append(s.data() + run, s.size() - run);
+  out.append(s.data() + run, n - run);
 }
 
 void append_string(std::string_view s, std::string& out) {
-  out.push_back('"');
+  out += '"';
   append_escaped(s, out);
-  out.push_back('"');
+  out += '"';
 }
 
 void append_number(std::uint64_t n, std::string& out) {
@@ -81,10 +121,10 @@ class ObjectWriter {
  public:
   explicit ObjectWriter(std::string& out) : out_(out) { out_.push_back('{'); }
   void key(std::string_view k) {
-    if (!first_) out_.push_back(',');
+    out_.append(first_ ? "\"" : ",\"", first_ ? 1 : 2);
     first_ = false;
-    append_string(k, out_);
-    out_.push_back(':');
+    append_escaped(k, out_);
+    out_.append("\":", 2);
   }
   void string(std::string_view k, std::string_view v) {
     key(k);
@@ -126,6 +166,7 @@ bool has_origin(const Event& e, FieldOrigin origin) {
 }  // namespace
 
 void write_event_json(const Event& e, std::string& out) {
+  out.reserve(out.size() + e.buffer_size() + 64 * e.fields().size() + 512);
   const std::string time = format_time(e.time_created);
   ObjectWriter top(out);
   top.string("@timestamp", time);
