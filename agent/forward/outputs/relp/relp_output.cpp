@@ -33,6 +33,7 @@ class RelpOutput final : public OutputPlugin {
 
   std::string init() override {
     if (relpEngineConstruct(&engine_) != RELP_RET_OK) return "librelp: cannot create engine";
+    relpEngineSetDbgprint(engine_, &RelpOutput::no_debug);  // librelp calls it unconditionally
     relpEngineSetDnsLookupMode(engine_, 0);
     relpEngineSetOnErr(engine_, &RelpOutput::on_error);
     relpEngineSetOnGenericErr(engine_, &RelpOutput::on_generic_error);
@@ -120,6 +121,7 @@ class RelpOutput final : public OutputPlugin {
     self->last_error_ = std::string(message ? message : "error") + " [" + (object ? object : "") +
                         "] (" + std::to_string(code) + ")";
   }
+  static void no_debug(char*, ...) {}
   static void on_generic_error(char* object, char* message, relpRetVal code) {
     (void)object;
     (void)message;

@@ -1,0 +1,148 @@
+// Forwarding throughput: the spool alone (append with fsync per batch, then read+acknowledge),
+// formatting, and the whole path (enqueue -> spool -> sender -> TCP) into a local sink.
+// rsyslog on loopback is measured by tests/integration (see docs/forwarding.md for numbers);
+// here the TCP peer is an in-process reader so the bench needs nothing installed.
+#include <benchmark/benchmark.h>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/read.hpp>
+#include <filesystem>
+#include <random>
+#include <thread>
+
+#include "sessionwatch/forward.hpp"
+#include "sessionwatch/spool.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using namespace sw::forward;
+using namespace std::chrono_literals;
+
+sw::Alert sample_alert(int n) {
+  sw::Alert a;
+  a.id = sw::stable_alert_id("WS01", "Security", std::to_string(n), "rule-7063");
+  a.time = 1'613'133'268LL * sw::kTicksPerSecond;
+  a.level = sw::Level::kHigh;
+  a.rule_id = "0b3a1c2e-1111-4222-8333-944455556666";
+  a.rule_name = "Console logon refused (7063)";
+  a.host = "WS01";
+  a.doc = {{"@timestamp", "2021-02-12T12:34:28.1944370Z"},
+           {"event", {{"id", a.id}, {"code", "7063"}, {"kind", "alert"}}},
+           {"rule", {{"id", a.rule_id}, {"name", a.rule_name}, {"level", "high"}}},
+           {"host", {{"name", a.host}}},
+           {"user", {{"name", "alice"}, {"domain", "CORP"}}},
+           {"winlog", {{"channel", "System"}, {"record_id", n}, {"computer_name", "WS01"}}},
+           {"message",
+            "The user CORP\\alice is already logged on to the console of this computer. You do "
+            "not have permission to log in at this time."}};
+  return a;
+}
+
+fs::path temp_dir(const char* what) {
+  fs::path p = fs::temp_directory_path() /
+               (std::string("sw-bench-") + what + "-" + std::to_string(std::random_device{}()));
+  fs::remove_all(p);
+  return p;
+}
+
+// Append batches of `batch` ~600-byte records, fsync per batch, then read and acknowledge.
+void BM_SpoolWriteReadFsyncPerBatch(benchmark::State& state) {
+  const auto batch = static_cast<std::size_t>(state.range(0));
+  fs::path dir = temp_dir("spool");
+  SpoolOptions o;
+  o.dir = dir;
+  o.max_bytes = 1ULL << 30;
+  std::string error;
+  auto spool = Spool::open(o, error);
+  std::string record;
+  FormatOptions f;
+  f.format = Format::kRfc5424;
+  format_alert(sample_alert(1), f, record);
+  std::vector<std::string_view> views(batch, record);
+  std::vector<SpoolRecord> out;
+  for (auto _ : state) {
+    spool->append(views);
+    std::size_t got = 0;
+    while (got < batch && spool->read(out, batch, 8 << 20, 0ms)) {
+      got += out.size();
+      spool->acknowledge(out.back().end);
+    }
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(batch));
+  state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(batch * record.size()));
+  spool.reset();
+  fs::remove_all(dir);
+}
+BENCHMARK(BM_SpoolWriteReadFsyncPerBatch)->Arg(100)->Arg(1000)->UseRealTime();
+
+void BM_FormatAlert(benchmark::State& state) {
+  auto alert = sample_alert(7);
+  FormatOptions f;
+  f.format = static_cast<Format>(state.range(0));
+  std::string out;
+  for (auto _ : state) {
+    out.clear();
+    format_alert(alert, f, out);
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.SetLabel(std::string(to_string(f.format)));
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_FormatAlert)->DenseRange(0, 3);
+
+// The whole output: enqueue (format + spool, fsync per batch) on this thread, the sender thread
+// framing and writing to TCP, an in-process peer reading it, acknowledgement after confirm.
+void BM_OutputToTcp(benchmark::State& state) {
+  namespace asio = boost::asio;
+  using tcp = asio::ip::tcp;
+  asio::io_context ioc;
+  tcp::acceptor acceptor(ioc, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  std::atomic<bool> done{false};
+  std::thread sink([&] {
+    while (!done) {
+      tcp::socket s(ioc);
+      boost::system::error_code ec;
+      acceptor.accept(s, ec);
+      if (ec || done) return;
+      char buf[1 << 16];
+      while (!ec) s.read_some(asio::buffer(buf), ec);
+    }
+  });
+  fs::path dir = temp_dir("output");
+  OutputConfig c;
+  c.name = "bench";
+  c.type = "syslog";
+  c.urls = {"tcp://127.0.0.1:" + std::to_string(acceptor.local_endpoint().port())};
+  c.format.format = Format::kRfc5424;
+  c.spool.dir = dir;
+  c.spool.max_bytes = 1ULL << 30;
+  c.batch_records = 1000;
+  c.confirm_delay = 0ms;
+  auto made = make_output(c);
+  made.output->start();
+  std::vector<sw::Alert> alerts;
+  for (int i = 0; i < 1000; ++i) alerts.push_back(sample_alert(i));
+  // Each iteration: 20,000 alerts in, all confirmed out (the confirmation wait is included).
+  for (auto _ : state) {
+    for (int i = 0; i < 20; ++i) made.output->enqueue(alerts);
+    made.output->wait_drained(60s);
+  }
+  state.SetItemsProcessed(state.iterations() * 20 * static_cast<std::int64_t>(alerts.size()));
+  state.counters["sent"] = static_cast<double>(made.output->metrics().sent);
+  made.output->stop();
+  done = true;
+  made.output.reset();
+  {
+    tcp::socket wake(ioc);
+    boost::system::error_code ec;
+    wake.connect(acceptor.local_endpoint(), ec);
+  }
+  sink.join();
+  fs::remove_all(dir);
+}
+BENCHMARK(BM_OutputToTcp)->UseRealTime()->Unit(benchmark::kMillisecond);
+
+}  // namespace
+
+BENCHMARK_MAIN();

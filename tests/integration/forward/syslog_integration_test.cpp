@@ -1,0 +1,414 @@
+// Alerts through every syslog transport into a real rsyslog, checked field by field.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <map>
+#include <set>
+#include <thread>
+
+#include "forward_test_util.hpp"
+#include "rsyslog_harness.hpp"
+#include "sessionwatch/forward.hpp"
+
+namespace sw::forward {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using testing::make_alert;
+using testing::Received;
+using testing::Rsyslog;
+using testing::TempDir;
+
+class SyslogIntegration : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string why;
+    if (!Rsyslog::available(why)) GTEST_SKIP() << why;
+  }
+
+  OutputConfig config(const std::string& url, Format format = Format::kRfc5424) {
+    OutputConfig c;
+    c.name = "it";
+    c.type = url.rfind("relp", 0) == 0 ? "relp" : "syslog";
+    c.urls = {url};
+    c.format.format = format;
+    c.format.cef_syslog_header = true;
+    c.spool.dir = dir_.path() / "spool";
+    c.retry.initial = 20ms;
+    c.retry.max = 200ms;
+    c.confirm_delay = 50ms;
+    c.connect_timeout = 2s;
+    c.io_timeout = 5s;
+    return c;
+  }
+
+  std::unique_ptr<Output> make(const OutputConfig& c) {
+    auto made = make_output(c);
+    EXPECT_TRUE(made.output) << made.error;
+    return std::move(made.output);
+  }
+
+  static std::vector<Alert> alerts(int from, int to) {
+    std::vector<Alert> v;
+    for (int i = from; i < to; ++i) v.push_back(make_alert(i));
+    return v;
+  }
+
+  // Every expected id arrived; anything extra is a duplicate of an expected id.
+  static void expect_all_once_or_duplicated(const std::vector<Received>& got,
+                                            const std::vector<Alert>& sent) {
+    std::set<std::string> want;
+    for (const auto& a : sent) want.insert(a.id);
+    std::map<std::string, int> seen;
+    for (const auto& r : got) {
+      auto doc = nlohmann::json::parse(r.msg, nullptr, false);
+      ASSERT_FALSE(doc.is_discarded()) << r.msg;
+      std::string id = doc["event"]["id"];
+      EXPECT_TRUE(want.count(id)) << "unexpected id " << id;
+      ++seen[id];
+    }
+    EXPECT_EQ(seen.size(), want.size()) << "alerts lost";
+  }
+
+  TempDir dir_;
+};
+
+TEST_F(SyslogIntegration, TcpOctetCountedRfc5424FieldByField) {
+  Rsyslog rsyslog(dir_.path() / "rsyslog", Rsyslog::Input::kTcp);
+  std::string error;
+  ASSERT_TRUE(rsyslog.start(error)) << error;
+  auto out = make(config(rsyslog.url()));
+  auto sent = alerts(0, 50);
+  ASSERT_TRUE(out->enqueue(sent).ok);
+  out->start();
+  ASSERT_TRUE(out->wait_drained(20s)) << out->metrics().last_error;
+  out->stop();
+  ASSERT_EQ(rsyslog.wait_for(50, 5s), 50U);
+  auto got = rsyslog.received();
+  ASSERT_EQ(got.size(), 50U);
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    const Alert& a = sent[i];
+    EXPECT_EQ(got[i].facility, 10);  // authpriv
+    EXPECT_EQ(got[i].severity, 3);   // high
+    EXPECT_EQ(got[i].hostname, "WS01");
+    EXPECT_EQ(got[i].app_name, "sessionwatch");
+    EXPECT_EQ(got[i].msgid, "0b3a1c2e111142228333944455556666");
+    EXPECT_EQ(got[i].structured_data,
+              "[sessionwatch@32473 event_id=\"" + a.id +
+                  "\" rule_id=\"0b3a1c2e-1111-4222-8333-944455556666\" rule_name=\"Console logon "
+                  "refused (7063)\" level=\"high\" host=\"WS01\" user=\"alice\" domain=\"CORP\" "
+                  "event_code=\"7063\"]");
+    EXPECT_EQ(nlohmann::json::parse(got[i].msg), a.doc);
+  }
+  OutputMetrics m = out->metrics();
+  EXPECT_EQ(m.sent, 50U);
+  EXPECT_EQ(m.spool_records, 0U);
+}
+
+TEST_F(SyslogIntegration, TcpLineFeedFramingRfc3164) {
+  Rsyslog rsyslog(dir_.path() / "rsyslog", Rsyslog::Input::kTcp);
+  std::string error;
+  ASSERT_TRUE(rsyslog.start(error)) << error;
+  OutputConfig c = config(rsyslog.url(), Format::kRfc3164);
+  c.framing = TcpFraming::kLineFeed;
+  auto out = make(c);
+  auto sent = alerts(0, 20);
+  ASSERT_TRUE(out->enqueue(sent).ok);
+  out->start();
+  ASSERT_TRUE(out->wait_drained(20s)) << out->metrics().last_error;
+  ASSERT_EQ(rsyslog.wait_for(20, 5s), 20U);
+  auto got = rsyslog.received();
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    EXPECT_EQ(got[i].facility, 10);
+    EXPECT_EQ(got[i].severity, 3);
+    EXPECT_EQ(got[i].hostname, "WS01");
+    EXPECT_EQ(got[i].app_name, "sessionwatch");
+    // rsyslog keeps the space after "TAG:" in %msg% for RFC 3164.
+    EXPECT_EQ(nlohmann::json::parse(got[i].msg), sent[i].doc);
+  }
+}
+
+TEST_F(SyslogIntegration, UdpDatagramsCef) {
+  Rsyslog rsyslog(dir_.path() / "rsyslog", Rsyslog::Input::kUdp);
+  std::string error;
+  ASSERT_TRUE(rsyslog.start(error)) << error;
+  auto out = make(config(rsyslog.url(), Format::kCef));
+  auto sent = alerts(0, 10);
+  ASSERT_TRUE(out->enqueue(sent).ok);
+  out->start();
+  ASSERT_TRUE(out->wait_drained(10s)) << out->metrics().last_error;
+  ASSERT_EQ(rsyslog.wait_for(10, 5s), 10U);
+  auto got = rsyslog.received();
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    EXPECT_EQ(got[i].app_name, "sessionwatch");
+    EXPECT_EQ(got[i].hostname, "WS01");
+    EXPECT_NE(got[i].msg.find("CEF:0|sessionwatch|sessionwatch|0.1|0b3a1c2e-1111-4222-8333-"
+                              "944455556666|Console logon refused (7063)|8|"),
+              std::string::npos)
+        << got[i].msg;
+    EXPECT_NE(got[i].msg.find("externalId=" + sent[i].id), std::string::npos);
+  }
+}
+
+TEST_F(SyslogIntegration, HostileFieldArrivesAsOneEscapedRecord) {
+  Rsyslog rsyslog(dir_.path() / "rsyslog", Rsyslog::Input::kTcp);
+  std::string error;
+  ASSERT_TRUE(rsyslog.start(error)) << error;
+  const std::string hostile = "x\"]\\\n<86>1 2021-01-01T00:00:00Z forged sessionwatch - - - {}\r\n";
+  for (TcpFraming framing : {TcpFraming::kOctetCounting, TcpFraming::kLineFeed}) {
+    OutputConfig c = config(rsyslog.url());
+    c.framing = framing;
+    c.spool.dir = dir_.path() / ("spool-" + std::to_string(static_cast<int>(framing)));
+    auto out = make(c);
+    std::vector<Alert> one = {make_alert(1, hostile)};
+    ASSERT_TRUE(out->enqueue(one).ok);
+    out->start();
+    ASSERT_TRUE(out->wait_drained(10s)) << out->metrics().last_error;
+    out->stop();
+  }
+  rsyslog.wait_for(2, 5s);
+  std::this_thread::sleep_for(300ms);  // would a forged second record show up?
+  auto got = rsyslog.received();
+  ASSERT_EQ(got.size(), 2U);
+  for (const auto& r : got) {
+    EXPECT_EQ(r.hostname, "WS01");
+    EXPECT_NE(r.structured_data.find(
+                  "user=\"x\\\"\\]\\\\#012<86>1 2021-01-01T00:00:00Z forged sessionwatch - - - "
+                  "{}#015#012\""),
+              std::string::npos)
+        << r.structured_data;
+    auto doc = nlohmann::json::parse(r.msg);
+    EXPECT_EQ(doc["user"]["name"], hostile);
+  }
+}
+
+TEST_F(SyslogIntegration, CollectorDownAtStartThenUpLosesNothing) {
+  Rsyslog rsyslog(dir_.path() / "rsyslog", Rsyslog::Input::kTcp);
+  auto out = make(config(rsyslog.url()));
+  auto sent = alerts(0, 300);
+  ASSERT_TRUE(out->enqueue(sent).ok);
+  out->start();
+  std::this_thread::sleep_for(300ms);
+  OutputMetrics m = out->metrics();
+  EXPECT_GT(m.retried, 0U);
+  EXPECT_EQ(m.spool_records, 300U);
+  EXPECT_NE(m.last_error.find("cannot connect"), std::string::npos) << m.last_error;
+  std::string error;
+  ASSERT_TRUE(rsyslog.start(error)) << error;
+  ASSERT_TRUE(out->wait_drained(20s)) << out->metrics().last_error;
+  out->stop();
+  ASSERT_GE(rsyslog.wait_for(300, 5s), 300U);
+  expect_all_once_or_duplicated(rsyslog.received(), sent);
+}
+
+void restart_mid_stream(Rsyslog& rsyslog, Output& out, const std::vector<Alert>& sent) {
+  std::string error;
+  ASSERT_TRUE(rsyslog.start(error)) << error;
+  out.start();
+  // Feed in chunks, as the pipeline would, and restart the collector part-way.
+  bool restarted = false;
+  for (std::size_t i = 0; i < sent.size(); i += 500) {
+    auto chunk = std::span(sent).subspan(i, std::min<std::size_t>(500, sent.size() - i));
+    ASSERT_TRUE(out.enqueue(chunk).ok);
+    if (!restarted && i >= 4000) {
+      rsyslog.wait_for(2000, 10s);
+      rsyslog.stop();
+      std::this_thread::sleep_for(100ms);
+      ASSERT_TRUE(rsyslog.start(error)) << error;
+      restarted = true;
+    }
+  }
+  ASSERT_TRUE(out.wait_drained(60s)) << out.metrics().last_error;
+  out.stop();
+}
+
+TEST_F(SyslogIntegration, TcpCollectorRestartedMidStreamOf10000) {
+  Rsyslog rsyslog(dir_.path() / "rsyslog", Rsyslog::Input::kTcp);
+  auto out = make(config(rsyslog.url()));
+  auto sent = alerts(0, 10000);
+  restart_mid_stream(rsyslog, *out, sent);
+  ASSERT_GE(rsyslog.wait_for(10000, 10s), 10000U);
+  expect_all_once_or_duplicated(rsyslog.received(), sent);
+  EXPECT_GE(out->metrics().reconnects, 1U);
+}
+
+TEST_F(SyslogIntegration, RelpDeliversAndSurvivesARestartMidStream) {
+  Rsyslog rsyslog(dir_.path() / "rsyslog", Rsyslog::Input::kRelp);
+  auto out = make(config(rsyslog.url()));
+  auto sent = alerts(0, 10000);
+  restart_mid_stream(rsyslog, *out, sent);
+  ASSERT_GE(rsyslog.wait_for(10000, 10s), 10000U);
+  auto got = rsyslog.received();
+  expect_all_once_or_duplicated(got, sent);
+  EXPECT_EQ(got.front().app_name, "sessionwatch");
+  EXPECT_EQ(got.front().facility, 10);
+}
+
+class TlsIntegration : public SyslogIntegration {
+ protected:
+  void SetUp() override {
+    SyslogIntegration::SetUp();
+    if (IsSkipped()) return;
+    std::string error;
+    ASSERT_TRUE(testing::make_test_pki(dir_.path() / "pki", pki_, error)) << error;
+  }
+  testing::TestPki pki_;
+};
+
+TEST_F(TlsIntegration, VerifiedConnectionDelivers) {
+  Rsyslog rsyslog(dir_.path() / "rsyslog", Rsyslog::Input::kTls, &pki_);
+  std::string error;
+  ASSERT_TRUE(rsyslog.start(error)) << error;
+  OutputConfig c = config("tls://localhost:" + std::to_string(rsyslog.port()));
+  c.tls.ca_file = pki_.ca.string();
+  auto out = make(c);
+  auto sent = alerts(0, 100);
+  ASSERT_TRUE(out->enqueue(sent).ok);
+  out->start();
+  ASSERT_TRUE(out->wait_drained(20s)) << out->metrics().last_error;
+  out->stop();
+  ASSERT_EQ(rsyslog.wait_for(100, 5s), 100U);
+  auto got = rsyslog.received();
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    EXPECT_EQ(nlohmann::json::parse(got[i].msg), sent[i].doc);
+    EXPECT_EQ(got[i].msgid, "0b3a1c2e111142228333944455556666");
+  }
+}
+
+void expect_refused(Output& out, Rsyslog& rsyslog, const std::string& says) {
+  std::vector<Alert> sent = {make_alert(1), make_alert(2)};
+  ASSERT_TRUE(out.enqueue(sent).ok);
+  out.start();
+  std::this_thread::sleep_for(500ms);
+  OutputMetrics m = out.metrics();
+  out.stop();
+  EXPECT_NE(m.last_error.find(says), std::string::npos) << m.last_error;
+  EXPECT_EQ(m.spool_records, 2U);
+  EXPECT_EQ(m.sent, 0U);
+  EXPECT_EQ(rsyslog.count(), 0U);
+}
+
+TEST_F(TlsIntegration, WrongCaIsRefusedAndAlertsStaySpooled) {
+  Rsyslog rsyslog(dir_.path() / "rsyslog", Rsyslog::Input::kTls, &pki_);
+  std::string error;
+  ASSERT_TRUE(rsyslog.start(error)) << error;
+  OutputConfig c = config("tls://localhost:" + std::to_string(rsyslog.port()));
+  c.tls.ca_file = pki_.other_ca.string();
+  auto out = make(c);
+  expect_refused(*out, rsyslog, "certificate of 'localhost' not accepted");
+}
+
+TEST_F(TlsIntegration, WrongHostNameIsRefusedAndAlertsStaySpooled) {
+  Rsyslog rsyslog(dir_.path() / "rsyslog", Rsyslog::Input::kTls, &pki_);
+  std::string error;
+  ASSERT_TRUE(rsyslog.start(error)) << error;
+  OutputConfig c = config("tls://127.0.0.1:" + std::to_string(rsyslog.port()));
+  c.tls.ca_file = pki_.ca.string();
+  c.tls.server_name = "siem.wrong.example";
+  auto out = make(c);
+  expect_refused(*out, rsyslog, "hostname mismatch");
+}
+
+TEST_F(SyslogIntegration, SpoolFullBlockGivesBackpressureDropOldestCounts) {
+  Rsyslog rsyslog(dir_.path() / "rsyslog", Rsyslog::Input::kTcp);
+  auto sent = alerts(0, 400);
+  {
+    OutputConfig c = config(rsyslog.url());
+    c.spool.max_bytes = 64 << 10;  // ~70 alerts
+    c.spool.dir = dir_.path() / "spool-block";
+    auto out = make(c);
+    out->start();  // collector down: nothing leaves the spool
+    EnqueueResult r = out->enqueue(sent, 100ms);
+    EXPECT_FALSE(r.ok);
+    EXPECT_GT(r.accepted, 20U);
+    EXPECT_LT(r.accepted, 400U);
+    EXPECT_NE(r.error.find("full"), std::string::npos) << r.error;
+    EXPECT_EQ(out->metrics().dropped, 0U);
+    out->stop();
+  }
+  OutputConfig c = config(rsyslog.url());
+  c.spool.max_bytes = 64 << 10;
+  c.spool.when_full = FullPolicy::kDropOldest;
+  auto out = make(c);
+  EnqueueResult r = out->enqueue(sent, 100ms);
+  EXPECT_TRUE(r.ok);
+  EXPECT_EQ(r.accepted, 400U);
+  OutputMetrics m = out->metrics();
+  EXPECT_GT(m.dropped, 0U);
+  std::string error;
+  ASSERT_TRUE(rsyslog.start(error)) << error;
+  out->start();
+  ASSERT_TRUE(out->wait_drained(20s)) << out->metrics().last_error;
+  out->stop();
+  std::size_t expected = 400 - m.dropped;
+  ASSERT_EQ(rsyslog.wait_for(expected, 5s), expected);
+  // What arrived is the newest alerts, in order.
+  auto got = rsyslog.received();
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    EXPECT_EQ(nlohmann::json::parse(got[i].msg), sent[m.dropped + i].doc);
+  }
+}
+
+TEST_F(SyslogIntegration, CorruptSpoolTailIsCutAndTheRestDelivered) {
+  Rsyslog rsyslog(dir_.path() / "rsyslog", Rsyslog::Input::kTcp);
+  auto sent = alerts(0, 100);
+  OutputConfig c = config(rsyslog.url());
+  {
+    auto out = make(c);
+    ASSERT_TRUE(out->enqueue(sent).ok);
+  }
+  // Scribble over the last 30 bytes, as a crash in the middle of a write might leave them.
+  fs::path last;
+  for (auto& e : fs::directory_iterator(c.spool.dir)) {
+    if (e.path().extension() == ".seg" && fs::file_size(e.path()) > 8)
+      last = std::max(last, e.path());
+  }
+  ASSERT_FALSE(last.empty());
+  {
+    std::fstream f(last, std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(-30, std::ios::end);
+    f << std::string(30, '\0');
+  }
+  auto out = make(c);
+  EXPECT_GT(out->metrics().corrupt_bytes, 0U);
+  EXPECT_EQ(out->metrics().spool_records, 99U);
+  std::string error;
+  ASSERT_TRUE(rsyslog.start(error)) << error;
+  out->start();
+  ASSERT_TRUE(out->wait_drained(20s)) << out->metrics().last_error;
+  out->stop();
+  ASSERT_EQ(rsyslog.wait_for(99, 5s), 99U);
+  auto got = rsyslog.received();
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    EXPECT_EQ(nlohmann::json::parse(got[i].msg), sent[i].doc);
+  }
+}
+
+TEST_F(SyslogIntegration, FailsOverToTheSecondCollectorAndBack) {
+  Rsyslog first(dir_.path() / "first", Rsyslog::Input::kTcp);
+  Rsyslog second(dir_.path() / "second", Rsyslog::Input::kTcp);
+  std::string error;
+  ASSERT_TRUE(second.start(error)) << error;
+  OutputConfig c = config(first.url());
+  c.urls.push_back(second.url());
+  c.failback_interval = 200ms;
+  auto out = make(c);
+  out->start();
+  auto batch1 = alerts(0, 20);
+  ASSERT_TRUE(out->enqueue(batch1).ok);
+  ASSERT_TRUE(out->wait_drained(10s)) << out->metrics().last_error;
+  EXPECT_EQ(out->metrics().active_url, second.url());
+  ASSERT_TRUE(first.start(error)) << error;
+  std::this_thread::sleep_for(400ms);
+  auto batch2 = alerts(20, 40);
+  ASSERT_TRUE(out->enqueue(batch2).ok);
+  ASSERT_TRUE(out->wait_drained(10s)) << out->metrics().last_error;
+  EXPECT_EQ(out->metrics().active_url, first.url());
+  out->stop();
+  EXPECT_EQ(second.wait_for(20, 5s), 20U);
+  EXPECT_EQ(first.wait_for(20, 5s), 20U);
+}
+
+}  // namespace
+}  // namespace sw::forward
