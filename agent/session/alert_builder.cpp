@@ -507,7 +507,12 @@ std::string render_alert_table(const std::vector<Alert>& alerts) {
   for (const Alert& a : alerts) {
     const json& doc = a.doc;
     const json sw = doc.value("sessionwatch", json::object());
-    std::string requester = account(doc.value("user", json::object()));
+    std::string requester = "-";
+    if (doc.contains("user") && doc["user"].contains("name")) {
+      const std::string domain = str(doc["user"].value("domain", json()));
+      requester =
+          domain.empty() ? str(doc["user"]["name"]) : domain + "\\" + str(doc["user"]["name"]);
+    }
     if (doc.contains("source") && doc["source"].contains("ip"))
       requester += " from " + str(doc["source"]["ip"]);
     const json console = sw.value("console", json::object());

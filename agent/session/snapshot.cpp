@@ -220,6 +220,7 @@ bool SessionTracker::restore(std::string_view text, std::string& error) {
       std::string key = host_key(h.name);
       hosts[key] = std::move(h);
     }
+    impl_->aliases.clear();
     impl_->hosts = std::move(hosts);
     const Ticks released = root.at("released_time").get<Ticks>();
     impl_->released_time = std::max(impl_->released_time, released);

@@ -171,13 +171,18 @@ SessionTracker::Impl::Impl(TrackerOptions o, TrackerSink& s) : opt(std::move(o))
 }
 
 Host& SessionTracker::Impl::host_for(std::string_view computer) {
+  auto alias = aliases.find(computer);
+  if (alias != aliases.end()) return *alias->second;
   std::string key = host_key(computer);
   auto it = hosts.find(key);
-  if (it != hosts.end()) return it->second;
-  if (hosts.size() >= opt.max_hosts) evict_host();
-  Host& h = hosts[key];
-  h.name.assign(computer);
-  return h;
+  if (it == hosts.end()) {
+    if (hosts.size() >= opt.max_hosts) evict_host();
+    it = hosts.emplace(std::move(key), Host()).first;
+    it->second.name.assign(computer);
+  }
+  if (aliases.size() >= 4 * opt.max_hosts + 16) aliases.clear();
+  aliases.emplace(std::string(computer), &it->second);
+  return it->second;
 }
 
 void SessionTracker::Impl::evict_host() {
@@ -188,6 +193,8 @@ void SessionTracker::Impl::evict_host() {
   if (victim == hosts.end()) return;
   ++stats.hosts_evicted;
   if (hook) hook(victim->second.name, "host-cap", 1);
+  const Host* gone = &victim->second;
+  std::erase_if(aliases, [gone](const auto& a) { return a.second == gone; });
   hosts.erase(victim);
 }
 
@@ -266,6 +273,7 @@ void SessionTracker::Impl::release(Event& event) {
   if (event.time_created > host.last_released) host.last_released = event.time_created;
   // Conclude what this event is too late to change before it changes the state.
   decide_arbitrations(host, host.last_released, false);
+  emit_pending();
   apply(host, event);
   enrich(host, event, true);
   ++stats.events_out;
@@ -1246,7 +1254,13 @@ void SessionTracker::Impl::enrich(Host& host, Event& e, bool recognize) {
   e.set_field(n.console_state, to_string(c.state));
   if (!c.user.empty()) e.set_field(n.console_user, join_account(c.domain, c.user));
   if (c.session_id) e.set_field(n.console_session_id, std::to_string(*c.session_id));
-  if (c.since) e.set_field(n.console_since, format_time(c.since));
+  if (c.since) {
+    if (host.since_text_for != c.since) {
+      host.since_text = format_time(c.since);
+      host.since_text_for = c.since;
+    }
+    e.set_field(n.console_since, host.since_text);
+  }
   std::string requester = requester_of(host, e);
   if (!requester.empty()) e.set_field(n.requester, requester);
 }

@@ -57,6 +57,13 @@ struct SessionTracker::Impl {
   EvictionHook hook;
   TrackerStats stats;
   std::unordered_map<std::string, Host> hosts;
+  // Computer names exactly as events spell them -> their host, so the hot path neither folds
+  // nor allocates a key per event.
+  struct NameHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+  };
+  std::unordered_map<std::string, Host*, NameHash, std::equal_to<>> aliases;
 
   std::vector<Held> heap;
   std::vector<Event> pool;

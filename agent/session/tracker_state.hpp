@@ -97,6 +97,8 @@ struct Host {
   Ticks last_reboot = 0;
   bool rebooted = false;
   Ticks last_sweep = 0;
+  Ticks since_text_for = 0;  // format_time(since_text_for) == since_text: rendered once
+  std::string since_text;
 };
 
 ConsoleInfo compute_console(const Host& host);

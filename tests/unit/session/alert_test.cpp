@@ -1,0 +1,384 @@
+// The alert: observed 7063 in every form the recognizer knows, near misses, enrichment sources,
+// disagreements, deterministic ids and the table rendering.
+#include <gtest/gtest.h>
+
+#include "unit/session/event_builder.hpp"
+
+#ifdef SW_SESSION_HAVE_ERRORS
+#include "sessionwatch/error_catalog.hpp"
+#endif
+
+namespace sw::test {
+namespace {
+
+using nlohmann::json;
+
+constexpr std::string_view kAliceSid = "S-1-5-21-3623811015-3361044348-30300820-1104";
+constexpr std::string_view kBobSid = "S-1-5-21-3623811015-3361044348-30300820-1107";
+constexpr std::string_view kMessage7063 =
+    "The user CORP\\alice is already logged on to the console of this computer. You do not have "
+    "permission to log in at this time. To resolve this issue, contact CORP\\alice and have them "
+    "log off.";
+
+#define REQUIRE_RECOGNIZER()                                                         \
+  do {                                                                               \
+    if (!kHaveRecognizer) GTEST_SKIP() << "sw_errors (the recognizer) is not built"; \
+  } while (0)
+
+#ifdef SW_SESSION_HAVE_ERRORS
+constexpr bool kHaveRecognizer = true;
+#else
+constexpr bool kHaveRecognizer = false;
+#endif
+
+std::vector<Event> alice_at_the_console() {
+  return {logon("2026-11-20T08:01:10Z", 1, "alice", "CORP", kAliceSid, 2, "0x5a1f2"),
+          lsm(21, "2026-11-20T08:01:12.5Z", 3,
+              {{"User", "CORP\\alice"}, {"SessionID", "1"}, {"Address", "LOCAL"}})};
+}
+
+EventBuilder application(std::uint32_t id, std::string_view time, std::uint64_t record,
+                         std::string_view provider = "HelpdeskTools") {
+  return EventBuilder("Application", provider, id, time, record, "WS-FIN-07.corp.example");
+}
+
+struct ObservedCase {
+  std::string name;
+  Event event;
+  std::string form;  // to_string(ErrorForm) expected
+};
+
+std::vector<ObservedCase> observed_cases() {
+  std::vector<ObservedCase> c;
+#ifdef SW_SESSION_HAVE_ERRORS
+  c.push_back({"NumericStatusField",
+               application(1001, "2026-11-20T13:03:30Z", 11).data({{"ErrorCode", "7063"}}),
+               std::string(to_string(ErrorForm::kDecimal))});
+  c.push_back({"HexField",
+               application(1001, "2026-11-20T13:03:30Z", 12).data({{"Status", "0x1B97"}}),
+               std::string(to_string(ErrorForm::kHex))});
+  c.push_back({"Hresult",
+               application(3002, "2026-11-20T13:03:30Z", 13, "InventoryAgent")
+                   .data({{"Operation", "OpenConsoleSession"},
+                          {"Account", "CORP\\svc-inventory"},
+                          {"HResult", "0x80071B97"}}),
+               std::string(to_string(ErrorForm::kHresult))});
+  c.push_back({"SymbolicName",
+               application(1001, "2026-11-20T13:03:30Z", 14)
+                   .data({{"Detail", "WTSConnectSession failed: ERROR_CTX_NO_FORCE_LOGOFF"}}),
+               std::string(to_string(ErrorForm::kSymbol))});
+  c.push_back({"ToolOutput",
+               application(1001, "2026-11-20T13:03:30Z", 15)
+                   .data({{"", "rwinsta 1 /server:WS-FIN-07"}, {"", "Error code 7063"}}),
+               std::string(to_string(ErrorForm::kToolOutput))});
+  c.push_back({"MessageAlone", application(1001, "2026-11-20T13:03:30Z", 16).message(kMessage7063),
+               std::string(to_string(ErrorForm::kMessage))});
+#endif
+  return c;
+}
+
+class Observed : public ::testing::TestWithParam<ObservedCase> {};
+
+TEST_P(Observed, GivesExactlyOneObservedAlert) {
+  const ObservedCase& c = GetParam();
+  Harness h;
+  std::vector<Event> events = alice_at_the_console();
+  events.push_back(c.event);
+  h.run(events);
+  ASSERT_EQ(h.collector.alerts.size(), 1u);
+  const Alert& a = h.collector.alerts[0];
+  const json& doc = a.doc;
+  EXPECT_EQ(doc["sessionwatch"]["detection"], "observed");
+  EXPECT_EQ(doc["error"]["code"], "7063");
+  EXPECT_EQ(doc["error"]["id"], "ERROR_CTX_NO_FORCE_LOGOFF");
+  EXPECT_EQ(doc["sessionwatch"]["error"]["form"], c.form);
+  EXPECT_EQ(doc["rule"]["id"], BuiltinDetections::observed_rule().id);
+  EXPECT_EQ(doc["event"]["code"], std::to_string(c.event.event_id));
+  EXPECT_EQ(doc["winlog"]["record_id"], c.event.record_id);
+  // The console holder is known to the tracker whatever the form.
+  EXPECT_EQ(doc["sessionwatch"]["console"]["user"], "alice");
+  EXPECT_EQ(doc["sessionwatch"]["console"]["session_id"], 1);
+  EXPECT_EQ(doc["sessionwatch"]["console"]["source"]["session_id"], "tracker");
+  EXPECT_EQ(doc["error"]["message"], std::string(kMessage7063));
+  const Event& released = h.collector.events.back();
+  EXPECT_EQ(released.payload("sessionwatch.error_code"), "7063");
+  EXPECT_EQ(released.payload("sessionwatch.error_symbol"), "ERROR_CTX_NO_FORCE_LOGOFF");
+  EXPECT_EQ(released.payload("sessionwatch.error_form"), c.form);
+}
+
+INSTANTIATE_TEST_SUITE_P(Session, Observed, ::testing::ValuesIn(observed_cases()),
+                         [](const auto& info) { return info.param.name; });
+
+struct NearMissCase {
+  std::string name;
+  Event event;
+};
+
+std::vector<NearMissCase> near_misses() {
+  return {
+      {"LogonTypeNotGranted4625", security(4625, "2026-11-20T13:00:00Z", 50,
+                                           {{"TargetUserName", "bob"},
+                                            {"TargetDomainName", "CORP"},
+                                            {"Status", "0xC000015B"},
+                                            {"SubStatus", "0x0"},
+                                            {"LogonType", "10"},
+                                            {"IpAddress", "10.20.30.41"}})},
+      {"RdpDenied4825", security(4825, "2026-11-20T13:00:00Z", 51,
+                                 {{"AccountName", "bob"},
+                                  {"AccountDomain", "CORP"},
+                                  {"LogonID", "0x7b3c1"},
+                                  {"ClientAddress", "10.20.30.41"}})},
+      {"AccessDenied5", application(1001, "2026-11-20T13:00:00Z", 52).data({{"ErrorCode", "5"}})},
+      {"SevenThousandSixtyThreeAsAPort", security(4624, "2026-11-20T13:00:00Z", 53,
+                                                  {{"TargetUserName", "bob"},
+                                                   {"TargetDomainName", "CORP"},
+                                                   {"TargetLogonId", "0x1"},
+                                                   {"LogonType", "3"},
+                                                   {"IpPort", "7063"}})},
+  };
+}
+
+class NearMiss : public ::testing::TestWithParam<NearMissCase> {};
+
+TEST_P(NearMiss, GivesNoAlert) {
+  REQUIRE_RECOGNIZER();
+  Harness h;
+  std::vector<Event> events = alice_at_the_console();
+  events.push_back(GetParam().event);
+  h.run(events);
+  EXPECT_TRUE(h.collector.alerts.empty());
+  EXPECT_FALSE(h.collector.events.back().payload("sessionwatch.error_code").has_value());
+}
+
+INSTANTIATE_TEST_SUITE_P(Session, NearMiss, ::testing::ValuesIn(near_misses()),
+                         [](const auto& info) { return info.param.name; });
+
+TEST(Alert, DocumentHasTheEcsShape) {
+  REQUIRE_RECOGNIZER();
+  Harness h;
+  std::vector<Event> events = alice_at_the_console();
+  events.push_back(application(3002, "2026-11-20T14:05:00Z", 20, "InventoryAgent")
+                       .data({{"Operation", "OpenConsoleSession"},
+                              {"Account", "CORP\\svc-inventory"},
+                              {"HResult", "0x80071B97"}}));
+  h.run(events);
+  ASSERT_EQ(h.collector.alerts.size(), 1u);
+  const Alert& a = h.collector.alerts[0];
+  const json& doc = a.doc;
+  EXPECT_EQ(doc["@timestamp"], "2026-11-20T14:05:00.0000000Z");
+  EXPECT_EQ(doc["event"]["kind"], "alert");
+  EXPECT_EQ(doc["event"]["id"], a.id);
+  EXPECT_EQ(doc["event"]["outcome"], "failure");
+  EXPECT_EQ(doc["event"]["category"], json::array({"authentication", "session"}));
+  EXPECT_EQ(doc["event"]["severity"], syslog_severity(Level::kHigh));
+  EXPECT_EQ(doc["host"]["name"], "WS-FIN-07.corp.example");
+  EXPECT_EQ(a.host, "WS-FIN-07.corp.example");
+  EXPECT_EQ(doc["user"]["name"], "svc-inventory");
+  EXPECT_EQ(doc["user"]["domain"], "CORP");
+  EXPECT_EQ(doc["sessionwatch"]["attempt"]["source"]["user"], "event");
+  EXPECT_EQ(doc["rule"]["author"], "sessionwatch");
+  EXPECT_EQ(doc["rule"]["level"], "high");
+  EXPECT_EQ(doc["winlog"]["channel"], "Application");
+  EXPECT_EQ(doc["winlog"]["provider_name"], "InventoryAgent");
+  EXPECT_EQ(doc["winlog"]["event_data"]["HResult"], "0x80071b97");
+  EXPECT_FALSE(doc["winlog"]["event_data"].contains("sessionwatch.console_user"))
+      << "enrichment lives under sessionwatch.*, not in the Windows event";
+  EXPECT_EQ(doc["sessionwatch"]["console"]["state"], "active");
+  EXPECT_EQ(doc["sessionwatch"]["console"]["since"], "2026-11-20T08:01:12.5000000Z");
+  const std::string remediation = doc["sessionwatch"]["remediation"];
+  for (std::string_view want :
+       {"CORP\\alice", "quser /server:WS-FIN-07.corp.example", "qwinsta",
+        "logoff 1 /server:WS-FIN-07.corp.example", "Task Manager", "mstsc /admin",
+        "fSingleSessionPerUser", "Allow log on locally",
+        "Allow log on through Remote Desktop Services", "0xC000015B", "4825"}) {
+    EXPECT_NE(remediation.find(want), std::string::npos) << want << "\n" << remediation;
+  }
+  ASSERT_EQ(doc["sessionwatch"]["evidence"].size(), 1u);
+  EXPECT_EQ(doc["sessionwatch"]["evidence"][0]["record_id"], 20);
+}
+
+TEST(Alert, RuleAuthorAndMetadataAreCarried) {
+  RuleInfo rule;
+  rule.id = "0f4c7e1e-1111-4222-8333-444455556666";
+  rule.title = "Console takeover";
+  rule.description = "A remote user took over the console";
+  rule.author = "Jane Analyst";
+  rule.level = Level::kMedium;
+  rule.references = {"https://example.org/takeover"};
+  rule.source = "rules/takeover.yml";
+  Event e = lsm(25, "2026-11-20T13:00:00Z", 9,
+                {{"User", "CORP\\bob"}, {"SessionID", "2"}, {"Address", "10.20.30.41"}});
+  const Alert a = build_alert(rule, e, {}, nullptr);
+  EXPECT_EQ(a.doc["rule"]["author"], "Jane Analyst");
+  EXPECT_EQ(a.doc["rule"]["name"], "Console takeover");
+  EXPECT_EQ(a.doc["rule"]["description"], "A remote user took over the console");
+  EXPECT_EQ(a.doc["rule"]["level"], "medium");
+  EXPECT_EQ(a.doc["rule"]["ruleset"], "rules/takeover.yml");
+  EXPECT_EQ(a.rule_id, rule.id);
+  EXPECT_EQ(a.level, Level::kMedium);
+  // Not a 7063: no error, no remediation, nothing guessed about the console.
+  EXPECT_FALSE(a.doc.contains("error"));
+  EXPECT_TRUE(a.doc["sessionwatch"]["remediation"].is_null());
+  EXPECT_TRUE(a.doc["sessionwatch"]["console"]["user"].is_null());
+  EXPECT_EQ(a.doc["sessionwatch"]["console"]["state"], "unknown");
+  EXPECT_TRUE(a.doc["sessionwatch"]["attempt"]["count_last_hour"].is_null());
+  EXPECT_EQ(a.doc["user"]["name"], "bob");
+  EXPECT_EQ(a.doc["source"]["ip"], "10.20.30.41");
+  EXPECT_EQ(a.doc["winlog"]["user_data"]["SessionID"], "2");
+}
+
+TEST(Alert, TrackerAndMessageDisagreementIsStated) {
+  REQUIRE_RECOGNIZER();
+  Harness h;
+  std::vector<Event> events = alice_at_the_console();
+  std::string text(kMessage7063);
+  for (std::size_t p; (p = text.find("alice")) != std::string::npos;) text.replace(p, 5, "carol");
+  events.push_back(application(1001, "2026-11-20T13:03:30Z", 30).message(text));
+  h.run(events);
+  ASSERT_EQ(h.collector.alerts.size(), 1u);
+  const json& console = h.collector.alerts[0].doc["sessionwatch"]["console"];
+  EXPECT_EQ(console["user"], "carol");
+  EXPECT_EQ(console["source"]["user"], "message");
+  EXPECT_TRUE(console["session_id"].is_null()) << "alice's session id is not carol's";
+  EXPECT_EQ(console["tracker"]["user"], "alice");
+  EXPECT_EQ(console["tracker"]["session_id"], 1);
+  const std::string disagreement = console["disagreement"];
+  EXPECT_NE(disagreement.find("CORP\\carol"), std::string::npos) << disagreement;
+  EXPECT_NE(disagreement.find("CORP\\alice"), std::string::npos) << disagreement;
+}
+
+TEST(Alert, TrackerAndMessageAgreementIsConfirmed) {
+  REQUIRE_RECOGNIZER();
+  Harness h;
+  std::vector<Event> events = alice_at_the_console();
+  events.push_back(application(1001, "2026-11-20T13:03:30Z", 31).message(kMessage7063));
+  h.run(events);
+  ASSERT_EQ(h.collector.alerts.size(), 1u);
+  const json& console = h.collector.alerts[0].doc["sessionwatch"]["console"];
+  EXPECT_EQ(console["user"], "alice");
+  EXPECT_EQ(console["source"]["user"], "message");
+  EXPECT_EQ(console["confirmed_by"], "tracker");
+  EXPECT_FALSE(console.contains("disagreement"));
+}
+
+TEST(Alert, MessageNamesTheHolderWhenTheTrackerKnowsNothing) {
+  REQUIRE_RECOGNIZER();
+  Harness h;
+  h.run({application(1001, "2026-11-20T13:03:30Z", 32).message(kMessage7063)});
+  ASSERT_EQ(h.collector.alerts.size(), 1u);
+  const json& doc = h.collector.alerts[0].doc;
+  EXPECT_EQ(doc["sessionwatch"]["console"]["user"], "alice");
+  EXPECT_EQ(doc["sessionwatch"]["console"]["domain"], "CORP");
+  EXPECT_EQ(doc["sessionwatch"]["console"]["state"], "unknown");
+  EXPECT_TRUE(doc["sessionwatch"]["console"]["session_id"].is_null());
+  EXPECT_FALSE(doc.contains("user")) << "nobody known was refused";
+  EXPECT_TRUE(doc["sessionwatch"]["attempt"]["user"].is_null());
+  const std::string remediation = doc["sessionwatch"]["remediation"];
+  EXPECT_NE(remediation.find("logoff <ID> /server:"), std::string::npos) << remediation;
+}
+
+TEST(Alert, RequesterFromTheRefusedArbitrationJustBefore) {
+  REQUIRE_RECOGNIZER();
+  Harness h;
+  std::vector<Event> events = alice_at_the_console();
+  const std::string_view act = "{9C1D2E3F-4A5B-4C6D-8E9F-000000000002}";
+  events.push_back(rcm1149("2026-11-20T13:02:05Z", 100, "bob", "CORP", "10.20.30.41"));
+  events.push_back(
+      logon("2026-11-20T13:02:06Z", 101, "bob", "CORP", kBobSid, 10, "0x7b3c1", "10.20.30.41"));
+  events.push_back(
+      lsm(41, "2026-11-20T13:02:06Z", 102, {{"User", "CORP\\bob"}, {"SessionID", "2"}}, act));
+  events.push_back(
+      lsm(42, "2026-11-20T13:02:08Z", 103, {{"User", "CORP\\bob"}, {"SessionID", "2"}}, act));
+  events.push_back(logoff("2026-11-20T13:02:09Z", 104, "bob", "CORP", 10, "0x7b3c1"));
+  // A script's output 85 s later, saying nothing of who ran it.
+  events.push_back(application(1001, "2026-11-20T13:03:30Z", 105).data({{"", "Error code 7063"}}));
+  h.run(events);
+  ASSERT_EQ(h.collector.alerts.size(), 2u);  // the inferred one, then the observed one
+  const json& doc = h.collector.alerts[1].doc;
+  EXPECT_EQ(doc["sessionwatch"]["detection"], "observed");
+  EXPECT_EQ(doc["user"]["name"], "bob");
+  EXPECT_EQ(doc["source"]["ip"], "10.20.30.41");
+  EXPECT_EQ(doc["sessionwatch"]["attempt"]["source"]["user"], "tracker");
+  EXPECT_NE(doc["sessionwatch"]["attempt"]["basis"].get<std::string>().find("refused console"),
+            std::string::npos);
+  EXPECT_EQ(doc["sessionwatch"]["attempt"]["count_last_hour"], 2);
+}
+
+TEST(Alert, IdsAreDeterministic) {
+  Event e = application(1001, "2026-11-20T13:03:30Z", 40).data({{"ErrorCode", "7063"}});
+  const Alert a = build_alert(BuiltinDetections::observed_rule(), e, {}, nullptr);
+  const Alert b = build_alert(BuiltinDetections::observed_rule(), e, {}, nullptr);
+  EXPECT_EQ(a.id, b.id);
+  EXPECT_EQ(a.id.size(), 32u);
+  EXPECT_EQ(a.id, stable_alert_id("WS-FIN-07.corp.example", "Application", "40",
+                                  BuiltinDetections::observed_rule().id));
+  const Alert other_rule = build_alert(BuiltinDetections::inferred_rule(), e, {}, nullptr);
+  EXPECT_NE(a.id, other_rule.id);
+  Event next = e;
+  next.record_id = 41;
+  EXPECT_NE(a.id, build_alert(BuiltinDetections::observed_rule(), next, {}, nullptr).id);
+  // Text lines have no record id: their line identity counts.
+  Event line = e;
+  line.record_id = 0;
+  line.set_origin("tools.log");
+  line.source_offset = 3;
+  Event line4 = line;
+  line4.source_offset = 4;
+  EXPECT_NE(build_alert(BuiltinDetections::observed_rule(), line, {}, nullptr).id,
+            build_alert(BuiltinDetections::observed_rule(), line4, {}, nullptr).id);
+}
+
+TEST(Alert, SameInputTwiceGivesTheSameAlertIds) {
+  REQUIRE_RECOGNIZER();
+  auto ids = [] {
+    Harness h;
+    std::vector<Event> events = alice_at_the_console();
+    events.push_back(application(1001, "2026-11-20T13:03:30Z", 30).message(kMessage7063));
+    h.run(events);
+    std::vector<std::string> out;
+    for (const Alert& a : h.collector.alerts) out.push_back(a.id);
+    return out;
+  };
+  const auto first = ids();
+  ASSERT_EQ(first.size(), 1u);
+  EXPECT_EQ(first, ids());
+}
+
+TEST(Alert, BuiltinDetectionsCanBeTurnedOff) {
+  REQUIRE_RECOGNIZER();
+  Harness h;
+  h.collector.detections.set_enabled(false);
+  h.run({application(1001, "2026-11-20T13:03:30Z", 30).message(kMessage7063)});
+  EXPECT_TRUE(h.collector.alerts.empty());
+  EXPECT_EQ(h.collector.events.back().payload("sessionwatch.error_code"), "7063")
+      << "enrichment still runs for the rules";
+}
+
+TEST(Alert, TableShowsWhoWasRefusedAndWhoHoldsTheConsole) {
+  Harness h;
+  std::vector<Event> events = alice_at_the_console();
+  const std::string_view act = "{9C1D2E3F-4A5B-4C6D-8E9F-000000000002}";
+  events.push_back(rcm1149("2026-11-20T13:02:05Z", 100, "bob", "CORP", "10.20.30.41"));
+  events.push_back(
+      lsm(41, "2026-11-20T13:02:06Z", 102, {{"User", "CORP\\bob"}, {"SessionID", "2"}}, act));
+  events.push_back(
+      lsm(42, "2026-11-20T13:02:08Z", 103, {{"User", "CORP\\bob"}, {"SessionID", "2"}}, act));
+  h.run(events);
+  ASSERT_EQ(h.collector.alerts.size(), 1u);
+  const std::string table = render_alert_table(h.collector.alerts);
+  const auto newline = table.find('\n');
+  const std::string header = table.substr(0, newline);
+  const std::string row = table.substr(newline + 1);
+  for (std::string_view col :
+       {"TIME", "HOST", "REQUESTER", "CONSOLE HOLDER", "SINCE", "DETECTION", "RULE"}) {
+    EXPECT_NE(header.find(col), std::string::npos) << col;
+  }
+  for (std::string_view cell :
+       {"2026-11-20T13:02:08.0000000Z", "WS-FIN-07.corp.example", "CORP\\bob from 10.20.30.41",
+        "CORP\\alice #1 (active)", "2026-11-20T08:01:12.5000000Z", "inferred"}) {
+    EXPECT_NE(row.find(cell), std::string::npos) << cell << "\n" << table;
+  }
+}
+
+}  // namespace
+}  // namespace sw::test

@@ -1,0 +1,119 @@
+// The tracker's state survives a restart: snapshot text and the atomic snapshot file.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "unit/session/event_builder.hpp"
+
+namespace sw::test {
+namespace {
+
+constexpr std::string_view kAliceSid = "S-1-5-21-3623811015-3361044348-30300820-1104";
+
+std::vector<Event> a_busy_morning() {
+  const std::string_view act = "{9C1D2E3F-4A5B-4C6D-8E9F-000000000002}";
+  return {
+      logon("2026-11-20T08:01:10Z", 1, "alice", "CORP", kAliceSid, 2, "0x5a1f2"),
+      lsm(21, "2026-11-20T08:01:12.5Z", 2,
+          {{"User", "CORP\\alice"}, {"SessionID", "1"}, {"Address", "LOCAL"}}),
+      security(4800, "2026-11-20T12:15:00Z", 3,
+               {{"TargetUserSid", kAliceSid},
+                {"TargetUserName", "alice"},
+                {"TargetDomainName", "CORP"},
+                {"TargetLogonId", "0x5a1f2"},
+                {"SessionId", "1"}}),
+      lsm(21, "2026-11-20T12:20:00Z", 4,
+          {{"User", "CORP\\carol"}, {"SessionID", "3"}, {"Address", "10.20.30.50"}}),
+      rcm1149("2026-11-20T13:02:05Z", 100, "bob", "CORP", "10.20.30.41"),
+      lsm(41, "2026-11-20T13:02:06Z", 102, {{"User", "CORP\\bob"}, {"SessionID", "2"}}, act),
+      lsm(42, "2026-11-20T13:02:08Z", 103, {{"User", "CORP\\bob"}, {"SessionID", "2"}}, act),
+  };
+}
+
+std::filesystem::path temp_dir() {
+  const auto dir = std::filesystem::temp_directory_path() /
+                   ("sessionwatch-session-test-" +
+                    std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "-" +
+                    ::testing::UnitTest::GetInstance()->current_test_info()->name());
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+TEST(Snapshot, RoundTripKeepsConsoleSessionsAndAttempts) {
+  Harness before;
+  before.run(a_busy_morning());
+  const std::string text = before.tracker.snapshot();
+
+  Harness after;
+  std::string error;
+  ASSERT_TRUE(after.tracker.restore(text, error)) << error;
+  EXPECT_EQ(after.tracker.snapshot(), text);
+  const ConsoleInfo c = after.tracker.console("WS-FIN-07");
+  EXPECT_EQ(c.user, "alice");
+  EXPECT_EQ(c.state, ConsoleState::kLocked);
+  EXPECT_EQ(c.session_id, 1u);
+  EXPECT_EQ(c.since, at("2026-11-20T12:15:00Z"));
+  EXPECT_EQ(after.tracker.sessions("WS-FIN-07").size(),
+            before.tracker.sessions("WS-FIN-07").size());
+
+  // The restored tracker carries on: the refusal counted before the restart counts after it.
+  Event probe = security(4625, "2026-11-20T13:05:00Z", 200,
+                         {{"TargetUserName", "bob"}, {"TargetDomainName", "CORP"}});
+  const AlertContext ctx = after.tracker.alert_context(probe);
+  EXPECT_EQ(ctx.attempts_last_hour, 1u);
+  ASSERT_TRUE(ctx.recent_refusal.has_value());
+  EXPECT_EQ(ctx.recent_refusal->user, "bob");
+  EXPECT_EQ(ctx.recent_refusal->address, "10.20.30.41");
+  after.run({lsm(23, "2026-11-20T17:45:01Z", 5, {{"User", "CORP\\alice"}, {"SessionID", "1"}})});
+  EXPECT_EQ(after.tracker.console("WS-FIN-07").state, ConsoleState::kNone);
+  EXPECT_EQ(after.collector.kinds(), std::vector<std::string>{"session_logoff"});
+}
+
+TEST(Snapshot, FileIsWrittenAtomicallyAndReadBack) {
+  const auto dir = temp_dir();
+  const auto path = dir / "sessions.json";
+  Harness before;
+  before.run(a_busy_morning());
+  std::string error;
+  ASSERT_TRUE(before.tracker.save_snapshot(path, error)) << error;
+  EXPECT_FALSE(std::filesystem::exists(dir / "sessions.json.tmp"));
+  // Overwriting replaces the content whole.
+  ASSERT_TRUE(before.tracker.save_snapshot(path, error)) << error;
+
+  Harness after;
+  ASSERT_TRUE(after.tracker.load_snapshot(path, error)) << error;
+  EXPECT_EQ(after.tracker.snapshot(), before.tracker.snapshot());
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Snapshot, RejectsOtherVersionsAndGarbageWithoutChangingState) {
+  Harness h;
+  h.run(a_busy_morning());
+  const std::string good = h.tracker.snapshot();
+  std::string error;
+  std::string future = good;
+  const std::string version_key = "\"version\":1";
+  ASSERT_NE(future.find(version_key), std::string::npos);
+  future.replace(future.find(version_key), version_key.size(), "\"version\":99");
+  EXPECT_FALSE(h.tracker.restore(future, error));
+  EXPECT_NE(error.find("version 99"), std::string::npos) << error;
+  for (std::string_view bad : {"", "{", "[]", "{\"format\":\"other\"}",
+                               "{\"format\":\"sessionwatch-session-tracker\",\"version\":1}"}) {
+    error.clear();
+    EXPECT_FALSE(h.tracker.restore(bad, error)) << bad;
+    EXPECT_FALSE(error.empty());
+  }
+  EXPECT_EQ(h.tracker.snapshot(), good);
+}
+
+TEST(Snapshot, MissingFileIsAnError) {
+  Harness h;
+  std::string error;
+  EXPECT_FALSE(h.tracker.load_snapshot("/nonexistent/sessionwatch/sessions.json", error));
+  EXPECT_NE(error.find("cannot open"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace sw::test
