@@ -29,7 +29,8 @@ prefix=$(scripts/build-win-deps.sh)
 step "configure ($build)"
 export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/sessionwatch-ccache}
 cmake -S . -B "$build" -G Ninja -DCMAKE_TOOLCHAIN_FILE="$PWD/cmake/toolchain-mingw64.cmake" \
-  -DSW_WIN_DEPS_PREFIX="$prefix" -DCMAKE_BUILD_TYPE=Release -DSW_WERROR=ON >"$build.configure.log" 2>&1 ||
+  -DSW_WIN_DEPS_PREFIX="$prefix" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_FLAGS_RELEASE="-O2 -DNDEBUG" \
+  -DCMAKE_C_FLAGS_RELEASE="-O2 -DNDEBUG" -DSW_WERROR=ON >"$build.configure.log" 2>&1 ||
   { cat "$build.configure.log"; exit 1; }
 
 # Only targets that exist in this checkout (modules appear as the team writes them).
@@ -41,7 +42,15 @@ for t in "${targets[@]}"; do
 done
 
 step "cross build: ${present[*]}"
-nice -n 10 cmake --build "$build" -j"$jobs" --target "${present[@]}"
+# Keep going past a failing target so one run shows everything that breaks; still fails below.
+build_failed=()
+if ! nice -n 10 cmake --build "$build" -j"$jobs" --target "${present[@]}" -- -k 0 >"$build.build.log" 2>&1; then
+  grep -E '^FAILED|error:' "$build.build.log" | head -40
+  for t in "${present[@]}"; do
+    nice -n 10 cmake --build "$build" -j"$jobs" --target "$t" >/dev/null 2>&1 || build_failed+=("$t")
+  done
+  echo "  did not build: ${build_failed[*]}"
+fi
 
 not_compiling=()
 if [ "${SW_WIN_TRY_ALL:-0}" = 1 ]; then
@@ -70,9 +79,11 @@ wineboot_start=$(date +%s)
 echo "  fresh wine prefix ready in $(( $(date +%s) - wineboot_start ))s"
 
 failed=()
+for t in "${build_failed[@]}"; do failed+=("$t (build)"); done
 passed=()
 for t in "${present[@]}"; do
   [[ "$t" == test_* ]] || continue
+  [[ " ${build_failed[*]} " == *" $t "* ]] && continue
   exe=$(find "$build/tests" -name "$t.exe" | head -1)
   [ -n "$exe" ] || { failed+=("$t (no .exe)"); continue; }
   log="$build/$t.wine.log"
