@@ -177,15 +177,13 @@ struct NativeEvtxReader::Impl {
       }
       const std::uint32_t size = le32(c + pos + 4);
       const std::uint64_t record_id = le64(c + pos + 8);
-      if (record_id > after_record_id) decode_record(c, pos, size, record_id, where, sink, stats);
+      if (record_id > after_record_id) decode_record(pos, size, record_id, where, sink, stats);
       pos += size;
     }
   }
 
-  void decode_record(const std::uint8_t* c, std::size_t pos, std::uint32_t size,
-                     std::uint64_t record_id, const std::string& where, EventSink& sink,
-                     DecodeStats& stats) {
-    (void)c;
+  void decode_record(std::size_t pos, std::uint32_t size, std::uint64_t record_id,
+                     const std::string& where, EventSink& sink, DecodeStats& stats) {
     builder.begin(event);
     if (!parser.parse_record(pos + kRecordHeaderSize, pos + size - 4, builder, error)) {
       report(sink, stats, record_id,
