@@ -120,7 +120,7 @@ struct TrackerOptions {
   // Bounded memory.
   std::size_t max_sessions_per_host = 4096;
   std::size_t max_hosts = 10000;
-  std::size_t max_timeline_per_host = 2000;
+  std::size_t max_timeline_per_host = 256;           // 0: no timeline (the daemon needs none)
   Ticks stale_after = 14 * 86400 * kTicksPerSecond;  // sessions not seen for this long expire
   // The recognizer (nullptr: the built-in catalog when sw_errors is linked, else none).
   const ErrorCatalog* catalog = nullptr;
