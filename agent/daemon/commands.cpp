@@ -1,0 +1,222 @@
+// `sessionwatch check` and `sessionwatch run`.
+#include <filesystem>
+#include <set>
+
+#include <spdlog/spdlog.h>
+
+#include "daemon/engine.hpp"
+#include "sessionwatch/config.hpp"
+#include "sessionwatch/daemon.hpp"
+#include "sessionwatch/platform.hpp"
+
+namespace sw {
+
+namespace {
+
+constexpr const char* kCheckHelp = R"(Usage: sessionwatch check [-c FILE]
+
+Validates the configuration and the rules it names, and prints what would run: each input with
+the files its globs match now, the rules, the outputs, the metrics endpoint. Problems are printed
+as file:line:column: message.
+
+Options:
+  -c, --config FILE    the configuration (default %s)
+  -h, --help           this text
+
+Exit status: 0 valid, 2 invalid configuration or refused rules.
+)";
+
+constexpr const char* kRunHelp = R"(Usage: sessionwatch run [-c FILE]
+
+Runs the agent: follows the configured inputs, tracks sessions, matches the rules and writes
+alerts to every output, with checkpoints in agent.data_dir so a restart neither loses nor replays
+events. SIGTERM/SIGINT stop it after draining; SIGHUP reloads the configuration and rules (a
+broken new set is rejected and the old one keeps running). Logs go to stderr (journald under
+systemd), which also receives READY/STOPPING/WATCHDOG notifications.
+
+Options:
+  -c, --config FILE    the configuration (default %s)
+  -h, --help           this text
+
+Exit status: 0 stopped cleanly, 1 could not start, 2 invalid configuration or refused rules.
+)";
+
+// -c FILE, --config FILE, --config=FILE, -h/--help. false + message on anything else.
+bool parse_config_option(const std::vector<std::string>& args, std::string& path, bool& help,
+                         std::string& error) {
+  path = platform::default_config_path();
+  help = false;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "-h" || a == "--help") {
+      help = true;
+    } else if (a == "-c" || a == "--config") {
+      if (i + 1 >= args.size()) {
+        error = a + " needs a file";
+        return false;
+      }
+      path = args[++i];
+    } else if (a.rfind("--config=", 0) == 0) {
+      path = a.substr(9);
+    } else {
+      error = "unexpected argument '" + a + "'";
+      return false;
+    }
+  }
+  return true;
+}
+
+std::size_t count_matches(const std::string& glob) {
+  const std::filesystem::path g(glob);
+  std::size_t n = 0;
+  std::error_code ec;
+  const std::string pattern = g.filename().string();
+  for (const auto& entry : std::filesystem::directory_iterator(g.parent_path(), ec)) {
+    const std::string name = entry.path().filename().string();
+    // Same wildcard rules as the inputs ('*' and '?').
+    std::size_t p = 0, s = 0, star = std::string::npos, mark = 0;
+    bool match = true;
+    while (s < name.size()) {
+      if (p < pattern.size() && (pattern[p] == '?' || pattern[p] == name[s])) {
+        ++p;
+        ++s;
+      } else if (p < pattern.size() && pattern[p] == '*') {
+        star = p++;
+        mark = s;
+      } else if (star != std::string::npos) {
+        p = star + 1;
+        s = ++mark;
+      } else {
+        match = false;
+        break;
+      }
+    }
+    while (match && p < pattern.size() && pattern[p] == '*') ++p;
+    if (match && p == pattern.size() && entry.is_regular_file(ec)) ++n;
+  }
+  return n;
+}
+
+}  // namespace
+
+int run_check(const std::string& config_path, std::FILE* out, std::FILE* err) {
+  const ConfigResult result = load_config(config_path);
+  if (!result.config) {
+    for (const ConfigError& e : result.errors) std::fprintf(err, "%s\n", to_string(e).c_str());
+    std::fprintf(err, "sessionwatch: %zu problem(s) in %s\n", result.errors.size(),
+                 config_path.c_str());
+    return kDaemonExitConfig;
+  }
+  const Config& config = *result.config;
+  std::vector<std::string> problems;
+  auto detector = daemon::make_detector(config, problems);
+  for (const std::string& p : problems) std::fprintf(err, "%s\n", p.c_str());
+  if (!detector) {
+    std::fprintf(err, "sessionwatch: rules refused (rules.on_error: refuse)\n");
+    return kDaemonExitConfig;
+  }
+  std::fprintf(out, "config: %s (valid)\n", config_path.c_str());
+  std::fprintf(out, "agent: data_dir %s, log_level %s\n", config.agent.data_dir.c_str(),
+               std::string(to_string(config.agent.log_level)).c_str());
+  for (const InputConfig& input : config.inputs) {
+    std::fprintf(out, "input %s: type %s", input.name.c_str(),
+                 std::string(to_string(input.type)).c_str());
+    if (input.type == InputType::kFile) {
+      std::fprintf(out, ", format %s", std::string(to_string(input.format)).c_str());
+    }
+    std::fprintf(out, "\n");
+    for (const std::string& glob : input.paths) {
+      std::fprintf(out, "  %s (%zu file(s) now)\n", glob.c_str(), count_matches(glob));
+    }
+    for (const std::string& channel : input.channels) {
+      std::fprintf(out, "  channel %s\n", channel.c_str());
+    }
+  }
+  if (config.rules.paths.empty()) {
+    std::fprintf(out, "rules: built-in 7063/7062 detections\n");
+  } else {
+    std::fprintf(out, "rules: %zu loaded from", detector->rule_count());
+    for (const std::string& p : config.rules.paths) std::fprintf(out, " %s", p.c_str());
+    std::fprintf(out, " (on_error %s%s)\n", config.rules.skip_broken ? "skip" : "refuse",
+                 problems.empty() ? "" : ", some skipped");
+  }
+  for (const OutputConfig& output : config.outputs) {
+    std::fprintf(out, "output %s: type %s%s%s\n", output.name.c_str(), output.type.c_str(),
+                 output.path.empty() ? "" : ", path ", output.path.c_str());
+  }
+  if (config.metrics.enabled) {
+    std::fprintf(out, "metrics: http://%s:%u/metrics\n", config.metrics.address.c_str(),
+                 static_cast<unsigned>(config.metrics.port));
+  } else {
+    std::fprintf(out, "metrics: off\n");
+  }
+  return kDaemonExitOk;
+}
+
+int run_daemon(const std::string& config_path) {
+  ConfigResult result = load_config(config_path);
+  daemon::setup_logging(result.config ? result.config->agent.log_level : LogLevel::kInfo);
+  if (!result.config) {
+    for (const ConfigError& e : result.errors) spdlog::critical("{}", to_string(e));
+    return kDaemonExitConfig;
+  }
+  Config config = std::move(*result.config);
+  std::vector<std::string> problems;
+  auto detector = daemon::make_detector(config, problems);
+  for (const std::string& p : problems) {
+    if (detector) {
+      spdlog::warn("rule skipped: {}", p);
+    } else {
+      spdlog::critical("{}", p);
+    }
+  }
+  if (!detector) {
+    spdlog::critical("rules refused (rules.on_error: refuse); not starting");
+    return kDaemonExitConfig;
+  }
+  for (;;) {
+    daemon::Engine engine(std::move(config), config_path, std::move(detector));
+    switch (engine.run()) {
+      case daemon::EngineExit::kStopped:
+        spdlog::info("stopped");
+        return kDaemonExitOk;
+      case daemon::EngineExit::kFailed:
+        return kDaemonExitFailed;
+      case daemon::EngineExit::kRestart:
+        config = std::move(*engine.take_new_config());
+        detector = engine.take_new_detector();
+        daemon::setup_logging(config.agent.log_level);
+        break;
+    }
+  }
+}
+
+int check_command(const std::vector<std::string>& args) {
+  std::string path, error;
+  bool help = false;
+  if (!parse_config_option(args, path, help, error)) {
+    std::fprintf(stderr, "sessionwatch check: %s\n", error.c_str());
+    return kDaemonExitConfig;
+  }
+  if (help) {
+    std::printf(kCheckHelp, platform::default_config_path().c_str());
+    return kDaemonExitOk;
+  }
+  return run_check(path, stdout, stderr);
+}
+
+int run_command(const std::vector<std::string>& args) {
+  std::string path, error;
+  bool help = false;
+  if (!parse_config_option(args, path, help, error)) {
+    std::fprintf(stderr, "sessionwatch run: %s\n", error.c_str());
+    return kDaemonExitConfig;
+  }
+  if (help) {
+    std::printf(kRunHelp, platform::default_config_path().c_str());
+    return kDaemonExitOk;
+  }
+  return run_daemon(path);
+}
+
+}  // namespace sw

@@ -1,0 +1,458 @@
+// sessionwatch.yaml -> sw::Config. yaml-cpp exceptions stay inside this file; problems come out
+// as ConfigError values with file:line:column.
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <yaml-cpp/yaml.h>
+
+#include "sessionwatch/config.hpp"
+#if defined(SW_HAVE_FORWARD)
+#include "sessionwatch/forward.hpp"
+#endif
+
+namespace sw {
+
+std::string to_string(const ConfigError& e) {
+  std::string out = e.file;
+  if (e.line > 0) {
+    out += ":" + std::to_string(e.line);
+    if (e.column > 0) out += ":" + std::to_string(e.column);
+  }
+  return out + ": " + e.message;
+}
+
+std::string_view to_string(LogLevel l) {
+  switch (l) {
+    case LogLevel::kTrace:
+      return "trace";
+    case LogLevel::kDebug:
+      return "debug";
+    case LogLevel::kInfo:
+      return "info";
+    case LogLevel::kWarn:
+      return "warn";
+    case LogLevel::kError:
+      return "error";
+    case LogLevel::kCritical:
+      return "critical";
+    case LogLevel::kOff:
+      return "off";
+  }
+  return "info";
+}
+
+std::string_view to_string(InputType t) {
+  switch (t) {
+    case InputType::kFile:
+      return "file";
+    case InputType::kEvtx:
+      return "evtx";
+    case InputType::kEventlog:
+      return "eventlog";
+  }
+  return "file";
+}
+
+namespace {
+
+class Parser {
+ public:
+  Parser(std::string file) : file_(std::move(file)) {
+    base_dir_ = std::filesystem::path(file_).parent_path();
+    if (base_dir_.empty()) base_dir_ = ".";
+  }
+
+  ConfigResult parse(std::string_view text) {
+    YAML::Node root;
+    try {
+      root = YAML::Load(std::string(text));
+    } catch (const YAML::ParserException& e) {
+      error(e.mark, "invalid YAML: " + e.msg);
+      return finish();
+    } catch (const std::exception& e) {
+      errors_.push_back({file_, 0, 0, std::string("invalid YAML: ") + e.what()});
+      return finish();
+    }
+    if (!root.IsDefined() || root.IsNull()) {
+      errors_.push_back({file_, 1, 1, "the file is empty: 'inputs' and 'outputs' are required"});
+      return finish();
+    }
+    if (!root.IsMap()) {
+      error(root.Mark(), "expected a mapping with agent, inputs, rules, outputs, metrics");
+      return finish();
+    }
+    config_.file = file_;
+    check_keys(root, {"agent", "inputs", "rules", "outputs", "metrics"}, "top level");
+    if (root["agent"]) parse_agent(root["agent"]);
+    if (root["inputs"]) {
+      parse_inputs(root["inputs"]);
+    } else {
+      error(root.Mark(), "'inputs' is required (a list of inputs)");
+    }
+    if (root["rules"]) parse_rules(root["rules"]);
+    if (root["outputs"]) {
+      parse_outputs(root["outputs"]);
+    } else {
+      error(root.Mark(), "'outputs' is required (a list of outputs)");
+    }
+    if (root["metrics"]) parse_metrics(root["metrics"]);
+    return finish();
+  }
+
+ private:
+  ConfigResult finish() {
+    std::stable_sort(errors_.begin(), errors_.end(),
+                     [](const ConfigError& a, const ConfigError& b) {
+                       return std::tie(a.line, a.column) < std::tie(b.line, b.column);
+                     });
+    ConfigResult result;
+    result.errors = std::move(errors_);
+    if (result.errors.empty()) result.config = std::move(config_);
+    return result;
+  }
+
+  void error(const YAML::Mark& mark, std::string message) {
+    // yaml-cpp marks are 0-based; a null mark (-1) means "no position".
+    const int line = mark.line >= 0 ? mark.line + 1 : 0;
+    const int column = mark.column >= 0 ? mark.column + 1 : 0;
+    errors_.push_back({file_, line, column, std::move(message)});
+  }
+
+  void check_keys(const YAML::Node& map, std::initializer_list<std::string_view> allowed,
+                  std::string_view where) {
+    for (auto it = map.begin(); it != map.end(); ++it) {
+      const std::string key = it->first.IsScalar() ? it->first.Scalar() : std::string();
+      if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
+      std::string list;
+      for (std::string_view a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
+      error(it->first.Mark(),
+            "unknown key '" + key + "' in " + std::string(where) + " (allowed: " + list + ")");
+    }
+  }
+
+  bool scalar(const YAML::Node& node, std::string_view what, std::string& out) {
+    if (!node.IsScalar()) {
+      error(node.Mark(), std::string(what) + " must be a single value");
+      return false;
+    }
+    out = node.Scalar();
+    return true;
+  }
+
+  bool nonempty_scalar(const YAML::Node& node, std::string_view what, std::string& out) {
+    if (!scalar(node, what, out)) return false;
+    if (out.empty()) {
+      error(node.Mark(), std::string(what) + " must not be empty");
+      return false;
+    }
+    return true;
+  }
+
+  // A string or a list of strings.
+  bool string_list(const YAML::Node& node, std::string_view what, std::vector<std::string>& out) {
+    if (node.IsScalar()) {
+      out.push_back(node.Scalar());
+      return true;
+    }
+    if (!node.IsSequence()) {
+      error(node.Mark(), std::string(what) + " must be a value or a list of values");
+      return false;
+    }
+    for (const YAML::Node& item : node) {
+      std::string value;
+      if (!nonempty_scalar(item, what, value)) return false;
+      out.push_back(std::move(value));
+    }
+    return true;
+  }
+
+  std::string resolve(const std::string& path) const {
+    std::filesystem::path p(path);
+    if (p.is_absolute()) return p.lexically_normal().string();
+    return (base_dir_ / p).lexically_normal().string();
+  }
+
+  void parse_agent(const YAML::Node& node) {
+    if (!node.IsMap()) {
+      error(node.Mark(), "'agent' must be a mapping (data_dir, log_level)");
+      return;
+    }
+    check_keys(node, {"data_dir", "log_level"}, "agent");
+    std::string value;
+    if (node["data_dir"] && nonempty_scalar(node["data_dir"], "agent.data_dir", value)) {
+      config_.agent.data_dir = resolve(value);
+    }
+    if (node["log_level"] && scalar(node["log_level"], "agent.log_level", value)) {
+      static const std::pair<std::string_view, LogLevel> kLevels[] = {
+          {"trace", LogLevel::kTrace},       {"debug", LogLevel::kDebug},
+          {"info", LogLevel::kInfo},         {"warn", LogLevel::kWarn},
+          {"warning", LogLevel::kWarn},      {"error", LogLevel::kError},
+          {"critical", LogLevel::kCritical}, {"off", LogLevel::kOff}};
+      bool found = false;
+      for (const auto& [name, level] : kLevels) {
+        if (value == name) {
+          config_.agent.log_level = level;
+          found = true;
+        }
+      }
+      if (!found) {
+        error(node["log_level"].Mark(), "agent.log_level '" + value +
+                                            "' is not one of trace, debug, info, warn, error, "
+                                            "critical, off");
+      }
+    }
+  }
+
+  void parse_paths(const YAML::Node& node, const std::string& where, InputConfig& input) {
+    if (!node["paths"]) {
+      error(node.Mark(), where + ": 'paths' is required (one or more file globs)");
+      return;
+    }
+    std::vector<std::string> raw;
+    if (!string_list(node["paths"], where + ".paths", raw)) return;
+    if (raw.empty()) error(node["paths"].Mark(), where + ".paths must not be empty");
+    for (const std::string& glob : raw) {
+      const std::string resolved = resolve(glob);
+      const std::string dir = std::filesystem::path(resolved).parent_path().string();
+      if (dir.find_first_of("*?[") != std::string::npos) {
+        error(node["paths"].Mark(),
+              where + ".paths: '" + glob + "': wildcards are allowed in the file name only");
+        continue;
+      }
+      if (std::filesystem::path(resolved).filename().empty()) {
+        error(node["paths"].Mark(), where + ".paths: '" + glob + "' names no file");
+        continue;
+      }
+      input.paths.push_back(resolved);
+    }
+  }
+
+  void parse_inputs(const YAML::Node& node) {
+    if (!node.IsSequence() || node.size() == 0) {
+      error(node.Mark(), "'inputs' must be a non-empty list of inputs");
+      return;
+    }
+    std::set<std::string> names;
+    std::size_t index = 0;
+    for (const YAML::Node& item : node) {
+      ++index;
+      const std::string where = "inputs[" + std::to_string(index) + "]";
+      if (!item.IsMap()) {
+        error(item.Mark(), where + " must be a mapping with a 'type'");
+        continue;
+      }
+      InputConfig input;
+      input.line = item.Mark().line + 1;
+      std::string type;
+      if (!item["type"]) {
+        error(item.Mark(), where + ": 'type' is required (file, evtx or eventlog)");
+        continue;
+      }
+      if (!scalar(item["type"], where + ".type", type)) continue;
+      if (type == "file") {
+        input.type = InputType::kFile;
+        check_keys(item, {"type", "name", "paths", "format", "computer", "channel"}, where);
+        parse_paths(item, where, input);
+        std::string value;
+        if (item["format"] && scalar(item["format"], where + ".format", value)) {
+          if (!parse_input_format(value, input.format) || input.format == InputFormat::kEvtx) {
+            error(item["format"].Mark(), where + ".format '" + value +
+                                             "' is not one of auto, jsonl, xml, text (EVTX files "
+                                             "take an input of type evtx)");
+          }
+        }
+        if (item["computer"])
+          nonempty_scalar(item["computer"], where + ".computer", input.computer);
+        if (item["channel"]) nonempty_scalar(item["channel"], where + ".channel", input.channel);
+      } else if (type == "evtx") {
+        input.type = InputType::kEvtx;
+        check_keys(item, {"type", "name", "paths"}, where);
+        parse_paths(item, where, input);
+      } else if (type == "eventlog") {
+        input.type = InputType::kEventlog;
+        check_keys(item, {"type", "name", "channels"}, where);
+#if !defined(_WIN32)
+        error(item["type"].Mark(), where + ": the eventlog input is only available on Windows");
+#endif
+        if (!item["channels"]) {
+          error(item.Mark(), where + ": 'channels' is required (e.g. [Security, System])");
+        } else {
+          string_list(item["channels"], where + ".channels", input.channels);
+        }
+      } else {
+        error(item["type"].Mark(),
+              where + ".type '" + type + "' is not one of file, evtx, eventlog");
+        continue;
+      }
+      if (item["name"]) {
+        nonempty_scalar(item["name"], where + ".name", input.name);
+      } else {
+        input.name = type + "-" + std::to_string(index);
+      }
+      if (!names.insert(input.name).second) {
+        error(item["name"] ? item["name"].Mark() : item.Mark(),
+              where + ": another input is already named '" + input.name + "'");
+      }
+      config_.inputs.push_back(std::move(input));
+    }
+  }
+
+  void parse_rules(const YAML::Node& node) {
+    if (!node.IsMap()) {
+      error(node.Mark(), "'rules' must be a mapping (paths, on_error)");
+      return;
+    }
+    check_keys(node, {"paths", "on_error"}, "rules");
+    if (node["paths"]) {
+      std::vector<std::string> raw;
+      if (string_list(node["paths"], "rules.paths", raw)) {
+        for (const std::string& p : raw) config_.rules.paths.push_back(resolve(p));
+      }
+    }
+    std::string value;
+    if (node["on_error"] && scalar(node["on_error"], "rules.on_error", value)) {
+      if (value == "refuse") {
+        config_.rules.skip_broken = false;
+      } else if (value == "skip") {
+        config_.rules.skip_broken = true;
+      } else {
+        error(node["on_error"].Mark(), "rules.on_error '" + value + "' is not one of refuse, skip");
+      }
+    }
+  }
+
+  void parse_outputs(const YAML::Node& node) {
+    if (!node.IsSequence() || node.size() == 0) {
+      error(node.Mark(), "'outputs' must be a non-empty list of outputs");
+      return;
+    }
+    std::set<std::string> names;
+    std::size_t index = 0;
+    for (const YAML::Node& item : node) {
+      ++index;
+      const std::string where = "outputs[" + std::to_string(index) + "]";
+      if (!item.IsMap()) {
+        error(item.Mark(), where + " must be a mapping with a 'type'");
+        continue;
+      }
+      if (!item["type"]) {
+        error(item.Mark(), where + ": 'type' is required");
+        continue;
+      }
+      OutputConfig output;
+      output.line = item.Mark().line + 1;
+      output.column = item.Mark().column + 1;
+      if (!scalar(item["type"], where + ".type", output.type)) continue;
+#if defined(SW_HAVE_FORWARD)
+      // The forwarding module owns the output keys (url, format, tls, spool, ...).
+      std::vector<forward::ConfigError> forward_errors;
+      auto parsed = forward::parse_output_config(item, config_.agent.data_dir, forward_errors);
+      for (const forward::ConfigError& e : forward_errors) {
+        errors_.push_back({file_, e.line, e.column, where + ": " + e.message});
+      }
+      if (!parsed) continue;
+      if (parsed->type == "file" && parsed->file.path.is_relative()) {
+        parsed->file.path = resolve(parsed->file.path.string());
+      }
+      output.name = parsed->name;
+      output.path = parsed->type == "file" ? parsed->file.path.string() : std::string();
+      output.forward = std::make_shared<const forward::OutputConfig>(std::move(*parsed));
+#else
+      if (output.type == "file") {
+        check_keys(item, {"type", "name", "path"}, where);
+        std::string path;
+        if (!item["path"]) {
+          error(item.Mark(), where + ": 'path' is required for a file output");
+        } else if (nonempty_scalar(item["path"], where + ".path", path)) {
+          output.path = resolve(path);
+        }
+      } else if (output.type == "stdout") {
+        check_keys(item, {"type", "name"}, where);
+      } else {
+        error(item["type"].Mark(),
+              where + ".type '" + output.type + "' is not available in this build (file, stdout)");
+        continue;
+      }
+#endif
+      if (output.name.empty()) {
+        if (item["name"]) {
+          nonempty_scalar(item["name"], where + ".name", output.name);
+        } else {
+          output.name = output.type + "-" + std::to_string(index);
+        }
+      }
+      if (!names.insert(output.name).second) {
+        error(item.Mark(), where + ": another output is already named '" + output.name + "'");
+      }
+      YAML::Emitter emitter;
+      emitter << item;
+      output.yaml = emitter.c_str();
+      config_.outputs.push_back(std::move(output));
+    }
+  }
+
+  void parse_metrics(const YAML::Node& node) {
+    if (node.IsNull()) return;
+    if (!node.IsMap()) {
+      error(node.Mark(), "'metrics' must be a mapping (listen)");
+      return;
+    }
+    check_keys(node, {"listen"}, "metrics");
+    std::string listen;
+    if (!node["listen"] || !nonempty_scalar(node["listen"], "metrics.listen", listen)) return;
+    // host:port, IPv6 as [addr]:port.
+    std::string host;
+    std::string port_text;
+    if (listen.front() == '[') {
+      const auto close = listen.find(']');
+      if (close != std::string::npos && close + 1 < listen.size() && listen[close + 1] == ':') {
+        host = listen.substr(1, close - 1);
+        port_text = listen.substr(close + 2);
+      }
+    } else if (const auto colon = listen.rfind(':'); colon != std::string::npos) {
+      host = listen.substr(0, colon);
+      port_text = listen.substr(colon + 1);
+    }
+    unsigned long port = 0;
+    bool port_ok = !port_text.empty() &&
+                   port_text.find_first_not_of("0123456789") == std::string::npos &&
+                   port_text.size() <= 5;
+    if (port_ok) port = std::stoul(port_text);
+    if (host.empty() || !port_ok || port == 0 || port > 65535) {
+      error(node["listen"].Mark(),
+            "metrics.listen '" + listen + "' must be address:port, e.g. 127.0.0.1:9464");
+      return;
+    }
+    config_.metrics.enabled = true;
+    config_.metrics.address = host;
+    config_.metrics.port = static_cast<std::uint16_t>(port);
+  }
+
+  std::string file_;
+  std::filesystem::path base_dir_;
+  Config config_;
+  std::vector<ConfigError> errors_;
+};
+
+}  // namespace
+
+ConfigResult parse_config(std::string_view yaml, const std::string& file) {
+  return Parser(file).parse(yaml);
+}
+
+ConfigResult load_config(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    ConfigResult result;
+    result.errors.push_back({path, 0, 0, "cannot read the config file"});
+    return result;
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  return parse_config(text.str(), path);
+}
+
+}  // namespace sw

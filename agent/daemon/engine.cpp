@@ -1,0 +1,820 @@
+#include "daemon/engine.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/spdlog.h>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "daemon/gap_alert.hpp"
+#include "daemon/input.hpp"
+#include "daemon/metrics.hpp"
+#include "daemon/outputs.hpp"
+#include "daemon/state.hpp"
+#include "sessionwatch/decode.hpp"
+#include "sessionwatch/platform.hpp"
+
+namespace sw::daemon {
+
+namespace asio = boost::asio;
+using namespace std::chrono_literals;
+using SteadyClock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr std::size_t kQueueCapacityBytes = 8u << 20;
+constexpr auto kSaveInterval = 200ms;
+constexpr auto kStopDeadline = 15s;
+constexpr auto kLingerCheck = 5s;
+constexpr auto kStalledAfter = 60s;
+
+std::int64_t steady_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             SteadyClock::now().time_since_epoch())
+      .count();
+}
+
+// Sources -> detection: batches, bounded by bytes. push() never blocks (the single producer
+// checks has_room() first); pop() sleeps on a condition variable, so an idle agent uses no CPU.
+class WorkQueue {
+ public:
+  void push(WorkItem&& item) {
+    {
+      std::lock_guard lock(mutex_);
+      bytes_ += item.bytes();
+      items_.push_back(std::move(item));
+    }
+    ready_.notify_one();
+  }
+  bool has_room() const {
+    std::lock_guard lock(mutex_);
+    return bytes_ < kQueueCapacityBytes;
+  }
+  bool pop(WorkItem& item) {
+    std::unique_lock lock(mutex_);
+    ready_.wait(lock, [&] { return !items_.empty() || closed_; });
+    if (items_.empty()) return false;
+    item = std::move(items_.front());
+    items_.pop_front();
+    bytes_ -= item.bytes();
+    return true;
+  }
+  void close() {
+    {
+      std::lock_guard lock(mutex_);
+      closed_ = true;
+    }
+    ready_.notify_all();
+  }
+  bool empty() const {
+    std::lock_guard lock(mutex_);
+    return items_.empty();
+  }
+  std::size_t bytes() const {
+    std::lock_guard lock(mutex_);
+    return bytes_;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::condition_variable ready_;
+  std::deque<WorkItem> items_;
+  std::size_t bytes_ = 0;
+  bool closed_ = false;
+};
+
+// Repeated errors are logged once a minute with a count of the ones left out.
+class LogLimiter {
+ public:
+  template <typename... Args>
+  void error(const std::string& key, spdlog::format_string_t<Args...> fmt, Args&&... args) {
+    std::lock_guard lock(mutex_);
+    Entry& e = entries_[key];
+    const auto now = SteadyClock::now();
+    if (e.logged && now - e.last < 60s) {
+      ++e.suppressed;
+      return;
+    }
+    spdlog::error(fmt, std::forward<Args>(args)...);
+    if (e.suppressed > 0) {
+      spdlog::error("({} more like the previous message in the last minute)", e.suppressed);
+    }
+    e.logged = true;
+    e.last = now;
+    e.suppressed = 0;
+  }
+
+ private:
+  struct Entry {
+    bool logged = false;
+    SteadyClock::time_point last;
+    std::uint64_t suppressed = 0;
+  };
+  std::mutex mutex_;
+  std::map<std::string, Entry> entries_;
+};
+
+struct Decoders {
+  JsonLineDecoder json;
+  XmlEventDecoder xml;
+  std::unique_ptr<TextLineDecoder> text;
+};
+
+bool same_pipeline(const Config& a, const Config& b) {
+  if (a.agent.data_dir != b.agent.data_dir || !(a.metrics == b.metrics)) return false;
+  if (a.inputs.size() != b.inputs.size() || a.outputs.size() != b.outputs.size()) return false;
+  for (std::size_t i = 0; i < a.inputs.size(); ++i) {
+    InputConfig x = a.inputs[i], y = b.inputs[i];
+    x.line = y.line = 0;
+    if (!(x == y)) return false;
+  }
+  for (std::size_t i = 0; i < a.outputs.size(); ++i) {
+    const OutputConfig &x = a.outputs[i], &y = b.outputs[i];
+    if (x.type != y.type || x.name != y.name || x.path != y.path || x.yaml != y.yaml) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+void setup_logging(LogLevel level) {
+  auto logger = spdlog::get("sessionwatch");
+  if (!logger) {
+    logger = spdlog::stderr_logger_mt("sessionwatch");
+    // journald timestamps lines itself.
+    logger->set_pattern(std::getenv("JOURNAL_STREAM") ? "[%l] %v"
+                                                      : "%Y-%m-%dT%H:%M:%S.%e%z [%l] %v");
+    spdlog::set_default_logger(logger);
+  }
+  static const spdlog::level::level_enum kMap[] = {
+      spdlog::level::trace, spdlog::level::debug,    spdlog::level::info, spdlog::level::warn,
+      spdlog::level::err,   spdlog::level::critical, spdlog::level::off};
+  logger->set_level(kMap[static_cast<int>(level)]);
+  logger->flush_on(spdlog::level::info);
+}
+
+std::unique_ptr<Detector> make_detector(const Config& config, std::vector<std::string>& problems) {
+  DetectorOptions options;
+  options.rule_paths = config.rules.paths;
+  options.skip_broken_rules = config.rules.skip_broken;
+  return Detector::create(options, problems);
+}
+
+struct Engine::Impl {
+  Impl(Config c, std::string path, std::unique_ptr<Detector> d)
+      : config(std::move(c)),
+        config_path(std::move(path)),
+        detector(std::move(d)),
+        store((std::filesystem::path(config.agent.data_dir) / "state.json").string()),
+        host(platform::host_name()),
+        linger_timer(io),
+        watchdog_timer(io),
+        deadline_timer(io) {}
+
+  // ---- configuration and collaborators ----
+  Config config;
+  std::string config_path;
+  std::unique_ptr<Detector> detector;  // the detection thread's once started
+  StateStore store;
+  std::string host;
+  std::unique_ptr<AlertOutputs> outputs;
+  std::vector<std::unique_ptr<Input>> inputs;
+  std::vector<Decoders> decoders;
+  EngineMetrics metrics;
+  LogLimiter limiter;
+
+  // ---- io thread ----
+  asio::io_context io;
+  std::unique_ptr<platform::DirectoryWatcher> watcher;
+  std::unique_ptr<platform::SignalWatcher> signals;
+  std::unique_ptr<MetricsServer> metrics_server;
+  asio::steady_timer linger_timer;
+  asio::steady_timer watchdog_timer;
+  asio::steady_timer deadline_timer;
+  std::map<std::string, std::vector<std::size_t>> inputs_by_directory;
+  std::vector<bool> rescan_needed;
+  bool collect_posted = false;
+  bool linger_armed = false;
+  bool stopping = false;
+  EngineExit exit_kind = EngineExit::kStopped;
+  std::optional<Config> new_config;
+  std::unique_ptr<Detector> new_detector;
+  std::optional<std::chrono::microseconds> watchdog_interval;
+
+  // ---- between the threads ----
+  WorkQueue queue;
+  std::atomic<bool> reader_waiting{false};
+  std::atomic<std::int64_t> busy_since_ms{0};
+  std::mutex swap_mutex;
+  std::unique_ptr<Detector> pending_detector;
+  std::mutex stop_mutex;
+  std::condition_variable stop_cv;
+  bool hard_stop = false;
+  std::thread detection_thread;
+
+  // ---- detection thread ----
+  AgentState committed;
+  bool dirty = false;
+  SteadyClock::time_point last_save{};
+  std::uint64_t alerts_at_last_metrics = ~0ULL;
+  Event event;
+  std::map<std::string, std::pair<platform::FileId, std::uint64_t>> evtx_seen;
+
+  EngineExit run();
+  bool start();
+  void collect_round();
+  void schedule_collect();
+  void arm_linger();
+  void arm_watchdog();
+  void on_watch(const std::vector<platform::WatchEvent>& events);
+  void begin_stop(std::string_view reason);
+  void finish();
+  void on_reload();
+  bool healthy() const;
+
+  void detection_main();
+  bool process(WorkItem& item);
+  void process_lines(const LineBatch& batch, std::vector<Alert>& alerts);
+  std::optional<EvtxCheckpoint> process_evtx(const EvtxJob& job, std::vector<Alert>& alerts,
+                                             std::vector<CollectionGap>& gaps);
+  bool store_alerts(const std::vector<Alert>& alerts);
+  void save_state(bool force);
+  void apply_pending_detector();
+  void publish_rule_matches();
+  void raise_gap(const CollectionGap& gap, std::vector<Alert>& alerts);
+  std::size_t input_index(const std::string& name) const;
+};
+
+Engine::Engine(Config config, std::string config_path, std::unique_ptr<Detector> detector)
+    : impl_(
+          std::make_unique<Impl>(std::move(config), std::move(config_path), std::move(detector))) {}
+Engine::~Engine() = default;
+EngineExit Engine::run() {
+  return impl_->run();
+}
+std::optional<Config> Engine::take_new_config() {
+  return std::move(impl_->new_config);
+}
+std::unique_ptr<Detector> Engine::take_new_detector() {
+  return std::move(impl_->new_detector);
+}
+
+bool Engine::Impl::start() {
+  std::error_code ec;
+  std::filesystem::create_directories(config.agent.data_dir, ec);
+  if (ec) {
+    spdlog::critical("cannot create data_dir {}: {}", config.agent.data_dir, ec.message());
+    return false;
+  }
+  AgentState state;
+  std::string error;
+  if (!store.load(state, error) && !error.empty()) {
+    // Unreadable state: keep it for inspection and say what that costs.
+    const std::string aside = store.path() + ".unreadable";
+    std::filesystem::rename(store.path(), aside, ec);
+    spdlog::error("{}; moved to {} and starting from the beginning of every input", error, aside);
+    state = AgentState{};
+  }
+  if (!state.detector_snapshot.empty() && !detector->restore(state.detector_snapshot, error)) {
+    spdlog::warn("session tracker state not restored ({}); starting with an empty tracker", error);
+  }
+  outputs = make_outputs(config.outputs, config.agent.data_dir, error);
+  if (!outputs) {
+    spdlog::critical("{}", error);
+    return false;
+  }
+
+  std::vector<WorkItem> initial;
+  for (std::size_t i = 0; i < config.inputs.size(); ++i) {
+    const InputConfig& ic = config.inputs[i];
+    auto input = make_input(ic, i, error);
+    if (!input || !input->init(state, initial, error)) {
+      spdlog::critical("{}", error);
+      return false;
+    }
+    auto m = std::make_unique<InputMetrics>();
+    m->name = ic.name;
+    m->type = std::string(to_string(ic.type));
+    metrics.inputs.push_back(std::move(m));
+    Decoders d;
+    DecodeOptions text_options;
+    text_options.format = InputFormat::kText;
+    text_options.default_computer = ic.computer.empty() ? host : ic.computer;
+    if (!ic.channel.empty()) text_options.default_channel = ic.channel;
+    d.text = std::make_unique<TextLineDecoder>(text_options);
+    decoders.push_back(std::move(d));
+    for (const std::string& dir : input->directories()) inputs_by_directory[dir].push_back(i);
+    inputs.push_back(std::move(input));
+  }
+  rescan_needed.assign(inputs.size(), false);
+
+  // A checkpoint at once, so a crash before the first event neither re-reads nor skips.
+  committed = state;
+  for (const auto& input : inputs) input->positions(committed);
+  committed.detector_snapshot = detector->snapshot();
+  committed.saved_at = now_ticks();
+  if (!store.save(committed, error)) {
+    spdlog::critical("cannot write state: {}", error);
+    return false;
+  }
+
+  watcher = platform::DirectoryWatcher::create(
+      io, [this](const std::vector<platform::WatchEvent>& events) { on_watch(events); }, error);
+  if (!watcher) {
+    spdlog::critical("{}", error);
+    return false;
+  }
+  for (const auto& [dir, indexes] : inputs_by_directory) {
+    if (!watcher->add(dir, error)) {
+      spdlog::error(
+          "{} (the inputs reading there see nothing until it exists and the agent is "
+          "restarted)",
+          error);
+    }
+  }
+  signals = platform::SignalWatcher::create(
+      io, [this](std::string_view why) { begin_stop(why); }, [this] { on_reload(); });
+  if (config.metrics.enabled) {
+    metrics_server = MetricsServer::start(
+        io, config.metrics.address, config.metrics.port,
+        [this] {
+          metrics.queue_bytes = queue.bytes();
+          return metrics.render([this](std::string& out) { outputs->write_metrics(out); });
+        },
+        [this] { return healthy(); }, error);
+    if (!metrics_server) {
+      spdlog::critical("{}", error);
+      return false;
+    }
+  }
+  metrics.started_unix = std::chrono::duration_cast<std::chrono::seconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
+  detection_thread = std::thread([this] { detection_main(); });
+  for (WorkItem& item : initial) queue.push(std::move(item));
+  schedule_collect();
+  watchdog_interval = platform::service::watchdog_interval();
+  arm_watchdog();
+  return true;
+}
+
+EngineExit Engine::Impl::run() {
+  if (!start()) {
+    if (detection_thread.joinable()) {
+      queue.close();
+      detection_thread.join();
+    }
+    return EngineExit::kFailed;
+  }
+  std::size_t files = 0;
+  for (const auto& [input, entries] : committed.files) files += entries.size();
+  spdlog::info("sessionwatch running: {} input(s), {} output(s), {} rule(s), data in {}",
+               inputs.size(), config.outputs.size(), detector->rule_count(), config.agent.data_dir);
+  platform::service::notify_ready("running: " + std::to_string(inputs.size()) + " inputs, " +
+                                  std::to_string(files) + " files");
+  io.run();
+  if (detection_thread.joinable()) detection_thread.join();
+  for (auto& input : inputs) input->exit();
+  outputs->close();
+  return exit_kind;
+}
+
+// ---------------------------------------------------------------- io thread
+
+void Engine::Impl::schedule_collect() {
+  if (collect_posted || stopping) return;
+  collect_posted = true;
+  asio::post(io, [this] { collect_round(); });
+}
+
+void Engine::Impl::collect_round() {
+  collect_posted = false;
+  if (stopping) return;
+  // Announce the wait before looking, so a detection thread that frees room right now sees it.
+  reader_waiting = true;
+  if (!queue.has_room()) return;
+  reader_waiting = false;
+  bool more = false;
+  std::vector<WorkItem> out;
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    if (inputs[i]->collect(rescan_needed[i], out)) more = true;
+    rescan_needed[i] = false;
+  }
+  for (WorkItem& item : out) queue.push(std::move(item));
+  if (more) schedule_collect();
+  arm_linger();
+}
+
+void Engine::Impl::arm_linger() {
+  if (linger_armed || stopping) return;
+  const bool any = std::any_of(inputs.begin(), inputs.end(),
+                               [](const auto& input) { return input->lingering(); });
+  if (!any) return;
+  linger_armed = true;
+  linger_timer.expires_after(kLingerCheck);
+  linger_timer.async_wait([this](const boost::system::error_code& ec) {
+    linger_armed = false;
+    if (ec) return;
+    schedule_collect();
+  });
+}
+
+void Engine::Impl::arm_watchdog() {
+  if (!watchdog_interval) return;
+  watchdog_timer.expires_after(*watchdog_interval / 2);
+  watchdog_timer.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    if (healthy()) platform::service::notify_watchdog();
+    arm_watchdog();
+  });
+}
+
+bool Engine::Impl::healthy() const {
+  const std::int64_t since = busy_since_ms.load();
+  return since == 0 || steady_ms() - since < std::chrono::milliseconds(kStalledAfter).count();
+}
+
+void Engine::Impl::on_watch(const std::vector<platform::WatchEvent>& events) {
+  for (const platform::WatchEvent& e : events) {
+    if (e.kind == platform::WatchKind::kOverflow) {
+      std::fill(rescan_needed.begin(), rescan_needed.end(), true);
+      continue;
+    }
+    if (e.kind == platform::WatchKind::kChanged) continue;
+    auto it = inputs_by_directory.find(e.directory);
+    if (it == inputs_by_directory.end()) continue;
+    for (std::size_t i : it->second) rescan_needed[i] = true;
+  }
+  schedule_collect();
+}
+
+void Engine::Impl::begin_stop(std::string_view reason) {
+  if (stopping) {
+    spdlog::warn("{} again: stopping now without waiting for the outputs", reason);
+    outputs->abort();
+    std::lock_guard lock(stop_mutex);
+    hard_stop = true;
+    stop_cv.notify_all();
+    return;
+  }
+  stopping = true;
+  platform::service::notify_stopping();
+  spdlog::info("{}: stopping (draining queued events, flushing alerts and checkpoints)", reason);
+  watcher->stop();
+  linger_timer.cancel();
+  queue.close();
+  deadline_timer.expires_after(kStopDeadline);
+  deadline_timer.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    spdlog::error(
+        "outputs still failing after {}s: stopping without them (nothing is lost: the "
+        "checkpoints stay before the unstored alerts)",
+        std::chrono::seconds(kStopDeadline).count());
+    outputs->abort();
+    std::lock_guard lock(stop_mutex);
+    hard_stop = true;
+    stop_cv.notify_all();
+  });
+}
+
+void Engine::Impl::finish() {
+  deadline_timer.cancel();
+  watchdog_timer.cancel();
+  linger_timer.cancel();
+  if (metrics_server) metrics_server->stop();
+  signals.reset();
+  io.stop();
+}
+
+void Engine::Impl::on_reload() {
+  if (stopping) return;
+  platform::service::notify_reloading();
+  spdlog::info("SIGHUP: reloading {}", config_path);
+  ConfigResult result = load_config(config_path);
+  auto reject = [&](const std::string& why) {
+    ++metrics.reload_failures;
+    spdlog::error("reload rejected ({}); the previous configuration and rules keep running", why);
+    platform::service::notify_ready("running (last reload rejected)");
+  };
+  if (!result.config) {
+    for (const ConfigError& e : result.errors) spdlog::error("{}", to_string(e));
+    reject("invalid configuration");
+    return;
+  }
+  std::vector<std::string> problems;
+  auto fresh = make_detector(*result.config, problems);
+  for (const std::string& p : problems) {
+    if (fresh) {
+      spdlog::warn("rule skipped: {}", p);
+    } else {
+      spdlog::error("{}", p);
+    }
+  }
+  if (!fresh) {
+    reject("broken rules");
+    return;
+  }
+  ++metrics.reloads;
+  if (same_pipeline(config, *result.config)) {
+    config.rules = result.config->rules;
+    config.agent.log_level = result.config->agent.log_level;
+    setup_logging(config.agent.log_level);
+    spdlog::info("reload: {} rule(s) loaded; inputs and outputs unchanged", fresh->rule_count());
+    {
+      std::lock_guard lock(swap_mutex);
+      pending_detector = std::move(fresh);
+    }
+    queue.push(WorkItem{});  // wakes the detection thread to swap at a batch boundary
+    platform::service::notify_ready("running (reloaded)");
+    return;
+  }
+  spdlog::info("reload: inputs, outputs or data_dir changed; restarting the pipeline");
+  new_config = std::move(*result.config);
+  new_detector = std::move(fresh);
+  exit_kind = EngineExit::kRestart;
+  begin_stop("reload");
+}
+
+// ---------------------------------------------------------------- detection thread
+
+std::size_t Engine::Impl::input_index(const std::string& name) const {
+  for (std::size_t i = 0; i < config.inputs.size(); ++i) {
+    if (config.inputs[i].name == name) return i;
+  }
+  return 0;
+}
+
+void Engine::Impl::detection_main() {
+  WorkItem item;
+  bool stored_all = true;
+  while (queue.pop(item)) {
+    {
+      std::lock_guard lock(stop_mutex);
+      if (hard_stop) break;
+    }
+    busy_since_ms = steady_ms();
+    apply_pending_detector();
+    const bool stored = process(item);
+    busy_since_ms = 0;
+    if (!stored) {
+      stored_all = false;
+      break;
+    }
+    save_state(queue.empty());
+    if (queue.has_room() && reader_waiting.exchange(false)) {
+      asio::post(io, [this] { collect_round(); });
+    }
+  }
+  bool hard = false;
+  {
+    std::lock_guard lock(stop_mutex);
+    hard = hard_stop;
+  }
+  if (!hard && stored_all) {
+    std::vector<Alert> alerts;
+    detector->flush([&](Alert&& a) { alerts.push_back(std::move(a)); });
+    metrics.alerts += alerts.size();
+    if (store_alerts(alerts)) {
+      dirty = true;
+      save_state(true);
+    }
+  }
+  asio::post(io, [this] { finish(); });
+}
+
+void Engine::Impl::apply_pending_detector() {
+  std::unique_ptr<Detector> fresh;
+  {
+    std::lock_guard lock(swap_mutex);
+    fresh = std::move(pending_detector);
+  }
+  if (!fresh) return;
+  std::string error;
+  if (!fresh->restore(detector->snapshot(), error)) {
+    spdlog::warn("reload: session tracker state not carried over ({})", error);
+  }
+  detector = std::move(fresh);
+  alerts_at_last_metrics = ~0ULL;
+  publish_rule_matches();
+  dirty = true;
+}
+
+void Engine::Impl::publish_rule_matches() {
+  const std::uint64_t alerts = detector->stats().alerts;
+  if (alerts == alerts_at_last_metrics) return;
+  alerts_at_last_metrics = alerts;
+  metrics.set_rule_matches(detector->rule_matches());
+}
+
+void Engine::Impl::raise_gap(const CollectionGap& gap, std::vector<Alert>& alerts) {
+  ++metrics.inputs[input_index(gap.input)]->gaps;
+  spdlog::warn("collection gap: input {} {} {} from {} {}", gap.input, gap.path, gap.cause,
+               gap.unit, gap.from);
+  alerts.push_back(make_gap_alert(gap, host, now_ticks()));
+}
+
+bool Engine::Impl::store_alerts(const std::vector<Alert>& alerts) {
+  if (alerts.empty()) return true;
+  std::string error;
+  auto backoff = 100ms;
+  for (;;) {
+    if (outputs->store(alerts, error)) return true;
+    limiter.error("store", "cannot store alerts: {} (retrying; sources wait)", error);
+    std::unique_lock lock(stop_mutex);
+    if (stop_cv.wait_for(lock, backoff, [&] { return hard_stop; })) return false;
+    backoff = std::min<std::chrono::milliseconds>(backoff * 2, 5000ms);
+  }
+}
+
+bool Engine::Impl::process(WorkItem& item) {
+  std::vector<Alert> alerts;
+  std::vector<CollectionGap> gaps = std::move(item.gaps);
+  std::optional<EvtxCheckpoint> evtx_checkpoint;
+  if (item.lines) process_lines(*item.lines, alerts);
+  if (item.evtx) evtx_checkpoint = process_evtx(*item.evtx, alerts, gaps);
+  std::vector<Alert> all;
+  all.reserve(gaps.size() + alerts.size());
+  for (const CollectionGap& gap : gaps) raise_gap(gap, all);
+  for (Alert& a : alerts) all.push_back(std::move(a));
+  if (!all.empty()) {
+    metrics.alerts += all.size();
+    publish_rule_matches();
+    // The checkpoint moves only once the alerts of these events are in every output.
+    if (!store_alerts(all)) return false;
+  }
+  if (item.lines) {
+    const LineBatch& b = *item.lines;
+    auto& entries = committed.files[config.inputs[b.input_index].name];
+    if (b.closed) {
+      entries.erase(b.checkpoint.id);
+    } else {
+      entries[b.checkpoint.id] = b.checkpoint;
+    }
+    dirty = true;
+  }
+  if (evtx_checkpoint) {
+    committed.evtx[config.inputs[item.evtx->input_index].name][evtx_checkpoint->path] =
+        *evtx_checkpoint;
+    dirty = true;
+  }
+  if (!gaps.empty()) dirty = true;
+  return true;
+}
+
+void Engine::Impl::process_lines(const LineBatch& batch, std::vector<Alert>& alerts) {
+  InputMetrics& m = *metrics.inputs[batch.input_index];
+  Decoders& d = decoders[batch.input_index];
+  const auto on_alert = [&](Alert&& a) { alerts.push_back(std::move(a)); };
+  const Ticks now = now_ticks();
+  std::string error;
+  std::uint64_t decoded = 0, bad = 0;
+  Ticks last_time = 0;
+  for (const RecordRef& r : batch.records) {
+    const std::string_view record(batch.data.data() + r.offset, r.length);
+    event.clear();
+    error.clear();
+    InputFormat format = batch.format;
+    if (format == InputFormat::kAuto) format = detect_format(record);
+    bool ok = false;
+    switch (format) {
+      case InputFormat::kXml:
+        ok = d.xml.decode(record, event, error);
+        break;
+      case InputFormat::kText:
+        ok = d.text->decode(record, now, event, error);
+        break;
+      default:
+        ok = d.json.decode(record, event, error);
+        break;
+    }
+    if (!ok) {
+      ++bad;
+      limiter.error("decode:" + batch.path, "{}:{}: {}", batch.path, r.number,
+                    error.empty() ? "not an event" : error);
+      continue;
+    }
+    ++decoded;
+    event.set_origin(batch.path);
+    event.source_offset = r.number;
+    last_time = event.time_created;
+    detector->process(event, on_alert);
+  }
+  m.events_read += batch.records.size();
+  m.events_decoded += decoded;
+  m.events_bad += bad;
+  m.bytes_read += batch.data.size();
+  if (last_time != 0) {
+    m.lag_seconds = static_cast<double>(now - last_time) / static_cast<double>(kTicksPerSecond);
+  }
+}
+
+namespace {
+
+class EvtxSink : public EventSink {
+ public:
+  EvtxSink(Detector& detector, std::vector<Alert>& alerts, std::uint64_t after,
+           const std::string& path, InputMetrics& metrics, LogLimiter& limiter)
+      : detector_(detector),
+        alerts_(alerts),
+        after_(after),
+        path_(path),
+        metrics_(metrics),
+        limiter_(limiter) {}
+  void on_event(Event& event) override {
+    ++metrics_.events_read;
+    if (event.record_id != 0 && event.record_id <= after_) return;
+    ++metrics_.events_decoded;
+    if (event.record_id != 0) {
+      if (first == 0 || event.record_id < first) first = event.record_id;
+      last = std::max(last, event.record_id);
+    }
+    event.set_origin(path_);
+    detector_.process(event, [&](Alert&& a) { alerts_.push_back(std::move(a)); });
+  }
+  void on_error(const DecodeError& e) override {
+    ++metrics_.events_read;
+    ++metrics_.events_bad;
+    limiter_.error("decode:" + path_, "{}:{}: {}", e.origin, e.position, e.reason);
+  }
+  std::uint64_t first = 0;
+  std::uint64_t last = 0;
+
+ private:
+  Detector& detector_;
+  std::vector<Alert>& alerts_;
+  std::uint64_t after_;
+  const std::string& path_;
+  InputMetrics& metrics_;
+  LogLimiter& limiter_;
+};
+
+}  // namespace
+
+std::optional<EvtxCheckpoint> Engine::Impl::process_evtx(const EvtxJob& job,
+                                                         std::vector<Alert>& alerts,
+                                                         std::vector<CollectionGap>& gaps) {
+  inputs[job.input_index]->job_started(job.path);
+  const auto info = platform::stat_path(job.path);
+  if (!info) return std::nullopt;
+  if (auto seen = evtx_seen.find(job.path);
+      seen != evtx_seen.end() && seen->second == std::make_pair(info->id, info->size)) {
+    return std::nullopt;  // nothing new since it was last read
+  }
+  const std::string& name = config.inputs[job.input_index].name;
+  EvtxCheckpoint cp{job.path, info->id, 0};
+  if (auto it = committed.evtx[name].find(job.path); it != committed.evtx[name].end()) {
+    if (it->second.id == info->id) cp.record_id = it->second.record_id;
+  }
+  std::string error;
+  auto reader = EvtxReader::open(job.path, error);
+  if (!reader) {
+    // Often a file still being copied in: the next change notification retries.
+    limiter.error("evtx:" + job.path, "{}: {}", job.path, error);
+    return std::nullopt;
+  }
+  EvtxSink sink(*detector, alerts, cp.record_id, job.path, *metrics.inputs[job.input_index],
+                limiter);
+  reader->read(sink, cp.record_id);
+  if (cp.record_id > 0 && sink.first > cp.record_id + 1) {
+    CollectionGap gap;
+    gap.input = name;
+    gap.path = job.path;
+    gap.cause = "record_ids_skipped";
+    gap.unit = "records";
+    gap.from = cp.record_id + 1;
+    gap.to = sink.first - 1;
+    gap.count = gap.to - gap.from + 1;
+    gaps.push_back(gap);
+  }
+  cp.record_id = std::max(cp.record_id, sink.last);
+  evtx_seen[job.path] = {info->id, info->size};
+  return cp;
+}
+
+void Engine::Impl::save_state(bool force) {
+  if (!dirty) return;
+  const auto now = SteadyClock::now();
+  if (!force && now - last_save < kSaveInterval) return;
+  committed.detector_snapshot = detector->snapshot();
+  committed.saved_at = now_ticks();
+  std::string error;
+  if (!store.save(committed, error)) {
+    limiter.error("state", "cannot write checkpoints: {}", error);
+    return;
+  }
+  ++metrics.checkpoints_written;
+  dirty = false;
+  last_save = now;
+}
+
+}  // namespace sw::daemon

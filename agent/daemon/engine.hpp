@@ -1,0 +1,45 @@
+// The running agent: inputs -> bounded queue -> detection thread (decode, Detector, outputs,
+// checkpoints). The io_context thread owns notifications, signals, timers and the metrics server;
+// the detection thread owns the Detector, the outputs and the committed state.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "sessionwatch/config.hpp"
+#include "sessionwatch/pipeline.hpp"
+
+namespace sw::daemon {
+
+enum class EngineExit {
+  kStopped,  // asked to stop: drained and flushed
+  kRestart,  // reload with inputs/outputs changed: run again with new_config()
+  kFailed,   // could not start (logged)
+};
+
+class Engine {
+ public:
+  // `config_path` is re-read on reload.
+  Engine(Config config, std::string config_path, std::unique_ptr<Detector> detector);
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Runs until stopped; the calling thread becomes the io thread.
+  EngineExit run();
+  // After kRestart: the validated config to run next.
+  std::optional<Config> take_new_config();
+  std::unique_ptr<Detector> take_new_detector();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+// Builds the detector a config asks for; problems (rules with file:line) in `problems`.
+std::unique_ptr<Detector> make_detector(const Config& config, std::vector<std::string>& problems);
+
+void setup_logging(LogLevel level);
+
+}  // namespace sw::daemon

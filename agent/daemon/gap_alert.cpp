@@ -1,0 +1,73 @@
+#include "daemon/gap_alert.hpp"
+
+namespace sw::daemon {
+
+namespace {
+
+std::string describe(const CollectionGap& gap) {
+  std::string what;
+  if (gap.cause == "truncated") {
+    what = "was truncated; data written after byte " + std::to_string(gap.from) +
+           " before the truncation, if any, could not be read";
+  } else if (gap.cause == "replaced") {
+    what = "was replaced by another file before it was read past byte " + std::to_string(gap.from);
+  } else if (gap.cause == "removed") {
+    what = "was removed or renamed away before it was read past byte " + std::to_string(gap.from);
+  } else if (gap.cause == "record_ids_skipped") {
+    what = "skipped record ids " + std::to_string(gap.from) + ".." + std::to_string(gap.to) +
+           " (log cleared, wrapped or replaced)";
+  } else {
+    what =
+        "could not be read (" + gap.cause + ") from " + gap.unit + " " + std::to_string(gap.from);
+  }
+  return "Collection gap in input " + gap.input + ": " + gap.path + " " + what;
+}
+
+}  // namespace
+
+Alert make_gap_alert(const CollectionGap& gap, const std::string& host, Ticks now) {
+  Alert alert;
+  alert.rule_id = std::string(kCollectionGapRuleId);
+  alert.rule_name = "Collection gap: events could not be read";
+  alert.level = Level::kHigh;
+  alert.host = host;
+  alert.time = now;
+  const std::string identity = gap.input + "|" + gap.path + "|" + gap.cause + "|" +
+                               std::to_string(gap.from) + "|" + std::to_string(gap.to);
+  alert.id = stable_alert_id(host, "sessionwatch", identity, alert.rule_id);
+
+  nlohmann::json range = {{"unit", gap.unit}, {"from", gap.from}};
+  if (gap.to != 0) range["to"] = gap.to;
+  nlohmann::json details = {{"input", gap.input},
+                            {"source", gap.path},
+                            {"cause", gap.cause},
+                            {"range", std::move(range)}};
+  details["count"] = gap.count ? nlohmann::json(*gap.count) : nlohmann::json(nullptr);
+  const std::string message = describe(gap);
+  alert.doc = {
+      {"@timestamp", format_time(now)},
+      {"message", message},
+      {"event",
+       {{"id", alert.id},
+        {"kind", "alert"},
+        {"category", {"host"}},
+        {"type", {"info"}},
+        {"action", "collection_gap"},
+        {"severity", syslog_severity(alert.level)},
+        {"created", format_time(now)}}},
+      {"rule",
+       {{"id", alert.rule_id},
+        {"name", alert.rule_name},
+        {"description",
+         "sessionwatch could not account for some events of an input; silence from it "
+         "does not mean nothing happened there."},
+        {"ruleset", "sessionwatch"}}},
+      {"log", {{"level", std::string(to_string(alert.level))}}},
+      {"host", {{"name", host}}},
+      {"agent", {{"type", "sessionwatch"}}},
+      {"sessionwatch", {{"collection_gap", std::move(details)}}},
+  };
+  return alert;
+}
+
+}  // namespace sw::daemon

@@ -1,0 +1,38 @@
+// The daemon's inputs, Fluent Bit style: each type lives in inputs/<name>/ and has the same small
+// lifecycle (init, collect, exit) behind one factory, so new ones (the Windows eventlog input)
+// plug in without touching the engine.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "daemon/state.hpp"
+#include "daemon/work.hpp"
+#include "sessionwatch/config.hpp"
+
+namespace sw::daemon {
+
+class Input {
+ public:
+  virtual ~Input() = default;
+  // Applies the checkpoints of the last run and finds what there is to read. Work found now
+  // (gaps, EVTX files) goes to `out`.
+  virtual bool init(const AgentState& state, std::vector<WorkItem>& out, std::string& error) = 0;
+  // Reads what is new. `rescan`: files may have appeared or gone. True when there is more to
+  // read than one round takes.
+  virtual bool collect(bool rescan, std::vector<WorkItem>& out) = 0;
+  virtual void exit() {}
+  // Folders whose changes concern this input.
+  virtual std::vector<std::string> directories() const = 0;
+  // True when collect() should run again after a while even without a notification.
+  virtual bool lingering() const { return false; }
+  // Where this input stands now, to write a checkpoint at once on first start.
+  virtual void positions(AgentState& /*state*/) const {}
+  // The detection thread started (or finished) a job this input queued.
+  virtual void job_started(const std::string& /*path*/) {}
+};
+
+std::unique_ptr<Input> make_input(const InputConfig& config, std::size_t index, std::string& error);
+
+}  // namespace sw::daemon

@@ -1,0 +1,444 @@
+#include "daemon/inputs/file/file_follower.hpp"
+
+#include <algorithm>
+#include <filesystem>
+#include <system_error>
+
+namespace sw::daemon {
+
+namespace {
+
+constexpr std::uint32_t kHeadBytes = 1024;
+// A copy is recognized by its first bytes only when there are enough of them to be telling.
+constexpr std::uint32_t kMinHeadForCopy = 64;
+constexpr std::string_view kXmlEnd = "</Event>";
+
+// '*' and '?' wildcards (portable; the daemon core compiles for Windows too).
+bool wildcard_match(std::string_view pattern, std::string_view name) {
+  std::size_t p = 0, n = 0, star = std::string_view::npos, mark = 0;
+  while (n < name.size()) {
+    if (p < pattern.size() && (pattern[p] == '?' || pattern[p] == name[n])) {
+      ++p;
+      ++n;
+    } else if (p < pattern.size() && pattern[p] == '*') {
+      star = p++;
+      mark = n;
+    } else if (star != std::string_view::npos) {
+      p = star + 1;
+      n = ++mark;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.size() && pattern[p] == '*') ++p;
+  return p == pattern.size();
+}
+
+// Start of the next <Event ...> or <Event> element (not <Events>) at or after `from`.
+std::size_t find_event_start(std::string_view data, std::size_t from) {
+  for (;;) {
+    const std::size_t at = data.find("<Event", from);
+    if (at == std::string_view::npos) return at;
+    const std::size_t after = at + 6;
+    if (after >= data.size()) return std::string_view::npos;
+    const char c = data[after];
+    if (c == '>' || c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '/') return at;
+    from = after;
+  }
+}
+
+}  // namespace
+
+std::uint64_t hash_bytes(std::string_view data) {
+  std::uint64_t h = 1469598103934665603ULL;  // FNV-1a
+  for (unsigned char c : data) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  return h;
+}
+
+struct FileFollower::Tailed {
+  std::string path;
+  platform::FileId id;
+  std::unique_ptr<platform::InputFile> file;
+  std::uint64_t offset = 0;
+  std::uint64_t records = 0;
+  std::uint32_t head_length = 0;
+  std::uint64_t head_hash = 0;
+  InputFormat format = InputFormat::kAuto;
+  bool rotated = false;  // no longer under a name the globs match
+  bool ignored = false;  // not a format this input reads (EVTX in a file input)
+  bool copy = false;     // a copytruncate copy: read before the file it was copied from
+  std::uint64_t last_size = 0;
+  Clock::time_point last_growth = Clock::now();
+
+  FileCheckpoint checkpoint() const {
+    return FileCheckpoint{path, id, offset, records, head_length, head_hash};
+  }
+};
+
+FileFollower::FileFollower(Options options) : options_(std::move(options)) {}
+FileFollower::~FileFollower() = default;
+
+void FileFollower::restore(std::vector<FileCheckpoint> checkpoints) {
+  restored_ = std::move(checkpoints);
+  restored_pending_ = true;
+}
+
+std::vector<std::string> FileFollower::directories() const {
+  std::vector<std::string> dirs;
+  for (const std::string& glob : options_.globs) {
+    std::string dir = std::filesystem::path(glob).parent_path().string();
+    if (std::find(dirs.begin(), dirs.end(), dir) == dirs.end()) dirs.push_back(dir);
+  }
+  return dirs;
+}
+
+bool FileFollower::matches_glob(const std::string& path) const {
+  const std::filesystem::path p(path);
+  for (const std::string& glob : options_.globs) {
+    const std::filesystem::path g(glob);
+    if (g.parent_path() == p.parent_path() &&
+        wildcard_match(g.filename().string(), p.filename().string())) {
+      return true;
+    }
+  }
+  return false;
+}
+
+CollectionGap FileFollower::gap(const std::string& path, std::string cause,
+                                std::uint64_t from) const {
+  CollectionGap g;
+  g.input = options_.input_name;
+  g.path = path;
+  g.cause = std::move(cause);
+  g.unit = "bytes";
+  g.from = from;
+  return g;
+}
+
+bool FileFollower::head_matches(platform::InputFile& file, std::uint32_t length,
+                                std::uint64_t hash) {
+  if (length == 0) return true;
+  std::string head(length, '\0');
+  const std::int64_t n = file.read_at(0, head.data(), length);
+  return n == static_cast<std::int64_t>(length) && hash_bytes(head) == hash;
+}
+
+std::unique_ptr<FileFollower::Tailed> FileFollower::open_at(const std::string& path,
+                                                            const platform::FileId& id,
+                                                            const FileCheckpoint* from,
+                                                            std::string& error) {
+  auto file = platform::InputFile::open(path, error);
+  if (!file) return nullptr;
+  const auto info = file->info();
+  // The name may have been reused between listing and opening; the next notification retries.
+  if (!info || info->id != id) {
+    error = path + " changed while being opened";
+    return nullptr;
+  }
+  auto t = std::make_unique<Tailed>();
+  t->path = path;
+  t->id = id;
+  t->file = std::move(file);
+  t->format = options_.format;
+  if (from) {
+    t->offset = from->offset;
+    t->records = from->records;
+    t->head_length = from->head_length;
+    t->head_hash = from->head_hash;
+  }
+  t->last_size = info->size;
+  return t;
+}
+
+void FileFollower::apply_restored(const std::map<platform::FileId, std::string>& matches,
+                                  std::vector<WorkItem>& out) {
+  for (const FileCheckpoint& cp : restored_) {
+    std::string path;
+    bool rotated = false;
+    if (auto m = matches.find(cp.id); m != matches.end()) {
+      path = m->second;
+    } else {
+      // Renamed away while the agent was down (a.log -> a.log.1): find it by identity.
+      std::error_code ec;
+      const auto dir = std::filesystem::path(cp.path).parent_path();
+      for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+        const auto info = platform::stat_path(entry.path().string());
+        if (info && info->regular && info->id == cp.id) {
+          path = entry.path().string();
+          rotated = true;
+          break;
+        }
+      }
+    }
+    WorkItem item;
+    if (path.empty()) {
+      item.gaps.push_back(gap(cp.path, "removed", cp.offset));
+    } else {
+      std::string error;
+      auto t = open_at(path, cp.id, &cp, error);
+      if (t && !head_matches(*t->file, cp.head_length, cp.head_hash)) {
+        // Same identity, other content: the inode was reused by a new file.
+        item.gaps.push_back(gap(cp.path, "replaced", cp.offset));
+        t.reset();
+      }
+      if (t) {
+        t->rotated = rotated;
+        files_[cp.id] = std::move(t);
+        continue;
+      }
+      if (item.gaps.empty()) item.gaps.push_back(gap(cp.path, "unreadable", cp.offset));
+    }
+    // Tell the checkpoint store to forget this file.
+    LineBatch forget;
+    forget.input_index = options_.input_index;
+    forget.path = cp.path;
+    forget.checkpoint = cp;
+    forget.closed = true;
+    item.lines = std::move(forget);
+    out.push_back(std::move(item));
+  }
+  restored_.clear();
+  restored_pending_ = false;
+}
+
+void FileFollower::rescan(std::vector<WorkItem>& out) {
+  std::map<platform::FileId, std::string> matches;
+  for (const std::string& dir : directories()) {
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+      const std::string path = entry.path().string();
+      if (!matches_glob(path)) continue;
+      const auto info = platform::stat_path(path);
+      if (!info || !info->regular) continue;
+      matches.emplace(info->id, path);
+    }
+  }
+  if (restored_pending_) apply_restored(matches, out);
+
+  for (auto& [id, t] : files_) {
+    t->rotated = matches.count(id) == 0;
+    if (!t->rotated) t->path = matches[id];
+  }
+  for (const auto& [id, path] : matches) {
+    if (files_.count(id)) continue;
+    std::string error;
+    auto t = open_at(path, id, nullptr, error);
+    if (!t) continue;
+    // A copy of a file we follow (copytruncate's copy, when the globs match it): start where the
+    // original was, so nothing is read twice.
+    for (const auto& [other_id, other] : files_) {
+      if (other->head_length >= kMinHeadForCopy && t->last_size >= other->offset &&
+          head_matches(*t->file, other->head_length, other->head_hash)) {
+        t->offset = other->offset;
+        t->records = other->records;
+        t->head_length = other->head_length;
+        t->head_hash = other->head_hash;
+        t->copy = true;
+        break;
+      }
+    }
+    files_[id] = std::move(t);
+  }
+}
+
+void FileFollower::update_head(Tailed& t, std::uint64_t size) {
+  if (t.head_length >= kHeadBytes || size <= t.head_length) return;
+  const auto length = static_cast<std::uint32_t>(std::min<std::uint64_t>(size, kHeadBytes));
+  std::string head(length, '\0');
+  const std::int64_t n = t.file->read_at(0, head.data(), length);
+  if (n <= 0) return;
+  head.resize(static_cast<std::size_t>(n));
+  if (t.format == InputFormat::kAuto) {
+    t.format = detect_format(head);
+    if (t.format == InputFormat::kEvtx) t.ignored = true;
+  }
+  t.head_length = static_cast<std::uint32_t>(head.size());
+  t.head_hash = hash_bytes(head);
+}
+
+void FileFollower::handle_truncation(Tailed& t, std::vector<WorkItem>& out) {
+  WorkItem item;
+  bool copied = false;
+  if (t.head_length >= kMinHeadForCopy) {
+    std::error_code ec;
+    const auto dir = std::filesystem::path(t.path).parent_path();
+    for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+      const std::string path = entry.path().string();
+      const auto info = platform::stat_path(path);
+      if (!info || !info->regular || info->id == t.id || info->size < t.offset) continue;
+      if (auto followed = files_.find(info->id); followed != files_.end()) {
+        // Already followed (the globs match the copy) and started at our offset by rescan().
+        if (head_matches(*followed->second->file, t.head_length, t.head_hash)) {
+          copied = true;
+          break;
+        }
+        continue;
+      }
+      std::string error;
+      const FileCheckpoint from = t.checkpoint();
+      auto copy = open_at(path, info->id, &from, error);
+      if (copy && head_matches(*copy->file, t.head_length, t.head_hash)) {
+        copy->rotated = !matches_glob(path);
+        copy->copy = true;
+        copy->format = t.format;
+        files_[info->id] = std::move(copy);
+        copied = true;
+        break;
+      }
+    }
+  }
+  if (!copied) item.gaps.push_back(gap(t.path, "truncated", t.offset));
+  t.offset = 0;
+  t.records = 0;
+  t.head_length = 0;
+  t.head_hash = 0;
+  t.format = options_.format;
+  t.ignored = false;
+  LineBatch reset;
+  reset.input_index = options_.input_index;
+  reset.path = t.path;
+  reset.checkpoint = t.checkpoint();
+  item.lines = std::move(reset);
+  out.push_back(std::move(item));
+}
+
+bool FileFollower::read_records(Tailed& t, std::uint64_t size, std::vector<WorkItem>& out) {
+  const std::uint64_t available = size - t.offset;
+  const std::size_t want =
+      static_cast<std::size_t>(std::min<std::uint64_t>(available, options_.max_batch_bytes));
+  buffer_.resize(want);
+  const std::int64_t n = t.file->read_at(t.offset, buffer_.data(), want);
+  if (n <= 0) return false;
+  const std::string_view data(buffer_.data(), static_cast<std::size_t>(n));
+
+  LineBatch batch;
+  batch.input_index = options_.input_index;
+  batch.path = t.path;
+  batch.format = t.format;
+  std::size_t consumed = 0;
+  if (t.format == InputFormat::kXml) {
+    std::size_t pos = 0;
+    for (;;) {
+      const std::size_t start = find_event_start(data, pos);
+      if (start == std::string_view::npos) break;
+      const std::size_t end = data.find(kXmlEnd, start);
+      if (end == std::string_view::npos) break;
+      const std::size_t stop = end + kXmlEnd.size();
+      batch.records.push_back({static_cast<std::uint32_t>(start),
+                               static_cast<std::uint32_t>(stop - start), ++t.records});
+      pos = consumed = stop;
+    }
+  } else {
+    std::size_t pos = 0;
+    for (;;) {
+      const std::size_t nl = data.find('\n', pos);
+      if (nl == std::string_view::npos) break;
+      std::size_t length = nl - pos;
+      if (length > 0 && data[pos + length - 1] == '\r') --length;
+      ++t.records;
+      if (length > 0) {
+        batch.records.push_back(
+            {static_cast<std::uint32_t>(pos), static_cast<std::uint32_t>(length), t.records});
+      }
+      pos = consumed = nl + 1;
+    }
+  }
+  const bool full_buffer = static_cast<std::uint64_t>(n) == options_.max_batch_bytes;
+  if (consumed == 0 && full_buffer) {
+    // One record larger than a whole batch: hand it on as it is (the decoder will call it bad)
+    // rather than stall the file for ever.
+    batch.records.push_back({0, static_cast<std::uint32_t>(n), ++t.records});
+    consumed = static_cast<std::size_t>(n);
+  }
+  if (consumed == 0) return false;
+  t.offset += consumed;
+  batch.data.assign(data.substr(0, consumed));
+  batch.checkpoint = t.checkpoint();
+  WorkItem item;
+  item.lines = std::move(batch);
+  out.push_back(std::move(item));
+  // More only when the batch budget cut the read short; a trailing partial line waits.
+  return full_buffer && t.offset < size;
+}
+
+bool FileFollower::collect(std::vector<WorkItem>& out) {
+  bool more = false;
+  // Rotated files first: the old file is read to its end before its successor.
+  std::vector<Tailed*> order;
+  for (auto& [id, t] : files_) order.push_back(t.get());
+  std::stable_partition(order.begin(), order.end(),
+                        [](const Tailed* t) { return t->rotated || t->copy; });
+
+  std::vector<platform::FileId> closed;
+  for (Tailed* t : order) {
+    auto info = t->file->info();
+    if (!info) continue;
+    if (info->size < t->offset) {
+      handle_truncation(*t, out);
+      // The copy (if found) is read first, on the next round; then this file from its start.
+      more = true;
+      continue;
+    }
+    update_head(*t, info->size);
+    if (info->size != t->last_size) {
+      t->last_size = info->size;
+      t->last_growth = Clock::now();
+    }
+    bool file_more = false;
+    if (t->ignored) {
+      t->offset = info->size;
+    } else if (info->size > t->offset) {
+      file_more = read_records(*t, info->size, out);
+      more = more || file_more;
+    }
+    if (t->rotated && !file_more) {
+      // Read to its end (an unterminated last line aside): let it go once deleted, or once it
+      // stayed quiet long enough for its writer to have moved to the new file.
+      const bool deleted = info->links == 0;
+      const bool quiet = Clock::now() - t->last_growth >= options_.rotate_wait;
+      if (deleted || quiet) {
+        LineBatch batch;
+        batch.input_index = options_.input_index;
+        batch.path = t->path;
+        batch.format = t->format;
+        if (t->offset < info->size && !t->ignored) {
+          // The writer is gone; its unterminated last line is a record after all.
+          const std::size_t length = static_cast<std::size_t>(
+              std::min<std::uint64_t>(info->size - t->offset, options_.max_batch_bytes));
+          batch.data.resize(length);
+          const std::int64_t n = t->file->read_at(t->offset, batch.data.data(), length);
+          batch.data.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+          if (!batch.data.empty()) {
+            batch.records.push_back(
+                {0, static_cast<std::uint32_t>(batch.data.size()), ++t->records});
+          }
+          t->offset += batch.data.size();
+        }
+        batch.checkpoint = t->checkpoint();
+        batch.closed = true;
+        WorkItem item;
+        item.lines = std::move(batch);
+        out.push_back(std::move(item));
+        closed.push_back(t->id);
+      }
+    }
+  }
+  for (const auto& id : closed) files_.erase(id);
+  return more;
+}
+
+std::vector<FileCheckpoint> FileFollower::positions() const {
+  std::vector<FileCheckpoint> out;
+  for (const auto& [id, t] : files_) out.push_back(t->checkpoint());
+  return out;
+}
+
+bool FileFollower::lingering() const {
+  return std::any_of(files_.begin(), files_.end(),
+                     [](const auto& entry) { return entry.second->rotated; });
+}
+
+}  // namespace sw::daemon

@@ -1,0 +1,79 @@
+// The `file` input's reader: follows every file matching a set of globs as it grows, across
+// rotation by rename (the old file is read to its end first) and by copy + truncate (the copy is
+// found by the hash of its first bytes and read from where the original was left), and hands on
+// complete records (lines, or <Event> elements for XML) in batches with their checkpoint.
+//
+// It knows nothing about threads or Asio: the engine calls rescan() when a directory changed and
+// collect() when files grew, so it is tested with plain files in a temp folder.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "daemon/work.hpp"
+#include "sessionwatch/decode.hpp"
+#include "sessionwatch/platform.hpp"
+
+namespace sw::daemon {
+
+class FileFollower {
+ public:
+  using Clock = std::chrono::steady_clock;
+  struct Options {
+    std::string input_name;
+    std::size_t input_index = 0;
+    std::vector<std::string> globs;  // absolute; wildcards in the file name only
+    InputFormat format = InputFormat::kAuto;
+    std::size_t max_batch_bytes = 1 << 20;
+    // A rotated file stays open this long after it stopped growing, for writers that have not
+    // reopened their log yet; deleted files are let go as soon as they are read to their end.
+    std::chrono::milliseconds rotate_wait{30000};
+  };
+
+  explicit FileFollower(Options options);
+  ~FileFollower();
+  FileFollower(const FileFollower&) = delete;
+  FileFollower& operator=(const FileFollower&) = delete;
+
+  // Checkpoints of this input from the last run; applied by the next rescan().
+  void restore(std::vector<FileCheckpoint> checkpoints);
+  // Folders to watch for changes.
+  std::vector<std::string> directories() const;
+  // Lists the files matching the globs: takes up new ones, notices renamed and deleted ones.
+  // Gaps found (a checkpointed file that is gone or was replaced) come out as work items.
+  void rescan(std::vector<WorkItem>& out);
+  // Reads what was appended: at most one batch per file. True when a file has more to read
+  // than fitted (call again).
+  bool collect(std::vector<WorkItem>& out);
+  // Where every followed file is now (the reader's position, ahead of what was committed).
+  std::vector<FileCheckpoint> positions() const;
+  // True while a rotated file is kept open waiting for late writes: call collect() again after
+  // rotate_wait even without a change notification.
+  bool lingering() const;
+  std::size_t open_files() const { return files_.size(); }
+
+ private:
+  struct Tailed;
+  bool matches_glob(const std::string& path) const;
+  std::unique_ptr<Tailed> open_at(const std::string& path, const platform::FileId& id,
+                                  const FileCheckpoint* from, std::string& error);
+  bool head_matches(platform::InputFile& file, std::uint32_t length, std::uint64_t hash);
+  void apply_restored(const std::map<platform::FileId, std::string>& matches,
+                      std::vector<WorkItem>& out);
+  void handle_truncation(Tailed& t, std::vector<WorkItem>& out);
+  bool read_records(Tailed& t, std::uint64_t size, std::vector<WorkItem>& out);
+  void update_head(Tailed& t, std::uint64_t size);
+  CollectionGap gap(const std::string& path, std::string cause, std::uint64_t from) const;
+
+  Options options_;
+  std::vector<FileCheckpoint> restored_;
+  bool restored_pending_ = false;
+  std::map<platform::FileId, std::unique_ptr<Tailed>> files_;
+  std::string buffer_;
+};
+
+}  // namespace sw::daemon

@@ -1,0 +1,47 @@
+// The `file` input: a FileFollower over the input's globs.
+#include "daemon/inputs/file/file_input.hpp"
+
+#include "daemon/inputs/file/file_follower.hpp"
+
+namespace sw::daemon {
+
+namespace {
+
+class FileInput : public Input {
+ public:
+  FileInput(const InputConfig& config, std::size_t index)
+      : name_(config.name),
+        follower_(FileFollower::Options{config.name, index, config.paths, config.format}) {}
+
+  bool init(const AgentState& state, std::vector<WorkItem>& out, std::string&) override {
+    if (auto it = state.files.find(name_); it != state.files.end()) {
+      std::vector<FileCheckpoint> restored;
+      for (const auto& [id, cp] : it->second) restored.push_back(cp);
+      follower_.restore(std::move(restored));
+    }
+    follower_.rescan(out);
+    return true;
+  }
+  bool collect(bool rescan, std::vector<WorkItem>& out) override {
+    if (rescan) follower_.rescan(out);
+    return follower_.collect(out);
+  }
+  std::vector<std::string> directories() const override { return follower_.directories(); }
+  bool lingering() const override { return follower_.lingering(); }
+  void positions(AgentState& state) const override {
+    auto& entries = state.files[name_];
+    for (const FileCheckpoint& cp : follower_.positions()) entries.emplace(cp.id, cp);
+  }
+
+ private:
+  std::string name_;
+  FileFollower follower_;
+};
+
+}  // namespace
+
+std::unique_ptr<Input> make_file_input(const InputConfig& config, std::size_t index) {
+  return std::make_unique<FileInput>(config, index);
+}
+
+}  // namespace sw::daemon

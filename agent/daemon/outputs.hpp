@@ -1,0 +1,31 @@
+// Where alerts go: every configured output. store() returns only once each alert is durably in
+// every output (the forwarding module's spools, or the file itself for the built-in outputs), which
+// is what lets the engine advance a source checkpoint after it.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "sessionwatch/alert.hpp"
+#include "sessionwatch/config.hpp"
+
+namespace sw::daemon {
+
+class AlertOutputs {
+ public:
+  virtual ~AlertOutputs() = default;
+  // Blocks while an output's spool is full (its when_full: block policy), until abort().
+  virtual bool store(const std::vector<Alert>& alerts, std::string& error) = 0;
+  // Makes a blocked store() give up (shutdown deadline).
+  virtual void abort() {}
+  // Stops delivery (flushes what it can within its own bounded time).
+  virtual void close() = 0;
+  // Prometheus text lines for the per-output metrics.
+  virtual void write_metrics(std::string& out) const = 0;
+};
+
+std::unique_ptr<AlertOutputs> make_outputs(const std::vector<OutputConfig>& outputs,
+                                           const std::string& data_dir, std::string& error);
+
+}  // namespace sw::daemon

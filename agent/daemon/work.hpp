@@ -1,0 +1,75 @@
+// What flows from the sources to the detection thread: batches of records with the checkpoint
+// that becomes true once they (and every alert they raise) are safely spooled.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sessionwatch/decode.hpp"
+#include "sessionwatch/platform.hpp"
+
+namespace sw::daemon {
+
+// Position in one followed file. `head_hash` covers the first `head_length` bytes, so a reused
+// inode or a file replaced under the same identity is told apart from the file we read.
+struct FileCheckpoint {
+  std::string path;
+  platform::FileId id;
+  std::uint64_t offset = 0;   // end of the last complete record handed on
+  std::uint64_t records = 0;  // records (lines) before offset: the next one is records + 1
+  std::uint32_t head_length = 0;
+  std::uint64_t head_hash = 0;
+  friend bool operator==(const FileCheckpoint&, const FileCheckpoint&) = default;
+};
+
+// Events the agent cannot account for: raised as a collection_gap alert.
+struct CollectionGap {
+  std::string input;  // input name
+  std::string path;   // file, or channel
+  std::string cause;  // truncated | replaced | removed | record_ids_skipped | unreadable
+  // The range that could not be read, in the source's units (bytes, record ids); `to` 0 when the
+  // end is unknown.
+  std::string unit;  // "bytes" | "records"
+  std::uint64_t from = 0;
+  std::uint64_t to = 0;
+  // Records (or bytes, when records cannot be counted) missed; nullopt when unknown.
+  std::optional<std::uint64_t> count;
+};
+
+struct RecordRef {
+  std::uint32_t offset = 0;  // in LineBatch::data
+  std::uint32_t length = 0;
+  std::uint64_t number = 0;  // line (or XML record) number in the file, 1-based
+};
+
+struct LineBatch {
+  std::size_t input_index = 0;
+  std::string path;
+  InputFormat format = InputFormat::kJsonl;
+  std::string data;
+  std::vector<RecordRef> records;
+  FileCheckpoint checkpoint;  // true after these records
+  bool closed = false;        // the file was drained and let go: forget its checkpoint
+};
+
+// "Read this EVTX file from its checkpoint on": the detection thread does the reading, since the
+// EVTX reader hands events to a sink synchronously.
+struct EvtxJob {
+  std::size_t input_index = 0;
+  std::string path;
+};
+
+struct WorkItem {
+  std::vector<CollectionGap> gaps;  // raised before the records
+  std::optional<LineBatch> lines;
+  std::optional<EvtxJob> evtx;
+  std::size_t bytes() const { return lines ? lines->data.size() : 64; }
+};
+
+std::uint64_t hash_bytes(std::string_view data);
+
+}  // namespace sw::daemon

@@ -1,0 +1,126 @@
+// POSIX file identity, positional reads and atomic replacement.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+#include "sessionwatch/platform.hpp"
+
+namespace sw::platform {
+
+namespace {
+
+FileInfo to_info(const struct stat& st) {
+  FileInfo info;
+  info.id.device = static_cast<std::uint64_t>(st.st_dev);
+  info.id.inode = static_cast<std::uint64_t>(st.st_ino);
+  info.size = static_cast<std::uint64_t>(st.st_size);
+  info.regular = S_ISREG(st.st_mode);
+  info.links = static_cast<std::uint64_t>(st.st_nlink);
+  return info;
+}
+
+std::string errno_text(std::string_view what, const std::string& path) {
+  return std::string(what) + " " + path + ": " + std::strerror(errno);
+}
+
+class PosixInputFile : public InputFile {
+ public:
+  explicit PosixInputFile(int fd) : fd_(fd) {}
+  ~PosixInputFile() override { ::close(fd_); }
+  PosixInputFile(const PosixInputFile&) = delete;
+  PosixInputFile& operator=(const PosixInputFile&) = delete;
+
+  std::optional<FileInfo> info() const override {
+    struct stat st {};
+    if (::fstat(fd_, &st) != 0) return std::nullopt;
+    return to_info(st);
+  }
+
+  std::int64_t read_at(std::uint64_t offset, char* buffer, std::size_t size) override {
+    for (;;) {
+      const ssize_t n = ::pread(fd_, buffer, size, static_cast<off_t>(offset));
+      if (n >= 0) return n;
+      if (errno != EINTR) return -1;
+    }
+  }
+
+ private:
+  int fd_;
+};
+
+bool write_all(int fd, std::string_view data) {
+  while (!data.empty()) {
+    const ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    data.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return true;
+}
+
+}  // namespace
+
+std::optional<FileInfo> stat_path(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return std::nullopt;
+  return to_info(st);
+}
+
+std::unique_ptr<InputFile> InputFile::open(const std::string& path, std::string& error) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) {
+    error = errno_text("cannot open", path);
+    return nullptr;
+  }
+  return std::make_unique<PosixInputFile>(fd);
+}
+
+bool write_file_atomically(const std::string& path, std::string_view data, std::string& error) {
+  const std::string temp = path + ".tmp";
+  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+  if (fd < 0) {
+    error = errno_text("cannot create", temp);
+    return false;
+  }
+  if (!write_all(fd, data) || ::fsync(fd) != 0) {
+    error = errno_text("cannot write", temp);
+    ::close(fd);
+    ::unlink(temp.c_str());
+    return false;
+  }
+  ::close(fd);
+  if (::rename(temp.c_str(), path.c_str()) != 0) {
+    error = errno_text("cannot rename over", path);
+    ::unlink(temp.c_str());
+    return false;
+  }
+  std::string dir = std::filesystem::path(path).parent_path().string();
+  if (dir.empty()) dir = ".";
+  const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd < 0) {
+    error = errno_text("cannot open directory", dir);
+    return false;
+  }
+  const bool synced = ::fsync(dir_fd) == 0;
+  ::close(dir_fd);
+  if (!synced) error = errno_text("cannot flush directory", dir);
+  return synced;
+}
+
+std::string host_name() {
+  char buffer[256] = {};
+  if (::gethostname(buffer, sizeof buffer - 1) != 0) return "localhost";
+  return buffer;
+}
+
+std::string default_config_path() {
+  return "/etc/sessionwatch/sessionwatch.yaml";
+}
+
+}  // namespace sw::platform

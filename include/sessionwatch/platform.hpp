@@ -1,0 +1,105 @@
+// The OS services the daemon needs, behind small interfaces: file identity and positional reads,
+// atomic file replacement, directory change notification, stop/reload signals and service-manager
+// notification. One implementation per platform (agent/platform/posix, agent/platform/windows);
+// everything above compiles unchanged on both.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace boost::asio {
+class io_context;
+}
+
+namespace sw::platform {
+
+// Identity of a file that survives renames (POSIX: device + inode; Windows: volume + file index).
+struct FileId {
+  std::uint64_t device = 0;
+  std::uint64_t inode = 0;
+  friend bool operator==(const FileId&, const FileId&) = default;
+  friend auto operator<=>(const FileId&, const FileId&) = default;
+};
+
+struct FileInfo {
+  FileId id;
+  std::uint64_t size = 0;
+  bool regular = false;
+  // Hard links left (POSIX nlink); 0 once the file was deleted while still open.
+  std::uint64_t links = 1;
+};
+
+// Follows symbolic links. nullopt when the path does not exist or cannot be examined.
+std::optional<FileInfo> stat_path(const std::string& path);
+
+// A read-only handle that keeps reading the same file after it is renamed or unlinked.
+class InputFile {
+ public:
+  virtual ~InputFile() = default;
+  static std::unique_ptr<InputFile> open(const std::string& path, std::string& error);
+  virtual std::optional<FileInfo> info() const = 0;
+  // Reads up to `size` bytes at `offset`; the count read (0 at end of file), or -1 on error.
+  virtual std::int64_t read_at(std::uint64_t offset, char* buffer, std::size_t size) = 0;
+};
+
+// Replaces `path` with `data` so that a crash leaves either the old or the new content, never a
+// mix: write a temporary file beside it, flush it to disk, rename it over, flush the directory.
+bool write_file_atomically(const std::string& path, std::string_view data, std::string& error);
+
+// Directory change notification (inotify, ReadDirectoryChangesW). No polling: the handler runs on
+// the io_context when the OS reports changes.
+enum class WatchKind {
+  kChanged,   // content written
+  kAppeared,  // created or renamed into the directory
+  kGone,      // deleted or renamed out of the directory
+  kOverflow,  // the OS dropped notifications: rescan everything
+};
+struct WatchEvent {
+  std::string directory;
+  std::string name;  // empty for kOverflow
+  WatchKind kind = WatchKind::kChanged;
+};
+
+class DirectoryWatcher {
+ public:
+  using Handler = std::function<void(const std::vector<WatchEvent>&)>;
+  virtual ~DirectoryWatcher() = default;
+  static std::unique_ptr<DirectoryWatcher> create(boost::asio::io_context& io, Handler handler,
+                                                  std::string& error);
+  virtual bool add(const std::string& directory, std::string& error) = 0;
+  // Stops delivering events; pending handlers are cancelled.
+  virtual void stop() = 0;
+};
+
+// Stop (SIGTERM, SIGINT; console close on Windows) and reload (SIGHUP) requests, delivered on the
+// io_context. SIGPIPE is ignored so a closed socket is an error value, not a death.
+class SignalWatcher {
+ public:
+  virtual ~SignalWatcher() = default;
+  static std::unique_ptr<SignalWatcher> create(boost::asio::io_context& io,
+                                               std::function<void(std::string_view)> on_stop,
+                                               std::function<void()> on_reload);
+};
+
+// Service manager notification (systemd sd_notify). All are no-ops when not run by one.
+namespace service {
+void notify_ready(std::string_view status);
+void notify_reloading();
+void notify_stopping();
+void notify_watchdog();
+void notify_status(std::string_view status);
+// The interval at which notify_watchdog must be called, when the manager asked for it.
+std::optional<std::chrono::microseconds> watchdog_interval();
+}  // namespace service
+
+std::string host_name();
+// /etc/sessionwatch/sessionwatch.yaml; %ProgramData%\sessionwatch\sessionwatch.yaml on Windows.
+std::string default_config_path();
+
+}  // namespace sw::platform

@@ -1,0 +1,152 @@
+#include <gtest/gtest.h>
+
+#include "sessionwatch/config.hpp"
+
+namespace sw {
+namespace {
+
+constexpr const char* kValid = R"(agent:
+  data_dir: /var/lib/sw
+  log_level: debug
+inputs:
+  - type: file
+    paths: ["/var/log/win/*.jsonl"]
+    format: jsonl
+  - type: file
+    name: tools
+    paths: /var/log/tools/*.log
+    format: text
+    computer: WS01
+  - type: evtx
+    paths: [/srv/evtx/*.evtx]
+rules:
+  paths: [rules]
+  on_error: skip
+outputs:
+  - type: file
+    path: alerts.jsonl
+  - type: stdout
+metrics:
+  listen: 127.0.0.1:9464
+)";
+
+TEST(Config, ValidFileIsTyped) {
+  const ConfigResult r = parse_config(kValid, "/etc/sw/sw.yaml");
+  ASSERT_TRUE(r.errors.empty()) << to_string(r.errors.front());
+  const Config& c = *r.config;
+  EXPECT_EQ(c.agent.data_dir, "/var/lib/sw");
+  EXPECT_EQ(c.agent.log_level, LogLevel::kDebug);
+  ASSERT_EQ(c.inputs.size(), 3u);
+  EXPECT_EQ(c.inputs[0].name, "file-1");
+  EXPECT_EQ(c.inputs[0].format, InputFormat::kJsonl);
+  EXPECT_EQ(c.inputs[1].name, "tools");
+  EXPECT_EQ(c.inputs[1].paths, std::vector<std::string>{"/var/log/tools/*.log"});
+  EXPECT_EQ(c.inputs[1].computer, "WS01");
+  EXPECT_EQ(c.inputs[2].type, InputType::kEvtx);
+  // Relative paths are taken from the config file's folder.
+  EXPECT_EQ(c.rules.paths, std::vector<std::string>{"/etc/sw/rules"});
+  EXPECT_TRUE(c.rules.skip_broken);
+  ASSERT_EQ(c.outputs.size(), 2u);
+  EXPECT_EQ(c.outputs[0].path, "/etc/sw/alerts.jsonl");
+  EXPECT_EQ(c.outputs[1].type, "stdout");
+  EXPECT_TRUE(c.metrics.enabled);
+  EXPECT_EQ(c.metrics.address, "127.0.0.1");
+  EXPECT_EQ(c.metrics.port, 9464);
+}
+
+TEST(Config, MetricsOffWhenAbsent) {
+  const ConfigResult r = parse_config(
+      "inputs:\n  - type: file\n    paths: [/x/*.log]\noutputs:\n  - type: stdout\n", "c.yaml");
+  ASSERT_TRUE(r.config);
+  EXPECT_FALSE(r.config->metrics.enabled);
+  EXPECT_EQ(r.config->agent.data_dir, "/var/lib/sessionwatch");
+  EXPECT_TRUE(r.config->rules.paths.empty());
+}
+
+// Each error names the file, the line and the column of the offending key or value.
+struct BadCase {
+  const char* yaml;
+  int line;
+  int column;
+  const char* message_part;
+};
+
+class ConfigErrors : public ::testing::TestWithParam<BadCase> {};
+
+TEST_P(ConfigErrors, ReportFileLineColumn) {
+  const BadCase& c = GetParam();
+  const ConfigResult r = parse_config(c.yaml, "/etc/sw/bad.yaml");
+  EXPECT_FALSE(r.config);
+  ASSERT_FALSE(r.errors.empty());
+  const ConfigError& e = r.errors.front();
+  EXPECT_EQ(e.file, "/etc/sw/bad.yaml");
+  EXPECT_EQ(e.line, c.line) << to_string(e);
+  EXPECT_EQ(e.column, c.column) << to_string(e);
+  EXPECT_NE(e.message.find(c.message_part), std::string::npos) << to_string(e);
+  EXPECT_EQ(to_string(e).rfind("/etc/sw/bad.yaml:" + std::to_string(c.line) + ":", 0), 0u);
+}
+
+constexpr const char* kOk =
+    "inputs:\n  - type: file\n    paths: [/x/*.log]\noutputs:\n  - type: stdout\n";
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, ConfigErrors,
+    ::testing::Values(
+        // A typo in a key is an error, not a silent default.
+        BadCase{"agent:\n  data_dri: /x\ninputs:\n  - type: file\n    paths: [/x/*.log]\n"
+                "outputs:\n  - type: stdout\n",
+                2, 3, "unknown key 'data_dri'"},
+        BadCase{"inputs:\n  - type: file\n    paths: [/x/*.log]\n    fromat: jsonl\n"
+                "outputs:\n  - type: stdout\n",
+                4, 5, "unknown key 'fromat'"},
+        BadCase{"inputs:\n  - type: files\n    paths: [/x/*.log]\noutputs:\n  - type: stdout\n", 2,
+                11, "not one of file, evtx, eventlog"},
+        BadCase{"inputs:\n  - type: file\noutputs:\n  - type: stdout\n", 2, 5,
+                "'paths' is required"},
+        BadCase{"inputs:\n  - type: file\n    paths: [/x/*.log]\n    format: csv\n"
+                "outputs:\n  - type: stdout\n",
+                4, 13, "format 'csv'"},
+        BadCase{
+            "inputs:\n  - type: file\n    paths: [\"/x/*/a.log\"]\noutputs:\n  - type: stdout\n", 3,
+            12, "wildcards are allowed in the file name only"},
+        BadCase{"agent:\n  log_level: loud\ninputs:\n  - type: file\n    paths: [/x/*.log]\n"
+                "outputs:\n  - type: stdout\n",
+                2, 14, "log_level 'loud'"},
+        BadCase{"inputs:\n  - type: file\n    paths: [/x/*.log]\noutputs:\n  - type: file\n", 5, 5,
+                "path"},
+        BadCase{"inputs:\n  - type: file\n    paths: [/x/*.log]\noutputs:\n  - type: stdout\n"
+                "metrics:\n  listen: localhost\n",
+                7, 11, "must be address:port"},
+        BadCase{"inputs:\n  - type: file\n    paths: [/x/*.log]\noutputs:\n  - type: stdout\n"
+                "rules:\n  on_error: ignore\n",
+                7, 13, "not one of refuse, skip"},
+        BadCase{"inputs:\n  - type: file\n    paths: [/x/*.log]\n", 1, 1, "'outputs' is required"},
+        BadCase{"inputs: [\n", 2, 1, "invalid YAML"},
+        BadCase{"inputs:\n  - type: file\n    paths: [/x/*.log]\n  - type: file\n    name: file-1\n"
+                "    paths: [/y/*.log]\noutputs:\n  - type: stdout\n",
+                5, 11, "already named 'file-1'"},
+        BadCase{"extra: 1\ninputs:\n  - type: file\n    paths: [/x/*.log]\noutputs:\n  - type: "
+                "stdout\n",
+                1, 1, "unknown key 'extra' in top level"}));
+
+TEST(Config, EveryProblemIsReportedInFileOrder) {
+  const ConfigResult r = parse_config(
+      "agent:\n  colour: red\ninputs:\n  - type: file\n    paths: [/x/*.log]\n    bogus: 1\n"
+      "outputs:\n  - type: stdout\n    color: 2\n",
+      "c.yaml");
+  ASSERT_EQ(r.errors.size(), 3u);
+  EXPECT_EQ(r.errors[0].line, 2);
+  EXPECT_EQ(r.errors[1].line, 6);
+  EXPECT_EQ(r.errors[2].line, 9);
+}
+
+TEST(Config, UnreadableFileIsAnError) {
+  const ConfigResult r = load_config("/nonexistent/sessionwatch.yaml");
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_EQ(r.errors[0].file, "/nonexistent/sessionwatch.yaml");
+  EXPECT_NE(r.errors[0].message.find("cannot read"), std::string::npos);
+  EXPECT_TRUE(parse_config(kOk, "ok.yaml").config);
+}
+
+}  // namespace
+}  // namespace sw

@@ -1,0 +1,259 @@
+// The file follower on real files in a temp folder: appends, partial lines, rotation by rename
+// and by copy + truncate, truncation without a copy, new files, and resuming from checkpoints.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "daemon/inputs/file/file_follower.hpp"
+
+namespace sw::daemon {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+class FollowerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() /
+           ("sw_follow_" + std::to_string(::getpid()) + "_" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  FileFollower::Options options(std::string glob = "*.log") {
+    FileFollower::Options o;
+    o.input_name = "test";
+    o.globs = {(dir_ / glob).string()};
+    o.format = InputFormat::kText;
+    o.rotate_wait = 0ms;
+    return o;
+  }
+  std::string path(const std::string& name) const { return (dir_ / name).string(); }
+  void append(const std::string& name, const std::string& text) {
+    std::ofstream out(dir_ / name, std::ios::app | std::ios::binary);
+    out << text;
+  }
+
+  // Runs rescan + collect until nothing is left; returns the records and remembers the rest.
+  std::vector<std::string> drain(FileFollower& f, bool rescan = true) {
+    std::vector<std::string> lines;
+    std::vector<WorkItem> items;
+    if (rescan) f.rescan(items);
+    while (f.collect(items)) {
+    }
+    for (WorkItem& item : items) {
+      for (CollectionGap& g : item.gaps) gaps_.push_back(std::move(g));
+      if (!item.lines) continue;
+      for (const RecordRef& r : item.lines->records) {
+        lines.emplace_back(item.lines->data.substr(r.offset, r.length));
+        numbers_.push_back(r.number);
+      }
+      if (item.lines->closed) {
+        closed_.push_back(item.lines->checkpoint);
+      } else {
+        last_[item.lines->checkpoint.id] = item.lines->checkpoint;
+      }
+    }
+    return lines;
+  }
+
+  fs::path dir_;
+  std::vector<CollectionGap> gaps_;
+  std::vector<std::uint64_t> numbers_;
+  std::vector<FileCheckpoint> closed_;
+  std::map<platform::FileId, FileCheckpoint> last_;
+};
+
+using Lines = std::vector<std::string>;
+
+TEST_F(FollowerTest, FollowsAppendsAndHoldsBackAPartialLine) {
+  append("a.log", "one\ntwo\nthr");
+  FileFollower f(options());
+  EXPECT_EQ(drain(f), (Lines{"one", "two"}));
+  EXPECT_EQ(drain(f, false), Lines{});
+  append("a.log", "ee\r\nfour\n");
+  EXPECT_EQ(drain(f, false), (Lines{"three", "four"}));
+  EXPECT_EQ(numbers_, (std::vector<std::uint64_t>{1, 2, 3, 4}));
+  ASSERT_EQ(last_.size(), 1u);
+  EXPECT_EQ(last_.begin()->second.offset, fs::file_size(dir_ / "a.log"));
+  EXPECT_TRUE(gaps_.empty());
+}
+
+TEST_F(FollowerTest, PicksUpNewFilesMatchingTheGlobOnly) {
+  append("a.log", "a1\n");
+  FileFollower f(options());
+  EXPECT_EQ(drain(f), Lines{"a1"});
+  append("b.log", "b1\n");
+  append("c.txt", "not followed\n");
+  EXPECT_EQ(drain(f), Lines{"b1"});
+  EXPECT_EQ(f.open_files(), 2u);
+}
+
+TEST_F(FollowerTest, RotationByRenameReadsTheOldFileToItsEndFirst) {
+  append("a.log", "1\n2\n");
+  FileFollower f(options());
+  EXPECT_EQ(drain(f), (Lines{"1", "2"}));
+  // logrotate (create mode): rename, a late write to the old file, then the new file.
+  fs::rename(dir_ / "a.log", dir_ / "a.log.1");
+  append("a.log.1", "3\n4-partial");
+  append("a.log", "5\n");
+  EXPECT_EQ(drain(f), (Lines{"3", "4-partial", "5"}));
+  // The rotated file was let go (it stays quiet), its checkpoint forgotten.
+  ASSERT_EQ(closed_.size(), 1u);
+  EXPECT_EQ(closed_[0].path, path("a.log"));
+  EXPECT_EQ(f.open_files(), 1u);
+  append("a.log", "6\n");
+  EXPECT_EQ(drain(f, false), Lines{"6"});
+  EXPECT_TRUE(gaps_.empty());
+}
+
+TEST_F(FollowerTest, RotatedFileStaysOpenWhileItsWriterMayStillWrite) {
+  append("a.log", "1\n");
+  auto o = options();
+  o.rotate_wait = 1h;
+  FileFollower f(o);
+  EXPECT_EQ(drain(f), Lines{"1"});
+  fs::rename(dir_ / "a.log", dir_ / "a.log.1");
+  append("a.log", "new\n");
+  EXPECT_EQ(drain(f), Lines{"new"});
+  EXPECT_TRUE(f.lingering());
+  append("a.log.1", "late\n");
+  EXPECT_EQ(drain(f, false), Lines{"late"});
+  // Deleted: let go as soon as it is read.
+  fs::remove(dir_ / "a.log.1");
+  drain(f, true);
+  EXPECT_FALSE(f.lingering());
+}
+
+TEST_F(FollowerTest, CopyTruncateReadsTheRestFromTheCopy) {
+  std::string head;
+  for (int i = 0; i < 20; ++i) head += "line " + std::to_string(i) + " of the first part\n";
+  append("a.log", head);
+  FileFollower f(options());
+  EXPECT_EQ(drain(f).size(), 20u);
+  // Written after our last read, then copytruncate: copy, truncate, new writes.
+  append("a.log", "tail-1\ntail-2\n");
+  fs::copy_file(dir_ / "a.log", dir_ / "a.log.1");
+  fs::resize_file(dir_ / "a.log", 0);
+  append("a.log", "fresh\n");
+  const Lines got = drain(f);
+  EXPECT_EQ(got, (Lines{"tail-1", "tail-2", "fresh"}));
+  EXPECT_TRUE(gaps_.empty()) << gaps_.front().cause;
+}
+
+TEST_F(FollowerTest, CopyMatchedByTheGlobIsNotReadTwice) {
+  std::string head;
+  for (int i = 0; i < 20; ++i) head += "line " + std::to_string(i) + " of the first part\n";
+  append("a.log", head);
+  FileFollower f(options("a.log*"));
+  EXPECT_EQ(drain(f).size(), 20u);
+  append("a.log", "tail\n");
+  fs::copy_file(dir_ / "a.log", dir_ / "a.log.1");
+  fs::resize_file(dir_ / "a.log", 0);
+  append("a.log", "fresh\n");
+  EXPECT_EQ(drain(f), (Lines{"tail", "fresh"}));
+  EXPECT_TRUE(gaps_.empty());
+}
+
+TEST_F(FollowerTest, TruncationWithoutACopyIsAGap) {
+  append("a.log", "old one\nold two\n");
+  FileFollower f(options());
+  EXPECT_EQ(drain(f).size(), 2u);
+  fs::resize_file(dir_ / "a.log", 0);
+  append("a.log", "new\n");
+  EXPECT_EQ(drain(f), Lines{"new"});
+  ASSERT_EQ(gaps_.size(), 1u);
+  EXPECT_EQ(gaps_[0].cause, "truncated");
+  EXPECT_EQ(gaps_[0].path, path("a.log"));
+  EXPECT_EQ(gaps_[0].from, 16u);
+  EXPECT_EQ(gaps_[0].input, "test");
+}
+
+TEST_F(FollowerTest, ResumesExactlyAtTheCheckpoint) {
+  append("a.log", "1\n2\n3\n");
+  std::vector<FileCheckpoint> saved;
+  {
+    FileFollower f(options());
+    EXPECT_EQ(drain(f), (Lines{"1", "2", "3"}));
+    for (auto& [id, cp] : last_) saved.push_back(cp);
+  }
+  append("a.log", "4\n");
+  FileFollower again(options());
+  again.restore(saved);
+  numbers_.clear();
+  EXPECT_EQ(drain(again), Lines{"4"});
+  EXPECT_EQ(numbers_, std::vector<std::uint64_t>{4});
+  EXPECT_TRUE(gaps_.empty());
+}
+
+TEST_F(FollowerTest, RenamedWhileDownIsFoundByIdentityAndDrained) {
+  append("a.log", "1\n2\n");
+  std::vector<FileCheckpoint> saved;
+  {
+    FileFollower f(options());
+    drain(f);
+    for (auto& [id, cp] : last_) saved.push_back(cp);
+  }
+  append("a.log", "3\n");
+  fs::rename(dir_ / "a.log", dir_ / "a.log.1");
+  append("a.log", "new 1\n");
+  FileFollower again(options());
+  again.restore(saved);
+  EXPECT_EQ(drain(again), (Lines{"3", "new 1"}));
+  EXPECT_TRUE(gaps_.empty());
+}
+
+TEST_F(FollowerTest, RemovedWhileDownIsAGap) {
+  append("a.log", "1\n2\n");
+  std::vector<FileCheckpoint> saved;
+  {
+    FileFollower f(options());
+    drain(f);
+    for (auto& [id, cp] : last_) saved.push_back(cp);
+  }
+  append("b.log", "b\n");  // before the removal, so it cannot reuse a.log's inode
+  fs::remove(dir_ / "a.log");
+  FileFollower again(options());
+  again.restore(saved);
+  EXPECT_EQ(drain(again), Lines{"b"});
+  ASSERT_EQ(gaps_.size(), 1u);
+  EXPECT_EQ(gaps_[0].cause, "removed");
+  EXPECT_EQ(gaps_[0].from, 4u);
+  // The gone file's checkpoint is dropped.
+  ASSERT_EQ(closed_.size(), 1u);
+  EXPECT_EQ(closed_[0].path, path("a.log"));
+}
+
+TEST_F(FollowerTest, XmlRecordsAreWholeEventElements) {
+  auto o = options("*.xml");
+  o.format = InputFormat::kAuto;
+  append("e.xml",
+         "<?xml version=\"1.0\"?>\n<Events>\n<Event xmlns='x'>\n <System/>\n</Event>"
+         "<Event><System/></Event>\n<Event><Sys");
+  FileFollower f(o);
+  const Lines got = drain(f);
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0], "<Event xmlns='x'>\n <System/>\n</Event>");
+  EXPECT_EQ(got[1], "<Event><System/></Event>");
+  append("e.xml", "tem/></Event>\n</Events>\n");
+  EXPECT_EQ(drain(f, false), Lines{"<Event><System/></Event>"});
+}
+
+TEST_F(FollowerTest, HugeLineWithoutNewlineDoesNotStallTheFile) {
+  auto o = options();
+  o.max_batch_bytes = 64;
+  FileFollower f(o);
+  append("a.log", std::string(100, 'x') + "\nok\n");
+  const Lines got = drain(f);
+  ASSERT_EQ(got.size(), 3u);
+  EXPECT_EQ(got[0], std::string(64, 'x'));
+  EXPECT_EQ(got[1], std::string(36, 'x'));
+  EXPECT_EQ(got[2], "ok");
+}
+
+}  // namespace
+}  // namespace sw::daemon

@@ -1,0 +1,44 @@
+#include <gtest/gtest.h>
+
+#include "daemon/gap_alert.hpp"
+
+namespace sw::daemon {
+namespace {
+
+TEST(GapAlert, NamesSourceRangeCauseAndCount) {
+  CollectionGap gap;
+  gap.input = "security";
+  gap.path = "/srv/evtx/Security.evtx";
+  gap.cause = "record_ids_skipped";
+  gap.unit = "records";
+  gap.from = 101;
+  gap.to = 499;
+  gap.count = 399;
+  const Alert a = make_gap_alert(gap, "collector01", 0);
+  EXPECT_EQ(a.rule_id, "sessionwatch-collection-gap");
+  EXPECT_EQ(a.doc["rule"]["id"], "sessionwatch-collection-gap");
+  EXPECT_EQ(a.doc["event"]["action"], "collection_gap");
+  EXPECT_EQ(a.doc["event"]["id"], a.id);
+  const auto& g = a.doc["sessionwatch"]["collection_gap"];
+  EXPECT_EQ(g["input"], "security");
+  EXPECT_EQ(g["source"], "/srv/evtx/Security.evtx");
+  EXPECT_EQ(g["cause"], "record_ids_skipped");
+  EXPECT_EQ(g["range"]["from"], 101);
+  EXPECT_EQ(g["range"]["to"], 499);
+  EXPECT_EQ(g["count"], 399);
+  EXPECT_NE(a.doc["message"].get<std::string>().find("101..499"), std::string::npos);
+  // The same gap reported twice (after a crash) carries the same id; another gap does not.
+  EXPECT_EQ(make_gap_alert(gap, "collector01", 12345).id, a.id);
+  gap.from = 102;
+  EXPECT_NE(make_gap_alert(gap, "collector01", 0).id, a.id);
+}
+
+TEST(GapAlert, UnknownCountIsNull) {
+  CollectionGap gap{"in", "/var/log/a.log", "truncated", "bytes", 4096, 0, std::nullopt};
+  const Alert a = make_gap_alert(gap, "h", 0);
+  EXPECT_TRUE(a.doc["sessionwatch"]["collection_gap"]["count"].is_null());
+  EXPECT_FALSE(a.doc["sessionwatch"]["collection_gap"]["range"].contains("to"));
+}
+
+}  // namespace
+}  // namespace sw::daemon
