@@ -1,0 +1,90 @@
+// YAML -> compiled rules: Sigma detection rules, Sigma correlation rules and the logsource map.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "rules/detection.hpp"
+#include "sessionwatch/alert.hpp"
+#include "sessionwatch/rules.hpp"
+
+namespace sw::rules {
+
+// Where a rule's events come from: channels (empty = any), event ids (empty = any), field
+// equalities, and rule-field -> event-field renames.
+struct LogSource {
+  std::vector<std::string> channels;
+  std::vector<std::uint32_t> event_ids;
+  std::vector<std::pair<std::string, std::string>> conditions;
+  std::map<std::string, std::string> fieldmap;
+};
+
+class LogsourceMap {
+ public:
+  // Merges a YAML document of the agent/rules/logsources.yaml shape; later entries win.
+  bool add_yaml(std::string_view yaml, std::string& error);
+  // The sources of a Sigma logsource. An empty list means "any channel". False with
+  // "unsupported: ..." when the map does not know the product, category or service.
+  bool resolve(const std::string& product, const std::string& category, const std::string& service,
+               std::vector<LogSource>& out, std::string& error) const;
+  static const LogsourceMap& builtin();
+
+ private:
+  struct Product {
+    std::optional<std::vector<LogSource>> any;
+    std::map<std::string, std::vector<LogSource>> services;
+    std::map<std::string, std::vector<LogSource>> categories;
+  };
+  std::map<std::string, Product> products_;
+};
+
+struct CompiledRule {
+  RuleInfo info;
+  std::string name;  // Sigma `name`, for correlation references
+  struct Variant {
+    std::shared_ptr<const Detection> detection;
+    std::vector<std::string> channels;                        // lower-case; empty = any
+    std::vector<std::uint32_t> event_ids;                     // empty = any
+    std::vector<std::pair<FieldId, std::string>> conditions;  // folded values
+  };
+  std::vector<Variant> variants;
+};
+
+struct CompiledCorrelation {
+  RuleInfo info;
+  std::string name;
+  std::string type;                    // event_count | value_count | temporal | temporal_ordered
+  std::vector<std::string> rule_refs;  // ids or names, as written
+  std::vector<std::string> group_by;
+  // alias -> (rule name -> field)
+  std::map<std::string, std::map<std::string, std::string>> aliases;
+  Ticks timespan = 0;
+  std::optional<std::uint64_t> gt, gte, lt, lte, eq, neq;
+  std::vector<std::string> value_fields;  // value_count `field`
+  bool generate = false;
+  int line = 0, column = 0;  // of the `correlation` key, for reference errors
+};
+
+struct ParsedRules {
+  std::vector<CompiledRule> rules;
+  std::vector<CompiledCorrelation> correlations;
+};
+
+struct CompileContext {
+  const RuleOptions& options;
+  const LogsourceMap& logsources;
+};
+
+// Parses every YAML document of `text`; good rules go to `out`, one problem per bad document.
+// Returns the number of rule documents seen.
+std::size_t parse_rules(std::string_view text, const std::string& source, const CompileContext& ctx,
+                        ParsedRules& out, std::vector<RuleProblem>& problems);
+
+// "5m" -> ticks; nullopt when not <number><s|m|h|d>.
+std::optional<Ticks> parse_timespan(std::string_view s);
+
+}  // namespace sw::rules

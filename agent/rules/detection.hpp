@@ -1,0 +1,89 @@
+// The compiled form of a Sigma detection: selections of field tests combined by a condition tree.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <re2/re2.h>
+
+#include "rules/pattern.hpp"
+#include "sessionwatch/event.hpp"
+
+namespace sw::rules {
+
+// One value of a field test after its modifiers.
+struct ValueMatcher {
+  enum Kind : std::uint8_t {
+    kString,    // wildcard pattern
+    kRegex,     // |re
+    kCidr,      // |cidr
+    kNumber,    // |gt |gte |lt |lte
+    kExists,    // |exists
+    kNull,      // null: field absent or empty
+    kFieldRef,  // |fieldref: compare with another field of the same event
+  };
+  enum NumberOp : std::uint8_t { kGt, kGte, kLt, kLte };
+  enum RefShape : std::uint8_t { kRefExact, kRefPrefix, kRefSuffix, kRefContains };
+
+  Kind kind = kString;
+  bool negate = false;  // |neq
+  bool cased = false;
+  StringPattern pattern;
+  std::shared_ptr<RE2> regex;
+  Cidr cidr;
+  NumberOp number_op = kGt;
+  double number = 0;
+  bool exists = true;
+  FieldId ref_field = 0;
+  RefShape ref_shape = kRefExact;
+};
+
+// A field (or, for keywords, every field) against a list of values: OR, or AND with |all.
+struct FieldTest {
+  bool keyword = false;  // search every payload field and the message
+  FieldId field = 0;
+  std::string field_name;  // the rule's name, before logsource field mapping
+  bool all = false;
+  std::vector<ValueMatcher> values;
+};
+
+// A search identifier: OR over alternatives, each an AND of field tests.
+struct Selection {
+  std::string name;
+  std::vector<std::vector<FieldTest>> alternatives;
+};
+
+struct Condition {
+  enum Op : std::uint8_t { kSelection, kAnd, kOr, kNot, kAtLeast };
+  Op op = kSelection;
+  std::uint32_t selection = 0;
+  std::uint32_t at_least = 0;  // kAtLeast: how many children must hold ("2 of sel*")
+  std::vector<Condition> children;
+};
+
+struct Detection {
+  std::vector<Selection> selections;
+  Condition condition;
+};
+
+// Evaluates with a reusable scratch string for rendered numbers.
+class Evaluator {
+ public:
+  bool matches(const Detection& d, const Event& e);
+  // After a match: names of the fields that took part in the positive branches.
+  void matched_fields(const Detection& d, const Event& e, std::vector<std::string>& out);
+
+ private:
+  bool eval(const Detection& d, const Condition& c, const Event& e);
+  bool selection(const Selection& s, const Event& e);
+  bool test(const FieldTest& t, const Event& e);
+  bool value(const ValueMatcher& m, std::optional<std::string_view> v, const Event& e);
+  void collect(const Detection& d, const Condition& c, const Event& e,
+               std::vector<std::string>& out);
+  std::string scratch_;
+  std::string ref_scratch_;
+};
+
+}  // namespace sw::rules

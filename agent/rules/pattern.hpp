@@ -1,0 +1,87 @@
+// String matching primitives of the rule engine: Sigma wildcard strings compiled to atoms and
+// matched case-insensitively without allocating, plus the value encodings Sigma modifiers apply.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sw::rules {
+
+inline char fold(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+}
+std::string folded(std::string_view s);
+bool iequals(std::string_view a, std::string_view folded_b);
+
+// One piece of a Sigma string value.
+struct Atom {
+  enum Kind : std::uint8_t {
+    kLiteral,  // text, compared byte-wise (ASCII case folded unless cased)
+    kStar,     // '*': any run of bytes
+    kAnyChar,  // '?': one UTF-8 code point
+    kDash,     // windash: '-', '/', en dash, em dash or horizontal bar
+  };
+  Kind kind = kLiteral;
+  std::string text;
+};
+using Atoms = std::vector<Atom>;
+
+// Parses Sigma's wildcard syntax: '*' and '?' are wildcards; a backslash escapes a following
+// wildcard or backslash, and is literal before anything else.
+Atoms parse_wildcards(std::string_view value);
+// A value taken literally (no wildcard interpretation).
+Atoms literal_atoms(std::string_view value);
+// Literal text of atoms that hold no wildcard; nullopt otherwise.
+std::optional<std::string> only_literal(const Atoms& atoms);
+// Merges adjacent literals and repeated stars.
+void normalize(Atoms& atoms);
+// Turns command-line flag dashes/slashes (after a non-word byte, before a word byte) into kDash.
+void apply_windash(Atoms& atoms);
+
+// A compiled string matcher over atoms, with fast paths for the common shapes.
+class StringPattern {
+ public:
+  StringPattern() = default;
+  StringPattern(Atoms atoms, bool cased);
+  bool matches(std::string_view s) const;
+  // Text of a single-literal exact pattern (for indexing), or nullopt.
+  std::optional<std::string_view> exact_literal() const;
+
+ private:
+  enum class Shape : std::uint8_t { kExact, kPrefix, kSuffix, kContains, kAny, kGlob };
+  bool glob(std::string_view s) const;
+  Shape shape_ = Shape::kExact;
+  bool cased_ = false;
+  std::string literal_;  // folded unless cased_
+  Atoms atoms_;          // literals folded unless cased_
+};
+
+// Case-(in)sensitive substring search; `needle` already folded when !cased.
+bool contains(std::string_view hay, std::string_view needle, bool cased);
+
+// --- encodings (Sigma value modifiers) ---
+std::string base64_encode(std::string_view data);
+// The three shifted encodings whose stable middle part appears wherever `data` sits in a
+// base64 stream.
+std::vector<std::string> base64_offsets(std::string_view data);
+// UTF-8 -> UTF-16 bytes; false on invalid UTF-8.
+bool utf16_encode(std::string_view utf8, bool big_endian, bool bom, std::string& out);
+
+// --- IP addresses ---
+struct IpAddress {
+  std::array<std::uint8_t, 16> bytes{};  // IPv4 in the last 4 bytes
+  bool v4 = false;
+};
+std::optional<IpAddress> parse_ip(std::string_view s);
+struct Cidr {
+  IpAddress network;
+  int prefix = 0;  // in bits of the address family
+  bool contains(const IpAddress& ip) const;
+};
+std::optional<Cidr> parse_cidr(std::string_view s);
+
+}  // namespace sw::rules

@@ -1,0 +1,703 @@
+#include <algorithm>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <sstream>
+#include <unordered_map>
+
+#include <nlohmann/json.hpp>
+
+#include "rules/compile.hpp"
+#include "sessionwatch/rules.hpp"
+
+namespace sw {
+
+using rules::CompiledCorrelation;
+using rules::CompiledRule;
+
+std::string to_string(const RuleProblem& p) {
+  std::string out = p.file;
+  out += ':' + std::to_string(p.line) + ':' + std::to_string(p.column) + ": ";
+  if (!p.rule.empty()) out += '[' + p.rule + "] ";
+  out += p.message;
+  return out;
+}
+
+namespace {
+
+constexpr std::uint32_t kNone = UINT32_MAX;
+
+// Who feeds a correlation: a detection rule or another correlation.
+struct Feed {
+  std::uint32_t correlation;
+  std::uint32_t member;  // index in the correlation's rule list
+};
+
+struct Entry {
+  Ticks time = 0;
+  std::uint32_t member = 0;
+  std::string value;  // value_count: the distinct value
+  EventRef ref;
+  bool has_ref = true;
+};
+
+struct Group {
+  std::vector<std::string> key;
+  std::deque<Entry> entries;
+  Ticks last = 0;
+};
+
+struct Bucket {
+  std::unordered_map<std::uint32_t, std::vector<std::uint32_t>> by_event_id;
+  std::vector<std::uint32_t> any_event_id;
+};
+
+// One indexed (rule, logsource variant).
+struct IndexedVariant {
+  std::uint32_t rule;
+  const CompiledRule::Variant* variant;
+};
+
+}  // namespace
+
+struct RuleSet::Impl {
+  RuleOptions options;
+  std::vector<CompiledRule> rules;
+  std::vector<CompiledCorrelation> correlations;
+
+  // Per rule: silent when only correlations use it; the correlations it feeds.
+  std::vector<bool> rule_silent;
+  std::vector<std::vector<Feed>> rule_feeds;
+  std::vector<bool> correlation_silent;
+  std::vector<std::vector<Feed>> correlation_feeds;
+  // Per correlation and member: field ids of group-by (after aliases) and of value fields.
+  std::vector<std::vector<std::vector<FieldId>>> group_fields;
+  std::vector<std::vector<std::vector<FieldId>>> value_fields;
+  std::vector<std::vector<std::string>> member_names;  // rule ids of members, for snapshots
+  std::vector<std::unordered_map<std::string, Group>> state;
+
+  std::vector<IndexedVariant> variants;
+  std::unordered_map<std::string, Bucket> by_channel;  // lower-case channel
+  Bucket any_channel;
+
+  // Per-event scratch (match() is single-threaded by contract).
+  std::vector<std::uint64_t> rule_epoch;
+  std::uint64_t epoch = 0;
+  std::string channel_scratch;
+  std::string value_scratch;
+  std::vector<std::string> matched;
+  const std::vector<std::string> no_fields;
+  rules::Evaluator evaluator;
+
+  static std::unique_ptr<RuleSet> wrap(std::unique_ptr<Impl> impl) {
+    return std::unique_ptr<RuleSet>(new RuleSet(std::move(impl)));
+  }
+  void build_index();
+  bool conditions_hold(const CompiledRule::Variant& v, const Event& e);
+  std::size_t on_rule(std::uint32_t r, const CompiledRule::Variant& v, const Event& e,
+                      MatchCallback& cb);
+  // `lookup(field id, index in group-by / value fields)` gives a contributing value.
+  using Lookup = FunctionRef<std::optional<std::string_view>(FieldId)>;
+  std::size_t feed(const Feed& f, Ticks time, const EventRef& ref, Lookup lookup, MatchCallback& cb,
+                   int depth);
+  bool condition_holds(const CompiledCorrelation& c, std::uint64_t count) const;
+  std::uint64_t need(const CompiledCorrelation& c) const;
+  void evict(std::unordered_map<std::string, Group>& groups, Ticks now, Ticks span);
+};
+
+namespace {
+
+void add_to_bucket(Bucket& b, const CompiledRule::Variant& v, std::uint32_t index) {
+  if (v.event_ids.empty()) {
+    b.any_event_id.push_back(index);
+  } else {
+    for (std::uint32_t id : v.event_ids) b.by_event_id[id].push_back(index);
+  }
+}
+
+}  // namespace
+
+void RuleSet::Impl::build_index() {
+  for (std::uint32_t r = 0; r < rules.size(); ++r) {
+    for (const CompiledRule::Variant& v : rules[r].variants) variants.push_back({r, &v});
+  }
+  for (std::uint32_t i = 0; i < variants.size(); ++i) {
+    const CompiledRule::Variant& v = *variants[i].variant;
+    if (v.channels.empty()) {
+      add_to_bucket(any_channel, v, i);
+    } else {
+      for (const std::string& c : v.channels) add_to_bucket(by_channel[c], v, i);
+    }
+  }
+  rule_epoch.assign(rules.size(), 0);
+}
+
+bool RuleSet::Impl::conditions_hold(const CompiledRule::Variant& v, const Event& e) {
+  for (const auto& [field, value] : v.conditions) {
+    auto actual = field_value(e, field, value_scratch);
+    if (!actual || !rules::iequals(*actual, value)) return false;
+  }
+  return true;
+}
+
+std::size_t RuleSet::Impl::on_rule(std::uint32_t r, const CompiledRule::Variant& v, const Event& e,
+                                   MatchCallback& cb) {
+  std::size_t calls = 0;
+  const CompiledRule& rule = rules[r];
+  if (!rule_silent[r]) {
+    evaluator.matched_fields(*v.detection, e, matched);
+    cb(RuleMatch{rule.info, matched, nullptr});
+    ++calls;
+  }
+  if (rule_feeds[r].empty()) return calls;
+  EventRef ref{std::string(e.channel()),  e.record_id,    e.event_id,
+               std::string(e.computer()), e.time_created, rule.info.id};
+  for (const Feed& f : rule_feeds[r]) {
+    calls += feed(
+        f, e.time_created, ref,
+        [&](FieldId id) -> std::optional<std::string_view> {
+          return field_value(e, id, value_scratch);
+        },
+        cb, 0);
+  }
+  return calls;
+}
+
+std::uint64_t RuleSet::Impl::need(const CompiledCorrelation& c) const {
+  std::uint64_t n = 1;
+  if (c.gt) n = std::max<std::uint64_t>(n, *c.gt + 1);
+  if (c.gte) n = std::max<std::uint64_t>(n, *c.gte);
+  if (c.eq) n = std::max<std::uint64_t>(n, *c.eq);
+  if (!c.gt && !c.gte && !c.eq) n = c.rule_refs.size();  // temporal without a condition
+  return n;
+}
+
+bool RuleSet::Impl::condition_holds(const CompiledCorrelation& c, std::uint64_t count) const {
+  if (!c.gt && !c.gte && !c.eq && !c.lt && !c.lte && !c.neq) return count >= c.rule_refs.size();
+  if (c.gt && !(count > *c.gt)) return false;
+  if (c.gte && !(count >= *c.gte)) return false;
+  if (c.eq && !(count == *c.eq)) return false;
+  if (c.lt && !(count < *c.lt)) return false;
+  if (c.lte && !(count <= *c.lte)) return false;
+  if (c.neq && !(count != *c.neq)) return false;
+  return true;
+}
+
+void RuleSet::Impl::evict(std::unordered_map<std::string, Group>& groups, Ticks now, Ticks span) {
+  for (auto it = groups.begin(); it != groups.end();) {
+    if (it->second.last < now - span) {
+      it = groups.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  if (groups.size() < options.max_groups_per_correlation) return;
+  // Still full: drop the least recently updated eighth in one pass, so eviction stays amortized.
+  std::vector<std::pair<Ticks, const std::string*>> ages;
+  ages.reserve(groups.size());
+  for (const auto& [key, g] : groups) ages.emplace_back(g.last, &key);
+  const std::size_t drop = std::max<std::size_t>(1, ages.size() / 8);
+  std::nth_element(ages.begin(), ages.begin() + static_cast<std::ptrdiff_t>(drop - 1), ages.end());
+  std::vector<std::string> keys;
+  for (std::size_t i = 0; i < drop; ++i) keys.push_back(*ages[i].second);
+  for (const std::string& k : keys) groups.erase(k);
+}
+
+std::size_t RuleSet::Impl::feed(const Feed& f, Ticks time, const EventRef& ref, Lookup lookup,
+                                MatchCallback& cb, int depth) {
+  if (depth > 16) return 0;  // chains are acyclic (checked at load); this is a backstop
+  const CompiledCorrelation& c = correlations[f.correlation];
+  auto& groups = state[f.correlation];
+  const auto& gfields = group_fields[f.correlation][f.member];
+
+  std::vector<std::string> key_values;
+  key_values.reserve(gfields.size());
+  std::string key;
+  for (FieldId id : gfields) {
+    auto v = lookup(id);
+    key_values.emplace_back(v ? *v : std::string_view());
+    key += key_values.back();
+    key += '\x1f';
+  }
+  std::string distinct;
+  if (c.type == "value_count") {
+    for (FieldId id : value_fields[f.correlation][f.member]) {
+      auto v = lookup(id);
+      if (!v) return 0;  // an event without the counted field adds no value
+      distinct.append(*v);
+      distinct += '\x1f';
+    }
+  }
+
+  auto it = groups.find(key);
+  if (it == groups.end()) {
+    if (groups.size() >= options.max_groups_per_correlation) evict(groups, time, c.timespan);
+    it = groups.emplace(key, Group{std::move(key_values), {}, time}).first;
+  }
+  Group& g = it->second;
+  const Ticks now = std::max(g.last, time);
+  if (time < now - c.timespan) return 0;  // older than the window: late event
+  g.last = now;
+  auto& entries = g.entries;
+  std::erase_if(entries, [&](const Entry& e) { return e.time < now - c.timespan; });
+  if (c.type == "value_count") {
+    std::erase_if(entries, [&](const Entry& e) { return e.value == distinct; });
+  } else if (c.type == "temporal") {
+    std::erase_if(entries, [&](const Entry& e) { return e.member == f.member; });
+  }
+  // Keep entries in time order even when events arrive slightly out of order.
+  auto pos = std::upper_bound(entries.begin(), entries.end(), time,
+                              [](Ticks t, const Entry& e) { return t < e.time; });
+  entries.insert(pos, Entry{time, f.member, std::move(distinct), ref, true});
+  const std::size_t cap =
+      c.type == "temporal_ordered"
+          ? std::max<std::size_t>(options.max_events_per_group, 1) * 4
+          : static_cast<std::size_t>(std::min<std::uint64_t>(need(c), 1u << 20));
+  while (entries.size() > cap) entries.pop_front();
+  if (entries.size() > options.max_events_per_group) {
+    Entry& old = entries[entries.size() - options.max_events_per_group - 1];
+    if (old.has_ref) {
+      old.ref = EventRef{};
+      old.has_ref = false;
+    }
+  }
+
+  std::uint64_t count = entries.size();
+  if (c.type == "temporal") {
+    std::set<std::uint32_t> members;
+    for (const Entry& e : entries) members.insert(e.member);
+    count = members.size();
+  } else if (c.type == "temporal_ordered") {
+    std::uint32_t next = 0;
+    for (const Entry& e : entries) {
+      if (next < c.rule_refs.size() && e.member == next) ++next;
+    }
+    count = next;
+  }
+  if (!condition_holds(c, count)) return 0;
+
+  CorrelationMatch m;
+  m.type = c.type;
+  for (std::size_t i = 0; i < c.group_by.size(); ++i) m.group.emplace_back(c.group_by[i], g.key[i]);
+  m.count = count;
+  m.timespan = c.timespan;
+  m.first = entries.front().time;
+  m.last = entries.back().time;
+  for (Entry& e : entries) {
+    if (e.has_ref) m.events.push_back(std::move(e.ref));
+  }
+  groups.erase(it);  // fire once per window and group, then start over
+
+  std::size_t calls = 0;
+  if (!correlation_silent[f.correlation]) {
+    cb(RuleMatch{c.info, no_fields, &m});
+    ++calls;
+  }
+  const EventRef self{ref.channel, ref.record_id, ref.event_id, ref.computer, m.last, c.info.id};
+  for (const Feed& next : correlation_feeds[f.correlation]) {
+    calls += feed(
+        next, m.last, self,
+        [&](FieldId id) -> std::optional<std::string_view> {
+          const std::string_view name = field_name(id);
+          for (const auto& [field, value] : m.group) {
+            if (field == name) return std::string_view(value);
+          }
+          return std::nullopt;
+        },
+        cb, depth + 1);
+  }
+  return calls;
+}
+
+// ---------------------------------------------------------------------------------------------
+
+RuleSet::RuleSet(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+RuleSet::~RuleSet() = default;
+
+std::size_t RuleSet::match(const Event& event, MatchCallback on_match) {
+  Impl& m = *impl_;
+  ++m.epoch;
+  std::size_t calls = 0;
+  auto run = [&](const std::vector<std::uint32_t>& list) {
+    for (std::uint32_t i : list) {
+      const IndexedVariant& iv = m.variants[i];
+      if (m.rule_epoch[iv.rule] == m.epoch) continue;  // already fired through another source
+      if (!iv.variant->conditions.empty() && !m.conditions_hold(*iv.variant, event)) continue;
+      if (!m.evaluator.matches(*iv.variant->detection, event)) continue;
+      m.rule_epoch[iv.rule] = m.epoch;
+      calls += m.on_rule(iv.rule, *iv.variant, event, on_match);
+    }
+  };
+  auto run_bucket = [&](const Bucket& b) {
+    if (!b.by_event_id.empty()) {
+      auto it = b.by_event_id.find(event.event_id);
+      if (it != b.by_event_id.end()) run(it->second);
+    }
+    run(b.any_event_id);
+  };
+  if (!m.by_channel.empty()) {
+    const std::string_view ch = event.channel();
+    m.channel_scratch.assign(ch);
+    for (char& c : m.channel_scratch) c = rules::fold(c);
+    auto it = m.by_channel.find(m.channel_scratch);
+    if (it != m.by_channel.end()) run_bucket(it->second);
+  }
+  run_bucket(m.any_channel);
+  return calls;
+}
+
+std::vector<const RuleInfo*> RuleSet::rules() const {
+  std::vector<const RuleInfo*> out;
+  for (const CompiledRule& r : impl_->rules) out.push_back(&r.info);
+  for (const CompiledCorrelation& c : impl_->correlations) out.push_back(&c.info);
+  return out;
+}
+
+RuleSetStats RuleSet::stats() const {
+  RuleSetStats s;
+  s.detection_rules = impl_->rules.size();
+  s.correlation_rules = impl_->correlations.size();
+  for (const auto& g : impl_->state) s.correlation_groups += g.size();
+  return s;
+}
+
+std::string RuleSet::snapshot() const {
+  nlohmann::json doc;
+  doc["version"] = 1;
+  nlohmann::json& list = doc["correlations"] = nlohmann::json::array();
+  for (std::size_t c = 0; c < impl_->correlations.size(); ++c) {
+    if (impl_->state[c].empty()) continue;
+    nlohmann::json corr;
+    corr["id"] = impl_->correlations[c].info.id.empty() ? impl_->correlations[c].info.title
+                                                        : impl_->correlations[c].info.id;
+    nlohmann::json& groups = corr["groups"] = nlohmann::json::array();
+    for (const auto& [key, g] : impl_->state[c]) {
+      nlohmann::json jg;
+      jg["key"] = g.key;
+      jg["last"] = g.last;
+      nlohmann::json& entries = jg["entries"] = nlohmann::json::array();
+      for (const Entry& e : g.entries) {
+        nlohmann::json je{
+            {"t", e.time}, {"member", impl_->member_names[c][e.member]}, {"value", e.value}};
+        if (e.has_ref) {
+          je["channel"] = e.ref.channel;
+          je["record_id"] = e.ref.record_id;
+          je["event_id"] = e.ref.event_id;
+          je["computer"] = e.ref.computer;
+          je["time"] = e.ref.time;
+          je["rule_id"] = e.ref.rule_id;
+        }
+        entries.push_back(std::move(je));
+      }
+      groups.push_back(std::move(jg));
+    }
+    list.push_back(std::move(corr));
+  }
+  return doc.dump();
+}
+
+bool RuleSet::restore(std::string_view snapshot, std::string& error) {
+  Impl& m = *impl_;
+  std::vector<std::unordered_map<std::string, Group>> state(m.correlations.size());
+  try {
+    const nlohmann::json doc = nlohmann::json::parse(snapshot);
+    if (doc.value("version", 0) != 1) {
+      error = "rules snapshot: unknown version";
+      return false;
+    }
+    for (const nlohmann::json& corr : doc.at("correlations")) {
+      const std::string id = corr.at("id").get<std::string>();
+      std::size_t c = 0;
+      for (; c < m.correlations.size(); ++c) {
+        const RuleInfo& info = m.correlations[c].info;
+        if ((info.id.empty() ? info.title : info.id) == id) break;
+      }
+      if (c == m.correlations.size()) continue;  // correlation no longer loaded
+      for (const nlohmann::json& jg : corr.at("groups")) {
+        Group g;
+        g.key = jg.at("key").get<std::vector<std::string>>();
+        if (g.key.size() != m.correlations[c].group_by.size()) continue;  // rule changed
+        g.last = jg.at("last").get<Ticks>();
+        for (const nlohmann::json& je : jg.at("entries")) {
+          const std::string member = je.at("member").get<std::string>();
+          auto mit = std::find(m.member_names[c].begin(), m.member_names[c].end(), member);
+          if (mit == m.member_names[c].end()) continue;
+          Entry e;
+          e.time = je.at("t").get<Ticks>();
+          e.member = static_cast<std::uint32_t>(mit - m.member_names[c].begin());
+          e.value = je.at("value").get<std::string>();
+          e.has_ref = je.contains("channel");
+          if (e.has_ref) {
+            e.ref.channel = je.at("channel").get<std::string>();
+            e.ref.record_id = je.at("record_id").get<std::uint64_t>();
+            e.ref.event_id = je.at("event_id").get<std::uint32_t>();
+            e.ref.computer = je.at("computer").get<std::string>();
+            e.ref.time = je.at("time").get<Ticks>();
+            e.ref.rule_id = je.at("rule_id").get<std::string>();
+          }
+          g.entries.push_back(std::move(e));
+        }
+        std::string key;
+        for (const std::string& k : g.key) key += k + '\x1f';
+        state[c].emplace(std::move(key), std::move(g));
+      }
+    }
+  } catch (const nlohmann::json::exception& e) {
+    error = std::string("rules snapshot: ") + e.what();
+    return false;
+  }
+  m.state = std::move(state);
+  return true;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Loading
+
+namespace {
+
+struct Loader {
+  const RuleOptions& options;
+  rules::LogsourceMap logsources;
+  rules::ParsedRules parsed;
+  RuleLoadResult result;
+  std::size_t documents = 0;
+
+  explicit Loader(const RuleOptions& o) : options(o), logsources(rules::LogsourceMap::builtin()) {
+    for (const std::string& extra : o.logsource_yaml) {
+      std::string error;
+      if (!logsources.add_yaml(extra, error)) {
+        result.problems.push_back(RuleProblem{"config", 0, 0, {}, error});
+      }
+    }
+  }
+
+  void add_text(std::string_view text, const std::string& source) {
+    ++result.files;
+    const std::size_t before = result.problems.size();
+    rules::CompileContext ctx{options, logsources};
+    documents += rules::parse_rules(text, source, ctx, parsed, result.problems);
+    (void)before;
+  }
+
+  void add_path(const std::string& path) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    std::vector<fs::path> files;
+    if (fs::is_directory(path, ec)) {
+      for (auto it = fs::recursive_directory_iterator(path, ec);
+           !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+        if (!it->is_regular_file(ec)) continue;
+        const std::string ext = it->path().extension().string();
+        if (ext == ".yml" || ext == ".yaml") files.push_back(it->path());
+      }
+      if (ec)
+        result.problems.push_back(
+            RuleProblem{path, 0, 0, {}, "cannot read directory: " + ec.message()});
+      std::sort(files.begin(), files.end());
+    } else if (fs::exists(path, ec)) {
+      files.push_back(path);
+    } else {
+      result.problems.push_back(RuleProblem{path, 0, 0, {}, "no such file or directory"});
+      return;
+    }
+    for (const fs::path& f : files) {
+      std::ifstream in(f, std::ios::binary);
+      if (!in) {
+        result.problems.push_back(RuleProblem{f.string(), 0, 0, {}, "cannot open file"});
+        continue;
+      }
+      std::ostringstream buf;
+      buf << in.rdbuf();
+      add_text(buf.str(), f.string());
+    }
+  }
+
+  RuleLoadResult finish() {
+    auto impl = std::make_unique<RuleSet::Impl>();
+    impl->options = options;
+
+    // Duplicate ids: the later rule is rejected (correlation references must be unambiguous).
+    std::set<std::string> ids;
+    auto duplicate = [&](const RuleInfo& info, int line, int column) {
+      if (info.id.empty()) return false;
+      if (ids.insert(info.id).second) return false;
+      result.problems.push_back(
+          RuleProblem{info.source, line, column, info.id, "duplicate rule id"});
+      return true;
+    };
+    for (CompiledRule& r : parsed.rules) {
+      if (!duplicate(r.info, 0, 0)) impl->rules.push_back(std::move(r));
+    }
+    std::vector<CompiledCorrelation> corrs;
+    for (CompiledCorrelation& c : parsed.correlations) {
+      if (!duplicate(c.info, c.line, c.column)) corrs.push_back(std::move(c));
+    }
+
+    // Resolve correlation references (id or name) to rules or correlations; reject correlations
+    // with unknown references, repeatedly, since rejecting one may break another's chain.
+    struct Target {
+      bool is_correlation;
+      std::uint32_t index;
+    };
+    std::vector<bool> alive(corrs.size(), true);
+    std::vector<std::vector<Target>> targets(corrs.size());
+    bool changed = true;
+    while (changed) {
+      changed = false;
+      for (std::size_t ci = 0; ci < corrs.size(); ++ci) {
+        if (!alive[ci]) continue;
+        targets[ci].clear();
+        for (const std::string& ref : corrs[ci].rule_refs) {
+          std::optional<Target> t;
+          for (std::uint32_t r = 0; r < impl->rules.size() && !t; ++r) {
+            if (impl->rules[r].info.id == ref ||
+                (!impl->rules[r].name.empty() && impl->rules[r].name == ref))
+              t = Target{false, r};
+          }
+          for (std::uint32_t o = 0; o < corrs.size() && !t; ++o) {
+            if (!alive[o] || o == ci) continue;
+            if (corrs[o].info.id == ref || (!corrs[o].name.empty() && corrs[o].name == ref))
+              t = Target{true, o};
+          }
+          if (!t) {
+            result.problems.push_back(RuleProblem{
+                corrs[ci].info.source, corrs[ci].line, corrs[ci].column, corrs[ci].info.id,
+                "correlation refers to unknown or rejected rule '" + ref + "'"});
+            alive[ci] = false;
+            changed = true;
+            break;
+          }
+          targets[ci].push_back(*t);
+        }
+      }
+    }
+    // Cycles among correlations.
+    for (std::size_t ci = 0; ci < corrs.size(); ++ci) {
+      if (!alive[ci]) continue;
+      std::vector<std::size_t> stack{ci};
+      std::set<std::size_t> seen;
+      bool cycle = false;
+      while (!stack.empty() && !cycle) {
+        const std::size_t at = stack.back();
+        stack.pop_back();
+        for (const Target& t : targets[at]) {
+          if (!t.is_correlation) continue;
+          if (t.index == ci) cycle = true;
+          if (seen.insert(t.index).second) stack.push_back(t.index);
+        }
+      }
+      if (cycle) {
+        result.problems.push_back(RuleProblem{corrs[ci].info.source, corrs[ci].line,
+                                              corrs[ci].column, corrs[ci].info.id,
+                                              "correlation chain refers back to itself"});
+        alive[ci] = false;
+      }
+    }
+    std::vector<std::uint32_t> new_index(corrs.size(), kNone);
+    for (std::size_t ci = 0; ci < corrs.size(); ++ci) {
+      if (!alive[ci]) continue;
+      // A referenced correlation that died with a cycle takes this one down too.
+      bool ok = true;
+      for (const Target& t : targets[ci]) ok = ok && (!t.is_correlation || alive[t.index]);
+      if (!ok) {
+        alive[ci] = false;
+        continue;
+      }
+    }
+    for (std::size_t ci = 0; ci < corrs.size(); ++ci) {
+      if (alive[ci]) {
+        new_index[ci] = static_cast<std::uint32_t>(impl->correlations.size());
+        impl->correlations.push_back(corrs[ci]);
+      }
+    }
+
+    const std::size_t nr = impl->rules.size(), nc = impl->correlations.size();
+    impl->rule_feeds.assign(nr, {});
+    impl->correlation_feeds.assign(nc, {});
+    std::vector<int> rule_users(nr, 0), rule_generate(nr, 0), corr_users(nc, 0),
+        corr_generate(nc, 0);
+    impl->group_fields.assign(nc, {});
+    impl->value_fields.assign(nc, {});
+    impl->member_names.assign(nc, {});
+    impl->state.assign(nc, {});
+    for (std::size_t ci = 0; ci < corrs.size(); ++ci) {
+      if (!alive[ci]) continue;
+      const std::uint32_t c = new_index[ci];
+      const CompiledCorrelation& corr = impl->correlations[c];
+      for (std::uint32_t mi = 0; mi < targets[ci].size(); ++mi) {
+        const Target& t = targets[ci][mi];
+        const std::string& member_name =
+            t.is_correlation ? corrs[t.index].name : impl->rules[t.index].name;
+        const std::string& member_id =
+            t.is_correlation ? corrs[t.index].info.id : impl->rules[t.index].info.id;
+        impl->member_names[c].push_back(member_id.empty() ? corr.rule_refs[mi] : member_id);
+        auto resolve = [&](const std::string& field) {
+          auto al = corr.aliases.find(field);
+          if (al != corr.aliases.end()) {
+            auto it = al->second.find(member_name);
+            if (it == al->second.end()) it = al->second.find(corr.rule_refs[mi]);
+            if (it != al->second.end()) return intern_field(it->second);
+          }
+          return intern_field(field);
+        };
+        std::vector<FieldId> g, v;
+        for (const std::string& f : corr.group_by) g.push_back(resolve(f));
+        for (const std::string& f : corr.value_fields) v.push_back(resolve(f));
+        impl->group_fields[c].push_back(std::move(g));
+        impl->value_fields[c].push_back(std::move(v));
+        if (t.is_correlation) {
+          const std::uint32_t inner = new_index[t.index];
+          impl->correlation_feeds[inner].push_back(Feed{c, mi});
+          ++corr_users[inner];
+          corr_generate[inner] += corr.generate;
+        } else {
+          impl->rule_feeds[t.index].push_back(Feed{c, mi});
+          ++rule_users[t.index];
+          rule_generate[t.index] += corr.generate;
+        }
+      }
+    }
+    impl->rule_silent.resize(nr);
+    for (std::size_t r = 0; r < nr; ++r)
+      impl->rule_silent[r] = rule_users[r] > 0 && !rule_generate[r];
+    impl->correlation_silent.resize(nc);
+    for (std::size_t c = 0; c < nc; ++c)
+      impl->correlation_silent[c] = corr_users[c] > 0 && !corr_generate[c];
+    impl->build_index();
+
+    result.loaded = nr + nc;
+    result.rejected = documents >= result.loaded ? documents - result.loaded : 0;
+    result.rules = RuleSet::Impl::wrap(std::move(impl));
+    return std::move(result);
+  }
+};
+
+}  // namespace
+
+RuleLoadResult RuleSet::load(const std::vector<std::string>& paths, const RuleOptions& options) {
+  Loader loader(options);
+  for (const std::string& p : paths) loader.add_path(p);
+  return loader.finish();
+}
+
+RuleLoadResult RuleSet::load_text(std::string_view yaml, std::string_view source,
+                                  const RuleOptions& options) {
+  Loader loader(options);
+  loader.add_text(yaml, std::string(source));
+  return loader.finish();
+}
+
+RuleLoadResult RuleSet::load_texts(const std::vector<std::pair<std::string, std::string>>& sources,
+                                   const RuleOptions& options) {
+  Loader loader(options);
+  for (const auto& [name, text] : sources) loader.add_text(text, name);
+  return loader.finish();
+}
+
+std::vector<RuleProblem> check_rules(const std::vector<std::string>& paths,
+                                     const RuleOptions& options) {
+  return RuleSet::load(paths, options).problems;
+}
+
+}  // namespace sw

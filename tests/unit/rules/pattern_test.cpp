@@ -1,0 +1,117 @@
+#include "rules/pattern.hpp"
+
+#include <gtest/gtest.h>
+
+namespace sw::rules {
+namespace {
+
+bool match(std::string_view pattern, std::string_view text, bool cased = false) {
+  return StringPattern(parse_wildcards(pattern), cased).matches(text);
+}
+
+TEST(Pattern, CaseInsensitiveByDefault) {
+  EXPECT_TRUE(match("C:\\Windows\\System32\\CMD.exe", "c:\\windows\\system32\\cmd.EXE"));
+  EXPECT_FALSE(match("cmd.exe", "cmd.exe2"));
+  EXPECT_FALSE(match("Cmd.exe", "cmd.exe", true));
+  EXPECT_TRUE(match("cmd.exe", "cmd.exe", true));
+}
+
+TEST(Pattern, WildcardsAndShapes) {
+  EXPECT_TRUE(match("*\\cmd.exe", "C:\\Windows\\cmd.exe"));
+  EXPECT_FALSE(match("*\\cmd.exe", "C:\\Windows\\xcmd.exe"));
+  EXPECT_FALSE(match("C:\\Users\\*", "c:\\users\\bob"));  // \* is an escaped star
+  EXPECT_TRUE(match("C:\\Users\\\\*", "c:\\users\\bob"));
+  EXPECT_TRUE(match("*mimikatz*", "run MimiKatz now"));
+  EXPECT_TRUE(match("prog?.exe", "progA.exe"));
+  EXPECT_FALSE(match("prog?.exe", "prog.exe"));
+  EXPECT_TRUE(match("a*b*c", "aXXbYYc"));
+  EXPECT_TRUE(match("a*b*c", "abbbc"));
+  EXPECT_FALSE(match("a*b*c", "abbbcd"));
+  EXPECT_TRUE(match("*", ""));
+  EXPECT_TRUE(match("", ""));
+  EXPECT_FALSE(match("", "x"));
+  EXPECT_TRUE(match("?", "\xc3\xa9"));  // one code point, two bytes
+}
+
+TEST(Pattern, BackslashEscapes) {
+  EXPECT_TRUE(match("a\\*b", "a*b"));
+  EXPECT_FALSE(match("a\\*b", "axb"));
+  EXPECT_TRUE(match("a\\?b", "a?b"));
+  EXPECT_TRUE(match("C:\\\\*", "C:\\anything"));     // escaped backslash, then a wildcard
+  EXPECT_TRUE(match("C:\\Windows", "C:\\Windows"));  // plain backslash stays
+  EXPECT_TRUE(match("a\\\\\\*", "a\\*"));            // \\\* -> backslash + star
+  EXPECT_TRUE(match("\\\\\\\\server", "\\\\server"));
+}
+
+TEST(Pattern, Windash) {
+  Atoms a = parse_wildcards("* -enc *");
+  apply_windash(a);
+  StringPattern p(a, false);
+  EXPECT_TRUE(p.matches("powershell -enc AAA"));
+  EXPECT_TRUE(p.matches("powershell /enc AAA"));
+  EXPECT_TRUE(
+      p.matches("powershell \xe2\x80\x93"
+                "enc AAA"));  // en dash
+  EXPECT_TRUE(
+      p.matches("powershell \xe2\x80\x95"
+                "enc AAA"));  // horizontal bar
+  EXPECT_FALSE(p.matches("powershell +enc AAA"));
+  Atoms b = parse_wildcards("a-b");  // a dash between word characters is not a flag
+  apply_windash(b);
+  EXPECT_FALSE(StringPattern(b, false).matches("a/b"));
+}
+
+TEST(Encoding, Base64AndOffsets) {
+  EXPECT_EQ(base64_encode("cmd"), "Y21k");
+  EXPECT_EQ(base64_encode("ab"), "YWI=");
+  EXPECT_EQ(base64_encode("a"), "YQ==");
+  // Every offset variant is found in the encoding of the value at that shift.
+  const std::string value = "http://";
+  auto variants = base64_offsets(value);
+  ASSERT_EQ(variants.size(), 3u);
+  for (int shift = 0; shift < 3; ++shift) {
+    const std::string whole = base64_encode(std::string("xyz").substr(0, shift) + value + "tail");
+    EXPECT_NE(whole.find(variants[shift]), std::string::npos) << shift << " " << whole;
+  }
+  EXPECT_EQ(variants[0], "aHR0cDovL");
+}
+
+TEST(Encoding, Utf16) {
+  std::string out;
+  ASSERT_TRUE(utf16_encode("cmd", false, false, out));
+  EXPECT_EQ(out, std::string("c\0m\0d\0", 6));
+  out.clear();
+  ASSERT_TRUE(utf16_encode("cmd", true, false, out));
+  EXPECT_EQ(out, std::string("\0c\0m\0d", 6));
+  out.clear();
+  ASSERT_TRUE(utf16_encode("A", false, true, out));
+  EXPECT_EQ(out, std::string("\xff\xfe"
+                             "A\0",
+                             4));
+  out.clear();
+  EXPECT_FALSE(utf16_encode("\xff", false, false, out));
+}
+
+TEST(Ip, CidrV4AndV6) {
+  auto net = parse_cidr("10.0.0.0/8");
+  ASSERT_TRUE(net);
+  EXPECT_TRUE(net->contains(*parse_ip("10.1.2.3")));
+  EXPECT_FALSE(net->contains(*parse_ip("11.0.0.1")));
+  EXPECT_TRUE(net->contains(*parse_ip("::ffff:10.9.9.9")));
+  auto v6 = parse_cidr("fe80::/10");
+  ASSERT_TRUE(v6);
+  EXPECT_TRUE(v6->contains(*parse_ip("fe80::1%12")));
+  EXPECT_FALSE(v6->contains(*parse_ip("2001:db8::1")));
+  EXPECT_FALSE(v6->contains(*parse_ip("10.1.2.3")));
+  auto host = parse_cidr("2001:db8:0:0:0:0:0:1/128");
+  ASSERT_TRUE(host);
+  EXPECT_TRUE(host->contains(*parse_ip("2001:db8::1")));
+  EXPECT_FALSE(parse_ip("1.2.3"));
+  EXPECT_FALSE(parse_ip("1.2.3.256"));
+  EXPECT_FALSE(parse_ip("1::2::3"));
+  EXPECT_FALSE(parse_ip("-"));
+  EXPECT_FALSE(parse_cidr("10.0.0.0/33"));
+}
+
+}  // namespace
+}  // namespace sw::rules
