@@ -12,10 +12,9 @@
 
 #include "sessionwatch/alert.hpp"
 #include "sessionwatch/event.hpp"
+#include "sessionwatch/session.hpp"
 
 namespace sw {
-
-class SessionTracker;
 
 struct DetectorOptions {
   // Sigma rule files or folders. Empty: the built-in 7063/7062 detections run instead.
@@ -23,6 +22,9 @@ struct DetectorOptions {
   // refuse (false): any broken rule fails create(); skip (true): broken rules are reported in
   // `problems` and left out.
   bool skip_broken_rules = false;
+  // The tracker's options. Batch scans widen the reorder window so that files read one after
+  // another are still seen in time order; the daemon keeps the default and no timeline.
+  TrackerOptions tracker;
 };
 
 struct DetectorStats {

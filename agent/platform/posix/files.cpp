@@ -100,8 +100,9 @@ bool write_file_atomically(const std::string& path, std::string_view data, std::
     ::unlink(temp.c_str());
     return false;
   }
-  std::string dir = std::filesystem::path(path).parent_path().string();
-  if (dir.empty()) dir = ".";
+  // Built in one expression: GCC 12 reports a false -Wrestrict on `dir = "."` after the fact.
+  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  const std::string dir = parent.empty() ? std::string(".") : parent.string();
   const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dir_fd < 0) {
     error = errno_text("cannot open directory", dir);

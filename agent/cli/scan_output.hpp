@@ -1,0 +1,55 @@
+// What `scan` and `demo` print: alerts as JSON lines or a table, or the session timelines.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cli/commands.hpp"
+#include "sessionwatch/decode.hpp"
+#include "sessionwatch/pipeline.hpp"
+
+namespace sw::cli {
+
+class ScanOutput {
+ public:
+  enum class Mode { kJson, kTable, kSessions };
+  ScanOutput(Mode mode, const std::vector<std::string>& rule_paths);
+
+  bool ok() const { return detector_ != nullptr; }
+  const std::string& error() const { return error_; }
+  Detector& detector() { return *detector_; }
+  void on_alert(Alert&& alert);
+  // End of input: flushes the detector and prints what is printed at the end.
+  void finish();
+  std::size_t alert_count() const { return alert_count_; }
+
+ private:
+  Mode mode_;
+  std::unique_ptr<Detector> detector_;
+  std::string error_;
+  std::vector<Alert> table_;
+  std::size_t alert_count_ = 0;
+};
+
+// Decoded events -> detector -> ScanOutput.
+class DetectingSink : public EventSink {
+ public:
+  DetectingSink(ScanOutput& output, std::function<void(const DecodeError&)> on_error,
+                Progress& progress);
+  void on_event(Event& event) override;
+  void on_error(const DecodeError& error) override { on_error_(error); }
+  void on_progress(std::uint64_t done, std::uint64_t total) override {
+    progress_.update(done, total, records_);
+  }
+
+ private:
+  ScanOutput& output_;
+  std::function<void(const DecodeError&)> on_error_;
+  Progress& progress_;
+  Detector::AlertCallback callback_;
+  std::uint64_t records_ = 0;
+};
+
+}  // namespace sw::cli
