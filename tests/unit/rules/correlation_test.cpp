@@ -1,0 +1,166 @@
+#include <gtest/gtest.h>
+
+#include "sessionwatch/rules.hpp"
+
+namespace sw {
+namespace {
+
+constexpr Ticks kSec = kTicksPerSecond;
+
+const char* kBase = R"(title: Failed logon
+id: base-fail
+name: failed
+logsource: {product: windows, service: security}
+detection:
+  sel: {EventID: 4625}
+  condition: sel
+---
+title: Success logon
+id: base-ok
+name: success
+logsource: {product: windows, service: security}
+detection:
+  sel: {EventID: 4624}
+  condition: sel
+)";
+
+Event logon(std::uint32_t id, std::string_view user, Ticks t, std::string_view ip = "10.0.0.1") {
+  Event e;
+  e.set_channel("Security");
+  e.event_id = id;
+  e.set_computer("dc1");
+  e.time_created = t;
+  e.record_id = static_cast<std::uint64_t>(t / kSec);
+  e.add_field("TargetUserName", user);
+  e.add_field("IpAddress", ip);
+  return e;
+}
+
+std::unique_ptr<RuleSet> load(const std::string& correlation, RuleOptions o = {}) {
+  RuleLoadResult r = RuleSet::load_texts({{"base.yml", kBase}, {"corr.yml", correlation}}, o);
+  for (const RuleProblem& p : r.problems) ADD_FAILURE() << to_string(p);
+  return std::move(r.rules);
+}
+
+std::vector<CorrelationMatch> corr_hits(RuleSet& rs, const Event& e, int* plain = nullptr) {
+  std::vector<CorrelationMatch> out;
+  rs.match(e, [&](const RuleMatch& m) {
+    if (m.correlation)
+      out.push_back(*m.correlation);
+    else if (plain)
+      ++*plain;
+  });
+  return out;
+}
+
+TEST(Correlation, EventCountSlidesAndResets) {
+  auto rs = load(R"(title: Brute force
+id: c1
+correlation:
+  type: event_count
+  rules: [failed]
+  group-by: [IpAddress]
+  timespan: 10s
+  condition: {gte: 3}
+)");
+  int plain = 0;
+  EXPECT_TRUE(corr_hits(*rs, logon(4625, "a", 0 * kSec), &plain).empty());
+  EXPECT_TRUE(corr_hits(*rs, logon(4625, "a", 5 * kSec), &plain).empty());
+  EXPECT_TRUE(corr_hits(*rs, logon(4625, "a", 12 * kSec), &plain).empty());  // first slid out
+  auto hits = corr_hits(*rs, logon(4625, "a", 14 * kSec), &plain);
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(hits[0].count, 3u);
+  EXPECT_EQ(hits[0].group,
+            (std::vector<std::pair<std::string, std::string>>{{"IpAddress", "10.0.0.1"}}));
+  ASSERT_EQ(hits[0].events.size(), 3u);
+  EXPECT_EQ(hits[0].events[0].record_id, 5u);
+  EXPECT_EQ(hits[0].events[2].computer, "dc1");
+  EXPECT_EQ(plain, 0);  // base rule is silent: only used by a correlation without generate
+  EXPECT_TRUE(corr_hits(*rs, logon(4625, "a", 15 * kSec)).empty());  // reset after firing
+  // Another group does not mix in.
+  EXPECT_TRUE(corr_hits(*rs, logon(4625, "a", 16 * kSec, "10.0.0.2")).empty());
+}
+
+TEST(Correlation, TemporalOrderedNeedsOrder) {
+  auto rs = load(R"(title: Fail then success
+id: c2
+correlation:
+  type: temporal_ordered
+  rules: [failed, base-ok]
+  group-by: [TargetUserName]
+  timespan: 1m
+)");
+  EXPECT_TRUE(corr_hits(*rs, logon(4624, "bob", 0)).empty());  // success first: no order yet
+  EXPECT_TRUE(corr_hits(*rs, logon(4625, "bob", 10 * kSec)).empty());
+  EXPECT_TRUE(corr_hits(*rs, logon(4624, "alice", 11 * kSec)).empty());  // other user
+  auto hits = corr_hits(*rs, logon(4624, "bob", 20 * kSec));
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(hits[0].type, "temporal_ordered");
+  EXPECT_EQ(hits[0].count, 2u);
+}
+
+TEST(Correlation, SnapshotRestoreKeepsWindows) {
+  const std::string corr = R"(title: Spray
+id: c3
+correlation:
+  type: value_count
+  rules: [failed]
+  group-by: [IpAddress]
+  timespan: 1h
+  condition: {gte: 3, field: TargetUserName}
+)";
+  auto first = load(corr);
+  corr_hits(*first, logon(4625, "a", 0));
+  corr_hits(*first, logon(4625, "b", kSec));
+  EXPECT_EQ(first->stats().correlation_groups, 1u);
+  const std::string snap = first->snapshot();
+  auto second = load(corr);
+  std::string error;
+  ASSERT_TRUE(second->restore(snap, error)) << error;
+  EXPECT_TRUE(corr_hits(*second, logon(4625, "b", 2 * kSec)).empty());  // b already counted
+  auto hits = corr_hits(*second, logon(4625, "c", 3 * kSec));
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(hits[0].count, 3u);
+  EXPECT_FALSE(second->restore("{not json", error));
+  EXPECT_FALSE(error.empty());
+}
+
+TEST(Correlation, GroupsAreBounded) {
+  RuleOptions o;
+  o.max_groups_per_correlation = 16;
+  auto rs = load(R"(title: Many
+id: c4
+correlation:
+  type: event_count
+  rules: [failed]
+  group-by: [TargetUserName]
+  timespan: 1d
+  condition: {gte: 2}
+)",
+                 o);
+  for (int i = 0; i < 200; ++i) corr_hits(*rs, logon(4625, "user" + std::to_string(i), i * kSec));
+  EXPECT_LE(rs->stats().correlation_groups, 16u);
+  // The most recent group survived eviction and still counts.
+  EXPECT_EQ(corr_hits(*rs, logon(4625, "user199", 300 * kSec)).size(), 1u);
+}
+
+TEST(Correlation, ReferenceErrorsAndUnsupportedConditions) {
+  RuleLoadResult r =
+      RuleSet::load_texts({{"base.yml", kBase},
+                           {"c.yml",
+                            "title: x\nid: cx\ncorrelation:\n  type: event_count\n  rules: [nope]\n"
+                            "  group-by: [A]\n  timespan: 5m\n  condition: {gte: 2}\n"}});
+  ASSERT_EQ(r.problems.size(), 1u);
+  EXPECT_NE(r.problems[0].message.find("'nope'"), std::string::npos);
+  EXPECT_EQ(r.problems[0].line, 4);
+  RuleLoadResult lt = RuleSet::load_texts(
+      {{"base.yml", kBase},
+       {"c.yml",
+        "title: x\nid: cy\ncorrelation:\n  type: event_count\n  rules: [failed]\n"
+        "  group-by: [A]\n  timespan: 5m\n  condition: {lt: 2}\n"}});
+  ASSERT_EQ(lt.problems.size(), 1u);
+  EXPECT_TRUE(lt.problems[0].unsupported());
+}
+
+}  // namespace
+}  // namespace sw
