@@ -224,7 +224,7 @@ build_openssl() {
   rm -rf "$build" && cp -r "$src" "$build"
   (cd "$build" &&
     CC=$cc CXX=$cxx AR=$triple-ar RANLIB=$triple-ranlib RC=$triple-windres \
-      nice -n 10 ./Configure mingw64 no-shared no-tests no-docs no-apps no-module \
+      nice -n 10 ./Configure mingw64 no-shared no-tests no-module \
       --prefix="$2" --libdir=lib --openssldir="$2/ssl" >"$build.log" 2>&1 &&
     nice -n 10 make -j"$jobs" build_libs >>"$build.log" 2>&1 &&
     make install_dev >>"$build.log" 2>&1) || { tail -30 "$build.log" >&2; return 1; }

@@ -167,6 +167,11 @@ std::unique_ptr<Detector> make_detector(const Config& config, std::vector<std::s
   DetectorOptions options;
   options.rule_paths = config.rules.paths;
   options.skip_broken_rules = config.rules.skip_broken;
+  // A live agent must not hold events waiting for later ones (an alert would wait for the next
+  // event): events are enriched as they arrive, in the order each source delivers them, and no
+  // timeline is kept (nobody reads it in the daemon; it only costs memory).
+  options.tracker.reorder_window = 0;
+  options.tracker.max_timeline_per_host = 0;
   return Detector::create(options, problems);
 }
 
