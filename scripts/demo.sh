@@ -6,6 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh build
 export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/sessionwatch-ccache}
+# Cache hits across clones in other folders (CI clones afresh each run).
+export CCACHE_BASEDIR=$PWD CCACHE_NOHASHDIR=1
 cmake -S . -B build/release -G Ninja -DCMAKE_BUILD_TYPE=Release -DSW_BUILD_TESTS=OFF >/dev/null
 cmake --build build/release -j"${SW_JOBS:-2}" --target sessionwatch >&2
 if [ $# -gt 0 ]; then

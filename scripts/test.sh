@@ -12,6 +12,8 @@ groups=(test)
 scripts/deps.sh "${groups[@]}"
 
 export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/sessionwatch-ccache}
+# Cache hits across clones in other folders (CI clones afresh each run).
+export CCACHE_BASEDIR=$PWD CCACHE_NOHASHDIR=1
 export CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-5G}
 export CTEST_OUTPUT_ON_FAILURE=1
 start=$(date +%s)
