@@ -27,7 +27,9 @@ ctest --test-dir build/test -j"$jobs" --timeout 600
 
 if [ "${SW_TEST_SKIP_ASAN:-0}" != 1 ]; then
   step "ASan+UBSan build"
-  cmake -S . -B build/asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSW_WERROR=ON -DSW_SANITIZE=ON \
+  # No -Werror here: GCC 12 gives false maybe-uninitialized warnings under -fsanitize (std::regex,
+  # std::function); the native build above enforces warnings.
+  cmake -S . -B build/asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DSW_WERROR=OFF -DSW_SANITIZE=ON \
     -DCMAKE_CXX_FLAGS_DEBUG="-O1 -g" >/dev/null
   cmake --build build/asan -j"$jobs"
   step "ASan+UBSan tests"

@@ -157,8 +157,12 @@ int cmd_scan(const std::vector<std::string>& args) {
   bool unreadable = false;
   auto run_files = [&](EventSink& sink) {
     for (const std::string& path : a.positional()) {
+      const std::uint64_t errors_before = errors.count();
       DecodeStats s = decode_file(path, options, sink);
-      if (s.records_read == 0 && s.records_bad > 0 && s.bytes_read == 0) unreadable = true;
+      // Nothing read and an error reported: the file itself could not be opened or read.
+      if (s.records_read == 0 && s.bytes_read == 0 && errors.count() > errors_before) {
+        unreadable = true;
+      }
       total.records_read += s.records_read;
       total.records_bad += s.records_bad;
       total.bytes_read += s.bytes_read;
@@ -189,7 +193,7 @@ int cmd_scan(const std::vector<std::string>& args) {
   }
   errors.print_summary();
   if (unreadable) return kExitUsage;
-  return total.records_bad > 0 ? kExitSomeBad : kExitOk;
+  return errors.count() > 0 ? kExitSomeBad : kExitOk;
 }
 
 }  // namespace sw::cli

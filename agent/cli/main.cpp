@@ -28,6 +28,9 @@ Commands:
   run [-c FILE]        Run the agent: follow the configured inputs, raise alerts to the outputs
                        (default config /etc/sessionwatch/sessionwatch.yaml).
   check [-c FILE]      Validate the configuration and rules and print what would run.
+  rules check DIR...   Check Sigma rules; every problem with file:line:column.
+  rules test --rules DIR FILE...
+                       Which rule fired on which event, with the fields that matched.
   version              Print the version and the libraries it was built with.
   help [COMMAND]       Show this text, or a command's own help.
 
@@ -58,6 +61,7 @@ int main(int argc, char** argv) {
       if (sub == "scan") return sw::cli::cmd_scan(help_args);
       if (sub == "demo") return sw::cli::cmd_demo(help_args);
       if (sub == "version") return sw::cli::cmd_version(help_args);
+      if (sub == "rules") return sw::cli::cmd_rules(help_args);
       if (sub == "run") return sw::run_command(help_args);
       if (sub == "check") return sw::check_command(help_args);
       std::fprintf(stderr, "sessionwatch: no command '%s'\n\n", sub.c_str());
@@ -70,6 +74,7 @@ int main(int argc, char** argv) {
   if (command == "--version" || command == "version") return sw::cli::cmd_version(rest);
   if (command == "scan") return sw::cli::cmd_scan(rest);
   if (command == "demo") return sw::cli::cmd_demo(rest);
+  if (command == "rules") return sw::cli::cmd_rules(rest);
   if (command == "run") return sw::run_command(rest);
   if (command == "check") return sw::check_command(rest);
 

@@ -17,6 +17,7 @@
 #include <system_error>
 
 #include "sessionwatch/decode.hpp"
+#include "sessionwatch/evtx_native.hpp"
 
 namespace sw {
 namespace decode_detail {
@@ -362,9 +363,12 @@ class Pipeline {
   std::optional<XmlChunker> xml_;
 };
 
+// EVTX files go to the native parser: portable, about 30x faster than libevtx, and it reads files
+// libevtx cannot (docs/evtx-format.md). EvtxReader::open (libevtx / EvtQuery) stays for callers
+// that want the platform's reader.
 DecodeStats decode_evtx(const std::string& path, EventSink& sink) {
   std::string error;
-  auto reader = EvtxReader::open(path, error);
+  auto reader = open_native_evtx(path, error);
   if (!reader) {
     DecodeStats stats;
     stats.records_bad = 1;
