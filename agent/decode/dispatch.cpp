@@ -18,6 +18,7 @@
 
 #include "sessionwatch/decode.hpp"
 #include "sessionwatch/evtx_native.hpp"
+#include "sessionwatch/utf8.hpp"
 
 namespace sw {
 namespace decode_detail {
@@ -54,24 +55,6 @@ Encoding sniff_encoding(std::string_view head, std::size_t& bom_length) {
   return Encoding::kUtf8;
 }
 
-void append_utf8(std::uint32_t cp, std::string& out) {
-  if (cp < 0x80) {
-    out.push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-}
-
 // UTF-16 -> UTF-8 across chunk boundaries (odd bytes and split surrogate pairs are carried).
 // Unpaired surrogates become U+FFFD.
 class Utf16ToUtf8 {
@@ -92,7 +75,7 @@ class Utf16ToUtf8 {
   }
 
   void finish(std::string& out) {
-    if (high_ != 0 || odd_byte_ >= 0) append_utf8(0xFFFD, out);
+    if (high_ != 0 || odd_byte_ >= 0) append_utf8_code_point(0xFFFD, out);
     high_ = 0;
     odd_byte_ = -1;
   }
@@ -103,24 +86,24 @@ class Utf16ToUtf8 {
   }
   void unit(std::uint32_t u, std::string& out) {
     if (u >= 0xD800 && u <= 0xDBFF) {
-      if (high_ != 0) append_utf8(0xFFFD, out);
+      if (high_ != 0) append_utf8_code_point(0xFFFD, out);
       high_ = u;
       return;
     }
     if (u >= 0xDC00 && u <= 0xDFFF) {
       if (high_ == 0) {
-        append_utf8(0xFFFD, out);
+        append_utf8_code_point(0xFFFD, out);
       } else {
-        append_utf8(0x10000 + ((high_ - 0xD800) << 10) + (u - 0xDC00), out);
+        append_utf8_code_point(0x10000 + ((high_ - 0xD800) << 10) + (u - 0xDC00), out);
         high_ = 0;
       }
       return;
     }
     if (high_ != 0) {
-      append_utf8(0xFFFD, out);
+      append_utf8_code_point(0xFFFD, out);
       high_ = 0;
     }
-    append_utf8(u, out);
+    append_utf8_code_point(u, out);
   }
 
   bool big_endian_;

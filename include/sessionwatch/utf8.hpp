@@ -2,6 +2,7 @@
 // (JSON, syslog, CEF) may assume valid UTF-8.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -10,5 +11,25 @@ namespace sw {
 bool is_valid_utf8(std::string_view s);
 // Appends `s`, replacing each invalid or overlong sequence (and lone surrogates) with U+FFFD.
 void append_sanitized_utf8(std::string_view s, std::string& out);
+
+// Appends one code point (<= U+10FFFF, not a surrogate: the caller has checked) as UTF-8. Inline:
+// the UTF-16 converters call it per character.
+inline void append_utf8_code_point(std::uint32_t cp, std::string& out) {
+  if (cp < 0x80) {
+    out.push_back(static_cast<char>(cp));
+  } else if (cp < 0x800) {
+    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else if (cp < 0x10000) {
+    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  } else {
+    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+  }
+}
 
 }  // namespace sw

@@ -1,4 +1,5 @@
 #include "decode/evtx_native/values.hpp"
+#include "sessionwatch/utf8.hpp"
 
 #include <charconv>
 #include <cstring>
@@ -11,24 +12,6 @@ namespace {
 constexpr std::int64_t kFiletimeUnixEpoch = 116444736000000000;
 
 constexpr char kHexUpper[] = "0123456789ABCDEF";
-
-void append_utf8_code_point(std::uint32_t cp, std::string& out) {
-  if (cp < 0x80) {
-    out.push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-}
 
 // Windows-1252 0x80..0x9F (0 where the code page leaves a hole); the rest is Latin-1.
 constexpr std::uint16_t kCp1252High[32] = {

@@ -6,6 +6,7 @@
 
 #include "decode/xml/xml_event_decoder.hpp"
 #include "sessionwatch/decode.hpp"
+#include "sessionwatch/utf8.hpp"
 
 namespace sw {
 namespace {
@@ -72,24 +73,6 @@ std::size_t next_event_start(std::string_view data, std::size_t from) {
   }
 }
 
-void append_utf8(std::uint32_t cp, std::string& out) {
-  if (cp < 0x80) {
-    out.push_back(static_cast<char>(cp));
-  } else if (cp < 0x800) {
-    out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else if (cp < 0x10000) {
-    out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  } else {
-    out.push_back(static_cast<char>(0xF0 | (cp >> 18)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 12) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-    out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-  }
-}
-
 // PowerShell 5's `wevtutil qe ... /f:xml > file` writes UTF-16 with a BOM. Lone surrogates become
 // U+FFFD, like every other invalid text.
 std::string utf16_to_utf8(std::string_view data, bool little_endian) {
@@ -113,7 +96,7 @@ std::string utf16_to_utf8(std::string_view data, bool little_endian) {
     } else if (cp >= 0xD800 && cp <= 0xDFFF) {
       cp = 0xFFFD;
     }
-    append_utf8(cp, out);
+    append_utf8_code_point(cp, out);
   }
   return out;
 }
