@@ -1,7 +1,6 @@
-// Forwarding throughput: the spool alone (append with fsync per batch, then read+acknowledge),
-// formatting, and the whole path (enqueue -> spool -> sender -> TCP) into a local sink.
-// rsyslog on loopback is measured by tests/integration (see docs/forwarding.md for numbers);
-// here the TCP peer is an in-process reader so the bench needs nothing installed.
+// Forwarding throughput: the spool alone (append with fsync per batch; read+acknowledge),
+// formatting, and the whole path (enqueue -> spool -> sender -> TCP) into an in-process sink.
+// The same path into a real rsyslog on loopback, per transport, is forward_rsyslog_bench.
 #include <benchmark/benchmark.h>
 
 #include <boost/asio/ip/tcp.hpp>
@@ -10,6 +9,7 @@
 #include <random>
 #include <thread>
 
+#include "forward_bench_alerts.hpp"
 #include "sessionwatch/forward.hpp"
 #include "sessionwatch/spool.hpp"
 
@@ -19,25 +19,7 @@ namespace fs = std::filesystem;
 using namespace sw::forward;
 using namespace std::chrono_literals;
 
-sw::Alert sample_alert(int n) {
-  sw::Alert a;
-  a.id = sw::stable_alert_id("WS01", "Security", std::to_string(n), "rule-7063");
-  a.time = 1'613'133'268LL * sw::kTicksPerSecond;
-  a.level = sw::Level::kHigh;
-  a.rule_id = "0b3a1c2e-1111-4222-8333-944455556666";
-  a.rule_name = "Console logon refused (7063)";
-  a.host = "WS01";
-  a.doc = {{"@timestamp", "2021-02-12T12:34:28.1944370Z"},
-           {"event", {{"id", a.id}, {"code", "7063"}, {"kind", "alert"}}},
-           {"rule", {{"id", a.rule_id}, {"name", a.rule_name}, {"level", "high"}}},
-           {"host", {{"name", a.host}}},
-           {"user", {{"name", "alice"}, {"domain", "CORP"}}},
-           {"winlog", {{"channel", "System"}, {"record_id", n}, {"computer_name", "WS01"}}},
-           {"message",
-            "The user CORP\\alice is already logged on to the console of this computer. You do "
-            "not have permission to log in at this time."}};
-  return a;
-}
+using sw::forward::bench::sample_alert;
 
 fs::path temp_dir(const char* what) {
   fs::path p = fs::temp_directory_path() /
@@ -75,6 +57,64 @@ void BM_SpoolWriteReadFsyncPerBatch(benchmark::State& state) {
   fs::remove_all(dir);
 }
 BENCHMARK(BM_SpoolWriteReadFsyncPerBatch)->Arg(100)->Arg(1000)->UseRealTime();
+
+// Append only: batches of `batch` ~600-byte records, one fsync per batch.
+void BM_SpoolAppendFsyncPerBatch(benchmark::State& state) {
+  const auto batch = static_cast<std::size_t>(state.range(0));
+  fs::path dir = temp_dir("append");
+  SpoolOptions o;
+  o.dir = dir;
+  o.max_bytes = 8ULL << 30;
+  std::string error;
+  auto spool = Spool::open(o, error);
+  std::string record;
+  FormatOptions f;
+  f.format = Format::kRfc5424;
+  format_alert(sample_alert(1), f, record);
+  std::vector<std::string_view> views(batch, record);
+  for (auto _ : state) {
+    auto r = spool->append(views);
+    if (r.status != AppendStatus::kOk) state.SkipWithError(r.error.c_str());
+  }
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(batch));
+  state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(batch * record.size()));
+  spool.reset();
+  fs::remove_all(dir);
+}
+BENCHMARK(BM_SpoolAppendFsyncPerBatch)->Arg(100)->Arg(1000)->Arg(10000);
+
+// Read + acknowledge in batches of 1000 from a spool refilled (untimed) with 100,000 records.
+void BM_SpoolReadAck(benchmark::State& state) {
+  constexpr std::size_t kBatch = 1000;
+  fs::path dir = temp_dir("read");
+  SpoolOptions o;
+  o.dir = dir;
+  o.max_bytes = 1ULL << 30;
+  o.fsync = FsyncPolicy::kNever;
+  std::string error;
+  auto spool = Spool::open(o, error);
+  std::string record;
+  FormatOptions f;
+  f.format = Format::kRfc5424;
+  format_alert(sample_alert(1), f, record);
+  std::vector<std::string_view> views(100'000, record);
+  std::vector<SpoolRecord> out;
+  std::int64_t items = 0;
+  for (auto _ : state) {
+    if (!spool->read(out, kBatch, 8 << 20, 0ms)) {
+      state.PauseTiming();
+      spool->append(views);
+      state.ResumeTiming();
+      continue;
+    }
+    spool->acknowledge(out.back().end);
+    items += static_cast<std::int64_t>(out.size());
+  }
+  state.SetItemsProcessed(items);
+  spool.reset();
+  fs::remove_all(dir);
+}
+BENCHMARK(BM_SpoolReadAck);
 
 void BM_FormatAlert(benchmark::State& state) {
   auto alert = sample_alert(7);

@@ -59,12 +59,19 @@ class SpooledOutput final : public Output {
 
   EnqueueResult enqueue(std::span<const Alert> alerts, std::chrono::milliseconds wait) override {
     EnqueueResult result;
-    std::vector<std::string> encoded(alerts.size());
+    // All records of the call in one buffer: one allocation per call, not per alert.
+    std::string encoded;
+    encoded.reserve(alerts.size() * 1024);
+    std::vector<std::size_t> ends;
+    ends.reserve(alerts.size());
+    for (const Alert& alert : alerts) {
+      encode_record(alert, config_.format, encoded);
+      ends.push_back(encoded.size());
+    }
     std::vector<std::string_view> views;
     views.reserve(alerts.size());
-    for (std::size_t i = 0; i < alerts.size(); ++i) {
-      encode_record(alerts[i], config_.format, encoded[i]);
-      views.push_back(encoded[i]);
+    for (std::size_t i = 0, begin = 0; i < ends.size(); begin = ends[i], ++i) {
+      views.emplace_back(encoded.data() + begin, ends[i] - begin);
     }
     std::span<const std::string_view> rest(views);
     while (!rest.empty()) {

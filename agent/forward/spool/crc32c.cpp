@@ -1,7 +1,14 @@
-// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), slicing-by-8: eight 256-entry tables
-// let the loop fold 8 bytes per step, several times faster than byte-at-a-time.
+// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78). x86-64 CPUs since 2008 compute it in
+// hardware (SSE4.2 crc32, 8 bytes per instruction); elsewhere slicing-by-8: eight 256-entry
+// tables let the loop fold 8 bytes per step, several times faster than byte-at-a-time. Every
+// spool record is checksummed when written and when read, so this is on the forwarding path.
 #include <array>
 #include <cstring>
+
+#if defined(__GNUC__) && defined(__x86_64__)
+#include <nmmintrin.h>
+#define SW_CRC32C_SSE42 1
+#endif
 
 #include "sessionwatch/spool.hpp"
 
@@ -31,11 +38,39 @@ std::uint32_t load_le32(const unsigned char* p) {
          (static_cast<std::uint32_t>(p[2]) << 16) | (static_cast<std::uint32_t>(p[3]) << 24);
 }
 
+#ifdef SW_CRC32C_SSE42
+__attribute__((target("sse4.2"))) std::uint32_t crc32c_sse42(const unsigned char* p, std::size_t n,
+                                                             std::uint32_t crc) {
+  std::uint64_t c = ~crc;
+  while (n >= 8) {
+    std::uint64_t word;
+    std::memcpy(&word, p, 8);
+    c = _mm_crc32_u64(c, word);
+    p += 8;
+    n -= 8;
+  }
+  auto c32 = static_cast<std::uint32_t>(c);
+  while (n-- > 0) c32 = _mm_crc32_u8(c32, *p++);
+  return ~c32;
+}
+
+bool cpu_has_sse42() {
+  static const bool has = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("sse4.2") != 0;
+  }();
+  return has;
+}
+#endif
+
 }  // namespace
 
 std::uint32_t crc32c(std::string_view data, std::uint32_t crc) {
   auto p = reinterpret_cast<const unsigned char*>(data.data());
   std::size_t n = data.size();
+#ifdef SW_CRC32C_SSE42
+  if (cpu_has_sse42()) return crc32c_sse42(p, n, crc);
+#endif
   crc = ~crc;
   while (n >= 8) {
     std::uint32_t lo = load_le32(p) ^ crc;

@@ -190,7 +190,9 @@ struct Spool::Impl {
   std::uint64_t pending_records = 0;
   std::uint64_t pending_bytes = 0;
   std::chrono::steady_clock::time_point last_sync = std::chrono::steady_clock::now();
-  std::string frame;
+  // Framed records not yet handed to the file: a batch goes out in one write, not in a
+  // write per few records through stdio's small buffer.
+  std::string buffer;
 
   Segment* find(std::uint64_t seq) {
     for (auto& s : segments)
@@ -212,11 +214,20 @@ struct Spool::Impl {
     return true;
   }
 
+  // Under write_mu. Hands the buffered frames to the file.
+  bool write_buffer() {
+    if (buffer.empty()) return true;
+    const bool ok = std::fwrite(buffer.data(), 1, buffer.size(), writer.get()) == buffer.size();
+    buffer.clear();
+    return ok;
+  }
+
   // Under write_mu. Makes what was written readable (and durable per policy).
   bool commit(bool end_of_batch, std::string& error) {
     if (pending_records == 0) return true;
-    bool ok = sync_needed(end_of_batch) ? platform::sync_file(writer.get())
-                                        : std::fflush(writer.get()) == 0;
+    bool ok = write_buffer();
+    ok = ok && (sync_needed(end_of_batch) ? platform::sync_file(writer.get())
+                                          : std::fflush(writer.get()) == 0);
     if (ok && sync_needed(end_of_batch)) last_sync = std::chrono::steady_clock::now();
     if (!ok) {
       error = "spool write failed in " + opt.dir.string() + ": " + std::strerror(errno);
@@ -436,6 +447,10 @@ AppendResult Spool::append(std::span<const std::string_view> records,
   auto deadline = wait == std::chrono::milliseconds::max()
                       ? std::chrono::steady_clock::time_point::max()
                       : std::chrono::steady_clock::now() + wait;
+  // Bytes known to be free without asking again: only this producer adds to the spool, so
+  // space seen once stays there, and a batch takes the consumer's lock once, not per record.
+  std::uint64_t budget = 0;
+  constexpr std::size_t kWriteChunk = 1 << 20;
   for (std::string_view rec : records) {
     const std::uint64_t size = kRecordHeader + rec.size();
     if (rec.empty() || rec.size() > kMaxRecord || size > m.segment_limit ||
@@ -444,7 +459,7 @@ AppendResult Spool::append(std::span<const std::string_view> records,
       result.error = "record of " + std::to_string(rec.size()) + " bytes does not fit the spool";
       break;
     }
-    {
+    if (size > budget) {
       std::unique_lock lock(m.mu);
       bool counted_block = false;
       while (m.unacked_bytes + m.pending_bytes + size > m.opt.max_bytes) {
@@ -479,7 +494,9 @@ AppendResult Spool::append(std::span<const std::string_view> records,
         }
       }
       if (result.status != AppendStatus::kOk) break;
+      budget = m.opt.max_bytes - (m.unacked_bytes + m.pending_bytes);
     }
+    budget -= size;
     if (m.written + size > m.segment_limit && m.written > kSegmentHeader) {
       if (!m.commit(true, result.error)) {
         result.status = AppendStatus::kIoError;
@@ -495,22 +512,24 @@ AppendResult Spool::append(std::span<const std::string_view> records,
         return result;
       }
     }
-    m.frame.resize(kRecordHeader);
-    auto* header = reinterpret_cast<unsigned char*>(m.frame.data());
+    const std::size_t at = m.buffer.size();
+    m.buffer.resize(at + kRecordHeader);
+    auto* header = reinterpret_cast<unsigned char*>(m.buffer.data() + at);
     store_le32(header, static_cast<std::uint32_t>(rec.size()));
     store_le32(header + 4, record_crc(header, rec));
-    if (std::fwrite(m.frame.data(), 1, kRecordHeader, m.writer.get()) != kRecordHeader ||
-        std::fwrite(rec.data(), 1, rec.size(), m.writer.get()) != rec.size()) {
-      result.status = AppendStatus::kIoError;
-      result.error = "spool write failed in " + m.opt.dir.string() + ": " + std::strerror(errno);
-      break;
-    }
+    m.buffer.append(rec);
     m.written += size;
     m.pending_bytes += size;
     ++m.pending_records;
     ++result.appended;
-    if (m.opt.fsync == FsyncPolicy::kAlways && !m.commit(false, result.error)) {
+    if (m.opt.fsync == FsyncPolicy::kAlways) {
+      if (!m.commit(false, result.error)) {
+        result.status = AppendStatus::kIoError;
+        return result;
+      }
+    } else if (m.buffer.size() >= kWriteChunk && !m.write_buffer()) {
       result.status = AppendStatus::kIoError;
+      result.error = "spool write failed in " + m.opt.dir.string() + ": " + std::strerror(errno);
       return result;
     }
   }
@@ -525,7 +544,8 @@ AppendResult Spool::append(std::span<const std::string_view> records,
 bool Spool::read(std::vector<SpoolRecord>& out, std::size_t max_records, std::size_t max_bytes,
                  std::chrono::milliseconds wait) {
   Impl& m = *impl_;
-  out.clear();
+  // The records' strings are reused from call to call: no allocation per record once warm.
+  std::size_t count = 0;
   std::unique_lock lock(m.mu);
   auto has_data = [&] {
     if (m.closed) return true;
@@ -533,9 +553,12 @@ bool Spool::read(std::vector<SpoolRecord>& out, std::size_t max_records, std::si
     if (!s) return true;  // moved on by a drop; the loop below repositions
     return m.read_pos.offset < s->size || s != &m.segments.back();
   };
-  if (!m.data_cv.wait_for(lock, wait, has_data)) return false;
+  if (!m.data_cv.wait_for(lock, wait, has_data)) {
+    out.clear();
+    return false;
+  }
   std::size_t bytes = 0;
-  while (out.size() < max_records && bytes < max_bytes) {
+  while (count < max_records && bytes < max_bytes) {
     Impl::Segment* seg = m.find(m.read_pos.segment);
     if (!seg) {
       const Impl::Segment& front = m.segments.front();
@@ -552,6 +575,8 @@ bool Spool::read(std::vector<SpoolRecord>& out, std::size_t max_records, std::si
     }
     if (m.reader_seq != seg->seq) {
       m.reader = open_file(segment_path(m.opt.dir, seg->seq), "rb");
+      // Big reads: stdio's default 4 KiB would mean a read() every few records.
+      if (m.reader) std::setvbuf(m.reader.get(), nullptr, _IOFBF, 1 << 18);
       m.reader_seq = m.reader ? seg->seq : ~0ULL;
       m.reader_offset = ~0ULL;
     }
@@ -562,8 +587,8 @@ bool Spool::read(std::vector<SpoolRecord>& out, std::size_t max_records, std::si
       }
       m.reader_offset = m.read_pos.offset;
     }
-    SpoolRecord rec;
-    if (out.size() < out.capacity()) rec.data.reserve(256);
+    if (count == out.size()) out.emplace_back();
+    SpoolRecord& rec = out[count];
     int r = m.reader ? read_record(m.reader.get(), m.read_pos.offset, seg->size, rec.data) : -1;
     if (r != 1) {
       // Damaged under our feet (disk error): the rest of this segment is lost; say so.
@@ -586,9 +611,10 @@ bool Spool::read(std::vector<SpoolRecord>& out, std::size_t max_records, std::si
     rec.end = m.read_pos;
     bytes += rec.data.size();
     m.in_flight.push_back({start, rec.end});
-    out.push_back(std::move(rec));
+    ++count;
   }
-  return !out.empty();
+  out.resize(count);
+  return count > 0;
 }
 
 std::size_t Spool::acknowledge(SpoolPosition upto) {

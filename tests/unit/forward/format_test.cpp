@@ -41,6 +41,28 @@ TEST(FormatJson, InvalidUtf8IsReplacedNotFatal) {
   EXPECT_NE(line.find("\xEF\xBF\xBD"), std::string::npos) << line;  // U+FFFD
 }
 
+// The JSON writer is our own (bulk appends); collectors and dedup by content rely on it
+// producing exactly what nlohmann's dump would, for every kind of value.
+TEST(FormatJson, SameBytesAsNlohmannDumpForEveryValueKind) {
+  Alert a = make_alert(3, kHostile);
+  a.doc["kinds"] = {{"float", 0.1},
+                    {"whole_float", 2.0},
+                    {"negative", -42},
+                    {"unsigned", std::uint64_t{18446744073709551615ULL}},
+                    {"bool", true},
+                    {"null", nullptr},
+                    {"array", {1, "two", {{"three", 3}}, nlohmann::json::array()}},
+                    {"empty", nlohmann::json::object()},
+                    {"controls", std::string("a\x01"
+                                             "b\x1f"
+                                             "c\td\x7f\b\f")},
+                    {"unicode", "Zoë 日本 \xf0\x9f\x94\x92"},
+                    {"invalid", std::string("bad\xff\xfe\xc0\x80 tail")},
+                    {"quote\"key\\", "\"\\/"}};
+  std::string line = render(a, Format::kJson);
+  EXPECT_EQ(line, a.doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
 TEST(FormatRfc5424, HeaderAndStructuredData) {
   Alert a = make_alert(1);
   std::string line = render(a, Format::kRfc5424);
@@ -53,6 +75,31 @@ TEST(FormatRfc5424, HeaderAndStructuredData) {
       "(7063)\" level=\"high\" host=\"WS01\" user=\"alice\" domain=\"CORP\" event_code=\"7063\"] ";
   ASSERT_EQ(line.substr(0, expected_head.size()), expected_head) << line;
   EXPECT_EQ(nlohmann::json::parse(line.substr(expected_head.size())), a.doc);
+}
+
+// The header's own date writer must agree with the core's format_time (cut to 6 fraction
+// digits) across leap days, centuries, the epoch and before it.
+TEST(FormatRfc5424, TimestampAgreesWithCoreFormatTime) {
+  std::vector<Ticks> times = {0,
+                              1,
+                              -1,
+                              951'782'400LL * kTicksPerSecond + 9'999'999,
+                              -11'644'473'600LL * kTicksPerSecond,
+                              4'107'542'399LL * kTicksPerSecond,
+                              253'402'300'799LL * kTicksPerSecond + 1'234'567};
+  for (Ticks t = -2'208'988'800LL * kTicksPerSecond; t < 4'102'444'800LL * kTicksPerSecond;
+       t += 86'399LL * kTicksPerSecond * 37 + 123'457) {
+    times.push_back(t);
+  }
+  for (Ticks t : times) {
+    Alert a = make_alert(1);
+    a.time = t;
+    std::string line = render(a, Format::kRfc5424);
+    std::string expected = format_time(t);
+    if (expected.size() == 28) expected.erase(26, 1);
+    const std::size_t start = line.find(' ') + 1;
+    ASSERT_EQ(line.substr(start, line.find(' ', start) - start), expected) << "ticks " << t;
+  }
 }
 
 TEST(FormatRfc5424, FacilityAndEnterpriseIdAreConfigurable) {

@@ -6,6 +6,7 @@
 //            window and resend; what it had read before dying is its own to lose.
 #include "forward/outputs/syslog/syslog_output.hpp"
 
+#include <charconv>
 #include <deque>
 
 #include <boost/asio/ip/udp.hpp>
@@ -85,7 +86,9 @@ class SyslogOutput final : public OutputPlugin {
     frames_.clear();
     for (const Record& rec : records) {
       if (config_.framing == TcpFraming::kOctetCounting) {
-        frames_ += std::to_string(rec.payload.size());
+        char length[24];
+        auto end = std::to_chars(length, length + sizeof length, rec.payload.size()).ptr;
+        frames_.append(length, static_cast<std::size_t>(end - length));
         frames_.push_back(' ');
         frames_ += rec.payload;
       } else {
