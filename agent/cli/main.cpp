@@ -21,12 +21,15 @@ that says who holds the console, since when, who was refused, from where, and wh
 Usage: sessionwatch <command> [options]
 
 Commands:
-  demo                 Scan the sample bundled in the binary (a day on one workstation where a
-                       locked console blocks remote logons) and print the alerts.
+  demo                 Run the agent once over the sample bundled in the binary (a day on one
+                       workstation where a locked console blocks remote logons) and print the
+                       alerts it delivered.
   scan FILE...         Decode EVTX, Event XML, JSON lines (Winlogbeat/NXLog) or text files ('-' is
                        standard input) and print alerts, events (--events) or counts (--stats).
-  run [-c FILE]        Run the agent: follow the configured inputs, raise alerts to the outputs
-                       (default config /etc/sessionwatch/sessionwatch.yaml).
+  run [-c FILE] [--once]
+                       Run the agent: follow the configured inputs, raise alerts to the outputs
+                       (default config /etc/sessionwatch/sessionwatch.yaml); --once reads the
+                       inputs to their end, delivers the alerts and exits (a backfill).
   check [-c FILE]      Validate the configuration and rules and print what would run.
   rules check DIR...   Check Sigma rules; every problem with file:line:column.
   rules test --rules DIR FILE...

@@ -1,10 +1,11 @@
 // `sessionwatch check` and `sessionwatch run`.
-#include <filesystem>
-#include <set>
+
+#include <stdexcept>
 
 #include <spdlog/spdlog.h>
 
 #include "daemon/engine.hpp"
+#include "daemon/glob.hpp"
 #include "sessionwatch/config.hpp"
 #include "sessionwatch/daemon.hpp"
 #include "sessionwatch/platform.hpp"
@@ -26,7 +27,8 @@ Options:
 Exit status: 0 valid, 2 invalid configuration or refused rules.
 )";
 
-constexpr const char* kRunHelp = R"(Usage: sessionwatch run [-c FILE]
+constexpr const char* kRunHelp =
+    R"(Usage: sessionwatch run [-c FILE] [--once [--reorder-window SECONDS]]
 
 Runs the agent: follows the configured inputs, tracks sessions, matches the rules and writes
 alerts to every output, with checkpoints in agent.data_dir so a restart neither loses nor replays
@@ -36,19 +38,47 @@ systemd), which also receives READY/STOPPING/WATCHDOG notifications.
 
 Options:
   -c, --config FILE    the configuration (default %s)
+  --once               read every input to its end, deliver the alerts, save the checkpoints and
+                       exit (a one-shot backfill; the next run carries on from the checkpoints)
+  --reorder-window SECONDS
+                       with --once: process the events of all inputs in time order, holding each
+                       up to SECONDS of event time (as `scan` does for files read one after
+                       another); checkpoints are then written only at the end
   -h, --help           this text
 
-Exit status: 0 stopped cleanly, 1 could not start, 2 invalid configuration or refused rules.
+Exit status: 0 stopped cleanly (--once: everything read and delivered), 1 could not start or
+(--once) alerts left undelivered in the spool, 2 invalid configuration or refused rules.
 )";
 
-// -c FILE, --config FILE, --config=FILE, -h/--help. false + message on anything else.
+// -c FILE, --config FILE, --config=FILE, -h/--help, and with `run_options` --once and
+// --reorder-window SECONDS. false + message on anything else.
 bool parse_config_option(const std::vector<std::string>& args, std::string& path, bool& help,
-                         std::string& error) {
+                         std::string& error, RunOptions* run_options = nullptr) {
   path = platform::default_config_path();
   help = false;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
-    if (a == "-h" || a == "--help") {
+    if (run_options && a == "--once") {
+      run_options->once = true;
+    } else if (run_options && a == "--reorder-window") {
+      if (i + 1 >= args.size()) {
+        error = a + " needs a number of seconds";
+        return false;
+      }
+      const std::string& value = args[++i];
+      std::size_t used = 0;
+      long long seconds = -1;
+      try {
+        seconds = std::stoll(value, &used);
+      } catch (const std::exception&) {
+        used = 0;
+      }
+      if (used != value.size() || seconds < 0) {
+        error = "--reorder-window: '" + value + "' is not a number of seconds";
+        return false;
+      }
+      run_options->reorder_window_seconds = seconds;
+    } else if (a == "-h" || a == "--help") {
       help = true;
     } else if (a == "-c" || a == "--config") {
       if (i + 1 >= args.size()) {
@@ -64,37 +94,6 @@ bool parse_config_option(const std::vector<std::string>& args, std::string& path
     }
   }
   return true;
-}
-
-std::size_t count_matches(const std::string& glob) {
-  const std::filesystem::path g(glob);
-  std::size_t n = 0;
-  std::error_code ec;
-  const std::string pattern = g.filename().string();
-  for (const auto& entry : std::filesystem::directory_iterator(g.parent_path(), ec)) {
-    const std::string name = entry.path().filename().string();
-    // Same wildcard rules as the inputs ('*' and '?').
-    std::size_t p = 0, s = 0, star = std::string::npos, mark = 0;
-    bool match = true;
-    while (s < name.size()) {
-      if (p < pattern.size() && (pattern[p] == '?' || pattern[p] == name[s])) {
-        ++p;
-        ++s;
-      } else if (p < pattern.size() && pattern[p] == '*') {
-        star = p++;
-        mark = s;
-      } else if (star != std::string::npos) {
-        p = star + 1;
-        s = ++mark;
-      } else {
-        match = false;
-        break;
-      }
-    }
-    while (match && p < pattern.size() && pattern[p] == '*') ++p;
-    if (match && p == pattern.size() && entry.is_regular_file(ec)) ++n;
-  }
-  return n;
 }
 
 }  // namespace
@@ -126,7 +125,7 @@ int run_check(const std::string& config_path, std::FILE* out, std::FILE* err) {
     }
     std::fprintf(out, "\n");
     for (const std::string& glob : input.paths) {
-      std::fprintf(out, "  %s (%zu file(s) now)\n", glob.c_str(), count_matches(glob));
+      std::fprintf(out, "  %s (%zu file(s) now)\n", glob.c_str(), daemon::list_glob(glob).size());
     }
     for (const std::string& channel : input.channels) {
       std::fprintf(out, "  channel %s\n", channel.c_str());
@@ -153,7 +152,7 @@ int run_check(const std::string& config_path, std::FILE* out, std::FILE* err) {
   return kDaemonExitOk;
 }
 
-int run_daemon(const std::string& config_path) {
+int run_daemon(const std::string& config_path, const RunOptions& options, RunSummary* summary) {
   ConfigResult result = load_config(config_path);
   daemon::setup_logging(result.config ? result.config->agent.log_level : LogLevel::kInfo);
   if (!result.config) {
@@ -162,7 +161,7 @@ int run_daemon(const std::string& config_path) {
   }
   Config config = std::move(*result.config);
   std::vector<std::string> problems;
-  auto detector = daemon::make_detector(config, problems);
+  auto detector = daemon::make_detector(config, problems, options.reorder_window_seconds);
   for (const std::string& p : problems) {
     if (detector) {
       spdlog::warn("rule skipped: {}", p);
@@ -174,12 +173,31 @@ int run_daemon(const std::string& config_path) {
     spdlog::critical("rules refused (rules.on_error: refuse); not starting");
     return kDaemonExitConfig;
   }
+  RunSummary total;
+  auto add = [&](const RunSummary& s) {
+    total.events_read += s.events_read;
+    total.events_decoded += s.events_decoded;
+    total.events_bad += s.events_bad;
+    total.alerts += s.alerts;
+    total.delivered = total.delivered && s.delivered;
+    if (summary) *summary = total;
+  };
   for (;;) {
-    daemon::Engine engine(std::move(config), config_path, std::move(detector));
-    switch (engine.run()) {
+    daemon::Engine engine(std::move(config), config_path, std::move(detector), options);
+    const daemon::EngineExit exit = engine.run();
+    RunSummary run = engine.summary();
+    run.delivered = exit != daemon::EngineExit::kUndelivered;
+    add(run);
+    switch (exit) {
       case daemon::EngineExit::kStopped:
-        spdlog::info("stopped");
+        if (options.once) {
+          spdlog::info("stopped: {} event(s) read, {} alert(s) raised and delivered",
+                       total.events_read, total.alerts);
+        } else {
+          spdlog::info("stopped");
+        }
         return kDaemonExitOk;
+      case daemon::EngineExit::kUndelivered:
       case daemon::EngineExit::kFailed:
         return kDaemonExitFailed;
       case daemon::EngineExit::kRestart:
@@ -208,7 +226,13 @@ int check_command(const std::vector<std::string>& args) {
 int run_command(const std::vector<std::string>& args) {
   std::string path, error;
   bool help = false;
-  if (!parse_config_option(args, path, help, error)) {
+  RunOptions options;
+  if (parse_config_option(args, path, help, error, &options) && !options.once &&
+      options.reorder_window_seconds > 0) {
+    // A live agent must not hold events: an alert would wait for later events to arrive.
+    error = "--reorder-window needs --once";
+  }
+  if (!error.empty()) {
     std::fprintf(stderr, "sessionwatch run: %s\n", error.c_str());
     return kDaemonExitConfig;
   }
@@ -216,7 +240,7 @@ int run_command(const std::vector<std::string>& args) {
     std::printf(kRunHelp, platform::default_config_path().c_str());
     return kDaemonExitOk;
   }
-  return run_daemon(path);
+  return run_daemon(path, options);
 }
 
 }  // namespace sw

@@ -8,20 +8,23 @@
 #include <string>
 
 #include "sessionwatch/config.hpp"
+#include "sessionwatch/daemon.hpp"
 #include "sessionwatch/pipeline.hpp"
 
 namespace sw::daemon {
 
 enum class EngineExit {
-  kStopped,  // asked to stop: drained and flushed
-  kRestart,  // reload with inputs/outputs changed: run again with new_config()
-  kFailed,   // could not start (logged)
+  kStopped,      // asked to stop: drained and flushed
+  kRestart,      // reload with inputs/outputs changed: run again with new_config()
+  kFailed,       // could not start (logged)
+  kUndelivered,  // `once`: drained, but some alerts are still spooled (logged)
 };
 
 class Engine {
  public:
   // `config_path` is re-read on reload.
-  Engine(Config config, std::string config_path, std::unique_ptr<Detector> detector);
+  Engine(Config config, std::string config_path, std::unique_ptr<Detector> detector,
+         RunOptions options = {});
   ~Engine();
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
@@ -31,6 +34,8 @@ class Engine {
   // After kRestart: the validated config to run next.
   std::optional<Config> take_new_config();
   std::unique_ptr<Detector> take_new_detector();
+  // Counts of this run so far (events of every input, alerts raised).
+  RunSummary summary() const;
 
  private:
   struct Impl;
@@ -38,7 +43,9 @@ class Engine {
 };
 
 // Builds the detector a config asks for; problems (rules with file:line) in `problems`.
-std::unique_ptr<Detector> make_detector(const Config& config, std::vector<std::string>& problems);
+// `reorder_window_seconds` > 0 holds events to process them in time order (RunOptions).
+std::unique_ptr<Detector> make_detector(const Config& config, std::vector<std::string>& problems,
+                                        std::int64_t reorder_window_seconds = 0);
 
 void setup_logging(LogLevel level);
 

@@ -2,6 +2,7 @@
 // spool of their own.
 #include "daemon/outputs.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
@@ -133,6 +134,15 @@ class ForwardOutputs : public AlertOutputs {
     return true;
   }
   void abort() override { aborted_ = true; }
+  bool wait_delivered(std::chrono::milliseconds timeout) override {
+    const auto until = std::chrono::steady_clock::now() + timeout;
+    for (auto& output : outputs_) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          until - std::chrono::steady_clock::now());
+      if (!output->wait_drained(std::max(left, std::chrono::milliseconds(0)))) return false;
+    }
+    return true;
+  }
   void close() override {
     for (auto& output : outputs_) output->stop(std::chrono::milliseconds(2000));
   }

@@ -3,6 +3,7 @@
 // is what lets the engine advance a source checkpoint after it.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -19,6 +20,8 @@ class AlertOutputs {
   virtual bool store(const std::vector<Alert>& alerts, std::string& error) = 0;
   // Makes a blocked store() give up (shutdown deadline).
   virtual void abort() {}
+  // True once every stored alert was confirmed by its collector (false after `timeout`).
+  virtual bool wait_delivered(std::chrono::milliseconds /*timeout*/) { return true; }
   // Stops delivery (flushes what it can within its own bounded time).
   virtual void close() = 0;
   // Prometheus text lines for the per-output metrics.

@@ -67,6 +67,9 @@ struct WorkItem {
   std::vector<CollectionGap> gaps;  // raised before the records
   std::optional<LineBatch> lines;
   std::optional<EvtxJob> evtx;
+  // `run --once`: every input had nothing more to read when this was queued; once the detection
+  // thread reaches it, everything read before it has been processed.
+  bool drained = false;
   std::size_t bytes() const { return lines ? lines->data.size() : 64; }
 };
 

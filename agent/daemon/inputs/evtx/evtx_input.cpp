@@ -1,32 +1,27 @@
 #include "daemon/inputs/evtx/evtx_input.hpp"
 
 #include <filesystem>
+#include <map>
 #include <mutex>
 #include <set>
 
+#include "daemon/glob.hpp"
+
 namespace sw::daemon {
 
-namespace {
-
-bool wildcard(std::string_view pattern, std::string_view name) {
-  std::size_t p = 0, n = 0, star = std::string_view::npos, mark = 0;
-  while (n < name.size()) {
-    if (p < pattern.size() && (pattern[p] == '?' || pattern[p] == name[n])) {
-      ++p;
-      ++n;
-    } else if (p < pattern.size() && pattern[p] == '*') {
-      star = p++;
-      mark = n;
-    } else if (star != std::string_view::npos) {
-      p = star + 1;
-      n = ++mark;
-    } else {
-      return false;
-    }
-  }
-  while (p < pattern.size() && pattern[p] == '*') ++p;
-  return p == pattern.size();
+std::optional<EvtxFileVersion> evtx_file_version(const std::string& path) {
+  const auto info = platform::stat_path(path);
+  if (!info || !info->regular) return std::nullopt;
+  std::error_code ec;
+  const auto modified = std::filesystem::last_write_time(path, ec);
+  EvtxFileVersion v;
+  v.id = info->id;
+  v.size = info->size;
+  v.modified = ec ? 0 : static_cast<std::int64_t>(modified.time_since_epoch().count());
+  return v;
 }
+
+namespace {
 
 class EvtxInput : public Input {
  public:
@@ -37,20 +32,19 @@ class EvtxInput : public Input {
     return true;
   }
 
-  // Every matching file is offered to the detection thread, which reads only records after its
-  // checkpoint; a file already waiting in the queue is not queued twice.
+  // A file is offered to the detection thread when it is new or changed since it was last
+  // offered, and not while it waits in the queue; the thread reads only records after its
+  // checkpoint. Unchanged files are not offered again, so a drained input stays quiet.
   bool collect(bool, std::vector<WorkItem>& out) override {
+    std::lock_guard lock(mutex_);
     for (const std::string& glob : globs_) {
-      const std::filesystem::path g(glob);
-      std::error_code ec;
-      for (const auto& entry : std::filesystem::directory_iterator(g.parent_path(), ec)) {
-        if (!wildcard(g.filename().string(), entry.path().filename().string())) continue;
-        if (!entry.is_regular_file(ec)) continue;
-        const std::string path = entry.path().string();
-        {
-          std::lock_guard lock(mutex_);
-          if (!queued_.insert(path).second) continue;
-        }
+      for (const std::string& path : list_glob(glob)) {
+        if (queued_.count(path)) continue;
+        const auto version = evtx_file_version(path);
+        if (!version) continue;
+        if (auto it = offered_.find(path); it != offered_.end() && it->second == *version) continue;
+        offered_[path] = *version;
+        queued_.insert(path);
         WorkItem item;
         item.evtx = EvtxJob{index_, path};
         out.push_back(std::move(item));
@@ -62,21 +56,18 @@ class EvtxInput : public Input {
   void job_started(const std::string& path) override {
     std::lock_guard lock(mutex_);
     queued_.erase(path);
+    // What the job is about to read is the version to compare the next notification with.
+    if (const auto version = evtx_file_version(path)) offered_[path] = *version;
   }
 
-  std::vector<std::string> directories() const override {
-    std::vector<std::string> dirs;
-    for (const std::string& glob : globs_) {
-      dirs.push_back(std::filesystem::path(glob).parent_path().string());
-    }
-    return dirs;
-  }
+  std::vector<std::string> directories() const override { return glob_directories(globs_); }
 
  private:
   std::size_t index_;
   std::vector<std::string> globs_;
-  std::mutex mutex_;
+  std::mutex mutex_;  // collect() runs on the io thread, job_started() on the detection thread
   std::set<std::string> queued_;
+  std::map<std::string, EvtxFileVersion> offered_;
 };
 
 }  // namespace

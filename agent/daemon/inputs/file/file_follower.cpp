@@ -4,6 +4,8 @@
 #include <filesystem>
 #include <system_error>
 
+#include "daemon/glob.hpp"
+
 namespace sw::daemon {
 
 namespace {
@@ -12,27 +14,6 @@ constexpr std::uint32_t kHeadBytes = 1024;
 // A copy is recognized by its first bytes only when there are enough of them to be telling.
 constexpr std::uint32_t kMinHeadForCopy = 64;
 constexpr std::string_view kXmlEnd = "</Event>";
-
-// '*' and '?' wildcards (portable; the daemon core compiles for Windows too).
-bool wildcard_match(std::string_view pattern, std::string_view name) {
-  std::size_t p = 0, n = 0, star = std::string_view::npos, mark = 0;
-  while (n < name.size()) {
-    if (p < pattern.size() && (pattern[p] == '?' || pattern[p] == name[n])) {
-      ++p;
-      ++n;
-    } else if (p < pattern.size() && pattern[p] == '*') {
-      star = p++;
-      mark = n;
-    } else if (star != std::string_view::npos) {
-      p = star + 1;
-      n = ++mark;
-    } else {
-      return false;
-    }
-  }
-  while (p < pattern.size() && pattern[p] == '*') ++p;
-  return p == pattern.size();
-}
 
 // Start of the next <Event ...> or <Event> element (not <Events>) at or after `from`.
 std::size_t find_event_start(std::string_view data, std::size_t from) {
@@ -87,24 +68,11 @@ void FileFollower::restore(std::vector<FileCheckpoint> checkpoints) {
 }
 
 std::vector<std::string> FileFollower::directories() const {
-  std::vector<std::string> dirs;
-  for (const std::string& glob : options_.globs) {
-    std::string dir = std::filesystem::path(glob).parent_path().string();
-    if (std::find(dirs.begin(), dirs.end(), dir) == dirs.end()) dirs.push_back(dir);
-  }
-  return dirs;
+  return glob_directories(options_.globs);
 }
 
 bool FileFollower::matches_glob(const std::string& path) const {
-  const std::filesystem::path p(path);
-  for (const std::string& glob : options_.globs) {
-    const std::filesystem::path g(glob);
-    if (g.parent_path() == p.parent_path() &&
-        wildcard_match(g.filename().string(), p.filename().string())) {
-      return true;
-    }
-  }
-  return false;
+  return matches_any_glob(options_.globs, path);
 }
 
 CollectionGap FileFollower::gap(const std::string& path, std::string cause,

@@ -1,0 +1,24 @@
+// The globs of the file and evtx inputs: an absolute folder and a file-name pattern with '*' and
+// '?' (portable: the daemon core also compiles for Windows, which has no fnmatch). One place, so
+// `sessionwatch check` counts exactly the files the inputs will follow.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sw::daemon {
+
+// '*' matches any run of characters (also none), '?' any one character.
+bool wildcard_match(std::string_view pattern, std::string_view name);
+
+// The folder of each glob, each once, in the order first seen.
+std::vector<std::string> glob_directories(const std::vector<std::string>& globs);
+
+// True when `path` is in a glob's folder and its file name matches that glob's pattern.
+bool matches_any_glob(const std::vector<std::string>& globs, const std::string& path);
+
+// The regular files a glob matches now, sorted by path (nothing when its folder is unreadable).
+std::vector<std::string> list_glob(const std::string& glob);
+
+}  // namespace sw::daemon
