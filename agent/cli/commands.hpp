@@ -10,6 +10,7 @@ int cmd_scan(const std::vector<std::string>& args);
 int cmd_demo(const std::vector<std::string>& args);
 int cmd_version(const std::vector<std::string>& args);
 int cmd_rules(const std::vector<std::string>& args);
+int cmd_service(const std::vector<std::string>& args);
 
 // Shared by commands: progress on stderr when it is a terminal.
 class Progress {

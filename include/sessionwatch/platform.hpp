@@ -87,6 +87,11 @@ class SignalWatcher {
                                                std::function<void()> on_reload);
 };
 
+// Asks the running SignalWatcher to stop, as SIGTERM would; callable from any thread (the Windows
+// service control handler). A request made before the watcher exists is kept and delivered as
+// soon as it is created, so a stop that races the start is never lost.
+void request_stop(std::string_view why);
+
 // Service manager notification (systemd sd_notify). All are no-ops when not run by one.
 namespace service {
 void notify_ready(std::string_view status);

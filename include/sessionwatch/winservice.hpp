@@ -135,6 +135,13 @@ struct Daemon {
 // `error` when the process was not started by the SCM (ERROR_FAILED_SERVICE_CONTROLLER_CONNECT).
 bool run_as_service(std::string_view name, Daemon daemon, std::string& error);
 
+// The service's logs: a rotating file %ProgramData%\sessionwatch\logs\<name>.log (10 MiB x 5)
+// and, for warnings and errors, the Application event log under source `name` (registered by
+// install()). Registers them as the agent's logger; the daemon then logs there instead of to
+// stderr, which a service does not have. False with `error` when neither could be opened; a
+// partial failure leaves `error` set and returns true.
+bool setup_service_logging(std::string_view name, std::string& error);
+
 // Dispatches `sessionwatch service ...`: prints the result, returns the process exit code.
 // `run_daemon` builds the daemon for `service run` from the config path.
 int run_command(const std::vector<std::string>& args,

@@ -1,5 +1,9 @@
 // Stop and reload requests from POSIX signals, delivered on the io_context by Asio.
 #include <csignal>
+#include <mutex>
+#include <string>
+
+#include <boost/asio/post.hpp>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -10,22 +14,43 @@ namespace sw::platform {
 
 namespace {
 
+class PosixSignalWatcher;
+std::mutex g_watcher_mutex;
+PosixSignalWatcher* g_watcher = nullptr;
+std::string g_pending_stop;  // a request made while no watcher listened
+
 class PosixSignalWatcher : public SignalWatcher {
  public:
   PosixSignalWatcher(boost::asio::io_context& io, std::function<void(std::string_view)> on_stop,
                      std::function<void()> on_reload)
-      : signals_(io, SIGTERM, SIGINT, SIGHUP),
+      : io_(io),
+        signals_(io, SIGTERM, SIGINT, SIGHUP),
         on_stop_(std::move(on_stop)),
         on_reload_(std::move(on_reload)) {
     std::signal(SIGPIPE, SIG_IGN);
     wait();
+    std::lock_guard lock(g_watcher_mutex);
+    g_watcher = this;
+    if (!g_pending_stop.empty()) {
+      post_stop(std::move(g_pending_stop));
+      g_pending_stop.clear();
+    }
   }
   ~PosixSignalWatcher() override {
+    {
+      std::lock_guard lock(g_watcher_mutex);
+      if (g_watcher == this) g_watcher = nullptr;
+    }
     boost::system::error_code ignored;
     signals_.cancel(ignored);
   }
   PosixSignalWatcher(const PosixSignalWatcher&) = delete;
   PosixSignalWatcher& operator=(const PosixSignalWatcher&) = delete;
+
+  // Called with g_watcher_mutex held.
+  void post_stop(std::string why) {
+    boost::asio::post(io_, [this, why = std::move(why)] { on_stop_(why); });
+  }
 
  private:
   void wait() {
@@ -40,12 +65,22 @@ class PosixSignalWatcher : public SignalWatcher {
     });
   }
 
+  boost::asio::io_context& io_;
   boost::asio::signal_set signals_;
   std::function<void(std::string_view)> on_stop_;
   std::function<void()> on_reload_;
 };
 
 }  // namespace
+
+void request_stop(std::string_view why) {
+  std::lock_guard lock(g_watcher_mutex);
+  if (g_watcher != nullptr) {
+    g_watcher->post_stop(std::string(why));
+  } else {
+    g_pending_stop = why.empty() ? "stop requested" : std::string(why);
+  }
+}
 
 std::unique_ptr<SignalWatcher> SignalWatcher::create(boost::asio::io_context& io,
                                                      std::function<void(std::string_view)> on_stop,

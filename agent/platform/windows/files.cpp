@@ -16,6 +16,20 @@ namespace {
 
 constexpr DWORD kShareAll = FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE;
 
+// Whether the open file can still be reached through a path: false once it was deleted.
+bool still_has_a_name(HANDLE file) {
+  wchar_t path[MAX_PATH * 4];
+  const DWORD length = GetFinalPathNameByHandleW(file, path, static_cast<DWORD>(std::size(path)),
+                                                 FILE_NAME_NORMALIZED | VOLUME_NAME_DOS);
+  if (length == 0 || length >= std::size(path)) {
+    // No name can be built for it (deleted), or one too long to check: assume it lives.
+    return length != 0 || GetLastError() != ERROR_FILE_NOT_FOUND;
+  }
+  if (GetFileAttributesW(path) != INVALID_FILE_ATTRIBUTES) return true;
+  const DWORD code = GetLastError();
+  return code != ERROR_FILE_NOT_FOUND && code != ERROR_PATH_NOT_FOUND;
+}
+
 std::optional<FileInfo> info_of(HANDLE file) {
   BY_HANDLE_FILE_INFORMATION data{};
   if (!GetFileInformationByHandle(file, &data)) return std::nullopt;
@@ -29,6 +43,10 @@ std::optional<FileInfo> info_of(HANDLE file) {
   if (GetFileInformationByHandleEx(file, FileStandardInfo, &standard, sizeof standard) &&
       standard.DeletePending) {
     info.links = 0;  // deleted while open, as an unlinked file on POSIX
+  } else if (!still_has_a_name(file)) {
+    // POSIX-semantics deletes (Windows 10 1903+, wine) take the name away at once without
+    // reporting a pending delete.
+    info.links = 0;
   }
   return info;
 }

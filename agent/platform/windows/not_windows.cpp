@@ -25,6 +25,11 @@ Result only_on_windows() {
 }
 }  // namespace
 
+bool setup_service_logging(std::string_view, std::string& error) {
+  error = only_on_windows().message;
+  return false;
+}
+
 Result install(const Command&, const RecoveryPolicy&) {
   return only_on_windows();
 }

@@ -126,6 +126,40 @@ void configure(SC_HANDLE service, DWORD level, void* info, std::string_view what
 
 }  // namespace
 
+// The Application event log source the service logs under: its messages come from the
+// message table linked into sessionwatch.exe (one message, "%1", id 1000 as spdlog reports).
+std::wstring event_source_key(std::string_view name) {
+  return L"SYSTEM\\CurrentControlSet\\Services\\EventLog\\Application\\" + widen(name);
+}
+
+void register_event_source(std::string_view name, const std::wstring& exe,
+                           std::vector<std::string>& problems) {
+  HKEY key = nullptr;
+  LSTATUS code = RegCreateKeyExW(HKEY_LOCAL_MACHINE, event_source_key(name).c_str(), 0, nullptr, 0,
+                                 KEY_SET_VALUE, nullptr, &key, nullptr);
+  if (code == ERROR_SUCCESS) {
+    const DWORD types = EVENTLOG_ERROR_TYPE | EVENTLOG_WARNING_TYPE | EVENTLOG_INFORMATION_TYPE;
+    code = RegSetValueExW(key, L"EventMessageFile", 0, REG_EXPAND_SZ,
+                          reinterpret_cast<const BYTE*>(exe.c_str()),
+                          static_cast<DWORD>((exe.size() + 1) * sizeof(wchar_t)));
+    if (code == ERROR_SUCCESS) {
+      code = RegSetValueExW(key, L"TypesSupported", 0, REG_DWORD,
+                            reinterpret_cast<const BYTE*>(&types), sizeof types);
+    }
+    RegCloseKey(key);
+  }
+  if (code != ERROR_SUCCESS) {
+    problems.push_back(
+        describe("cannot register the event log source (its log lines will show "
+                 "without a message description)",
+                 static_cast<DWORD>(code)));
+  }
+}
+
+void unregister_event_source(std::string_view name) {
+  RegDeleteKeyW(HKEY_LOCAL_MACHINE, event_source_key(name).c_str());
+}
+
 Result install(const Command& command, const RecoveryPolicy& recovery) {
   ScHandle scm(OpenSCManagerW(nullptr, nullptr, SC_MANAGER_CONNECT | SC_MANAGER_CREATE_SERVICE));
   if (!scm) {
@@ -185,6 +219,8 @@ Result install(const Command& command, const RecoveryPolicy& recovery) {
   configure(service.handle, SERVICE_CONFIG_PRESHUTDOWN_INFO, &preshutdown,
             "the preshutdown timeout", problems);
 
+  register_event_source(command.name, exe, problems);
+
   std::string message =
       "installed service '" + command.name + "' (automatic, delayed start, as " +
       (command.account.empty() ? std::string(kLocalServiceAccount) : command.account) +
@@ -218,6 +254,7 @@ Result uninstall(const Command& command) {
     }
     return {false, describe("cannot delete service '" + command.name + "'", code)};
   }
+  unregister_event_source(command.name);
   return {true, "uninstalled service '" + command.name + "'"};
 }
 

@@ -20,6 +20,8 @@ namespace {
 class WindowsSignalWatcher;
 std::mutex g_console_mutex;
 WindowsSignalWatcher* g_console_watcher = nullptr;
+// A stop requested while no watcher was listening (guarded by g_console_mutex).
+const char* g_pending_stop = nullptr;
 
 class WindowsSignalWatcher : public SignalWatcher {
  public:
@@ -29,6 +31,15 @@ class WindowsSignalWatcher : public SignalWatcher {
     std::lock_guard lock(g_console_mutex);
     g_console_watcher = this;
     SetConsoleCtrlHandler(console_handler, TRUE);
+    if (g_pending_stop != nullptr) {
+      post_stop(g_pending_stop);
+      g_pending_stop = nullptr;
+    }
+  }
+
+  // Called with g_console_mutex held.
+  void post_stop(const char* why) {
+    boost::asio::post(io_, [this, why] { on_stop_(why); });
   }
   ~WindowsSignalWatcher() override {
     {
@@ -60,11 +71,9 @@ class WindowsSignalWatcher : public SignalWatcher {
     }
     std::lock_guard lock(g_console_mutex);
     if (g_console_watcher == nullptr) return FALSE;
-    WindowsSignalWatcher* watcher = g_console_watcher;
-    const char* why = type == CTRL_CLOSE_EVENT    ? "console closed"
-                      : type == CTRL_LOGOFF_EVENT ? "user logoff"
-                                                  : "system shutdown";
-    boost::asio::post(watcher->io_, [watcher, why] { watcher->on_stop_(why); });
+    g_console_watcher->post_stop(type == CTRL_CLOSE_EVENT    ? "console closed"
+                                 : type == CTRL_LOGOFF_EVENT ? "user logoff"
+                                                             : "system shutdown");
     return TRUE;
   }
 
@@ -74,6 +83,19 @@ class WindowsSignalWatcher : public SignalWatcher {
 };
 
 }  // namespace
+
+void request_stop(std::string_view why) {
+  // Only literal reasons are kept: the request may be delivered after the caller returned.
+  const char* reason = why == "service stop"      ? "service stop"
+                       : why == "system shutdown" ? "system shutdown"
+                                                  : "stop requested";
+  std::lock_guard lock(g_console_mutex);
+  if (g_console_watcher != nullptr) {
+    g_console_watcher->post_stop(reason);
+  } else {
+    g_pending_stop = reason;
+  }
+}
 
 std::unique_ptr<SignalWatcher> SignalWatcher::create(boost::asio::io_context& io,
                                                      std::function<void(std::string_view)> on_stop,

@@ -1,9 +1,16 @@
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "sessionwatch/config.hpp"
 
 namespace sw {
 namespace {
+
+// Paths come back in the platform's own spelling ("\\var\\lib\\sw" on Windows).
+std::string native(const char* path) {
+  return std::filesystem::path(path).make_preferred().string();
+}
 
 constexpr const char* kValid = R"(agent:
   data_dir: /var/lib/sw
@@ -34,20 +41,20 @@ TEST(Config, ValidFileIsTyped) {
   const ConfigResult r = parse_config(kValid, "/etc/sw/sw.yaml");
   ASSERT_TRUE(r.errors.empty()) << to_string(r.errors.front());
   const Config& c = *r.config;
-  EXPECT_EQ(c.agent.data_dir, "/var/lib/sw");
+  EXPECT_EQ(c.agent.data_dir, native("/var/lib/sw"));
   EXPECT_EQ(c.agent.log_level, LogLevel::kDebug);
   ASSERT_EQ(c.inputs.size(), 3u);
   EXPECT_EQ(c.inputs[0].name, "file-1");
   EXPECT_EQ(c.inputs[0].format, InputFormat::kJsonl);
   EXPECT_EQ(c.inputs[1].name, "tools");
-  EXPECT_EQ(c.inputs[1].paths, std::vector<std::string>{"/var/log/tools/*.log"});
+  EXPECT_EQ(c.inputs[1].paths, std::vector<std::string>{native("/var/log/tools/*.log")});
   EXPECT_EQ(c.inputs[1].computer, "WS01");
   EXPECT_EQ(c.inputs[2].type, InputType::kEvtx);
   // Relative paths are taken from the config file's folder.
-  EXPECT_EQ(c.rules.paths, std::vector<std::string>{"/etc/sw/rules"});
+  EXPECT_EQ(c.rules.paths, std::vector<std::string>{native("/etc/sw/rules")});
   EXPECT_TRUE(c.rules.skip_broken);
   ASSERT_EQ(c.outputs.size(), 2u);
-  EXPECT_EQ(c.outputs[0].path, "/etc/sw/alerts.jsonl");
+  EXPECT_EQ(c.outputs[0].path, native("/etc/sw/alerts.jsonl"));
   EXPECT_EQ(c.outputs[1].type, "stdout");
   EXPECT_TRUE(c.metrics.enabled);
   EXPECT_EQ(c.metrics.address, "127.0.0.1");

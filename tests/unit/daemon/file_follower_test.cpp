@@ -7,11 +7,23 @@
 
 #include "daemon/inputs/file/file_follower.hpp"
 
+#ifdef _WIN32
+#include <windows.h>
+#endif
+
 namespace sw::daemon {
 namespace {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
+
+bool running_under_wine() {
+#ifdef _WIN32
+  return GetProcAddress(GetModuleHandleA("ntdll.dll"), "wine_get_version") != nullptr;
+#else
+  return false;
+#endif
+}
 
 class FollowerTest : public ::testing::Test {
  protected:
@@ -124,6 +136,9 @@ TEST_F(FollowerTest, RotatedFileStaysOpenWhileItsWriterMayStillWrite) {
   append("a.log.1", "late\n");
   EXPECT_EQ(drain(f, false), Lines{"late"});
   // Deleted: let go as soon as it is read.
+  if (running_under_wine()) {
+    GTEST_SKIP() << "wine reports no pending delete for a file deleted while open (Windows does)";
+  }
   fs::remove(dir_ / "a.log.1");
   drain(f, true);
   EXPECT_FALSE(f.lingering());
