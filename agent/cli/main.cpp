@@ -31,6 +31,8 @@ Commands:
                        (default config /etc/sessionwatch/sessionwatch.yaml); --once reads the
                        inputs to their end, delivers the alerts and exits (a backfill).
   check [-c FILE]      Validate the configuration and rules and print what would run.
+  service ACTION       Windows: install, uninstall, start, stop or show the service that runs
+                       the agent (sessionwatch service --help).
   rules check DIR...   Check Sigma rules; every problem with file:line:column.
   rules test --rules DIR FILE...
                        Which rule fired on which event, with the fields that matched.
@@ -67,6 +69,7 @@ int main(int argc, char** argv) {
       if (sub == "rules") return sw::cli::cmd_rules(help_args);
       if (sub == "run") return sw::run_command(help_args);
       if (sub == "check") return sw::check_command(help_args);
+      if (sub == "service") return sw::cli::cmd_service(help_args);
       std::fprintf(stderr, "sessionwatch: no command '%s'\n\n", sub.c_str());
       std::fputs(kUsage, stderr);
       return sw::cli::kExitUsage;
@@ -80,6 +83,7 @@ int main(int argc, char** argv) {
   if (command == "rules") return sw::cli::cmd_rules(rest);
   if (command == "run") return sw::run_command(rest);
   if (command == "check") return sw::check_command(rest);
+  if (command == "service") return sw::cli::cmd_service(rest);
 
   std::fprintf(stderr, "sessionwatch: unknown command '%s' (try 'sessionwatch help')\n",
                command.c_str());
