@@ -51,8 +51,6 @@ using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 using sw::forward::testing::Rsyslog;
 
-constexpr int kBatch = 1000;  // alerts per enqueue call = per spool fsync
-
 double process_cpu_seconds() {
   rusage u{};
   getrusage(RUSAGE_SELF, &u);
@@ -66,9 +64,9 @@ double thread_cpu_seconds() {
   return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
 }
 
-// utime + stime of another process, from /proc/<pid>/stat.
-double pid_cpu_seconds(pid_t pid) {
-  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
+// utime + stime from a /proc/.../stat file.
+double pid_cpu_seconds_of(const fs::path& stat_file) {
+  std::ifstream f(stat_file);
   std::string stat((std::istreambuf_iterator<char>(f)), {});
   std::size_t paren = stat.rfind(')');
   if (paren == std::string::npos) return 0;
@@ -83,6 +81,20 @@ double pid_cpu_seconds(pid_t pid) {
   if (fields.size() < 13) return 0;  // fields[11] = utime, fields[12] = stime (after the name)
   return static_cast<double>(std::stoull(fields[11]) + std::stoull(fields[12])) /
          static_cast<double>(sysconf(_SC_CLK_TCK));
+}
+
+double pid_cpu_seconds(pid_t pid) {
+  return pid_cpu_seconds_of("/proc/" + std::to_string(pid) + "/stat");
+}
+
+// CPU seconds of each thread of this process, by thread id.
+std::vector<std::pair<pid_t, double> > thread_cpu_seconds_all() {
+  std::vector<std::pair<pid_t, double> > out;
+  for (const auto& task : fs::directory_iterator("/proc/self/task")) {
+    pid_t tid = std::atoi(task.path().filename().c_str());
+    out.emplace_back(tid, pid_cpu_seconds_of(task.path() / "stat"));
+  }
+  return out;
 }
 
 pid_t read_pid(const fs::path& file) {
@@ -132,9 +144,11 @@ class LineWatcher {
   std::uint64_t lines() const { return lines_; }
   Clock::time_point last_change() const { return Clock::time_point(Clock::duration(last_change_)); }
   double cpu_seconds() const { return cpu_seconds_; }
+  pid_t tid() const { return tid_; }
 
  private:
   void watch() {
+    tid_ = static_cast<pid_t>(::gettid());
     std::vector<char> buf(1 << 20);
     std::FILE* f = nullptr;
     while (!stopping_) {
@@ -160,6 +174,7 @@ class LineWatcher {
   std::atomic<std::uint64_t> lines_{0};
   std::atomic<Clock::rep> last_change_{0};
   std::atomic<double> cpu_seconds_{0};
+  std::atomic<pid_t> tid_{0};
 };
 
 // A keep-alive HTTP/1.1 collector: counts the JSON lines of every POST, answers 200.
@@ -184,9 +199,11 @@ class HttpSink {
   std::uint64_t requests() const { return requests_; }
   Clock::time_point last_change() const { return Clock::time_point(Clock::duration(last_change_)); }
   double cpu_seconds() const { return cpu_seconds_; }
+  pid_t tid() const { return tid_; }
 
  private:
   void serve() {
+    tid_ = static_cast<pid_t>(::gettid());
     while (!stopping_) {
       tcp::socket socket(ioc_);
       boost::system::error_code ec;
@@ -221,6 +238,7 @@ class HttpSink {
   std::atomic<std::uint64_t> lines_{0}, requests_{0};
   std::atomic<Clock::rep> last_change_{0};
   std::atomic<double> cpu_seconds_{0};
+  std::atomic<pid_t> tid_{0};
 };
 
 enum class Transport { kTcp, kTls, kRelp, kUdp, kHttp };
@@ -230,13 +248,15 @@ struct RunResult {
   std::uint64_t received = 0;
   double wall_seconds = 0;
   double agent_cpu_seconds = 0;
+  double producer_cpu_seconds = 0;  // the enqueueing thread: format + spool append + fsync
+  double sender_cpu_seconds = 0;    // the output's threads: spool read, transport, acknowledge
   double collector_cpu_seconds = 0;
   std::uint64_t requests = 0;
 };
 
 // Pushes `total` alerts through one output into the collector; measures until the collector has
 // them all (or, for UDP, until nothing more arrived for a while).
-RunResult run_transport(Transport transport, int total) {
+RunResult run_transport(Transport transport, int total, int batch) {
   RunResult result;
   fs::path dir = temp_dir("run");
   struct Cleanup {
@@ -283,7 +303,7 @@ RunResult run_transport(Transport transport, int total) {
   if (collector > 0) keep_collector_off_our_cores(collector);
 
   std::vector<sw::Alert> alerts;
-  for (int i = 0; i < kBatch; ++i) alerts.push_back(sw::forward::bench::sample_alert(i));
+  for (int i = 0; i < batch; ++i) alerts.push_back(sw::forward::bench::sample_alert(i));
 
   auto made = make_output(c);
   if (!made.output) {
@@ -296,9 +316,11 @@ RunResult run_transport(Transport transport, int total) {
 
   const double collector_cpu_before = collector > 0 ? pid_cpu_seconds(collector) : 0;
   const double cpu_before = process_cpu_seconds();
+  const double producer_before = thread_cpu_seconds();
+  std::vector<std::pair<pid_t, double> > threads_before = thread_cpu_seconds_all();
   const auto start = Clock::now();
   made.output->start();
-  for (int sent = 0; sent < total; sent += kBatch) {
+  for (int sent = 0; sent < total; sent += batch) {
     EnqueueResult r = made.output->enqueue(alerts);
     if (!r.ok) {
       result.error = "enqueue: " + r.error;
@@ -320,6 +342,19 @@ RunResult run_transport(Transport transport, int total) {
                  : (watcher ? watcher->last_change() : http_sink->last_change());
   result.received = received();
   result.wall_seconds = std::chrono::duration<double>(end - start).count();
+  // Per thread, while the sender still runs: main = producer; helpers known; the rest = output.
+  result.producer_cpu_seconds = thread_cpu_seconds() - producer_before;
+  const pid_t main_tid = static_cast<pid_t>(::gettid());
+  for (const auto& [tid, cpu] : thread_cpu_seconds_all()) {
+    if (tid == main_tid || (watcher && tid == watcher->tid()) ||
+        (http_sink && tid == http_sink->tid())) {
+      continue;
+    }
+    double before = 0;
+    for (const auto& [t0, c0] : threads_before)
+      if (t0 == tid) before = c0;
+    result.sender_cpu_seconds += cpu - before;
+  }
   made.output->stop(5s);
   double helper_cpu = 0;
   if (watcher) {
@@ -340,9 +375,10 @@ RunResult run_transport(Transport transport, int total) {
 
 void BM_EndToEnd(benchmark::State& state, Transport transport) {
   const int total = static_cast<int>(state.range(0));
+  const int batch = static_cast<int>(state.range(1));  // alerts per enqueue = per spool fsync
   RunResult r;
   for (auto _ : state) {
-    r = run_transport(transport, total);
+    r = run_transport(transport, total, batch);
     state.SetIterationTime(r.wall_seconds);
   }
   if (!r.error.empty()) {
@@ -353,6 +389,8 @@ void BM_EndToEnd(benchmark::State& state, Transport transport) {
   state.counters["alerts_per_s"] = static_cast<double>(r.received) / r.wall_seconds;
   state.counters["received"] = static_cast<double>(r.received);
   state.counters["agent_cpu_s_per_100k"] = r.agent_cpu_seconds * per100k;
+  state.counters["producer_cpu_s_per_100k"] = r.producer_cpu_seconds * per100k;
+  state.counters["sender_cpu_s_per_100k"] = r.sender_cpu_seconds * per100k;
   if (r.collector_cpu_seconds > 0)
     state.counters["collector_cpu_s_per_100k"] = r.collector_cpu_seconds * per100k;
   if (r.requests > 0) state.counters["requests"] = static_cast<double>(r.requests);
@@ -360,29 +398,31 @@ void BM_EndToEnd(benchmark::State& state, Transport transport) {
 
 }  // namespace
 
-// Iterations(1): each run is 100,000 alerts (many fsync'd batches) end to end.
+// Iterations(1): each run is 100,000 alerts end to end, enqueued in batches of 1000 (or 10,000),
+// one spool fsync per batch.
 BENCHMARK_CAPTURE(BM_EndToEnd, tcp, Transport::kTcp)
-    ->Arg(100'000)
+    ->Args({100'000, 1000})
+    ->Args({100'000, 10'000})
     ->Iterations(1)
     ->UseManualTime()
     ->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_EndToEnd, tls, Transport::kTls)
-    ->Arg(100'000)
+    ->Args({100'000, 1000})
     ->Iterations(1)
     ->UseManualTime()
     ->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_EndToEnd, relp, Transport::kRelp)
-    ->Arg(100'000)
+    ->Args({100'000, 1000})
     ->Iterations(1)
     ->UseManualTime()
     ->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_EndToEnd, udp, Transport::kUdp)
-    ->Arg(100'000)
+    ->Args({100'000, 1000})
     ->Iterations(1)
     ->UseManualTime()
     ->Unit(benchmark::kMillisecond);
 BENCHMARK_CAPTURE(BM_EndToEnd, http, Transport::kHttp)
-    ->Arg(100'000)
+    ->Args({100'000, 1000})
     ->Iterations(1)
     ->UseManualTime()
     ->Unit(benchmark::kMillisecond);

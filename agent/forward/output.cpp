@@ -221,9 +221,9 @@ class SpooledOutput final : public Output {
     }
     std::size_t n = std::min(c.confirmed, written_.size());
     if (n == 0) return;
+    sent_ += n;  // before the spool drains, so wait_drained() callers see the count
     spool_->acknowledge(written_[n - 1]);
     written_.erase(written_.begin(), written_.begin() + static_cast<std::ptrdiff_t>(n));
-    sent_ += n;
   }
 
   void run() {
@@ -266,8 +266,8 @@ class SpooledOutput final : public Output {
           dead_letter(std::span(records).subspan(done, n), f.error);
           spool_->acknowledge(batch[done + n - 1].end);
         } else if (f.status == FlushStatus::kDelivered) {
-          spool_->acknowledge(batch[done + n - 1].end);
           sent_ += n;
+          spool_->acknowledge(batch[done + n - 1].end);
         } else {
           for (std::size_t i = 0; i < n; ++i) written_.push_back(batch[done + i].end);
         }
