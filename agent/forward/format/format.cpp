@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 #include <cstdio>
 #include <cstring>
 
@@ -173,30 +176,59 @@ class Appender {
 // nlohmann's dump(-1, ' ', false, replace) writes one byte at a time through a virtual adapter.
 // This writer produces the same bytes with bulk appends; anything unusual (invalid UTF-8, floats,
 // binary) is still handed to nlohmann.
+bool needs_json_escape(unsigned char c) {
+  return c < 0x20 || c == '"' || c == '\\';
+}
+
+bool has_non_ascii(std::string_view s) {
+  std::size_t i = 0;
+#ifdef __SSE2__
+  __m128i any = _mm_setzero_si128();
+  for (; i + 16 <= s.size(); i += 16) {
+    any = _mm_or_si128(any, _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + i)));
+  }
+  if (_mm_movemask_epi8(any) != 0) return true;
+#endif
+  unsigned char high = 0;
+  for (; i < s.size(); ++i) high |= static_cast<unsigned char>(s[i]);
+  return high >= 0x80;
+}
+
+// Index of the first byte at or after `from` that JSON must escape, or s.size(). Sixteen bytes
+// per step where SSE2 exists (every x86-64): the message field is most of a record.
+std::size_t find_json_escape(std::string_view s, std::size_t from) {
+  std::size_t i = from;
+#ifdef __SSE2__
+  const __m128i quote = _mm_set1_epi8('"');
+  const __m128i backslash = _mm_set1_epi8('\\');
+  const __m128i space = _mm_set1_epi8(0x20);
+  for (; i + 16 <= s.size(); i += 16) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + i));
+    // Signed compare: bytes >= 0x80 also test "< 0x20"; the movemask of v itself removes them.
+    const __m128i special =
+        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)),
+                     _mm_cmplt_epi8(v, space));
+    const int mask = _mm_movemask_epi8(special) & ~_mm_movemask_epi8(v);
+    if (mask != 0) return i + static_cast<std::size_t>(__builtin_ctz(static_cast<unsigned>(mask)));
+  }
+#endif
+  for (; i < s.size(); ++i) {
+    if (needs_json_escape(static_cast<unsigned char>(s[i]))) return i;
+  }
+  return s.size();
+}
+
 void append_json_string(std::string_view s, Appender& out) {
   static constexpr char kHex[] = "0123456789abcdef";
-  // One branch-free pass decides the usual case: plain ASCII, nothing to escape.
-  unsigned char high = 0;
-  bool plain = true;
-  for (unsigned char c : s) {
-    high |= c;
-    plain &= c >= 0x20 && c != '"' && c != '\\';
-  }
-  if (high >= 0x80 && !is_valid_utf8(s)) {
+  if (has_non_ascii(s) && !is_valid_utf8(s)) {
     out += nlohmann::json(std::string(s))
                .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     return;
   }
   out.push_back('"');
-  if (plain) {
-    out.append(s);
-    out.push_back('"');
-    return;
-  }
   std::size_t run = 0;  // start of the pending bytes that need no escape
-  for (std::size_t i = 0; i < s.size(); ++i) {
+  for (std::size_t i = find_json_escape(s, 0); i < s.size(); i = find_json_escape(s, i + 1)) {
     const auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
     out.append(s.data() + run, i - run);
     run = i + 1;
     out.push_back('\\');

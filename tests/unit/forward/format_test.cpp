@@ -77,6 +77,23 @@ TEST(FormatRfc5424, HeaderAndStructuredData) {
   EXPECT_EQ(nlohmann::json::parse(line.substr(expected_head.size())), a.doc);
 }
 
+// The writer scans 16 bytes at a time: a character to escape must be found at every position of
+// a block and of the tail, next to multi-byte UTF-8 too.
+TEST(FormatJson, EscapesAtEveryPositionLikeNlohmann) {
+  const std::string base = "abcdefghij\xc3\xa9klmnopqrstuvwxyz0123456789ABCDEFGH";
+  for (char special : {'"', '\\', '\n', '\x01', '\x1f', '\t'}) {
+    for (std::size_t at = 0; at <= base.size(); ++at) {
+      std::string value = base;
+      value.insert(at, 1, special);
+      Alert a = make_alert(1);
+      a.doc = {{"v", value}};
+      EXPECT_EQ(render(a, Format::kJson),
+                a.doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace))
+          << "special " << static_cast<int>(special) << " at " << at;
+    }
+  }
+}
+
 // The header's own date writer must agree with the core's format_time (cut to 6 fraction
 // digits) across leap days, centuries, the epoch and before it.
 TEST(FormatRfc5424, TimestampAgreesWithCoreFormatTime) {
