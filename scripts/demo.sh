@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# The main job on the bundled sample: builds the agent (Release) and runs it over the sample of
-# Windows session events embedded in the binary, printing the alerts it raises. Any arguments
-# are passed to `sessionwatch` instead (e.g. scripts/demo.sh scan --format table my.evtx).
+# The main job on the bundled sample: builds the agent (Release) and runs the agent itself
+# (`sessionwatch run --once`) over the sample of Windows session events embedded in the binary:
+# the sample files, the configuration, the checkpoints and the alerts file it writes are kept in
+# build/demo (made afresh on every run), and the alerts it delivered are printed as a table.
+# Any arguments are passed to `sessionwatch` instead (e.g. scripts/demo.sh scan my.evtx).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh build
@@ -13,4 +15,4 @@ cmake --build build/release -j"${SW_JOBS:-2}" --target sessionwatch >&2
 if [ $# -gt 0 ]; then
   exec build/release/agent/cli/sessionwatch "$@"
 fi
-exec build/release/agent/cli/sessionwatch demo
+exec build/release/agent/cli/sessionwatch demo --dir build/demo
