@@ -35,7 +35,11 @@ using SteadyClock = std::chrono::steady_clock;
 namespace {
 
 constexpr std::size_t kQueueCapacityBytes = 8u << 20;
+// Checkpoints are written at most this often, and never more often than it takes to write them
+// times kSaveCostFactor: with a large tracker state, writing it after every batch would cost more
+// than the events themselves. The state is written at the latest this long after the last event.
 constexpr auto kSaveInterval = 200ms;
+constexpr int kSaveCostFactor = 20;
 constexpr auto kStopDeadline = 15s;
 constexpr auto kLingerCheck = 5s;
 constexpr auto kStalledAfter = 60s;
@@ -50,6 +54,9 @@ std::int64_t steady_ms() {
 // checks has_room() first); pop() sleeps on a condition variable, so an idle agent uses no CPU.
 class WorkQueue {
  public:
+  enum class Popped { kItem, kClosed, kTimeout };
+
+ public:
   void push(WorkItem&& item) {
     {
       std::lock_guard lock(mutex_);
@@ -62,14 +69,20 @@ class WorkQueue {
     std::lock_guard lock(mutex_);
     return bytes_ < kQueueCapacityBytes;
   }
-  bool pop(WorkItem& item) {
+  // Waits for an item, until `deadline` when there is one.
+  Popped pop(WorkItem& item, std::optional<SteadyClock::time_point> deadline) {
     std::unique_lock lock(mutex_);
-    ready_.wait(lock, [&] { return !items_.empty() || closed_; });
-    if (items_.empty()) return false;
+    const auto ready = [&] { return !items_.empty() || closed_; };
+    if (deadline) {
+      if (!ready_.wait_until(lock, *deadline, ready)) return Popped::kTimeout;
+    } else {
+      ready_.wait(lock, ready);
+    }
+    if (items_.empty()) return Popped::kClosed;
     item = std::move(items_.front());
     items_.pop_front();
     bytes_ -= item.bytes();
-    return true;
+    return Popped::kItem;
   }
   void close() {
     {
@@ -242,6 +255,7 @@ struct Engine::Impl {
   AgentState committed;
   bool dirty = false;
   SteadyClock::time_point last_save{};
+  SteadyClock::duration save_gap = kSaveInterval;  // grows with the time a save takes
   std::uint64_t alerts_at_last_metrics = ~0ULL;
   Event event;
   std::map<std::string, EvtxFileVersion> evtx_seen;
@@ -609,7 +623,16 @@ std::size_t Engine::Impl::input_index(const std::string& name) const {
 void Engine::Impl::detection_main() {
   WorkItem item;
   bool stored_all = true;
-  while (queue.pop(item)) {
+  for (;;) {
+    // A pending checkpoint is written when the stream pauses, at most save_gap after the last.
+    std::optional<SteadyClock::time_point> save_due;
+    if (dirty && options.reorder_window_seconds == 0) save_due = last_save + save_gap;
+    const WorkQueue::Popped popped = queue.pop(item, save_due);
+    if (popped == WorkQueue::Popped::kTimeout) {
+      save_state(true);
+      continue;
+    }
+    if (popped == WorkQueue::Popped::kClosed) break;
     {
       std::lock_guard lock(stop_mutex);
       if (hard_stop) break;
@@ -626,7 +649,7 @@ void Engine::Impl::detection_main() {
       stored_all = false;
       break;
     }
-    save_state(queue.empty());
+    save_state(false);
     if (queue.has_room() && reader_waiting.exchange(false)) {
       asio::post(io, [this] { collect_round(); });
     }
@@ -863,17 +886,19 @@ void Engine::Impl::save_state(bool force, bool final) {
   // Held events are not in the snapshot: a checkpoint past them would lose them in a crash.
   if (options.reorder_window_seconds > 0 && !final) return;
   const auto now = SteadyClock::now();
-  if (!force && now - last_save < kSaveInterval) return;
+  if (!force && now - last_save < save_gap) return;
   committed.detector_snapshot = detector->snapshot();
   committed.saved_at = now_ticks();
   std::string error;
   if (!store.save(committed, error)) {
     limiter.error("state", "cannot write checkpoints: {}", error);
+    last_save = SteadyClock::now();  // retried after save_gap, not in a loop
     return;
   }
   ++metrics.checkpoints_written;
   dirty = false;
-  last_save = now;
+  last_save = SteadyClock::now();
+  save_gap = std::max<SteadyClock::duration>(kSaveInterval, (last_save - now) * kSaveCostFactor);
 }
 
 }  // namespace sw::daemon
