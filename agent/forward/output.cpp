@@ -58,6 +58,110 @@ class SpooledOutput final : public Output {
   const OutputConfig& config() const override { return config_; }
 
   EnqueueResult enqueue(std::span<const Alert> alerts, std::chrono::milliseconds wait) override {
+    std::lock_guard lock(enqueue_mu_);
+    if (config_.spool.fsync != FsyncPolicy::kBatch || alerts.size() <= kPipelineChunk) {
+      return append_alerts(alerts, wait, /*defer_sync=*/false);
+    }
+    // Large calls in chunks: chunk N+1 is formatted while the sync thread flushes chunk N to
+    // disk. The call still returns only once every record of it is durable.
+    const auto deadline =
+        wait == std::chrono::milliseconds::max() ? Clock::time_point::max() : Clock::now() + wait;
+    EnqueueResult result;
+    std::uint64_t ticket = 0;
+    for (std::size_t at = 0; at < alerts.size(); at += kPipelineChunk) {
+      auto left =
+          deadline == Clock::time_point::max()
+              ? std::chrono::milliseconds::max()
+              : std::max(
+                    std::chrono::milliseconds(0),
+                    std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()));
+      EnqueueResult r = append_alerts(
+          alerts.subspan(at, std::min(kPipelineChunk, alerts.size() - at)), left, true);
+      result.accepted += r.accepted;
+      if (r.accepted > 0) ticket = syncer_.request();
+      if (!r.ok) {
+        result.ok = false;
+        result.error = r.error;
+        break;
+      }
+    }
+    if (std::string error; ticket != 0 && !syncer_.wait(ticket, error)) {
+      result.ok = false;
+      result.error = error;
+    }
+    return result;
+  }
+
+ private:
+  static constexpr std::size_t kPipelineChunk = 256;
+
+  // Flushes the spool to disk on request, off the producer's thread.
+  class Syncer {
+   public:
+    explicit Syncer(Spool& spool) : spool_(spool) {}
+    ~Syncer() {
+      {
+        std::lock_guard lock(mu_);
+        stopping_ = true;
+        cv_.notify_all();
+      }
+      if (thread_.joinable()) thread_.join();
+    }
+    Syncer(const Syncer&) = delete;
+    Syncer& operator=(const Syncer&) = delete;
+
+    // Asks for an fsync covering everything appended before the call; returns its ticket.
+    std::uint64_t request() {
+      std::lock_guard lock(mu_);
+      if (!thread_.joinable()) thread_ = std::thread([this] { run(); });
+      cv_.notify_all();
+      return ++requested_;
+    }
+    // Blocks until an fsync that started after `ticket` was requested has finished.
+    bool wait(std::uint64_t ticket, std::string& error) {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return done_ >= ticket; });
+      if (ticket >= failed_from_ && ticket <= failed_to_) {
+        error = failure_;
+        return false;
+      }
+      return true;
+    }
+
+   private:
+    void run() {
+      std::unique_lock lock(mu_);
+      while (true) {
+        cv_.wait(lock, [&] { return stopping_ || requested_ > done_; });
+        if (requested_ <= done_) return;  // stopping, nothing asked
+        const std::uint64_t target = requested_;
+        lock.unlock();
+        std::string error;
+        const bool ok = spool_.sync(error);
+        lock.lock();
+        if (!ok) {
+          failed_from_ = done_ + 1;
+          failed_to_ = target;
+          failure_ = error;
+        }
+        done_ = target;
+        cv_.notify_all();
+      }
+    }
+
+    Spool& spool_;
+    std::mutex mu_;
+    std::condition_variable cv_;
+    std::thread thread_;
+    bool stopping_ = false;
+    std::uint64_t requested_ = 0;
+    std::uint64_t done_ = 0;
+    std::uint64_t failed_from_ = 1, failed_to_ = 0;  // tickets whose fsync failed
+    std::string failure_;
+  };
+
+  EnqueueResult append_alerts(std::span<const Alert> alerts, std::chrono::milliseconds wait,
+                              bool defer_sync) {
     EnqueueResult result;
     // All records of the call in one buffer: one allocation per call, not per alert.
     std::string encoded;
@@ -75,7 +179,8 @@ class SpooledOutput final : public Output {
     }
     std::span<const std::string_view> rest(views);
     while (!rest.empty()) {
-      AppendResult r = spool_->append(rest, wait);
+      AppendResult r =
+          defer_sync ? spool_->append_without_sync(rest, wait) : spool_->append(rest, wait);
       result.accepted += r.appended;
       queued_ += r.appended;
       rest = rest.subspan(r.appended);
@@ -98,6 +203,7 @@ class SpooledOutput final : public Output {
     return result;
   }
 
+ public:
   void start() override {
     std::lock_guard lock(mu_);
     if (thread_.joinable()) return;
@@ -286,6 +392,8 @@ class SpooledOutput final : public Output {
   OutputConfig config_;
   std::unique_ptr<Spool> spool_;
   std::unique_ptr<OutputPlugin> plugin_;
+  std::mutex enqueue_mu_;   // enqueue callers one at a time (the spool serializes them anyway)
+  Syncer syncer_{*spool_};  // after spool_: stopped before the spool goes
 
   mutable std::mutex mu_;
   std::condition_variable cv_;

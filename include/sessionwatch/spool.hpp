@@ -84,6 +84,15 @@ class Spool {
   // prefix appended); kDropOldest releases the oldest segment, counted in stats().dropped.
   AppendResult append(std::span<const std::string_view> records,
                       std::chrono::milliseconds wait = std::chrono::milliseconds::max());
+  // As append(), except that with FsyncPolicy::kBatch the closing fsync is left to a later
+  // sync(): the records are written and readable, durable only once sync() returned. Lets a
+  // producer prepare its next records while the disk flushes these.
+  AppendResult append_without_sync(
+      std::span<const std::string_view> records,
+      std::chrono::milliseconds wait = std::chrono::milliseconds::max());
+  // Makes everything appended so far durable (fsync of the active segment; finished segments
+  // were synced when they were closed). False with `error` when the OS refused.
+  bool sync(std::string& error);
 
   // Reads up to max_records / about max_bytes of records not yet read, waiting up to `wait`
   // for some to arrive. Returns false when nothing came (timeout or close()).
@@ -106,6 +115,8 @@ class Spool {
  private:
   struct Impl;
   explicit Spool(std::unique_ptr<Impl> impl);
+  AppendResult append_locked(std::span<const std::string_view> records,
+                             std::chrono::milliseconds wait);
   std::unique_ptr<Impl> impl_;
 };
 

@@ -193,6 +193,7 @@ struct Spool::Impl {
   // Framed records not yet handed to the file: a batch goes out in one write, not in a
   // write per few records through stdio's small buffer.
   std::string buffer;
+  bool defer_sync = false;  // this append leaves its closing fsync to sync()
 
   Segment* find(std::uint64_t seq) {
     for (auto& s : segments)
@@ -441,9 +442,35 @@ std::unique_ptr<Spool> Spool::open(const SpoolOptions& options, std::string& err
 
 AppendResult Spool::append(std::span<const std::string_view> records,
                            std::chrono::milliseconds wait) {
+  std::lock_guard wlock(impl_->write_mu);
+  impl_->defer_sync = false;
+  return append_locked(records, wait);
+}
+
+AppendResult Spool::append_without_sync(std::span<const std::string_view> records,
+                                        std::chrono::milliseconds wait) {
+  std::lock_guard wlock(impl_->write_mu);
+  impl_->defer_sync = impl_->opt.fsync == FsyncPolicy::kBatch;
+  AppendResult result = append_locked(records, wait);
+  impl_->defer_sync = false;
+  return result;
+}
+
+bool Spool::sync(std::string& error) {
+  Impl& m = *impl_;
+  std::lock_guard wlock(m.write_mu);
+  if (!m.writer || platform::sync_file(m.writer.get())) {
+    m.last_sync = std::chrono::steady_clock::now();
+    return true;
+  }
+  error = "spool fsync failed in " + m.opt.dir.string() + ": " + std::strerror(errno);
+  return false;
+}
+
+AppendResult Spool::append_locked(std::span<const std::string_view> records,
+                                  std::chrono::milliseconds wait) {
   Impl& m = *impl_;
   AppendResult result;
-  std::lock_guard wlock(m.write_mu);
   auto deadline = wait == std::chrono::milliseconds::max()
                       ? std::chrono::steady_clock::time_point::max()
                       : std::chrono::steady_clock::now() + wait;
@@ -534,7 +561,9 @@ AppendResult Spool::append(std::span<const std::string_view> records,
     }
   }
   std::string error;
-  if (!m.commit(true, error) && result.status == AppendStatus::kOk) {
+  // Deferred: readable now (fflush), durable at the caller's sync(). A segment closed on the way
+  // was synced by its own commit above, so sync() of the active one covers everything.
+  if (!m.commit(!m.defer_sync, error) && result.status == AppendStatus::kOk) {
     result.status = AppendStatus::kIoError;
     result.error = error;
   }
