@@ -18,7 +18,7 @@ test_pkgs=(
 )
 windows_pkgs=(
   g++-mingw-w64-x86-64-posix gcc-mingw-w64-x86-64-posix mingw-w64-tools wine wine64 dpkg-dev
-  unicode-data perl python3
+  unicode-data perl python3 unzip
 )
 
 want=()

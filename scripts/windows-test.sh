@@ -103,6 +103,24 @@ if [ -n "$exe" ]; then
   echo "  sessionwatch.exe --version under wine: $(head -1 "$build/sessionwatch.wine.log")"
 fi
 
+if [ -n "$exe" ] && [[ " ${build_failed[*]} " != *" sessionwatch "* ]]; then
+  step "the Windows service under wine (install, start, follow, stop, uninstall)"
+  scripts/windows-service-test.sh "$exe" || failed+=("service under wine")
+fi
+
+step "Windows package (CPack ZIP)"
+if (cd "$build" && cpack -G ZIP >"$PWD/cpack.log" 2>&1); then
+  zip=$(ls -t "$build"/sessionwatch-*-win64.zip | head -1)
+  listing=$(unzip -l "$zip")
+  for f in bin/sessionwatch.exe install.ps1 config/sessionwatch.yaml rules/; do
+    grep -q "$f" <<<"$listing" || failed+=("package lacks $f")
+  done
+  echo "  $(basename "$zip"): $(du -h "$zip" | cut -f1), $(grep -c -- '-win64/' <<<"$listing") entries"
+else
+  tail -5 "$build/cpack.log"
+  failed+=("Windows package")
+fi
+
 step "summary"
 echo "passed under wine: ${passed[*]:-none}"
 if [ ${#failed[@]} -gt 0 ]; then

@@ -275,6 +275,7 @@ struct Engine::Impl {
   void detection_main();
   bool process(WorkItem& item);
   void process_lines(const LineBatch& batch, std::vector<Alert>& alerts);
+  void process_eventlog(EventlogBatch& batch, std::vector<Alert>& alerts);
   std::optional<EvtxCheckpoint> process_evtx(const EvtxJob& job, std::vector<Alert>& alerts,
                                              std::vector<CollectionGap>& gaps);
   bool store_alerts(const std::vector<Alert>& alerts);
@@ -339,6 +340,9 @@ bool Engine::Impl::start() {
   for (std::size_t i = 0; i < config.inputs.size(); ++i) {
     const InputConfig& ic = config.inputs[i];
     auto input = make_input(ic, i, error);
+    if (input) {
+      input->set_wakeup([this] { asio::post(io, [this] { schedule_collect(); }); });
+    }
     if (!input || !input->init(state, initial, error)) {
       spdlog::critical("{}", error);
       return false;
@@ -721,6 +725,7 @@ bool Engine::Impl::process(WorkItem& item) {
   std::optional<EvtxCheckpoint> evtx_checkpoint;
   if (item.lines) process_lines(*item.lines, alerts);
   if (item.evtx) evtx_checkpoint = process_evtx(*item.evtx, alerts, gaps);
+  if (item.eventlog) process_eventlog(*item.eventlog, alerts);
   std::vector<Alert> all;
   all.reserve(gaps.size() + alerts.size());
   for (const CollectionGap& gap : gaps) raise_gap(gap, all);
@@ -746,8 +751,29 @@ bool Engine::Impl::process(WorkItem& item) {
         *evtx_checkpoint;
     dirty = true;
   }
+  if (item.eventlog) {
+    const EventlogBatch& b = *item.eventlog;
+    committed.eventlog[config.inputs[b.input_index].name][b.channel] = b.bookmark_xml;
+    dirty = true;
+  }
   if (!gaps.empty()) dirty = true;
   return true;
+}
+
+void Engine::Impl::process_eventlog(EventlogBatch& batch, std::vector<Alert>& alerts) {
+  InputMetrics& m = *metrics.inputs[batch.input_index];
+  const auto on_alert = [&](Alert&& a) { alerts.push_back(std::move(a)); };
+  Ticks last_time = 0;
+  for (Event& e : batch.events) {
+    last_time = std::max(last_time, e.time_created);
+    detector->process(e, on_alert);
+  }
+  m.events_read += batch.events.size();
+  m.events_decoded += batch.events.size();
+  if (last_time != 0) {
+    m.lag_seconds =
+        static_cast<double>(now_ticks() - last_time) / static_cast<double>(kTicksPerSecond);
+  }
 }
 
 void Engine::Impl::process_lines(const LineBatch& batch, std::vector<Alert>& alerts) {

@@ -3,6 +3,7 @@
 // plug in without touching the engine.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -31,6 +32,9 @@ class Input {
   virtual void positions(AgentState& /*state*/) const {}
   // The detection thread started (or finished) a job this input queued.
   virtual void job_started(const std::string& /*path*/) {}
+  // For inputs fed by a thread of their own (the Windows Event Log): called from that thread when
+  // collect() has something new. Set once, before init.
+  virtual void set_wakeup(std::function<void()> /*wakeup*/) {}
 };
 
 std::unique_ptr<Input> make_input(const InputConfig& config, std::size_t index, std::string& error);

@@ -40,6 +40,14 @@ std::string serialize_state(const AgentState& state) {
     }
     evtx[input] = std::move(list);
   }
+  nlohmann::json& eventlog = doc["eventlog"] = nlohmann::json::object();
+  for (const auto& [input, channels] : state.eventlog) {
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& [channel, bookmark] : channels) {
+      list.push_back({{"channel", channel}, {"bookmark", bookmark}});
+    }
+    eventlog[input] = std::move(list);
+  }
   doc["detector"] = state.detector_snapshot;
   return doc.dump(1) + "\n";
 }
@@ -74,6 +82,15 @@ bool parse_state(std::string_view text, AgentState& state, std::string& error) {
         cp.id.inode = e.at("inode").get<std::uint64_t>();
         cp.record_id = e.at("record_id").get<std::uint64_t>();
         parsed.evtx[input][cp.path] = cp;
+      }
+    }
+    // Absent in states written before the eventlog input existed.
+    if (const auto it = doc.find("eventlog"); it != doc.end()) {
+      for (const auto& [input, list] : it->items()) {
+        for (const auto& e : list) {
+          parsed.eventlog[input][e.at("channel").get<std::string>()] =
+              e.at("bookmark").get<std::string>();
+        }
       }
     }
     parsed.detector_snapshot = doc.value("detector", std::string());

@@ -24,6 +24,8 @@ struct AgentState {
   std::map<std::string, std::map<platform::FileId, FileCheckpoint>> files;
   // input name -> path -> position
   std::map<std::string, std::map<std::string, EvtxCheckpoint>> evtx;
+  // input name -> channel -> bookmark XML (Windows Event Log)
+  std::map<std::string, std::map<std::string, std::string>> eventlog;
   std::string detector_snapshot;
   Ticks saved_at = 0;  // when this state was written (for the downtime on restart)
 };

@@ -63,14 +63,28 @@ struct EvtxJob {
   std::string path;
 };
 
+// One EvtNext batch of a live Windows Event Log channel, already decoded by the source, and the
+// bookmark after its last event: the channel's checkpoint once the batch's alerts are spooled.
+struct EventlogBatch {
+  std::size_t input_index = 0;
+  std::string channel;
+  std::vector<Event> events;
+  std::string bookmark_xml;
+};
+
 struct WorkItem {
   std::vector<CollectionGap> gaps;  // raised before the records
   std::optional<LineBatch> lines;
   std::optional<EvtxJob> evtx;
+  std::optional<EventlogBatch> eventlog;
   // `run --once`: every input had nothing more to read when this was queued; once the detection
   // thread reaches it, everything read before it has been processed.
   bool drained = false;
-  std::size_t bytes() const { return lines ? lines->data.size() : 64; }
+  std::size_t bytes() const {
+    if (lines) return lines->data.size();
+    if (eventlog) return 64 + eventlog->events.size() * 512;  // a typical decoded event
+    return 64;
+  }
 };
 
 std::uint64_t hash_bytes(std::string_view data);

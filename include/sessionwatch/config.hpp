@@ -31,7 +31,12 @@ enum class LogLevel { kTrace, kDebug, kInfo, kWarn, kError, kCritical, kOff };
 std::string_view to_string(LogLevel l);
 
 struct AgentSettings {
-  std::string data_dir = "/var/lib/sessionwatch";  // checkpoints, tracker snapshot, spools
+  // checkpoints, tracker snapshot, spools
+#if defined(_WIN32)
+  std::string data_dir = "C:/ProgramData/sessionwatch/data";
+#else
+  std::string data_dir = "/var/lib/sessionwatch";
+#endif
   LogLevel log_level = LogLevel::kInfo;
   friend bool operator==(const AgentSettings&, const AgentSettings&) = default;
 };

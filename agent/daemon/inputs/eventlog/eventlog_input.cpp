@@ -1,0 +1,167 @@
+#include "daemon/inputs/eventlog/eventlog_input.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <thread>
+
+namespace sw::daemon {
+
+namespace {
+
+constexpr auto kPollWait = std::chrono::milliseconds(500);
+
+class EventlogInput final : public Input, private eventlog::Handler {
+ public:
+  EventlogInput(const InputConfig& config, std::size_t index, EventlogSourceFactory factory)
+      : config_(config), index_(index), factory_(std::move(factory)) {
+    if (!factory_) factory_ = &eventlog::Source::create;
+  }
+  ~EventlogInput() override { exit(); }
+
+  bool init(const AgentState& state, std::vector<WorkItem>&, std::string& error) override {
+    std::vector<eventlog::ChannelConfig> channels;
+    const auto saved = state.eventlog.find(config_.name);
+    for (const std::string& name : config_.channels) {
+      eventlog::ChannelConfig channel;
+      channel.channel = name;
+      if (saved != state.eventlog.end()) {
+        if (auto it = saved->second.find(name); it != saved->second.end()) {
+          channel.bookmark_xml = it->second;
+          bookmarks_[name] = it->second;
+        }
+      }
+      // A new channel starts at its newest record, as a freshly installed agent should: the
+      // history was not watched before and raising its alerts now would be noise.
+      channel.start = eventlog::StartPosition::kNewest;
+      channels.push_back(std::move(channel));
+    }
+    source_ = factory_(std::move(channels), eventlog::SourceOptions{}, *this, error);
+    if (!source_) {
+      error = "input " + config_.name + ": " + error;
+      return false;
+    }
+    thread_ = std::thread([this] {
+      while (source_->poll(kPollWait)) {
+      }
+    });
+    return true;
+  }
+
+  bool collect(bool, std::vector<WorkItem>& out) override {
+    std::lock_guard lock(mutex_);
+    if (!pending_gaps_.empty()) {
+      WorkItem item;
+      item.gaps = std::move(pending_gaps_);
+      pending_gaps_.clear();
+      out.push_back(std::move(item));
+    }
+    for (EventlogBatch& batch : pending_) {
+      WorkItem item;
+      item.eventlog = std::move(batch);
+      out.push_back(std::move(item));
+    }
+    pending_.clear();
+    pending_events_ = 0;
+    room_.notify_all();
+    return false;
+  }
+
+  void exit() override {
+    if (source_) source_->stop();
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    room_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+
+  std::vector<std::string> directories() const override { return {}; }
+
+  void positions(AgentState& state) const override {
+    std::lock_guard lock(mutex_);
+    for (const auto& [channel, xml] : bookmarks_) state.eventlog[config_.name][channel] = xml;
+  }
+
+  void set_wakeup(std::function<void()> wakeup) override { wakeup_ = std::move(wakeup); }
+
+ private:
+  // ---- eventlog::Handler, on the source thread ----
+  void on_event(Event& event) override {
+    event.set_origin(config_.name + ":" + std::string(event.channel()));
+    batch_.push_back(event);
+  }
+
+  void on_batch(std::string_view channel, std::string_view bookmark_xml) override {
+    {
+      std::unique_lock lock(mutex_);
+      room_.wait(lock, [this] {
+        return stopping_ || pending_events_ + batch_.size() <= kEventlogMaxPendingEvents ||
+               pending_.empty();
+      });
+      if (stopping_) return;  // not handed on: the checkpoint stays before these events
+      EventlogBatch batch;
+      batch.input_index = index_;
+      batch.channel = std::string(channel);
+      batch.bookmark_xml = std::string(bookmark_xml);
+      pending_events_ += batch_.size();
+      batch.events = std::move(batch_);
+      batch_.clear();
+      pending_.push_back(std::move(batch));
+    }
+    if (wakeup_) wakeup_();
+  }
+
+  void on_gap(const eventlog::CollectionGap& gap) override {
+    CollectionGap out;
+    out.input = config_.name;
+    out.path = gap.channel;
+    out.cause = std::string(eventlog::to_string(gap.cause));
+    out.unit = "records";
+    out.from = gap.first_missing;
+    out.to = gap.last_missing;
+    if (gap.first_missing != 0 && gap.last_missing >= gap.first_missing) {
+      out.count = gap.last_missing - gap.first_missing + 1;
+    }
+    spdlog::warn("input {}: {}", config_.name, gap.detail);
+    {
+      std::lock_guard lock(mutex_);
+      pending_gaps_.push_back(std::move(out));
+    }
+    if (wakeup_) wakeup_();
+  }
+
+  void on_error(std::string_view channel, std::string_view message) override {
+    spdlog::warn("input {} ({}): {}", config_.name, channel, message);
+  }
+
+  InputConfig config_;
+  std::size_t index_;
+  EventlogSourceFactory factory_;
+  std::unique_ptr<eventlog::Source> source_;
+  std::thread thread_;
+  std::function<void()> wakeup_;
+  std::vector<Event> batch_;  // source thread only
+
+  mutable std::mutex mutex_;
+  std::condition_variable room_;
+  std::deque<EventlogBatch> pending_;
+  std::size_t pending_events_ = 0;
+  std::vector<CollectionGap> pending_gaps_;
+  // channel -> bookmark saved by the last run (the engine keeps the ones after it)
+  std::map<std::string, std::string> bookmarks_;
+  bool stopping_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<Input> make_eventlog_input(const InputConfig& config, std::size_t index,
+                                           EventlogSourceFactory factory) {
+  return std::make_unique<EventlogInput>(config, index, std::move(factory));
+}
+
+}  // namespace sw::daemon

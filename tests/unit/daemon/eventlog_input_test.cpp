@@ -1,0 +1,230 @@
+// The eventlog input over a scripted stand-in for the Windows source: what reaches the detection
+// thread (events that outlive the source's reused Event, the bookmark of each batch, gaps as
+// collection_gap material), which saved bookmarks the subscription resumes from, and how a
+// source that cannot start is reported. The EvtSubscribe layer itself only compiles here (wine
+// stubs the API); this is the part of the shim that runs everywhere.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <thread>
+
+#include "daemon/inputs/eventlog/eventlog_input.hpp"
+#include "daemon/state.hpp"
+
+namespace sw::daemon {
+namespace {
+
+using namespace std::chrono_literals;
+
+// Plays a script on the input's poll thread, one step per poll, reusing one Event as the real
+// source does.
+class ScriptedSource : public eventlog::Source {
+ public:
+  using Step = std::function<void(eventlog::Handler&, Event&)>;
+  ScriptedSource(eventlog::Handler& handler, std::vector<Step> script)
+      : handler_(handler), script_(std::move(script)) {}
+  bool poll(std::chrono::milliseconds wait) override {
+    if (stopped_) return false;
+    if (next_ < script_.size()) {
+      event_.clear();
+      script_[next_++](handler_, event_);
+    } else {
+      std::this_thread::sleep_for(std::min(wait, std::chrono::milliseconds(5)));
+    }
+    return !stopped_;
+  }
+  void stop() override { stopped_ = true; }
+  eventlog::SourceStats stats() const override { return {}; }
+
+ private:
+  eventlog::Handler& handler_;
+  std::vector<Step> script_;
+  std::size_t next_ = 0;
+  Event event_;
+  std::atomic<bool> stopped_{false};
+};
+
+class EventlogInputTest : public ::testing::Test {
+ protected:
+  InputConfig config() const {
+    InputConfig c;
+    c.type = InputType::kEventlog;
+    c.name = "win";
+    c.channels = {"Security", "System"};
+    return c;
+  }
+
+  std::unique_ptr<Input> make(std::vector<ScriptedSource::Step> script) {
+    auto input = make_eventlog_input(
+        config(), 3,
+        [this, script](std::vector<eventlog::ChannelConfig> channels,
+                       const eventlog::SourceOptions&, eventlog::Handler& handler,
+                       std::string&) -> std::unique_ptr<eventlog::Source> {
+          subscribed_ = std::move(channels);
+          return std::make_unique<ScriptedSource>(handler, script);
+        });
+    input->set_wakeup([this] {
+      std::lock_guard lock(mutex_);
+      ++wakeups_;
+      woke_.notify_all();
+    });
+    return input;
+  }
+
+  // Collects until `want` work items arrived (or two seconds passed).
+  std::vector<WorkItem> collect(Input& input, std::size_t want) {
+    std::vector<WorkItem> out;
+    const auto deadline = std::chrono::steady_clock::now() + 2s;
+    while (out.size() < want && std::chrono::steady_clock::now() < deadline) {
+      {
+        std::unique_lock lock(mutex_);
+        woke_.wait_for(lock, 20ms, [this] { return wakeups_ > 0; });
+        wakeups_ = 0;
+      }
+      input.collect(false, out);
+    }
+    return out;
+  }
+
+  static ScriptedSource::Step event(std::string channel, std::uint32_t id, std::uint64_t record,
+                                    std::string user) {
+    return [=](eventlog::Handler& h, Event& e) {
+      e.event_id = id;
+      e.record_id = record;
+      e.set_channel(channel);
+      e.set_computer("WS01");
+      e.add_field("TargetUserName", user);
+      h.on_event(e);
+    };
+  }
+  static ScriptedSource::Step batch_end(std::string channel, std::uint64_t record) {
+    return [=](eventlog::Handler& h, Event&) {
+      h.on_batch(channel, eventlog::make_bookmark_xml({channel, record}));
+    };
+  }
+
+  std::vector<eventlog::ChannelConfig> subscribed_;
+  std::mutex mutex_;
+  std::condition_variable woke_;
+  int wakeups_ = 0;
+};
+
+TEST_F(EventlogInputTest, HandsOnEachBatchWithItsBookmark) {
+  auto input =
+      make({event("Security", 4624, 10, "alice"), event("Security", 4800, 11, "alice"),
+            batch_end("Security", 11), event("System", 7001, 5, "bob"), batch_end("System", 5)});
+  AgentState state;
+  std::vector<WorkItem> initial;
+  std::string error;
+  ASSERT_TRUE(input->init(state, initial, error)) << error;
+  const std::vector<WorkItem> items = collect(*input, 2);
+  input->exit();
+  ASSERT_EQ(items.size(), 2u);
+  ASSERT_TRUE(items[0].eventlog);
+  const EventlogBatch& first = *items[0].eventlog;
+  EXPECT_EQ(first.input_index, 3u);
+  EXPECT_EQ(first.channel, "Security");
+  ASSERT_EQ(first.events.size(), 2u);
+  // Copies: the source reused its Event for the next one.
+  EXPECT_EQ(first.events[0].event_id, 4624u);
+  EXPECT_EQ(first.events[0].payload("TargetUserName").value_or(""), "alice");
+  EXPECT_EQ(first.events[1].record_id, 11u);
+  EXPECT_EQ(first.events[1].origin(), "win:Security");
+  EXPECT_EQ(eventlog::bookmark_record_id(first.bookmark_xml, "Security"), 11u);
+  ASSERT_TRUE(items[1].eventlog);
+  EXPECT_EQ(items[1].eventlog->channel, "System");
+  ASSERT_EQ(items[1].eventlog->events.size(), 1u);
+  EXPECT_EQ(items[1].eventlog->events[0].payload("TargetUserName").value_or(""), "bob");
+}
+
+TEST_F(EventlogInputTest, ResumesEachChannelFromItsSavedBookmark) {
+  auto input = make({});
+  AgentState state;
+  state.eventlog["win"]["Security"] = eventlog::make_bookmark_xml({"Security", 4711});
+  state.eventlog["other-input"]["System"] = eventlog::make_bookmark_xml({"System", 99});
+  std::vector<WorkItem> initial;
+  std::string error;
+  ASSERT_TRUE(input->init(state, initial, error)) << error;
+  input->exit();
+  ASSERT_EQ(subscribed_.size(), 2u);
+  EXPECT_EQ(subscribed_[0].channel, "Security");
+  EXPECT_EQ(eventlog::bookmark_record_id(subscribed_[0].bookmark_xml, "Security"), 4711u);
+  EXPECT_EQ(subscribed_[1].channel, "System");
+  EXPECT_TRUE(subscribed_[1].bookmark_xml.empty());  // another input's bookmark is not ours
+  EXPECT_EQ(subscribed_[1].start, eventlog::StartPosition::kNewest);
+  // The first checkpoint keeps what was saved; nothing read since is in it.
+  AgentState now;
+  input->positions(now);
+  EXPECT_EQ(now.eventlog["win"]["Security"], state.eventlog["win"]["Security"]);
+  EXPECT_EQ(now.eventlog["win"].count("System"), 0u);
+}
+
+TEST_F(EventlogInputTest, GapsBecomeCollectionGapsOfTheInput) {
+  auto input = make({[](eventlog::Handler& h, Event&) {
+    eventlog::CollectionGap gap;
+    gap.channel = "Security";
+    gap.cause = eventlog::GapCause::kRecordIdGap;
+    gap.first_missing = 12;
+    gap.last_missing = 20;
+    gap.detail = "record ids 12-20 never arrived";
+    h.on_gap(gap);
+  }});
+  AgentState state;
+  std::vector<WorkItem> initial;
+  std::string error;
+  ASSERT_TRUE(input->init(state, initial, error)) << error;
+  const std::vector<WorkItem> items = collect(*input, 1);
+  input->exit();
+  ASSERT_EQ(items.size(), 1u);
+  ASSERT_EQ(items[0].gaps.size(), 1u);
+  const CollectionGap& gap = items[0].gaps[0];
+  EXPECT_EQ(gap.input, "win");
+  EXPECT_EQ(gap.path, "Security");
+  EXPECT_EQ(gap.cause, eventlog::to_string(eventlog::GapCause::kRecordIdGap));
+  EXPECT_EQ(gap.unit, "records");
+  EXPECT_EQ(gap.from, 12u);
+  EXPECT_EQ(gap.to, 20u);
+  EXPECT_EQ(gap.count, 9u);
+}
+
+TEST_F(EventlogInputTest, ASourceThatCannotStartNamesTheInput) {
+  auto input = make_eventlog_input(
+      config(), 0,
+      [](std::vector<eventlog::ChannelConfig>, const eventlog::SourceOptions&, eventlog::Handler&,
+         std::string& error) -> std::unique_ptr<eventlog::Source> {
+        error = "Security: access denied";
+        return nullptr;
+      });
+  AgentState state;
+  std::vector<WorkItem> initial;
+  std::string error;
+  EXPECT_FALSE(input->init(state, initial, error));
+  EXPECT_EQ(error, "input win: Security: access denied");
+}
+
+TEST(EventlogState, BookmarksSurviveTheStateFile) {
+  AgentState state;
+  state.eventlog["win"]["Security"] = eventlog::make_bookmark_xml({"Security", 4711});
+  state.eventlog["win"]["Microsoft-Windows-TerminalServices-LocalSessionManager/Operational"] =
+      eventlog::make_bookmark_xml(
+          {"Microsoft-Windows-TerminalServices-LocalSessionManager/Operational", 7});
+  AgentState back;
+  std::string error;
+  ASSERT_TRUE(parse_state(serialize_state(state), back, error)) << error;
+  EXPECT_EQ(back.eventlog, state.eventlog);
+}
+
+TEST(EventlogState, StateWithoutBookmarksStillLoads) {
+  AgentState back;
+  std::string error;
+  ASSERT_TRUE(parse_state(R"({"version":1,"files":{},"evtx":{},"detector":""})", back, error))
+      << error;
+  EXPECT_TRUE(back.eventlog.empty());
+}
+
+}  // namespace
+}  // namespace sw::daemon
