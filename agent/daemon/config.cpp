@@ -273,7 +273,8 @@ class Parser {
         parse_paths(item, where, input);
       } else if (type == "eventlog") {
         input.type = InputType::kEventlog;
-        check_keys(item, {"type", "name", "channels"}, where);
+        check_keys(item, {"type", "name", "channels", "query"}, where);
+        if (item["query"]) nonempty_scalar(item["query"], where + ".query", input.query);
 #if !defined(_WIN32)
         error(item["type"].Mark(), where + ": the eventlog input is only available on Windows");
 #endif

@@ -54,6 +54,9 @@ struct InputConfig {
   std::string computer;                     // file/text: computer for lines without one
   std::string channel;                      // file/text: channel for lines without one
   std::vector<std::string> channels;        // eventlog only
+  // eventlog only: an XPath filter Windows applies to every channel (e.g.
+  // "*[System[Level<=3]]"); empty: every event.
+  std::string query;
   int line = 0;                             // where it was defined, for messages
   friend bool operator==(const InputConfig&, const InputConfig&) = default;
 };

@@ -66,7 +66,11 @@ TEST(Config, MetricsOffWhenAbsent) {
       "inputs:\n  - type: file\n    paths: [/x/*.log]\noutputs:\n  - type: stdout\n", "c.yaml");
   ASSERT_TRUE(r.config);
   EXPECT_FALSE(r.config->metrics.enabled);
+#ifdef _WIN32
+  EXPECT_EQ(r.config->agent.data_dir, "C:/ProgramData/sessionwatch/data");
+#else
   EXPECT_EQ(r.config->agent.data_dir, "/var/lib/sessionwatch");
+#endif
   EXPECT_TRUE(r.config->rules.paths.empty());
 }
 

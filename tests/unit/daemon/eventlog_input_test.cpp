@@ -55,6 +55,7 @@ class EventlogInputTest : public ::testing::Test {
     c.type = InputType::kEventlog;
     c.name = "win";
     c.channels = {"Security", "System"};
+    c.query = "*[System[Level<=3]]";
     return c;
   }
 
@@ -156,6 +157,9 @@ TEST_F(EventlogInputTest, ResumesEachChannelFromItsSavedBookmark) {
   EXPECT_EQ(subscribed_[1].channel, "System");
   EXPECT_TRUE(subscribed_[1].bookmark_xml.empty());  // another input's bookmark is not ours
   EXPECT_EQ(subscribed_[1].start, eventlog::StartPosition::kNewest);
+  // The user's filter goes to every channel's subscription.
+  EXPECT_EQ(subscribed_[0].query, "*[System[Level<=3]]");
+  EXPECT_EQ(subscribed_[1].query, "*[System[Level<=3]]");
   // The first checkpoint keeps what was saved; nothing read since is in it.
   AgentState now;
   input->positions(now);

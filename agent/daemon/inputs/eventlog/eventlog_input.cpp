@@ -28,6 +28,7 @@ class EventlogInput final : public Input, private eventlog::Handler {
     for (const std::string& name : config_.channels) {
       eventlog::ChannelConfig channel;
       channel.channel = name;
+      channel.query = config_.query;
       if (saved != state.eventlog.end()) {
         if (auto it = saved->second.find(name); it != saved->second.end()) {
           channel.bookmark_xml = it->second;
