@@ -15,19 +15,6 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
-std::string label_value(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '"' || c == '\\') out.push_back('\\');
-    if (c == '\n') {
-      out += "\\n";
-      continue;
-    }
-    out.push_back(c);
-  }
-  return out;
-}
-
 void counter(std::string& out, const char* name, const char* help, const char* type) {
   out += "# HELP ";
   out += name;
@@ -139,6 +126,19 @@ class BeastMetricsServer : public MetricsServer {
 };
 
 }  // namespace
+
+std::string label_value(const std::string& s) {
+  std::string out;
+  for (char c : s) {
+    if (c == '"' || c == '\\') out.push_back('\\');
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    out.push_back(c);
+  }
+  return out;
+}
 
 std::string EngineMetrics::render(const std::function<void(std::string&)>& extra) const {
   std::string out;

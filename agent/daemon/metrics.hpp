@@ -17,6 +17,9 @@ class io_context;
 
 namespace sw::daemon {
 
+// A Prometheus label value: backslash, double quote and newline escaped.
+std::string label_value(const std::string& s);
+
 struct InputMetrics {
   std::string name;
   std::string type;

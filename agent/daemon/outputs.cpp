@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <mutex>
 
+#include "daemon/metrics.hpp"
 #include "platform/fsync.hpp"
 #if defined(SW_HAVE_FORWARD)
 #include <thread>
@@ -57,24 +58,11 @@ class DirectOutput {
     out += "sessionwatch_output_spool_bytes" + labels + " 0\n";
     out += "sessionwatch_output_written_bytes_total" + labels + " " + std::to_string(bytes_) + "\n";
     out += "sessionwatch_output_last_error" + std::string("{output=\"") + name_ + "\",type=\"" +
-           type_ + "\",error=\"" + escape(last_error_) + "\"} " +
+           type_ + "\",error=\"" + label_value(last_error_) + "\"} " +
            (last_error_.empty() ? "0" : "1") + "\n";
   }
 
  private:
-  static std::string escape(const std::string& s) {
-    std::string out;
-    for (char c : s) {
-      if (c == '"' || c == '\\') out.push_back('\\');
-      if (c == '\n') {
-        out += "\\n";
-        continue;
-      }
-      out.push_back(c);
-    }
-    return out;
-  }
-
   std::string name_;
   std::string type_;
   std::FILE* stream_;
@@ -147,22 +135,10 @@ class ForwardOutputs : public AlertOutputs {
     for (auto& output : outputs_) output->stop(std::chrono::milliseconds(2000));
   }
   void write_metrics(std::string& out) const override {
-    auto escape = [](const std::string& s) {
-      std::string o;
-      for (char c : s) {
-        if (c == '"' || c == '\\') o.push_back('\\');
-        if (c == '\n') {
-          o += "\\n";
-          continue;
-        }
-        o.push_back(c);
-      }
-      return o;
-    };
     for (const auto& output : outputs_) {
       const forward::OutputMetrics m = output->metrics();
       const std::string labels =
-          "{output=\"" + escape(m.name) + "\",type=\"" + output->config().type + "\"}";
+          "{output=\"" + label_value(m.name) + "\",type=\"" + output->config().type + "\"}";
       auto line = [&](const char* name, std::uint64_t value) {
         out += name + labels + " " + std::to_string(value) + "\n";
       };
@@ -175,8 +151,8 @@ class ForwardOutputs : public AlertOutputs {
       line("sessionwatch_output_spool_bytes", m.spool_bytes);
       line("sessionwatch_output_reconnects_total", m.reconnects);
       line("sessionwatch_output_connected", m.connected ? 1 : 0);
-      out += "sessionwatch_output_last_error{output=\"" + escape(m.name) + "\",error=\"" +
-             escape(m.last_error) + "\"} " + (m.last_error.empty() ? "0" : "1") + "\n";
+      out += "sessionwatch_output_last_error{output=\"" + label_value(m.name) + "\",error=\"" +
+             label_value(m.last_error) + "\"} " + (m.last_error.empty() ? "0" : "1") + "\n";
     }
   }
   std::vector<std::unique_ptr<forward::Output>> outputs_;

@@ -57,7 +57,7 @@ struct InputConfig {
   // eventlog only: an XPath filter Windows applies to every channel (e.g.
   // "*[System[Level<=3]]"); empty: every event.
   std::string query;
-  int line = 0;                             // where it was defined, for messages
+  int line = 0;  // where it was defined, for messages
   friend bool operator==(const InputConfig&, const InputConfig&) = default;
 };
 
