@@ -217,6 +217,7 @@ bool SessionTracker::restore(std::string_view text, std::string& error) {
         ra.evidence = evidence_from_json(r.at("evidence"));
         h.last_refusal = std::move(ra);
       }
+      reindex_logons(h);
       std::string key = host_key(h.name);
       hosts[key] = std::move(h);
     }

@@ -106,10 +106,11 @@ ConsoleInfo compute_console(const Host& host) {
   }
   // Security only (no TS-LSM): an interactive logon at the machine not tied to a session.
   const Logon* local = nullptr;
-  for (const auto& [id, l] : host.logons) {
-    if ((l.type == 2 || l.type == 11) && !l.session_id && (!local || l.time > local->time)) {
-      local = &l;
-    }
+  for (std::uint64_t id : host.local_logons) {
+    auto it = host.logons.find(id);
+    if (it == host.logons.end()) continue;
+    const Logon& l = it->second;
+    if (!l.session_id && (!local || l.time > local->time)) local = &l;
   }
   if (local && (!host.console_free_known || local->time >= host.console_free_since)) {
     info.state = ConsoleState::kActive;
@@ -124,6 +125,95 @@ ConsoleInfo compute_console(const Host& host) {
     info.since = host.console_free_since;
   }
   return info;
+}
+
+const ConsoleInfo& cached_console(Host& host) {
+  if (!host.console_valid) {
+    host.console_cache = compute_console(host);
+    host.console_valid = true;
+  }
+  return host.console_cache;
+}
+
+void index_logon(Host& host, std::uint64_t id, const Logon& l) {
+  host.logons_by_time.emplace(l.time, id);
+  if (l.session_id) host.logons_by_session.emplace(*l.session_id, id);
+  // Only console kinds enter compute_console.
+  if (is_local_logon_type(l.type)) {
+    host.local_logons.push_back(id);
+    host.console_valid = false;
+  }
+}
+
+void unindex_logon(Host& host, std::uint64_t id, const Logon& l) {
+  auto [first, last] = host.logons_by_time.equal_range(l.time);
+  for (auto it = first; it != last; ++it) {
+    if (it->second == id) {
+      host.logons_by_time.erase(it);
+      break;
+    }
+  }
+  if (l.session_id) {
+    auto [sfirst, slast] = host.logons_by_session.equal_range(*l.session_id);
+    for (auto it = sfirst; it != slast; ++it) {
+      if (it->second == id) {
+        host.logons_by_session.erase(it);
+        break;
+      }
+    }
+  }
+  if (is_local_logon_type(l.type)) {
+    auto it = std::find(host.local_logons.begin(), host.local_logons.end(), id);
+    if (it != host.local_logons.end()) {
+      *it = host.local_logons.back();
+      host.local_logons.pop_back();
+    }
+    host.console_valid = false;
+  }
+}
+
+void set_logon_session(Host& host, std::uint64_t id, Logon& l,
+                       std::optional<std::uint32_t> session_id) {
+  if (l.session_id == session_id) return;
+  // Touches logons_by_session only: callers walk logons_by_time meanwhile.
+  if (l.session_id) {
+    auto [first, last] = host.logons_by_session.equal_range(*l.session_id);
+    for (auto it = first; it != last; ++it) {
+      if (it->second == id) {
+        host.logons_by_session.erase(it);
+        break;
+      }
+    }
+  }
+  l.session_id = session_id;
+  if (session_id) host.logons_by_session.emplace(*session_id, id);
+  if (is_local_logon_type(l.type)) host.console_valid = false;
+}
+
+std::unordered_map<std::uint64_t, Logon>::iterator erase_logon(
+    Host& host, std::unordered_map<std::uint64_t, Logon>::iterator it) {
+  unindex_logon(host, it->first, it->second);
+  return host.logons.erase(it);
+}
+
+void erase_logon(Host& host, std::uint64_t id) {
+  auto it = host.logons.find(id);
+  if (it != host.logons.end()) erase_logon(host, it);
+}
+
+void clear_logons(Host& host) {
+  host.logons.clear();
+  host.logons_by_time.clear();
+  host.logons_by_session.clear();
+  host.local_logons.clear();
+  host.console_valid = false;
+}
+
+void reindex_logons(Host& host) {
+  host.logons_by_time.clear();
+  host.logons_by_session.clear();
+  host.local_logons.clear();
+  for (const auto& [id, l] : host.logons) index_logon(host, id, l);
 }
 
 }  // namespace session_detail
@@ -323,18 +413,16 @@ void SessionTracker::Impl::end_session(Host& host, std::uint32_t id, Ticks t) {
   if (it == host.sessions.end()) return;
   if (host.recent_ends.size() >= 8) host.recent_ends.pop_front();
   host.recent_ends.emplace_back(id, t);
+  host.console_valid = false;
   if (it->second.console) {
     host.console_free_known = true;
     host.console_free_since = t;
   }
-  if (it->second.logon_id) host.logons.erase(it->second.logon_id);
-  for (auto l = host.logons.begin(); l != host.logons.end();) {
-    if (l->second.session_id == id) {
-      l = host.logons.erase(l);
-    } else {
-      ++l;
-    }
-  }
+  if (it->second.logon_id) erase_logon(host, it->second.logon_id);
+  std::vector<std::uint64_t> linked;
+  auto [first, last] = host.logons_by_session.equal_range(id);
+  for (auto l = first; l != last; ++l) linked.push_back(l->second);
+  for (std::uint64_t logon_id : linked) erase_logon(host, logon_id);
   host.sessions.erase(it);
 }
 
@@ -360,6 +448,7 @@ void SessionTracker::Impl::apply_lsm(Host& host, const Event& e) {
   d.session = sid;
   d.address.assign(address);
   d.evidence.push_back(evidence_of(e, "session event"));
+  if (e.event_id >= 21 && e.event_id <= 25) host.console_valid = false;
 
   switch (e.event_id) {
     case 21:
@@ -605,15 +694,19 @@ bool SessionTracker::Impl::link_logon(Host& host, SessionRecord& s, Ticks t) {
   bool announced = false;
   const Logon* first = nullptr;
   std::uint64_t first_id = 0;
-  for (auto& [id, l] : host.logons) {
+  const auto from = host.logons_by_time.lower_bound(t - 10 * kTicksPerSecond - opt.channel_skew);
+  const auto to = host.logons_by_time.upper_bound(t + opt.channel_skew);
+  for (auto entry = from; entry != to; ++entry) {
+    const std::uint64_t id = entry->second;
+    auto found = host.logons.find(id);
+    if (found == host.logons.end()) continue;
+    Logon& l = found->second;
     if (l.session_id) continue;
     if (!same_account(l.domain, l.user, s.domain, s.user)) continue;
-    if (l.time + 10 * kTicksPerSecond + opt.channel_skew < t || l.time > t + opt.channel_skew)
-      continue;
-    const bool local_type = l.type == 2 || l.type == 11;
+    const bool local_type = is_local_logon_type(l.type);
     // Winlogon names no address: any interactive logon of the user fits.
     if (!s.address.empty() && (s.address == "LOCAL") != local_type) continue;
-    l.session_id = s.session_id;
+    set_logon_session(host, id, l, s.session_id);
     announced = announced || l.announced;
     if (!first || l.time < first->time || (l.time == first->time && id < first_id)) {
       first = &l;
@@ -668,7 +761,10 @@ void SessionTracker::Impl::apply_security(Host& host, const Event& e) {
       if (!logon_id) return;
       if (host.sessions.size() + host.logons.size() >= opt.max_sessions_per_host)
         evict_sessions(host);
-      Logon& l = host.logons[*logon_id];
+      age_logons(host, t);
+      auto [slot, fresh] = host.logons.try_emplace(*logon_id);
+      if (!fresh) unindex_logon(host, *logon_id, slot->second);
+      Logon& l = slot->second;
       l.user = user;
       l.domain = domain;
       l.sid = sid;
@@ -676,6 +772,7 @@ void SessionTracker::Impl::apply_security(Host& host, const Event& e) {
       l.time = l.last_seen = t;
       const std::string_view ip = field_or_empty(e, n.ip_address);
       if (ip != "-" && ip != "127.0.0.1" && ip != "::1") l.ip.assign(ip);
+      index_logon(host, *logon_id, l);
       const bool remote = *type == 10 || *type == 12;
       if (remote) {
         RemoteHint h;
@@ -695,8 +792,6 @@ void SessionTracker::Impl::apply_security(Host& host, const Event& e) {
           }
         }
         add_hint(host, std::move(h));
-      } else if (!compute_console(host).user.empty() || host.console_free_known) {
-        // Console state comes from compute_console; nothing more to do here.
       }
       // A session already known for this user (TS-LSM came first, or the linked token pair of
       // one logon) takes the logon instead of announcing a second one.
@@ -704,18 +799,24 @@ void SessionTracker::Impl::apply_security(Host& host, const Event& e) {
         if (s.logon_id || !same_account(s.domain, s.user, domain, user)) continue;
         if (s.logon_time && s.logon_time <= t + 10 * kTicksPerSecond + opt.channel_skew &&
             s.logon_time + opt.channel_skew >= t && (s.address == "LOCAL") == !remote) {
-          l.session_id = s.session_id;
+          set_logon_session(host, *logon_id, l, s.session_id);
           s.logon_id = *logon_id;
           l.announced = true;
           return;
         }
       }
-      for (auto& [other_id, other] : host.logons) {
-        if (other_id == *logon_id || other.type != l.type || !other.announced) continue;
-        if (iequals(other.user, l.user) && other.time + kTicksPerSecond >= t &&
-            other.time <= t + kTicksPerSecond) {
+      const auto twins_to = host.logons_by_time.upper_bound(t + kTicksPerSecond);
+      for (auto entry = host.logons_by_time.lower_bound(t - kTicksPerSecond); entry != twins_to;
+           ++entry) {
+        const std::uint64_t other_id = entry->second;
+        if (other_id == *logon_id) continue;
+        auto found = host.logons.find(other_id);
+        if (found == host.logons.end()) continue;
+        const Logon& other = found->second;
+        if (other.type != l.type || !other.announced) continue;
+        if (iequals(other.user, l.user)) {
           l.announced = true;  // the elevated/filtered token twin of a logon already announced
-          l.session_id = other.session_id;
+          set_logon_session(host, *logon_id, l, other.session_id);
           return;
         }
       }
@@ -750,17 +851,19 @@ void SessionTracker::Impl::apply_security(Host& host, const Event& e) {
         return;
       }
       Logon l = it->second;
-      host.logons.erase(it);
+      erase_logon(host, it);
       // Windows logs an interactive logon twice (filtered and elevated token, same second);
       // the logoff of either ends both.
       std::vector<std::uint64_t> twins;
-      for (const auto& [other_id, other] : host.logons) {
-        if (other.type == l.type && iequals(other.user, l.user) &&
-            other.time + kTicksPerSecond >= l.time && other.time <= l.time + kTicksPerSecond) {
-          twins.push_back(other_id);
-        }
+      const auto twins_to = host.logons_by_time.upper_bound(l.time + kTicksPerSecond);
+      for (auto entry = host.logons_by_time.lower_bound(l.time - kTicksPerSecond);
+           entry != twins_to; ++entry) {
+        auto found = host.logons.find(entry->second);
+        if (found == host.logons.end()) continue;
+        const Logon& other = found->second;
+        if (other.type == l.type && iequals(other.user, l.user)) twins.push_back(entry->second);
       }
-      for (std::uint64_t twin : twins) host.logons.erase(twin);
+      for (std::uint64_t twin : twins) erase_logon(host, twin);
       for (Arbitration& a : host.arbitrations) {
         if (std::find(a.logon_ids.begin(), a.logon_ids.end(), *logon_id) != a.logon_ids.end()) {
           a.evidence.push_back(evidence_of(e, "newcomer logged off"));
@@ -803,6 +906,7 @@ void SessionTracker::Impl::apply_security(Host& host, const Event& e) {
       std::string_view address = field_or_empty(e, n.client_address_in);
       const bool console = iequals(session_name, "Console");
       if (console) address = "LOCAL";
+      host.console_valid = false;
       SessionRecord* s = nullptr;
       if (logon_id) {
         auto l = host.logons.find(*logon_id);
@@ -873,6 +977,7 @@ void SessionTracker::Impl::apply_security(Host& host, const Event& e) {
       const std::string_view domain = field_or_empty(e, n.target_domain_name);
       const auto logon_id = parse_uint(field_or_empty(e, n.target_logon_id));
       if (!sid) return;
+      host.console_valid = false;
       bool created = false;
       SessionRecord& s = session(host, *sid, t, created);
       if (s.user.empty()) {
@@ -883,7 +988,7 @@ void SessionTracker::Impl::apply_security(Host& host, const Event& e) {
         s.logon_id = *logon_id;
         auto l = host.logons.find(*logon_id);
         if (l != host.logons.end()) {
-          l->second.session_id = sid;
+          set_logon_session(host, l->first, l->second, sid);
           if (l->second.type == 2 || l->second.type == 11) s.console = true;
         }
       }
@@ -904,6 +1009,7 @@ void SessionTracker::Impl::apply_winlogon(Host& host, const Event& e) {
   if (!sid) return;
   const std::string_view user_sid = field_or_empty(e, n.user_sid);
   const Ticks t = e.time_created;
+  host.console_valid = false;
   if (e.event_id == 7002) {
     const bool known = host.sessions.count(*sid) > 0;
     Derived d;
@@ -970,7 +1076,7 @@ void SessionTracker::Impl::apply_reboot(Host& host, const Event& e) {
     queue(host, std::move(d));
   }
   host.sessions.clear();
-  host.logons.clear();
+  clear_logons(host);
   host.arbitrations.clear();
   host.console_free_known = true;
   host.console_free_since = t;
@@ -1250,7 +1356,7 @@ void SessionTracker::Impl::enrich(Host& host, Event& e, bool recognize) {
       record_attempt(host, e.time_created, fold_account_text(req));
     }
   }
-  const ConsoleInfo c = compute_console(host);
+  const ConsoleInfo& c = cached_console(host);
   e.set_field(n.console_state, to_string(c.state));
   if (!c.user.empty()) e.set_field(n.console_user, join_account(c.domain, c.user));
   if (c.session_id) e.set_field(n.console_session_id, std::to_string(*c.session_id));
@@ -1283,17 +1389,52 @@ void SessionTracker::Impl::evict_sessions(Host& host) {
       ages.emplace_back(l.last_seen, -static_cast<std::int64_t>(id & 0x7fffffffffff) - 1);
   }
   const std::size_t count = std::min(drop, ages.size());
+  host.console_valid = false;
   std::partial_sort(ages.begin(), ages.begin() + static_cast<std::ptrdiff_t>(count), ages.end());
   for (std::size_t i = 0; i < count; ++i) {
     const std::int64_t key = ages[i].second;
     if (key >= 0) {
       host.sessions.erase(static_cast<std::uint32_t>(key));
     } else {
-      host.logons.erase(static_cast<std::uint64_t>(-(key + 1)));
+      erase_logon(host, static_cast<std::uint64_t>(-(key + 1)));
     }
   }
   stats.sessions_evicted += count;
   if (hook && count) hook(host.name, "session-cap", count);
+}
+
+void SessionTracker::Impl::age_logons(Host& host, Ticks now) {
+  // A remote logon that got no session and no logoff within the longest correlation window is
+  // not going to be correlated any more (Windows logs one for every RDP reconnect, and those
+  // never get a session of their own); only its late logoff would still have been paired.
+  const Ticks keep_for =
+      std::max({opt.attempt_window, opt.requester_window,
+                opt.arbitration_window + opt.arbitration_grace + opt.channel_skew});
+  const bool over_cap = host.logons.size() >= kMaxLogonsPerHost;
+  if (!over_cap && now - host.last_logon_ageing < 60 * kTicksPerSecond) return;
+  host.last_logon_ageing = now;
+  // Dropping an eighth below the cap at once keeps the walk amortized.
+  const std::size_t target =
+      over_cap ? kMaxLogonsPerHost - kMaxLogonsPerHost / 8 : kMaxLogonsPerHost;
+  const Ticks cutoff = now - keep_for;
+  std::size_t aged = 0;
+  for (auto entry = host.logons_by_time.begin(); entry != host.logons_by_time.end();) {
+    if (entry->first >= cutoff && host.logons.size() <= target) break;
+    const std::uint64_t id = entry->second;
+    ++entry;  // erase_logon below removes the entry just passed, no other
+    auto found = host.logons.find(id);
+    if (found == host.logons.end()) continue;
+    const Logon& l = found->second;
+    const bool unanswered =
+        !l.session_id || host.sessions.find(*l.session_id) == host.sessions.end();
+    if (is_local_logon_type(l.type) || !unanswered) continue;
+    erase_logon(host, found);
+    ++aged;
+  }
+  if (aged) {
+    stats.sessions_expired += aged;
+    if (hook) hook(host.name, "stale", aged);
+  }
 }
 
 void SessionTracker::Impl::maybe_sweep(Host& host) {
@@ -1312,13 +1453,14 @@ void SessionTracker::Impl::maybe_sweep(Host& host) {
   }
   for (auto it = host.logons.begin(); it != host.logons.end();) {
     if (it->second.last_seen < cutoff) {
-      it = host.logons.erase(it);
+      it = erase_logon(host, it);
       ++expired;
     } else {
       ++it;
     }
   }
   if (expired) {
+    host.console_valid = false;
     stats.sessions_expired += expired;
     if (hook) hook(host.name, "stale", expired);
   }

@@ -120,6 +120,7 @@ struct SessionTracker::Impl {
 
   void evict_sessions(Host& host);
   void maybe_sweep(Host& host);
+  void age_logons(Host& host, Ticks now);
 };
 
 }  // namespace sw

@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -99,7 +100,37 @@ struct Host {
   Ticks last_sweep = 0;
   Ticks since_text_for = 0;  // format_time(since_text_for) == since_text: rendered once
   std::string since_text;
+  // Indexes over `logons`, kept only by the logon helpers below, so that no per-event path
+  // walks every logon of a busy host: (time, logon id) for token twins, linking and ageing;
+  // session -> logon ids for ending a session; the console kinds (2, 11) for the console.
+  std::multimap<Ticks, std::uint64_t> logons_by_time;
+  std::unordered_multimap<std::uint32_t, std::uint64_t> logons_by_session;
+  std::vector<std::uint64_t> local_logons;
+  Ticks last_logon_ageing = 0;
+  // compute_console(*this) while console_valid; whatever can change it clears the flag.
+  bool console_valid = false;
+  ConsoleInfo console_cache;
 };
+
+// A remote logon whose session never showed up is kept at most this many per host (the oldest
+// go first), besides ageing out after the longest correlation window.
+inline constexpr std::size_t kMaxLogonsPerHost = 256;
+
+inline bool is_local_logon_type(std::uint8_t type) {
+  return type == 2 || type == 11;
+}
+// After the fields of host.logons[id] were set (time, type, session_id).
+void index_logon(Host& host, std::uint64_t id, const Logon& l);
+// Before the time, type or session of host.logons[id] changes, or it goes.
+void unindex_logon(Host& host, std::uint64_t id, const Logon& l);
+void set_logon_session(Host& host, std::uint64_t id, Logon& l,
+                       std::optional<std::uint32_t> session_id);
+std::unordered_map<std::uint64_t, Logon>::iterator erase_logon(
+    Host& host, std::unordered_map<std::uint64_t, Logon>::iterator it);
+void erase_logon(Host& host, std::uint64_t id);
+void clear_logons(Host& host);
+void reindex_logons(Host& host);
+const ConsoleInfo& cached_console(Host& host);
 
 ConsoleInfo compute_console(const Host& host);
 std::string fold_account(std::string_view domain, std::string_view user);

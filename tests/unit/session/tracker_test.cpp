@@ -447,3 +447,75 @@ TEST(SessionTracker, TimelineListsEveryStep) {
 
 }  // namespace
 }  // namespace sw::test
+
+namespace sw::test {
+namespace {
+
+// `count` RDP logons of distinct users, `step` apart from 08:00, none ever getting a session or
+// a logoff (Windows logs one on every reconnect), after one console logon known from Security.
+std::vector<Event> console_then_unanswered_rdp_logons(int count, Ticks step) {
+  std::vector<Event> events;
+  events.push_back(logon("2026-11-20T07:59:00Z", 1, "alice", "CORP", kAliceSid, 2, "0x500"));
+  const Ticks start = at("2026-11-20T08:00:00Z");
+  for (int i = 0; i < count; ++i) {
+    const std::string user = "user" + std::to_string(i);
+    const std::string logon_id = "0x" + std::to_string(10000 + i);
+    events.push_back(logon(format_time(start + i * step), 2 + static_cast<std::uint64_t>(i), user,
+                           "CORP", "S-1-5-21-1-2-3-" + std::to_string(2000 + i), 10, logon_id,
+                           "10.0.0.9"));
+  }
+  return events;
+}
+
+std::size_t remote_logons(const std::vector<SessionRecord>& records) {
+  return static_cast<std::size_t>(std::count_if(records.begin(), records.end(),
+                                                [](const SessionRecord& r) { return !r.console; }));
+}
+
+TEST(SessionTracker, UnansweredRemoteLogonsAgeOutAfterTheLongestWindow) {
+  Harness h;
+  std::size_t reported = 0;
+  h.tracker.set_eviction_hook([&](std::string_view, std::string_view w, std::size_t n) {
+    if (w == "stale") reported += n;
+  });
+  // 400 logons 30 s apart: 3 h 20 min, far beyond the 1 h attempt window.
+  std::vector<Event> events = console_then_unanswered_rdp_logons(400, 30 * kTicksPerSecond);
+  // The newest logon's logoff still pairs with it.
+  events.push_back(logoff(format_time(at("2026-11-20T08:00:00Z") + 400 * 30 * kTicksPerSecond),
+                          1000, "user399", "CORP", 10, "0x10399"));
+  h.run(events);
+  const auto records = h.tracker.sessions("WS-FIN-07");
+  // Only about the last hour's logons stay (120 of them), and the console's logon is kept.
+  EXPECT_LE(remote_logons(records), 125u);
+  EXPECT_GE(remote_logons(records), 115u);
+  EXPECT_FALSE(std::any_of(records.begin(), records.end(),
+                           [](const SessionRecord& r) { return r.user == "user0"; }));
+  EXPECT_TRUE(std::any_of(records.begin(), records.end(),
+                          [](const SessionRecord& r) { return r.user == "user398"; }));
+  EXPECT_EQ(h.tracker.console("WS-FIN-07").state, ConsoleState::kActive);
+  EXPECT_EQ(h.tracker.console("WS-FIN-07").user, "alice");
+  EXPECT_EQ(reported, h.tracker.stats().sessions_expired);
+  EXPECT_GE(reported, 270u);
+  const auto logoffs = h.collector.of_kind("session_logoff");
+  ASSERT_EQ(logoffs.size(), 1u);
+  EXPECT_EQ(logoffs[0]->event.payload("TargetUser"), "user399");
+}
+
+TEST(SessionTracker, UnansweredRemoteLogonsAreCappedPerHostOldestFirst) {
+  Harness h;
+  // 1000 logons 2 s apart: all within the hour, so only the per-host cap bounds them.
+  h.run(console_then_unanswered_rdp_logons(1000, 2 * kTicksPerSecond));
+  const auto records = h.tracker.sessions("WS-FIN-07");
+  EXPECT_LE(records.size(), 256u);
+  EXPECT_GE(remote_logons(records), 200u);
+  EXPECT_TRUE(std::any_of(records.begin(), records.end(),
+                          [](const SessionRecord& r) { return r.user == "user999"; }));
+  EXPECT_FALSE(std::any_of(records.begin(), records.end(),
+                           [](const SessionRecord& r) { return r.user == "user0"; }));
+  EXPECT_EQ(h.tracker.console("WS-FIN-07").user, "alice");
+  // Every logon was announced once, whether kept or not.
+  EXPECT_EQ(h.collector.of_kind("session_logon").size(), 1001u);
+}
+
+}  // namespace
+}  // namespace sw::test
