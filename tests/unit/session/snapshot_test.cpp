@@ -117,3 +117,39 @@ TEST(Snapshot, MissingFileIsAnError) {
 
 }  // namespace
 }  // namespace sw::test
+
+namespace sw::test {
+namespace {
+
+// The restored logons are found again by the lookups that go through the tracker's indexes:
+// the console known only from Security, the token twin a logoff also ends, and an RDP logon a
+// later TS-LSM session takes over.
+TEST(Snapshot, RestoredLogonsAreFoundByConsoleTwinsAndLinking) {
+  Harness before;
+  before.run({logon("2026-11-20T08:00:00Z", 1, "alice", "CORP", kAliceSid, 2, "0xa1"),
+              logon("2026-11-20T08:00:00.2Z", 2, "alice", "CORP", kAliceSid, 2, "0xa2"),
+              logon("2026-11-20T09:00:00Z", 3, "bob", "CORP", "S-1-5-21-1-2-3-1107", 10, "0xb1",
+                    "10.0.0.7")});
+  Harness after;
+  std::string error;
+  ASSERT_TRUE(after.tracker.restore(before.tracker.snapshot(), error)) << error;
+  EXPECT_EQ(after.tracker.console("WS-FIN-07").user, "alice");
+  EXPECT_EQ(after.tracker.console("WS-FIN-07").state, ConsoleState::kActive);
+
+  after.run({lsm(21, "2026-11-20T09:00:01Z", 10,
+                 {{"User", "CORP\\bob"}, {"SessionID", "2"}, {"Address", "10.0.0.7"}}),
+             logoff("2026-11-20T10:00:00Z", 11, "alice", "CORP", 2, "0xa1")});
+  // Both of alice's tokens ended, so the console is free from the logoff on.
+  EXPECT_EQ(after.tracker.console("WS-FIN-07").state, ConsoleState::kNone);
+  EXPECT_EQ(after.tracker.console("WS-FIN-07").since, at("2026-11-20T10:00:00Z"));
+  const auto records = after.tracker.sessions("WS-FIN-07");
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].user, "bob");
+  EXPECT_EQ(records[0].session_id, 2u);
+  EXPECT_EQ(records[0].logon_id, 0xb1u);
+  // bob's logon was announced before the snapshot: his session is not announced again.
+  EXPECT_TRUE(after.collector.of_kind("session_logon").empty());
+}
+
+}  // namespace
+}  // namespace sw::test
