@@ -219,6 +219,7 @@ class SpooledOutput final : public Output {
       drain_deadline_ = Clock::now() + drain;
       cv_.notify_all();
     }
+    spool_->wake_reader();  // an idle sender waits on the spool for a long time
     thread_.join();
   }
 
@@ -343,8 +344,10 @@ class SpooledOutput final : public Output {
     std::vector<Record> records;
     while (!should_exit()) {
       confirm_written(/*idle=*/false);
-      // With writes awaiting confirmation, come back soon to confirm them.
-      auto wait = written_.empty() ? std::chrono::milliseconds(200) : std::chrono::milliseconds(20);
+      // With writes awaiting confirmation, come back soon to confirm them; idle, wait for records
+      // (an idle agent must not wake up: stop() wakes the wait).
+      auto wait =
+          written_.empty() ? std::chrono::milliseconds(5000) : std::chrono::milliseconds(20);
       if (!spool_->read(batch, config_.batch_records, config_.batch_bytes, wait)) {
         confirm_written(/*idle=*/true);
         continue;

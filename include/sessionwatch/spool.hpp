@@ -106,6 +106,9 @@ class Spool {
 
   // Wakes waiting readers and writers; later calls return at once.
   void close();
+  // Makes a read() that waits for records return now (false when none came), once; the spool
+  // stays open. Lets the sender wait long when idle and still stop at once.
+  void wake_reader();
   // Blocks until every appended record is acknowledged (or timeout). True when drained.
   bool wait_drained(std::chrono::milliseconds timeout);
 

@@ -179,6 +179,7 @@ struct Spool::Impl {
   std::uint64_t unacked_bytes = 0;  // committed, not acknowledged
   SpoolStats counters;
   bool closed = false;
+  bool wake_reader = false;  // one read() returns now (Spool::wake_reader)
   File reader;
   std::uint64_t reader_seq = ~0ULL;
   std::uint64_t reader_offset = 0;
@@ -577,12 +578,14 @@ bool Spool::read(std::vector<SpoolRecord>& out, std::size_t max_records, std::si
   std::size_t count = 0;
   std::unique_lock lock(m.mu);
   auto has_data = [&] {
-    if (m.closed) return true;
+    if (m.closed || m.wake_reader) return true;
     const Impl::Segment* s = m.find(m.read_pos.segment);
     if (!s) return true;  // moved on by a drop; the loop below repositions
     return m.read_pos.offset < s->size || s != &m.segments.back();
   };
-  if (!m.data_cv.wait_for(lock, wait, has_data)) {
+  const bool ready = m.data_cv.wait_for(lock, wait, has_data);
+  m.wake_reader = false;
+  if (!ready) {
     out.clear();
     return false;
   }
@@ -674,6 +677,12 @@ void Spool::rewind() {
   m.in_flight.clear();
   for (auto& s : m.segments) s.read_records = s.acked_records;
   m.read_pos = {m.segments.front().seq, m.segments.front().acked_offset};
+}
+
+void Spool::wake_reader() {
+  std::lock_guard lock(impl_->mu);
+  impl_->wake_reader = true;
+  impl_->data_cv.notify_all();
 }
 
 void Spool::close() {

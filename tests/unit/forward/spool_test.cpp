@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <future>
 #include <thread>
 
 #include "forward_test_util.hpp"
@@ -128,6 +129,24 @@ TEST(Spool, ReadWaitsForAnAppend) {
   EXPECT_TRUE(s->read(batch, 10, 1 << 20, 5s));
   producer.join();
   ASSERT_EQ(batch.size(), 1U);
+  EXPECT_EQ(batch[0].data, rec(0));
+}
+
+TEST(Spool, WakeReaderEndsALongWaitOnceAndKeepsTheSpoolOpen) {
+  TempDir dir;
+  auto s = open_spool(small_options(dir.path()));
+  std::vector<SpoolRecord> batch;
+  // A sender idling in a wait far longer than the test may take.
+  auto waiting = std::async(std::launch::async, [&] { return s->read(batch, 10, 1 << 20, 1h); });
+  std::this_thread::sleep_for(50ms);
+  s->wake_reader();
+  ASSERT_EQ(waiting.wait_for(30s), std::future_status::ready) << "wake_reader did not end the wait";
+  EXPECT_FALSE(waiting.get());  // nothing came
+  EXPECT_TRUE(batch.empty());
+  // Once: the next read waits again, and the spool still delivers.
+  EXPECT_FALSE(s->read(batch, 10, 1 << 20, 20ms));
+  append_range(*s, 0, 1);
+  ASSERT_TRUE(s->read(batch, 10, 1 << 20, 1s));
   EXPECT_EQ(batch[0].data, rec(0));
 }
 
