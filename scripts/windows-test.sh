@@ -78,7 +78,13 @@ for t in "${present[@]}"; do
   t0=$(date +%s)
   # Run from the build folder: wine maps / to Z:, so the tests' compiled-in data paths resolve.
   abs=$(realpath "$exe")
-  if (cd "$build" && timeout 600 "$wine" "$abs" --gtest_brief=1 --gtest_color=no) >"$log" 2>&1; then
+  # The SCM tests of test_windows (WinServiceScm.*) talk to wine's services.exe, which in a
+  # prefix shared with the other test processes sometimes runs twice (calls then land in two
+  # SCM databases): they are run by hand, and the service is gated by windows-service-test.sh
+  # below, which drives the real sessionwatch.exe through one services.exe of its own.
+  filter=()
+  [ "$t" = test_windows ] && filter=(--gtest_filter=-WinServiceScm.*)
+  if (cd "$build" && timeout 600 "$wine" "$abs" --gtest_brief=1 --gtest_color=no "${filter[@]}") >"$log" 2>&1; then
     passed+=("$t")
     summary=$(grep -E '^\[  PASSED  \]|SKIPPED' "$log" | tr '\n' ' ')
     echo "  PASS $t ($(( $(date +%s) - t0 ))s): $summary"
