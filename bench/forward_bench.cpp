@@ -22,20 +22,9 @@ namespace fs = std::filesystem;
 using namespace sw::forward;
 using namespace std::chrono_literals;
 
+using sw::forward::bench::process_cpu_seconds;
 using sw::forward::bench::sample_alert;
-
-double process_cpu_seconds() {
-  rusage u{};
-  getrusage(RUSAGE_SELF, &u);
-  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
-         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
-}
-
-double thread_cpu_seconds() {
-  timespec ts{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
-}
+using sw::forward::bench::thread_cpu_seconds;
 
 fs::path temp_dir(const char* what) {
   fs::path p = fs::temp_directory_path() /

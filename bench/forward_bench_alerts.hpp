@@ -1,11 +1,28 @@
-// A realistic 7063 alert (~600 bytes as RFC 5424) shared by the forwarding benches.
+// What the forwarding benches share: a realistic 7063 alert (~600 bytes as RFC 5424) and the
+// CPU clocks they report.
 #pragma once
 
+#include <sys/resource.h>
+
+#include <ctime>
 #include <string>
 
 #include "sessionwatch/alert.hpp"
 
 namespace sw::forward::bench {
+
+inline double process_cpu_seconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+}
+
+inline double thread_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) / 1e9;
+}
 
 inline Alert sample_alert(int n) {
   Alert a;
