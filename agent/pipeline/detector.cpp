@@ -42,6 +42,13 @@ class ChainDetector final : public Detector, private TrackerSink {
     on_alert_ = nullptr;
   }
 
+  EventInterest interest() const override {
+    EventInterest interest = tracker_.interest();
+    // Rules on derived events ("sessionwatch" channel) need what the tracker reads, already in.
+    if (rules_) interest.merge(rules_->interest());
+    return interest;
+  }
+
   std::string snapshot() const override {
     nlohmann::json j{{"version", 1}, {"tracker", tracker_.snapshot()}};
     if (rules_) j["rules"] = rules_->snapshot();

@@ -749,6 +749,72 @@ std::optional<std::set<std::uint32_t>> required_event_ids(const Detection& d, co
   return std::nullopt;
 }
 
+// True when every way the condition can hold needs `field` present: a selection whose every
+// alternative tests it with values that fail on an absent field, AND needing one such child,
+// OR needing all of them.
+bool requires_field(const Detection& d, const Condition& c, FieldId field) {
+  auto needs_presence = [](const ValueMatcher& v) {
+    switch (v.kind) {
+      case ValueMatcher::kExists:
+        return v.exists;
+      case ValueMatcher::kNull:
+        return false;
+      default:
+        return !v.negate;
+    }
+  };
+  switch (c.op) {
+    case Condition::kSelection: {
+      for (const auto& alternative : d.selections[c.selection].alternatives) {
+        const bool tested =
+            std::any_of(alternative.begin(), alternative.end(), [&](const FieldTest& t) {
+              if (t.keyword || t.field != field || t.values.empty()) return false;
+              return t.all ? std::any_of(t.values.begin(), t.values.end(), needs_presence)
+                           : std::all_of(t.values.begin(), t.values.end(), needs_presence);
+            });
+        if (!tested) return false;
+      }
+      return !d.selections[c.selection].alternatives.empty();
+    }
+    case Condition::kAnd:
+      return std::any_of(c.children.begin(), c.children.end(),
+                         [&](const Condition& k) { return requires_field(d, k, field); });
+    case Condition::kOr:
+    case Condition::kAtLeast:
+      return !c.children.empty() &&
+             std::all_of(c.children.begin(), c.children.end(),
+                         [&](const Condition& k) { return requires_field(d, k, field); });
+    case Condition::kNot:
+      return false;
+  }
+  return false;
+}
+
+// Channels the condition rules out: along the AND spine, `not <selection>` where the selection
+// is one alternative pinning Channel to plain names.
+void excluded_channels(const Detection& d, const Condition& c, std::vector<std::string>& out) {
+  if (c.op == Condition::kAnd) {
+    for (const Condition& k : c.children) excluded_channels(d, k, out);
+    return;
+  }
+  if (c.op != Condition::kNot || c.children.size() != 1 ||
+      c.children[0].op != Condition::kSelection) {
+    return;
+  }
+  const auto& alternatives = d.selections[c.children[0].selection].alternatives;
+  if (alternatives.size() != 1 || alternatives[0].size() != 1) return;
+  const FieldTest& t = alternatives[0][0];
+  if (t.keyword || t.field != fields::Channel || t.all) return;
+  std::vector<std::string> names;
+  for (const ValueMatcher& v : t.values) {
+    auto literal =
+        v.kind == ValueMatcher::kString && !v.negate ? v.pattern.exact_literal() : std::nullopt;
+    if (!literal || literal->empty()) return;
+    names.push_back(lower(*literal));
+  }
+  out.insert(out.end(), names.begin(), names.end());
+}
+
 std::shared_ptr<const Detection> remap_fields(const Detection& d,
                                               const std::map<std::string, std::string>& fieldmap) {
   auto out = std::make_shared<Detection>(d);
@@ -780,6 +846,9 @@ CompiledRule compile_rule(const YAML::Node& doc, const std::string& source,
   const YAML::Node det = doc["detection"];
   auto detection = std::make_shared<const Detection>(compile_detection(det, ctx));
   const auto required = required_event_ids(*detection, detection->condition);
+  static const FieldId kErrorCode = intern_field("sessionwatch.error_code");
+  rule.recognized_errors_only = requires_field(*detection, detection->condition, kErrorCode);
+  excluded_channels(*detection, detection->condition, rule.excluded_channels);
   if (sources.empty()) sources.emplace_back();  // any channel
   for (const LogSource& src : sources) {
     CompiledRule::Variant v;

@@ -52,6 +52,12 @@ struct CompiledRule {
     std::vector<std::pair<FieldId, std::string>> conditions;  // folded values
   };
   std::vector<Variant> variants;
+  // What the condition says about where the rule can fire, for RuleSet::interest():
+  // channels it excludes (`... and not <selection of Channel: X>`), lower-case,
+  std::vector<std::string> excluded_channels;
+  // and whether it requires sessionwatch.error_code, which only the session tracker's error
+  // recognizer sets (the rule then fires only on events the tracker reads anyway).
+  bool recognized_errors_only = false;
 };
 
 struct CompiledCorrelation {

@@ -347,6 +347,51 @@ std::size_t RuleSet::match(const Event& event, MatchCallback on_match) {
   return calls;
 }
 
+EventInterest RuleSet::interest() const {
+  EventInterest interest;
+  for (const IndexedVariant& indexed : impl_->variants) {
+    const CompiledRule& rule = impl_->rules[indexed.rule];
+    if (rule.recognized_errors_only) continue;
+    const CompiledRule::Variant& v = *indexed.variant;
+    EventInterest part;
+    if (v.channels.empty()) {
+      if (v.event_ids.empty()) part.add_everything();
+      for (std::uint32_t id : v.event_ids) part.add_everywhere(id);
+      for (const std::string& channel : rule.excluded_channels) part.narrow(channel, {});
+    } else {
+      for (const std::string& channel : v.channels) {
+        if (std::find(rule.excluded_channels.begin(), rule.excluded_channels.end(), channel) !=
+            rule.excluded_channels.end()) {
+          continue;
+        }
+        if (v.event_ids.empty()) part.add_channel(channel);
+        for (std::uint32_t id : v.event_ids) part.add(channel, id);
+      }
+    }
+    interest.merge(part);
+  }
+  return interest;
+}
+
+std::vector<std::string> RuleSet::rules_reading_whole(std::string_view channel) const {
+  std::vector<std::string> out;
+  for (const IndexedVariant& indexed : impl_->variants) {
+    const CompiledRule& rule = impl_->rules[indexed.rule];
+    if (rule.recognized_errors_only || !indexed.variant->event_ids.empty()) continue;
+    EventInterest part;
+    if (indexed.variant->channels.empty()) {
+      part.add_everything();
+    } else {
+      for (const std::string& c : indexed.variant->channels) part.add_channel(c);
+    }
+    for (const std::string& c : rule.excluded_channels) part.narrow(c, {});
+    if (part.event_ids(channel) != std::nullopt) continue;
+    std::string name = rule.info.title + " (" + rule.info.source + ")";
+    if (std::find(out.begin(), out.end(), name) == out.end()) out.push_back(std::move(name));
+  }
+  return out;
+}
+
 std::vector<const RuleInfo*> RuleSet::rules() const {
   std::vector<const RuleInfo*> out;
   for (const CompiledRule& r : impl_->rules) out.push_back(&r.info);

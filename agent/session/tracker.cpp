@@ -2,6 +2,7 @@
 #include <array>
 #include <iterator>
 #include <limits>
+#include <set>
 
 #include "session/names.hpp"
 #include "session/tracker_impl.hpp"
@@ -1489,6 +1490,31 @@ const TrackerStats& SessionTracker::stats() const {
 }
 const TrackerOptions& SessionTracker::options() const {
   return impl_->opt;
+}
+
+EventInterest SessionTracker::interest() const {
+  // What apply() changes state on. Kept next to it: a new event here is a new case there.
+  constexpr std::string_view kLsm =
+      "Microsoft-Windows-TerminalServices-LocalSessionManager/Operational";
+  constexpr std::string_view kRcm =
+      "Microsoft-Windows-TerminalServices-RemoteConnectionManager/Operational";
+  std::set<std::uint32_t> security{4624, 4634, 4647, 4778, 4779, 4800, 4801};
+  EventInterest interest;
+  if (impl_->opt.catalog) {
+    // An error can be reported by any event of any channel (status fields, messages, tool
+    // output), except on Security: only the system writes there, with fixed schemas, and the
+    // catalog names the events of it that carry a refusal (4625, 4825, ...).
+    interest = EventInterest::everything();
+    for (const ErrorCatalog::RelatedEvent& related : impl_->opt.catalog->related_events()) {
+      if (iequals(related.channel, "Security")) security.insert(related.event_id);
+    }
+  } else {
+    interest.add_channel(kLsm);
+    interest.add(kRcm, 1149);
+    for (std::uint32_t id : {7001u, 7002u, 6005u, 6006u, 6008u, 1074u}) interest.add("System", id);
+  }
+  interest.narrow("Security", security);
+  return interest;
 }
 
 std::vector<std::string> SessionTracker::hosts() const {

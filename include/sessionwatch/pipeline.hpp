@@ -54,6 +54,9 @@ class Detector {
   virtual bool restore(std::string_view snapshot, std::string& error) = 0;
 
   virtual const SessionTracker& tracker() const = 0;
+  // The events this chain can use (the tracker's and the rules'): a source that filters at the
+  // origin keeps at least these, and the alerts are the same as with every event.
+  virtual EventInterest interest() const = 0;
   virtual DetectorStats stats() const = 0;
   // Number of rules loaded (0 when the built-in detections run).
   virtual std::size_t rule_count() const = 0;

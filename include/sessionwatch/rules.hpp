@@ -19,6 +19,7 @@
 
 #include "sessionwatch/alert.hpp"
 #include "sessionwatch/event.hpp"
+#include "sessionwatch/interest.hpp"
 
 namespace sw {
 
@@ -140,6 +141,15 @@ class RuleSet {
   // Every loaded rule's metadata (detection then correlation rules, load order).
   std::vector<const RuleInfo*> rules() const;
   RuleSetStats stats() const;
+  // The events the rules can match, by their logsources' channels, their EventID conditions and
+  // the channels their conditions exclude (`not Channel: Security`): a source filtering at the
+  // origin must not drop more. Channels are the Windows ones, plus "sessionwatch" for rules on
+  // the session tracker's derived events. Rules that require sessionwatch.error_code add
+  // nothing: only the tracker's error recognizer sets it, on events the tracker reads anyway.
+  EventInterest interest() const;
+  // The rules that need every event of `channel` ("title (file)"), to tell a user why a filter
+  // could not narrow it.
+  std::vector<std::string> rules_reading_whole(std::string_view channel) const;
 
   // Correlation state as a string (JSON), to persist with the tracker snapshot, and back.
   // restore() ignores groups of correlations no longer loaded; false + error on a bad string.

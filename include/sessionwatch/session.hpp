@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "sessionwatch/event.hpp"
+#include "sessionwatch/interest.hpp"
 
 namespace sw {
 
@@ -165,6 +166,9 @@ class SessionTracker {
   AlertContext alert_context(const Event& trigger) const;
   const TrackerStats& stats() const;
   const TrackerOptions& options() const;
+  // The events the tracker reads: its session events and, with a catalog, every event that can
+  // report a catalogued error (any channel in full, except Security: its related events only).
+  EventInterest interest() const;
 
   // --- State across restarts: versioned JSON text, and an atomic file of it ---
   static constexpr int kSnapshotVersion = 1;

@@ -1,0 +1,138 @@
+// RuleSet::interest(): the events rules can match, by logsource channel and required EventID.
+// (The corpus-wide check that every event firing a rule is inside its interest is in
+// conformance_test.cpp.)
+#include <gtest/gtest.h>
+
+#include "sessionwatch/rules.hpp"
+
+namespace sw {
+namespace {
+
+using Ids = std::vector<std::uint32_t>;
+
+EventInterest interest_of(const std::string& yaml) {
+  RuleLoadResult r = RuleSet::load_text(yaml, "test.yml");
+  for (const RuleProblem& p : r.problems) ADD_FAILURE() << to_string(p);
+  return r.rules->interest();
+}
+
+std::string rule(const std::string& id, const std::string& logsource,
+                 const std::string& detection) {
+  return "title: " + id + "\nid: " + id + "\nlogsource:\n" + logsource + "detection:\n" + detection;
+}
+
+const std::string kSecurity = "  product: windows\n  service: security\n";
+
+TEST(RuleInterest, EventIdsOfOneChannel) {
+  const EventInterest interest = interest_of(
+      rule("a", kSecurity,
+           "  selection:\n    EventID: 4624\n    LogonType: 10\n  condition: selection\n") +
+      "---\n" +
+      rule("b", kSecurity,
+           "  selection:\n    EventID:\n      - 4778\n      - 4779\n"
+           "  condition: selection\n"));
+  EXPECT_EQ(interest.event_ids("Security"), (Ids{4624, 4778, 4779}));
+  EXPECT_EQ(interest.event_ids("System"), Ids{});
+}
+
+TEST(RuleInterest, AnIdOnlyOneBranchRequiresLeavesTheChannelWhole) {
+  const EventInterest interest =
+      interest_of(rule("a", kSecurity,
+                       "  one:\n    EventID: 4624\n  other:\n    TargetUserName: alice\n  "
+                       "condition: one or other\n"));
+  EXPECT_EQ(interest.event_ids("Security"), std::nullopt);
+  EXPECT_EQ(interest.event_ids("Application"), Ids{});
+}
+
+TEST(RuleInterest, ServicesMapToTheirChannels) {
+  const EventInterest interest =
+      interest_of(rule("a", "  product: windows\n  service: system\n",
+                       "  selection:\n    EventID: 7045\n  condition: selection\n") +
+                  "---\n" +
+                  rule("b", "  product: windows\n  service: terminalservices-localsessionmanager\n",
+                       "  selection:\n    EventID: 40\n  condition: selection\n"));
+  EXPECT_EQ(interest.event_ids("System"), Ids{7045});
+  EXPECT_EQ(
+      interest.event_ids("Microsoft-Windows-TerminalServices-LocalSessionManager/Operational"),
+      Ids{40});
+}
+
+TEST(RuleInterest, DerivedEventsAreTheSessionwatchChannel) {
+  const EventInterest interest = interest_of(rule(
+      "a", "  product: sessionwatch\n", "  selection:\n    EventID: 11\n  condition: selection\n"));
+  EXPECT_EQ(interest.event_ids("sessionwatch"), Ids{11});
+  EXPECT_EQ(interest.event_ids("Security"), Ids{});
+}
+
+TEST(RuleInterest, NoChannelMeansEveryChannel) {
+  const EventInterest with_id = interest_of(rule(
+      "a", "  product: windows\n", "  selection:\n    EventID: 1102\n  condition: selection\n"));
+  EXPECT_EQ(with_id.event_ids("Security"), Ids{1102});
+  EXPECT_EQ(with_id.event_ids("Anything/Operational"), Ids{1102});
+
+  const EventInterest keywords = interest_of(rule("b", "  product: windows\n",
+                                                  "  keywords:\n    - mimikatz\n"
+                                                  "  condition: keywords\n"));
+  EXPECT_TRUE(keywords.is_everything());
+}
+
+TEST(RuleInterest, ANegatedChannelSelectionExcludesTheChannel) {
+  const EventInterest interest =
+      interest_of(rule("a", "  product: windows\n",
+                       "  keywords:\n    - 'Access is denied'\n  security:\n    Channel: Security\n"
+                       "  condition: keywords and not security\n"));
+  EXPECT_EQ(interest.event_ids("Security"), Ids{});
+  EXPECT_EQ(interest.event_ids("Application"), std::nullopt);
+  // Only a plain AND of the negation excludes: under OR it proves nothing.
+  const EventInterest either =
+      interest_of(rule("b", "  product: windows\n",
+                       "  keywords:\n    - 'Access is denied'\n  security:\n    Channel: Security\n"
+                       "  condition: keywords or not security\n"));
+  EXPECT_TRUE(either.is_everything());
+}
+
+TEST(RuleInterest, RulesOnRecognizedErrorsAddNothing) {
+  const EventInterest value = interest_of(
+      rule("a", "  product: windows\n",
+           "  selection:\n    sessionwatch.error_code: '7063'\n  condition: selection\n"));
+  EXPECT_EQ(value.event_ids("Security"), Ids{});
+  EXPECT_EQ(value.event_ids("Application"), Ids{});
+  const EventInterest exists =
+      interest_of(rule("b", "  product: windows\n",
+                       "  selection:\n    sessionwatch.error_code|exists: true\n"
+                       "  other:\n    Foo: bar\n  condition: selection and other\n"));
+  EXPECT_EQ(exists.event_ids("Application"), Ids{});
+  // Not required on every path: the rule may fire without the recognizer.
+  const EventInterest optional =
+      interest_of(rule("c", "  product: windows\n",
+                       "  selection:\n    sessionwatch.error_code: '7063'\n  other:\n    Foo: bar\n"
+                       "  condition: selection or other\n"));
+  EXPECT_TRUE(optional.is_everything());
+  const EventInterest absent = interest_of(
+      rule("d", "  product: windows\n",
+           "  selection:\n    sessionwatch.error_code|exists: false\n  condition: selection\n"));
+  EXPECT_TRUE(absent.is_everything());
+}
+
+TEST(RuleInterest, NamesTheRulesThatReadAChannelWhole) {
+  RuleLoadResult r = RuleSet::load_text(
+      rule("narrow", kSecurity, "  selection:\n    EventID: 4624\n  condition: selection\n") +
+          "---\n" +
+          rule("wide", "  product: windows\n",
+               "  keywords:\n    - mimikatz\n"
+               "  condition: keywords\n"),
+      "test.yml");
+  ASSERT_TRUE(r.ok());
+  const std::vector<std::string> whole = r.rules->rules_reading_whole("Security");
+  ASSERT_EQ(whole.size(), 1u);
+  EXPECT_EQ(whole[0], "wide (test.yml)");
+}
+
+TEST(RuleInterest, NoRulesNeedNothing) {
+  RuleLoadResult r = RuleSet::load_text("", "empty.yml");
+  EXPECT_EQ(r.rules->interest().event_ids("Security"), Ids{});
+  EXPECT_FALSE(r.rules->interest().is_everything());
+}
+
+}  // namespace
+}  // namespace sw
