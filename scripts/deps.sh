@@ -3,7 +3,7 @@
 # are not touched and `apt-get update` runs only when something is missing.
 #   scripts/deps.sh build          compilers and libraries for the native build
 #   scripts/deps.sh test           + what the test suite runs against (rsyslog, libevtx tools, ...)
-#   scripts/deps.sh windows        + the mingw-w64 cross compiler and wine
+#   scripts/deps.sh windows        + the mingw-w64 cross compiler, wine and wixl/msitools (MSI)
 set -euo pipefail
 
 build_pkgs=(
@@ -18,7 +18,7 @@ test_pkgs=(
 )
 windows_pkgs=(
   g++-mingw-w64-x86-64-posix gcc-mingw-w64-x86-64-posix mingw-w64-tools wine wine64 dpkg-dev
-  unicode-data perl python3 unzip
+  unicode-data perl python3 unzip wixl msitools
 )
 
 want=()

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The Windows stage of the test suite: builds the dependencies for Windows from Debian's source
 # packages (cached, see scripts/build-win-deps.sh), cross-compiles sessionwatch.exe and the
-# unit tests with mingw-w64, and runs the tests under wine in a throwaway wine prefix.
+# unit tests with mingw-w64, runs the tests under wine in throwaway wine prefixes, then the
+# service under wine's SCM, packs the ZIP and the MSI (scripts/windows-package.sh) and installs
+# and uninstalls the MSI under wine.
 # Idempotent; exits non-zero when anything fails to build or any test fails.
 #
 #   SW_JOBS=2              parallel jobs (builds run niced)
@@ -54,16 +56,28 @@ fi
 
 step "unit tests under wine"
 wine=$(command -v wine64 || echo /usr/lib/wine/wine64)
-WINEPREFIX=$(mktemp -d /tmp/sw-wineprefix.XXXXXX)
-export WINEPREFIX WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
+export WINEDEBUG=-all WINEDLLOVERRIDES="mscoree,mshtml="
+# One prefix is booted, then copied for each step that needs a fresh one (1 s instead of 9 s).
+# `wineboot --init` returns while the first boot of a prefix is still restarting itself (a
+# second wineboot and services.exe start); a process started in that window can see two
+# services.exe, its SCM calls landing in two databases. `wineserver -w` waits until that boot
+# has finished and the prefix is idle.
+wine_root=$(mktemp -d /tmp/sw-wine.XXXXXX)
 cleanup() {
-  wineserver -k >/dev/null 2>&1 || true
-  rm -rf "$WINEPREFIX"
+  for p in "$wine_root"/*/; do WINEPREFIX=$p wineserver -k >/dev/null 2>&1 || true; done
+  rm -rf "$wine_root"
 }
 trap cleanup EXIT
 wineboot_start=$(date +%s)
-"$wine" wineboot --init >/dev/null 2>&1 || true
+WINEPREFIX=$wine_root/template "$wine" wineboot --init >/dev/null 2>&1 || true
+WINEPREFIX=$wine_root/template wineserver -w
 echo "  fresh wine prefix ready in $(( $(date +%s) - wineboot_start ))s"
+fresh_prefix() {  # fresh_prefix NAME: a copy of the booted, idle prefix; prints its path
+  cp -a "$wine_root/template" "$wine_root/$1"
+  echo "$wine_root/$1"
+}
+WINEPREFIX=$(fresh_prefix units)
+export WINEPREFIX
 
 failed=()
 for t in "${missing[@]}"; do failed+=("$t (no such target)"); done
@@ -78,10 +92,7 @@ for t in "${present[@]}"; do
   t0=$(date +%s)
   # Run from the build folder: wine maps / to Z:, so the tests' compiled-in data paths resolve.
   abs=$(realpath "$exe")
-  # The SCM tests of test_windows (WinServiceScm.*) talk to wine's services.exe, which in a
-  # prefix shared with the other test processes sometimes runs twice (calls then land in two
-  # SCM databases): they are run by hand, and the service is gated by windows-service-test.sh
-  # below, which drives the real sessionwatch.exe through one services.exe of its own.
+  # The SCM tests of test_windows run below, in a prefix of their own.
   filter=()
   [ "$t" = test_windows ] && filter=(--gtest_filter=-WinServiceScm.*)
   if (cd "$build" && timeout 600 "$wine" "$abs" --gtest_brief=1 --gtest_color=no "${filter[@]}") >"$log" 2>&1; then
@@ -94,6 +105,28 @@ for t in "${present[@]}"; do
     grep -E 'Failure|FAILED|error' "$log" | head -20 | sed 's/^/      /'
   fi
 done
+
+# The SCM tests (install/status/uninstall, start/stop of a probe service through the winsvc
+# API) in a fresh prefix: the services.exe they talk to holds only what they register.
+scm_exe=$(find "$build/tests" -name test_windows.exe | head -1)
+if [[ " ${present[*]} " == *" test_windows "* && " ${build_failed[*]} " != *" test_windows "* ]] &&
+  [ -n "$scm_exe" ]; then
+  t0=$(date +%s.%N)
+  log="$build/test_windows.scm.wine.log"
+  abs=$(realpath "$scm_exe")
+  if (export WINEPREFIX=$(fresh_prefix scm) && cd "$build" &&
+    timeout 300 "$wine" "$abs" --gtest_brief=1 --gtest_color=no --gtest_filter='WinServiceScm.*'
+    rc=$?; wineserver -k; exit $rc) >"$log" 2>&1; then
+    passed+=("test_windows:WinServiceScm")
+    printf '  PASS test_windows WinServiceScm.* in its own prefix (%.1fs): %s\n' \
+      "$(echo "$(date +%s.%N) - $t0" | bc)" "$(grep -E '^\[  PASSED  \]' "$log")"
+  else
+    failed+=("test_windows WinServiceScm.*")
+    echo "  FAIL test_windows WinServiceScm.* in its own prefix:"
+    grep -E 'Failure|FAILED|error' "$log" | head -20 | sed 's/^/      /'
+  fi
+  rm -rf "$wine_root/scm"
+fi
 
 exe=$(find "$build" -name sessionwatch.exe -path '*cli*' | head -1)
 if [ -n "$exe" ]; then
@@ -114,17 +147,22 @@ if [ -n "$exe" ] && [[ " ${build_failed[*]} " != *" sessionwatch "* ]]; then
   scripts/windows-service-test.sh "$exe" || failed+=("service under wine")
 fi
 
-step "Windows package (CPack ZIP)"
-if (cd "$build" && cpack -G ZIP >"$PWD/cpack.log" 2>&1); then
-  zip=$(ls -t "$build"/sessionwatch-*-win64.zip | head -1)
+step "Windows packages (ZIP, MSI with wixl)"
+if packages=$(scripts/windows-package.sh "$build"); then
+  zip=$(sed -n 1p <<<"$packages")
+  msi=$(sed -n 2p <<<"$packages")
   listing=$(unzip -l "$zip")
-  for f in bin/sessionwatch.exe install.ps1 config/sessionwatch.yaml rules/; do
+  for f in bin/sessionwatch.exe install.ps1 config/sessionwatch.yaml rules/ msi/sessionwatch.wxs \
+    msi/rules.wxi; do
     grep -q "$f" <<<"$listing" || failed+=("package lacks $f")
   done
   echo "  $(basename "$zip"): $(du -h "$zip" | cut -f1), $(grep -c -- '-win64/' <<<"$listing") entries"
+  echo "  $(basename "$msi"): $(du -h "$msi" | cut -f1), $(msiinfo export "$msi" File | tail -n +4 | wc -l) files"
+  step "the MSI under wine (msiexec /i, check, msiexec /x, check)"
+  WINEPREFIX=$(fresh_prefix msi) SW_ZIP=$zip scripts/windows-msi-test.sh "$msi" || failed+=("MSI under wine")
+  rm -rf "$wine_root/msi"
 else
-  tail -5 "$build/cpack.log"
-  failed+=("Windows package")
+  failed+=("Windows packages")
 fi
 
 step "summary"
