@@ -133,6 +133,67 @@ class Parser {
     }
   }
 
+  // `event_ids: all | auto | [4624, 4634, "4778-4779"]`
+  void parse_event_ids(const YAML::Node& node, const std::string& where, InputConfig& input) {
+    constexpr std::string_view kHelp =
+        " (all: every event; auto: what the rules and the session tracker read; or a list of "
+        "ids and ranges such as [4624, 4634, \"4778-4779\"])";
+    if (node.IsScalar()) {
+      const std::string value = node.Scalar();
+      if (value == "all") {
+        input.event_id_filter = InputConfig::EventIds::kAll;
+      } else if (value == "auto") {
+        input.event_id_filter = InputConfig::EventIds::kAuto;
+      } else {
+        error(node.Mark(),
+              where + " '" + value + "' is not all, auto or a list" + std::string(kHelp));
+      }
+      return;
+    }
+    if (!node.IsSequence() || node.size() == 0) {
+      error(node.Mark(), where + " must be all, auto or a non-empty list" + std::string(kHelp));
+      return;
+    }
+    std::set<std::uint32_t> ids;
+    for (const YAML::Node& item : node) {
+      const std::string text = item.IsScalar() ? item.Scalar() : std::string();
+      std::uint32_t first = 0, last = 0;
+      if (!parse_event_id_range(text, first, last)) {
+        error(item.Mark(),
+              where + ": '" + text + "' is not an event id (0-65535) or a range such as 4778-4779");
+        continue;
+      }
+      if (last - first > 65535) continue;
+      for (std::uint32_t id = first; id <= last; ++id) ids.insert(id);
+    }
+    input.event_id_filter = InputConfig::EventIds::kList;
+    input.event_ids.assign(ids.begin(), ids.end());
+  }
+
+  static bool parse_event_id_range(std::string_view text, std::uint32_t& first,
+                                   std::uint32_t& last) {
+    auto number = [](std::string_view s, std::uint32_t& out) {
+      while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
+      while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
+      if (s.empty() || s.size() > 5) return false;
+      std::uint32_t n = 0;
+      for (char c : s) {
+        if (c < '0' || c > '9') return false;
+        n = n * 10 + static_cast<std::uint32_t>(c - '0');
+      }
+      out = n;
+      return n <= 65535;
+    };
+    const std::size_t dash = text.find('-');
+    if (dash == std::string_view::npos) {
+      if (!number(text, first)) return false;
+      last = first;
+      return true;
+    }
+    return number(text.substr(0, dash), first) && number(text.substr(dash + 1), last) &&
+           first <= last;
+  }
+
   bool scalar(const YAML::Node& node, std::string_view what, std::string& out) {
     if (!node.IsScalar()) {
       error(node.Mark(), std::string(what) + " must be a single value");
@@ -273,8 +334,9 @@ class Parser {
         parse_paths(item, where, input);
       } else if (type == "eventlog") {
         input.type = InputType::kEventlog;
-        check_keys(item, {"type", "name", "channels", "query"}, where);
+        check_keys(item, {"type", "name", "channels", "query", "event_ids"}, where);
         if (item["query"]) nonempty_scalar(item["query"], where + ".query", input.query);
+        if (item["event_ids"]) parse_event_ids(item["event_ids"], where + ".event_ids", input);
 #if !defined(_WIN32)
         error(item["type"].Mark(), where + ": the eventlog input is only available on Windows");
 #endif

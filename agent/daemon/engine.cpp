@@ -212,6 +212,9 @@ struct Engine::Impl {
   Config config;
   std::string config_path;
   std::unique_ptr<Detector> detector;  // the detection thread's once started
+  // What the detector read when the inputs started: `event_ids: auto` subscriptions ask for it,
+  // so a reload whose rules read other events restarts the inputs.
+  EventInterest subscribed_interest;
   RunOptions options;
   StateStore store;
   std::string host;
@@ -336,10 +339,11 @@ bool Engine::Impl::start() {
     return false;
   }
 
+  subscribed_interest = detector->interest();
   std::vector<WorkItem> initial;
   for (std::size_t i = 0; i < config.inputs.size(); ++i) {
     const InputConfig& ic = config.inputs[i];
-    auto input = make_input(ic, i, error);
+    auto input = make_input(ic, i, subscribed_interest, error);
     if (input) {
       input->set_wakeup([this] { asio::post(io, [this] { schedule_collect(); }); });
     }
@@ -595,7 +599,11 @@ void Engine::Impl::on_reload() {
     return;
   }
   ++metrics.reloads;
-  if (same_pipeline(config, *result.config)) {
+  const bool auto_filter = std::any_of(config.inputs.begin(), config.inputs.end(), [](auto& i) {
+    return i.event_id_filter == InputConfig::EventIds::kAuto;
+  });
+  if (same_pipeline(config, *result.config) &&
+      !(auto_filter && fresh->interest() != subscribed_interest)) {
     config.rules = result.config->rules;
     config.agent.log_level = result.config->agent.log_level;
     setup_logging(config.agent.log_level);
@@ -608,7 +616,9 @@ void Engine::Impl::on_reload() {
     platform::service::notify_ready("running (reloaded)");
     return;
   }
-  spdlog::info("reload: inputs, outputs or data_dir changed; restarting the pipeline");
+  spdlog::info(
+      "reload: inputs, outputs, data_dir or the events the rules read changed; "
+      "restarting the pipeline");
   new_config = std::move(*result.config);
   new_detector = std::move(fresh);
   exit_kind = EngineExit::kRestart;

@@ -7,7 +7,7 @@
 namespace sw::daemon {
 
 std::unique_ptr<Input> make_input(const InputConfig& config, std::size_t index,
-                                  std::string& error) {
+                                  const EventInterest& needed, std::string& error) {
   switch (config.type) {
     case InputType::kFile:
       return make_file_input(config, index);
@@ -16,7 +16,7 @@ std::unique_ptr<Input> make_input(const InputConfig& config, std::size_t index,
     case InputType::kEventlog:
       // EvtSubscribe with bookmarks (agent/platform/windows); off Windows its source refuses to
       // start with a message, and the config check refuses it before that.
-      return make_eventlog_input(config, index);
+      return make_eventlog_input(config, index, needed);
   }
   error = "input " + config.name + ": unknown type";
   return nullptr;

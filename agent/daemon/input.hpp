@@ -11,6 +11,7 @@
 #include "daemon/state.hpp"
 #include "daemon/work.hpp"
 #include "sessionwatch/config.hpp"
+#include "sessionwatch/interest.hpp"
 
 namespace sw::daemon {
 
@@ -37,6 +38,9 @@ class Input {
   virtual void set_wakeup(std::function<void()> /*wakeup*/) {}
 };
 
-std::unique_ptr<Input> make_input(const InputConfig& config, std::size_t index, std::string& error);
+// `needed`: the events the detector reads, for inputs that filter at the origin
+// (eventlog with `event_ids: auto`).
+std::unique_ptr<Input> make_input(const InputConfig& config, std::size_t index,
+                                  const EventInterest& needed, std::string& error);
 
 }  // namespace sw::daemon

@@ -57,7 +57,13 @@ struct InputConfig {
   // eventlog only: an XPath filter Windows applies to every channel (e.g.
   // "*[System[Level<=3]]"); empty: every event.
   std::string query;
-  int line = 0;  // where it was defined, for messages
+  // eventlog only: which event ids Windows delivers. kAll reads every record (and so notices
+  // record-id gaps); kAuto asks for what the detector reads (the tracker's session events, the
+  // channels errors are reported on, the rules' events); kList for `event_ids` below.
+  enum class EventIds { kAll, kAuto, kList };
+  EventIds event_id_filter = EventIds::kAll;
+  std::vector<std::uint32_t> event_ids;  // kList: sorted, unique
+  int line = 0;                          // where it was defined, for messages
   friend bool operator==(const InputConfig&, const InputConfig&) = default;
 };
 

@@ -79,10 +79,15 @@ struct SubscriptionQuery {
   }
 };
 
+// The event that says `channel` itself was cleared (Security 1102, System 104), if it has one.
+std::optional<std::uint32_t> log_cleared_event_id(std::string_view channel);
+
 // Builds the query for one channel from the event ids the rules need (empty: every event) and the
 // user's `query` option (an XPath filter such as "*[System[Level<=3]]"; empty: none). With a user
 // query, it is used as given and the event ids are filtered in the agent. When the ids need more
-// clauses or characters than `limits` allow, the query is "*" and the agent filters.
+// clauses or characters than `limits` allow, the query is "*" and the agent filters. A filtered
+// query always includes the channel's log-cleared event (a filtered channel shows no record-id
+// gaps, so that event is how a cleared log is still noticed).
 SubscriptionQuery build_subscription_query(std::string_view channel,
                                            std::span<const std::uint32_t> event_ids,
                                            std::string_view user_query,

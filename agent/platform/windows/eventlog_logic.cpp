@@ -47,11 +47,24 @@ std::vector<EventIdRange> merge_event_ids(std::span<const std::uint32_t> ids) {
   return ranges;
 }
 
+std::optional<std::uint32_t> log_cleared_event_id(std::string_view channel) {
+  if (iequals(channel, "Security")) return 1102;
+  if (iequals(channel, "System")) return 104;
+  return std::nullopt;
+}
+
 SubscriptionQuery build_subscription_query(std::string_view channel,
-                                           std::span<const std::uint32_t> event_ids,
+                                           std::span<const std::uint32_t> wanted_ids,
                                            std::string_view user_query, const QueryLimits& limits) {
   SubscriptionQuery q;
   q.channel = std::string(channel);
+  // A filtered channel cannot show record-id gaps; the event saying the log was cleared must
+  // still come through.
+  std::vector<std::uint32_t> with_cleared(wanted_ids.begin(), wanted_ids.end());
+  if (const auto cleared = log_cleared_event_id(channel); cleared && !with_cleared.empty()) {
+    with_cleared.push_back(*cleared);
+  }
+  const std::span<const std::uint32_t> event_ids(with_cleared);
   if (!user_query.empty()) {
     // The user's query is theirs to get right; the rules' ids are still enforced here.
     q.xpath = std::string(user_query);

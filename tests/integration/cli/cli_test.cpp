@@ -117,4 +117,41 @@ TEST(Cli, ShippedRulesFireOnTheSample) {
   EXPECT_NE(r.out.find(">> "), std::string::npos) << "matched fields are shown";
 }
 
+// The Select of one channel in `rules xpath` output.
+std::string select_of(const std::string& xml, const std::string& channel) {
+  const std::string open = "<Select Path=\"" + channel + "\">";
+  const std::size_t at = xml.find(open);
+  if (at == std::string::npos) return "";
+  const std::size_t from = at + open.size();
+  return xml.substr(from, xml.find("</Select>", from) - from);
+}
+
+TEST(Cli, RulesXpathAsksForWhatTheRulesAndTrackerRead) {
+  const CliRun shipped = run("rules xpath --rules " + std::string(SW_SOURCE_DIR) + "/rules");
+  ASSERT_EQ(shipped.exit_code, 0);
+  ASSERT_EQ(shipped.out.rfind("<QueryList>", 0), 0u) << shipped.out;
+  const std::string security = select_of(shipped.out, "Security");
+  for (const char* id : {"EventID=1102", "EventID=4634", "EventID=4647", "EventID=4688",
+                         "EventID=4825", "EventID&gt;=4624 and EventID&lt;=4625"}) {
+    EXPECT_NE(security.find(id), std::string::npos) << id << " in " << security;
+  }
+  EXPECT_EQ(security.find("5156"), std::string::npos) << security;
+  EXPECT_EQ(select_of(shipped.out, "System"), "*");
+
+  // A rule of one's own on another Security event widens the query by that event.
+  const fs::path dir = fs::temp_directory_path() / "sw_cli_xpath_rules";
+  fs::create_directories(dir);
+  std::ofstream(dir / "account.yml") << "title: Account created\nid: x1\nlogsource:\n"
+                                        "  product: windows\n  service: security\n"
+                                        "detection:\n  sel:\n    EventID: 4720\n"
+                                        "  condition: sel\n";
+  const CliRun own = run("rules xpath --channel Security --rules " + dir.string());
+  fs::remove_all(dir);
+  ASSERT_EQ(own.exit_code, 0);
+  EXPECT_NE(select_of(own.out, "Security").find("EventID=4720"), std::string::npos) << own.out;
+  EXPECT_EQ(select_of(own.out, "Security").find("4688"), std::string::npos) << own.out;
+  EXPECT_EQ(select_of(own.out, "System"), "") << "only the channels asked for";
+  EXPECT_EQ(run("rules xpath stray-argument").exit_code, 2);
+}
+
 }  // namespace

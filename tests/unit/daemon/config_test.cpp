@@ -159,5 +159,68 @@ TEST(Config, UnreadableFileIsAnError) {
   EXPECT_TRUE(parse_config(kOk, "ok.yaml").config);
 }
 
+// `event_ids` of an eventlog input: all, auto or ids and ranges. Off Windows the input itself is
+// refused, but the value is still checked, so a config written on Linux for Windows agents is
+// validated there too.
+ConfigResult eventlog_config(const std::string& event_ids) {
+  return parse_config(
+      "inputs:\n  - type: eventlog\n    channels: [Security, System]\n"
+      "    event_ids: " +
+          event_ids + "\noutputs:\n  - type: stdout\n",
+      "/etc/sw/sw.yaml");
+}
+
+std::vector<std::string> messages_besides_platform(const ConfigResult& r) {
+  std::vector<std::string> out;
+  for (const ConfigError& e : r.errors) {
+    if (e.message.find("only available on Windows") == std::string::npos)
+      out.push_back(to_string(e));
+  }
+  return out;
+}
+
+TEST(Config, EventlogEventIdsListAndRanges) {
+  const ConfigResult r = eventlog_config("[4779, \"4624\", \"4778-4779\", 21, \"23 - 25\"]");
+  EXPECT_TRUE(messages_besides_platform(r).empty()) << messages_besides_platform(r).front();
+#ifdef _WIN32
+  ASSERT_TRUE(r.config);
+  EXPECT_EQ(r.config->inputs[0].event_id_filter, InputConfig::EventIds::kList);
+  EXPECT_EQ(r.config->inputs[0].event_ids,
+            (std::vector<std::uint32_t>{21, 23, 24, 25, 4624, 4778, 4779}));
+#endif
+}
+
+TEST(Config, EventlogEventIdsAutoAndAll) {
+  for (const char* value : {"auto", "all"}) {
+    const ConfigResult r = eventlog_config(value);
+    EXPECT_TRUE(messages_besides_platform(r).empty()) << value;
+#ifdef _WIN32
+    ASSERT_TRUE(r.config);
+    EXPECT_EQ(r.config->inputs[0].event_id_filter, std::string(value) == "auto"
+                                                       ? InputConfig::EventIds::kAuto
+                                                       : InputConfig::EventIds::kAll);
+#endif
+  }
+}
+
+TEST(Config, EventlogEventIdsErrorsSayWhere) {
+  struct Bad {
+    const char* value;
+    int column;
+    const char* message;
+  };
+  for (const Bad& bad :
+       {Bad{"some", 16, "'some' is not all, auto or a list"},
+        Bad{"[4624, 70000]", 23, "'70000' is not an event id"},
+        Bad{"[\"4779-4778\"]", 17, "'4779-4778' is not an event id"},
+        Bad{"[4624, x]", 23, "'x' is not an event id"}, Bad{"[]", 16, "non-empty list"}}) {
+    const std::vector<std::string> errors = messages_besides_platform(eventlog_config(bad.value));
+    ASSERT_EQ(errors.size(), 1u) << bad.value;
+    EXPECT_NE(errors[0].find(bad.message), std::string::npos) << errors[0];
+    EXPECT_EQ(errors[0].rfind("/etc/sw/sw.yaml:4:" + std::to_string(bad.column) + ":", 0), 0u)
+        << errors[0];
+  }
+}
+
 }  // namespace
 }  // namespace sw

@@ -60,8 +60,12 @@ class EventlogInputTest : public ::testing::Test {
   }
 
   std::unique_ptr<Input> make(std::vector<ScriptedSource::Step> script) {
+    return make(config(), EventInterest::everything(), std::move(script));
+  }
+  std::unique_ptr<Input> make(const InputConfig& input_config, const EventInterest& needed,
+                              std::vector<ScriptedSource::Step> script) {
     auto input = make_eventlog_input(
-        config(), 3,
+        input_config, 3, needed,
         [this, script](std::vector<eventlog::ChannelConfig> channels,
                        const eventlog::SourceOptions&, eventlog::Handler& handler,
                        std::string&) -> std::unique_ptr<eventlog::Source> {
@@ -197,7 +201,7 @@ TEST_F(EventlogInputTest, GapsBecomeCollectionGapsOfTheInput) {
 
 TEST_F(EventlogInputTest, ASourceThatCannotStartNamesTheInput) {
   auto input = make_eventlog_input(
-      config(), 0,
+      config(), 0, EventInterest::everything(),
       [](std::vector<eventlog::ChannelConfig>, const eventlog::SourceOptions&, eventlog::Handler&,
          std::string& error) -> std::unique_ptr<eventlog::Source> {
         error = "Security: access denied";
@@ -208,6 +212,61 @@ TEST_F(EventlogInputTest, ASourceThatCannotStartNamesTheInput) {
   std::string error;
   EXPECT_FALSE(input->init(state, initial, error));
   EXPECT_EQ(error, "input win: Security: access denied");
+}
+
+// What each channel's subscription asks Windows for, per `event_ids`.
+TEST_F(EventlogInputTest, EventIdsChooseWhatEachChannelIsAskedFor) {
+  EventInterest needed = EventInterest::everything();
+  needed.narrow("Security", {4624, 4625, 4634});
+  struct Case {
+    InputConfig::EventIds filter;
+    std::vector<std::uint32_t> list;
+    std::vector<std::uint32_t> security;
+    std::vector<std::uint32_t> system;
+  };
+  for (const Case& c : {Case{InputConfig::EventIds::kAll, {}, {}, {}},
+                        Case{InputConfig::EventIds::kAuto, {}, {4624, 4625, 4634}, {}},
+                        Case{InputConfig::EventIds::kList, {21, 4624}, {21, 4624}, {21, 4624}}}) {
+    InputConfig input_config = config();
+    input_config.event_id_filter = c.filter;
+    input_config.event_ids = c.list;
+    subscribed_.clear();
+    auto input = make(input_config, needed, {});
+    AgentState state;
+    std::vector<WorkItem> initial;
+    std::string error;
+    ASSERT_TRUE(input->init(state, initial, error)) << error;
+    input->exit();
+    ASSERT_EQ(subscribed_.size(), 2u);
+    EXPECT_EQ(subscribed_[0].channel, "Security");
+    EXPECT_EQ(subscribed_[0].event_ids, c.security);
+    EXPECT_EQ(subscribed_[1].event_ids, c.system);
+    // The user's XPath goes along either way (the ids are then filtered in the agent).
+    EXPECT_EQ(subscribed_[0].query, "*[System[Level<=3]]");
+  }
+}
+
+TEST(EventlogChannelIds, TheLogSaysWhatWasChosenAndWhy) {
+  InputConfig config;
+  config.event_id_filter = InputConfig::EventIds::kAuto;
+  EventInterest needed = EventInterest::everything();
+  needed.narrow("Security", {4624, 4625, 4634, 4778, 4779});
+  needed.narrow("Setup", {});
+  std::string note;
+  EXPECT_EQ(channel_event_ids(config, "Security", needed, note),
+            (std::vector<std::uint32_t>{4624, 4625, 4634, 4778, 4779}));
+  EXPECT_EQ(note,
+            "Security: the 5 event ids the rules and the session tracker read: 4624-4625 4634 "
+            "4778-4779");
+  EXPECT_TRUE(channel_event_ids(config, "System", needed, note).empty());
+  EXPECT_NE(note.find("System: every event"), std::string::npos) << note;
+  // A channel nothing reads is still read whole: filtering it to nothing would look like a
+  // broken subscription.
+  EXPECT_TRUE(channel_event_ids(config, "Setup", needed, note).empty());
+  EXPECT_NE(note.find("remove it from channels"), std::string::npos) << note;
+  config.event_id_filter = InputConfig::EventIds::kAll;
+  EXPECT_TRUE(channel_event_ids(config, "Security", needed, note).empty());
+  EXPECT_TRUE(note.empty());
 }
 
 TEST(EventlogState, BookmarksSurviveTheStateFile) {

@@ -28,17 +28,33 @@ TEST(WinEventLogQuery, NoIdsMeansEveryEvent) {
 
 TEST(WinEventLogQuery, IdsBecomeAnXPathFilterWithRanges) {
   const std::vector<std::uint32_t> ids{4624, 4625, 4778};
-  const SubscriptionQuery q = build_subscription_query("Security", ids, "");
+  const SubscriptionQuery q = build_subscription_query(
+      "Microsoft-Windows-TerminalServices-LocalSessionManager/Operational", ids, "");
   EXPECT_EQ(q.xpath, "*[System[(EventID>=4624 and EventID<=4625) or EventID=4778]]");
   EXPECT_TRUE(q.fallback_reason.empty());
   // Windows filters; the agent keeps everything it is given.
   EXPECT_TRUE(q.agent_filter.empty());
 }
 
+TEST(WinEventLogQuery, AFilteredQueryStillHearsTheLogBeingCleared) {
+  const std::vector<std::uint32_t> ids{4624, 4625};
+  const SubscriptionQuery security = build_subscription_query("Security", ids, "");
+  EXPECT_EQ(security.xpath, "*[System[EventID=1102 or (EventID>=4624 and EventID<=4625)]]");
+  const SubscriptionQuery system = build_subscription_query("system", ids, "");
+  EXPECT_EQ(system.xpath, "*[System[EventID=104 or (EventID>=4624 and EventID<=4625)]]");
+  // Unfiltered, nothing is added.
+  EXPECT_EQ(build_subscription_query("Security", {}, "").xpath, "*");
+  // Filtered in the agent (the user's query): the log-cleared event is kept there too.
+  const SubscriptionQuery user = build_subscription_query("Security", ids, "*[System[Level<=3]]");
+  EXPECT_TRUE(user.accepts(1102));
+  EXPECT_FALSE(user.accepts(4634));
+  EXPECT_EQ(log_cleared_event_id("Application"), std::nullopt);
+}
+
 TEST(WinEventLogQuery, TooManyClausesFallBackToWildcardAndAgentFilter) {
   std::vector<std::uint32_t> ids;
   for (std::uint32_t i = 0; i < 22; ++i) ids.push_back(1000 + 2 * i);  // 22 separate clauses
-  const SubscriptionQuery q = build_subscription_query("System", ids, "");
+  const SubscriptionQuery q = build_subscription_query("Application", ids, "");
   EXPECT_EQ(q.xpath, "*");
   EXPECT_NE(q.fallback_reason.find("22 event id clauses"), std::string::npos) << q.fallback_reason;
   EXPECT_TRUE(q.accepts(1000));
@@ -50,7 +66,7 @@ TEST(WinEventLogQuery, TooManyClausesFallBackToWildcardAndAgentFilter) {
 TEST(WinEventLogQuery, TwentyOneClausesStillFit) {
   std::vector<std::uint32_t> ids;
   for (std::uint32_t i = 0; i < 21; ++i) ids.push_back(1000 + 2 * i);
-  const SubscriptionQuery q = build_subscription_query("System", ids, "");
+  const SubscriptionQuery q = build_subscription_query("Application", ids, "");
   EXPECT_NE(q.xpath, "*");
   EXPECT_TRUE(q.fallback_reason.empty());
 }

@@ -16,8 +16,9 @@ constexpr auto kPollWait = std::chrono::milliseconds(500);
 
 class EventlogInput final : public Input, private eventlog::Handler {
  public:
-  EventlogInput(const InputConfig& config, std::size_t index, EventlogSourceFactory factory)
-      : config_(config), index_(index), factory_(std::move(factory)) {
+  EventlogInput(const InputConfig& config, std::size_t index, const EventInterest& needed,
+                EventlogSourceFactory factory)
+      : config_(config), index_(index), needed_(needed), factory_(std::move(factory)) {
     if (!factory_) factory_ = &eventlog::Source::create;
   }
   ~EventlogInput() override { exit(); }
@@ -29,6 +30,9 @@ class EventlogInput final : public Input, private eventlog::Handler {
       eventlog::ChannelConfig channel;
       channel.channel = name;
       channel.query = config_.query;
+      std::string note;
+      channel.event_ids = channel_event_ids(config_, name, needed_, note);
+      if (!note.empty()) spdlog::info("input {}: {}", config_.name, note);
       if (saved != state.eventlog.end()) {
         if (auto it = saved->second.find(name); it != saved->second.end()) {
           channel.bookmark_xml = it->second;
@@ -142,6 +146,7 @@ class EventlogInput final : public Input, private eventlog::Handler {
 
   InputConfig config_;
   std::size_t index_;
+  EventInterest needed_;
   EventlogSourceFactory factory_;
   std::unique_ptr<eventlog::Source> source_;
   std::thread thread_;
@@ -158,11 +163,52 @@ class EventlogInput final : public Input, private eventlog::Handler {
   bool stopping_ = false;
 };
 
+std::string id_list(const std::vector<std::uint32_t>& ids) {
+  std::string out;
+  for (const eventlog::EventIdRange& r : eventlog::merge_event_ids(ids)) {
+    if (!out.empty()) out += ' ';
+    out += std::to_string(r.first);
+    if (r.last != r.first) out += "-" + std::to_string(r.last);
+  }
+  return out;
+}
+
 }  // namespace
 
+std::vector<std::uint32_t> channel_event_ids(const InputConfig& config, std::string_view channel,
+                                             const EventInterest& needed, std::string& note) {
+  note.clear();
+  switch (config.event_id_filter) {
+    case InputConfig::EventIds::kAll:
+      return {};
+    case InputConfig::EventIds::kList:
+      note = std::string(channel) + ": event ids " + id_list(config.event_ids);
+      return config.event_ids;
+    case InputConfig::EventIds::kAuto:
+      break;
+  }
+  std::optional<std::vector<std::uint32_t>> ids = needed.event_ids(channel);
+  if (!ids) {
+    note = std::string(channel) +
+           ": every event (errors can be reported by any of its events, or a rule reads it "
+           "whole; `sessionwatch rules xpath` says which)";
+    return {};
+  }
+  if (ids->empty()) {
+    note = std::string(channel) +
+           ": no rule and no session event reads it; every event is read anyway (remove it from "
+           "channels to save the work)";
+    return {};
+  }
+  note = std::string(channel) + ": the " + std::to_string(ids->size()) +
+         " event ids the rules and the session tracker read: " + id_list(*ids);
+  return *ids;
+}
+
 std::unique_ptr<Input> make_eventlog_input(const InputConfig& config, std::size_t index,
+                                           const EventInterest& needed,
                                            EventlogSourceFactory factory) {
-  return std::make_unique<EventlogInput>(config, index, std::move(factory));
+  return std::make_unique<EventlogInput>(config, index, needed, std::move(factory));
 }
 
 }  // namespace sw::daemon

@@ -25,7 +25,14 @@ using EventlogSourceFactory = std::function<std::unique_ptr<eventlog::Source>(
 // source thread waits, so a slow output slows the subscription instead of growing memory.
 inline constexpr std::size_t kEventlogMaxPendingEvents = 20'000;
 
+// `needed` is what `event_ids: auto` subscribes to.
 std::unique_ptr<Input> make_eventlog_input(const InputConfig& config, std::size_t index,
+                                           const EventInterest& needed,
                                            EventlogSourceFactory factory = {});
+
+// The event ids to ask Windows for on one channel of an input (empty: every event), and a line
+// for the log saying what was chosen.
+std::vector<std::uint32_t> channel_event_ids(const InputConfig& config, std::string_view channel,
+                                             const EventInterest& needed, std::string& note);
 
 }  // namespace sw::daemon
