@@ -231,7 +231,7 @@ std::string format_time(Ticks t) {
 
 std::optional<Ticks> parse_time(std::string_view s) {
   std::size_t pos = 0;
-  int year, month, day, hour, minute, second;
+  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
   if (!read_digits(s, pos, 4, year)) return std::nullopt;
   if (pos >= s.size() || s[pos++] != '-') return std::nullopt;
   if (!read_digits(s, pos, 2, month)) return std::nullopt;
