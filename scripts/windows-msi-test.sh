@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs the MSI under wine's Windows Installer and uninstalls it again, checking what landed
-# where: sessionwatch.exe in Program Files, the configuration and the rules in ProgramData, the
-# service registered (command line, LocalService, automatic start, EventLog dependency), the
-# event log source, the custom actions of the wixl build run in the install script; after
-# uninstall the program, rules, service and event log source are gone and the configuration is
-# kept (it is the administrator's). Wine cannot show the effect of delayed start, recovery
-# actions and ACLs (its SCM has no delayed start or failure flag, its icacls is a stub), nor run
-# the default configuration (no Event Log): see docs/windows.md.
+# where: sessionwatch.exe (the ZIP's) in Program Files, sessionwatch.yaml (the ZIP's), the rules
+# and folders in ProgramData, the service registered (command line with CONFIG, LocalService,
+# automatic start, EventLog dependency) and running, alerting with the installed rules, CONFIG
+# remembered, the event log source, the custom actions run in the install script;
+# after uninstall the service was stopped with a drain, and the program, rules, service and
+# event log source are gone, the configuration kept (it is the administrator's). Wine cannot
+# show the effect of delayed start, recovery actions and ACLs (its SCM has no delayed start or
+# failure flag, its icacls is a stub), nor run the default configuration (no Event Log): see
+# docs/windows.md.
 #
 #   [SW_ZIP=ZIP] scripts/windows-msi-test.sh MSI
 #       called by scripts/windows-test.sh inside a fresh WINEPREFIX; without one it boots its
@@ -44,26 +46,57 @@ fail() {
     head -10 | sed 's/^/      /'
   exit 1
 }
+# The installed service starts at once and the install waits until it runs (ServiceControl
+# Wait="yes"). The default configuration reads the Event Log, which wine does not have: that
+# service would stop again at once and the install, depending on when it looks, fail. So the
+# install is pointed at a configuration of the administrator's (CONFIG=...) that follows an
+# Event XML file with the installed rules, and the service must run and alert until the
+# uninstall stops it. The default configuration still lands in ProgramData.
+data="$drive_c/ProgramData/sessionwatch"
+python3 - "$(cd "$(dirname "$0")/.." && pwd)/agent/cli/sample/sample_events.xml" "$work/events.xml" <<'PY'
+import re, sys
+events = re.findall(r"<Event .*?</Event>", open(sys.argv[1], encoding="utf-8").read(), re.S)
+open(sys.argv[2], "w", encoding="utf-8").write("\n".join(events) + "\n")
+PY
+cat >"$work/sw.yaml" <<YAML
+agent:
+  data_dir: C:/ProgramData/sessionwatch/data
+inputs:
+  - type: file
+    paths: ["Z:$work/events.xml"]
+    format: xml
+rules:
+  paths: [C:/ProgramData/sessionwatch/rules]
+  on_error: refuse
+outputs:
+  - type: file
+    path: C:/ProgramData/sessionwatch/alerts/alerts.ndjson
+YAML
+config=$(winpath "$work/sw.yaml")
+
 # The install runs as several wine processes (msiexec, its custom-action servers, services.exe):
 # one wineserver for all of them, so the SCM calls land in one services.exe.
 wineserver -p 60
 
 phase=install
 t0=$(date +%s.%N)
-run msiexec /i "$(winpath "$msi")" /qn /l*v "$(winpath "$work")\\install.log" >/dev/null ||
+run msiexec /i "$(winpath "$msi")" CONFIG="$config" /qn /l*v "$(winpath "$work")\\install.log" >/dev/null ||
   fail "msiexec /i exited with $?"
 install_s=$(echo "$(date +%s.%N) - $t0" | bc)
 grep -aq 'Action ended .*INSTALL. Return value 1' "$work/install.log" ||
   fail "the install log does not end in success"
 
 program="$drive_c/Program Files/sessionwatch"
-data="$drive_c/ProgramData/sessionwatch"
 [ -f "$program/sessionwatch.exe" ] || fail "no Program Files\\sessionwatch\\sessionwatch.exe"
 if [ -n "${SW_ZIP:-}" ]; then
   unzip -p "$SW_ZIP" '*/bin/sessionwatch.exe' >"$work/zip.exe"
   cmp -s "$program/sessionwatch.exe" "$work/zip.exe" || fail "the installed sessionwatch.exe is not the ZIP's"
 fi
 [ -f "$data/sessionwatch.yaml" ] || fail "no ProgramData\\sessionwatch\\sessionwatch.yaml"
+if [ -n "${SW_ZIP:-}" ]; then
+  unzip -p "$SW_ZIP" '*/config/sessionwatch.yaml' | cmp -s - "$data/sessionwatch.yaml" ||
+    fail "the installed sessionwatch.yaml is not the ZIP's"
+fi
 for d in data logs alerts rules; do [ -d "$data/$d" ] || fail "no ProgramData\\sessionwatch\\$d"; done
 rules=$(find "$data/rules" -name '*.yml' | wc -l)
 shipped=$(msiinfo export "$msi" File | grep -c '\.yml' || true)
@@ -74,8 +107,8 @@ shipped=$(msiinfo export "$msi" File | grep -c '\.yml' || true)
 service=$(run reg query 'HKLM\System\CurrentControlSet\Services\sessionwatch') ||
   fail "service not registered"
 expect() { grep -qE "$1" <<<"$service" || fail "service: no $2 in"$'\n'"$service"; }
-expect 'ImagePath +REG_(EXPAND_)?SZ +"?C:\\Program Files\\sessionwatch\\sessionwatch.exe"? service run --config "C:\\ProgramData\\sessionwatch\\sessionwatch.yaml"' \
-  "command line 'sessionwatch.exe service run --config <ProgramData>'"
+expect "ImagePath +REG_(EXPAND_)?SZ +\"?C:\\\\Program Files\\\\sessionwatch\\\\sessionwatch.exe\"? service run --config \"${config//\\/\\\\}\"" \
+  "command line 'sessionwatch.exe service run --config <CONFIG>'"
 expect 'Start +REG_DWORD +0x2$' "automatic start (Start = 2)"
 expect 'ObjectName +REG_SZ +NT AUTHORITY\\LocalService' "LocalService account"
 expect 'DependOnService +REG_MULTI_SZ +EventLog' "dependency on EventLog"
@@ -83,15 +116,31 @@ source=$(run reg query 'HKLM\System\CurrentControlSet\Services\EventLog\Applicat
   fail "no Application event log source"
 grep -q 'EventMessageFile.*C:\\Program Files\\sessionwatch\\sessionwatch.exe' <<<"$source" ||
   fail "event log source: $source"
+remembered=$(run reg query 'HKLM\Software\sessionwatch' /v Config) || fail "CONFIG not remembered"
+grep -qF "$config" <<<"$remembered" || fail "CONFIG remembered as: $remembered"
+# Without CONFIG the service reads ProgramData's (not run here: see above).
+msiinfo export "$msi" CustomAction | grep -qP '^SetDefaultConfig\t\d+\tCONFIG\t\[DATAFOLDER\]sessionwatch.yaml' ||
+  fail "the default CONFIG is not [DATAFOLDER]sessionwatch.yaml"
 # The wixl build's custom actions ran in the install script (their effect needs a real Windows).
 for action in AclDataFolder AclStateFolder AclLogsFolder AclAlertsFolder ServiceDelayedStart \
   ServiceRecovery ServiceRecoveryOnErrorExit; do
   grep -aq "Action start .*: $action\\." "$work/install.log" || fail "custom action $action did not run"
 done
-# The service was started by the install and read the installed configuration (its data_dir is
-# in ProgramData); under wine it then stops, there is no Event Log to subscribe to.
-started=no
-[ -d "$data/data/spool" ] && started="yes (read the installed configuration, then stopped: wine has no Event Log)"
+# The service the install started runs on the administrator's configuration and alerts.
+service_state() { run sc query sessionwatch | grep -q RUNNING; }
+alerts() { [ -f "$data/alerts/alerts.ndjson" ] && grep -c '"7063"' "$data/alerts/alerts.ndjson" || echo 0; }
+has_alerts() { [ "$(alerts)" -gt 0 ]; }
+wait_for() {  # wait_for SECONDS COMMAND...: until the command succeeds
+  local deadline=$((SECONDS + $1))
+  shift
+  until "$@"; do
+    [ $SECONDS -lt $deadline ] || return 1
+    sleep 0.5
+  done
+}
+service_state || fail "the service is not running after the install: $(run sc query sessionwatch)"
+wait_for 30 has_alerts || fail "the installed service raised no 7063 alert"
+service_log() { find "$drive_c" -path '*sessionwatch/logs/sessionwatch.log' 2>/dev/null | head -1; }
 
 phase=uninstall
 t0=$(date +%s.%N)
@@ -108,6 +157,9 @@ out=$(run reg query 'HKLM\System\CurrentControlSet\Services\sessionwatch') &&
 out=$(run reg query 'HKLM\System\CurrentControlSet\Services\EventLog\Application\sessionwatch') &&
   fail "event log source still registered: $out"
 [ -f "$data/sessionwatch.yaml" ] || fail "the configuration was removed (it must be kept)"
+out=$(run reg query 'HKLM\Software\sessionwatch') && fail "CONFIG still remembered: $out"
+log=$(service_log)
+[ -n "$log" ] && grep -q "stopping (draining" "$log" || fail "the uninstall did not stop the service with a drain"
 
-printf '  PASS msi: install %.1fs (%d rules, service auto/LocalService, event log source; started: %s), uninstall %.1fs (program, rules, service, source gone; configuration kept)\n' \
-  "$install_s" "$rules" "$started" "$uninstall_s"
+printf '  PASS msi: install %.1fs (%d rules, service auto/LocalService, event log source, custom actions; the service ran: %d alerts), uninstall %.1fs (service drained and removed; program, rules, source gone; configuration kept)\n' \
+  "$install_s" "$rules" "$(alerts)" "$uninstall_s"
