@@ -19,13 +19,15 @@ constexpr const char* kServiceHelp =
 
 Usage:
   sessionwatch service install [--config PATH] [--account NAME [--password P]] [--name NAME]
-  sessionwatch service uninstall|start|stop|status [--name NAME]
+  sessionwatch service configure|uninstall|start|stop|status [--name NAME]
   sessionwatch service run [--config PATH] [--name NAME]     (what the service manager starts)
 
 install registers the service: automatic (delayed) start, restarted after 5 s, 30 s and 60 s when
 it fails, running as NT AUTHORITY\LocalService unless --account is given (add that account to
 the "Event Log Readers" group so it can read the Security log). The default configuration is
 %ProgramData%\sessionwatch\sessionwatch.yaml; check it first with `sessionwatch check -c PATH`.
+configure applies the same settings (delayed start, recovery, a 60 s preshutdown drain, the event
+log source) to a service another installer registered; the MSI runs it after installing.
 
 The service stops on STOP, SHUTDOWN and PRESHUTDOWN by draining its queues, delivering alerts to
 the spools and writing its checkpoints. It logs to %ProgramData%\sessionwatch\logs\<name>.log

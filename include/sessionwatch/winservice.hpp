@@ -24,7 +24,7 @@ inline constexpr std::string_view kDefaultDescription =
 // member of "Event Log Readers".
 inline constexpr std::string_view kLocalServiceAccount = "NT AUTHORITY\\LocalService";
 
-enum class Action { kInstall, kUninstall, kStart, kStop, kStatus, kRun };
+enum class Action { kInstall, kConfigure, kUninstall, kStart, kStop, kStatus, kRun };
 
 struct Command {
   Action action = Action::kStatus;
@@ -118,6 +118,9 @@ struct Result {
 };
 
 Result install(const Command& command, const RecoveryPolicy& recovery = {});
+// Applies install()'s settings (description, delayed start, recovery, preshutdown timeout, event
+// log source) to a service another installer created, e.g. the MSI's ServiceInstall.
+Result configure(const Command& command, const RecoveryPolicy& recovery = {});
 Result uninstall(const Command& command);
 Result start(const Command& command);
 Result stop(const Command& command, std::chrono::seconds timeout = std::chrono::seconds(60));

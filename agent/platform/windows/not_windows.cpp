@@ -33,6 +33,9 @@ bool setup_service_logging(std::string_view, std::string& error) {
 Result install(const Command&, const RecoveryPolicy&) {
   return only_on_windows();
 }
+Result configure(const Command&, const RecoveryPolicy&) {
+  return only_on_windows();
+}
 Result uninstall(const Command&) {
   return only_on_windows();
 }

@@ -13,8 +13,13 @@ struct ActionName {
   Action action;
 };
 constexpr ActionName kActions[] = {
-    {"install", Action::kInstall}, {"uninstall", Action::kUninstall}, {"start", Action::kStart},
-    {"stop", Action::kStop},       {"status", Action::kStatus},       {"run", Action::kRun},
+    {"install", Action::kInstall},
+    {"configure", Action::kConfigure},
+    {"uninstall", Action::kUninstall},
+    {"start", Action::kStart},
+    {"stop", Action::kStop},
+    {"status", Action::kStatus},
+    {"run", Action::kRun},
 };
 
 // Splits "--name=value" or takes the value from the next word.
@@ -47,14 +52,14 @@ bool is_option(std::string_view word, std::string_view option) {
 std::string usage() {
   return "usage: sessionwatch service install [--config PATH] [--account NAME [--password P]] "
          "[--name NAME]\n"
-         "       sessionwatch service uninstall|start|stop|status [--name NAME]\n"
+         "       sessionwatch service configure|uninstall|start|stop|status [--name NAME]\n"
          "       sessionwatch service run [--config PATH] [--name NAME]   (started by the SCM)\n";
 }
 
 bool parse_command(const std::vector<std::string>& args, Command& out, std::string& error) {
   out = Command{};
   if (args.empty()) {
-    error = "service: missing action (install, uninstall, start, stop, status)";
+    error = "service: missing action (install, configure, uninstall, start, stop, status)";
     return false;
   }
   bool known = false;
@@ -212,6 +217,9 @@ int run_command(const std::vector<std::string>& args,
   switch (command.action) {
     case Action::kInstall:
       result = install(command);
+      break;
+    case Action::kConfigure:
+      result = configure(command);
       break;
     case Action::kUninstall:
       result = uninstall(command);

@@ -160,6 +160,35 @@ void unregister_event_source(std::string_view name) {
   RegDeleteKeyW(HKEY_LOCAL_MACHINE, event_source_key(name).c_str());
 }
 
+// What install() sets beyond CreateService, and what configure() re-applies to a service an
+// installer (the MSI) created: one place, so both ways of installing give the same service.
+static void apply_settings(SC_HANDLE service, const std::string& name, const std::wstring& exe,
+                           const RecoveryPolicy& recovery, std::vector<std::string>& problems) {
+  std::wstring description = widen(kDefaultDescription);
+  SERVICE_DESCRIPTIONW desc{description.data()};
+  configure(service, SERVICE_CONFIG_DESCRIPTION, &desc, "the description", problems);
+  SERVICE_DELAYED_AUTO_START_INFO delayed{TRUE};
+  configure(service, SERVICE_CONFIG_DELAYED_AUTO_START_INFO, &delayed, "delayed start", problems);
+  std::vector<SC_ACTION> actions;
+  for (const auto delay : recovery.restart_delays) {
+    actions.push_back({SC_ACTION_RESTART, static_cast<DWORD>(delay.count() * 1000)});
+  }
+  SERVICE_FAILURE_ACTIONSW failure{};
+  failure.dwResetPeriod = static_cast<DWORD>(recovery.reset_period.count());
+  failure.cActions = static_cast<DWORD>(actions.size());
+  failure.lpsaActions = actions.data();
+  configure(service, SERVICE_CONFIG_FAILURE_ACTIONS, &failure, "recovery actions", problems);
+  // Also restart when the service stops itself with an error, not only when it crashes.
+  SERVICE_FAILURE_ACTIONS_FLAG failure_flag{TRUE};
+  configure(service, SERVICE_CONFIG_FAILURE_ACTIONS_FLAG, &failure_flag, "recovery on error exit",
+            problems);
+  // The drain needs more than the 20 s SHUTDOWN gives; PRESHUTDOWN waits this long.
+  SERVICE_PRESHUTDOWN_INFO preshutdown{60'000};
+  configure(service, SERVICE_CONFIG_PRESHUTDOWN_INFO, &preshutdown, "the preshutdown timeout",
+            problems);
+  register_event_source(name, exe, problems);
+}
+
 Result install(const Command& command, const RecoveryPolicy& recovery) {
   ScHandle scm(OpenSCManagerW(nullptr, nullptr, SC_MANAGER_CONNECT | SC_MANAGER_CREATE_SERVICE));
   if (!scm) {
@@ -196,30 +225,7 @@ Result install(const Command& command, const RecoveryPolicy& recovery) {
   }
 
   std::vector<std::string> problems;
-  std::wstring description = widen(kDefaultDescription);
-  SERVICE_DESCRIPTIONW desc{description.data()};
-  configure(service.handle, SERVICE_CONFIG_DESCRIPTION, &desc, "the description", problems);
-  SERVICE_DELAYED_AUTO_START_INFO delayed{TRUE};
-  configure(service.handle, SERVICE_CONFIG_DELAYED_AUTO_START_INFO, &delayed, "delayed start",
-            problems);
-  std::vector<SC_ACTION> actions;
-  for (const auto delay : recovery.restart_delays) {
-    actions.push_back({SC_ACTION_RESTART, static_cast<DWORD>(delay.count() * 1000)});
-  }
-  SERVICE_FAILURE_ACTIONSW failure{};
-  failure.dwResetPeriod = static_cast<DWORD>(recovery.reset_period.count());
-  failure.cActions = static_cast<DWORD>(actions.size());
-  failure.lpsaActions = actions.data();
-  configure(service.handle, SERVICE_CONFIG_FAILURE_ACTIONS, &failure, "recovery actions", problems);
-  // Also restart when the service stops itself with an error, not only when it crashes.
-  SERVICE_FAILURE_ACTIONS_FLAG failure_flag{TRUE};
-  configure(service.handle, SERVICE_CONFIG_FAILURE_ACTIONS_FLAG, &failure_flag,
-            "recovery on error exit", problems);
-  SERVICE_PRESHUTDOWN_INFO preshutdown{60'000};
-  configure(service.handle, SERVICE_CONFIG_PRESHUTDOWN_INFO, &preshutdown,
-            "the preshutdown timeout", problems);
-
-  register_event_source(command.name, exe, problems);
+  apply_settings(service.handle, command.name, exe, recovery, problems);
 
   std::string message =
       "installed service '" + command.name + "' (automatic, delayed start, as " +
@@ -231,6 +237,23 @@ Result install(const Command& command, const RecoveryPolicy& recovery) {
         "\nnote: add NT AUTHORITY\\LocalService to the 'Event Log Readers' group so it "
         "can read the Security log";
   }
+  return {true, message};
+}
+
+Result configure(const Command& command, const RecoveryPolicy& recovery) {
+  std::unique_ptr<ScHandle> scm, service;
+  Result result;
+  if (!open_service(command, SERVICE_CHANGE_CONFIG | SERVICE_QUERY_CONFIG, scm, service, result)) {
+    return result;
+  }
+  const std::wstring exe =
+      command.executable.empty() ? win32::module_path() : widen(command.executable);
+  std::vector<std::string> problems;
+  apply_settings(service->handle, command.name, exe, recovery, problems);
+  std::string message = "configured service '" + command.name +
+                        "': description, delayed start, restart after failure, 60 s preshutdown "
+                        "drain, event log source";
+  for (const std::string& p : problems) message += "\nwarning: " + p;
   return {true, message};
 }
 
@@ -300,6 +323,35 @@ Result stop(const Command& command, std::chrono::seconds timeout) {
   return {true, "service '" + command.name + "' stopped"};
 }
 
+static bool query_config2(SC_HANDLE service, DWORD level, std::vector<BYTE>& buffer) {
+  DWORD needed = 0;
+  QueryServiceConfig2W(service, level, nullptr, 0, &needed);
+  if (needed == 0) return false;
+  buffer.assign(needed, 0);
+  return QueryServiceConfig2W(service, level, buffer.data(), needed, &needed) != FALSE;
+}
+
+// The recovery and preshutdown settings as status shows them (those the system reports).
+static std::string settings_text(SC_HANDLE service) {
+  std::string text;
+  std::vector<BYTE> buffer;
+  if (query_config2(service, SERVICE_CONFIG_FAILURE_ACTIONS, buffer)) {
+    const auto* failure = reinterpret_cast<const SERVICE_FAILURE_ACTIONSW*>(buffer.data());
+    std::string delays;
+    for (DWORD i = 0; i < failure->cActions; ++i) {
+      if (failure->lpsaActions[i].Type != SC_ACTION_RESTART) continue;
+      delays += (delays.empty() ? "" : ", ") +
+                std::to_string(failure->lpsaActions[i].Delay / 1000) + " s";
+    }
+    if (!delays.empty()) text += "\n  on failure: restart after " + delays;
+  }
+  if (query_config2(service, SERVICE_CONFIG_PRESHUTDOWN_INFO, buffer)) {
+    const auto* info = reinterpret_cast<const SERVICE_PRESHUTDOWN_INFO*>(buffer.data());
+    text += "\n  preshutdown drain: " + std::to_string(info->dwPreshutdownTimeout / 1000) + " s";
+  }
+  return text;
+}
+
 Result status(const Command& command) {
   std::unique_ptr<ScHandle> scm, service;
   Result result;
@@ -326,8 +378,17 @@ Result status(const Command& command) {
                                           : config->dwStartType == SERVICE_DEMAND_START ? "manual"
                                           : config->dwStartType == SERVICE_DISABLED     ? "disabled"
                                                                                         : "other");
+    std::vector<BYTE> delayed;
+    if (config->dwStartType == SERVICE_AUTO_START &&
+        query_config2(service->handle, SERVICE_CONFIG_DELAYED_AUTO_START_INFO, delayed) &&
+        reinterpret_cast<const SERVICE_DELAYED_AUTO_START_INFO*>(delayed.data())
+            ->fDelayedAutostart) {
+      text += " (delayed)";
+    }
   }
-  if (state->dwCurrentState == SERVICE_STOPPED && state->dwWin32ExitCode != NO_ERROR) {
+  text += settings_text(service->handle);
+  if (state->dwCurrentState == SERVICE_STOPPED && state->dwWin32ExitCode != NO_ERROR &&
+      state->dwWin32ExitCode != ERROR_SERVICE_NEVER_STARTED) {
     text += "\n  last exit: " +
             (state->dwWin32ExitCode == ERROR_SERVICE_SPECIFIC_ERROR
                  ? "sessionwatch exit code " + std::to_string(state->dwServiceSpecificExitCode)

@@ -25,11 +25,10 @@ TEST(WinServiceArgs, InstallWithConfigAndAccount) {
 }
 
 TEST(WinServiceArgs, EveryActionWithAName) {
-  const std::vector<std::pair<std::string, Action>> actions{{"uninstall", Action::kUninstall},
-                                                            {"start", Action::kStart},
-                                                            {"stop", Action::kStop},
-                                                            {"status", Action::kStatus},
-                                                            {"run", Action::kRun}};
+  const std::vector<std::pair<std::string, Action>> actions{
+      {"configure", Action::kConfigure}, {"uninstall", Action::kUninstall},
+      {"start", Action::kStart},         {"stop", Action::kStop},
+      {"status", Action::kStatus},       {"run", Action::kRun}};
   for (const auto& [word, action] : actions) {
     Command c;
     std::string error;
@@ -53,6 +52,8 @@ TEST(WinServiceArgs, RefusesWhatItCannotHonour) {
   EXPECT_FALSE(parse_command({"install", "--password", "x"}, c, error));
   EXPECT_NE(error.find("--password needs --account"), std::string::npos) << error;
   EXPECT_FALSE(parse_command({"install", "--name="}, c, error));
+  EXPECT_FALSE(parse_command({"configure", "--account", "CORP\\svc"}, c, error));
+  EXPECT_NE(error.find("unexpected argument '--account'"), std::string::npos) << error;
 }
 
 TEST(WinServiceQuoting, PlainArgumentsStayAsTheyAre) {

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -126,6 +127,37 @@ bool wait_for_file(const std::filesystem::path& path, std::chrono::seconds timeo
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   return std::filesystem::exists(path);
+}
+
+// What an MSI's ServiceInstall leaves (a bare service), then `service configure` on it.
+TEST(WinServiceScm, ConfigureGivesABareServiceTheInstallSettings) {
+  winsvc::Command command;
+  command.name = unique_name("sw-test-configure");
+  winsvc::uninstall(command);  // a leftover of an interrupted run
+  EXPECT_FALSE(winsvc::configure(command).ok) << "nothing to configure yet";
+  SC_HANDLE scm = OpenSCManagerW(nullptr, nullptr, SC_MANAGER_CONNECT | SC_MANAGER_CREATE_SERVICE);
+  ASSERT_NE(scm, nullptr);
+  const std::wstring name = win32::widen(command.name);
+  SC_HANDLE bare = CreateServiceW(scm, name.c_str(), name.c_str(), SERVICE_ALL_ACCESS,
+                                  SERVICE_WIN32_OWN_PROCESS, SERVICE_AUTO_START,
+                                  SERVICE_ERROR_NORMAL, L"C:\\sw\\sessionwatch.exe service run",
+                                  nullptr, nullptr, nullptr, nullptr, nullptr);
+  ASSERT_NE(bare, nullptr) << GetLastError();
+  CloseServiceHandle(bare);
+  CloseServiceHandle(scm);
+
+  const winsvc::Result before = winsvc::status(command);
+  // Windows' default is 180 s (and wine's): the drain's 60 s comes from configure.
+  EXPECT_EQ(before.message.find("preshutdown drain: 60 s"), std::string::npos) << before.message;
+  const winsvc::Result configured = winsvc::configure(command);
+  EXPECT_TRUE(configured.ok) << configured.message;
+  const winsvc::Result after = winsvc::status(command);
+  EXPECT_NE(after.message.find("preshutdown drain: 60 s"), std::string::npos) << after.message;
+  EXPECT_EQ(after.message.find("last exit"), std::string::npos)
+      << "a service never started has no exit to report: " << after.message;
+  std::cout << after.message << "\n" << configured.message << "\n";
+
+  EXPECT_TRUE(winsvc::uninstall(command).ok);
 }
 
 TEST(WinServiceScm, StartRunsTheDaemonAndStopDrainsIt) {
