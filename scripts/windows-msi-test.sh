@@ -121,11 +121,16 @@ grep -qF "$config" <<<"$remembered" || fail "CONFIG remembered as: $remembered"
 # Without CONFIG the service reads ProgramData's (not run here: see above).
 msiinfo export "$msi" CustomAction | grep -qP '^SetDefaultConfig\t\d+\tCONFIG\t\[DATAFOLDER\]sessionwatch.yaml' ||
   fail "the default CONFIG is not [DATAFOLDER]sessionwatch.yaml"
-# The wixl build's custom actions ran in the install script (their effect needs a real Windows).
-for action in AclDataFolder AclStateFolder AclLogsFolder AclAlertsFolder ServiceDelayedStart \
-  ServiceRecovery ServiceRecoveryOnErrorExit; do
+# The wixl build's custom actions ran in the install script (the ACLs' effect needs a real
+# Windows: wine's icacls is a stub).
+for action in AclDataFolder AclStateFolder AclLogsFolder AclAlertsFolder ServiceConfigure; do
   grep -aq "Action start .*: $action\\." "$work/install.log" || fail "custom action $action did not run"
 done
+# `service configure` (run by the MSI) gave the service install's settings; wine reports the
+# preshutdown timeout (its SCM refuses delayed start and keeps no failure actions).
+settings=$(run "$program/sessionwatch.exe" service status) || fail "service status: $settings"
+grep -q 'preshutdown drain: 60 s' <<<"$settings" ||
+  fail "service configure did not set the 60 s preshutdown drain:"$'\n'"$settings"
 # The service the install started runs on the administrator's configuration and alerts.
 service_state() { run sc query sessionwatch | grep -q RUNNING; }
 alerts() { [ -f "$data/alerts/alerts.ndjson" ] && grep -c '"7063"' "$data/alerts/alerts.ndjson" || echo 0; }
