@@ -34,6 +34,7 @@ if [ "${SW_TEST_SKIP_ASAN:-0}" != 1 ]; then
   cmake --build build/asan -j"$jobs"
   step "ASan+UBSan tests"
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    LSAN_OPTIONS=suppressions=$PWD/tests/lsan.supp:print_suppressions=0 \
     ctest --test-dir build/asan -j"$jobs" --timeout 900 -LE no_sanitizer
 fi
 

@@ -135,14 +135,7 @@ grep -q 'preshutdown drain: 60 s' <<<"$settings" ||
 service_state() { run sc query sessionwatch | grep -q RUNNING; }
 alerts() { [ -f "$data/alerts/alerts.ndjson" ] && grep -c '"7063"' "$data/alerts/alerts.ndjson" || echo 0; }
 has_alerts() { [ "$(alerts)" -gt 0 ]; }
-wait_for() {  # wait_for SECONDS COMMAND...: until the command succeeds
-  local deadline=$((SECONDS + $1))
-  shift
-  until "$@"; do
-    [ $SECONDS -lt $deadline ] || return 1
-    sleep 0.5
-  done
-}
+. "$(dirname "${BASH_SOURCE[0]}")/wait-for.sh"
 service_state || fail "the service is not running after the install: $(run sc query sessionwatch)"
 wait_for 30 has_alerts || fail "the installed service raised no 7063 alert"
 service_log() { find "$drive_c" -path '*sessionwatch/logs/sessionwatch.log' 2>/dev/null | head -1; }

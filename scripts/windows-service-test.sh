@@ -57,14 +57,7 @@ name=sw-test-$$
 # %ProgramData%\sessionwatch\logs as the service sees it (wine gives services another profile).
 service_log() { find "$WINEPREFIX/drive_c" -path "*sessionwatch/logs/$name.log" 2>/dev/null | head -1; }
 
-wait_for() {  # wait_for SECONDS COMMAND...: until the command succeeds
-  local deadline=$((SECONDS + $1))
-  shift
-  until "$@"; do
-    [ $SECONDS -lt $deadline ] || return 1
-    sleep 0.5
-  done
-}
+. "$(dirname "${BASH_SOURCE[0]}")/wait-for.sh"
 alerts() { [ -f "$work/alerts.jsonl" ] && grep -c '"7063"' "$work/alerts.jsonl" || echo 0; }
 more_alerts_than() { [ "$(alerts)" -gt "$1" ]; }
 

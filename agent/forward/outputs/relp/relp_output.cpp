@@ -14,6 +14,7 @@ extern "C" {
 }
 #include <sys/socket.h>
 
+#include <csignal>
 #include <mutex>
 
 namespace sw::forward::detail {
@@ -32,6 +33,7 @@ class RelpOutput final : public OutputPlugin {
   }
 
   std::string init() override {
+    ignore_sigpipe();
     if (relpEngineConstruct(&engine_) != RELP_RET_OK) return "librelp: cannot create engine";
     relpEngineSetDbgprint(engine_, &RelpOutput::no_debug);  // librelp calls it unconditionally
     relpEngineSetDnsLookupMode(engine_, 0);
@@ -40,6 +42,17 @@ class RelpOutput final : public OutputPlugin {
     relpEngineSetEnableCmd(engine_, reinterpret_cast<unsigned char*>(const_cast<char*>("syslog")),
                            eRelpCmdState_Required);
     return {};
+  }
+
+  // librelp writes with send(..., 0): a collector closing the connection mid-frame raises
+  // SIGPIPE, whose default action ends the process. The daemon ignores it already; any other
+  // host of this output (tests, tools) would die on a collector restart. A handler the host
+  // installed itself is left alone.
+  static void ignore_sigpipe() {
+    struct sigaction current {};
+    if (sigaction(SIGPIPE, nullptr, &current) == 0 && current.sa_handler == SIG_DFL) {
+      std::signal(SIGPIPE, SIG_IGN);
+    }
   }
 
   FlushResult flush(std::span<const Record> records) override {
