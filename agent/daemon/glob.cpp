@@ -6,27 +6,6 @@
 
 namespace sw::daemon {
 
-bool wildcard_match(std::string_view pattern, std::string_view name) {
-  // Greedy with one backtrack point: the last '*' seen absorbs one more character on mismatch.
-  std::size_t p = 0, n = 0, star = std::string_view::npos, mark = 0;
-  while (n < name.size()) {
-    if (p < pattern.size() && (pattern[p] == '?' || pattern[p] == name[n])) {
-      ++p;
-      ++n;
-    } else if (p < pattern.size() && pattern[p] == '*') {
-      star = p++;
-      mark = n;
-    } else if (star != std::string_view::npos) {
-      p = star + 1;
-      n = ++mark;
-    } else {
-      return false;
-    }
-  }
-  while (p < pattern.size() && pattern[p] == '*') ++p;
-  return p == pattern.size();
-}
-
 std::vector<std::string> glob_directories(const std::vector<std::string>& globs) {
   std::vector<std::string> dirs;
   for (const std::string& glob : globs) {

@@ -7,10 +7,9 @@
 #include <string_view>
 #include <vector>
 
-namespace sw::daemon {
+#include "sessionwatch/wildcard.hpp"
 
-// '*' matches any run of characters (also none), '?' any one character.
-bool wildcard_match(std::string_view pattern, std::string_view name);
+namespace sw::daemon {
 
 // The folder of each glob, each once, in the order first seen.
 std::vector<std::string> glob_directories(const std::vector<std::string>& globs);

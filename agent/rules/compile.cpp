@@ -1,4 +1,5 @@
 #include "rules/compile.hpp"
+#include "sessionwatch/wildcard.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -566,27 +567,6 @@ class ConditionParser {
     return parse_primary();
   }
 
-  static bool glob_match(std::string_view pattern, std::string_view name) {
-    // Search-identifier patterns: '*' only, case-sensitive like the identifiers.
-    std::size_t p = 0, n = 0, star = std::string_view::npos, mark = 0;
-    while (n < name.size()) {
-      if (p < pattern.size() && pattern[p] == '*') {
-        star = p++;
-        mark = n;
-      } else if (p < pattern.size() && pattern[p] == name[n]) {
-        ++p;
-        ++n;
-      } else if (star != std::string_view::npos) {
-        p = star + 1;
-        n = ++mark;
-      } else {
-        return false;
-      }
-    }
-    while (p < pattern.size() && pattern[p] == '*') ++p;
-    return p == pattern.size();
-  }
-
   Condition parse_primary() {
     if (pos_ >= tokens_.size()) error(text_.size(), "expression expected at the end");
     const Token& t = tokens_[pos_];
@@ -620,7 +600,8 @@ class ConditionParser {
       Condition c;
       for (std::uint32_t i = 0; i < selections_.size(); ++i) {
         const std::string& name = selections_[i].name;
-        const bool hit = them ? name.empty() || name[0] != '_' : glob_match(target.text, name);
+        const bool hit = them ? name.empty() || name[0] != '_'
+                              : wildcard_match(target.text, name, Wildcards::kStarOnly);
         if (!hit) continue;
         Condition s;
         s.op = Condition::kSelection;
