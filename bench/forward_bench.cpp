@@ -33,19 +33,34 @@ fs::path temp_dir(const char* what) {
   return p;
 }
 
+// A spool in a fresh temporary folder (removed afterwards) and one ~600-byte RFC 5424 record.
+struct BenchSpool {
+  fs::path dir;
+  std::unique_ptr<Spool> spool;
+  std::string record;
+  BenchSpool(const char* what, std::uint64_t max_bytes, FsyncPolicy fsync = SpoolOptions{}.fsync)
+      : dir(temp_dir(what)) {
+    SpoolOptions o;
+    o.dir = dir;
+    o.max_bytes = max_bytes;
+    o.fsync = fsync;
+    std::string error;
+    spool = Spool::open(o, error);
+    FormatOptions f;
+    f.format = Format::kRfc5424;
+    format_alert(sample_alert(1), f, record);
+  }
+  ~BenchSpool() {
+    spool.reset();
+    fs::remove_all(dir);
+  }
+};
+
 // Append batches of `batch` ~600-byte records, fsync per batch, then read and acknowledge.
 void BM_SpoolWriteReadFsyncPerBatch(benchmark::State& state) {
   const auto batch = static_cast<std::size_t>(state.range(0));
-  fs::path dir = temp_dir("spool");
-  SpoolOptions o;
-  o.dir = dir;
-  o.max_bytes = 1ULL << 30;
-  std::string error;
-  auto spool = Spool::open(o, error);
-  std::string record;
-  FormatOptions f;
-  f.format = Format::kRfc5424;
-  format_alert(sample_alert(1), f, record);
+  BenchSpool bench("spool", 1ULL << 30);
+  auto& [dir, spool, record] = bench;
   std::vector<std::string_view> views(batch, record);
   std::vector<SpoolRecord> out;
   for (auto _ : state) {
@@ -58,24 +73,14 @@ void BM_SpoolWriteReadFsyncPerBatch(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(batch));
   state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(batch * record.size()));
-  spool.reset();
-  fs::remove_all(dir);
 }
 BENCHMARK(BM_SpoolWriteReadFsyncPerBatch)->Arg(100)->Arg(1000)->UseRealTime();
 
 // Append only: batches of `batch` ~600-byte records, one fsync per batch.
 void BM_SpoolAppendFsyncPerBatch(benchmark::State& state) {
   const auto batch = static_cast<std::size_t>(state.range(0));
-  fs::path dir = temp_dir("append");
-  SpoolOptions o;
-  o.dir = dir;
-  o.max_bytes = 8ULL << 30;
-  std::string error;
-  auto spool = Spool::open(o, error);
-  std::string record;
-  FormatOptions f;
-  f.format = Format::kRfc5424;
-  format_alert(sample_alert(1), f, record);
+  BenchSpool bench("append", 8ULL << 30);
+  auto& [dir, spool, record] = bench;
   std::vector<std::string_view> views(batch, record);
   for (auto _ : state) {
     auto r = spool->append(views);
@@ -83,25 +88,14 @@ void BM_SpoolAppendFsyncPerBatch(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(batch));
   state.SetBytesProcessed(state.iterations() * static_cast<std::int64_t>(batch * record.size()));
-  spool.reset();
-  fs::remove_all(dir);
 }
 BENCHMARK(BM_SpoolAppendFsyncPerBatch)->Arg(100)->Arg(1000)->Arg(10000);
 
 // Read + acknowledge in batches of 1000 from a spool refilled (untimed) with 100,000 records.
 void BM_SpoolReadAck(benchmark::State& state) {
   constexpr std::size_t kBatch = 1000;
-  fs::path dir = temp_dir("read");
-  SpoolOptions o;
-  o.dir = dir;
-  o.max_bytes = 1ULL << 30;
-  o.fsync = FsyncPolicy::kNever;
-  std::string error;
-  auto spool = Spool::open(o, error);
-  std::string record;
-  FormatOptions f;
-  f.format = Format::kRfc5424;
-  format_alert(sample_alert(1), f, record);
+  BenchSpool bench("read", 1ULL << 30, FsyncPolicy::kNever);
+  auto& [dir, spool, record] = bench;
   std::vector<std::string_view> views(100'000, record);
   std::vector<SpoolRecord> out;
   std::int64_t items = 0;
@@ -116,8 +110,6 @@ void BM_SpoolReadAck(benchmark::State& state) {
     items += static_cast<std::int64_t>(out.size());
   }
   state.SetItemsProcessed(items);
-  spool.reset();
-  fs::remove_all(dir);
 }
 BENCHMARK(BM_SpoolReadAck);
 

@@ -80,6 +80,14 @@ class EventlogInputTest : public ::testing::Test {
     return input;
   }
 
+  // init() with the given checkpoints, as the engine calls it.
+  static ::testing::AssertionResult started(Input& input, const AgentState& state = {}) {
+    std::vector<WorkItem> initial;
+    std::string error;
+    if (input.init(state, initial, error)) return ::testing::AssertionSuccess();
+    return ::testing::AssertionFailure() << error;
+  }
+
   // Collects until `want` work items arrived (or two seconds passed).
   std::vector<WorkItem> collect(Input& input, std::size_t want) {
     std::vector<WorkItem> out;
@@ -122,10 +130,7 @@ TEST_F(EventlogInputTest, HandsOnEachBatchWithItsBookmark) {
   auto input =
       make({event("Security", 4624, 10, "alice"), event("Security", 4800, 11, "alice"),
             batch_end("Security", 11), event("System", 7001, 5, "bob"), batch_end("System", 5)});
-  AgentState state;
-  std::vector<WorkItem> initial;
-  std::string error;
-  ASSERT_TRUE(input->init(state, initial, error)) << error;
+  ASSERT_TRUE(started(*input));
   const std::vector<WorkItem> items = collect(*input, 2);
   input->exit();
   ASSERT_EQ(items.size(), 2u);
@@ -151,9 +156,7 @@ TEST_F(EventlogInputTest, ResumesEachChannelFromItsSavedBookmark) {
   AgentState state;
   state.eventlog["win"]["Security"] = eventlog::make_bookmark_xml({"Security", 4711});
   state.eventlog["other-input"]["System"] = eventlog::make_bookmark_xml({"System", 99});
-  std::vector<WorkItem> initial;
-  std::string error;
-  ASSERT_TRUE(input->init(state, initial, error)) << error;
+  ASSERT_TRUE(started(*input, state));
   input->exit();
   ASSERT_EQ(subscribed_.size(), 2u);
   EXPECT_EQ(subscribed_[0].channel, "Security");
@@ -181,10 +184,7 @@ TEST_F(EventlogInputTest, GapsBecomeCollectionGapsOfTheInput) {
     gap.detail = "record ids 12-20 never arrived";
     h.on_gap(gap);
   }});
-  AgentState state;
-  std::vector<WorkItem> initial;
-  std::string error;
-  ASSERT_TRUE(input->init(state, initial, error)) << error;
+  ASSERT_TRUE(started(*input));
   const std::vector<WorkItem> items = collect(*input, 1);
   input->exit();
   ASSERT_EQ(items.size(), 1u);
@@ -232,10 +232,7 @@ TEST_F(EventlogInputTest, EventIdsChooseWhatEachChannelIsAskedFor) {
     input_config.event_ids = c.list;
     subscribed_.clear();
     auto input = make(input_config, needed, {});
-    AgentState state;
-    std::vector<WorkItem> initial;
-    std::string error;
-    ASSERT_TRUE(input->init(state, initial, error)) << error;
+    ASSERT_TRUE(started(*input));
     input->exit();
     ASSERT_EQ(subscribed_.size(), 2u);
     EXPECT_EQ(subscribed_[0].channel, "Security");
