@@ -147,6 +147,8 @@ run msiexec /x "$(winpath "$msi")" /qn /l*v "$(winpath "$work")\\uninstall.log" 
 uninstall_s=$(echo "$(date +%s.%N) - $t0" | bc)
 grep -aq 'Action ended .*INSTALL. Return value 1' "$work/uninstall.log" ||
   fail "the uninstall log does not end in success"
+grep -aq "Action start .*: ServiceStopAndExit\." "$work/uninstall.log" ||
+  fail "custom action ServiceStopAndExit did not run"
 [ ! -e "$program/sessionwatch.exe" ] || fail "sessionwatch.exe still installed"
 [ ! -e "$program" ] || fail "Program Files\\sessionwatch still there"
 [ -z "$(find "$data/rules" -name '*.yml' 2>/dev/null)" ] || fail "rules still installed"

@@ -307,6 +307,20 @@ Result stop(const Command& command, std::chrono::seconds timeout) {
   if (!open_service(command, SERVICE_STOP | SERVICE_QUERY_STATUS, scm, service, result)) {
     return result;
   }
+  // The process outlives its SERVICE_STOPPED report by its own teardown; whoever stops the
+  // service to replace or remove its program (an upgrade, the MSI's uninstall) needs it gone,
+  // or the file is still in use. Hold the process before asking it to stop.
+  HANDLE process = nullptr;
+  if (const auto before = query(service->handle); before && before->dwProcessId != 0) {
+    process = OpenProcess(SYNCHRONIZE, FALSE, before->dwProcessId);
+  }
+  struct CloseProcess {
+    HANDLE h;
+    ~CloseProcess() {
+      if (h != nullptr) CloseHandle(h);
+    }
+  } close_process{process};
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
   SERVICE_STATUS status{};
   if (!ControlService(service->handle, SERVICE_CONTROL_STOP, &status)) {
     const DWORD code = GetLastError();
@@ -319,6 +333,15 @@ Result stop(const Command& command, std::chrono::seconds timeout) {
   if (!wait_for_state(service->handle, SERVICE_STOPPED, timeout, state)) {
     return {false, "service '" + command.name + "' is still " + state_name(state) + " after " +
                        std::to_string(timeout.count()) + " s (it drains its queues first)"};
+  }
+  if (process != nullptr) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (WaitForSingleObject(process, static_cast<DWORD>(std::max<std::int64_t>(left.count(), 0))) !=
+        WAIT_OBJECT_0) {
+      return {false,
+              "service '" + command.name + "' reported stopped but its process has not exited yet"};
+    }
   }
   return {true, "service '" + command.name + "' stopped"};
 }

@@ -182,9 +182,17 @@ TEST(WinServiceScm, StartRunsTheDaemonAndStopDrainsIt) {
       << "the daemon's run() never started";
   const winsvc::Result running = winsvc::status(command);
   EXPECT_NE(running.message.find(": running"), std::string::npos) << running.message;
+  const std::size_t pid_at = running.message.find(", pid ");
+  ASSERT_NE(pid_at, std::string::npos) << running.message;
+  const DWORD pid = static_cast<DWORD>(std::stoul(running.message.substr(pid_at + 6)));
+  HANDLE process = OpenProcess(SYNCHRONIZE, FALSE, pid);
+  ASSERT_NE(process, nullptr) << "the service's process " << pid;
 
   const winsvc::Result stopped = winsvc::stop(command, std::chrono::seconds(30));
   EXPECT_TRUE(stopped.ok) << stopped.message;
+  // stop() returns once the process is gone, so its program can be replaced or removed.
+  EXPECT_EQ(WaitForSingleObject(process, 0), WAIT_OBJECT_0) << "the service's process still runs";
+  CloseHandle(process);
   ASSERT_TRUE(wait_for_file(marker.string() + ".drained", std::chrono::seconds(10)));
   std::ifstream drained(marker.string() + ".drained");
   std::string how;
