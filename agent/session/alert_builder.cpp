@@ -1,6 +1,9 @@
 #include "sessionwatch/alert_builder.hpp"
 
 #include <algorithm>
+#include <charconv>
+
+#include <boost/asio/ip/address.hpp>
 
 #include "session/names.hpp"
 
@@ -22,6 +25,9 @@ constexpr std::string_view kTemplate7063 =
 constexpr std::string_view kTemplate7062 =
     "The user %s\\%s is currently logged on to this computer. Only the current user or an "
     "administrator can log on to this computer.";
+
+// The tracker's enrichment fields (docs/sessions.md): not part of the event as logged.
+constexpr std::string_view kEnrichmentPrefix = "sessionwatch.";
 
 std::string_view field_or_empty(const Event& e, FieldId id) {
   auto v = e.payload(id);
@@ -66,17 +72,25 @@ ErrorFacts error_facts(const Event& trigger, bool derived_event) {
 #ifdef SW_SESSION_HAVE_ERRORS
   const ErrorCatalog& catalog = ErrorCatalog::builtin();
   if (!derived_event) {
-    for (const Recognition& r : catalog.recognize(trigger)) {
+    // The enrichment (sessionwatch.error_symbol ...) restates what was found: the field and
+    // text to show are the event's own, where the error was found.
+    const Recognition* source = nullptr;
+    const Recognition* restated = nullptr;
+    const std::vector<Recognition> found = catalog.recognize(trigger);
+    for (const Recognition& r : found) {
       if (!r.error || !r.error->alerting) continue;
       if (f.code && r.error->code != f.code) continue;
-      if (f.matched.empty()) {
-        f.field.assign(field_name(r.field));
-        f.matched = r.matched;
-      }
+      const bool ours = field_name(r.field).starts_with(kEnrichmentPrefix);
+      const Recognition*& slot = ours ? restated : source;
+      if (!slot) slot = &r;
       if (f.holder_user.empty() && !r.holder_user.empty()) {
         f.holder_user = r.holder_user;
         f.holder_domain = r.holder_domain;
       }
+    }
+    if (const Recognition* r = source ? source : restated) {
+      f.field.assign(field_name(r->field));
+      f.matched = r->matched;
     }
   }
   if (f.code) {
@@ -185,6 +199,9 @@ json console_json(const ErrorFacts& err, const TrackerConsole& tc) {
 struct Requester {
   std::string user, domain, address, source, address_source, basis;
   std::optional<std::uint32_t> session_id;
+  // Said by the trigger itself (its own fields, or the evidence of a derived event); only these
+  // become ECS user.* and source.*, a guess stays under sessionwatch.attempt with its basis.
+  bool user_carried = false, address_carried = false;
 };
 
 Requester requester_of(const Event& trigger, bool derived_event, const AlertContext* context) {
@@ -199,6 +216,7 @@ Requester requester_of(const Event& trigger, bool derived_event, const AlertCont
       r.session_id = static_cast<std::uint32_t>(*v);
     if (!r.user.empty()) r.source = "tracker";
     if (!r.address.empty()) r.address_source = "tracker";
+    r.user_carried = r.address_carried = true;
     return r;
   }
   for (auto [u, d] :
@@ -214,6 +232,7 @@ Requester requester_of(const Event& trigger, bool derived_event, const AlertCont
       r.domain.assign(field_or_empty(trigger, d));
     }
     r.source = "event";
+    r.user_carried = true;
     break;
   }
   if (r.user.empty()) {
@@ -229,6 +248,7 @@ Requester requester_of(const Event& trigger, bool derived_event, const AlertCont
     if (a.empty() || a == "-" || a == "LOCAL" || a == "127.0.0.1" || a == "::1") continue;
     r.address.assign(a);
     r.address_source = "event";
+    r.address_carried = true;
     break;
   }
   if (r.user.empty() && context && context->recent_refusal) {
@@ -246,8 +266,67 @@ Requester requester_of(const Event& trigger, bool derived_event, const AlertCont
   return r;
 }
 
+// A client address as Windows and tools write it: "10.1.2.3", "10.1.2.3:50123", "fe80::1%12",
+// "[fe80::1%12]:3389". Only a valid address (its zone dropped) is an IP: a client name such as
+// LAPTOP-BOB is not, and an `ip` field of a collector would reject it.
+struct ClientAddress {
+  std::string ip;
+  std::optional<std::uint16_t> port;
+};
+
+std::optional<std::uint16_t> parse_port(std::string_view digits) {
+  std::uint16_t port = 0;
+  const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
+  if (digits.empty() || ec != std::errc() || end != digits.data() + digits.size()) return {};
+  return port;
+}
+
+std::optional<ClientAddress> parse_client_address(std::string_view text) {
+  std::string_view host = text;
+  std::optional<std::uint16_t> port;
+  if (host.starts_with('[')) {
+    const auto close = host.find(']');
+    if (close == std::string_view::npos) return {};
+    const std::string_view after = host.substr(close + 1);
+    host = host.substr(1, close - 1);
+    if (!after.empty() && !(after.front() == ':' && (port = parse_port(after.substr(1)))))
+      return {};
+  } else if (std::count(host.begin(), host.end(), ':') == 1) {  // IPv4 and port
+    const auto colon = host.find(':');
+    if (!(port = parse_port(host.substr(colon + 1)))) return {};
+    host = host.substr(0, colon);
+  }
+  host = host.substr(0, host.find('%'));
+  boost::system::error_code ec;
+  const boost::asio::ip::address address = boost::asio::ip::make_address(std::string(host), ec);
+  if (ec) return {};
+  return ClientAddress{address.to_string(), port};
+}
+
+json source_json(std::string_view address) {
+  json source = {{"address", std::string(address)}};
+  if (const auto parsed = parse_client_address(address)) {
+    source["ip"] = parsed->ip;
+    if (parsed->port) source["port"] = *parsed->port;
+  }
+  return source;
+}
+
+// host.name: the machine's one name (the tracker gave the event its DNS name when one was
+// seen); host.hostname: its short name.
+json host_json(std::string_view computer, const AlertContext* context) {
+  json host = {{"name", std::string(computer)}};
+  std::string short_name = context ? context->hostname : std::string();
+  if (short_name.empty()) short_name = host_short_name(computer);
+  if (!short_name.empty()) host["hostname"] = std::move(short_name);
+  return host;
+}
+
 std::string remediation(std::string_view computer, std::uint32_t code, const json& console) {
-  const std::string host(computer);
+  // A text line may name no computer: say so rather than print an empty name.
+  const bool named = !computer.empty();
+  const std::string host = named ? std::string(computer) : "<COMPUTER>";
+  const std::string where = named ? host : "the computer that logged it (its name is unknown)";
   std::string holder = "the user logged on at the console";
   if (console["user"].is_string()) {
     holder = console["domain"].is_string()
@@ -258,10 +337,10 @@ std::string remediation(std::string_view computer, std::uint32_t code, const jso
   if (console["session_id"].is_number()) id = std::to_string(console["session_id"].get<int>());
   std::string text;
   if (code == 7062) {
-    text = holder + " is logged on to " + host +
+    text = holder + " is logged on to " + where +
            " and only that user or an administrator may log on. ";
   } else {
-    text = holder + " holds the console of " + host;
+    text = holder + " holds the console of " + where;
     if (console["state"].is_string() && console["state"] != "unknown") {
       text += " (" + console["state"].get<std::string>();
       if (console["since"].is_string()) text += " since " + console["since"].get<std::string>();
@@ -326,10 +405,24 @@ json winlog_json(const Event& e, bool derived_event) {
   return w;
 }
 
+// What happened, not where it was read: the record id, or for a text line (no record id) its
+// time and content, so a moved or rotated file raises the same incident under the same id.
 std::string record_identity(const Event& e) {
   if (e.record_id != 0) return std::to_string(e.record_id);
-  return std::string(e.origin()) + ":" + std::to_string(e.source_offset) + ":" +
-         std::to_string(e.time_created);
+  std::string id = std::to_string(e.time_created) + ":" + std::to_string(e.event_id);
+  for (std::string_view part : {e.provider_name(), e.message()}) {
+    id.push_back('\x1f');
+    id.append(part);
+  }
+  for (const Field& f : e.fields()) {
+    const std::string_view name = field_name(f.id);
+    if (name.starts_with(kEnrichmentPrefix)) continue;  // the tracker's view changes; the event not
+    id.push_back('\x1f');
+    id.append(name);
+    id.push_back('=');
+    id.append(e.value(f));
+  }
+  return id;
 }
 
 }  // namespace
@@ -348,8 +441,9 @@ Alert build_alert(const RuleInfo& rule, const Event& trigger,
   alert.level = rule.level;
   alert.rule_id = rule.id;
   alert.rule_name = rule.title;
-  alert.id =
-      stable_alert_id(trigger.computer(), trigger.channel(), record_identity(trigger), rule.id);
+  // The machine by its key, so the NetBIOS and the DNS spelling of it give one id.
+  alert.id = stable_alert_id(host_key(trigger.computer()), trigger.channel(),
+                             record_identity(trigger), rule.id);
 
   json& doc = alert.doc;
   doc["@timestamp"] = format_time(trigger.time_created);
@@ -360,11 +454,11 @@ Alert build_alert(const RuleInfo& rule, const Event& trigger,
                   {"outcome", err.code ? "failure" : "unknown"},
                   {"severity", syslog_severity(rule.level)},
                   {"provider", std::string(trigger.provider_name())}};
-  doc["host"] = {{"name", std::string(trigger.computer())}};
-  if (!req.user.empty()) {
+  if (!trigger.computer().empty()) doc["host"] = host_json(trigger.computer(), context);
+  if (req.user_carried && !req.user.empty()) {
     doc["user"] = {{"name", req.user}, {"domain", text_or_null(req.domain)}};
   }
-  if (!req.address.empty()) doc["source"] = {{"ip", req.address}};
+  if (req.address_carried && !req.address.empty()) doc["source"] = source_json(req.address);
   if (err.code) {
     const json console_for_text = console_json(err, tc);
     const std::string holder_user =
@@ -512,9 +606,18 @@ std::string render_alert_table(const std::vector<Alert>& alerts) {
       const std::string domain = str(doc["user"].value("domain", json()));
       requester =
           domain.empty() ? str(doc["user"]["name"]) : domain + "\\" + str(doc["user"]["name"]);
+      if (doc.contains("source") && doc["source"].contains("address"))
+        requester += " from " + str(doc["source"]["address"]);
+    } else if (const json attempt = sw.value("attempt", json::object());
+               attempt.value("user", json()).is_string()) {
+      // Not said by the event: the tracker's guess, with its basis in sessionwatch.attempt.
+      requester = account(attempt);
+      if (attempt.value("address", json()).is_string())
+        requester += " from " + str(attempt["address"]);
+      requester += " (guessed)";
+    } else if (doc.contains("source") && doc["source"].contains("address")) {
+      requester += " from " + str(doc["source"]["address"]);
     }
-    if (doc.contains("source") && doc["source"].contains("ip"))
-      requester += " from " + str(doc["source"]["ip"]);
     const json console = sw.value("console", json::object());
     std::string holder = account(console);
     if (holder != "-") {

@@ -9,9 +9,12 @@ const Names& Names::get() {
     n.error_symbol = intern_field("sessionwatch.error_symbol");
     n.error_form = intern_field("sessionwatch.error_form");
     n.console_user = intern_field("sessionwatch.console_user");
+    n.console_user_name = intern_field("sessionwatch.console_user_name");
+    n.console_domain = intern_field("sessionwatch.console_domain");
     n.console_state = intern_field("sessionwatch.console_state");
     n.console_session_id = intern_field("sessionwatch.console_session_id");
     n.console_since = intern_field("sessionwatch.console_since");
+    n.host_sessions = intern_field("sessionwatch.host_sessions");
     n.requester = intern_field("sessionwatch.requester");
 
     n.kind = intern_field("Kind");

@@ -10,8 +10,8 @@ namespace sw::session_detail {
 
 struct Names {
   // Enrichment (the contract with the rules, see docs/sessions.md).
-  FieldId error_code, error_symbol, error_form, console_user, console_state, console_session_id,
-      console_since, requester;
+  FieldId error_code, error_symbol, error_form, console_user, console_user_name, console_domain,
+      console_state, console_session_id, console_since, host_sessions, requester;
   // Derived events.
   FieldId kind, target_user, target_domain, session_id_out, logon_id_out, console_user_out,
       console_domain_out, console_session_out, console_state_out, console_since_out, client_address,

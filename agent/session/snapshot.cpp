@@ -109,6 +109,8 @@ std::string SessionTracker::snapshot() const {
   for (const Host* h : ordered) {
     json j;
     j["name"] = h->name;
+    if (!h->short_name.empty()) j["short_name"] = h->short_name;
+    if (h->multi_session) j["multi_session"] = true;
     j["console_free_known"] = h->console_free_known;
     j["console_free_since"] = h->console_free_since;
     j["last_seen"] = h->last_seen;
@@ -176,6 +178,8 @@ bool SessionTracker::restore(std::string_view text, std::string& error) {
     for (const json& j : root.at("hosts")) {
       Host h;
       h.name = j.at("name").get<std::string>();
+      h.short_name = j.value("short_name", std::string());
+      h.multi_session = j.value("multi_session", false);
       h.console_free_known = j.at("console_free_known").get<bool>();
       h.console_free_since = j.at("console_free_since").get<Ticks>();
       h.last_seen = j.at("last_seen").get<Ticks>();

@@ -32,17 +32,29 @@ std::string_view to_string(ConsoleState s) {
   return "unknown";
 }
 
+namespace {
+bool is_dotted_number(std::string_view computer) {
+  return !computer.empty() && computer.find_first_not_of("0123456789.") == std::string_view::npos;
+}
+// "WS-FIN-07.corp.example": a DNS name, neither a short (NetBIOS) name nor an IPv4 address.
+bool is_dns_name(std::string_view computer) {
+  return computer.find('.') != std::string_view::npos && !is_dotted_number(computer);
+}
+}  // namespace
+
 std::string host_key(std::string_view computer) {
-  bool dotted_number = !computer.empty();
-  for (char c : computer) {
-    if (!((c >= '0' && c <= '9') || c == '.')) dotted_number = false;
-  }
-  std::string_view label = dotted_number ? computer : computer.substr(0, computer.find('.'));
+  std::string_view label =
+      is_dotted_number(computer) ? computer : computer.substr(0, computer.find('.'));
   std::string key(label);
   for (char& c : key) {
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
   }
   return key;
+}
+
+std::string host_short_name(std::string_view computer) {
+  if (computer.empty() || is_dotted_number(computer)) return {};
+  return std::string(computer.substr(0, computer.find('.')));
 }
 
 namespace session_detail {
@@ -271,9 +283,29 @@ Host& SessionTracker::Impl::host_for(std::string_view computer) {
     it = hosts.emplace(std::move(key), Host()).first;
     it->second.name.assign(computer);
   }
+  learn_host_name(it->second, computer);
   if (aliases.size() >= 4 * opt.max_hosts + 16) aliases.clear();
   aliases.emplace(std::string(computer), &it->second);
   return it->second;
+}
+
+void SessionTracker::Impl::learn_host_name(Host& host, std::string_view computer) {
+  // A machine's own events name it by its DNS name; tools, scripts and text lines often by its
+  // NetBIOS name. Alerts and derived events use the DNS name once one was seen.
+  if (computer.empty()) return;
+  if (!is_dns_name(computer)) {
+    if (host.short_name.empty() && !is_dotted_number(computer)) host.short_name.assign(computer);
+  } else if (!is_dns_name(host.name)) {
+    host.name.assign(computer);
+  }
+}
+
+void SessionTracker::Impl::use_host_name(const Host& host, Event& event) {
+  // Only a short name, or the same DNS name in another case, becomes the machine's name: two
+  // DNS names that share a first label stay as their events spell them.
+  const std::string_view computer = event.computer();
+  if (computer == host.name || host.name.empty()) return;
+  if (!is_dns_name(computer) || iequals(computer, host.name)) event.set_computer(host.name);
 }
 
 void SessionTracker::Impl::evict_host() {
@@ -365,7 +397,11 @@ void SessionTracker::Impl::release(Event& event) {
   // Conclude what this event is too late to change before it changes the state.
   decide_arbitrations(host, host.last_released, false);
   emit_pending();
+  use_host_name(host, event);
+  confirm_concurrent_sessions(host, event.time_created);
   apply(host, event);
+  // The cached console was cleared: the sessions changed.
+  if (!host.console_valid) note_concurrent_sessions(host, event.time_created);
   enrich(host, event, true);
   ++stats.events_out;
   sink.on_event(event);
@@ -1083,6 +1119,32 @@ void SessionTracker::Impl::apply_reboot(Host& host, const Event& e) {
   host.console_free_since = t;
 }
 
+void SessionTracker::Impl::note_concurrent_sessions(Host& host, Ticks t) {
+  if (host.multi_session) return;
+  std::size_t connected = 0;
+  for (const auto& [id, s] : host.sessions) {
+    if (s.state != ConsoleState::kDisconnected && ++connected == 2) break;
+  }
+  if (connected < 2) {
+    host.overlap_since.reset();
+  } else if (host.arbitrations.empty()) {
+    host.multi_session = true;
+  } else if (!host.overlap_since) {
+    host.overlap_since = t;
+  }
+}
+
+void SessionTracker::Impl::confirm_concurrent_sessions(Host& host, Ticks t) {
+  // Two sessions connected at once: normal on a multi-session server. On a client edition only
+  // while a console arbitration (TS-LSM 41) moves the console, which disconnects one of them
+  // within seconds: an overlap during one counts once it outlasted an arbitration window (until
+  // this event, before it changes anything).
+  if (host.overlap_since && t - *host.overlap_since >= opt.arbitration_window) {
+    host.multi_session = true;
+    host.overlap_since.reset();
+  }
+}
+
 bool SessionTracker::Impl::recently_ended(const Host& host, std::uint32_t id, Ticks t) const {
   for (const auto& [sid, when] : host.recent_ends) {
     if (sid == id && when <= t + opt.channel_skew && when + 60 * kTicksPerSecond >= t) return true;
@@ -1194,6 +1256,13 @@ void SessionTracker::Impl::record_attempt(Host& host, Ticks t, std::string who) 
   while (!host.attempts.empty() &&
          (host.attempts.front().time + opt.attempt_window < t || host.attempts.size() >= 1024)) {
     host.attempts.pop_front();
+  }
+  // One refusal is often seen twice (the application's event and the tool's text line, the
+  // inferred refusal and the reported error): it is one attempt.
+  for (const Attempt& a : host.attempts) {
+    if (a.who == who && a.time <= t + opt.attempt_dedupe_window &&
+        a.time + opt.attempt_dedupe_window >= t)
+      return;
   }
   host.attempts.push_back(Attempt{t, std::move(who)});
 }
@@ -1359,7 +1428,13 @@ void SessionTracker::Impl::enrich(Host& host, Event& e, bool recognize) {
   }
   const ConsoleInfo& c = cached_console(host);
   e.set_field(n.console_state, to_string(c.state));
-  if (!c.user.empty()) e.set_field(n.console_user, join_account(c.domain, c.user));
+  if (!c.user.empty()) {
+    e.set_field(n.console_user, join_account(c.domain, c.user));
+    // Apart, so rules compare user with user (4624's TargetUserName has no domain).
+    e.set_field(n.console_user_name, c.user);
+    if (!c.domain.empty()) e.set_field(n.console_domain, c.domain);
+  }
+  e.set_field(n.host_sessions, host.multi_session ? "multi" : "unknown");
   if (c.session_id) e.set_field(n.console_session_id, std::to_string(*c.session_id));
   if (c.since) {
     if (host.since_text_for != c.since) {
@@ -1567,6 +1642,7 @@ AlertContext SessionTracker::alert_context(const Event& trigger) const {
   if (it == impl_->hosts.end()) return ctx;
   const Host& host = it->second;
   ctx.host_known = true;
+  ctx.hostname = host.short_name.empty() ? host_short_name(host.name) : host.short_name;
   ctx.console = compute_console(host);
   const std::string who = Impl::fold_account_text(impl_->requester_of(host, trigger));
   const Ticks t = trigger.time_created;

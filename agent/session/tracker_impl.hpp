@@ -75,6 +75,12 @@ struct SessionTracker::Impl {
   Event scratch;
 
   Host& host_for(std::string_view computer);
+  static void learn_host_name(Host& host, std::string_view computer);
+  static void use_host_name(const Host& host, Event& event);
+  // Two sessions connected at once (note), for longer than an arbitration (confirm): the host
+  // is multi-session.
+  void note_concurrent_sessions(Host& host, Ticks t);
+  void confirm_concurrent_sessions(Host& host, Ticks t);
   void evict_host();
   static EvidenceRef evidence_of(const Event& e, std::string_view role);
 

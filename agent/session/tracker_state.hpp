@@ -80,7 +80,14 @@ struct Attempt {
 };
 
 struct Host {
-  std::string name;  // as first seen
+  // The machine's own DNS name once an event spelled it so, else the name as first seen: one
+  // name per machine in alerts and derived events (see learn_host_name).
+  std::string name;
+  std::string short_name;  // the NetBIOS spelling (WS-FIN-07) when an event used it
+  // Two sessions were connected at once: a multi-session server (several interactive sessions
+  // are normal there), not a client edition that arbitrates the console.
+  bool multi_session = false;
+  std::optional<Ticks> overlap_since;  // two sessions connected since then, not yet confirmed
   std::unordered_map<std::uint32_t, SessionRecord> sessions;
   std::unordered_map<std::uint64_t, Logon> logons;
   std::unordered_map<std::string, std::pair<std::string, std::string>> sid_names;

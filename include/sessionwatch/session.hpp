@@ -71,6 +71,7 @@ struct RefusedAttempt {
 // What the alert builder needs from the tracker about the trigger's host.
 struct AlertContext {
   bool host_known = false;
+  std::string hostname;  // the host's short (NetBIOS) name as its events spell it; empty: unknown
   ConsoleInfo console;
   // Attempts (observed errors and refused arbitrations) on this host in the hour before the
   // trigger by the trigger's requester (or by anyone when the requester is unknown).
@@ -118,6 +119,9 @@ struct TrackerOptions {
   // recent on the same host (source "tracker").
   Ticks requester_window = 5 * 60 * kTicksPerSecond;
   Ticks attempt_window = 3600 * kTicksPerSecond;
+  // Observations of one refusal by the same requester on the same host this close in time (an
+  // application's event and its tool's text line) count as one attempt.
+  Ticks attempt_dedupe_window = 10 * kTicksPerSecond;
   // Bounded memory.
   std::size_t max_sessions_per_host = 4096;
   std::size_t max_hosts = 10000;
@@ -185,6 +189,9 @@ class SessionTracker {
 // The key hosts are tracked under: lower case, first DNS label ("WS-FIN-07.corp.example" and
 // "ws-fin-07" are one computer, as text tool output names hosts by their short name).
 std::string host_key(std::string_view computer);
+// The short name of a computer as spelled ("WS-FIN-07.corp.example" -> "WS-FIN-07"); empty for
+// an address or an empty name.
+std::string host_short_name(std::string_view computer);
 
 // Derived event ids (Channel "sessionwatch"); see docs/sessions.md.
 namespace derived {

@@ -8,7 +8,9 @@
 // Computer, first match wins:
 //   "/server:HOST" (qwinsta, rwinsta, logoff, tscon, msg), "-ComputerName HOST" (PowerShell),
 //   then, right after the timestamp (if any): "[HOST]" or "HOST:" where HOST looks like a machine
-//   name (NetBIOS in capitals such as WS-0042, or a dotted FQDN) and is not a log level word.
+//   name (NetBIOS in capitals such as WS-0042, or a dotted FQDN) and is not a log level word,
+//   then, after a timestamp, the syslog layout "HOST program[pid]: ..." (HOST in any case; without
+//   a [pid] it needs a digit, '-' or '.' or the shape above).
 //   Otherwise DecodeOptions::default_computer.
 // Channel: DecodeOptions::default_channel. Provider: "sessionwatch-text". Event id 0.
 #include <array>
@@ -190,6 +192,38 @@ std::string_view leading_host(std::string_view rest) {
   return looks_like_host(w) ? w : std::string_view{};
 }
 
+bool is_syslog_tag_char(char c) {
+  return is_host_char(c) || c == '/';
+}
+
+// "HOST program[pid]: ..." right after a timestamp: the syslog layout (RFC 3164), where the host
+// is often in lower case. Without a [pid] the host must look like a machine name (a digit, '-' or
+// '.' in it), so that "rwinsta failed: ..." does not name a computer "rwinsta".
+std::string_view syslog_host(std::string_view rest) {
+  std::size_t end = 0;
+  while (end < rest.size() && is_host_char(rest[end])) ++end;
+  if (end == 0 || end + 1 >= rest.size() || rest[end] != ' ') return {};
+  const std::string_view host = rest.substr(0, end);
+  std::size_t p = end + 1;
+  while (p < rest.size() && is_syslog_tag_char(rest[p])) ++p;
+  if (p == end + 1) return {};
+  bool pid = false;
+  if (p < rest.size() && rest[p] == '[') {
+    const std::size_t close = rest.find(']', p);
+    if (close == std::string_view::npos || close == p + 1) return {};
+    for (std::size_t i = p + 1; i < close; ++i)
+      if (!is_digit(rest[i])) return {};
+    pid = true;
+    p = close + 1;
+  }
+  if (p >= rest.size() || rest[p] != ':') return {};
+  if (p + 1 < rest.size() && rest[p + 1] != ' ' && rest[p + 1] != '\t') return {};
+  if (is_level_word(host) || host.front() == '-' || host.front() == '.' || host.back() == '.')
+    return {};
+  const bool named_like_a_machine = host.find_first_of("0123456789-.") != std::string_view::npos;
+  return pid || named_like_a_machine || looks_like_host(host) ? host : std::string_view{};
+}
+
 }  // namespace
 
 bool TextLineDecoder::decode(std::string_view line, Ticks now, Event& out, std::string& error) {
@@ -225,13 +259,16 @@ bool TextLineDecoder::decode(std::string_view line, Ticks now, Event& out, std::
   } else {
     stamp = syslog_time(stamp_area, now, t);
   }
-  if (stamp > 0 && (!bracketed || (stamp < stamp_area.size() && stamp_area[stamp] == ']'))) {
+  const bool stamped =
+      stamp > 0 && (!bracketed || (stamp < stamp_area.size() && stamp_area[stamp] == ']'));
+  if (stamped) {
     out.time_created = t;
     rest = skip_separators(stamp_area.substr(stamp + (bracketed ? 1 : 0)));
   }
 
   std::string_view computer = named_server(body);
   if (computer.empty()) computer = leading_host(rest);
+  if (computer.empty() && stamped) computer = syslog_host(rest);
   if (computer.empty()) computer = options_.default_computer;
 
   out.event_id = 0;

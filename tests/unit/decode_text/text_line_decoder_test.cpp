@@ -99,6 +99,34 @@ TEST(TextLineDecoder, ComputerFromTheLine) {
   }
 }
 
+TEST(TextLineDecoder, ComputerOfSyslogLikeLines) {
+  // TIMESTAMP HOST program[pid]: message, the host in any case.
+  struct Case {
+    std::string_view line;
+    std::string_view computer;
+  };
+  const Case cases[] = {
+      {"2026-11-20T13:03:30Z ws-fin-07 logoff: Error code 7063", "ws-fin-07"},
+      {"2026-11-20 13:03:30 WS-FIN-07 helpdesk.ps1: Error code 7063", "WS-FIN-07"},
+      {"Nov 20 13:03:30 ws-0042.contoso.local rwinsta[4711]: Error code 7063",
+       "ws-0042.contoso.local"},
+      {"Nov 20 13:03:30 jumphost sshd[812]: Error code 7063", "jumphost"},
+      {"Nov 20 13:03:30 10.1.2.3 tscon: Error code 7063", "10.1.2.3"},
+      // Not a host: a word without the look of a machine name, a level word, no program.
+      {"2026-11-20 13:03:30 rwinsta failed: Error code 7063", "DEFAULT-PC"},
+      {"2026-11-20 13:03:30 Logon failed: error 7063", "DEFAULT-PC"},
+      {"2026-11-20 13:03:30 error logoff: 7063", "DEFAULT-PC"},
+      {"2026-11-20 13:03:30 ws-fin-07 Error code 7063", "DEFAULT-PC"},
+      {"ws-fin-07 logoff: Error code 7063", "DEFAULT-PC"},  // no timestamp: no syslog layout
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(std::string(c.line));
+    const auto r = decode(c.line);
+    ASSERT_TRUE(r.ok);
+    EXPECT_EQ(r.event.computer(), c.computer);
+  }
+}
+
 TEST(TextLineDecoder, EmptyLinesAreErrors) {
   for (std::string_view line : {"", "   ", "\r\n", "\t \r"}) {
     const auto r = decode(line);

@@ -145,19 +145,30 @@ TEST_F(ShippedRules, RefusedWhileConsoleUnattended) {
 }
 
 TEST_F(ShippedRules, RdpLogonWhileConsoleInUse) {
-  auto logon = [](std::string_view state, std::string_view type) {
+  // As the tracker enriches a 4624: the holder as DOMAIN\user, and user and domain apart.
+  auto logon = [](std::string_view state, std::string_view type, std::string_view user = "bob",
+                  std::string_view host_sessions = "unknown") {
     Event e;
     e.set_channel("Security");
     e.event_id = 4624;
-    e.add_field("TargetUserName", "bob");
+    e.add_field("TargetUserName", user);
+    e.add_field("TargetDomainName", "WINDOMAIN");
     e.add_field("LogonType", type);
     e.add_field("sessionwatch.console_state", state, FieldOrigin::kExtra);
-    e.add_field("sessionwatch.console_user", "alice", FieldOrigin::kExtra);
+    e.add_field("sessionwatch.console_user", "WINDOMAIN\\vagrant", FieldOrigin::kExtra);
+    e.add_field("sessionwatch.console_user_name", "vagrant", FieldOrigin::kExtra);
+    e.add_field("sessionwatch.console_domain", "WINDOMAIN", FieldOrigin::kExtra);
+    e.add_field("sessionwatch.host_sessions", host_sessions, FieldOrigin::kExtra);
     return e;
   };
   EXPECT_TRUE(fired(logon("active", "10"), "RDP Logon"));
   EXPECT_FALSE(fired(logon("none", "10"), "RDP Logon"));
   EXPECT_FALSE(fired(logon("active", "3"), "RDP Logon"));
+  // The console's own user reconnecting (the velociraptor capture), in any case.
+  EXPECT_FALSE(fired(logon("active", "10", "vagrant"), "RDP Logon"));
+  EXPECT_FALSE(fired(logon("active", "10", "VAGRANT"), "RDP Logon"));
+  // A multi-session server: sessions beside the console are normal.
+  EXPECT_FALSE(fired(logon("active", "10", "bob", "multi"), "RDP Logon"));
 }
 
 TEST_F(ShippedRules, TsconHijackAndForcedLogoff) {

@@ -67,10 +67,11 @@ std::vector<ObservedCase> observed_cases() {
                application(1001, "2026-11-20T13:03:30Z", 14)
                    .data({{"Detail", "WTSConnectSession failed: ERROR_CTX_NO_FORCE_LOGOFF"}}),
                std::string(to_string(ErrorForm::kSymbol))});
-  c.push_back({"ToolOutput",
-               application(1001, "2026-11-20T13:03:30Z", 15)
-                   .data({{"", "rwinsta 1 /server:WS-FIN-07"}, {"", "Error code 7063"}}),
-               std::string(to_string(ErrorForm::kToolOutput))});
+  c.push_back(
+      {"ToolOutput",
+       application(1001, "2026-11-20T13:03:30Z", 15)
+           .data({{"param1", "rwinsta 1 /server:WS-FIN-07"}, {"param2", "Error code 7063"}}),
+       std::string(to_string(ErrorForm::kToolOutput))});
   c.push_back({"MessageAlone", application(1001, "2026-11-20T13:03:30Z", 16).message(kMessage7063),
                std::string(to_string(ErrorForm::kMessage))});
 #endif
@@ -92,6 +93,16 @@ TEST_P(Observed, GivesExactlyOneObservedAlert) {
   EXPECT_EQ(doc["error"]["code"], "7063");
   EXPECT_EQ(doc["error"]["id"], "ERROR_CTX_NO_FORCE_LOGOFF");
   EXPECT_EQ(doc["sessionwatch"]["error"]["form"], c.form);
+  // Where the error was found: a field of the event as logged (or its message) and the text in
+  // it, not the agent's own restatement (sessionwatch.error_symbol).
+  const std::string field = doc["sessionwatch"]["error"]["field"];
+  const std::string matched = doc["sessionwatch"]["error"]["matched"];
+  bool found_there = field == "Message" && c.event.message().find(matched) != std::string::npos;
+  for (const Field& f : c.event.fields()) {
+    if (field_name(f.id) == field && c.event.value(f).find(matched) != std::string_view::npos)
+      found_there = true;
+  }
+  EXPECT_TRUE(found_there) << "field '" << field << "', matched '" << matched << "'";
   EXPECT_EQ(doc["rule"]["id"], BuiltinDetections::observed_rule().id);
   EXPECT_EQ(doc["event"]["code"], std::to_string(c.event.event_id));
   EXPECT_EQ(doc["winlog"]["record_id"], c.event.record_id);
@@ -296,9 +307,14 @@ TEST(Alert, RequesterFromTheRefusedArbitrationJustBefore) {
   ASSERT_EQ(h.collector.alerts.size(), 2u);  // the inferred one, then the observed one
   const json& doc = h.collector.alerts[1].doc;
   EXPECT_EQ(doc["sessionwatch"]["detection"], "observed");
-  EXPECT_EQ(doc["user"]["name"], "bob");
-  EXPECT_EQ(doc["source"]["ip"], "10.20.30.41");
+  // A guess is not a fact of the event: it stays under sessionwatch.attempt, with its basis.
+  EXPECT_FALSE(doc.contains("user")) << doc.dump();
+  EXPECT_FALSE(doc.contains("source")) << doc.dump();
+  EXPECT_EQ(doc["sessionwatch"]["attempt"]["user"], "bob");
+  EXPECT_EQ(doc["sessionwatch"]["attempt"]["address"], "10.20.30.41");
   EXPECT_EQ(doc["sessionwatch"]["attempt"]["source"]["user"], "tracker");
+  const std::string table = render_alert_table({h.collector.alerts[1]});
+  EXPECT_NE(table.find("CORP\\bob from 10.20.30.41 (guessed)"), std::string::npos) << table;
   EXPECT_NE(doc["sessionwatch"]["attempt"]["basis"].get<std::string>().find("refused console"),
             std::string::npos);
   EXPECT_EQ(doc["sessionwatch"]["attempt"]["count_last_hour"], 2);
@@ -310,23 +326,116 @@ TEST(Alert, IdsAreDeterministic) {
   const Alert b = build_alert(BuiltinDetections::observed_rule(), e, {}, nullptr);
   EXPECT_EQ(a.id, b.id);
   EXPECT_EQ(a.id.size(), 32u);
-  EXPECT_EQ(a.id, stable_alert_id("WS-FIN-07.corp.example", "Application", "40",
+  EXPECT_EQ(a.id, stable_alert_id("ws-fin-07", "Application", "40",
                                   BuiltinDetections::observed_rule().id));
   const Alert other_rule = build_alert(BuiltinDetections::inferred_rule(), e, {}, nullptr);
   EXPECT_NE(a.id, other_rule.id);
   Event next = e;
   next.record_id = 41;
   EXPECT_NE(a.id, build_alert(BuiltinDetections::observed_rule(), next, {}, nullptr).id);
-  // Text lines have no record id: their line identity counts.
-  Event line = e;
-  line.record_id = 0;
-  line.set_origin("tools.log");
-  line.source_offset = 3;
-  Event line4 = line;
-  line4.source_offset = 4;
-  EXPECT_NE(build_alert(BuiltinDetections::observed_rule(), line, {}, nullptr).id,
-            build_alert(BuiltinDetections::observed_rule(), line4, {}, nullptr).id);
 }
+
+TEST(Alert, TextLineIdsDependOnWhatHappenedNotWhereTheFileLies) {
+  auto line = [](std::string_view origin, std::uint64_t offset, std::string_view time,
+                 std::string_view text, std::string_view computer = "WS-FIN-07") {
+    Event e;
+    e.set_channel("Application");
+    e.set_provider_name("sessionwatch-text");
+    e.set_computer(computer);
+    e.time_created = at(time);
+    e.set_message(text);
+    e.set_origin(origin);
+    e.source_offset = offset;
+    return build_alert(BuiltinDetections::observed_rule(), e, {}, nullptr).id;
+  };
+  const std::string id = line("in/tools.log", 3, "2026-11-20T13:03:30Z", "Error code 7063");
+  // Rotated (renamed, the line now 7th of another file) or moved: the same incident, one id.
+  EXPECT_EQ(id, line("in/tools.log.1", 7, "2026-11-20T13:03:30Z", "Error code 7063"));
+  EXPECT_EQ(id, line("archive/tools.log", 3, "2026-11-20T13:03:30Z", "Error code 7063"));
+  // The machine by its DNS name: the same machine.
+  EXPECT_EQ(id, line("in/tools.log", 3, "2026-11-20T13:03:30Z", "Error code 7063",
+                     "WS-FIN-07.corp.example"));
+  // Another time, another text, another machine: another incident.
+  EXPECT_NE(id, line("in/tools.log", 3, "2026-11-20T13:03:31Z", "Error code 7063"));
+  EXPECT_NE(id, line("in/tools.log", 3, "2026-11-20T13:03:30Z", "Error [7063]"));
+  EXPECT_NE(id, line("in/tools.log", 3, "2026-11-20T13:03:30Z", "Error code 7063", "WS-FIN-08"));
+}
+
+TEST(Alert, OneIncidentSeenAsAnEventAndAsATextLineCountsOnce) {
+  REQUIRE_RECOGNIZER();
+  Harness h;
+  std::vector<Event> events = alice_at_the_console();
+  events.push_back(application(1001, "2026-11-20T13:03:30Z", 105)
+                       .data({{"", "logoff /server:WS-FIN-07 1"}, {"", "Error code 7063"}}));
+  Event line;  // the same script's log line, as the text decoder gives it
+  line.set_channel("Application");
+  line.set_provider_name("sessionwatch-text");
+  line.set_computer("WS-FIN-07");
+  line.time_created = at("2026-11-20T13:03:30Z");
+  line.set_message("2026-11-20 13:03:30 [WS-FIN-07] Error code 7063");
+  events.push_back(line);
+  h.run(events);
+  ASSERT_EQ(h.collector.alerts.size(), 2u);
+  for (const Alert& a : h.collector.alerts) {
+    EXPECT_EQ(a.doc["sessionwatch"]["attempt"]["count_last_hour"], 1) << a.doc.dump();
+    EXPECT_EQ(a.doc["host"]["name"], "WS-FIN-07.corp.example");
+    EXPECT_EQ(a.doc["host"]["hostname"], "WS-FIN-07");
+  }
+  // A second attempt a minute later is another one.
+  Harness again;
+  events.push_back(application(1001, "2026-11-20T13:04:30Z", 106).data({{"", "Error code 7063"}}));
+  again.run(events);
+  ASSERT_EQ(again.collector.alerts.size(), 3u);
+  EXPECT_EQ(again.collector.alerts[2].doc["sessionwatch"]["attempt"]["count_last_hour"], 2);
+}
+
+TEST(Alert, ATextLineWithoutAComputerNamesNone) {
+  REQUIRE_RECOGNIZER();
+  Harness h;
+  Event line;
+  line.set_channel("Application");
+  line.set_provider_name("sessionwatch-text");
+  line.time_created = at("2026-11-20T13:03:30Z");
+  line.set_message(std::string("rwinsta 1: ") + std::string(kMessage7063));
+  h.run({line});
+  ASSERT_EQ(h.collector.alerts.size(), 1u);
+  const json& doc = h.collector.alerts[0].doc;
+  EXPECT_FALSE(doc.contains("host")) << doc["host"].dump();
+  const std::string remediation = doc["sessionwatch"]["remediation"];
+  EXPECT_EQ(remediation.find("console of ."), std::string::npos) << remediation;
+  EXPECT_EQ(remediation.find("/server: "), std::string::npos) << remediation;
+  EXPECT_NE(remediation.find("quser /server:<COMPUTER>"), std::string::npos) << remediation;
+}
+
+struct AddressCase {
+  std::string name, written;
+  json ip, port;
+};
+
+class ClientAddresses : public ::testing::TestWithParam<AddressCase> {};
+
+TEST_P(ClientAddresses, OnlyValidAddressesAreIps) {
+  const AddressCase& c = GetParam();
+  Event e = lsm(25, "2026-11-20T13:00:00Z", 9,
+                {{"User", "CORP\\bob"}, {"SessionID", "2"}, {"Address", c.written}});
+  const json doc = build_alert(BuiltinDetections::observed_rule(), e, {}, nullptr).doc;
+  EXPECT_EQ(doc["source"]["address"], c.written);
+  EXPECT_EQ(doc["source"].value("ip", json()), c.ip) << doc["source"].dump();
+  EXPECT_EQ(doc["source"].value("port", json()), c.port) << doc["source"].dump();
+  EXPECT_EQ(doc["sessionwatch"]["attempt"]["address"], c.written);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Alert, ClientAddresses,
+    ::testing::Values(AddressCase{"Ipv4", "10.20.30.41", "10.20.30.41", nullptr},
+                      AddressCase{"Ipv4AndPort", "10.1.2.3:50123", "10.1.2.3", 50123},
+                      AddressCase{"Ipv6WithZone", "fe80::1%12", "fe80::1", nullptr},
+                      AddressCase{"BracketedIpv6AndPort", "[fe80::1%12]:3389", "fe80::1", 3389},
+                      AddressCase{"Ipv6", "2001:db8::7", "2001:db8::7", nullptr},
+                      AddressCase{"ClientName", "LAPTOP-BOB", nullptr, nullptr},
+                      AddressCase{"ShortDottedNumber", "10.1.2", nullptr, nullptr},
+                      AddressCase{"PortOutOfRange", "10.1.2.3:70000", nullptr, nullptr}),
+    [](const auto& info) { return info.param.name; });
 
 TEST(Alert, SameInputTwiceGivesTheSameAlertIds) {
   REQUIRE_RECOGNIZER();

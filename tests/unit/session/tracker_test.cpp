@@ -338,6 +338,88 @@ TEST(SessionTracker, HostsAreKeyedByShortNameCaseInsensitively) {
   EXPECT_EQ(host_key("10.1.2.3"), "10.1.2.3");
 }
 
+TEST(SessionTracker, OneMachineHasOneNameTheDnsNameItsEventsUse) {
+  // The text line names the machine by its NetBIOS name, its own events by the DNS name: both
+  // leave the tracker under the DNS name, whichever came first.
+  Harness h;
+  Event line;
+  line.set_channel("Application");
+  line.set_provider_name("sessionwatch-text");
+  line.set_computer("WS-FIN-07");
+  line.time_created = at("2026-11-20T07:59:00Z");
+  line.set_message("2026-11-20 07:59:00 [WS-FIN-07] query session /server:WS-FIN-07");
+  h.run({line,
+         lsm(21, "2026-11-20T08:00:00Z", 1,
+             {{"User", "CORP\\alice"}, {"SessionID", "1"}, {"Address", "LOCAL"}}),
+         security(4800, "2026-11-20T08:30:00Z", 2,
+                  {{"TargetUserName", "alice"}, {"TargetDomainName", "CORP"}, {"SessionId", "1"}},
+                  "ws-fin-07.CORP.example")});
+  EXPECT_EQ(h.tracker.hosts(), std::vector<std::string>{"WS-FIN-07.corp.example"});
+  ASSERT_EQ(h.collector.events.size(), 3u);
+  for (const Event& e : h.collector.events) EXPECT_EQ(e.computer(), "WS-FIN-07.corp.example");
+  ASSERT_FALSE(h.collector.derived.empty());
+  for (const auto& d : h.collector.derived) EXPECT_EQ(d.event.computer(), "WS-FIN-07.corp.example");
+  EXPECT_EQ(h.tracker.alert_context(h.collector.events[0]).hostname, "WS-FIN-07");
+  // Another machine whose DNS name shares the first label keeps its own spelling.
+  Harness other;
+  other.run({lsm(21, "2026-11-20T08:00:00Z", 1, {{"User", "CORP\\alice"}, {"SessionID", "1"}}),
+             lsm(21, "2026-11-20T08:00:01Z", 2, {{"User", "LAB\\carol"}, {"SessionID", "1"}}, {},
+                 "WS-FIN-07.lab.example")});
+  ASSERT_EQ(other.collector.events.size(), 2u);
+  EXPECT_EQ(other.collector.events.back().computer(), "WS-FIN-07.lab.example");
+}
+
+TEST(SessionTracker, SnapshotKeepsTheMachinesNamesAndKind) {
+  Harness h;
+  h.run({lsm(21, "2026-11-20T08:00:00Z", 1, {{"User", "CORP\\alice"}, {"SessionID", "1"}}, {},
+             "WS-FIN-07"),
+         lsm(21, "2026-11-20T08:00:01Z", 2, {{"User", "CORP\\bob"}, {"SessionID", "2"}}, {},
+             "WS-FIN-07.corp.example"),
+         lsm(22, "2026-11-20T08:01:00Z", 3, {{"User", "CORP\\bob"}, {"SessionID", "2"}}, {},
+             "WS-FIN-07.corp.example")});
+  Harness restored;
+  std::string error;
+  ASSERT_TRUE(restored.tracker.restore(h.tracker.snapshot(), error)) << error;
+  Event probe =
+      logon("2026-11-20T09:00:00Z", 10, "bob", "CORP", kBobSid, 10, "0x99", "-", "ws-fin-07");
+  restored.run({probe});
+  const Event& e = restored.collector.events.back();
+  EXPECT_EQ(e.computer(), "WS-FIN-07.corp.example");
+  EXPECT_EQ(e.payload("sessionwatch.host_sessions"), "multi");
+  EXPECT_EQ(restored.tracker.alert_context(e).hostname, "WS-FIN-07");
+}
+
+TEST(SessionTracker, TwoSessionsConnectedAtOnceMakeAMultiSessionHost) {
+  // A server: alice at the console, bob's RDP session beside it, both stay connected.
+  Harness h;
+  h.run({lsm(21, "2026-11-20T08:00:00Z", 1,
+             {{"User", "CORP\\alice"}, {"SessionID", "1"}, {"Address", "LOCAL"}}),
+         logon("2026-11-20T09:00:00Z", 2, "bob", "CORP", kBobSid, 10, "0x99", "10.20.30.41"),
+         lsm(21, "2026-11-20T09:00:01Z", 3,
+             {{"User", "CORP\\bob"}, {"SessionID", "2"}, {"Address", "10.20.30.41"}}),
+         logon("2026-11-20T09:30:00Z", 4, "carol", "CORP", kAliceSid, 10, "0x9a", "10.20.30.42")});
+  ASSERT_EQ(h.collector.events.size(), 4u);
+  EXPECT_EQ(h.collector.events[1].payload("sessionwatch.host_sessions"), "unknown")
+      << "nothing says yet what kind of machine it is";
+  EXPECT_EQ(h.collector.events[3].payload("sessionwatch.host_sessions"), "multi");
+}
+
+TEST(SessionTracker, ATakeoverOnAClientIsNotMultiSession) {
+  // A client edition: the arbitration gives bob a session and disconnects the console's.
+  Harness h;
+  const std::string_view act = "{9C1D2E3F-4A5B-4C6D-8E9F-000000000009}";
+  h.run({lsm(21, "2026-11-20T08:00:00Z", 1,
+             {{"User", "CORP\\alice"}, {"SessionID", "1"}, {"Address", "LOCAL"}}),
+         lsm(41, "2026-11-20T09:00:00Z", 2, {{"User", "CORP\\bob"}, {"SessionID", "2"}}, act),
+         lsm(21, "2026-11-20T09:00:01Z", 3,
+             {{"User", "CORP\\bob"}, {"SessionID", "2"}, {"Address", "10.20.30.41"}}, act),
+         lsm(24, "2026-11-20T09:00:02Z", 4,
+             {{"User", "CORP\\alice"}, {"SessionID", "1"}, {"Address", "LOCAL"}}),
+         lsm(42, "2026-11-20T09:00:02.5Z", 5, {{"User", "CORP\\bob"}, {"SessionID", "2"}}, act),
+         logon("2026-11-20T09:30:00Z", 5, "carol", "CORP", kAliceSid, 10, "0x9a", "10.20.30.42")});
+  EXPECT_EQ(h.collector.events.back().payload("sessionwatch.host_sessions"), "unknown");
+}
+
 TEST(SessionTracker, EnrichmentNamesTheConsoleAndTheRequester) {
   Harness h;
   h.run({lsm(21, "2026-11-20T08:00:00Z", 1,
@@ -345,6 +427,8 @@ TEST(SessionTracker, EnrichmentNamesTheConsoleAndTheRequester) {
          logon("2026-11-20T09:00:00Z", 10, "bob", "CORP", kBobSid, 3, "0x99")});
   const Event& e = h.collector.events.back();
   EXPECT_EQ(e.payload("sessionwatch.console_user"), "CORP\\alice");
+  EXPECT_EQ(e.payload("sessionwatch.console_user_name"), "alice");
+  EXPECT_EQ(e.payload("sessionwatch.console_domain"), "CORP");
   EXPECT_EQ(e.payload("sessionwatch.console_state"), "active");
   EXPECT_EQ(e.payload("sessionwatch.console_session_id"), "1");
   EXPECT_EQ(e.payload("sessionwatch.console_since"), "2026-11-20T08:00:00.0000000Z");
