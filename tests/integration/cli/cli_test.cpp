@@ -61,6 +61,38 @@ TEST(Cli, DemoRaisesInferredAndObservedAlertsNamingTheConsoleHolder) {
   EXPECT_EQ(observed, 4) << r.out;  // helpdesk event, HRESULT, two tool-output lines
 }
 
+TEST(Cli, DemoNamesOneMachineOnceAndKeepsGuessesOutOfTheRequester) {
+  const CliRun r = run("demo --format json");
+  ASSERT_EQ(r.exit_code, 0);
+  const auto alerts = json_lines(r.out);
+  ASSERT_EQ(alerts.size(), 6u) << r.out;
+  for (const auto& a : alerts) {
+    // The tool output says WS-FIN-07, the machine's own events WS-FIN-07.corp.example.
+    EXPECT_EQ(a["host"]["name"], "WS-FIN-07.corp.example") << a.dump();
+    EXPECT_EQ(a["host"]["hostname"], "WS-FIN-07") << a.dump();
+    // bob is named by his own refused logons; the script's lines name nobody.
+    const bool bob = a.contains("user") && a["user"]["name"] == "bob";
+    EXPECT_EQ(bob, a["sessionwatch"]["detection"] == "inferred") << a.dump();
+  }
+}
+
+TEST(Cli, ScanOfATextLineWithoutAComputerNamesNone) {
+  const fs::path file = fs::temp_directory_path() / "sw_cli_no_host.log";
+  std::ofstream(file) << "2026-11-20 13:03:30 tscon 1 -> Error [7063]:The user CORP\\alice is "
+                         "already logged on to the console of this computer. You do not have "
+                         "permission to log in at this time. To resolve this issue, contact "
+                         "CORP\\alice and have them log off.\n";
+  const CliRun r = run("scan " + file.string());
+  fs::remove(file);
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  const auto alerts = json_lines(r.out);
+  ASSERT_EQ(alerts.size(), 1u) << r.out;
+  EXPECT_FALSE(alerts[0].contains("host")) << alerts[0]["host"].dump();
+  const std::string remediation = alerts[0]["sessionwatch"]["remediation"];
+  EXPECT_EQ(remediation.find("console of ."), std::string::npos) << remediation;
+  EXPECT_EQ(remediation.find("/server: "), std::string::npos) << remediation;
+}
+
 TEST(Cli, StatsCountsEveryEventOfTheSample) {
   const CliRun r = run("scan --stats " + kSample);
   ASSERT_EQ(r.exit_code, 0);
