@@ -4,6 +4,7 @@
 #   scripts/deps.sh build          compilers and libraries for the native build
 #   scripts/deps.sh test           + what the test suite runs against (rsyslog, libevtx tools, ...)
 #   scripts/deps.sh windows        + the mingw-w64 cross compiler, wine and wixl/msitools (MSI)
+#   scripts/deps.sh package        build + lintian, rpm, debootstrap (scripts/package*.sh)
 set -euo pipefail
 
 build_pkgs=(
@@ -16,6 +17,7 @@ test_pkgs=(
   rsyslog rsyslog-relp rsyslog-gnutls gnutls-bin openssl libevtx-utils python3 procps
   iproute2 clang-format
 )
+package_pkgs=(lintian rpm debootstrap fakeroot dpkg-dev)
 windows_pkgs=(
   g++-mingw-w64-x86-64-posix gcc-mingw-w64-x86-64-posix mingw-w64-tools wine wine64 dpkg-dev
   unicode-data perl python3 unzip wixl msitools
@@ -27,7 +29,8 @@ for group in "${@:-build}"; do
     build) want+=("${build_pkgs[@]}") ;;
     test) want+=("${build_pkgs[@]}" "${test_pkgs[@]}") ;;
     windows) want+=("${windows_pkgs[@]}") ;;
-    *) echo "deps.sh: unknown group '$group' (build | test | windows)" >&2; exit 2 ;;
+    package) want+=("${build_pkgs[@]}" "${package_pkgs[@]}") ;;
+    *) echo "deps.sh: unknown group '$group' (build | test | windows | package)" >&2; exit 2 ;;
   esac
 done
 

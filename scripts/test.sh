@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: native build (-Werror) + ctest, an ASan/UBSan build +
-# ctest, and the Windows cross build whose unit tests run under wine.
+# ctest, the Windows cross build whose unit tests run under wine, and the Debian package
+# installed, upgraded and purged in a fresh Debian root.
 #   SW_TEST_SKIP_WINDOWS=1   skip the Windows build (for quick local runs only)
 #   SW_TEST_SKIP_ASAN=1      skip the sanitizer build (likewise)
+#   SW_TEST_SKIP_PACKAGE=1   skip building and installing the Debian package (likewise)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=${SW_JOBS:-2}
 
-groups=(test)
+groups=(test package)
 [ "${SW_TEST_SKIP_WINDOWS:-0}" = 1 ] || groups+=(windows)
 scripts/deps.sh "${groups[@]}"
 
@@ -41,5 +43,13 @@ fi
 if [ "${SW_TEST_SKIP_WINDOWS:-0}" != 1 ] && [ -x scripts/windows-test.sh ]; then
   step "Windows cross build and tests under wine"
   scripts/windows-test.sh
+fi
+if [ "${SW_TEST_SKIP_PACKAGE:-0}" != 1 ]; then
+  step "Debian package: build, lintian, install/upgrade/remove/purge in a fresh Debian root"
+  if [ "$(id -u)" = 0 ]; then
+    scripts/package-test.sh
+  else
+    echo "skipped: scripts/package-test.sh needs root (debootstrap and chroot)"
+  fi
 fi
 step "all test stages passed"

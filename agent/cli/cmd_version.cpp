@@ -1,10 +1,16 @@
-#include <cstdio>
+// `sessionwatch version`: the agent's version and the libraries it was built with, so a bug report
+// or an audit (which OpenSSL does this agent link?) needs no other tool.
+#include <openssl/crypto.h>
+#include <zlib.h>
 
-#include <boost/version.hpp>
+#include <cstdio>
 #include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
 
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
+#include "cli/library_versions.hpp"
 
 #ifndef SW_VERSION
 #define SW_VERSION "0.0.0"
@@ -12,20 +18,56 @@
 
 namespace sw::cli {
 
+namespace {
+
+constexpr const char* kVersionHelp = R"(Usage: sessionwatch version [--json]
+
+Prints the version of sessionwatch and of each library it was built with, and of the shared
+libraries whose version can change under it without a rebuild (OpenSSL, zlib) as loaded now.
+  --json   one JSON object: {"version": ..., "libraries": {name: version}, "runtime": {...}}
+)";
+
+struct RuntimeVersion {
+  const char* name;
+  std::string version;
+};
+
+std::vector<RuntimeVersion> runtime_versions() {
+  return {{"openssl", OpenSSL_version(OPENSSL_VERSION)}, {"zlib", zlibVersion()}};
+}
+
+void print_text() {
+  std::printf("sessionwatch %s\n\nBuilt with:\n", SW_VERSION);
+  for (const LibraryVersion& lib : kLibraryVersions) {
+    std::printf("  %-14s %s\n", lib.name, lib.version);
+  }
+  std::printf("Loaded at run time:\n");
+  for (const RuntimeVersion& lib : runtime_versions()) {
+    std::printf("  %-14s %s\n", lib.name, lib.version.c_str());
+  }
+}
+
+void print_json() {
+  nlohmann::json libraries = nlohmann::json::object();
+  for (const LibraryVersion& lib : kLibraryVersions) libraries[lib.name] = lib.version;
+  nlohmann::json runtime = nlohmann::json::object();
+  for (const RuntimeVersion& lib : runtime_versions()) runtime[lib.name] = lib.version;
+  const nlohmann::json j{{"version", SW_VERSION}, {"libraries", libraries}, {"runtime", runtime}};
+  std::printf("%s\n", j.dump().c_str());
+}
+
+}  // namespace
+
 int cmd_version(const std::vector<std::string>& args) {
   Args a(args, {}, {"help", "json"});
   if (!a.ok() || a.flag("help") || !a.positional().empty()) {
-    std::fputs("Usage: sessionwatch version [--json]\n", a.flag("help") ? stdout : stderr);
+    std::fputs(kVersionHelp, a.flag("help") ? stdout : stderr);
     return a.flag("help") ? kExitOk : kExitUsage;
   }
   if (a.flag("json")) {
-    nlohmann::json j{{"version", SW_VERSION},
-                     {"boost", BOOST_LIB_VERSION},
-                     {"nlohmann_json", std::to_string(NLOHMANN_JSON_VERSION_MAJOR) + "." +
-                                           std::to_string(NLOHMANN_JSON_VERSION_MINOR)}};
-    std::printf("%s\n", j.dump().c_str());
+    print_json();
   } else {
-    std::printf("sessionwatch %s\n", SW_VERSION);
+    print_text();
   }
   return kExitOk;
 }

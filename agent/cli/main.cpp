@@ -36,6 +36,9 @@ Commands:
   rules check DIR...   Check Sigma rules; every problem with file:line:column.
   rules test --rules DIR FILE...
                        Which rule fired on which event, with the fields that matched.
+  rules xpath [--rules DIR]
+                       Print the Event Log query (QueryList XML) that an eventlog input with
+                       `event_ids: auto` subscribes with.
   version              Print the version and the libraries it was built with.
   help [COMMAND]       Show this text, or a command's own help.
 
@@ -44,9 +47,49 @@ Examples:
   sessionwatch scan Security.evtx TerminalServices-LocalSessionManager.evtx
   sessionwatch scan --stats forwarded.jsonl
   wevtutil qe Security /f:xml | sessionwatch scan --events -
+  sessionwatch check -c /etc/sessionwatch/sessionwatch.yaml
+  sessionwatch help scan
+
+Files:
+  /etc/sessionwatch/sessionwatch.yaml   the agent's configuration (Linux packages)
+  /usr/share/sessionwatch/rules         the shipped Sigma rules; local ones in /etc/sessionwatch/rules.d
+  /var/lib/sessionwatch                 checkpoints, session state and spools (data_dir)
 
 Exit status: 0 success, 1 some records could not be decoded (the rest were), 2 usage error.
 )";
+
+using Handler = int (*)(const std::vector<std::string>&);
+
+struct Command {
+  const char* name;
+  Handler run;
+};
+
+// Every command, in the order `help` lists them; `help NAME` and dispatch both read this table.
+constexpr Command kCommands[] = {
+    {"demo", sw::cli::cmd_demo},       {"scan", sw::cli::cmd_scan},
+    {"run", sw::run_command},          {"check", sw::check_command},
+    {"service", sw::cli::cmd_service}, {"rules", sw::cli::cmd_rules},
+    {"version", sw::cli::cmd_version},
+};
+
+const Command* find_command(const std::string& name) {
+  for (const Command& c : kCommands) {
+    if (name == c.name) return &c;
+  }
+  return nullptr;
+}
+
+int help(const std::vector<std::string>& rest) {
+  if (rest.empty() || rest.front() == "help") {
+    std::fputs(kUsage, stdout);
+    return sw::cli::kExitOk;
+  }
+  if (const Command* c = find_command(rest.front())) return c->run({"--help"});
+  std::fprintf(stderr, "sessionwatch: no command '%s'\n\n", rest.front().c_str());
+  std::fputs(kUsage, stderr);
+  return sw::cli::kExitUsage;
+}
 
 }  // namespace
 
@@ -59,31 +102,9 @@ int main(int argc, char** argv) {
   const std::string command = args.front();
   std::vector<std::string> rest(args.begin() + 1, args.end());
 
-  if (command == "-h" || command == "--help" || command == "help") {
-    if (!rest.empty() && rest.front() != "help") {
-      std::vector<std::string> help_args{"--help"};
-      const std::string& sub = rest.front();
-      if (sub == "scan") return sw::cli::cmd_scan(help_args);
-      if (sub == "demo") return sw::cli::cmd_demo(help_args);
-      if (sub == "version") return sw::cli::cmd_version(help_args);
-      if (sub == "rules") return sw::cli::cmd_rules(help_args);
-      if (sub == "run") return sw::run_command(help_args);
-      if (sub == "check") return sw::check_command(help_args);
-      if (sub == "service") return sw::cli::cmd_service(help_args);
-      std::fprintf(stderr, "sessionwatch: no command '%s'\n\n", sub.c_str());
-      std::fputs(kUsage, stderr);
-      return sw::cli::kExitUsage;
-    }
-    std::fputs(kUsage, stdout);
-    return sw::cli::kExitOk;
-  }
-  if (command == "--version" || command == "version") return sw::cli::cmd_version(rest);
-  if (command == "scan") return sw::cli::cmd_scan(rest);
-  if (command == "demo") return sw::cli::cmd_demo(rest);
-  if (command == "rules") return sw::cli::cmd_rules(rest);
-  if (command == "run") return sw::run_command(rest);
-  if (command == "check") return sw::check_command(rest);
-  if (command == "service") return sw::cli::cmd_service(rest);
+  if (command == "-h" || command == "--help" || command == "help") return help(rest);
+  if (command == "--version") return sw::cli::cmd_version(rest);
+  if (const Command* c = find_command(command)) return c->run(rest);
 
   std::fprintf(stderr, "sessionwatch: unknown command '%s' (try 'sessionwatch help')\n",
                command.c_str());

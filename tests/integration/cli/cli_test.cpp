@@ -123,10 +123,31 @@ TEST(Cli, UsageErrorsExitTwo) {
 TEST(Cli, HelpTeachesEveryCommand) {
   const CliRun r = run("help");
   ASSERT_EQ(r.exit_code, 0);
-  for (const char* word : {"demo", "scan", "rules check", "run", "check", "Examples"}) {
+  for (const char* word : {"demo", "scan", "rules check", "rules test", "rules xpath", "run",
+                           "check", "service", "version", "Examples", "Files"}) {
     EXPECT_NE(r.out.find(word), std::string::npos) << word;
   }
-  EXPECT_EQ(run("help scan").exit_code, 0);
+  // Every command listed has its own help (the man page and shell completion are made from it).
+  for (const char* command : {"demo", "scan", "run", "check", "service", "rules", "version"}) {
+    const CliRun sub = run(std::string("help ") + command);
+    EXPECT_EQ(sub.exit_code, 0) << command;
+    EXPECT_NE(sub.out.find("sessionwatch " + std::string(command)), std::string::npos) << command;
+  }
+  EXPECT_EQ(run("help no-such-command").exit_code, 2);
+}
+
+TEST(Cli, VersionNamesTheLibrariesItWasBuiltWith) {
+  const CliRun text = run("version");
+  ASSERT_EQ(text.exit_code, 0);
+  for (const char* library : {"spdlog", "yaml-cpp", "re2", "pugixml", "simdjson", "openssl", "zlib"}) {
+    EXPECT_NE(text.out.find(std::string("  ") + library + " "), std::string::npos) << library;
+  }
+  const CliRun json = run("version --json");
+  ASSERT_EQ(json.exit_code, 0);
+  const auto v = nlohmann::json::parse(json.out);
+  EXPECT_FALSE(v["version"].get<std::string>().empty());
+  EXPECT_TRUE(v["libraries"].contains("openssl"));
+  EXPECT_TRUE(v["runtime"].contains("zlib"));
 }
 
 TEST(Cli, RulesCheckAcceptsTheShippedRulesAndLocatesABrokenOne) {
