@@ -515,7 +515,10 @@ void Engine::Impl::arm_watchdog() {
 
 bool Engine::Impl::healthy() const {
   const std::int64_t since = busy_since_ms.load();
-  return since == 0 || steady_ms() - since < std::chrono::milliseconds(kStalledAfter).count();
+  // Backpressure from a full or unwritable spool holds the batch on purpose (logged, metered):
+  // the watchdog must not restart the agent for it.
+  return since == 0 || steady_ms() - since < std::chrono::milliseconds(kStalledAfter).count() ||
+         (outputs && outputs->waiting_for_spool());
 }
 
 void Engine::Impl::on_watch(const std::vector<platform::WatchEvent>& events) {

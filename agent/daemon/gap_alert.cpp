@@ -4,7 +4,17 @@ namespace sw::daemon {
 
 namespace {
 
+std::string describe_spool_loss(const CollectionGap& gap) {
+  const std::string count = gap.count ? std::to_string(*gap.count) : "an unknown number of";
+  const std::string why = gap.cause == "spool_segment_missing"
+                              ? "its spool file " + gap.path + " is missing"
+                              : "its spool file " + gap.path + " was damaged on disk";
+  return "Collection gap in output " + gap.input + ": " + count +
+         " alerts waiting for delivery were lost because " + why;
+}
+
 std::string describe(const CollectionGap& gap) {
+  if (gap.cause.starts_with("spool_")) return describe_spool_loss(gap);
   std::string what;
   if (gap.cause == "truncated") {
     what = "was truncated; data written after byte " + std::to_string(gap.from) +

@@ -13,9 +13,14 @@
 #include "daemon/metrics.hpp"
 #include "platform/fsync.hpp"
 #if defined(SW_HAVE_FORWARD)
-#include <thread>
+#include <condition_variable>
 
+#include <spdlog/spdlog.h>
+
+#include "daemon/gap_alert.hpp"
+#include "sessionwatch/decode.hpp"
 #include "sessionwatch/forward.hpp"
+#include "sessionwatch/platform.hpp"
 #endif
 
 namespace sw::daemon {
@@ -100,28 +105,39 @@ class DirectOutputs : public AlertOutputs {
 
 #if defined(SW_HAVE_FORWARD)
 // The forwarding module's outputs: enqueue() returns once the alerts are durable in that output's
-// spool; its sender thread delivers them.
+// spool; its sender thread delivers them. While a spool cannot take alerts (full with when_full:
+// block, or its disk refusing writes), store() waits and retries: the detection thread stops,
+// the inputs stop reading and their checkpoints stay where they are. That is the backpressure.
 class ForwardOutputs : public AlertOutputs {
  public:
+  // Retry pace while a spool's disk refuses writes: space freed is used within 2 s.
+  static constexpr auto kWriteRetryFirst = std::chrono::milliseconds(100);
+  static constexpr auto kWriteRetryMax = std::chrono::milliseconds(2000);
+  static constexpr auto kRepeatLog = std::chrono::seconds(60);
+
+  explicit ForwardOutputs(std::string host) : host_(std::move(host)) {}
+
   bool store(const std::vector<Alert>& alerts, std::string& error) override {
-    for (auto& output : outputs_) {
-      std::size_t done = 0;
-      while (done < alerts.size()) {
-        const auto result =
-            output->enqueue(std::span<const Alert>(alerts.data() + done, alerts.size() - done),
-                            std::chrono::milliseconds(500));
-        done += result.accepted;
-        if (result.ok) break;
-        if (aborted_) {
-          error = output->config().name + ": " + result.error;
-          return false;
-        }
-        // Spool full (block policy): the sources wait here, which is the backpressure.
-      }
+    std::vector<Alert> with_gaps = take_gap_alerts();
+    const std::vector<Alert>* batch = &alerts;
+    if (!with_gaps.empty()) {
+      with_gaps.insert(with_gaps.end(), alerts.begin(), alerts.end());
+      batch = &with_gaps;
+    }
+    for (std::size_t i = 0; i < outputs_.size(); ++i) {
+      if (!store_in(i, *batch, error)) return false;
     }
     return true;
   }
-  void abort() override { aborted_ = true; }
+  void abort() override {
+    std::lock_guard lock(abort_mu_);
+    aborted_ = true;
+    abort_cv_.notify_all();
+  }
+  bool waiting_for_spool() const override {
+    return std::any_of(states_.begin(), states_.end(),
+                       [](const auto& s) { return s->paused.load(); });
+  }
   bool wait_delivered(std::chrono::milliseconds timeout) override {
     const auto until = std::chrono::steady_clock::now() + timeout;
     for (auto& output : outputs_) {
@@ -135,7 +151,8 @@ class ForwardOutputs : public AlertOutputs {
     for (auto& output : outputs_) output->stop(std::chrono::milliseconds(2000));
   }
   void write_metrics(std::string& out) const override {
-    for (const auto& output : outputs_) {
+    for (std::size_t i = 0; i < outputs_.size(); ++i) {
+      const auto& output = outputs_[i];
       const forward::OutputMetrics m = output->metrics();
       const std::string labels =
           "{output=\"" + label_value(m.name) + "\",type=\"" + output->config().type + "\"}";
@@ -149,16 +166,142 @@ class ForwardOutputs : public AlertOutputs {
       line("sessionwatch_output_dead_lettered_total", m.dead_lettered);
       line("sessionwatch_output_queue_depth", m.spool_records);
       line("sessionwatch_output_spool_bytes", m.spool_bytes);
+      line("sessionwatch_output_spool_write_errors_total", m.spool_write_errors);
+      line("sessionwatch_output_spool_lost_total", m.spool_lost);
+      line("sessionwatch_output_spool_lost_unknown_total", m.spool_lost_unknown);
+      line("sessionwatch_output_spool_corrupt_bytes_total", m.corrupt_bytes);
+      line("sessionwatch_output_paused", states_[i]->paused ? 1 : 0);
       line("sessionwatch_output_reconnects_total", m.reconnects);
       line("sessionwatch_output_connected", m.connected ? 1 : 0);
       out += "sessionwatch_output_last_error{output=\"" + label_value(m.name) + "\",error=\"" +
              label_value(m.last_error) + "\"} " + (m.last_error.empty() ? "0" : "1") + "\n";
     }
   }
-  std::vector<std::unique_ptr<forward::Output>> outputs_;
+
+  void start() {
+    for (auto& output : outputs_) output->start();
+  }
+  void add(std::unique_ptr<forward::Output> output) {
+    outputs_.push_back(std::move(output));
+    states_.push_back(std::make_unique<PauseState>());
+  }
+  // Losses found while opening the spools: stored now when the spools take them at once, else
+  // ahead of the next alerts.
+  void report_open_losses() {
+    std::vector<Alert> gaps = take_gap_alerts();
+    if (gaps.empty()) return;
+    for (auto& output : outputs_) {
+      if (!output->enqueue(gaps, std::chrono::milliseconds(0)).ok) {
+        std::lock_guard lock(gaps_mu_);
+        pending_gaps_ = std::move(gaps);
+        return;
+      }
+    }
+  }
 
  private:
-  std::atomic<bool> aborted_{false};
+  // Whether the inputs wait on an output, and how its write failures were logged.
+  struct PauseState {
+    std::atomic<bool> paused{false};
+    bool write_failing = false;
+    std::uint64_t failed_attempts = 0;
+    std::chrono::steady_clock::time_point last_log;
+  };
+
+  bool store_in(std::size_t i, const std::vector<Alert>& alerts, std::string& error) {
+    forward::Output& output = *outputs_[i];
+    PauseState& state = *states_[i];
+    auto retry_in = kWriteRetryFirst;
+    std::size_t done = 0;
+    while (done < alerts.size()) {
+      const auto result =
+          output.enqueue(std::span<const Alert>(alerts.data() + done, alerts.size() - done),
+                         std::chrono::milliseconds(500));
+      done += result.accepted;
+      if (result.ok) break;
+      if (!state.paused.exchange(true) && !result.write_failed) {
+        spdlog::info("output {}: spool full (when_full: block); inputs wait for the collector",
+                     output.config().name);
+      }
+      if (result.write_failed) log_write_failure(output, state, result.error);
+      if (!wait_unless_aborted(result.write_failed ? retry_in : std::chrono::milliseconds(0))) {
+        error = output.config().name + ": " + result.error;
+        return false;
+      }
+      if (result.write_failed) retry_in = std::min(retry_in * 2, kWriteRetryMax);
+    }
+    resume(output, state);
+    return true;
+  }
+
+  // One warning with the OS's reason, then one a minute while it lasts.
+  static void log_write_failure(const forward::Output& output, PauseState& state,
+                                const std::string& error) {
+    ++state.failed_attempts;
+    const auto now = std::chrono::steady_clock::now();
+    if (!state.write_failing) {
+      state.write_failing = true;
+      state.last_log = now;
+      spdlog::warn("output {}: {}; inputs paused (checkpoints held) until the spool can be written",
+                   output.config().name, error);
+    } else if (now - state.last_log >= kRepeatLog) {
+      state.last_log = now;
+      spdlog::warn("output {}: spool still not writable after {} attempts: {}",
+                   output.config().name, state.failed_attempts, error);
+    }
+  }
+
+  static void resume(const forward::Output& output, PauseState& state) {
+    if (!state.paused.exchange(false)) return;
+    if (state.write_failing) {
+      spdlog::warn("output {}: spool writable again after {} failed attempts; inputs resumed",
+                   output.config().name, state.failed_attempts);
+    } else {
+      spdlog::info("output {}: spool has room again; inputs resumed", output.config().name);
+    }
+    state.write_failing = false;
+    state.failed_attempts = 0;
+  }
+
+  // False once abort() was called.
+  bool wait_unless_aborted(std::chrono::milliseconds d) {
+    std::unique_lock lock(abort_mu_);
+    abort_cv_.wait_for(lock, d, [&] { return aborted_; });
+    return !aborted_;
+  }
+
+  // Alerts the spools lost to damaged or missing files, as collection_gap alerts (stored in every
+  // output, the damaged one included: its collector is the one missing them).
+  std::vector<Alert> take_gap_alerts() {
+    std::vector<Alert> gaps;
+    {
+      std::lock_guard lock(gaps_mu_);
+      gaps = std::exchange(pending_gaps_, {});
+    }
+    for (auto& output : outputs_) {
+      for (const forward::SpoolLoss& loss : output->take_losses()) {
+        CollectionGap gap;
+        gap.input = output->config().name;
+        gap.path = loss.file.string();
+        gap.cause = "spool_" + loss.cause;
+        gap.unit = "alerts";
+        gap.from = loss.from;
+        gap.to = loss.to;
+        gap.count = loss.count;
+        gaps.push_back(make_gap_alert(gap, host_, now_ticks()));
+      }
+    }
+    return gaps;
+  }
+
+  std::string host_;
+  std::vector<std::unique_ptr<forward::Output>> outputs_;
+  std::vector<std::unique_ptr<PauseState>> states_;
+  std::mutex abort_mu_;
+  std::condition_variable abort_cv_;
+  bool aborted_ = false;
+  std::mutex gaps_mu_;
+  std::vector<Alert> pending_gaps_;
 };
 #endif
 
@@ -167,7 +310,7 @@ class ForwardOutputs : public AlertOutputs {
 std::unique_ptr<AlertOutputs> make_outputs(const std::vector<OutputConfig>& outputs,
                                            const std::string& /*data_dir*/, std::string& error) {
 #if defined(SW_HAVE_FORWARD)
-  auto forwarded = std::make_unique<ForwardOutputs>();
+  auto forwarded = std::make_unique<ForwardOutputs>(platform::host_name());
   for (const OutputConfig& config : outputs) {
     if (!config.forward) {
       error = "output " + config.name + ": not configured for the forwarding module";
@@ -178,9 +321,10 @@ std::unique_ptr<AlertOutputs> make_outputs(const std::vector<OutputConfig>& outp
       error = "output " + config.name + ": " + made.error;
       return nullptr;
     }
-    forwarded->outputs_.push_back(std::move(made.output));
+    forwarded->add(std::move(made.output));
   }
-  for (auto& output : forwarded->outputs_) output->start();
+  forwarded->report_open_losses();
+  forwarded->start();
   return forwarded;
 #endif
   auto set = std::make_unique<DirectOutputs>();

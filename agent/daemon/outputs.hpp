@@ -20,6 +20,9 @@ class AlertOutputs {
   virtual bool store(const std::vector<Alert>& alerts, std::string& error) = 0;
   // Makes a blocked store() give up (shutdown deadline).
   virtual void abort() {}
+  // True while store() waits for an output's spool to take alerts (full, or its disk refusing
+  // writes): the pipeline is held on purpose, not hung.
+  virtual bool waiting_for_spool() const { return false; }
   // True once every stored alert was confirmed by its collector (false after `timeout`).
   virtual bool wait_delivered(std::chrono::milliseconds /*timeout*/) { return true; }
   // Stops delivery (flushes what it can within its own bounded time).

@@ -28,9 +28,11 @@ struct FileCheckpoint {
 
 // Events the agent cannot account for: raised as a collection_gap alert.
 struct CollectionGap {
-  std::string input;  // input name
-  std::string path;   // file, or channel
-  std::string cause;  // truncated | replaced | removed | record_ids_skipped | unreadable
+  std::string input;  // input name (output name for spool losses)
+  std::string path;   // file, or channel (spool segment)
+  // truncated | replaced | removed | record_ids_skipped | unreadable, or for alerts an output's
+  // spool lost: spool_damaged | spool_segment_missing
+  std::string cause;
   // The range that could not be read, in the source's units (bytes, record ids); `to` 0 when the
   // end is unknown.
   std::string unit;  // "bytes" | "records"

@@ -1,7 +1,9 @@
 // The generic sender shared by every output: spool in, plugin out, with retries, back-off,
 // confirmation tracking, dead-lettering and metrics. One thread per output.
+#include <cerrno>
 #include <condition_variable>
 #include <cstdio>
+#include <cstring>
 #include <deque>
 #include <mutex>
 #include <random>
@@ -67,7 +69,9 @@ class SpooledOutput final : public Output {
     const auto deadline =
         wait == std::chrono::milliseconds::max() ? Clock::time_point::max() : Clock::now() + wait;
     EnqueueResult result;
-    std::uint64_t ticket = 0;
+    syncer_.forget_failures();
+    // (ticket, alerts accepted up to and including its chunk): what is durable once it synced.
+    std::vector<std::pair<std::uint64_t, std::size_t>> tickets;
     for (std::size_t at = 0; at < alerts.size(); at += kPipelineChunk) {
       auto left =
           deadline == Clock::time_point::max()
@@ -78,16 +82,22 @@ class SpooledOutput final : public Output {
       EnqueueResult r = append_alerts(
           alerts.subspan(at, std::min(kPipelineChunk, alerts.size() - at)), left, true);
       result.accepted += r.accepted;
-      if (r.accepted > 0) ticket = syncer_.request();
+      if (r.accepted > 0) tickets.emplace_back(syncer_.request(), result.accepted);
       if (!r.ok) {
         result.ok = false;
+        result.write_failed = r.write_failed;
         result.error = r.error;
         break;
       }
     }
-    if (std::string error; ticket != 0 && !syncer_.wait(ticket, error)) {
-      result.ok = false;
-      result.error = error;
+    // Only what an fsync covered is in: after a failed one, the rest is offered again.
+    std::size_t durable = 0;
+    for (const auto& [ticket, accepted] : tickets) {
+      if (std::string error; !syncer_.wait(ticket, error)) {
+        result = {false, durable, true, error};
+        break;
+      }
+      durable = accepted;
     }
     return result;
   }
@@ -121,11 +131,18 @@ class SpooledOutput final : public Output {
     bool wait(std::uint64_t ticket, std::string& error) {
       std::unique_lock lock(mu_);
       cv_.wait(lock, [&] { return done_ >= ticket; });
-      if (ticket >= failed_from_ && ticket <= failed_to_) {
-        error = failure_;
-        return false;
+      for (const Failure& f : failures_) {
+        if (ticket >= f.from && ticket <= f.to) {
+          error = f.error;
+          return false;
+        }
       }
       return true;
+    }
+    // Failures of earlier calls' tickets, all waited for already.
+    void forget_failures() {
+      std::lock_guard lock(mu_);
+      failures_.clear();
     }
 
    private:
@@ -139,11 +156,7 @@ class SpooledOutput final : public Output {
         std::string error;
         const bool ok = spool_.sync(error);
         lock.lock();
-        if (!ok) {
-          failed_from_ = done_ + 1;
-          failed_to_ = target;
-          failure_ = error;
-        }
+        if (!ok) failures_.push_back({done_ + 1, target, error});
         done_ = target;
         cv_.notify_all();
       }
@@ -156,8 +169,11 @@ class SpooledOutput final : public Output {
     bool stopping_ = false;
     std::uint64_t requested_ = 0;
     std::uint64_t done_ = 0;
-    std::uint64_t failed_from_ = 1, failed_to_ = 0;  // tickets whose fsync failed
-    std::string failure_;
+    struct Failure {
+      std::uint64_t from, to;  // tickets whose fsync failed
+      std::string error;
+    };
+    std::vector<Failure> failures_;
   };
 
   EnqueueResult append_alerts(std::span<const Alert> alerts, std::chrono::milliseconds wait,
@@ -196,7 +212,9 @@ class SpooledOutput final : public Output {
       }
       if (r.status != AppendStatus::kOk) {
         result.ok = false;
+        result.write_failed = r.status == AppendStatus::kIoError;
         result.error = r.error.empty() ? "spool closed" : r.error;
+        if (result.write_failed) set_error(r.error);
         break;
       }
     }
@@ -227,6 +245,8 @@ class SpooledOutput final : public Output {
     return spool_->wait_drained(timeout);
   }
 
+  std::vector<SpoolLoss> take_losses() override { return spool_->take_losses(); }
+
   OutputMetrics metrics() const override {
     OutputMetrics m;
     SpoolStats s = spool_->stats();
@@ -239,6 +259,9 @@ class SpooledOutput final : public Output {
     m.spool_records = s.records;
     m.spool_bytes = s.bytes;
     m.corrupt_bytes = s.corrupt_bytes;
+    m.spool_write_errors = s.write_errors;
+    m.spool_lost = s.lost;
+    m.spool_lost_unknown = s.lost_unknown;
     m.reconnects = reconnects_;
     m.connected = connected_;
     std::lock_guard lock(mu_);
@@ -302,9 +325,11 @@ class SpooledOutput final : public Output {
       std::filesystem::path p = config_.dead_letter.empty()
                                     ? spool_->directory() / "dead-letter.jsonl"
                                     : config_.dead_letter;
-      dead_letter_file_ = std::fopen(p.string().c_str(), "ab");
+      // Alerts name accounts and computers: owner-only, like the spool.
+      dead_letter_file_ = platform::open_private_file(p, /*append=*/true);
       if (!dead_letter_file_) {
-        spdlog::error("output {}: cannot open dead-letter file {}", config_.name, p.string());
+        spdlog::error("output {}: cannot open dead-letter file {}: {}", config_.name, p.string(),
+                      std::strerror(errno));
       }
     }
     std::string line;

@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <optional>
+#include <system_error>
 
 namespace sw::platform {
 
@@ -15,6 +16,20 @@ bool sync_file(std::FILE* file);
 // Makes file creations and renames in `dir` durable (POSIX: fsync of the directory;
 // Windows: nothing to do, NTFS journals metadata). False when it failed.
 bool sync_directory(const std::filesystem::path& dir);
+
+// Creates (or truncates, or with `append` opens for appending) a file only its owner may read
+// and write (POSIX mode 0600, whatever the umask; existing files are set to 0600 too). The
+// stream is unbuffered: callers buffer themselves and must see every write's outcome at once.
+// nullptr with errno set when it failed.
+std::FILE* open_private_file(const std::filesystem::path& path, bool append);
+
+// Creates `dir` and any missing parents, and sets `dir` to owner-only access (POSIX 0700),
+// whatever the umask; the parents it creates get 0700 too. False with `ec` when it failed.
+bool make_private_directories(const std::filesystem::path& dir, std::error_code& ec);
+
+// Cuts the file behind `file` to `size` bytes and moves its position there (after a failed
+// write: the bytes of the failed write go). Clears the stream's error state. False on failure.
+bool truncate_file(std::FILE* file, std::uint64_t size);
 
 // Bytes written to a connected TCP socket that the peer has not acknowledged yet, when the OS
 // can tell (Linux SIOCOUTQ); nullopt elsewhere.

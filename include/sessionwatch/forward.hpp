@@ -130,7 +130,10 @@ struct OutputMetrics {
   std::uint64_t dead_lettered = 0;  // alerts the collector rejected for good (HTTP 4xx)
   std::uint64_t spool_records = 0;  // waiting in the spool
   std::uint64_t spool_bytes = 0;
-  std::uint64_t corrupt_bytes = 0;  // cut from the spool as torn/corrupt
+  std::uint64_t corrupt_bytes = 0;       // cut from the spool as torn/corrupt
+  std::uint64_t spool_write_errors = 0;  // appends and fsyncs the spool's disk refused
+  std::uint64_t spool_lost = 0;          // alerts lost to damaged or missing spool files
+  std::uint64_t spool_lost_unknown = 0;  // such losses whose alert count could not be told
   std::uint64_t reconnects = 0;
   bool connected = false;
   std::string active_url;
@@ -140,6 +143,10 @@ struct OutputMetrics {
 struct EnqueueResult {
   bool ok = true;
   std::size_t accepted = 0;  // a prefix of the alerts given
+  // The spool's disk refused the write (full, I/O error): the alerts after `accepted` left no
+  // trace and must be offered again once it can take them. Otherwise !ok means the spool is full
+  // (when_full: block) or closed.
+  bool write_failed = false;
   std::string error;
 };
 
@@ -161,6 +168,8 @@ class Output {
   // True once every queued alert was confirmed (or timeout).
   virtual bool wait_drained(std::chrono::milliseconds timeout) = 0;
   virtual OutputMetrics metrics() const = 0;
+  // Alerts its spool lost to damaged or missing files since the last call (see Spool).
+  virtual std::vector<SpoolLoss> take_losses() = 0;
 };
 
 struct MakeOutputResult {

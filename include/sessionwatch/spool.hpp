@@ -1,18 +1,25 @@
 // The per-output disk spool: alerts wait here, durably, until their collector confirmed them.
 //
-// Layout: one directory per output holding append-only segment files (<20-digit seq>.seg) and
-// an `ack` file with the position up to which the collector confirmed. Each record is
-//   u32 length (LE) | u32 CRC32C(length bytes + payload) (LE) | payload
-// so a torn tail after a crash, or any flipped bit, is detected and cut rather than replayed.
+// Layout: one directory per output (mode 0700) holding append-only segment files
+// (<20-digit seq>.seg, mode 0600) and an `ack` file with the position up to which the collector
+// confirmed. Every record is a frame with its own magic, record number and CRC32C
+// (agent/forward/spool/frame.hpp), so a torn tail after a crash is cut, and a damaged frame
+// anywhere costs that frame only: reading resumes at the next intact one, and the record numbers
+// say how many records the damage (or a deleted segment) took. Such losses are counted, logged
+// and handed out by take_losses().
 //
 // One producer thread (or several, serialized inside) appends; one consumer thread reads,
-// acknowledges and may rewind to the acknowledged position after a delivery failure.
+// acknowledges and may rewind to the acknowledged position after a delivery failure. An append
+// the disk refuses (full, I/O error) leaves nothing behind: no record of it becomes readable or
+// counted, and the bytes it wrote are cut away.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <deque>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -38,6 +45,9 @@ struct SpoolOptions {
   FsyncPolicy fsync = FsyncPolicy::kBatch;
   std::chrono::milliseconds fsync_interval{1000};  // for kInterval
   FullPolicy when_full = FullPolicy::kBlock;
+  // Test seam: when set, every write to a segment file goes through it instead of std::fwrite
+  // (a test makes it fail like a full disk: write a part, set errno, return the count written).
+  std::function<std::size_t(std::FILE*, const char*, std::size_t)> write_file;
 };
 
 // A place in the spool: segment sequence number and byte offset; ordered.
@@ -60,6 +70,19 @@ struct SpoolStats {
   std::uint64_t dropped = 0;        // by drop_oldest, since open
   std::uint64_t corrupt_bytes = 0;  // cut at open or skipped while reading, since open
   std::uint64_t blocked = 0;        // appends that had to wait for space (kBlock)
+  std::uint64_t write_errors = 0;   // appends (or syncs) the disk refused, since open
+  std::uint64_t lost = 0;           // records lost to damaged or missing files, since open
+  std::uint64_t lost_unknown = 0;   // losses whose record count could not be told, since open
+};
+
+// Records the spool could not deliver because its files were damaged or removed behind its back.
+struct SpoolLoss {
+  std::string cause;                   // "damaged" | "segment_missing"
+  std::filesystem::path file;          // the segment concerned
+  std::uint64_t from = 0;              // first record number lost (0: unknown)
+  std::uint64_t to = 0;                // last record number lost (0: unknown)
+  std::optional<std::uint64_t> count;  // records lost; nullopt when it cannot be told
+  std::uint64_t bytes = 0;             // damaged bytes skipped
 };
 
 enum class AppendStatus { kOk, kFull, kTooLarge, kClosed, kIoError };
@@ -79,7 +102,8 @@ class Spool {
   Spool(const Spool&) = delete;
   Spool& operator=(const Spool&) = delete;
 
-  // Appends records and makes them durable per the fsync policy before returning. When the
+  // Appends records and makes them durable per the fsync policy before returning; `appended` is
+  // the prefix that made it (kIoError: the disk refused the rest, which left no trace). When the
   // spool is full: kBlock waits up to `wait` for the consumer to free space (then kFull with a
   // prefix appended); kDropOldest releases the oldest segment, counted in stats().dropped.
   AppendResult append(std::span<const std::string_view> records,
@@ -113,10 +137,13 @@ class Spool {
   bool wait_drained(std::chrono::milliseconds timeout);
 
   SpoolStats stats() const;
+  // The losses found since the last call (at open, and while reading), oldest first.
+  std::vector<SpoolLoss> take_losses();
   const std::filesystem::path& directory() const;
 
+  struct Impl;  // opaque: agent/forward/spool/spool_impl.hpp
+
  private:
-  struct Impl;
   explicit Spool(std::unique_ptr<Impl> impl);
   AppendResult append_locked(std::span<const std::string_view> records,
                              std::chrono::milliseconds wait);

@@ -1,13 +1,12 @@
-#include "sessionwatch/spool.hpp"
-
+// The spool's operations: append (producer), read / acknowledge / rewind (consumer). Opening
+// and recovery are in recovery.cpp; the on-disk format in frame.cpp.
 #include <algorithm>
-#include <array>
-#include <condition_variable>
-#include <cstdio>
+#include <cerrno>
 #include <cstring>
 
 #include <spdlog/spdlog.h>
 
+#include "forward/spool/spool_impl.hpp"
 #include "platform/fsync.hpp"
 
 namespace sw::forward {
@@ -54,33 +53,17 @@ bool parse_full_policy(std::string_view s, FullPolicy& out) {
   return true;
 }
 
-namespace {
+namespace spool_detail {
 
-constexpr std::string_view kMagic = "SWSPOOL1";
-constexpr std::uint64_t kSegmentHeader = kMagic.size();
-constexpr std::uint64_t kRecordHeader = 8;
-// A length above this is a corrupt header, not a record (alerts are a few KiB).
-constexpr std::uint32_t kMaxRecord = 64U << 20;
-
-void store_le32(unsigned char* p, std::uint32_t v) {
-  for (int i = 0; i < 4; ++i) p[i] = static_cast<unsigned char>(v >> (8 * i));
-}
-void store_le64(unsigned char* p, std::uint64_t v) {
-  for (int i = 0; i < 8; ++i) p[i] = static_cast<unsigned char>(v >> (8 * i));
-}
-std::uint32_t load_le32(const unsigned char* p) {
-  std::uint32_t v = 0;
-  for (int i = 3; i >= 0; --i) v = (v << 8) | p[i];
-  return v;
-}
-std::uint64_t load_le64(const unsigned char* p) {
-  std::uint64_t v = 0;
-  for (int i = 7; i >= 0; --i) v = (v << 8) | p[i];
-  return v;
-}
-
-std::uint32_t record_crc(const unsigned char* length_bytes, std::string_view payload) {
-  return crc32c(payload, crc32c({reinterpret_cast<const char*>(length_bytes), 4}));
+File open_for_reading(const fs::path& p) {
+#ifdef _WIN32
+  File f(_wfopen(p.c_str(), L"rb"));
+#else
+  File f(std::fopen(p.c_str(), "rb"));
+#endif
+  // Big reads: stdio's default 4 KiB would mean a read() every few records.
+  if (f) std::setvbuf(f.get(), nullptr, _IOFBF, 1 << 18);
+  return f;
 }
 
 fs::path segment_path(const fs::path& dir, std::uint64_t seq) {
@@ -89,255 +72,312 @@ fs::path segment_path(const fs::path& dir, std::uint64_t seq) {
   return dir / name;
 }
 
-struct FileCloser {
-  void operator()(std::FILE* f) const {
-    if (f) std::fclose(f);
-  }
-};
-using File = std::unique_ptr<std::FILE, FileCloser>;
+}  // namespace spool_detail
 
-File open_file(const fs::path& p, const char* mode) {
-#ifdef _WIN32
-  std::wstring wmode(mode, mode + std::strlen(mode));
-  return File(_wfopen(p.c_str(), wmode.c_str()));
-#else
-  return File(std::fopen(p.c_str(), mode));
-#endif
+using spool_detail::File;
+using spool_detail::segment_path;
+using spool_file::kSegmentHeader;
+
+namespace {
+
+std::string errno_text(const char* what, const fs::path& where, int error) {
+  return std::string(what) + " " + where.string() + ": " + std::strerror(error);
 }
 
-// Reads one record at the stream's position. 1: ok, 0: clean end, -1: torn or corrupt.
-int read_record(std::FILE* f, std::uint64_t offset, std::uint64_t limit, std::string& payload) {
-  if (offset == limit) return 0;
-  if (limit - offset < kRecordHeader) return -1;
-  unsigned char header[kRecordHeader];
-  if (std::fread(header, 1, kRecordHeader, f) != kRecordHeader) return -1;
-  std::uint32_t length = load_le32(header);
-  if (length == 0 || length > kMaxRecord || length > limit - offset - kRecordHeader) return -1;
-  payload.resize(length);
-  if (std::fread(payload.data(), 1, length, f) != length) return -1;
-  if (record_crc(header, payload) != load_le32(header + 4)) return -1;
-  return 1;
-}
-
-struct ScanResult {
-  std::uint64_t valid_size = 0;  // where the last good record ends
-  std::uint64_t records = 0;
-  std::uint64_t records_before_probe = 0;  // records ending at or before `probe`
-  std::uint64_t boundary_before_probe = kSegmentHeader;
-  bool bad_magic = false;
-};
-
-ScanResult scan_segment(const fs::path& path, std::uint64_t file_size, std::uint64_t probe) {
-  ScanResult r;
-  File f = open_file(path, "rb");
-  char magic[kSegmentHeader];
-  if (!f || file_size < kSegmentHeader ||
-      std::fread(magic, 1, sizeof magic, f.get()) != sizeof magic ||
-      std::string_view(magic, sizeof magic) != kMagic) {
-    r.bad_magic = true;
-    return r;
-  }
-  std::uint64_t offset = kSegmentHeader;
-  std::string payload;
-  while (read_record(f.get(), offset, file_size, payload) == 1) {
-    offset += kRecordHeader + payload.size();
-    ++r.records;
-    if (offset <= probe) {
-      r.records_before_probe = r.records;
-      r.boundary_before_probe = offset;
-    }
-  }
-  r.valid_size = offset;
-  return r;
+std::string describe_count(const std::optional<std::uint64_t>& count) {
+  return count ? std::to_string(*count) : std::string("an unknown number of");
 }
 
 }  // namespace
 
-struct Spool::Impl {
-  struct Segment {
-    std::uint64_t seq = 0;
-    std::uint64_t size = kSegmentHeader;  // committed bytes, readable by the consumer
-    std::uint64_t records = 0;
-    std::uint64_t acked_records = 0;
-    std::uint64_t acked_offset = kSegmentHeader;
-    std::uint64_t read_records = 0;
-  };
-  struct InFlight {
-    SpoolPosition start;
-    SpoolPosition end;
-  };
+// ---------------------------------------------------------------- producer side
 
-  SpoolOptions opt;
-  std::uint64_t segment_limit = 0;
+bool Spool::Impl::write_to_file(std::string_view data, std::string& error) {
+  errno = 0;
+  const std::size_t n = opt.write_file ? opt.write_file(writer.get(), data.data(), data.size())
+                                       : std::fwrite(data.data(), 1, data.size(), writer.get());
+  if (n == data.size()) return true;
+  error = errno_text("spool write failed in", opt.dir, errno != 0 ? errno : EIO);
+  return false;
+}
 
-  mutable std::mutex mu;
-  std::condition_variable data_cv;
-  std::condition_variable space_cv;
-  std::deque<Segment> segments;  // oldest first; back() is the one being written
-  SpoolPosition read_pos;
-  std::deque<InFlight> in_flight;
-  std::uint64_t unacked_bytes = 0;  // committed, not acknowledged
-  SpoolStats counters;
-  bool closed = false;
-  bool wake_reader = false;  // one read() returns now (Spool::wake_reader)
-  File reader;
-  std::uint64_t reader_seq = ~0ULL;
-  std::uint64_t reader_offset = 0;
+bool Spool::Impl::write_buffer(std::string& error) {
+  if (buffer.empty()) return true;
+  const bool ok = write_to_file(buffer, error);
+  buffer.clear();
+  return ok;
+}
 
-  // Producer side, under write_mu.
-  std::mutex write_mu;
-  File writer;
-  std::uint64_t written = kSegmentHeader;  // bytes in the active segment incl. uncommitted
-  std::uint64_t pending_records = 0;
-  std::uint64_t pending_bytes = 0;
-  std::chrono::steady_clock::time_point last_sync = std::chrono::steady_clock::now();
-  // Framed records not yet handed to the file: a batch goes out in one write, not in a
-  // write per few records through stdio's small buffer.
-  std::string buffer;
-  bool defer_sync = false;  // this append leaves its closing fsync to sync()
-
-  Segment* find(std::uint64_t seq) {
-    for (auto& s : segments)
-      if (s.seq == seq) return &s;
-    return nullptr;
-  }
-
-  bool sync_needed(bool end_of_batch) {
-    switch (opt.fsync) {
-      case FsyncPolicy::kAlways:
-        return true;
-      case FsyncPolicy::kBatch:
-        return end_of_batch;
-      case FsyncPolicy::kNever:
-        return false;
-      case FsyncPolicy::kInterval:
-        return std::chrono::steady_clock::now() - last_sync >= opt.fsync_interval;
-    }
-    return true;
-  }
-
-  // Under write_mu. Hands the buffered frames to the file.
-  bool write_buffer() {
-    if (buffer.empty()) return true;
-    const bool ok = std::fwrite(buffer.data(), 1, buffer.size(), writer.get()) == buffer.size();
-    buffer.clear();
-    return ok;
-  }
-
-  // Under write_mu. Makes what was written readable (and durable per policy).
-  bool commit(bool end_of_batch, std::string& error) {
-    if (pending_records == 0) return true;
-    bool ok = write_buffer();
-    ok = ok && (sync_needed(end_of_batch) ? platform::sync_file(writer.get())
-                                          : std::fflush(writer.get()) == 0);
-    if (ok && sync_needed(end_of_batch)) last_sync = std::chrono::steady_clock::now();
-    if (!ok) {
-      error = "spool write failed in " + opt.dir.string() + ": " + std::strerror(errno);
+bool Spool::Impl::sync_needed(bool end_of_batch) {
+  switch (opt.fsync) {
+    case FsyncPolicy::kAlways:
+      return true;
+    case FsyncPolicy::kBatch:
+      return end_of_batch;
+    case FsyncPolicy::kNever:
       return false;
-    }
-    std::lock_guard lock(mu);
-    Segment& active = segments.back();
-    active.size = written;
-    active.records += pending_records;
-    unacked_bytes += pending_bytes;
-    counters.appended += pending_records;
-    pending_records = 0;
-    pending_bytes = 0;
-    data_cv.notify_all();
-    return true;
+    case FsyncPolicy::kInterval:
+      return std::chrono::steady_clock::now() - last_sync >= opt.fsync_interval;
   }
+  return true;
+}
 
-  // Under write_mu (and not mu). Starts segment `seq` as the active one.
-  bool start_segment(std::uint64_t seq, std::string& error) {
-    fs::path p = segment_path(opt.dir, seq);
-    File f = open_file(p, "wb");
-    if (!f || std::fwrite(kMagic.data(), 1, kMagic.size(), f.get()) != kMagic.size() ||
-        !(opt.fsync == FsyncPolicy::kNever ? std::fflush(f.get()) == 0
-                                           : platform::sync_file(f.get()))) {
-      error = "cannot create spool segment " + p.string() + ": " + std::strerror(errno);
-      return false;
-    }
-    if (opt.fsync != FsyncPolicy::kNever) platform::sync_directory(opt.dir);
-    writer = std::move(f);
-    written = kSegmentHeader;
-    std::lock_guard lock(mu);
-    Segment s;
-    s.seq = seq;
-    segments.push_back(s);
-    return true;
+// Makes what was written readable (and durable per policy); `published` counts the records.
+bool Spool::Impl::commit(bool end_of_batch, std::size_t& published, std::string& error) {
+  if (pending_records == 0) return true;
+  if (!write_buffer(error)) return false;
+  const bool sync = sync_needed(end_of_batch);
+  if (sync ? !platform::sync_file(writer.get()) : std::fflush(writer.get()) != 0) {
+    error = errno_text("spool write failed in", opt.dir, errno);
+    return false;
   }
+  if (sync) last_sync = std::chrono::steady_clock::now();
+  std::lock_guard lock(mu);
+  Segment& active = segments.back();
+  active.size = written;
+  active.records += pending_records;
+  unacked_bytes += pending_bytes;
+  counters.appended += pending_records;
+  published_next = next_number;
+  published += pending_records;
+  pending_records = 0;
+  pending_bytes = 0;
+  data_cv.notify_all();
+  return true;
+}
 
-  // Under mu. Writes the acknowledged position (temp file + rename) so a restart resumes there.
-  void persist_ack() {
-    const Segment& front = segments.front();
-    unsigned char buf[20];
-    store_le64(buf, front.seq);
-    store_le64(buf + 8, front.acked_offset);
-    store_le32(buf + 16, crc32c({reinterpret_cast<const char*>(buf), 16}));
-    fs::path tmp = opt.dir / "ack.tmp";
-    File f = open_file(tmp, "wb");
-    if (!f || std::fwrite(buf, 1, sizeof buf, f.get()) != sizeof buf) {
-      spdlog::warn("spool {}: cannot write acknowledged position", opt.dir.string());
-      return;
-    }
-    if (opt.fsync == FsyncPolicy::kAlways) {
-      platform::sync_file(f.get());
-    }
+// Forgets what was written since the last commit: the file is cut back to its committed size, so
+// neither the reader nor a restart ever sees a record of a failed write.
+void Spool::Impl::rollback() {
+  buffer.clear();
+  next_number -= pending_records;
+  pending_records = 0;
+  pending_bytes = 0;
+  std::uint64_t seq = 0;
+  {
+    std::lock_guard lock(mu);
+    written = segments.back().size;
+    seq = segments.back().seq;
+  }
+  if (writer && !platform::truncate_file(writer.get(), written)) {
+    spdlog::error("spool {}: cannot cut a failed write off segment {}: {}; continuing in a new one",
+                  opt.dir.string(), seq, std::strerror(errno));
+    writer_broken = true;
+  }
+}
+
+void Spool::Impl::count_write_error() {
+  std::lock_guard lock(mu);
+  ++counters.write_errors;
+}
+
+// Starts segment `seq` as the active one.
+bool Spool::Impl::start_segment(std::uint64_t seq, std::string& error) {
+  const fs::path p = segment_path(opt.dir, seq);
+  File f(platform::open_private_file(p, /*append=*/false));
+  if (!f) {
+    error = errno_text("cannot create spool segment", p, errno);
+    return false;
+  }
+  std::swap(f, writer);  // the header goes through the same (test-replaceable) writes
+  const bool ok = write_to_file(spool_file::kMagicV2, error) &&
+                  (opt.fsync == FsyncPolicy::kNever ? std::fflush(writer.get()) == 0
+                                                    : platform::sync_file(writer.get()));
+  if (!ok) {
+    if (error.empty()) error = errno_text("cannot create spool segment", p, errno);
+    std::swap(f, writer);
     f.reset();
     std::error_code ec;
-    fs::rename(tmp, opt.dir / "ack", ec);
+    fs::remove(p, ec);
+    return false;
   }
+  if (opt.fsync != FsyncPolicy::kNever) platform::sync_directory(opt.dir);
+  written = kSegmentHeader;
+  writer_broken = false;
+  std::lock_guard lock(mu);
+  Segment s;
+  s.seq = seq;
+  s.first_number = next_number;
+  segments.push_back(s);
+  persist_ack();  // keeps the numbers in `ack` fresh: a missing segment can then be measured
+  return true;
+}
 
-  // Under mu. Deletes leading segments that are fully acknowledged (never the active one).
-  bool release_finished() {
-    bool removed = false;
-    while (segments.size() > 1 && segments.front().acked_offset >= segments.front().size) {
-      remove_front();
-      removed = true;
-    }
-    return removed;
+bool Spool::Impl::roll_segment(std::string& error) {
+  std::uint64_t next;
+  {
+    std::lock_guard lock(mu);
+    next = segments.back().seq + 1;
   }
+  return start_segment(next, error);
+}
 
-  // Under mu.
-  void remove_front() {
-    std::uint64_t seq = segments.front().seq;
-    if (reader_seq == seq) {
-      reader.reset();
-      reader_seq = ~0ULL;
+void Spool::Impl::add_frame(std::string_view record) {
+  spool_file::append_frame(buffer, next_number++, record);
+  const std::uint64_t size = spool_file::frame_size(record.size());
+  written += size;
+  pending_bytes += size;
+  ++pending_records;
+}
+
+// ---------------------------------------------------------------- consumer side
+
+Spool::Impl::Segment* Spool::Impl::find(std::uint64_t seq) {
+  for (auto& s : segments)
+    if (s.seq == seq) return &s;
+  return nullptr;
+}
+
+std::uint64_t Spool::Impl::unacked_records_locked() const {
+  std::uint64_t n = 0;
+  for (const auto& s : segments) n += s.records - s.acked_records;
+  return n;
+}
+
+std::uint64_t Spool::Impl::next_deliver_number() const {
+  const Segment& front = segments.front();
+  return front.acked_number != 0 ? front.acked_number + 1 : front.first_number;
+}
+
+// Writes the acknowledged position (temp file + rename) so a restart resumes there.
+void Spool::Impl::persist_ack() {
+  const Segment& front = segments.front();
+  const std::string data = spool_detail::encode_ack(
+      {{front.seq, front.acked_offset}, next_deliver_number(), published_next});
+  const fs::path tmp = opt.dir / "ack.tmp";
+  File f(platform::open_private_file(tmp, /*append=*/false));
+  std::error_code ec;
+  const bool written = f && std::fwrite(data.data(), 1, data.size(), f.get()) == data.size() &&
+                       (opt.fsync != FsyncPolicy::kAlways || platform::sync_file(f.get()));
+  const int write_errno = errno;
+  f.reset();
+  if (written) fs::rename(tmp, opt.dir / "ack", ec);
+  // A stale `ack` means redelivery after a restart, not loss: said once per spell, not per batch.
+  if (!written || ec) {
+    if (!ack_write_failing) {
+      spdlog::warn(
+          "spool {}: cannot save the acknowledged position ({}); a restart would "
+          "deliver some alerts again",
+          opt.dir.string(), ec ? ec.message() : std::string(std::strerror(write_errno)));
     }
-    std::error_code ec;
-    fs::remove(segment_path(opt.dir, seq), ec);
-    segments.pop_front();
-    const Segment& next = segments.front();
-    if (read_pos.segment <= seq) read_pos = {next.seq, next.acked_offset};
-    while (!in_flight.empty() && in_flight.front().end.segment <= seq) in_flight.pop_front();
+    ack_write_failing = true;
+    fs::remove(tmp, ec);
+  } else if (ack_write_failing) {
+    ack_write_failing = false;
+    spdlog::info("spool {}: acknowledged position saved again", opt.dir.string());
   }
+}
 
-  // Under mu, with write_mu held by the caller. Drops the oldest segment to make room.
-  void drop_oldest(std::string& error) {
-    if (segments.size() == 1) {
-      // The only segment is the active one: seal it so it can go.
-      mu.unlock();
-      commit(true, error);
-      start_segment(segments.back().seq + 1, error);
-      mu.lock();
-    }
-    Segment& front = segments.front();
-    std::uint64_t lost = front.records - front.acked_records;
-    unacked_bytes -= front.size - front.acked_offset;
-    counters.dropped += lost;
-    spdlog::warn("spool {} full: dropped {} oldest alerts (drop_oldest)", opt.dir.string(), lost);
+// Deletes leading segments that are fully acknowledged (never the active one).
+bool Spool::Impl::release_finished() {
+  bool removed = false;
+  while (segments.size() > 1 && segments.front().acked_records >= segments.front().records) {
     remove_front();
-    persist_ack();
-    space_cv.notify_all();
+    removed = true;
   }
+  return removed;
+}
 
-  std::uint64_t unacked_records_locked() const {
-    std::uint64_t n = 0;
-    for (const auto& s : segments) n += s.records - s.acked_records;
-    return n;
+void Spool::Impl::remove_front() {
+  const Segment& front = segments.front();
+  const std::uint64_t seq = front.seq;
+  unacked_bytes -= front.size - front.acked_offset;
+  if (reader_seq == seq) {
+    reader.reset();
+    reader_seq = ~0ULL;
   }
-};
+  std::error_code ec;
+  fs::remove(segment_path(opt.dir, seq), ec);
+  segments.pop_front();
+  const Segment& next = segments.front();
+  if (read_pos.segment <= seq) read_pos = {next.seq, next.acked_offset};
+  while (!in_flight.empty() && in_flight.front().end.segment <= seq) in_flight.pop_front();
+}
+
+// Drops the oldest segment to make room (write_mu held, `lock` on mu).
+bool Spool::Impl::drop_oldest(std::unique_lock<std::mutex>& lock, std::size_t& published,
+                              std::string& error) {
+  if (segments.size() == 1) {
+    // The only segment is the active one: seal it so it can go.
+    lock.unlock();
+    const bool sealed = commit(true, published, error) && roll_segment(error);
+    lock.lock();
+    if (!sealed) return false;
+  }
+  const Segment& front = segments.front();
+  const std::uint64_t lost = front.records - front.acked_records;
+  counters.dropped += lost;
+  spdlog::warn("spool {} full: dropped {} oldest alerts (drop_oldest)", opt.dir.string(), lost);
+  remove_front();
+  persist_ack();
+  space_cv.notify_all();
+  return true;
+}
+
+void Spool::Impl::report_loss(SpoolLoss loss) {
+  if (loss.count) {
+    counters.lost += *loss.count;
+  } else {
+    ++counters.lost_unknown;
+  }
+  counters.corrupt_bytes += loss.bytes;
+  std::string where = loss.cause == "segment_missing"
+                          ? "segment " + loss.file.string() + " is missing"
+                          : "damaged data in " + loss.file.string() + " (" +
+                                std::to_string(loss.bytes) + " bytes skipped)";
+  if (loss.from != 0) {
+    where += ", records " + std::to_string(loss.from) + ".." +
+             (loss.to != 0 ? std::to_string(loss.to) : std::string("?"));
+  }
+  spdlog::error("spool {}: {} alerts lost: {}", opt.dir.string(), describe_count(loss.count),
+                where);
+  constexpr std::size_t kMaxKept = 64;  // beyond that (a wrecked disk) one report grows
+  if (losses.size() < kMaxKept) {
+    losses.push_back(std::move(loss));
+    return;
+  }
+  SpoolLoss& last = losses.back();
+  last.count = last.count && loss.count ? std::optional(*last.count + *loss.count) : std::nullopt;
+  last.bytes += loss.bytes;
+  last.to = loss.to;
+}
+
+const spool_file::Hole* Spool::Impl::hole_at(const Segment& seg, std::uint64_t offset) const {
+  for (const auto& h : seg.holes)
+    if (h.from == offset) return &h;
+  return nullptr;
+}
+
+// A frame the reader hit is damaged (the disk changed under us): maps the rest of the segment,
+// takes the lost records off and reports them. False when nothing is damaged after all.
+bool Spool::Impl::remap_damaged(Segment& seg) {
+  reader.reset();
+  reader_seq = ~0ULL;
+  const fs::path path = segment_path(opt.dir, seg.seq);
+  File f = spool_detail::open_for_reading(path);
+  if (!f) return false;
+  spool_file::SegmentMap map =
+      spool_file::map_segment(f.get(), seg.version, read_pos.offset, seg.size);
+  if (map.end < seg.size) map.holes.push_back({map.end, seg.size, 0, 0});  // no tail mid-spool
+  if (map.holes.empty() || map.holes.front().from != read_pos.offset) return false;
+  const std::uint64_t expected = seg.records - seg.read_records;
+  const std::uint64_t lost = expected > map.frames ? expected - map.frames : 0;
+  std::uint64_t bytes = 0;
+  for (const auto& h : map.holes) {
+    bytes += h.to - h.from;
+    seg.holes.push_back(h);
+  }
+  seg.records = seg.read_records + map.frames;
+  SpoolLoss loss;
+  loss.cause = "damaged";
+  loss.file = path;
+  loss.count = lost;
+  loss.bytes = bytes;
+  report_loss(std::move(loss));
+  return true;
+}
+
+// ---------------------------------------------------------------- Spool
 
 Spool::Spool(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
@@ -345,100 +385,10 @@ Spool::~Spool() {
   if (!impl_) return;
   std::lock_guard wlock(impl_->write_mu);
   std::string error;
-  impl_->commit(true, error);
-}
-
-std::unique_ptr<Spool> Spool::open(const SpoolOptions& options, std::string& error) {
-  auto impl = std::make_unique<Impl>();
-  impl->opt = options;
-  if (impl->opt.max_bytes < 4096) impl->opt.max_bytes = 4096;
-  impl->segment_limit = options.segment_bytes != 0
-                            ? options.segment_bytes
-                            : std::min<std::uint64_t>(impl->opt.max_bytes / 8, 16ULL << 20);
-  impl->segment_limit = std::max<std::uint64_t>(impl->segment_limit, 1024);
-  std::error_code ec;
-  fs::create_directories(options.dir, ec);
-  if (ec || !fs::is_directory(options.dir)) {
-    error = "cannot create spool directory " + options.dir.string() + ": " + ec.message();
-    return nullptr;
-  }
-
-  // The acknowledged position, if a valid one was saved.
-  SpoolPosition ack{0, 0};
-  bool have_ack = false;
-  if (File f = open_file(options.dir / "ack", "rb")) {
-    unsigned char buf[20];
-    if (std::fread(buf, 1, sizeof buf, f.get()) == sizeof buf &&
-        crc32c({reinterpret_cast<const char*>(buf), 16}) == load_le32(buf + 16)) {
-      ack = {load_le64(buf), load_le64(buf + 8)};
-      have_ack = true;
-    }
-  }
-
-  std::vector<std::pair<std::uint64_t, fs::path>> files;
-  for (const auto& entry : fs::directory_iterator(options.dir, ec)) {
-    const std::string name = entry.path().filename().string();
-    if (name.size() != 24 || !name.ends_with(".seg")) continue;
-    char* end = nullptr;
-    unsigned long long seq = std::strtoull(name.c_str(), &end, 10);
-    if (end != name.c_str() + 20) continue;
-    files.emplace_back(seq, entry.path());
-  }
-  std::sort(files.begin(), files.end());
-
-  std::uint64_t next_seq = have_ack ? ack.segment + 1 : 1;
-  for (const auto& [seq, path] : files) {
-    next_seq = std::max(next_seq, seq + 1);
-    std::uint64_t file_size = fs::file_size(path, ec);
-    if (ec) file_size = 0;
-    if (have_ack && seq < ack.segment) {  // released before the crash, delete pending
-      fs::remove(path, ec);
-      continue;
-    }
-    std::uint64_t probe = have_ack && seq == ack.segment ? ack.offset : 0;
-    ScanResult scan = scan_segment(path, file_size, probe);
-    if (scan.bad_magic) {
-      impl->counters.corrupt_bytes += file_size;
-      spdlog::warn("spool: {} is not a spool segment, removed", path.string());
-      fs::remove(path, ec);
-      continue;
-    }
-    if (scan.valid_size < file_size) {
-      impl->counters.corrupt_bytes += file_size - scan.valid_size;
-      spdlog::warn("spool: cut {} torn or corrupt bytes at the end of {}",
-                   file_size - scan.valid_size, path.string());
-      fs::resize_file(path, scan.valid_size, ec);
-    }
-    Impl::Segment s;
-    s.seq = seq;
-    s.size = scan.valid_size;
-    s.records = scan.records;
-    if (probe != 0) {
-      s.acked_records = scan.records_before_probe;
-      s.acked_offset = scan.boundary_before_probe;
-    }
-    s.read_records = s.acked_records;
-    if (s.records == s.acked_records) {  // nothing left to deliver in it
-      fs::remove(path, ec);
-      continue;
-    }
-    impl->unacked_bytes += s.size - s.acked_offset;
-    impl->segments.push_back(s);
-  }
-
-  // Recovered segments are never appended to: writing starts in a fresh one.
-  std::string start_error;
-  {
-    std::lock_guard wlock(impl->write_mu);
-    if (!impl->start_segment(next_seq, start_error)) {
-      error = start_error;
-      return nullptr;
-    }
-  }
-  std::lock_guard lock(impl->mu);
-  impl->read_pos = {impl->segments.front().seq, impl->segments.front().acked_offset};
-  impl->persist_ack();
-  return std::unique_ptr<Spool>(new Spool(std::move(impl)));
+  std::size_t published = 0;
+  if (!impl_->commit(true, published, error)) impl_->rollback();
+  std::lock_guard lock(impl_->mu);
+  impl_->persist_ack();  // a clean close leaves exact numbers
 }
 
 AppendResult Spool::append(std::span<const std::string_view> records,
@@ -464,7 +414,8 @@ bool Spool::sync(std::string& error) {
     m.last_sync = std::chrono::steady_clock::now();
     return true;
   }
-  error = "spool fsync failed in " + m.opt.dir.string() + ": " + std::strerror(errno);
+  error = errno_text("spool fsync failed in", m.opt.dir, errno);
+  m.count_write_error();
   return false;
 }
 
@@ -472,6 +423,17 @@ AppendResult Spool::append_locked(std::span<const std::string_view> records,
                                   std::chrono::milliseconds wait) {
   Impl& m = *impl_;
   AppendResult result;
+  std::size_t published = 0;  // records of this call made readable
+  auto failed = [&](std::string error) {
+    m.rollback();
+    m.count_write_error();
+    result.status = AppendStatus::kIoError;
+    result.error = std::move(error);
+    result.appended = published;
+    return result;
+  };
+  std::string error;
+  if (m.writer_broken && !m.roll_segment(error)) return failed(error);
   auto deadline = wait == std::chrono::milliseconds::max()
                       ? std::chrono::steady_clock::time_point::max()
                       : std::chrono::steady_clock::now() + wait;
@@ -480,8 +442,8 @@ AppendResult Spool::append_locked(std::span<const std::string_view> records,
   std::uint64_t budget = 0;
   constexpr std::size_t kWriteChunk = 1 << 20;
   for (std::string_view rec : records) {
-    const std::uint64_t size = kRecordHeader + rec.size();
-    if (rec.empty() || rec.size() > kMaxRecord || size > m.segment_limit ||
+    const std::uint64_t size = spool_file::frame_size(rec.size());
+    if (rec.empty() || rec.size() > spool_file::kMaxRecord || size > m.segment_limit ||
         size > m.opt.max_bytes) {
       result.status = AppendStatus::kTooLarge;
       result.error = "record of " + std::to_string(rec.size()) + " bytes does not fit the spool";
@@ -496,15 +458,15 @@ AppendResult Spool::append_locked(std::span<const std::string_view> records,
           break;
         }
         if (m.opt.when_full == FullPolicy::kDropOldest) {
-          m.drop_oldest(result.error);
+          if (!m.drop_oldest(lock, published, error)) {
+            lock.unlock();
+            return failed(error);
+          }
           continue;
         }
         if (m.pending_records > 0) {  // the consumer can only free what it can see
           lock.unlock();
-          if (!m.commit(true, result.error)) {
-            result.status = AppendStatus::kIoError;
-            return result;
-          }
+          if (!m.commit(true, published, error)) return failed(error);
           lock.lock();
           continue;
         }
@@ -526,48 +488,19 @@ AppendResult Spool::append_locked(std::span<const std::string_view> records,
     }
     budget -= size;
     if (m.written + size > m.segment_limit && m.written > kSegmentHeader) {
-      if (!m.commit(true, result.error)) {
-        result.status = AppendStatus::kIoError;
-        return result;
-      }
-      std::uint64_t next;
-      {
-        std::lock_guard lock(m.mu);
-        next = m.segments.back().seq + 1;
-      }
-      if (!m.start_segment(next, result.error)) {
-        result.status = AppendStatus::kIoError;
-        return result;
-      }
+      if (!m.commit(true, published, error) || !m.roll_segment(error)) return failed(error);
     }
-    const std::size_t at = m.buffer.size();
-    m.buffer.resize(at + kRecordHeader);
-    auto* header = reinterpret_cast<unsigned char*>(m.buffer.data() + at);
-    store_le32(header, static_cast<std::uint32_t>(rec.size()));
-    store_le32(header + 4, record_crc(header, rec));
-    m.buffer.append(rec);
-    m.written += size;
-    m.pending_bytes += size;
-    ++m.pending_records;
-    ++result.appended;
+    m.add_frame(rec);
     if (m.opt.fsync == FsyncPolicy::kAlways) {
-      if (!m.commit(false, result.error)) {
-        result.status = AppendStatus::kIoError;
-        return result;
-      }
-    } else if (m.buffer.size() >= kWriteChunk && !m.write_buffer()) {
-      result.status = AppendStatus::kIoError;
-      result.error = "spool write failed in " + m.opt.dir.string() + ": " + std::strerror(errno);
-      return result;
+      if (!m.commit(false, published, error)) return failed(error);
+    } else if (m.buffer.size() >= kWriteChunk && !m.write_buffer(error)) {
+      return failed(error);
     }
   }
-  std::string error;
   // Deferred: readable now (fflush), durable at the caller's sync(). A segment closed on the way
   // was synced by its own commit above, so sync() of the active one covers everything.
-  if (!m.commit(!m.defer_sync, error) && result.status == AppendStatus::kOk) {
-    result.status = AppendStatus::kIoError;
-    result.error = error;
-  }
+  if (!m.commit(!m.defer_sync, published, error)) return failed(error);
+  result.appended = published;
   return result;
 }
 
@@ -590,6 +523,7 @@ bool Spool::read(std::vector<SpoolRecord>& out, std::size_t max_records, std::si
     return false;
   }
   std::size_t bytes = 0;
+  spool_file::Frame frame;
   while (count < max_records && bytes < max_bytes) {
     Impl::Segment* seg = m.find(m.read_pos.segment);
     if (!seg) {
@@ -597,18 +531,19 @@ bool Spool::read(std::vector<SpoolRecord>& out, std::size_t max_records, std::si
       m.read_pos = {front.seq, front.acked_offset};
       continue;
     }
+    if (const spool_file::Hole* hole = m.hole_at(*seg, m.read_pos.offset)) {
+      m.read_pos.offset = hole->to;
+      continue;
+    }
     if (m.read_pos.offset >= seg->size) {
       if (seg == &m.segments.back()) break;
-      const Impl::Segment& next = *(std::find_if(m.segments.begin(), m.segments.end(),
-                                                 [&](const auto& s) { return s.seq == seg->seq; }) +
-                                    1);
-      m.read_pos = {next.seq, kSegmentHeader};
+      const auto at = std::find_if(m.segments.begin(), m.segments.end(),
+                                   [&](const auto& s) { return s.seq == seg->seq; });
+      m.read_pos = {(at + 1)->seq, kSegmentHeader};
       continue;
     }
     if (m.reader_seq != seg->seq) {
-      m.reader = open_file(segment_path(m.opt.dir, seg->seq), "rb");
-      // Big reads: stdio's default 4 KiB would mean a read() every few records.
-      if (m.reader) std::setvbuf(m.reader.get(), nullptr, _IOFBF, 1 << 18);
+      m.reader = spool_detail::open_for_reading(segment_path(m.opt.dir, seg->seq));
       m.reader_seq = m.reader ? seg->seq : ~0ULL;
       m.reader_offset = ~0ULL;
     }
@@ -621,28 +556,20 @@ bool Spool::read(std::vector<SpoolRecord>& out, std::size_t max_records, std::si
     }
     if (count == out.size()) out.emplace_back();
     SpoolRecord& rec = out[count];
-    int r = m.reader ? read_record(m.reader.get(), m.read_pos.offset, seg->size, rec.data) : -1;
-    if (r != 1) {
-      // Damaged under our feet (disk error): the rest of this segment is lost; say so.
-      std::uint64_t lost_records = seg->records - seg->read_records;
-      m.counters.corrupt_bytes += seg->size - m.read_pos.offset;
-      spdlog::error("spool {}: unreadable record in segment {} at {}, skipped {} records",
-                    m.opt.dir.string(), seg->seq, m.read_pos.offset, lost_records);
-      m.unacked_bytes -= seg->size - m.read_pos.offset;
-      seg->size = m.read_pos.offset;
-      seg->records = seg->read_records;
-      m.reader.reset();
-      m.reader_seq = ~0ULL;
-      if (seg == &m.segments.back()) break;
-      continue;
+    const auto status = m.reader
+                            ? spool_file::read_frame(m.reader.get(), seg->version,
+                                                     m.read_pos.offset, seg->size, rec.data, frame)
+                            : spool_file::ReadStatus::kDamaged;
+    if (status != spool_file::ReadStatus::kFrame) {
+      if (m.remap_damaged(*seg)) continue;
+      break;  // unreadable for now (an I/O error, not damage): the next read tries again
     }
-    SpoolPosition start = m.read_pos;
-    m.read_pos.offset += kRecordHeader + rec.data.size();
-    m.reader_offset = m.read_pos.offset;
+    m.read_pos.offset = frame.end;
+    m.reader_offset = frame.end;
     ++seg->read_records;
     rec.end = m.read_pos;
     bytes += rec.data.size();
-    m.in_flight.push_back({start, rec.end});
+    m.in_flight.push_back({rec.end, frame.number});
     ++count;
   }
   out.resize(count);
@@ -659,6 +586,7 @@ std::size_t Spool::acknowledge(SpoolPosition upto) {
       seg->acked_records++;
       m.unacked_bytes -= r.end.offset - seg->acked_offset;
       seg->acked_offset = r.end.offset;
+      seg->acked_number = r.number;
       ++released;
     }
     m.in_flight.pop_front();
@@ -704,6 +632,11 @@ SpoolStats Spool::stats() const {
   s.records = impl_->unacked_records_locked();
   s.bytes = impl_->unacked_bytes;
   return s;
+}
+
+std::vector<SpoolLoss> Spool::take_losses() {
+  std::lock_guard lock(impl_->mu);
+  return std::exchange(impl_->losses, {});
 }
 
 const std::filesystem::path& Spool::directory() const {

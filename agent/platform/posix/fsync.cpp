@@ -2,7 +2,11 @@
 
 #include <fcntl.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <vector>
 #ifdef __linux__
 #include <linux/sockios.h>
 #endif
@@ -20,6 +24,56 @@ bool sync_directory(const std::filesystem::path& dir) {
   bool ok = ::fsync(fd) == 0;
   ::close(fd);
   return ok;
+}
+
+std::FILE* open_private_file(const std::filesystem::path& path, bool append) {
+  const int flags = O_WRONLY | O_CREAT | O_CLOEXEC | (append ? O_APPEND : O_TRUNC);
+  const int fd = ::open(path.c_str(), flags, 0600);
+  if (fd < 0) return nullptr;
+  // The umask can only take bits away from 0600; an existing file keeps its old mode unless set.
+  std::FILE* file = ::fchmod(fd, 0600) == 0 ? ::fdopen(fd, append ? "ab" : "wb") : nullptr;
+  if (!file) {
+    const int saved = errno;
+    ::close(fd);
+    errno = saved;
+    return nullptr;
+  }
+  std::setvbuf(file, nullptr, _IONBF, 0);
+  return file;
+}
+
+bool make_private_directories(const std::filesystem::path& dir, std::error_code& ec) {
+  ec.clear();
+  // The components that do not exist yet, deepest last.
+  std::vector<std::filesystem::path> missing;
+  for (std::filesystem::path p = dir; !p.empty() && !std::filesystem::exists(p, ec);
+       p = p.parent_path()) {
+    missing.push_back(p);
+    if (p == p.parent_path()) break;
+  }
+  for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
+    if (::mkdir(it->c_str(), 0700) != 0 && errno != EEXIST) {
+      ec.assign(errno, std::generic_category());
+      return false;
+    }
+    ::chmod(it->c_str(), 0700);
+  }
+  if (!std::filesystem::is_directory(dir, ec)) {
+    if (!ec) ec = std::make_error_code(std::errc::not_a_directory);
+    return false;
+  }
+  if (::chmod(dir.c_str(), 0700) != 0) {
+    ec.assign(errno, std::generic_category());
+    return false;
+  }
+  return true;
+}
+
+bool truncate_file(std::FILE* file, std::uint64_t size) {
+  std::clearerr(file);
+  const int fd = ::fileno(file);
+  return ::ftruncate(fd, static_cast<off_t>(size)) == 0 &&
+         ::lseek(fd, static_cast<off_t>(size), SEEK_SET) == static_cast<off_t>(size);
 }
 
 std::optional<std::size_t> unacknowledged_socket_bytes(std::intptr_t native_socket) {

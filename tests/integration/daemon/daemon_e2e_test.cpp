@@ -7,7 +7,9 @@
 
 #include <gtest/gtest.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -119,9 +121,10 @@ std::map<std::string, int> alert_ids(const fs::path& file, const std::string& ru
 
 class Agent {
  public:
-  Agent(const fs::path& config, const fs::path& log, const std::vector<std::string>& extra = {}) {
-    std::vector<std::string> args = {binary(), "run", "-c", config.string()};
-    args.insert(args.end(), extra.begin(), extra.end());
+  Agent(const fs::path& config, const fs::path& log, const std::vector<std::string>& extra = {})
+      : Agent(log, command(config, extra)) {}
+  // Runs `args` (args[0] found on PATH), e.g. the agent behind a wrapper.
+  Agent(const fs::path& log, std::vector<std::string> args) {
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -129,7 +132,7 @@ class Agent {
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_addopen(&actions, 2, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-    if (posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ) != 0) pid_ = -1;
+    if (posix_spawnp(&pid_, argv[0], &actions, nullptr, argv.data(), environ) != 0) pid_ = -1;
     posix_spawn_file_actions_destroy(&actions);
   }
   ~Agent() {
@@ -138,7 +141,14 @@ class Agent {
       ::waitpid(pid_, nullptr, 0);
     }
   }
+  static std::vector<std::string> command(const fs::path& config,
+                                          const std::vector<std::string>& extra) {
+    std::vector<std::string> args = {binary(), "run", "-c", config.string()};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return args;
+  }
   bool started() const { return pid_ > 0; }
+  pid_t pid() const { return pid_; }
   void signal(int sig) { ::kill(pid_, sig); }
   // Exit status, or -1 when it did not exit in time (then it is killed).
   int wait_exit(std::chrono::milliseconds timeout) {
@@ -331,6 +341,84 @@ TEST_F(DaemonE2E, KillNineAtRandomPointsLosesNothing) {
     }
   }
   EXPECT_GE(kills, 3);
+}
+
+// Fills the file system behind `path` (a file created there) until it refuses more.
+bool fill_up(const fs::path& path) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  if (fd < 0) return false;
+  const std::string block(4096, 'f');
+  while (::write(fd, block.data(), block.size()) > 0) {
+  }
+  const bool full = errno == ENOSPC;
+  ::close(fd);
+  return full;
+}
+
+// The spool on a 2 MiB file system that runs full: the agent pauses its input and says so,
+// counts and checkpoints nothing it did not spool, and once space comes back delivers every
+// alert exactly once. The tmpfs needs an unprivileged user + mount namespace (unshare -rm); the
+// test skips where there is none. The test reaches the agent's mount through /proc/PID/root.
+TEST_F(DaemonE2E, SpoolOnAFullDiskPausesTheInputAndLosesNothing) {
+  const fs::path spoolfs = dir_ / "spoolfs";
+  fs::create_directories(spoolfs);
+  const std::string probe = "unshare -rm sh -c 'mount -t tmpfs -o size=64k tmpfs " +
+                            spoolfs.string() + "' >/dev/null 2>&1";
+  if (std::system(probe.c_str()) != 0) {
+    GTEST_SKIP() << "no unprivileged mount namespace (unshare -rm) for a small tmpfs";
+  }
+  {
+    std::ofstream out(config());
+    out << "agent:\n  data_dir: " << (dir_ / "data").string() << "\n  log_level: info\n"
+        << "inputs:\n  - type: file\n    name: winlogbeat\n    paths: [\"" << (dir_ / "in").string()
+        << "/*.jsonl\"]\n    format: jsonl\n"
+        << "outputs:\n  - type: file\n    path: " << alerts().string() << "\n"
+        << "    spool: {dir: " << (spoolfs / "spool").string() << ", segment_bytes: 64KiB}\n";
+  }
+  std::vector<std::string> args = {
+      "unshare",       "-rm", "sh", "-c", "mount -t tmpfs -o size=2m tmpfs \"$0\" && exec \"$@\"",
+      spoolfs.string()};
+  for (const auto& a : Agent::command(config(), {})) args.push_back(a);
+  Agent agent(log(), args);
+  ASSERT_TRUE(agent.started());
+  const fs::path inside =
+      fs::path("/proc") / std::to_string(agent.pid()) / "root" / spoolfs.relative_path();
+  const auto until = std::chrono::steady_clock::now() + 30s;
+  while (!fs::exists(inside / "spool" / "ack") && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(10ms);
+  }
+  ASSERT_TRUE(fs::exists(inside / "spool" / "ack")) << "the agent's spool never appeared";
+  ASSERT_TRUE(fill_up(inside / "filler"));
+
+  // 4,000 refused logons among 20,000 events: ~6 MB of alerts for a 2 MiB file system.
+  const std::string all = event_lines(0, 20000, 5);
+  append(input(), all);
+  const auto want = expected_ids(all);
+  ASSERT_EQ(want.size(), 4000u);
+  const auto logged = [&](const std::string& text) {
+    return read_file(log()).find(text) != std::string::npos;
+  };
+  const auto wait_logged = [&](const std::string& text) {
+    const auto deadline = std::chrono::steady_clock::now() + 60s;
+    while (!logged(text) && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(20ms);
+    }
+    return logged(text);
+  };
+  ASSERT_TRUE(wait_logged(std::strerror(ENOSPC))) << "the full disk was not reported";
+  EXPECT_TRUE(logged("inputs paused"));
+  EXPECT_LT(alert_ids(alerts()).size(), 100u) << "alerts went through a full disk";
+
+  // Space comes back, a quarter of the file system: the spool fills and drains over and over.
+  fs::resize_file(inside / "filler", fs::file_size(inside / "filler") - (512 << 10));
+  ASSERT_TRUE(wait_for_ids(want, 120s)) << "alerts lost";
+  EXPECT_TRUE(logged("spool writable again"));
+  agent.signal(SIGTERM);
+  EXPECT_EQ(agent.wait_exit(20s), 0);
+  for (const auto& [id, n] : alert_ids(alerts())) {
+    EXPECT_TRUE(want.count(id)) << "unexpected alert " << id;
+    EXPECT_EQ(n, 1) << "duplicate alert " << id;
+  }
 }
 
 TEST_F(DaemonE2E, SighupWithABrokenRuleKeepsTheOldRules) {

@@ -1,6 +1,9 @@
 // The generic sender with the file output: spool -> plugin -> file, restarts, rotation.
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <cerrno>
+#include <cstring>
 #include <fstream>
 
 #include "forward_test_util.hpp"
@@ -175,6 +178,52 @@ TEST(FileOutput, AnOversizedAlertIsDroppedAndCountedTheRestDelivered) {
   auto lines = read_lines(c.file.path);
   ASSERT_EQ(lines.size(), 2U);
   EXPECT_EQ(lines[1], batch[2].doc);
+}
+
+// The spool's disk refuses writes (full): enqueue says so, counts nothing it did not keep, and
+// the same alerts offered again once it has room are delivered once each. Large calls go
+// through the chunked path whose fsyncs run beside the formatting.
+TEST(FileOutput, AFullSpoolDiskRefusesTheCallAndKeepsNothingOfIt) {
+  for (std::size_t count : {std::size_t{100}, std::size_t{1000}}) {
+    TempDir dir;
+    OutputConfig c = file_config(dir.path());
+    std::atomic<bool> full{false};
+    std::atomic<int> writes{0};
+    c.spool.write_file = [&](std::FILE* f, const char* data, std::size_t n) -> std::size_t {
+      // The chunked call gets its first write in before the disk is full.
+      if (full && ++writes > (count > 256 ? 1 : 0)) {
+        errno = ENOSPC;
+        return std::fwrite(data, 1, n / 2, f);
+      }
+      return std::fwrite(data, 1, n, f);
+    };
+    c.spool.segment_bytes = 64 << 10;
+    auto made = make_output(c);
+    ASSERT_TRUE(made.output) << made.error;
+    auto first = alerts(0, 50);
+    ASSERT_TRUE(made.output->enqueue(first).ok);
+    full = true;
+    auto second = alerts(50, 50 + static_cast<int>(count));
+    EnqueueResult r = made.output->enqueue(second);
+    EXPECT_FALSE(r.ok);
+    EXPECT_TRUE(r.write_failed);
+    EXPECT_LT(r.accepted, count);
+    EXPECT_NE(r.error.find(std::strerror(ENOSPC)), std::string::npos) << r.error;
+    OutputMetrics m = made.output->metrics();
+    EXPECT_EQ(m.queued, 50U + r.accepted) << "counted alerts the spool did not keep";
+    EXPECT_EQ(m.spool_records, 50U + r.accepted);
+    EXPECT_GE(m.spool_write_errors, 1U);
+    full = false;  // space returns: the caller offers the rest again
+    const std::size_t kept = r.accepted;
+    EnqueueResult rest = made.output->enqueue(std::span(second).subspan(kept));
+    ASSERT_TRUE(rest.ok) << rest.error;
+    made.output->start();
+    ASSERT_TRUE(made.output->wait_drained(20s));
+    made.output->stop();
+    auto lines = read_lines(c.file.path);
+    ASSERT_EQ(lines.size(), 50U + count);
+    for (std::size_t i = 0; i < count; ++i) EXPECT_EQ(lines[50 + i], second[i].doc) << i;
+  }
 }
 
 TEST(MakeOutput, RefusesBadConfigWithAReason) {
