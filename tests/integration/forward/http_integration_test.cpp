@@ -245,6 +245,10 @@ TEST_F(HttpIntegration, ClientErrorIsPoisonDeadLetteredNotRetried) {
   EXPECT_EQ(m.dead_lettered, 4U);
   EXPECT_EQ(m.sent, 4U);
   EXPECT_EQ(m.spool_records, 0U);
+  // Alerts name accounts and computers: the file is the owner's only, whatever the umask.
+  EXPECT_EQ(std::filesystem::status(c.spool.dir / "dead-letter.jsonl").permissions() &
+                std::filesystem::perms::all,
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
   std::ifstream dead(c.spool.dir / "dead-letter.jsonl");
   std::string line;
   std::vector<nlohmann::json> dl;
