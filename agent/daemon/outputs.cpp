@@ -203,9 +203,12 @@ class ForwardOutputs : public AlertOutputs {
   // Whether the inputs wait on an output, and how its write failures were logged.
   struct PauseState {
     std::atomic<bool> paused{false};
-    bool write_failing = false;
+    bool write_failing = false;  // in a spell of refused writes
+    bool spell_logged = false;   // its start was logged
+    bool warned = false;
     std::uint64_t failed_attempts = 0;
-    std::chrono::steady_clock::time_point last_log;
+    std::uint64_t unlogged_spells = 0;
+    std::chrono::steady_clock::time_point last_warning;
   };
 
   bool store_in(std::size_t i, const std::vector<Alert>& alerts, std::string& error) {
@@ -234,32 +237,45 @@ class ForwardOutputs : public AlertOutputs {
     return true;
   }
 
-  // One warning with the OS's reason, then one a minute while it lasts.
+  // One warning with the OS's reason, then at most one a minute, however often the disk
+  // flaps between full and not; the end of a spell is told when its start was.
   static void log_write_failure(const forward::Output& output, PauseState& state,
                                 const std::string& error) {
     ++state.failed_attempts;
+    const bool new_spell = !state.write_failing;
+    state.write_failing = true;
     const auto now = std::chrono::steady_clock::now();
-    if (!state.write_failing) {
-      state.write_failing = true;
-      state.last_log = now;
-      spdlog::warn("output {}: {}; inputs paused (checkpoints held) until the spool can be written",
-                   output.config().name, error);
-    } else if (now - state.last_log >= kRepeatLog) {
-      state.last_log = now;
+    if (state.warned && now - state.last_warning < kRepeatLog) {
+      if (new_spell) ++state.unlogged_spells;
+      return;
+    }
+    if (new_spell) {
+      spdlog::warn(
+          "output {}: {}; inputs paused (checkpoints held) until the spool can be written{}",
+          output.config().name, error,
+          state.unlogged_spells > 0 ? " (" + std::to_string(state.unlogged_spells) +
+                                          " more such spells in the last minute)"
+                                    : std::string());
+    } else {
       spdlog::warn("output {}: spool still not writable after {} attempts: {}",
                    output.config().name, state.failed_attempts, error);
     }
+    state.warned = true;
+    state.spell_logged = true;
+    state.unlogged_spells = 0;
+    state.last_warning = now;
   }
 
   static void resume(const forward::Output& output, PauseState& state) {
     if (!state.paused.exchange(false)) return;
-    if (state.write_failing) {
+    if (state.write_failing && state.spell_logged) {
       spdlog::warn("output {}: spool writable again after {} failed attempts; inputs resumed",
                    output.config().name, state.failed_attempts);
-    } else {
+    } else if (!state.write_failing) {
       spdlog::info("output {}: spool has room again; inputs resumed", output.config().name);
     }
     state.write_failing = false;
+    state.spell_logged = false;
     state.failed_attempts = 0;
   }
 

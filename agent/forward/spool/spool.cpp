@@ -254,7 +254,9 @@ void Spool::Impl::persist_ack() {
   if (written) fs::rename(tmp, opt.dir / "ack", ec);
   // A stale `ack` means redelivery after a restart, not loss: said once per spell, not per batch.
   if (!written || ec) {
-    if (!ack_write_failing) {
+    const auto now = std::chrono::steady_clock::now();
+    if (!ack_write_failing && now - ack_warned_at >= std::chrono::minutes(1)) {
+      ack_warned_at = now;
       spdlog::warn(
           "spool {}: cannot save the acknowledged position ({}); a restart would "
           "deliver some alerts again",
@@ -262,23 +264,25 @@ void Spool::Impl::persist_ack() {
     }
     ack_write_failing = true;
     fs::remove(tmp, ec);
-  } else if (ack_write_failing) {
+  } else {
     ack_write_failing = false;
-    spdlog::info("spool {}: acknowledged position saved again", opt.dir.string());
   }
 }
 
-// Deletes leading segments that are fully acknowledged (never the active one).
-bool Spool::Impl::release_finished() {
-  bool removed = false;
+// Forgets leading segments that are fully acknowledged (never the active one), saves the new
+// position, then deletes their files: in that order a crash in between leaves a file too many
+// (deleted at the next open), never an `ack` naming a segment that is gone.
+void Spool::Impl::release_finished() {
+  std::vector<std::uint64_t> released;
   while (segments.size() > 1 && segments.front().acked_records >= segments.front().records) {
-    remove_front();
-    removed = true;
+    released.push_back(forget_front());
   }
-  return removed;
+  persist_ack();
+  std::error_code ec;
+  for (std::uint64_t seq : released) fs::remove(segment_path(opt.dir, seq), ec);
 }
 
-void Spool::Impl::remove_front() {
+std::uint64_t Spool::Impl::forget_front() {
   const Segment& front = segments.front();
   const std::uint64_t seq = front.seq;
   unacked_bytes -= front.size - front.acked_offset;
@@ -286,12 +290,11 @@ void Spool::Impl::remove_front() {
     reader.reset();
     reader_seq = ~0ULL;
   }
-  std::error_code ec;
-  fs::remove(segment_path(opt.dir, seq), ec);
   segments.pop_front();
   const Segment& next = segments.front();
   if (read_pos.segment <= seq) read_pos = {next.seq, next.acked_offset};
   while (!in_flight.empty() && in_flight.front().end.segment <= seq) in_flight.pop_front();
+  return seq;
 }
 
 // Drops the oldest segment to make room (write_mu held, `lock` on mu).
@@ -308,8 +311,10 @@ bool Spool::Impl::drop_oldest(std::unique_lock<std::mutex>& lock, std::size_t& p
   const std::uint64_t lost = front.records - front.acked_records;
   counters.dropped += lost;
   spdlog::warn("spool {} full: dropped {} oldest alerts (drop_oldest)", opt.dir.string(), lost);
-  remove_front();
+  const std::uint64_t seq = forget_front();
   persist_ack();
+  std::error_code ec;
+  fs::remove(segment_path(opt.dir, seq), ec);
   space_cv.notify_all();
   return true;
 }
@@ -593,8 +598,7 @@ std::size_t Spool::acknowledge(SpoolPosition upto) {
   }
   if (released == 0) return 0;
   m.counters.acknowledged += released;
-  m.release_finished();
-  m.persist_ack();
+  m.release_finished();  // saves the position
   m.space_cv.notify_all();
   return released;
 }

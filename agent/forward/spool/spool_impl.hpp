@@ -78,6 +78,7 @@ struct Spool::Impl {
   bool closed = false;
   bool wake_reader = false;  // one read() returns now (Spool::wake_reader)
   bool ack_write_failing = false;
+  std::chrono::steady_clock::time_point ack_warned_at{};  // warned at most once a minute
   spool_detail::File reader;
   std::uint64_t reader_seq = ~0ULL;
   std::uint64_t reader_offset = 0;
@@ -111,8 +112,8 @@ struct Spool::Impl {
 
   // Consumer side (mu held).
   void persist_ack();
-  bool release_finished();
-  void remove_front();
+  void release_finished();
+  std::uint64_t forget_front();
   bool drop_oldest(std::unique_lock<std::mutex>& lock, std::size_t& published, std::string& error);
   void report_loss(SpoolLoss loss);
   const spool_file::Hole* hole_at(const Segment& seg, std::uint64_t offset) const;

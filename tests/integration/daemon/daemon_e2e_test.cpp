@@ -100,10 +100,18 @@ std::vector<nlohmann::json> alert_docs(const fs::path& file) {
   return docs;
 }
 
+// The complete lines of a file the agent may be writing: a last line without its newline is
+// still being written and is left out.
+std::string complete_lines(const fs::path& file) {
+  std::string text = read_file(file);
+  text.resize(text.rfind('\n') == std::string::npos ? 0 : text.rfind('\n') + 1);
+  return text;
+}
+
 // Alert ids in a JSON-lines alerts file, with their counts.
 std::map<std::string, int> alert_ids(const fs::path& file, const std::string& rule_filter = "") {
   std::map<std::string, int> ids;
-  std::istringstream in(read_file(file));
+  std::istringstream in(complete_lines(file));
   std::string line;
   while (std::getline(in, line)) {
     if (line.empty()) continue;

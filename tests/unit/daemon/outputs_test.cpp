@@ -102,14 +102,22 @@ bool eventually(const std::function<bool()>& condition) {
   return true;
 }
 
-TEST(ForwardOutputs, AFullSpoolDiskHoldsStoreUntilSpaceReturnsAndLosesNothing) {
+// A file output whose spool's disk fills up when `full` is set.
+class FillingDiskOutputs : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto forward = std::make_shared<forward::OutputConfig>();
+    forward->spool.write_file = filling_disk(full);
+    std::string error;
+    outputs = make_outputs({file_output(dir, forward)}, dir.path().string(), error);
+    ASSERT_TRUE(outputs) << error;
+  }
   Dir dir;
-  auto forward = std::make_shared<forward::OutputConfig>();
   std::atomic<bool> full{false};
-  forward->spool.write_file = filling_disk(full);
-  std::string error;
-  auto outputs = make_outputs({file_output(dir, forward)}, dir.path().string(), error);
-  ASSERT_TRUE(outputs) << error;
+  std::unique_ptr<AlertOutputs> outputs;
+};
+
+TEST_F(FillingDiskOutputs, StoreWaitsUntilSpaceReturnsAndLosesNothing) {
   const auto alerts = some_alerts(40);
   full = true;
   auto stored = store_async(*outputs, alerts);
@@ -131,14 +139,7 @@ TEST(ForwardOutputs, AFullSpoolDiskHoldsStoreUntilSpaceReturnsAndLosesNothing) {
   for (int i = 0; i < 40; ++i) EXPECT_EQ(lines[static_cast<std::size_t>(i)]["n"], i);
 }
 
-TEST(ForwardOutputs, AbortEndsAStoreWaitingOnAFullDisk) {
-  Dir dir;
-  auto forward = std::make_shared<forward::OutputConfig>();
-  std::atomic<bool> full{false};
-  forward->spool.write_file = filling_disk(full);
-  std::string error;
-  auto outputs = make_outputs({file_output(dir, forward)}, dir.path().string(), error);
-  ASSERT_TRUE(outputs) << error;
+TEST_F(FillingDiskOutputs, AbortEndsAStoreWaitingOnAFullDisk) {
   full = true;
   const auto alerts = some_alerts(3);
   auto stored = store_async(*outputs, alerts);
