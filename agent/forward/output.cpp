@@ -11,6 +11,7 @@
 
 #include "forward/output_plugin.hpp"
 #include "platform/fsync.hpp"
+#include "sessionwatch/platform.hpp"
 
 namespace sw::forward {
 
@@ -302,7 +303,7 @@ class SpooledOutput final : public Output {
       std::filesystem::path p = config_.dead_letter.empty()
                                     ? spool_->directory() / "dead-letter.jsonl"
                                     : config_.dead_letter;
-      dead_letter_file_ = std::fopen(p.string().c_str(), "ab");
+      dead_letter_file_ = platform::open_private_for_append(p.string());
       if (!dead_letter_file_) {
         spdlog::error("output {}: cannot open dead-letter file {}", config_.name, p.string());
       }

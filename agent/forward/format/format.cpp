@@ -62,6 +62,22 @@ void append_header_field(std::string_view s, std::size_t max_len, std::string& o
   }
 }
 
+// RFC 3164 HOSTNAME and TAG: a host name (letters, digits, '.', '-', '_') and an alphanumeric
+// tag. Anything else becomes '_': receivers (rsyslog included) take a HOSTNAME they cannot parse
+// as the TAG, so a computer named "sshd:" or "dc01 sshd[4242]:" would pose as another program.
+void append_rfc3164_field(std::string_view s, std::size_t max_len, std::string& out) {
+  s = s.substr(0, max_len);
+  if (s.empty()) {
+    out.push_back('-');
+    return;
+  }
+  for (char c : s) {
+    const bool keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      c == '.' || c == '-' || c == '_';
+    out.push_back(keep ? c : '_');
+  }
+}
+
 // RFC 5424 PARAM-VALUE: '"', '\' and ']' must be escaped with '\'; control characters would let
 // a value break the framing, so they become "#ooo".
 void append_sd_value(std::string_view raw, std::string& out) {
@@ -405,9 +421,9 @@ void append_rfc3164_header(const Alert& alert, const FormatOptions& options, std
   append_pri(alert, options, out);
   append_rfc3164_time(alert.time, out);
   out.push_back(' ');
-  append_header_field(hostname_of(alert, options), 255, out);
+  append_rfc3164_field(hostname_of(alert, options), 255, out);
   out.push_back(' ');
-  append_header_field(options.app_name, 32, out);
+  append_rfc3164_field(options.app_name, 32, out);
   out.append(": ");
 }
 

@@ -83,7 +83,7 @@ std::unique_ptr<InputFile> InputFile::open(const std::string& path, std::string&
 
 bool write_file_atomically(const std::string& path, std::string_view data, std::string& error) {
   const std::string temp = path + ".tmp";
-  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) {
     error = errno_text("cannot create", temp);
     return false;
@@ -112,6 +112,35 @@ bool write_file_atomically(const std::string& path, std::string_view data, std::
   ::close(dir_fd);
   if (!synced) error = errno_text("cannot flush directory", dir);
   return synced;
+}
+
+bool create_private_directories(const std::string& path, std::string& error) {
+  std::filesystem::path built;
+  for (const std::filesystem::path& part : std::filesystem::path(path).lexically_normal()) {
+    built /= part;
+    if (part.empty() || ::mkdir(built.c_str(), 0700) == 0 || errno == EEXIST) continue;
+    error = errno_text("cannot create directory", built.string());
+    return false;
+  }
+  std::error_code ec;
+  if (!std::filesystem::is_directory(path, ec)) {
+    error = path + " exists and is not a directory";
+    return false;
+  }
+  return true;
+}
+
+std::FILE* open_private_for_append(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return nullptr;
+  std::FILE* file = ::fdopen(fd, "ab");
+  if (!file) ::close(fd);
+  return file;
+}
+
+bool readable_by_others(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && (st.st_mode & 077) != 0;
 }
 
 std::string host_name() {

@@ -4,6 +4,8 @@
 #include <windows.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <filesystem>
 #include <iterator>
 #include <string>
 
@@ -140,6 +142,24 @@ bool write_file_atomically(const std::string& path, std::string_view data, std::
     return false;
   }
   return true;
+}
+
+bool create_private_directories(const std::string& path, std::string& error) {
+  std::error_code ec;
+  std::filesystem::create_directories(win32::widen(path), ec);
+  if (ec) {
+    error = "cannot create directory " + path + ": " + ec.message();
+    return false;
+  }
+  return true;
+}
+
+std::FILE* open_private_for_append(const std::string& path) {
+  return _wfopen(win32::widen(path).c_str(), L"ab");
+}
+
+bool readable_by_others(const std::string&) {
+  return false;
 }
 
 std::string host_name() {
