@@ -62,20 +62,21 @@ void append_header_field(std::string_view s, std::size_t max_len, std::string& o
   }
 }
 
-// RFC 3164 HOSTNAME and TAG: a host name (letters, digits, '.', '-', '_') and an alphanumeric
-// tag. Anything else becomes '_': receivers (rsyslog included) take a HOSTNAME they cannot parse
-// as the TAG, so a computer named "sshd:" or "dc01 sshd[4242]:" would pose as another program.
+// RFC 3164 HOSTNAME and TAG: host name characters (letters, digits, '.', '-', '_'; anything
+// else becomes '-'), ending in a letter or digit. Receivers take a HOSTNAME they cannot parse as
+// the TAG (rsyslog also one that ends in '-' or '_'), so a computer named "sshd:" or
+// "dc01 sshd[4242]:" would pose as program sshd.
 void append_rfc3164_field(std::string_view s, std::size_t max_len, std::string& out) {
+  auto alnum = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+  };
   s = s.substr(0, max_len);
+  while (!s.empty() && !alnum(s.back())) s.remove_suffix(1);
   if (s.empty()) {
     out.push_back('-');
     return;
   }
-  for (char c : s) {
-    const bool keep = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                      c == '.' || c == '-' || c == '_';
-    out.push_back(keep ? c : '_');
-  }
+  for (char c : s) out.push_back(alnum(c) || c == '.' || c == '-' || c == '_' ? c : '-');
 }
 
 // RFC 5424 PARAM-VALUE: '"', '\' and ']' must be escaped with '\'; control characters would let

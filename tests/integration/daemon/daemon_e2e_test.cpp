@@ -230,6 +230,24 @@ class DaemonE2E : public ::testing::Test {
     return false;
   }
 
+  // A rules folder with one rule (kConsoleRuleId) that fires on every 7063 event.
+  void write_console_rule_config() {
+    {
+      std::ofstream rule(dir_ / "rules" / "refused_console.yml");
+      rule << "title: Console reclaim refused with 7063\n"
+              "id: "
+           << kConsoleRuleId
+           << "\n"
+              "status: test\n"
+              "logsource:\n  product: windows\n  service: application\n"
+              "detection:\n  selection:\n    EventID: 1001\n    Win32Status: '7063'\n"
+              "  condition: selection\n"
+              "level: high\n";
+    }
+    write_config("rules:\n  paths: [\"" + (dir_ / "rules").string() + "\"]\n  on_error: refuse\n");
+  }
+  static constexpr const char* kConsoleRuleId = "6d0f3e3a-8d4b-4a57-9a0e-7063aaaa0001";
+
   fs::path dir_;
 };
 
@@ -335,20 +353,10 @@ TEST_F(DaemonE2E, KillNineAtRandomPointsLosesNothing) {
 }
 
 TEST_F(DaemonE2E, SighupWithABrokenRuleKeepsTheOldRules) {
-  {
-    std::ofstream rule(dir_ / "rules" / "refused_console.yml");
-    rule << "title: Console reclaim refused with 7063\n"
-            "id: 6d0f3e3a-8d4b-4a57-9a0e-7063aaaa0001\n"
-            "status: test\n"
-            "logsource:\n  product: windows\n  service: application\n"
-            "detection:\n  selection:\n    EventID: 1001\n    Win32Status: '7063'\n"
-            "  condition: selection\n"
-            "level: high\n";
-  }
-  write_config("rules:\n  paths: [\"" + (dir_ / "rules").string() + "\"]\n  on_error: refuse\n");
+  write_console_rule_config();
   Agent agent(config(), log());
   ASSERT_TRUE(agent.started());
-  const std::string rule_id = "6d0f3e3a-8d4b-4a57-9a0e-7063aaaa0001";
+  const std::string rule_id = kConsoleRuleId;
   std::string all = event_lines(0, 100, 10);
   append(input(), all);
   const auto want = expected_ids(all, "--rules " + (dir_ / "rules").string());
@@ -401,14 +409,14 @@ std::vector<std::pair<std::string, std::string>> hostile_rule_files() {
 // `rules check`, `scan --rules` and `check` refuse each hostile file with its place, promptly
 // (before: SIGSEGV, or memory without bound); a running agent rejects it on SIGHUP and goes on.
 TEST_F(DaemonE2E, HostileRuleFilesAreRefusedAndTheAgentKeepsRunning) {
-  write_config("rules:\n  paths: [\"" + (dir_ / "rules").string() + "\"]\n  on_error: refuse\n");
-  append(input(), event_lines(0, 3));
+  write_console_rule_config();
+  const std::string rules = "--rules " + (dir_ / "rules").string();
   std::size_t rejected = 0;
   Agent agent(config(), log());
   ASSERT_TRUE(agent.started());
   const std::string all = event_lines(0, 100, 10);
   append(input(), all);
-  ASSERT_TRUE(wait_for_ids(expected_ids(all), 20s));
+  ASSERT_TRUE(wait_for_ids(expected_ids(all, rules), 20s, kConsoleRuleId));
   for (const auto& [name, text] : hostile_rule_files()) {
     const fs::path file = dir_ / "rules" / name;
     {
@@ -442,7 +450,9 @@ TEST_F(DaemonE2E, HostileRuleFilesAreRefusedAndTheAgentKeepsRunning) {
   }
   const std::string more = event_lines(100, 100, 10);
   append(input(), more);
-  EXPECT_TRUE(wait_for_ids(expected_ids(all + more), 20s)) << "the old rules kept matching";
+  const auto want_all = expected_ids(all + more, rules);
+  ASSERT_EQ(want_all.size(), 20u);
+  EXPECT_TRUE(wait_for_ids(want_all, 20s, kConsoleRuleId)) << "the old rules kept matching";
   agent.signal(SIGTERM);
   EXPECT_EQ(agent.wait_exit(20s), 0);
 }

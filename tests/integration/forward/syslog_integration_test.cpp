@@ -158,7 +158,7 @@ TEST_F(SyslogIntegration, SpoofingComputerNameCannotPoseAsAnotherProgram) {
   std::string error;
   ASSERT_TRUE(rsyslog.start(error)) << error;
   const std::vector<std::pair<std::string, std::string>> hosts = {
-      {"sshd:", "sshd_"}, {"dc01 sshd[4242]:", "dc01_sshd_4242__"}};
+      {"sshd:", "sshd"}, {"dc01 sshd[4242]:", "dc01-sshd-4242"}, {"WS_01.corp", "WS_01.corp"}};
   std::size_t expected = 0;
   for (Format format : {Format::kRfc3164, Format::kCef}) {
     OutputConfig c = config(rsyslog.url(), format);
