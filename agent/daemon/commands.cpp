@@ -100,6 +100,10 @@ bool parse_config_option(const std::vector<std::string>& args, std::string& path
 
 int run_check(const std::string& config_path, std::FILE* out, std::FILE* err) {
   const ConfigResult result = load_config(config_path);
+  for (const ConfigError& w : result.warnings) {
+    std::fprintf(err, "%s\n",
+                 to_string(ConfigError{w.file, w.line, w.column, "warning: " + w.message}).c_str());
+  }
   if (!result.config) {
     for (const ConfigError& e : result.errors) std::fprintf(err, "%s\n", to_string(e).c_str());
     std::fprintf(err, "sessionwatch: %zu problem(s) in %s\n", result.errors.size(),
@@ -159,6 +163,7 @@ int run_daemon(const std::string& config_path, const RunOptions& options, RunSum
     for (const ConfigError& e : result.errors) spdlog::critical("{}", to_string(e));
     return kDaemonExitConfig;
   }
+  for (const ConfigError& w : result.warnings) spdlog::warn("{}", to_string(w));
   Config config = std::move(*result.config);
   std::vector<std::string> problems;
   auto detector = daemon::make_detector(config, problems, options.reorder_window_seconds);

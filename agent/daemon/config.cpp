@@ -9,6 +9,8 @@
 #include <yaml-cpp/yaml.h>
 
 #include "sessionwatch/config.hpp"
+#include "sessionwatch/platform.hpp"
+#include "sessionwatch/yaml_guard.hpp"
 #if defined(SW_HAVE_FORWARD)
 #include "sessionwatch/forward.hpp"
 #endif
@@ -67,13 +69,10 @@ class Parser {
 
   ConfigResult parse(std::string_view text) {
     YAML::Node root;
-    try {
-      root = YAML::Load(std::string(text));
-    } catch (const YAML::ParserException& e) {
-      error(e.mark, "invalid YAML: " + e.msg);
-      return finish();
-    } catch (const std::exception& e) {
-      errors_.push_back({file_, 0, 0, std::string("invalid YAML: ") + e.what()});
+    yaml::Problem problem;
+    if (!yaml::load_first(text, root, problem)) {
+      errors_.push_back({file_, problem.line, problem.column,
+                         (problem.syntax ? "invalid YAML: " : "") + problem.message});
       return finish();
     }
     if (!root.IsDefined() || root.IsNull()) {
@@ -110,8 +109,25 @@ class Parser {
                      });
     ConfigResult result;
     result.errors = std::move(errors_);
-    if (result.errors.empty()) result.config = std::move(config_);
+    if (result.errors.empty()) {
+      warn_data_dir();
+      result.config = std::move(config_);
+    }
+    result.warnings = std::move(warnings_);
     return result;
+  }
+
+  void warning(const YAML::Mark& mark, std::string message) {
+    warnings_.push_back({file_, mark.line + 1, mark.column + 1, std::move(message)});
+  }
+
+  void warn_data_dir() {
+    if (platform::readable_by_others(config_.agent.data_dir)) {
+      warnings_.push_back({file_, data_dir_line_, 0,
+                           "agent.data_dir " + config_.agent.data_dir +
+                               " is open to other users (its state and spooled alerts with it); "
+                               "chmod 700 it"});
+    }
   }
 
   void error(const YAML::Mark& mark, std::string message) {
@@ -245,6 +261,7 @@ class Parser {
     std::string value;
     if (node["data_dir"] && nonempty_scalar(node["data_dir"], "agent.data_dir", value)) {
       config_.agent.data_dir = resolve(value);
+      data_dir_line_ = node["data_dir"].Mark().line + 1;
     }
     if (node["log_level"] && scalar(node["log_level"], "agent.log_level", value)) {
       static const std::pair<std::string_view, LogLevel> kLevels[] = {
@@ -420,6 +437,7 @@ class Parser {
       if (parsed->type == "file" && parsed->file.path.is_relative()) {
         parsed->file.path = resolve(parsed->file.path.string());
       }
+      warn_output(item, *parsed);
       output.name = parsed->name;
       output.path = parsed->type == "file" ? parsed->file.path.string() : std::string();
       output.forward = std::make_shared<const forward::OutputConfig>(std::move(*parsed));
@@ -457,6 +475,25 @@ class Parser {
     }
   }
 
+#if defined(SW_HAVE_FORWARD)
+  void warn_output(const YAML::Node& item, const forward::OutputConfig& output) {
+    if (!output.tls.verify) {
+      warning(item["tls"]["verify"].Mark(),
+              "tls.verify: false accepts any certificate: anyone on the path can read and forge "
+              "the alerts");
+    }
+    for (std::size_t i = 0; i < output.urls.size() && i < output.http.basic_auth.size(); ++i) {
+      if (!output.http.basic_auth[i].empty() && output.urls[i].rfind("http://", 0) == 0) {
+        warning(item.Mark(), "the password of " + output.urls[i] + " travels in clear (http://)");
+      }
+    }
+  }
+#endif
+
+  static bool loopback(const std::string& host) {
+    return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+  }
+
   void parse_metrics(const YAML::Node& node) {
     if (node.IsNull()) return;
     if (!node.IsMap()) {
@@ -489,6 +526,11 @@ class Parser {
             "metrics.listen '" + listen + "' must be address:port, e.g. 127.0.0.1:9464");
       return;
     }
+    if (!loopback(host)) {
+      warning(node["listen"].Mark(), "metrics.listen " + listen +
+                                         " is reachable beyond this machine (the endpoint has no "
+                                         "authentication); prefer 127.0.0.1");
+    }
     config_.metrics.enabled = true;
     config_.metrics.address = host;
     config_.metrics.port = static_cast<std::uint16_t>(port);
@@ -498,6 +540,8 @@ class Parser {
   std::filesystem::path base_dir_;
   Config config_;
   std::vector<ConfigError> errors_;
+  std::vector<ConfigError> warnings_;
+  int data_dir_line_ = 0;
 };
 
 }  // namespace
@@ -507,15 +551,13 @@ ConfigResult parse_config(std::string_view yaml, const std::string& file) {
 }
 
 ConfigResult load_config(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
+  std::string text, error;
+  if (!yaml::read_bounded_file(path, yaml::Limits{}.max_bytes, text, error)) {
     ConfigResult result;
-    result.errors.push_back({path, 0, 0, "cannot read the config file"});
+    result.errors.push_back({path, 0, 0, "cannot read the config file: " + error});
     return result;
   }
-  std::ostringstream text;
-  text << in.rdbuf();
-  return parse_config(text.str(), path);
+  return parse_config(text, path);
 }
 
 }  // namespace sw

@@ -273,6 +273,8 @@ struct Engine::Impl {
   void begin_stop(std::string_view reason);
   void finish();
   void on_reload();
+  void reload();
+  void reject_reload(const std::string& why);
   bool healthy() const;
 
   void detection_main();
@@ -316,9 +318,9 @@ RunSummary Engine::summary() const {
 
 bool Engine::Impl::start() {
   std::error_code ec;
-  std::filesystem::create_directories(config.agent.data_dir, ec);
-  if (ec) {
-    spdlog::critical("cannot create data_dir {}: {}", config.agent.data_dir, ec.message());
+  std::string dir_error;
+  if (!platform::create_private_directories(config.agent.data_dir, dir_error)) {
+    spdlog::critical("cannot create data_dir: {}", dir_error);
     return false;
   }
   AgentState state;
@@ -577,15 +579,25 @@ void Engine::Impl::on_reload() {
   if (stopping) return;
   platform::service::notify_reloading();
   spdlog::info("SIGHUP: reloading {}", config_path);
+  try {
+    reload();
+  } catch (const std::exception& e) {
+    // Whatever the new files hold (or memory runs out building them), the agent keeps running.
+    reject_reload(e.what());
+  }
+}
+
+void Engine::Impl::reject_reload(const std::string& why) {
+  ++metrics.reload_failures;
+  spdlog::error("reload rejected ({}); the previous configuration and rules keep running", why);
+  platform::service::notify_ready("running (last reload rejected)");
+}
+
+void Engine::Impl::reload() {
   ConfigResult result = load_config(config_path);
-  auto reject = [&](const std::string& why) {
-    ++metrics.reload_failures;
-    spdlog::error("reload rejected ({}); the previous configuration and rules keep running", why);
-    platform::service::notify_ready("running (last reload rejected)");
-  };
   if (!result.config) {
     for (const ConfigError& e : result.errors) spdlog::error("{}", to_string(e));
-    reject("invalid configuration");
+    reject_reload("invalid configuration");
     return;
   }
   std::vector<std::string> problems;
@@ -598,7 +610,7 @@ void Engine::Impl::on_reload() {
     }
   }
   if (!fresh) {
-    reject("broken rules");
+    reject_reload("broken rules");
     return;
   }
   ++metrics.reloads;

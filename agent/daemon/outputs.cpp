@@ -12,6 +12,7 @@
 
 #include "daemon/metrics.hpp"
 #include "platform/fsync.hpp"
+#include "sessionwatch/platform.hpp"
 #if defined(SW_HAVE_FORWARD)
 #include <condition_variable>
 
@@ -348,10 +349,10 @@ std::unique_ptr<AlertOutputs> make_outputs(const std::vector<OutputConfig>& outp
     if (config.type == "stdout") {
       set->outputs_.push_back(std::make_unique<DirectOutput>(config.name, "stdout", stdout, false));
     } else if (config.type == "file") {
-      std::error_code ec;
       const auto dir = std::filesystem::path(config.path).parent_path();
-      if (!dir.empty()) std::filesystem::create_directories(dir, ec);
-      std::FILE* stream = std::fopen(config.path.c_str(), "ab");
+      std::string ignored;  // the open below reports what matters
+      if (!dir.empty()) platform::create_private_directories(dir.string(), ignored);
+      std::FILE* stream = platform::open_private_for_append(config.path);
       if (!stream) {
         error =
             "output " + config.name + ": cannot open " + config.path + ": " + std::strerror(errno);

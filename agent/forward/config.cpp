@@ -1,8 +1,10 @@
 // outputs: YAML -> OutputConfig. Strict: unknown keys and bad values are errors with a line.
+#include <algorithm>
 #include <cctype>
 #include <set>
 
 #include <yaml-cpp/yaml.h>
+#include <boost/algorithm/string/predicate.hpp>
 
 #include "forward/output_plugin.hpp"
 
@@ -130,13 +132,35 @@ class Parser {
   std::vector<ConfigError>& errors_;
 };
 
+constexpr std::size_t kMaxNameLength = 64;
+
+// An output's name becomes a directory under data_dir/spool and a metrics label: an identifier
+// ([A-Za-z0-9_.-], not starting with a dot, at most 64 characters) can do neither harm there.
+bool valid_name(std::string_view name, std::string& why) {
+  if (name.empty() || name.size() > kMaxNameLength) {
+    why = "must have 1 to " + std::to_string(kMaxNameLength) + " characters";
+    return false;
+  }
+  if (name.front() == '.') {
+    why = "must not start with '.'";
+    return false;
+  }
+  for (char ch : name) {
+    if (!std::isalnum(static_cast<unsigned char>(ch)) && ch != '_' && ch != '.' && ch != '-') {
+      why = "may hold only letters, digits, '_', '.' and '-'";
+      return false;
+    }
+  }
+  return true;
+}
+
 std::string default_name(const OutputConfig& c) {
   std::string base = c.type + "-";
   std::string what = c.urls.empty() ? c.file.path.filename().string() : c.urls.front();
   for (char ch : what) {
     base.push_back(std::isalnum(static_cast<unsigned char>(ch)) ? ch : '_');
   }
-  return base;
+  return base.substr(0, kMaxNameLength);
 }
 
 }  // namespace
@@ -173,18 +197,31 @@ std::optional<OutputConfig> parse_output_config(const YAML::Node& node,
     p.error(node["type"], "unknown output type '" + c.type + "' (known: " + list + ")");
   }
   c.format.format = c.type == "syslog" || c.type == "relp" ? Format::kRfc5424 : Format::kJson;
-  if (auto n = node["url"]) {
-    std::string u;
-    if (p.string(n, u)) c.urls.push_back(u);
-  }
+  // A user and password in a URL become HTTP basic authentication and never stay in the URL,
+  // which logs, metrics and spool names show.
+  auto add_url = [&](const YAML::Node& n) {
+    std::string written, url, userinfo, error;
+    if (!p.string(n, written)) return;
+    if (!detail::take_userinfo(written, url, userinfo, error)) {
+      p.error(n, error);
+      return;
+    }
+    c.urls.push_back(url);
+    if (userinfo.empty()) return;
+    if (c.type != "http") {
+      p.error(n, "'" + detail::redact_url(written) + "': " + c.type +
+                     " has no login; remove the user and password from the URL");
+      return;
+    }
+    c.http.basic_auth.resize(c.urls.size());
+    c.http.basic_auth.back() = userinfo;
+  };
+  if (auto n = node["url"]) add_url(n);
   if (auto n = node["urls"]) {
     if (!n.IsSequence()) {
       p.error(n, "'urls' must be a list, first one preferred");
     } else {
-      for (const auto& u : n) {
-        std::string s;
-        if (p.string(u, s)) c.urls.push_back(s);
-      }
+      for (const auto& u : n) add_url(u);
     }
   }
   if (auto n = node["format"]) {
@@ -317,7 +354,10 @@ std::optional<OutputConfig> parse_output_config(const YAML::Node& node,
     if (p.string(n, d)) c.dead_letter = d;
   }
   if (auto n = node["name"]) {
-    p.string(n, c.name);
+    std::string why;
+    if (p.string(n, c.name) && !valid_name(c.name, why)) {
+      p.error(n, "output name '" + c.name + "' " + why + " (it names the spool directory)");
+    }
   } else {
     c.name = default_name(c);
   }
@@ -343,7 +383,15 @@ std::vector<ConfigError> validate(const OutputConfig& c) {
     schemes = {"relp"};
   else if (c.type == "http")
     schemes = {"http", "https"};
-  if (c.name.empty()) fail("output has no name");
+  if (std::string why; !valid_name(c.name, why)) fail("output name '" + c.name + "' " + why);
+  const bool url_login = std::any_of(c.http.basic_auth.begin(), c.http.basic_auth.end(),
+                                     [](const std::string& u) { return !u.empty(); });
+  const bool header_login = std::any_of(
+      c.http.headers.begin(), c.http.headers.end(),
+      [](const auto& h) { return boost::algorithm::iequals(h.first, "Authorization"); });
+  if (url_login && header_login) {
+    fail("a user and password in the URL and an Authorization header exclude each other");
+  }
   if (!schemes.empty()) {
     if (c.urls.empty()) fail(c.type + " output needs 'url' or 'urls'");
     for (const auto& u : c.urls) {

@@ -13,6 +13,7 @@
 
 #include "forward/output_plugin.hpp"
 #include "platform/fsync.hpp"
+#include "sessionwatch/platform.hpp"
 
 namespace sw::forward {
 

@@ -70,9 +70,17 @@ struct Url {
   std::string scheme;
   std::string host;
   std::string port;
-  std::string path;  // with the leading '/', may be empty
+  std::string path;           // with the leading '/', may be empty
+  std::string authorization;  // HTTP Authorization header value; empty: none
 };
+// Refuses a URL with a user or password in it (see take_userinfo).
 bool parse_url(std::string_view text, Url& out, std::string& error);
+// Splits "scheme://user:password@host/..." into the URL without "user:password@" and the
+// percent-decoded "user:password" (empty when there is none).
+bool take_userinfo(std::string_view text, std::string& url, std::string& userinfo,
+                   std::string& error);
+// The URL as it may be printed: a password in it replaced by "***".
+std::string redact_url(std::string_view text);
 std::string_view default_port(std::string_view scheme);
 
 }  // namespace sw::forward::detail

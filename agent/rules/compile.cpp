@@ -1,5 +1,6 @@
 #include "rules/compile.hpp"
 #include "sessionwatch/wildcard.hpp"
+#include "sessionwatch/yaml_guard.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -472,6 +473,10 @@ Selection compile_selection(const std::string& name, const YAML::Node& node,
 // --- condition grammar ---
 //   expr := and ('or' and)* ; and := not ('and' not)* ; not := 'not' not | primary
 //   primary := '(' expr ')' | (N|'all'|'any') 'of' (pattern|'them') | identifier
+// The parser and everything that walks the tree recurse once per '(' and 'not': a hostile rule
+// with thousands of them would overflow the stack, so nesting is bounded (real rules use < 10).
+constexpr int kMaxConditionDepth = 64;
+
 class ConditionParser {
  public:
   ConditionParser(std::string_view text, const YAML::Mark& mark,
@@ -556,8 +561,26 @@ class ConditionParser {
     return left;
   }
 
+  // Counts one level of nesting for as long as it lives.
+  class Nesting {
+   public:
+    Nesting(ConditionParser& p, std::size_t offset) : p_(p) {
+      if (++p_.depth_ > kMaxConditionDepth) {
+        p_.error(offset, "nested deeper than " + std::to_string(kMaxConditionDepth) +
+                             " levels of '(' and 'not'");
+      }
+    }
+    ~Nesting() { --p_.depth_; }
+    Nesting(const Nesting&) = delete;
+    Nesting& operator=(const Nesting&) = delete;
+
+   private:
+    ConditionParser& p_;
+  };
+
   Condition parse_not() {
     if (peek_word("not")) {
+      const Nesting nesting(*this, tokens_[pos_].offset);
       ++pos_;
       Condition c;
       c.op = Condition::kNot;
@@ -571,6 +594,7 @@ class ConditionParser {
     if (pos_ >= tokens_.size()) error(text_.size(), "expression expected at the end");
     const Token& t = tokens_[pos_];
     if (t.text == "(") {
+      const Nesting nesting(*this, t.offset);
       ++pos_;
       Condition c = parse_or();
       if (pos_ >= tokens_.size() || tokens_[pos_].text != ")") error(t.offset, "unbalanced '('");
@@ -638,6 +662,7 @@ class ConditionParser {
   const std::vector<Selection>& selections_;
   std::vector<Token> tokens_;
   std::size_t pos_ = 0;
+  int depth_ = 0;
 };
 
 Detection compile_detection(const YAML::Node& det, const CompileContext& ctx) {
@@ -1013,8 +1038,14 @@ std::vector<LogSource> parse_sources(const YAML::Node& n) {
 }  // namespace
 
 bool LogsourceMap::add_yaml(std::string_view yaml, std::string& error) {
+  YAML::Node root;
+  yaml::Problem problem;
+  if (!yaml::load_first(yaml, root, problem)) {
+    error = "logsource map:" + std::to_string(problem.line) + ":" + std::to_string(problem.column) +
+            ": " + problem.message;
+    return false;
+  }
   try {
-    const YAML::Node root = YAML::Load(std::string(yaml));
     if (!root.IsMap()) {
       error = "logsource map: the document must be a map of products";
       return false;
@@ -1099,11 +1130,13 @@ const LogsourceMap& LogsourceMap::builtin() {
 std::size_t parse_rules(std::string_view text, const std::string& source, const CompileContext& ctx,
                         ParsedRules& out, std::vector<RuleProblem>& problems) {
   std::vector<YAML::Node> docs;
-  try {
-    docs = YAML::LoadAll(std::string(text));
-  } catch (const YAML::Exception& e) {
-    problems.push_back(
-        RuleProblem{source, e.mark.line + 1, e.mark.column + 1, {}, "YAML syntax: " + e.msg});
+  yaml::Problem problem;
+  if (!yaml::load_all(text, docs, problem)) {
+    problems.push_back(RuleProblem{source,
+                                   problem.line,
+                                   problem.column,
+                                   {},
+                                   (problem.syntax ? "YAML syntax: " : "") + problem.message});
     return 0;
   }
   std::size_t seen = 0;

@@ -1,15 +1,14 @@
 #include <algorithm>
 #include <deque>
 #include <filesystem>
-#include <fstream>
 #include <set>
-#include <sstream>
 #include <unordered_map>
 
 #include <nlohmann/json.hpp>
 
 #include "rules/compile.hpp"
 #include "sessionwatch/rules.hpp"
+#include "sessionwatch/yaml_guard.hpp"
 
 namespace sw {
 
@@ -547,14 +546,12 @@ struct Loader {
       return;
     }
     for (const fs::path& f : files) {
-      std::ifstream in(f, std::ios::binary);
-      if (!in) {
-        result.problems.push_back(RuleProblem{f.string(), 0, 0, {}, "cannot open file"});
+      std::string text, error;
+      if (!yaml::read_bounded_file(f.string(), yaml::Limits{}.max_bytes, text, error)) {
+        result.problems.push_back(RuleProblem{f.string(), 0, 0, {}, error});
         continue;
       }
-      std::ostringstream buf;
-      buf << in.rdbuf();
-      add_text(buf.str(), f.string());
+      add_text(text, f.string());
     }
   }
 

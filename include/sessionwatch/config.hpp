@@ -105,6 +105,9 @@ struct Config {
 struct ConfigResult {
   std::optional<Config> config;     // set when errors is empty
   std::vector<ConfigError> errors;  // every problem found, in file order
+  // Valid but risky (TLS without verification, metrics beyond loopback, data_dir open to other
+  // users): `check` prints them, `run` logs them.
+  std::vector<ConfigError> warnings;
 };
 
 // Reads and validates a config file. Relative paths inside it are taken relative to the folder

@@ -66,6 +66,9 @@ struct TlsOptions {
 struct HttpOptions {
   std::string path = "/";                                    // used when the URL has no path
   std::vector<std::pair<std::string, std::string>> headers;  // e.g. Authorization: Splunk <token>
+  // Per URL (same index as OutputConfig::urls, may be shorter): "user:password" taken out of
+  // the URL as written, sent as basic authentication; empty: none.
+  std::vector<std::string> basic_auth;
   HttpBody body = HttpBody::kJsonLines;
   std::string bulk_index;  // _bulk: index name in the action line (empty: from the URL path)
   bool gzip = false;

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -51,6 +52,17 @@ class InputFile {
 // Replaces `path` with `data` so that a crash leaves either the old or the new content, never a
 // mix: write a temporary file beside it, flush it to disk, rename it over, flush the directory.
 bool write_file_atomically(const std::string& path, std::string_view data, std::string& error);
+
+// What the agent writes (state, alerts, spools) is for its own user only, whatever the umask it
+// was started with (systemd sets 0077 for the unit; a shell usually 0022).
+// Creates `path` and its missing parents: POSIX mode 0700; Windows inherits the parent's ACL,
+// which the installer restricts.
+bool create_private_directories(const std::string& path, std::string& error);
+// Opens `path` to append, creating it with POSIX mode 0600. nullptr (and errno) on failure.
+std::FILE* open_private_for_append(const std::string& path);
+// True when users other than the owner may read or enter `path` (POSIX mode & 077; never on
+// Windows, where ACLs decide).
+bool readable_by_others(const std::string& path);
 
 // Directory change notification (inotify, ReadDirectoryChangesW). No polling: the handler runs on
 // the io_context when the OS reports changes.

@@ -62,6 +62,23 @@ void append_header_field(std::string_view s, std::size_t max_len, std::string& o
   }
 }
 
+// RFC 3164 HOSTNAME and TAG: host name characters (letters, digits, '.', '-', '_'; anything
+// else becomes '-'), ending in a letter or digit. Receivers take a HOSTNAME they cannot parse as
+// the TAG (rsyslog also one that ends in '-' or '_'), so a computer named "sshd:" or
+// "dc01 sshd[4242]:" would pose as program sshd.
+void append_rfc3164_field(std::string_view s, std::size_t max_len, std::string& out) {
+  auto alnum = [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+  };
+  s = s.substr(0, max_len);
+  while (!s.empty() && !alnum(s.back())) s.remove_suffix(1);
+  if (s.empty()) {
+    out.push_back('-');
+    return;
+  }
+  for (char c : s) out.push_back(alnum(c) || c == '.' || c == '-' || c == '_' ? c : '-');
+}
+
 // RFC 5424 PARAM-VALUE: '"', '\' and ']' must be escaped with '\'; control characters would let
 // a value break the framing, so they become "#ooo".
 void append_sd_value(std::string_view raw, std::string& out) {
@@ -405,9 +422,9 @@ void append_rfc3164_header(const Alert& alert, const FormatOptions& options, std
   append_pri(alert, options, out);
   append_rfc3164_time(alert.time, out);
   out.push_back(' ');
-  append_header_field(hostname_of(alert, options), 255, out);
+  append_rfc3164_field(hostname_of(alert, options), 255, out);
   out.push_back(' ');
-  append_header_field(options.app_name, 32, out);
+  append_rfc3164_field(options.app_name, 32, out);
   out.append(": ");
 }
 

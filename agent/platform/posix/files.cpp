@@ -4,9 +4,11 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 
+#include "platform/fsync.hpp"
 #include "sessionwatch/platform.hpp"
 
 namespace sw::platform {
@@ -83,7 +85,7 @@ std::unique_ptr<InputFile> InputFile::open(const std::string& path, std::string&
 
 bool write_file_atomically(const std::string& path, std::string_view data, std::string& error) {
   const std::string temp = path + ".tmp";
-  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) {
     error = errno_text("cannot create", temp);
     return false;
@@ -112,6 +114,25 @@ bool write_file_atomically(const std::string& path, std::string_view data, std::
   ::close(dir_fd);
   if (!synced) error = errno_text("cannot flush directory", dir);
   return synced;
+}
+
+bool create_private_directories(const std::string& path, std::string& error) {
+  std::error_code ec;
+  if (make_private_directories(path, ec)) return true;
+  error = "cannot create directory " + path + ": " + ec.message();
+  return false;
+}
+
+std::FILE* open_private_for_append(const std::string& path) {
+  std::FILE* file = open_private_file(path, /*append=*/true);
+  // open_private_file is unbuffered for the spool; appenders of whole lines want a buffer.
+  if (file) std::setvbuf(file, nullptr, _IOFBF, BUFSIZ);
+  return file;
+}
+
+bool readable_by_others(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && (st.st_mode & 077) != 0;
 }
 
 std::string host_name() {

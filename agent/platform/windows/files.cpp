@@ -4,10 +4,13 @@
 #include <windows.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <filesystem>
 #include <iterator>
 #include <string>
 
 #include "platform/windows/win32_text.hpp"
+#include "platform/fsync.hpp"
 #include "sessionwatch/platform.hpp"
 
 namespace sw::platform {
@@ -140,6 +143,24 @@ bool write_file_atomically(const std::string& path, std::string_view data, std::
     return false;
   }
   return true;
+}
+
+bool create_private_directories(const std::string& path, std::string& error) {
+  std::error_code ec;
+  if (make_private_directories(win32::widen(path), ec)) return true;
+  error = "cannot create directory " + path + ": " + ec.message();
+  return false;
+}
+
+std::FILE* open_private_for_append(const std::string& path) {
+  std::FILE* file = open_private_file(win32::widen(path), /*append=*/true);
+  // open_private_file is unbuffered for the spool; appenders of whole lines want a buffer.
+  if (file) std::setvbuf(file, nullptr, _IOFBF, BUFSIZ);
+  return file;
+}
+
+bool readable_by_others(const std::string&) {
+  return false;
 }
 
 std::string host_name() {

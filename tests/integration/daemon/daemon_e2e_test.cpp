@@ -2,6 +2,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -247,6 +248,24 @@ class DaemonE2E : public ::testing::Test {
     return false;
   }
 
+  // A rules folder with one rule (kConsoleRuleId) that fires on every 7063 event.
+  void write_console_rule_config() {
+    {
+      std::ofstream rule(dir_ / "rules" / "refused_console.yml");
+      rule << "title: Console reclaim refused with 7063\n"
+              "id: "
+           << kConsoleRuleId
+           << "\n"
+              "status: test\n"
+              "logsource:\n  product: windows\n  service: application\n"
+              "detection:\n  selection:\n    EventID: 1001\n    Win32Status: '7063'\n"
+              "  condition: selection\n"
+              "level: high\n";
+    }
+    write_config("rules:\n  paths: [\"" + (dir_ / "rules").string() + "\"]\n  on_error: refuse\n");
+  }
+  static constexpr const char* kConsoleRuleId = "6d0f3e3a-8d4b-4a57-9a0e-7063aaaa0001";
+
   fs::path dir_;
 };
 
@@ -431,20 +450,10 @@ TEST_F(DaemonE2E, SpoolOnAFullDiskPausesTheInputAndLosesNothing) {
 }
 
 TEST_F(DaemonE2E, SighupWithABrokenRuleKeepsTheOldRules) {
-  {
-    std::ofstream rule(dir_ / "rules" / "refused_console.yml");
-    rule << "title: Console reclaim refused with 7063\n"
-            "id: 6d0f3e3a-8d4b-4a57-9a0e-7063aaaa0001\n"
-            "status: test\n"
-            "logsource:\n  product: windows\n  service: application\n"
-            "detection:\n  selection:\n    EventID: 1001\n    Win32Status: '7063'\n"
-            "  condition: selection\n"
-            "level: high\n";
-  }
-  write_config("rules:\n  paths: [\"" + (dir_ / "rules").string() + "\"]\n  on_error: refuse\n");
+  write_console_rule_config();
   Agent agent(config(), log());
   ASSERT_TRUE(agent.started());
-  const std::string rule_id = "6d0f3e3a-8d4b-4a57-9a0e-7063aaaa0001";
+  const std::string rule_id = kConsoleRuleId;
   std::string all = event_lines(0, 100, 10);
   append(input(), all);
   const auto want = expected_ids(all, "--rules " + (dir_ / "rules").string());
@@ -470,6 +479,104 @@ TEST_F(DaemonE2E, SighupWithABrokenRuleKeepsTheOldRules) {
   EXPECT_TRUE(wait_for_ids(want_all, 20s, rule_id)) << "the old rules kept matching";
   agent.signal(SIGTERM);
   EXPECT_EQ(agent.wait_exit(20s), 0);
+}
+
+std::size_t occurrences(const std::string& text, const std::string& what) {
+  std::size_t n = 0;
+  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+// Rule files built to crash or exhaust the parser (issue 13, items 7 and 8).
+std::vector<std::pair<std::string, std::string>> hostile_rule_files() {
+  auto rule = [](const std::string& condition) {
+    return "title: hostile\nlogsource: {product: windows, service: security}\n"
+           "detection:\n  selection: {EventID: 4625}\n  condition: " +
+           condition + "\n";
+  };
+  std::string nots;
+  for (int i = 0; i < 40'000; ++i) nots += "not ";
+  return {
+      {"loops-yaml-cpp.yml", "!, a"},
+      {"parentheses.yml", rule(std::string(10'000, '(') + "selection" + std::string(10'000, ')'))},
+      {"nots.yml", rule(nots + "selection")},
+      {"deep-yaml.yml", "a: " + std::string(50'000, '[')}};
+}
+
+// `rules check`, `scan --rules` and `check` refuse each hostile file with its place, promptly
+// (before: SIGSEGV, or memory without bound); a running agent rejects it on SIGHUP and goes on.
+TEST_F(DaemonE2E, HostileRuleFilesAreRefusedAndTheAgentKeepsRunning) {
+  write_console_rule_config();
+  const std::string rules = "--rules " + (dir_ / "rules").string();
+  std::size_t rejected = 0;
+  Agent agent(config(), log());
+  ASSERT_TRUE(agent.started());
+  const std::string all = event_lines(0, 100, 10);
+  append(input(), all);
+  ASSERT_TRUE(wait_for_ids(expected_ids(all, rules), 20s, kConsoleRuleId));
+  for (const auto& [name, text] : hostile_rule_files()) {
+    const fs::path file = dir_ / "rules" / name;
+    {
+      std::ofstream out(file, std::ios::binary);
+      out << text;
+    }
+    const fs::path err = dir_ / "tool.err";
+    for (const std::string& command :
+         {binary() + " rules check " + file.string(),
+          binary() + " scan --rules " + file.string() + " " + input().string(),
+          binary() + " check -c " + config().string()}) {
+      // Bounded in time so that a regression fails here instead of running on.
+      const int status =
+          std::system(("timeout 20 " + command + " >" + err.string() + " 2>&1").c_str());
+      ASSERT_TRUE(WIFEXITED(status)) << command;
+      EXPECT_NE(WEXITSTATUS(status), 0) << command << "\n" << read_file(err);
+      EXPECT_LT(WEXITSTATUS(status), 124) << "timed out or crashed: " << command << "\n"
+                                          << read_file(err);
+      EXPECT_NE(read_file(err).find(file.string() + ":"), std::string::npos) << command << "\n"
+                                                                             << read_file(err);
+    }
+    agent.signal(SIGHUP);
+    ++rejected;
+    const auto until = std::chrono::steady_clock::now() + 20s;
+    while (occurrences(read_file(log()), "reload rejected") < rejected &&
+           std::chrono::steady_clock::now() < until) {
+      std::this_thread::sleep_for(20ms);
+    }
+    ASSERT_EQ(occurrences(read_file(log()), "reload rejected"), rejected) << name;
+    fs::remove(file);
+  }
+  const std::string more = event_lines(100, 100, 10);
+  append(input(), more);
+  const auto want_all = expected_ids(all + more, rules);
+  ASSERT_EQ(want_all.size(), 20u);
+  EXPECT_TRUE(wait_for_ids(want_all, 20s, kConsoleRuleId)) << "the old rules kept matching";
+  agent.signal(SIGTERM);
+  EXPECT_EQ(agent.wait_exit(20s), 0);
+}
+
+// Without systemd's umask 077 what the agent writes is still its own.
+TEST_F(DaemonE2E, DataDirStateAndAlertsAreTheAgentsOnly) {
+  write_config();
+  const std::string events = event_lines(0, 100, 10);
+  append(input(), events);
+  const mode_t old_mask = ::umask(022);
+  {
+    Agent agent(config(), log());
+    ::umask(old_mask);
+    ASSERT_TRUE(agent.started());
+    ASSERT_TRUE(wait_for_ids(expected_ids(events), 20s));
+    agent.signal(SIGTERM);
+    ASSERT_EQ(agent.wait_exit(20s), 0);
+  }
+  auto mode = [](const fs::path& p) { return fs::status(p).permissions() & fs::perms::all; };
+  EXPECT_EQ(mode(dir_ / "data"), fs::perms::owner_all);
+  EXPECT_EQ(mode(alerts()), fs::perms::owner_read | fs::perms::owner_write);
+  EXPECT_EQ(mode(alerts().parent_path()), fs::perms::owner_all);
+  for (const auto& entry : fs::directory_iterator(dir_ / "data")) {
+    if (entry.is_regular_file()) {
+      EXPECT_EQ(mode(entry.path()), fs::perms::owner_read | fs::perms::owner_write) << entry.path();
+    }
+  }
 }
 
 TEST_F(DaemonE2E, BadConfigGivesFileLineAndExitTwo) {

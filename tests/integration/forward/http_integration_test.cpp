@@ -10,6 +10,12 @@
 #include <mutex>
 #include <thread>
 
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+#include <yaml-cpp/yaml.h>
+
+#include <sstream>
+
 #include "forward_test_util.hpp"
 #include "rsyslog_harness.hpp"
 #include "sessionwatch/forward.hpp"
@@ -259,6 +265,45 @@ TEST_F(HttpIntegration, ClientErrorIsPoisonDeadLetteredNotRetried) {
     EXPECT_EQ(nlohmann::json::parse(dl[i]["record"].get<std::string>()), sent[i].doc);
     EXPECT_NE(dl[i]["error"].get<std::string>().find("HTTP 400"), std::string::npos);
   }
+}
+
+// A password written in the URL is sent as basic authentication and shows nowhere: not in the
+// retry log line, not in the metrics' last_error and active_url.
+TEST_F(HttpIntegration, UrlPasswordIsBasicAuthAndNeverShown) {
+  std::deque<Reply> failing(40, Reply{503, ""});
+  HttpCollector server(failing);
+  const std::string written = "http://admin:s3cret@" + server.url().substr(7);
+  std::vector<ConfigError> errors;
+  auto parsed =
+      parse_output_config(YAML::Load("{type: http, name: basic, url: '" + written +
+                                     "', retry: {initial: 10ms, max: 20ms}, http: {path: /}}"),
+                          dir_.path(), errors);
+  ASSERT_TRUE(parsed) << errors[0].message;
+  auto log = std::make_shared<std::ostringstream>();
+  auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(*log);
+  spdlog::default_logger()->sinks().push_back(sink);
+  auto made = make_output(*parsed);
+  ASSERT_TRUE(made.output) << made.error;
+  ASSERT_TRUE(made.output->enqueue(alerts(2)).ok);
+  made.output->start();
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (made.output->metrics().retried < 4 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(5ms);
+  }
+  const OutputMetrics m = made.output->metrics();
+  made.output->stop();
+  spdlog::default_logger()->sinks().pop_back();
+  ASSERT_GE(m.retried, 4U);
+  EXPECT_NE(m.last_error.find("HTTP 503 from " + server.url()), std::string::npos) << m.last_error;
+  const std::string logged = log->str();
+  EXPECT_NE(logged.find("HTTP 503"), std::string::npos) << logged;
+  for (const std::string& shown :
+       {m.last_error, m.active_url, logged, made.output->config().name}) {
+    EXPECT_EQ(shown.find("s3cret"), std::string::npos) << shown;
+  }
+  const auto seen = server.seen();
+  ASSERT_FALSE(seen.empty());
+  EXPECT_EQ(seen[0].authorization, "Basic YWRtaW46czNjcmV0");  // admin:s3cret
 }
 
 TEST_F(HttpIntegration, FailsOverWhenTheFirstCollectorIsDown) {

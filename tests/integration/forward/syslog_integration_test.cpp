@@ -151,6 +151,39 @@ TEST_F(SyslogIntegration, UdpDatagramsCef) {
   }
 }
 
+// rsyslog reads a RFC 3164 HOSTNAME it cannot parse as the TAG: a computer named "sshd:" or
+// "dc01 sshd[4242]:" must not arrive as program sshd, neither in RFC 3164 nor in CEF's header.
+TEST_F(SyslogIntegration, SpoofingComputerNameCannotPoseAsAnotherProgram) {
+  Rsyslog rsyslog(dir_.path() / "rsyslog", Rsyslog::Input::kTcp);
+  std::string error;
+  ASSERT_TRUE(rsyslog.start(error)) << error;
+  const std::vector<std::pair<std::string, std::string>> hosts = {
+      {"sshd:", "sshd"}, {"dc01 sshd[4242]:", "dc01-sshd-4242"}, {"WS_01.corp", "WS_01.corp"}};
+  std::size_t expected = 0;
+  for (Format format : {Format::kRfc3164, Format::kCef}) {
+    OutputConfig c = config(rsyslog.url(), format);
+    c.framing = TcpFraming::kLineFeed;
+    c.spool.dir = dir_.path() / ("spool-" + std::string(to_string(format)));
+    auto out = make(c);
+    std::vector<Alert> sent;
+    for (const auto& [host, shown] : hosts) {
+      sent.push_back(make_alert(static_cast<int>(sent.size())));
+      sent.back().host = host;
+    }
+    ASSERT_TRUE(out->enqueue(sent).ok);
+    out->start();
+    ASSERT_TRUE(out->wait_drained(10s)) << out->metrics().last_error;
+    out->stop();
+    expected += sent.size();
+  }
+  ASSERT_EQ(rsyslog.wait_for(expected, 5s), expected);
+  const auto got = rsyslog.received();
+  for (std::size_t i = 0; i < got.size(); ++i) {
+    EXPECT_EQ(got[i].app_name, "sessionwatch") << got[i].msg;
+    EXPECT_EQ(got[i].hostname, hosts[i % hosts.size()].second) << got[i].msg;
+  }
+}
+
 TEST_F(SyslogIntegration, HostileFieldArrivesAsOneEscapedRecord) {
   Rsyslog rsyslog(dir_.path() / "rsyslog", Rsyslog::Input::kTcp);
   std::string error;

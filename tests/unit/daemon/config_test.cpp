@@ -1,6 +1,8 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <fstream>
 
 #include "sessionwatch/config.hpp"
 
@@ -221,6 +223,98 @@ TEST(Config, EventlogEventIdsErrorsSayWhere) {
         << errors[0];
   }
 }
+
+}  // namespace
+}  // namespace sw
+
+namespace sw {
+namespace {
+
+// The configuration is as untrusted as the rules: its YAML is parsed within bounds too.
+TEST(ConfigHostile, YamlBombsAreRefusedWithTheirPlace) {
+  const ConfigResult deep = parse_config("inputs: " + std::string(100'000, '['), "c.yaml");
+  ASSERT_EQ(deep.errors.size(), 1U);
+  EXPECT_NE(deep.errors[0].message.find("nested deeper than 64"), std::string::npos)
+      << to_string(deep.errors[0]);
+  EXPECT_EQ(deep.errors[0].line, 1);
+  const ConfigResult looping = parse_config("!, a", "c.yaml");
+  ASSERT_EQ(looping.errors.size(), 1U);
+  EXPECT_NE(looping.errors[0].message.find("invalid YAML"), std::string::npos)
+      << to_string(looping.errors[0]);
+}
+
+TEST(ConfigHostile, OversizedFileIsRefusedUnread) {
+  const auto file = std::filesystem::temp_directory_path() / "sw-config-oversized.yaml";
+  {
+    std::ofstream out(file, std::ios::binary);
+    out << kOk << "# " << std::string(2 << 20, 'x') << "\n";
+  }
+  const ConfigResult r = load_config(file.string());
+  std::filesystem::remove(file);
+  ASSERT_EQ(r.errors.size(), 1U);
+  EXPECT_NE(r.errors[0].message.find("larger than 1048576 bytes"), std::string::npos)
+      << to_string(r.errors[0]);
+}
+
+bool has_warning(const ConfigResult& r, const std::string& part, int line) {
+  return std::any_of(r.warnings.begin(), r.warnings.end(), [&](const ConfigError& w) {
+    return w.message.find(part) != std::string::npos && w.line == line;
+  });
+}
+
+TEST(ConfigWarnings, MetricsBeyondLoopbackIsValidButWarned) {
+  for (const char* listen : {"0.0.0.0:9464", "[::]:9464", "10.1.2.3:9464"}) {
+    const ConfigResult r =
+        parse_config(std::string(kOk) + "metrics:\n  listen: \"" + listen + "\"\n", "c.yaml");
+    ASSERT_TRUE(r.config) << listen;
+    EXPECT_TRUE(has_warning(r, "reachable beyond this machine", 7)) << listen;
+  }
+  for (const char* listen : {"127.0.0.1:9464", "[::1]:9464", "localhost:9464"}) {
+    const ConfigResult r =
+        parse_config(std::string(kOk) + "metrics:\n  listen: \"" + listen + "\"\n", "c.yaml");
+    ASSERT_TRUE(r.config) << listen;
+    EXPECT_TRUE(r.warnings.empty()) << listen << ": " << to_string(r.warnings[0]);
+  }
+}
+
+TEST(ConfigWarnings, TlsWithoutVerificationIsValidButWarned) {
+  const ConfigResult r = parse_config(
+      "inputs:\n  - type: file\n    paths: [/x/*.log]\noutputs:\n  - type: syslog\n"
+      "    url: tls://siem.example:6514\n    tls:\n      verify: false\n",
+      "c.yaml");
+  if (!r.config && r.errors[0].message.find("not available in this build") != std::string::npos)
+    GTEST_SKIP() << "built without the forwarding module";
+  ASSERT_TRUE(r.config) << to_string(r.errors[0]);
+  EXPECT_TRUE(has_warning(r, "tls.verify: false", 8));
+}
+
+TEST(ConfigWarnings, UrlPasswordOverPlainHttpIsWarnedWithoutThePassword) {
+  const ConfigResult r = parse_config(
+      "inputs:\n  - type: file\n    paths: [/x/*.log]\noutputs:\n  - type: http\n"
+      "    url: http://admin:s3cret@siem.example/in\n",
+      "c.yaml");
+  if (!r.config && r.errors[0].message.find("not available in this build") != std::string::npos)
+    GTEST_SKIP() << "built without the forwarding module";
+  ASSERT_TRUE(r.config) << to_string(r.errors[0]);
+  ASSERT_EQ(r.warnings.size(), 1U);
+  EXPECT_NE(r.warnings[0].message.find("travels in clear"), std::string::npos);
+  EXPECT_EQ(r.warnings[0].message.find("s3cret"), std::string::npos) << r.warnings[0].message;
+}
+
+#ifndef _WIN32
+TEST(ConfigWarnings, DataDirOpenToOthersIsWarned) {
+  const auto dir = std::filesystem::temp_directory_path() / "sw-config-data-dir";
+  std::filesystem::create_directories(dir);
+  const std::string yaml = "agent:\n  data_dir: " + dir.string() + "\n" + kOk;
+  std::filesystem::permissions(dir, std::filesystem::perms::owner_all |
+                                        std::filesystem::perms::group_read |
+                                        std::filesystem::perms::group_exec);
+  EXPECT_TRUE(has_warning(parse_config(yaml, "c.yaml"), "open to other users", 2));
+  std::filesystem::permissions(dir, std::filesystem::perms::owner_all);
+  EXPECT_TRUE(parse_config(yaml, "c.yaml").warnings.empty());
+  std::filesystem::remove_all(dir);
+}
+#endif
 
 }  // namespace
 }  // namespace sw

@@ -136,5 +136,79 @@ TEST(OutputConfig, ContradictionsAreRefused) {
   }
 }
 
+// An output's name is a directory under data_dir/spool: nothing that could leave it.
+TEST(OutputConfig, NamesAreIdentifiersWithTheirPlace) {
+  for (const std::string& name :
+       std::vector<std::string>{"../../../x", "/etc/cron.d/x", "a/b", ".hidden", "..", "a b", "x:y",
+                                std::string(65, 'a')}) {
+    std::vector<ConfigError> errors;
+    const std::string yaml =
+        "outputs:\n  - type: syslog\n    url: tcp://x\n    name: \"" + name + "\"\n";
+    EXPECT_FALSE(parse(yaml, errors)) << name;
+    ASSERT_EQ(errors.size(), 1U) << name;
+    EXPECT_NE(errors[0].message.find("output name"), std::string::npos) << errors[0].message;
+    EXPECT_EQ(errors[0].line, 4) << name;
+    EXPECT_EQ(errors[0].column, 11) << name;
+  }
+  for (const std::string& name :
+       std::vector<std::string>{"siem", "siem-a.b_2", std::string(64, 'a')}) {
+    std::vector<ConfigError> errors;
+    EXPECT_TRUE(
+        parse("outputs:\n  - type: syslog\n    url: tcp://x\n    name: " + name + "\n", errors))
+        << name;
+  }
+  OutputConfig built;
+  built.type = "file";
+  built.name = "../x";
+  built.file.path = "/tmp/a";
+  built.spool.dir = "/tmp/s";
+  ASSERT_FALSE(validate(built).empty());
+  EXPECT_NE(validate(built)[0].message.find("output name"), std::string::npos);
+}
+
+TEST(OutputConfig, DefaultNameOfALongUrlIsBounded) {
+  std::vector<ConfigError> errors;
+  auto c =
+      parse("outputs:\n  - type: syslog\n    url: tcp://" + std::string(200, 'h') + "\n", errors);
+  ASSERT_TRUE(c) << errors[0].message;
+  EXPECT_EQ(c->name.size(), 64U);
+}
+
+// A password in a URL is HTTP basic authentication, never part of the URL that logs, metrics
+// and spool names show.
+TEST(OutputConfig, UrlUserAndPasswordBecomeBasicAuthAndLeaveTheUrl) {
+  std::vector<ConfigError> errors;
+  auto c = parse(
+      "outputs:\n  - type: http\n    urls: [\"https://admin:p%40ss:w@siem.example/in\", "
+      "https://other.example/in]\n",
+      errors);
+  ASSERT_TRUE(c) << errors[0].message;
+  EXPECT_EQ(c->urls,
+            (std::vector<std::string>{"https://siem.example/in", "https://other.example/in"}));
+  EXPECT_EQ(c->http.basic_auth, (std::vector<std::string>{"admin:p@ss:w"}));
+  EXPECT_EQ(c->name.find("admin"), std::string::npos) << c->name;
+  EXPECT_EQ(c->name.find("ss"), std::string::npos) << c->name;
+}
+
+TEST(OutputConfig, UrlPasswordIsRefusedWhereThereIsNoLoginAndNeverEchoed) {
+  const char* cases[] = {
+      "outputs:\n  - type: syslog\n    url: tcp://admin:s3cret@siem.example:514\n",
+      "outputs:\n  - type: relp\n    url: relp://admin:s3cret@siem.example\n",
+      "outputs:\n  - type: http\n    url: http://admin:s3cret%zz@siem.example\n",
+      "outputs:\n  - type: http\n    url: http://admin:s3cret@siem.example\n"
+      "    http: {headers: {authorization: Bearer x}}\n",
+      "outputs:\n  - type: http\n    url: http://admin:s3cret@:80\n",
+  };
+  for (const char* yaml : cases) {
+    std::vector<ConfigError> errors;
+    EXPECT_FALSE(parse(yaml, errors)) << yaml;
+    ASSERT_FALSE(errors.empty()) << yaml;
+    for (const ConfigError& e : errors) {
+      EXPECT_EQ(e.message.find("s3cret"), std::string::npos) << e.message;
+      EXPECT_GT(e.line, 0) << e.message;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace sw::forward

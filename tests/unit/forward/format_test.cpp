@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <cctype>
+
 #include "forward_test_util.hpp"
 #include "sessionwatch/forward.hpp"
 #include "sessionwatch/utf8.hpp"
@@ -200,6 +202,43 @@ TEST(FormatRfc3164, LegacyHeader) {
   EXPECT_EQ(nlohmann::json::parse(line.substr(head.size())), a.doc);
   a.time = 0;  // 1970-01-01: day padded with a space
   EXPECT_EQ(render(a, Format::kRfc3164).rfind("<83>Jan  1 00:00:00 WS01 ", 0), 0U);
+}
+
+// A computer name that a RFC 3164 receiver would read as "HOSTNAME TAG:" must stay one
+// HOSTNAME token of host name characters, and so must the TAG.
+TEST(FormatRfc3164, SpoofingHostNameAndTagStayOneTokenEach) {
+  Alert a = make_alert(1);
+  FormatOptions o;
+  o.format = Format::kRfc3164;
+  for (const std::string host : {"sshd:", "dc01 sshd[4242]:", "a\tb", "h\xc3\xa9te"}) {
+    a.host = host;
+    std::string line;
+    format_alert(a, o, line);
+    const std::string after_time = line.substr(std::string("<83>Feb 12 12:34:28 ").size());
+    const std::string hostname = after_time.substr(0, after_time.find(' '));
+    EXPECT_EQ(hostname.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                         "0123456789._-"),
+              std::string::npos)
+        << line;
+    EXPECT_TRUE(std::isalnum(static_cast<unsigned char>(hostname.back()))) << line;
+    EXPECT_EQ(after_time.substr(hostname.size(), 15), " sessionwatch: ") << line;
+  }
+  a.host = "dc01 sshd[4242]:";
+  std::string line;
+  format_alert(a, o, line);
+  EXPECT_EQ(line.rfind("<83>Feb 12 12:34:28 dc01-sshd-4242 sessionwatch: ", 0), 0U) << line;
+  o.app_name = "my app:";
+  a.host.clear();
+  line.clear();
+  format_alert(a, o, line);
+  EXPECT_EQ(line.rfind("<83>Feb 12 12:34:28 - my-app: ", 0), 0U) << line;
+}
+
+TEST(FormatCef, SyslogHeaderOfASpoofingHostNameIsOneToken) {
+  Alert a = make_alert(1);
+  a.host = "sshd:";
+  EXPECT_EQ(render(a, Format::kCef, true).rfind("<83>Feb 12 12:34:28 sshd sessionwatch: CEF:0|", 0),
+            0U);
 }
 
 TEST(FormatCef, HeaderAndExtension) {

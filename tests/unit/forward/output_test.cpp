@@ -6,6 +6,10 @@
 #include <cstring>
 #include <fstream>
 
+#ifndef _WIN32
+#include <sys/stat.h>
+#endif
+
 #include "forward_test_util.hpp"
 #include "sessionwatch/forward.hpp"
 
@@ -97,6 +101,26 @@ TEST(FileOutput, DeliversEveryAlertOnce) {
   EXPECT_EQ(m.spool_records, 0U);
   EXPECT_EQ(m.name, "file-test");
 }
+
+#ifndef _WIN32
+// Alerts name users and hosts: the alert file and the folder made for it are the agent's own,
+// whatever umask it was started with.
+TEST(FileOutput, AlertFileAndItsNewFolderAreForTheAgentOnly) {
+  TempDir dir;
+  const mode_t old_mask = ::umask(022);
+  auto made = make_output(file_config(dir.path()));
+  ASSERT_TRUE(made.output) << made.error;
+  ASSERT_TRUE(made.output->enqueue(alerts(0, 3)).ok);
+  made.output->start();
+  ASSERT_TRUE(made.output->wait_drained(10s));
+  made.output->stop();
+  ::umask(old_mask);
+  auto mode = [](const fs::path& p) { return fs::status(p).permissions() & fs::perms::all; };
+  EXPECT_EQ(mode(dir.path() / "out" / "alerts.jsonl"),
+            fs::perms::owner_read | fs::perms::owner_write);
+  EXPECT_EQ(mode(dir.path() / "out"), fs::perms::owner_all);
+}
+#endif
 
 TEST(FileOutput, SpooledAlertsSurviveARestartOfTheOutput) {
   TempDir dir;

@@ -4,6 +4,7 @@
 
 #include "forward/outputs/file/file_output.hpp"
 #include "platform/fsync.hpp"
+#include "sessionwatch/platform.hpp"
 
 namespace sw::forward::detail {
 
@@ -59,9 +60,10 @@ class FileOutput final : public OutputPlugin {
 
   bool open() {
     std::error_code ec;
+    std::string ignored;  // the open below reports what matters
     if (options_.path.has_parent_path())
-      std::filesystem::create_directories(options_.path.parent_path(), ec);
-    file_ = std::fopen(options_.path.string().c_str(), "ab");
+      platform::create_private_directories(options_.path.parent_path().string(), ignored);
+    file_ = platform::open_private_for_append(options_.path.string());
     if (!file_) {
       error_ = "cannot open " + options_.path.string() + ": " + std::strerror(errno);
       return false;

@@ -4,6 +4,7 @@
 // retried forever.
 #include "forward/outputs/http/http_output.hpp"
 
+#include <openssl/evp.h>
 #include <zlib.h>
 
 #include <boost/beast/core/flat_buffer.hpp>
@@ -121,6 +122,7 @@ class HttpOutput final : public OutputPlugin {
                                            ? "application/json"
                                            : "application/x-ndjson");
     if (config_.http.gzip) req.set(http::field::content_encoding, "gzip");
+    if (!url.authorization.empty()) req.set(http::field::authorization, url.authorization);
     for (const auto& [name, value] : config_.http.headers) req.set(name, value);
     req.keep_alive(true);
     req.body() = std::string(body);
@@ -224,6 +226,16 @@ class HttpOutput final : public OutputPlugin {
   std::string gzipped_;
 };
 
+// "Basic <base64 of user:password>" (RFC 7617).
+std::string basic_authorization(const std::string& userinfo) {
+  std::string encoded(4 * ((userinfo.size() + 2) / 3) + 1, '\0');
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(encoded.data()),
+                                reinterpret_cast<const unsigned char*>(userinfo.data()),
+                                static_cast<int>(userinfo.size()));
+  encoded.resize(static_cast<std::size_t>(n));
+  return "Basic " + encoded;
+}
+
 }  // namespace
 
 std::unique_ptr<OutputPlugin> make_http_output(const OutputConfig& config, std::string& error) {
@@ -236,6 +248,8 @@ std::unique_ptr<OutputPlugin> make_http_output(const OutputConfig& config, std::
       error = "'" + u + "': http output needs http:// or https://";
       return nullptr;
     }
+    if (urls.size() < config.http.basic_auth.size() && !config.http.basic_auth[urls.size()].empty())
+      url.authorization = basic_authorization(config.http.basic_auth[urls.size()]);
     any_tls = any_tls || url.scheme == "https";
     urls.push_back(url);
   }

@@ -1,0 +1,68 @@
+// What the agent creates is its own, whatever the umask it was started with.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <random>
+
+#ifndef _WIN32
+#include <sys/stat.h>
+#endif
+
+#include "sessionwatch/platform.hpp"
+
+namespace sw::platform {
+namespace {
+
+#ifndef _WIN32
+namespace fs = std::filesystem;
+
+class PrivateFiles : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("sw-private-" + std::to_string(std::random_device{}()));
+    fs::create_directories(dir_);
+    old_mask_ = ::umask(022);  // a shell's usual umask, not systemd's 077
+  }
+  void TearDown() override {
+    ::umask(old_mask_);
+    fs::remove_all(dir_);
+  }
+  static fs::perms mode(const fs::path& p) { return fs::status(p).permissions() & fs::perms::all; }
+
+  fs::path dir_;
+  mode_t old_mask_ = 0;
+};
+
+TEST_F(PrivateFiles, NewDirectoriesAreOwnerOnly) {
+  std::string error;
+  ASSERT_TRUE(create_private_directories((dir_ / "data" / "sub").string(), error)) << error;
+  EXPECT_EQ(mode(dir_ / "data"), fs::perms::owner_all);
+  EXPECT_EQ(mode(dir_ / "data" / "sub"), fs::perms::owner_all);
+  EXPECT_TRUE(create_private_directories((dir_ / "data").string(), error)) << "exists: fine";
+  EXPECT_FALSE(readable_by_others((dir_ / "data").string()));
+  EXPECT_TRUE(readable_by_others(dir_.string()));  // made with the 022 umask
+}
+
+TEST_F(PrivateFiles, AFileInTheWayIsAnError) {
+  std::FILE* f = open_private_for_append((dir_ / "file").string());
+  ASSERT_NE(f, nullptr);
+  std::fclose(f);
+  std::string error;
+  EXPECT_FALSE(create_private_directories((dir_ / "file").string(), error));
+  EXPECT_NE(error.find("not a directory"), std::string::npos) << error;
+}
+
+TEST_F(PrivateFiles, AppendedAndAtomicallyWrittenFilesAreOwnerOnly) {
+  std::FILE* f = open_private_for_append((dir_ / "alerts.jsonl").string());
+  ASSERT_NE(f, nullptr);
+  std::fputs("{}\n", f);
+  std::fclose(f);
+  EXPECT_EQ(mode(dir_ / "alerts.jsonl"), fs::perms::owner_read | fs::perms::owner_write);
+  std::string error;
+  ASSERT_TRUE(write_file_atomically((dir_ / "state.json").string(), "{}", error)) << error;
+  EXPECT_EQ(mode(dir_ / "state.json"), fs::perms::owner_read | fs::perms::owner_write);
+}
+#endif
+
+}  // namespace
+}  // namespace sw::platform
