@@ -52,6 +52,19 @@ class InputFile {
 // mix: write a temporary file beside it, flush it to disk, rename it over, flush the directory.
 bool write_file_atomically(const std::string& path, std::string_view data, std::string& error);
 
+// An exclusive lock on a file, held for the life of the object (POSIX flock, Windows
+// LockFileEx), released by the OS if the process dies. The holder's process id is written into
+// the file so a second process can say who holds it. Two agents on one data_dir would share
+// spools and checkpoints and deliver events twice.
+class FileLock {
+ public:
+  virtual ~FileLock() = default;
+  // nullptr with `error` set when the file cannot be opened or another process holds the lock
+  // (then `holder_pid` is that process's id, 0 when unknown).
+  static std::unique_ptr<FileLock> acquire(const std::string& path, std::string& error,
+                                           std::uint64_t& holder_pid);
+};
+
 // Directory change notification (inotify, ReadDirectoryChangesW). No polling: the handler runs on
 // the io_context when the OS reports changes.
 enum class WatchKind {
