@@ -753,8 +753,8 @@ void Engine::Impl::publish_rule_matches() {
 
 void Engine::Impl::raise_gap(const CollectionGap& gap, std::vector<Alert>& alerts) {
   ++metrics.inputs[input_index(gap.input)]->gaps;
-  spdlog::warn("collection gap: input {} {} {} from {} {}", gap.input, gap.path, gap.cause,
-               gap.unit, gap.from);
+  spdlog::warn("collection gap: input {} {}{}{} {} from {} {}", gap.input, gap.path,
+               gap.stream.empty() ? "" : " ", gap.stream, gap.cause, gap.unit, gap.from);
   alerts.push_back(make_gap_alert(gap, host, now_ticks()));
 }
 

@@ -672,26 +672,12 @@ class DaemonEvtxE2E : public DaemonE2E {
     using sw::evtx_native_test::ChunkWriter;
     ChunkWriter w(records.front().header_id);
     for (const Record& r : records) {
-      w.begin_record(r.header_id);
-      w.fragment_header();
-      w.open_element("Event", false);
-      w.close_start();
-      w.open_element("System", false);
-      w.close_start();
-      for (const auto& [name, value] :
-           {std::pair<std::string, std::string>{"EventID", "21"},
-            {"EventRecordID", std::to_string(r.event_record_id)},
-            {"Channel", "Microsoft-Windows-TerminalServices-LocalSessionManager/Operational"},
-            {"Computer", "ws01.contoso.local"}}) {
-        w.open_element(name, false);
-        w.close_start();
-        w.text(value);
-        w.end_element();
-      }
-      w.end_element();
-      w.end_element();
-      w.end_of_stream();
-      w.end_record();
+      sw::evtx_native_test::write_system_record(
+          w, r.header_id,
+          {{"EventID", "21"},
+           {"EventRecordID", std::to_string(r.event_record_id)},
+           {"Channel", "Microsoft-Windows-TerminalServices-LocalSessionManager/Operational"},
+           {"Computer", "ws01.contoso.local"}});
     }
     return w.finish();
   }

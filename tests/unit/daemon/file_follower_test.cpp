@@ -59,6 +59,12 @@ class FollowerTest : public ::testing::Test {
     std::ofstream out(dir_ / name, std::ios::app | std::ios::binary);
     out << text;
   }
+  // logrotate's copytruncate of a.log to a.log.1, then the writer carries on with `fresh`.
+  void copy_truncate(const std::string& fresh) {
+    fs::copy_file(dir_ / "a.log", dir_ / "a.log.1");
+    fs::resize_file(dir_ / "a.log", 0);
+    append("a.log", fresh);
+  }
 
   // Runs rescan + collect until nothing is left; returns the records and remembers the rest.
   std::vector<std::string> drain(FileFollower& f, bool rescan = true) {
@@ -341,10 +347,8 @@ TEST_F(FollowerTest, CopyTruncateWhilePausedIsNoticedByContent) {
   // Paused: the writer goes on, logrotate copies and truncates, the writer passes the old offset.
   const std::string unread = numbered("old", 20, 10);
   append("a.log", unread);
-  fs::copy_file(dir_ / "a.log", dir_ / "a.log.1");
-  fs::resize_file(dir_ / "a.log", 0);
   const std::string fresh = numbered("new", 0, 40);
-  append("a.log", fresh);
+  copy_truncate(fresh);
   ASSERT_GT(fs::file_size(dir_ / "a.log"), fs::file_size(dir_ / "a.log.1"));
   Lines want = lines_of(unread);
   for (const std::string& l : lines_of(fresh)) want.push_back(l);
@@ -384,10 +388,8 @@ TEST_F(FollowerTest, CopyTruncateWhileDownIsReadFromTheCopyOnRestart) {
   }
   const std::string unread = numbered("old", 20, 5);
   append("a.log", unread);
-  fs::copy_file(dir_ / "a.log", dir_ / "a.log.1");
-  fs::resize_file(dir_ / "a.log", 0);
   const std::string fresh = numbered("new", 0, 40);
-  append("a.log", fresh);
+  copy_truncate(fresh);
   FileFollower again(options());
   again.restore(saved);
   Lines want = lines_of(unread);

@@ -19,30 +19,13 @@ struct Record {
   std::uint64_t event_record_id;  // <EventRecordID> in the event itself
 };
 
-void write_record(ChunkWriter& w, const Record& r) {
-  w.begin_record(r.header_id);
-  w.fragment_header();
-  w.open_element("Event", false);
-  w.close_start();
-  w.open_element("System", false);
-  w.close_start();
-  w.open_element("EventID", false);
-  w.close_start();
-  w.text("4624");
-  w.end_element();
-  w.open_element("EventRecordID", false);
-  w.close_start();
-  w.text(std::to_string(r.event_record_id));
-  w.end_element();
-  w.end_element();
-  w.end_element();
-  w.end_of_stream();
-  w.end_record();
-}
-
 std::string chunk_of(const std::vector<Record>& records) {
   ChunkWriter w(records.front().header_id);
-  for (const Record& r : records) write_record(w, r);
+  for (const Record& r : records) {
+    evtx_native_test::write_system_record(
+        w, r.header_id,
+        {{"EventID", "4624"}, {"EventRecordID", std::to_string(r.event_record_id)}});
+  }
   return w.finish();
 }
 

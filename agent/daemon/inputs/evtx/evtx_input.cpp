@@ -33,9 +33,9 @@ using Clock = std::chrono::steady_clock;
 
 constexpr std::uint64_t kFileHeaderSize = 4096;
 constexpr std::uint64_t kChunkSize = 65536;
-// A file that stays incomplete this many settle times is read anyway: it is damaged, not
-// still arriving.
-constexpr int kIncompleteSettles = 15;
+// A file still changing or incomplete after this many settle times is read anyway: it is a live
+// log, or damaged, not a copy still arriving.
+constexpr int kMaxWaitSettles = 15;
 
 // False while the file holds fewer chunks than its header claims: a copy still in progress.
 bool looks_complete(const std::string& path, std::uint64_t size) {
@@ -103,29 +103,34 @@ class EvtxInput : public Input {
  private:
   struct Settling {
     EvtxFileVersion version;
-    Clock::time_point since;  // first seen in this version
+    Clock::time_point changed;  // when this version was first seen
+    Clock::time_point first;    // when the file was first seen changing, this time round
     bool announced = false;
   };
 
   // A file copied in is read once it stopped changing for the settle time (by its modification
   // time, or watched for as long when that is in the future) and holds as many chunks as its
-  // header claims, so a half-copied file is not read and reported as damaged; a file that stays
-  // incomplete much longer is read anyway (and its damage reported).
+  // header claims, so a half-copied file is not read and reported as damaged. A file that keeps
+  // changing (a live log) or stays incomplete (damaged) is read anyway after kMaxWaitSettles
+  // settle times, and again as often after that.
   bool settled(const std::string& path, const EvtxFileVersion& version) {
     const auto now = Clock::now();
-    auto [it, fresh] = settling_.try_emplace(path, Settling{version, now});
-    if (!fresh && !(it->second.version == version)) it->second = Settling{version, now};
-    const auto unchanged_for = std::max<Clock::duration>(now - it->second.since, age(path));
-    if (unchanged_for < settle_) return false;
-    if (looks_complete(path, version.size) || unchanged_for >= settle_ * kIncompleteSettles) {
-      return true;
+    auto [it, fresh] = settling_.try_emplace(path, Settling{version, now, now});
+    Settling& s = it->second;
+    if (!fresh && !(s.version == version)) {
+      s.version = version;
+      s.changed = now;
     }
-    if (!it->second.announced) {
+    if (now - s.first >= settle_ * kMaxWaitSettles) return true;
+    const auto unchanged_for = std::max<Clock::duration>(now - s.changed, age(path));
+    if (unchanged_for < settle_) return false;
+    if (looks_complete(path, version.size)) return true;
+    if (!s.announced) {
       spdlog::info(
           "input {}: {} holds fewer chunks than its header claims; waiting for the rest "
           "of it",
           name_, path);
-      it->second.announced = true;
+      s.announced = true;
     }
     return false;
   }
