@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include <spdlog/sinks/stdout_sinks.h>
@@ -243,6 +244,8 @@ struct Engine::Impl {
   asio::steady_timer watchdog_timer;
   asio::steady_timer deadline_timer;
   std::map<std::string, std::vector<std::size_t>> inputs_by_directory;
+  // Input folders that do not exist yet: their nearest existing parent is watched instead.
+  std::set<std::string> missing_directories;
   std::vector<bool> rescan_needed;
   bool collect_posted = false;
   bool linger_armed = false;
@@ -281,6 +284,8 @@ struct Engine::Impl {
   void arm_linger();
   void arm_watchdog();
   void on_watch(const std::vector<platform::WatchEvent>& events);
+  void watch_for_creation(const std::string& dir, const std::string& error);
+  void retry_missing_directories();
   void begin_stop(std::string_view reason);
   void finish();
   void on_reload();
@@ -403,12 +408,7 @@ bool Engine::Impl::start() {
     return false;
   }
   for (const auto& [dir, indexes] : inputs_by_directory) {
-    if (!watcher->add(dir, error)) {
-      spdlog::error(
-          "{} (the inputs reading there see nothing until it exists and the agent is "
-          "restarted)",
-          error);
-    }
+    if (!watcher->add(dir, error)) watch_for_creation(dir, error);
   }
   signals = platform::SignalWatcher::create(
       io, [this](std::string_view why) { begin_stop(why); }, [this] { on_reload(); });
@@ -560,7 +560,48 @@ bool Engine::Impl::healthy() const {
   return since == 0 || steady_ms() - since < std::chrono::milliseconds(kStalledAfter).count();
 }
 
+// A folder an input reads that does not exist yet: watch the nearest parent that does, so the
+// folder is followed as soon as it is created (mkdir -p creates several levels one by one).
+void Engine::Impl::watch_for_creation(const std::string& dir, const std::string& error) {
+  std::error_code ec;
+  if (std::filesystem::exists(dir, ec)) {
+    spdlog::error("{} (the inputs reading there see nothing until the agent is restarted)", error);
+    return;
+  }
+  std::filesystem::path parent = std::filesystem::path(dir).parent_path();
+  while (parent.has_relative_path() && !std::filesystem::exists(parent, ec)) {
+    parent = parent.parent_path();
+  }
+  std::string parent_error;
+  if (!watcher->add(parent.string(), parent_error)) {
+    spdlog::error("{}; cannot watch {} for it either ({}): restart the agent once it exists", error,
+                  parent.string(), parent_error);
+    return;
+  }
+  if (missing_directories.insert(dir).second) {
+    spdlog::info("input folder {} does not exist yet; watching {} for it", dir, parent.string());
+  }
+}
+
+void Engine::Impl::retry_missing_directories() {
+  std::vector<std::string> waiting(missing_directories.begin(), missing_directories.end());
+  for (const std::string& dir : waiting) {
+    std::string error;
+    if (!watcher->add(dir, error)) {
+      watch_for_creation(dir, error);  // a deeper parent may exist by now
+      continue;
+    }
+    missing_directories.erase(dir);
+    spdlog::info("input folder {} appeared; following its files", dir);
+    for (std::size_t i : inputs_by_directory[dir]) rescan_needed[i] = true;
+  }
+}
+
 void Engine::Impl::on_watch(const std::vector<platform::WatchEvent>& events) {
+  const bool appeared = std::any_of(events.begin(), events.end(), [](const auto& e) {
+    return e.kind == platform::WatchKind::kAppeared || e.kind == platform::WatchKind::kOverflow;
+  });
+  if (appeared && !missing_directories.empty()) retry_missing_directories();
   for (const platform::WatchEvent& e : events) {
     if (e.kind == platform::WatchKind::kOverflow) {
       std::fill(rescan_needed.begin(), rescan_needed.end(), true);

@@ -561,6 +561,26 @@ TEST_F(DaemonE2E, RecordIdJumpInJsonLinesIsACollectionGap) {
   EXPECT_EQ(gap["count"], 4);
 }
 
+// Issue 21: an input folder created after the start was not followed until a restart.
+TEST_F(DaemonE2E, FolderCreatedAfterTheStartIsFollowed) {
+  const fs::path later = dir_ / "later" / "deep";
+  {
+    std::ofstream out(config());
+    out << "agent:\n  data_dir: " << (dir_ / "data").string() << "\n"
+        << "inputs:\n  - type: file\n    paths: [\"" << later.string() << "/*.jsonl\"]\n"
+        << "outputs:\n  - type: file\n    path: " << alerts().string() << "\n";
+  }
+  Agent agent(config(), log());
+  ASSERT_TRUE(agent.started());
+  ASSERT_TRUE(wait_for_log("does not exist yet", 20s));
+  fs::create_directories(later);
+  const std::string lines = event_lines(0, 100, 10);
+  append(later / "events.jsonl", lines);
+  EXPECT_TRUE(wait_for_ids(expected_ids(lines), 20s));
+  agent.signal(SIGTERM);
+  EXPECT_EQ(agent.wait_exit(20s), 0);
+}
+
 // ---------------------------------------------------------------- run --once
 
 TEST_F(DaemonE2E, RunOnceReadsToTheEndDeliversAndExitsAndTheNextRunCarriesOn) {
