@@ -410,6 +410,9 @@ bool Engine::Impl::start() {
   for (const auto& [dir, indexes] : inputs_by_directory) {
     if (!watcher->add(dir, error)) watch_for_creation(dir, error);
   }
+  // What changed between the inputs' first look and the watches (a file renamed or created
+  // meanwhile) sent no notification: the first round looks again.
+  rescan_needed.assign(inputs.size(), true);
   signals = platform::SignalWatcher::create(
       io, [this](std::string_view why) { begin_stop(why); }, [this] { on_reload(); });
   if (config.metrics.enabled) {

@@ -232,14 +232,22 @@ class DaemonE2E : public ::testing::Test {
     return false;
   }
 
-  // Waits until the agent's log contains `text`.
-  bool wait_for_log(const std::string& text, std::chrono::seconds timeout) {
+  // Waits until the agent's log contains `text` (`count` times).
+  bool wait_for_log_count(const std::string& text, int count, std::chrono::seconds timeout) {
     const auto until = std::chrono::steady_clock::now() + timeout;
     while (std::chrono::steady_clock::now() < until) {
-      if (read_file(log()).find(text) != std::string::npos) return true;
+      const std::string all = read_file(log());
+      int seen = 0;
+      for (std::size_t at = all.find(text); at != std::string::npos; at = all.find(text, at + 1)) {
+        ++seen;
+      }
+      if (seen >= count) return true;
       std::this_thread::sleep_for(20ms);
     }
     return false;
+  }
+  bool wait_for_log(const std::string& text, std::chrono::seconds timeout) {
+    return wait_for_log_count(text, 1, timeout);
   }
   std::vector<nlohmann::json> gap_alerts() {
     std::vector<nlohmann::json> gaps;
@@ -300,13 +308,17 @@ TEST_F(DaemonE2E, RotationByRenameAndByCopyTruncateLosesAndRepeatsNothing) {
     append(file, lines);
     all += lines;
   };
+  // Each file must have been seen before it is rotated (the agent starts in ~1 s on a loaded
+  // machine; a file renamed away before the agent ever saw it is not followed): wait on the
+  // agent's log, not a clock.
+  const std::string picked_up = "following " + input().string() + " from its start";
   add(input(), 0, 100);
-  std::this_thread::sleep_for(200ms);
+  ASSERT_TRUE(wait_for_log(picked_up, 20s));
   // Rename rotation with a late write to the old file, then the new file.
   fs::rename(input(), input("events.jsonl.1"));
   add(input("events.jsonl.1"), 100, 50);
   add(input(), 150, 100);
-  std::this_thread::sleep_for(200ms);
+  ASSERT_TRUE(wait_for_log_count(picked_up, 2, 20s));
   // copytruncate: copy, a write lands before the truncate, truncate, new writes.
   add(input(), 250, 30);
   fs::copy_file(input(), input("events.jsonl.2"));
