@@ -96,6 +96,8 @@ in_root 'sessionwatch check -c /etc/sessionwatch/sessionwatch.yaml' >/dev/null 2
 alerts=$(in_root 'sessionwatch scan /usr/share/sessionwatch/examples/sample_events.xml /usr/share/sessionwatch/examples/sample_tool_output.txt' | grep -c '"code":"7063"' || true)
 [ "$alerts" -gt 0 ] || fail "scan of the installed sample raised no 7063 alert"
 pass "check passes on the installed config; scan of the installed sample: $alerts alert(s) with 7063"
+in_root 'sessionwatch check -c /etc/sessionwatch/sessionwatch.yaml' 2>&1 | grep -q '/etc/sessionwatch/rules.d' ||
+  fail "the installed config does not read local rules from /etc/sessionwatch/rules.d"
 in_root 'sessionwatch version' | grep -q '^  openssl ' || fail "version lists no libraries"
 in_root 'sessionwatch help' | grep -q 'rules xpath' || fail "help does not list rules xpath"
 pass "version lists libraries; help lists every command"
