@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include <spdlog/sinks/stdout_sinks.h>
@@ -21,7 +22,9 @@
 #include "daemon/inputs/evtx/evtx_input.hpp"
 #include "daemon/metrics.hpp"
 #include "daemon/outputs.hpp"
+#include "daemon/record_id_gaps.hpp"
 #include "daemon/state.hpp"
+#include "daemon/timers.hpp"
 #include "sessionwatch/decode.hpp"
 #include "sessionwatch/evtx_native.hpp"
 #include "sessionwatch/platform.hpp"
@@ -34,6 +37,8 @@ using SteadyClock = std::chrono::steady_clock;
 
 namespace {
 
+class EvtxSink;
+
 constexpr std::size_t kQueueCapacityBytes = 8u << 20;
 // Checkpoints are written at most this often, and never more often than it takes to write them
 // times kSaveCostFactor: with a large tracker state, writing it after every batch would cost more
@@ -41,7 +46,9 @@ constexpr std::size_t kQueueCapacityBytes = 8u << 20;
 constexpr auto kSaveInterval = 200ms;
 constexpr int kSaveCostFactor = 20;
 constexpr auto kStopDeadline = 15s;
-constexpr auto kLingerCheck = 5s;
+// How often inputs with something pending (a rotated file kept open, an EVTX file still being
+// copied) are looked at without a notification; scaled down by tests (daemon/timers.hpp).
+constexpr auto kLingerCheck = 1s;
 constexpr auto kStalledAfter = 60s;
 
 std::int64_t steady_ms() {
@@ -208,6 +215,9 @@ struct Engine::Impl {
         watchdog_timer(io),
         deadline_timer(io) {}
 
+  // Held from start to the end, so it is released last: one agent per data_dir.
+  std::unique_ptr<platform::FileLock> data_dir_lock;
+
   // ---- configuration and collaborators ----
   Config config;
   std::string config_path;
@@ -221,6 +231,7 @@ struct Engine::Impl {
   std::unique_ptr<AlertOutputs> outputs;
   std::vector<std::unique_ptr<Input>> inputs;
   std::vector<Decoders> decoders;
+  std::vector<RecordIdGaps> record_id_gaps;  // per input; the detection thread's
   EngineMetrics metrics;
   LogLimiter limiter;
 
@@ -233,6 +244,8 @@ struct Engine::Impl {
   asio::steady_timer watchdog_timer;
   asio::steady_timer deadline_timer;
   std::map<std::string, std::vector<std::size_t>> inputs_by_directory;
+  // Input folders that do not exist yet: their nearest existing parent is watched instead.
+  std::set<std::string> missing_directories;
   std::vector<bool> rescan_needed;
   bool collect_posted = false;
   bool linger_armed = false;
@@ -265,11 +278,14 @@ struct Engine::Impl {
 
   EngineExit run();
   bool start();
+  bool lock_data_dir();
   void collect_round();
   void schedule_collect();
   void arm_linger();
   void arm_watchdog();
   void on_watch(const std::vector<platform::WatchEvent>& events);
+  void watch_for_creation(const std::string& dir, const std::string& error);
+  void retry_missing_directories();
   void begin_stop(std::string_view reason);
   void finish();
   void on_reload();
@@ -279,10 +295,16 @@ struct Engine::Impl {
 
   void detection_main();
   bool process(WorkItem& item);
-  void process_lines(const LineBatch& batch, std::vector<Alert>& alerts);
+  void process_lines(const LineBatch& batch, std::vector<Alert>& alerts,
+                     std::vector<CollectionGap>& gaps);
+  void check_record_id(const LineBatch& batch, std::vector<CollectionGap>& gaps);
   void process_eventlog(EventlogBatch& batch, std::vector<Alert>& alerts);
   std::optional<EvtxCheckpoint> process_evtx(const EvtxJob& job, std::vector<Alert>& alerts,
                                              std::vector<CollectionGap>& gaps);
+  EvtxCheckpoint evtx_resume_point(const std::string& input, const std::string& path,
+                                   const platform::FileId& id);
+  void report_evtx_damage(const EvtxSink& sink, const std::string& path, bool changed_meanwhile,
+                          InputMetrics& m);
   bool store_alerts(const std::vector<Alert>& alerts);
   void save_state(bool force, bool final = false);
   void apply_pending_detector();
@@ -323,6 +345,7 @@ bool Engine::Impl::start() {
     spdlog::critical("cannot create data_dir: {}", dir_error);
     return false;
   }
+  if (!lock_data_dir()) return false;
   AgentState state;
   std::string error;
   if (!store.load(state, error) && !error.empty()) {
@@ -364,6 +387,7 @@ bool Engine::Impl::start() {
     if (!ic.channel.empty()) text_options.default_channel = ic.channel;
     d.text = std::make_unique<TextLineDecoder>(text_options);
     decoders.push_back(std::move(d));
+    record_id_gaps.emplace_back();
     for (const std::string& dir : input->directories()) inputs_by_directory[dir].push_back(i);
     inputs.push_back(std::move(input));
   }
@@ -386,13 +410,11 @@ bool Engine::Impl::start() {
     return false;
   }
   for (const auto& [dir, indexes] : inputs_by_directory) {
-    if (!watcher->add(dir, error)) {
-      spdlog::error(
-          "{} (the inputs reading there see nothing until it exists and the agent is "
-          "restarted)",
-          error);
-    }
+    if (!watcher->add(dir, error)) watch_for_creation(dir, error);
   }
+  // What changed between the inputs' first look and the watches (a file renamed or created
+  // meanwhile) sent no notification: the first round looks again.
+  rescan_needed.assign(inputs.size(), true);
   signals = platform::SignalWatcher::create(
       io, [this](std::string_view why) { begin_stop(why); }, [this] { on_reload(); });
   if (config.metrics.enabled) {
@@ -417,6 +439,24 @@ bool Engine::Impl::start() {
   watchdog_interval = platform::service::watchdog_interval();
   arm_watchdog();
   return true;
+}
+
+bool Engine::Impl::lock_data_dir() {
+  const std::string path = (std::filesystem::path(config.agent.data_dir) / "lock").string();
+  std::string error;
+  std::uint64_t holder = 0;
+  data_dir_lock = platform::FileLock::acquire(path, error, holder);
+  if (data_dir_lock) return true;
+  if (holder != 0) {
+    spdlog::critical(
+        "data_dir {} is in use by another sessionwatch agent (pid {}; {}): two agents on one "
+        "data_dir would share its spools and checkpoints and deliver events twice. Stop that "
+        "agent or give this one its own data_dir.",
+        config.agent.data_dir, holder, path);
+  } else {
+    spdlog::critical("cannot lock data_dir {}: {}", config.agent.data_dir, error);
+  }
+  return false;
 }
 
 EngineExit Engine::Impl::run() {
@@ -476,9 +516,14 @@ void Engine::Impl::collect_round() {
   const bool found = !out.empty();
   for (WorkItem& item : out) queue.push(std::move(item));
   if (options.once) {
-    // Done only when a whole round finds nothing new; the marker then follows the last batch.
+    // Done only when a whole round finds nothing new and nothing waits to settle; the marker
+    // then follows the last batch.
+    const bool settling = std::any_of(inputs.begin(), inputs.end(),
+                                      [](const auto& input) { return input->settling(); });
     if (more || found) {
       schedule_collect();
+    } else if (settling) {
+      arm_linger();
     } else {
       drained_queued = true;
       WorkItem marker;
@@ -497,7 +542,7 @@ void Engine::Impl::arm_linger() {
                                [](const auto& input) { return input->lingering(); });
   if (!any) return;
   linger_armed = true;
-  linger_timer.expires_after(kLingerCheck);
+  linger_timer.expires_after(scaled_timer(kLingerCheck));
   linger_timer.async_wait([this](const boost::system::error_code& ec) {
     linger_armed = false;
     if (ec) return;
@@ -523,7 +568,48 @@ bool Engine::Impl::healthy() const {
          (outputs && outputs->waiting_for_spool());
 }
 
+// A folder an input reads that does not exist yet: watch the nearest parent that does, so the
+// folder is followed as soon as it is created (mkdir -p creates several levels one by one).
+void Engine::Impl::watch_for_creation(const std::string& dir, const std::string& error) {
+  std::error_code ec;
+  if (std::filesystem::exists(dir, ec)) {
+    spdlog::error("{} (the inputs reading there see nothing until the agent is restarted)", error);
+    return;
+  }
+  std::filesystem::path parent = std::filesystem::path(dir).parent_path();
+  while (parent.has_relative_path() && !std::filesystem::exists(parent, ec)) {
+    parent = parent.parent_path();
+  }
+  std::string parent_error;
+  if (!watcher->add(parent.string(), parent_error)) {
+    spdlog::error("{}; cannot watch {} for it either ({}): restart the agent once it exists", error,
+                  parent.string(), parent_error);
+    return;
+  }
+  if (missing_directories.insert(dir).second) {
+    spdlog::info("input folder {} does not exist yet; watching {} for it", dir, parent.string());
+  }
+}
+
+void Engine::Impl::retry_missing_directories() {
+  std::vector<std::string> waiting(missing_directories.begin(), missing_directories.end());
+  for (const std::string& dir : waiting) {
+    std::string error;
+    if (!watcher->add(dir, error)) {
+      watch_for_creation(dir, error);  // a deeper parent may exist by now
+      continue;
+    }
+    missing_directories.erase(dir);
+    spdlog::info("input folder {} appeared; following its files", dir);
+    for (std::size_t i : inputs_by_directory[dir]) rescan_needed[i] = true;
+  }
+}
+
 void Engine::Impl::on_watch(const std::vector<platform::WatchEvent>& events) {
+  const bool appeared = std::any_of(events.begin(), events.end(), [](const auto& e) {
+    return e.kind == platform::WatchKind::kAppeared || e.kind == platform::WatchKind::kOverflow;
+  });
+  if (appeared && !missing_directories.empty()) retry_missing_directories();
   for (const platform::WatchEvent& e : events) {
     if (e.kind == platform::WatchKind::kOverflow) {
       std::fill(rescan_needed.begin(), rescan_needed.end(), true);
@@ -726,8 +812,8 @@ void Engine::Impl::publish_rule_matches() {
 
 void Engine::Impl::raise_gap(const CollectionGap& gap, std::vector<Alert>& alerts) {
   ++metrics.inputs[input_index(gap.input)]->gaps;
-  spdlog::warn("collection gap: input {} {} {} from {} {}", gap.input, gap.path, gap.cause,
-               gap.unit, gap.from);
+  spdlog::warn("collection gap: input {} {}{}{} {} from {} {}", gap.input, gap.path,
+               gap.stream.empty() ? "" : " ", gap.stream, gap.cause, gap.unit, gap.from);
   alerts.push_back(make_gap_alert(gap, host, now_ticks()));
 }
 
@@ -748,7 +834,7 @@ bool Engine::Impl::process(WorkItem& item) {
   std::vector<Alert> alerts;
   std::vector<CollectionGap> gaps = std::move(item.gaps);
   std::optional<EvtxCheckpoint> evtx_checkpoint;
-  if (item.lines) process_lines(*item.lines, alerts);
+  if (item.lines) process_lines(*item.lines, alerts, gaps);
   if (item.evtx) evtx_checkpoint = process_evtx(*item.evtx, alerts, gaps);
   if (item.eventlog) process_eventlog(*item.eventlog, alerts);
   std::vector<Alert> all;
@@ -801,7 +887,24 @@ void Engine::Impl::process_eventlog(EventlogBatch& batch, std::vector<Alert>& al
   }
 }
 
-void Engine::Impl::process_lines(const LineBatch& batch, std::vector<Alert>& alerts) {
+void Engine::Impl::check_record_id(const LineBatch& batch, std::vector<CollectionGap>& gaps) {
+  const auto skipped = record_id_gaps[batch.input_index].observe(
+      batch.checkpoint.id, event.computer(), event.channel(), event.record_id);
+  if (!skipped) return;
+  CollectionGap gap;
+  gap.input = config.inputs[batch.input_index].name;
+  gap.path = batch.path;
+  gap.stream = std::string(event.computer()) + " " + std::string(event.channel());
+  gap.cause = "record_ids_skipped";
+  gap.unit = "records";
+  gap.from = skipped->from;
+  gap.to = skipped->to;
+  gap.count = skipped->to - skipped->from + 1;
+  gaps.push_back(std::move(gap));
+}
+
+void Engine::Impl::process_lines(const LineBatch& batch, std::vector<Alert>& alerts,
+                                 std::vector<CollectionGap>& gaps) {
   InputMetrics& m = *metrics.inputs[batch.input_index];
   Decoders& d = decoders[batch.input_index];
   const auto on_alert = [&](Alert&& a) { alerts.push_back(std::move(a)); };
@@ -834,11 +937,13 @@ void Engine::Impl::process_lines(const LineBatch& batch, std::vector<Alert>& ale
       continue;
     }
     ++decoded;
+    check_record_id(batch, gaps);
     event.set_origin(batch.path);
     event.source_offset = r.number;
     last_time = event.time_created;
     detector->process(event, on_alert);
   }
+  if (batch.closed) record_id_gaps[batch.input_index].forget(batch.checkpoint.id);
   m.events_read += batch.records.size();
   m.events_decoded += decoded;
   m.events_bad += bad;
@@ -852,43 +957,64 @@ namespace {
 
 class EvtxSink : public EventSink {
  public:
-  EvtxSink(Detector& detector, std::vector<Alert>& alerts, std::uint64_t after,
-           const std::string& path, InputMetrics& metrics, LogLimiter& limiter)
-      : detector_(detector),
-        alerts_(alerts),
-        after_(after),
-        path_(path),
-        metrics_(metrics),
-        limiter_(limiter) {}
+  EvtxSink(Detector& detector, std::vector<Alert>& alerts, const std::string& path,
+           InputMetrics& metrics)
+      : detector_(detector), alerts_(alerts), path_(path), metrics_(metrics) {}
+  // Records with a header id up to this are skipped (resuming by record id).
+  std::uint64_t skip_through = 0;
+
   void on_event(Event& event) override {
     ++metrics_.events_read;
-    if (event.record_id != 0 && event.record_id <= after_) return;
+    const std::uint64_t id = event.source_offset;  // the record header's id
+    if (skip_through != 0 && id <= skip_through) return;
     ++metrics_.events_decoded;
-    if (event.record_id != 0) {
-      if (first == 0 || event.record_id < first) first = event.record_id;
-      last = std::max(last, event.record_id);
-    }
+    if (first == 0 || id < first) first = id;
     event.set_origin(path_);
     detector_.process(event, [&](Alert&& a) { alerts_.push_back(std::move(a)); });
   }
+  // Kept until the read is over: damage seen in a file that changed meanwhile is most likely
+  // the part still being written, read whole next time.
   void on_error(const DecodeError& e) override {
     ++metrics_.events_read;
-    ++metrics_.events_bad;
-    limiter_.error("decode:" + path_, "{}:{}: {}", e.origin, e.position, e.reason);
+    ++errors;
+    if (kept.size() < kMaxKept) kept.push_back(e);
   }
   std::uint64_t first = 0;
-  std::uint64_t last = 0;
+  std::uint64_t errors = 0;
+  std::vector<DecodeError> kept;
 
  private:
+  static constexpr std::size_t kMaxKept = 100;
   Detector& detector_;
   std::vector<Alert>& alerts_;
-  std::uint64_t after_;
   const std::string& path_;
   InputMetrics& metrics_;
-  LogLimiter& limiter_;
 };
 
 }  // namespace
+
+// Where to carry on in an EVTX file: its checkpoint when it is the same file.
+EvtxCheckpoint Engine::Impl::evtx_resume_point(const std::string& input, const std::string& path,
+                                               const platform::FileId& id) {
+  EvtxCheckpoint cp{path, id, 0, std::nullopt};
+  auto& entries = committed.evtx[input];
+  if (auto it = entries.find(path); it != entries.end() && it->second.id == id) cp = it->second;
+  return cp;
+}
+
+void Engine::Impl::report_evtx_damage(const EvtxSink& sink, const std::string& path,
+                                      bool changed_meanwhile, InputMetrics& m) {
+  if (sink.errors == 0) return;
+  if (changed_meanwhile) {
+    spdlog::debug("{}: changed while being read ({} problem(s) seen); read again once it settles",
+                  path, sink.errors);
+    return;
+  }
+  m.events_bad += sink.errors;
+  for (const DecodeError& e : sink.kept) {
+    limiter.error("decode:" + path, "{}:{}: {}", e.origin, e.position, e.reason);
+  }
+}
 
 std::optional<EvtxCheckpoint> Engine::Impl::process_evtx(const EvtxJob& job,
                                                          std::vector<Alert>& alerts,
@@ -900,34 +1026,46 @@ std::optional<EvtxCheckpoint> Engine::Impl::process_evtx(const EvtxJob& job,
     return std::nullopt;  // nothing new since it was last read
   }
   const std::string& name = config.inputs[job.input_index].name;
-  EvtxCheckpoint cp{job.path, version->id, 0};
-  if (auto it = committed.evtx[name].find(job.path); it != committed.evtx[name].end()) {
-    if (it->second.id == version->id) cp.record_id = it->second.record_id;
-  }
+  EvtxCheckpoint cp = evtx_resume_point(name, job.path, version->id);
   std::string error;
   // The native parser: portable (the same reader on Windows), about 30x faster than libevtx, and
   // it reads files libevtx cannot (docs/evtx-format.md).
-  auto reader = open_native_evtx(job.path, error);
+  auto reader = NativeEvtxReader::open_file(job.path, error);
   if (!reader) {
     // Often a file still being copied in: the next change notification retries.
     limiter.error("evtx:" + job.path, "{}: {}", job.path, error);
     return std::nullopt;
   }
-  EvtxSink sink(*detector, alerts, cp.record_id, job.path, *metrics.inputs[job.input_index],
-                limiter);
-  reader->read(sink, cp.record_id);
-  if (cp.record_id > 0 && sink.first > cp.record_id + 1) {
+  InputMetrics& m = *metrics.inputs[job.input_index];
+  EvtxSink sink(*detector, alerts, job.path, m);
+  EvtxPosition position = cp.position.value_or(EvtxPosition{});
+  // Without a position (older state) resume after the record id.
+  if (!cp.position) sink.skip_through = cp.record_id;
+  DecodeStats stats;
+  if (!reader->read_from(sink, position, stats)) {
+    spdlog::warn(
+        "input {}: {} holds other records at its checkpoint (replaced or wrapped); "
+        "reading the records after id {}",
+        name, job.path, position.last_record_id);
+    sink.skip_through = position.last_record_id;
+    position = EvtxPosition{};
+    reader->read_from(sink, position, stats);
+  }
+  if (sink.skip_through > 0 && sink.first > sink.skip_through + 1) {
     CollectionGap gap;
     gap.input = name;
     gap.path = job.path;
     gap.cause = "record_ids_skipped";
     gap.unit = "records";
-    gap.from = cp.record_id + 1;
+    gap.from = sink.skip_through + 1;
     gap.to = sink.first - 1;
     gap.count = gap.to - gap.from + 1;
     gaps.push_back(gap);
   }
-  cp.record_id = std::max(cp.record_id, sink.last);
+  report_evtx_damage(sink, job.path, evtx_file_version(job.path) != version, m);
+  if (position.last_record_id == 0) position.last_record_id = cp.record_id;
+  cp.record_id = position.last_record_id;
+  cp.position = position;
   evtx_seen[job.path] = *version;
   return cp;
 }

@@ -23,6 +23,9 @@ std::string describe(const CollectionGap& gap) {
     what = "was replaced by another file before it was read past byte " + std::to_string(gap.from);
   } else if (gap.cause == "removed") {
     what = "was removed or renamed away before it was read past byte " + std::to_string(gap.from);
+  } else if (gap.cause == "record_ids_skipped" && !gap.stream.empty()) {
+    what = "lacks record ids " + std::to_string(gap.from) + ".." + std::to_string(gap.to) + " of " +
+           gap.stream + " (events lost before the file was written)";
   } else if (gap.cause == "record_ids_skipped") {
     what = "skipped record ids " + std::to_string(gap.from) + ".." + std::to_string(gap.to) +
            " (log cleared, wrapped or replaced)";
@@ -42,8 +45,9 @@ Alert make_gap_alert(const CollectionGap& gap, const std::string& host, Ticks no
   alert.level = Level::kHigh;
   alert.host = host;
   alert.time = now;
-  const std::string identity = gap.input + "|" + gap.path + "|" + gap.cause + "|" +
-                               std::to_string(gap.from) + "|" + std::to_string(gap.to);
+  std::string identity = gap.input + "|" + gap.path + "|" + gap.cause + "|" +
+                         std::to_string(gap.from) + "|" + std::to_string(gap.to);
+  if (!gap.stream.empty()) identity += "|" + gap.stream;
   alert.id = stable_alert_id(host, "sessionwatch", identity, alert.rule_id);
 
   nlohmann::json range = {{"unit", gap.unit}, {"from", gap.from}};
@@ -52,6 +56,7 @@ Alert make_gap_alert(const CollectionGap& gap, const std::string& host, Ticks no
                             {"source", gap.path},
                             {"cause", gap.cause},
                             {"range", std::move(range)}};
+  if (!gap.stream.empty()) details["stream"] = gap.stream;
   details["count"] = gap.count ? nlohmann::json(*gap.count) : nlohmann::json(nullptr);
   const std::string message = describe(gap);
   alert.doc = {

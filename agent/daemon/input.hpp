@@ -29,6 +29,9 @@ class Input {
   virtual std::vector<std::string> directories() const = 0;
   // True when collect() should run again after a while even without a notification.
   virtual bool lingering() const { return false; }
+  // True while files wait to settle before they are read (still being copied in): `run --once`
+  // waits for them, where it does not wait for lingering rotated files.
+  virtual bool settling() const { return false; }
   // Where this input stands now, to write a checkpoint at once on first start.
   virtual void positions(AgentState& /*state*/) const {}
   // The detection thread started (or finished) a job this input queued.

@@ -33,10 +33,17 @@ std::string serialize_state(const AgentState& state) {
   for (const auto& [input, entries] : state.evtx) {
     nlohmann::json list = nlohmann::json::array();
     for (const auto& [path, cp] : entries) {
-      list.push_back({{"path", cp.path},
-                      {"device", cp.id.device},
-                      {"inode", cp.id.inode},
-                      {"record_id", cp.record_id}});
+      nlohmann::json entry = {{"path", cp.path},
+                              {"device", cp.id.device},
+                              {"inode", cp.id.inode},
+                              {"record_id", cp.record_id}};
+      if (cp.position) {
+        entry["position"] = {{"chunk", cp.position->chunk},
+                             {"offset", cp.position->offset},
+                             {"chunk_first_id", cp.position->chunk_first_id},
+                             {"last_record_id", cp.position->last_record_id}};
+      }
+      list.push_back(std::move(entry));
     }
     evtx[input] = std::move(list);
   }
@@ -81,6 +88,14 @@ bool parse_state(std::string_view text, AgentState& state, std::string& error) {
         cp.id.device = e.at("device").get<std::uint64_t>();
         cp.id.inode = e.at("inode").get<std::uint64_t>();
         cp.record_id = e.at("record_id").get<std::uint64_t>();
+        // Absent in states written before positions were kept: those resume by record id.
+        if (const auto it = e.find("position"); it != e.end()) {
+          EvtxPosition& p = cp.position.emplace();
+          p.chunk = it->at("chunk").get<std::uint64_t>();
+          p.offset = it->at("offset").get<std::uint32_t>();
+          p.chunk_first_id = it->at("chunk_first_id").get<std::uint64_t>();
+          p.last_record_id = it->at("last_record_id").get<std::uint64_t>();
+        }
         parsed.evtx[input][cp.path] = cp;
       }
     }

@@ -4,18 +4,23 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "daemon/work.hpp"
 #include "sessionwatch/event.hpp"
+#include "sessionwatch/evtx_native.hpp"
 
 namespace sw::daemon {
 
 struct EvtxCheckpoint {
   std::string path;
   platform::FileId id;
-  std::uint64_t record_id = 0;  // last record handed on
+  // Record header id of the last record handed on. Only resumes from it when there is no
+  // position (a state written before positions were kept) or the file changed under it.
+  std::uint64_t record_id = 0;
+  std::optional<EvtxPosition> position;  // where reading carries on
   friend bool operator==(const EvtxCheckpoint&, const EvtxCheckpoint&) = default;
 };
 

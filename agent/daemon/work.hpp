@@ -40,6 +40,7 @@ struct CollectionGap {
   std::uint64_t to = 0;
   // Records (or bytes, when records cannot be counted) missed; nullopt when unknown.
   std::optional<std::uint64_t> count;
+  std::string stream;  // within the file: "computer channel" whose record ids jumped
 };
 
 struct RecordRef {

@@ -27,6 +27,17 @@ struct EvtxFileHeader {
   bool checksum_ok = false;
 };
 
+// Where a reader stopped in a file, to carry on after the last record handed on. Record ids do not
+// do for this: exports and merged files number their chunks and records in their own ways, and
+// ids need not grow in file order.
+struct EvtxPosition {
+  std::uint64_t chunk = 0;           // index of the chunk the next record is in
+  std::uint32_t offset = 0;          // in that chunk, after the last record handed on (0: start)
+  std::uint64_t chunk_first_id = 0;  // that chunk's first record id, to tell a rewritten chunk
+  std::uint64_t last_record_id = 0;  // record header id of the last record handed on
+  friend bool operator==(const EvtxPosition&, const EvtxPosition&) = default;
+};
+
 class NativeEvtxReader final : public EvtxReader {
  public:
   // Opens an EVTX file; nullptr with `error` set when it cannot be read or does not start with
@@ -43,6 +54,10 @@ class NativeEvtxReader final : public EvtxReader {
   // Records in file order (chunk by chunk), skipping those with a record id <= after_record_id.
   // Event::source_offset is the record id; Event::origin the path.
   DecodeStats read(EventSink& sink, std::uint64_t after_record_id = 0) override;
+  // Records after `position` in file order; `position` moves past each record handed on. The part
+  // of a chunk not written yet (a file still growing) is left for the next call. False, reading
+  // nothing, when the chunk at `position` holds other records now (file replaced, log wrapped).
+  bool read_from(EventSink& sink, EvtxPosition& position, DecodeStats& stats);
   // Sum of the record ranges the chunk headers claim.
   std::uint64_t record_count_hint() const override;
   const EvtxFileHeader& header() const;

@@ -63,6 +63,18 @@ std::FILE* open_private_for_append(const std::string& path);
 // True when users other than the owner may read or enter `path` (POSIX mode & 077; never on
 // Windows, where ACLs decide).
 bool readable_by_others(const std::string& path);
+// An exclusive lock on a file, held for the life of the object (POSIX flock, Windows
+// LockFileEx), released by the OS if the process dies. The holder's process id is written into
+// the file so a second process can say who holds it. Two agents on one data_dir would share
+// spools and checkpoints and deliver events twice.
+class FileLock {
+ public:
+  virtual ~FileLock() = default;
+  // nullptr with `error` set when the file cannot be opened or another process holds the lock
+  // (then `holder_pid` is that process's id, 0 when unknown).
+  static std::unique_ptr<FileLock> acquire(const std::string& path, std::string& error,
+                                           std::uint64_t& holder_pid);
+};
 
 // Directory change notification (inotify, ReadDirectoryChangesW). No polling: the handler runs on
 // the io_context when the OS reports changes.

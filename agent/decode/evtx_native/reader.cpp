@@ -115,18 +115,17 @@ struct NativeEvtxReader::Impl {
     return size >= kMinRecordSize && size <= limit - pos && le32(c + pos + size - 4) == size;
   }
 
-  void read_chunk(std::uint64_t index, std::uint64_t file_offset, std::size_t got, EventSink& sink,
-                  DecodeStats& stats, std::uint64_t after_record_id) {
+  // Where a chunk's records end and whether its header is sound; false (reported) otherwise.
+  bool chunk_records_limit(const std::string& where, std::size_t got, EventSink& sink,
+                           DecodeStats& stats, std::size_t& limit) {
     const std::uint8_t* c = chunk.data();
-    const std::string where =
-        "chunk " + std::to_string(index) + " (file offset " + hex(file_offset) + ")";
     if (std::memcmp(c, kChunkSignature, sizeof kChunkSignature) != 0) {
       if (!all_zero(c, got)) report(sink, stats, 0, where + ": no chunk signature; skipped", false);
-      return;
+      return false;
     }
     if (got < kChunkHeaderSize) {
       report(sink, stats, 0, where + ": truncated inside the chunk header; skipped", false);
-      return;
+      return false;
     }
     const std::uint32_t header_crc =
         evtx_native::crc32(evtx_native::crc32(0, c, 120), c + 128, kChunkHeaderSize - 128);
@@ -135,11 +134,10 @@ struct NativeEvtxReader::Impl {
              where + ": chunk header checksum mismatch (stored " + hex(le32(c + 124)) +
                  ", computed " + hex(header_crc) + "); skipped",
              false);
-      return;
+      return false;
     }
-    const std::uint64_t first_id = le64(c + 24), last_id = le64(c + 32);
     const std::uint32_t free_space = le32(c + 48);
-    std::size_t limit = got;
+    limit = got;
     if (got < kChunkSize)
       report(sink, stats, 0, where + ": file ends inside the chunk; reading what is there", false);
     if (free_space < kChunkHeaderSize || free_space > kChunkSize) {
@@ -147,38 +145,62 @@ struct NativeEvtxReader::Impl {
              where + ": free space offset " + hex(free_space) +
                  " is outside the chunk; scanning the whole chunk",
              false);
-    } else {
-      limit = std::min<std::size_t>(limit, free_space);
-      if (free_space <= got) {
-        const std::uint32_t records_crc =
-            evtx_native::crc32(0, c + kChunkHeaderSize, free_space - kChunkHeaderSize);
-        if (records_crc != le32(c + 52))
-          report(sink, stats, 0,
-                 where + ": event records checksum mismatch (stored " + hex(le32(c + 52)) +
-                     ", computed " + hex(records_crc) + "); records checked one by one",
-                 false);
-      }
+      return true;
     }
+    limit = std::min<std::size_t>(limit, free_space);
+    if (free_space <= got) {
+      const std::uint32_t records_crc =
+          evtx_native::crc32(0, c + kChunkHeaderSize, free_space - kChunkHeaderSize);
+      if (records_crc != le32(c + 52))
+        report(sink, stats, 0,
+               where + ": event records checksum mismatch (stored " + hex(le32(c + 52)) +
+                   ", computed " + hex(records_crc) + "); records checked one by one",
+               false);
+    }
+    return true;
+  }
+
+  // Reads the records of the chunk in `chunk` from `start`. With `position`, only what is
+  // certainly complete is handed on and `position` follows each record; without it, records
+  // with ids up to `after_record_id` are skipped.
+  void read_chunk(std::uint64_t index, std::uint64_t file_offset, std::size_t got, EventSink& sink,
+                  DecodeStats& stats, std::uint64_t after_record_id, std::size_t start = 0,
+                  EvtxPosition* position = nullptr) {
+    const std::uint8_t* c = chunk.data();
+    const std::string where =
+        "chunk " + std::to_string(index) + " (file offset " + hex(file_offset) + ")";
+    std::size_t limit = 0;
+    if (!chunk_records_limit(where, got, sink, stats, limit)) return;
+    const std::uint64_t first_id = le64(c + 24), last_id = le64(c + 32);
     parser.set_chunk(c, got);
-    std::size_t pos = kChunkHeaderSize;
+    std::size_t pos = std::max<std::size_t>(start, kChunkHeaderSize);
+    const auto moved = [&](std::size_t to, std::uint64_t record_id) {
+      if (!position) return;
+      *position = EvtxPosition{index, static_cast<std::uint32_t>(to), first_id,
+                               record_id ? record_id : position->last_record_id};
+    };
     while (limit - pos >= kRecordHeaderSize) {
       if (!record_at(c, pos, limit)) {
         if (all_zero(c + pos, limit - pos)) break;
+        // A chunk the file does not hold whole yet is being written: the rest comes later.
+        if (position && got < kChunkSize) break;
         const std::uint64_t guess = le64(c + pos + 8);
-        const std::uint64_t position = guess >= first_id && guess <= last_id ? guess : 0;
+        const std::uint64_t at = guess >= first_id && guess <= last_id ? guess : 0;
         std::size_t next = pos + 1;
         while (next < limit && !record_at(c, next, limit)) ++next;
-        report(sink, stats, position,
+        report(sink, stats, at,
                where + ": no valid record at chunk offset " + hex(pos) + "; skipped " +
                    std::to_string(next - pos) + " bytes",
                true);
         pos = next;
+        moved(pos, 0);
         continue;
       }
       const std::uint32_t size = le32(c + pos + 4);
       const std::uint64_t record_id = le64(c + pos + 8);
       if (record_id > after_record_id) decode_record(pos, size, record_id, where, sink, stats);
       pos += size;
+      moved(pos, record_id);
     }
   }
 
@@ -198,31 +220,59 @@ struct NativeEvtxReader::Impl {
     sink.on_event(event);
   }
 
-  DecodeStats read(EventSink& sink, std::uint64_t after_record_id) {
-    DecodeStats stats;
+  std::uint64_t chunk_slots() const {
+    return file_size <= kFileHeaderSize
+               ? 0
+               : (file_size - kFileHeaderSize + kChunkSize - 1) / kChunkSize;
+  }
+
+  void check_file_header(EventSink& sink, DecodeStats& stats) {
     if (!header.checksum_ok)
       report(sink, stats, 0, "file header checksum mismatch or truncated header; reading anyway",
              false);
-    const std::uint64_t slots = file_size <= kFileHeaderSize
-                                    ? 0
-                                    : (file_size - kFileHeaderSize + kChunkSize - 1) / kChunkSize;
-    if (header.chunk_count > slots)
+    if (header.chunk_count > chunk_slots())
       report(sink, stats, 0,
              "header claims " + std::to_string(header.chunk_count) + " chunks, the file holds " +
-                 std::to_string(slots) + " (truncated?)",
+                 std::to_string(chunk_slots()) + " (truncated?)",
              false);
-    for (std::uint64_t index = 0; index < slots; ++index) {
+  }
+
+  // Reads chunk `index` into `chunk`; how many bytes arrived (0: reported read error).
+  std::size_t load_chunk(std::uint64_t index, EventSink& sink, DecodeStats& stats) {
+    const std::uint64_t offset = kFileHeaderSize + index * kChunkSize;
+    const std::size_t got = read_at(offset, kChunkSize, chunk.data());
+    stats.bytes_read += got;
+    if (got == 0) report(sink, stats, 0, "read error at file offset " + hex(offset), false);
+    return got;
+  }
+
+  DecodeStats read(EventSink& sink, std::uint64_t after_record_id) {
+    DecodeStats stats;
+    check_file_header(sink, stats);
+    for (std::uint64_t index = 0; index < chunk_slots(); ++index) {
+      const std::size_t got = load_chunk(index, sink, stats);
+      if (got == 0) break;
       const std::uint64_t offset = kFileHeaderSize + index * kChunkSize;
-      const std::size_t got = read_at(offset, kChunkSize, chunk.data());
-      stats.bytes_read += got;
-      if (got == 0) {
-        report(sink, stats, 0, "read error at file offset " + hex(offset), false);
-        break;
-      }
       read_chunk(index, offset, got, sink, stats, after_record_id);
       sink.on_progress(offset + got, file_size);
     }
     return stats;
+  }
+
+  bool read_from(EventSink& sink, EvtxPosition& position, DecodeStats& stats) {
+    check_file_header(sink, stats);
+    for (std::uint64_t index = position.chunk; index < chunk_slots(); ++index) {
+      const std::size_t got = load_chunk(index, sink, stats);
+      if (got == 0) break;
+      const bool resuming = index == position.chunk && position.offset > 0;
+      if (resuming &&
+          (got < kChunkHeaderSize || le64(chunk.data() + 24) != position.chunk_first_id))
+        return false;
+      const std::uint64_t offset = kFileHeaderSize + index * kChunkSize;
+      read_chunk(index, offset, got, sink, stats, 0, resuming ? position.offset : 0, &position);
+      sink.on_progress(offset + got, file_size);
+    }
+    return true;
   }
 };
 
@@ -263,6 +313,10 @@ std::unique_ptr<NativeEvtxReader> NativeEvtxReader::open_memory(std::string imag
 
 DecodeStats NativeEvtxReader::read(EventSink& sink, std::uint64_t after_record_id) {
   return impl_->read(sink, after_record_id);
+}
+
+bool NativeEvtxReader::read_from(EventSink& sink, EvtxPosition& position, DecodeStats& stats) {
+  return impl_->read_from(sink, position, stats);
 }
 
 std::uint64_t NativeEvtxReader::record_count_hint() const {

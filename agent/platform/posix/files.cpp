@@ -1,10 +1,12 @@
 // POSIX file identity, positional reads and atomic replacement.
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 
@@ -66,7 +68,53 @@ bool write_all(int fd, std::string_view data) {
   return true;
 }
 
+class PosixFileLock : public FileLock {
+ public:
+  explicit PosixFileLock(int fd) : fd_(fd) {}
+  ~PosixFileLock() override { ::close(fd_); }  // closing the last descriptor releases the lock
+  PosixFileLock(const PosixFileLock&) = delete;
+  PosixFileLock& operator=(const PosixFileLock&) = delete;
+
+ private:
+  int fd_;
+};
+
+std::uint64_t read_pid(int fd) {
+  char text[32] = {};
+  const ssize_t n = ::pread(fd, text, sizeof text - 1, 0);
+  return n > 0 ? std::strtoull(text, nullptr, 10) : 0;
+}
+
 }  // namespace
+
+std::unique_ptr<FileLock> FileLock::acquire(const std::string& path, std::string& error,
+                                            std::uint64_t& holder_pid) {
+  holder_pid = 0;
+  const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
+  if (fd < 0) {
+    error = errno_text("cannot open lock file", path);
+    return nullptr;
+  }
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    const int code = errno;
+    if (code == EWOULDBLOCK) {
+      holder_pid = read_pid(fd);
+      error = path + " is locked by another process";
+    } else {
+      errno = code;
+      error = errno_text("cannot lock", path);
+    }
+    ::close(fd);
+    return nullptr;
+  }
+  const std::string pid = std::to_string(::getpid()) + "\n";
+  if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, pid.data(), pid.size(), 0) < 0) {
+    error = errno_text("cannot write", path);
+    ::close(fd);
+    return nullptr;
+  }
+  return std::make_unique<PosixFileLock>(fd);
+}
 
 std::optional<FileInfo> stat_path(const std::string& path) {
   struct stat st {};

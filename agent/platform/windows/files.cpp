@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <cstdlib>
 #include <iterator>
 #include <string>
 
@@ -86,7 +87,63 @@ class WindowsInputFile : public InputFile {
   std::uint64_t device_;
 };
 
+// The lock covers one byte far past the pid text, so other processes can still read the pid.
+constexpr DWORD kLockOffsetHigh = 1;
+
+class WindowsFileLock : public FileLock {
+ public:
+  explicit WindowsFileLock(HANDLE file) : file_(file) {}
+  ~WindowsFileLock() override { CloseHandle(file_); }  // closing releases the lock
+  WindowsFileLock(const WindowsFileLock&) = delete;
+  WindowsFileLock& operator=(const WindowsFileLock&) = delete;
+
+ private:
+  HANDLE file_;
+};
+
+std::uint64_t read_pid(HANDLE file) {
+  char text[32] = {};
+  DWORD read = 0;
+  OVERLAPPED at{};
+  if (!ReadFile(file, text, sizeof text - 1, &read, &at)) return 0;
+  return std::strtoull(text, nullptr, 10);
+}
+
 }  // namespace
+
+std::unique_ptr<FileLock> FileLock::acquire(const std::string& path, std::string& error,
+                                            std::uint64_t& holder_pid) {
+  holder_pid = 0;
+  HANDLE file = CreateFileW(win32::widen(path).c_str(), GENERIC_READ | GENERIC_WRITE, kShareAll,
+                            nullptr, OPEN_ALWAYS, FILE_ATTRIBUTE_NORMAL, nullptr);
+  if (file == INVALID_HANDLE_VALUE) {
+    error = win32::describe("cannot open lock file " + path, GetLastError());
+    return nullptr;
+  }
+  OVERLAPPED range{};
+  range.OffsetHigh = kLockOffsetHigh;
+  if (!LockFileEx(file, LOCKFILE_EXCLUSIVE_LOCK | LOCKFILE_FAIL_IMMEDIATELY, 0, 1, 0, &range)) {
+    const DWORD code = GetLastError();
+    if (code == ERROR_LOCK_VIOLATION || code == ERROR_IO_PENDING) {
+      holder_pid = read_pid(file);
+      error = path + " is locked by another process";
+    } else {
+      error = win32::describe("cannot lock " + path, code);
+    }
+    CloseHandle(file);
+    return nullptr;
+  }
+  const std::string pid = std::to_string(GetCurrentProcessId()) + "\r\n";
+  DWORD written = 0;
+  OVERLAPPED start{};
+  if (!SetEndOfFile(file) ||
+      !WriteFile(file, pid.data(), static_cast<DWORD>(pid.size()), &written, &start)) {
+    error = win32::describe("cannot write " + path, GetLastError());
+    CloseHandle(file);
+    return nullptr;
+  }
+  return std::make_unique<WindowsFileLock>(file);
+}
 
 std::optional<FileInfo> stat_path(const std::string& path) {
   // FILE_FLAG_BACKUP_SEMANTICS lets directories be opened too.

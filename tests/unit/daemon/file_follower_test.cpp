@@ -44,10 +44,26 @@ class FollowerTest : public ::testing::Test {
     o.rotate_wait = 0ms;
     return o;
   }
+  // Options whose clock only moves when the test says so (see `later`).
+  FileFollower::Options options_with_clock(std::chrono::milliseconds rotate_wait,
+                                           std::string glob = "*.log") {
+    FileFollower::Options o = options(std::move(glob));
+    o.rotate_wait = rotate_wait;
+    o.clock = [this] { return now_; };
+    return o;
+  }
+  void later(std::chrono::milliseconds by) { now_ += by; }
+  FileFollower::Clock::time_point now_ = FileFollower::Clock::now();
   std::string path(const std::string& name) const { return (dir_ / name).string(); }
   void append(const std::string& name, const std::string& text) {
     std::ofstream out(dir_ / name, std::ios::app | std::ios::binary);
     out << text;
+  }
+  // logrotate's copytruncate of a.log to a.log.1, then the writer carries on with `fresh`.
+  void copy_truncate(const std::string& fresh) {
+    fs::copy_file(dir_ / "a.log", dir_ / "a.log.1");
+    fs::resize_file(dir_ / "a.log", 0);
+    append("a.log", fresh);
   }
 
   // Runs rescan + collect until nothing is left; returns the records and remembers the rest.
@@ -268,6 +284,130 @@ TEST_F(FollowerTest, HugeLineWithoutNewlineDoesNotStallTheFile) {
   EXPECT_EQ(got[0], std::string(64, 'x'));
   EXPECT_EQ(got[1], std::string(36, 'x'));
   EXPECT_EQ(got[2], "ok");
+}
+
+// Issue 12: a rotated file was let go at once when the quiet time before the rename exceeded
+// rotate_wait, so a late write to it (a writer that had not reopened yet) was never read.
+TEST_F(FollowerTest, RotationAfterAQuietSpellStillReadsTheLateWrite) {
+  append("a.log", "7063 before the quiet spell\n");
+  FileFollower f(options_with_clock(30s));
+  EXPECT_EQ(drain(f), Lines{"7063 before the quiet spell"});
+  later(40s);  // quiet longer than rotate_wait
+  fs::rename(dir_ / "a.log", dir_ / "a.log.4");
+  EXPECT_EQ(drain(f), Lines{});  // the rename is noticed
+  append("a.log.4", "late write to the rotated file\n");
+  append("a.log", "first line of the new file\n");
+  EXPECT_EQ(drain(f), (Lines{"late write to the rotated file", "first line of the new file"}));
+  EXPECT_TRUE(f.lingering());
+  // Let go once quiet for rotate_wait after the rename.
+  later(31s);
+  drain(f, false);
+  EXPECT_FALSE(f.lingering());
+  ASSERT_EQ(closed_.size(), 1u);
+  EXPECT_TRUE(gaps_.empty());
+}
+
+TEST_F(FollowerTest, RotatedFileStaysOpenWhileItKeepsGrowing) {
+  append("a.log", "1\n");
+  FileFollower f(options_with_clock(30s));
+  drain(f);
+  fs::rename(dir_ / "a.log", dir_ / "a.log.1");
+  drain(f);
+  for (int i = 0; i < 3; ++i) {
+    later(20s);
+    append("a.log.1", "late " + std::to_string(i) + "\n");
+    EXPECT_EQ(drain(f, false), Lines{"late " + std::to_string(i)});
+    EXPECT_TRUE(f.lingering()) << i;
+  }
+}
+
+// Issue 13.2: copytruncate while reading was paused; by the time reading resumes the writer has
+// passed the old offset, so the size alone does not show the truncation.
+std::string numbered(const std::string& prefix, int from, int count) {
+  std::string out;
+  for (int i = from; i < from + count; ++i) {
+    out += prefix + " line " + std::to_string(i) + " with enough text to be telling\n";
+  }
+  return out;
+}
+
+Lines lines_of(const std::string& text) {
+  Lines out;
+  std::size_t pos = 0;
+  for (std::size_t nl; (nl = text.find('\n', pos)) != std::string::npos; pos = nl + 1) {
+    out.push_back(text.substr(pos, nl - pos));
+  }
+  return out;
+}
+
+TEST_F(FollowerTest, CopyTruncateWhilePausedIsNoticedByContent) {
+  append("a.log", numbered("old", 0, 20));
+  FileFollower f(options());
+  EXPECT_EQ(drain(f).size(), 20u);
+  // Paused: the writer goes on, logrotate copies and truncates, the writer passes the old offset.
+  const std::string unread = numbered("old", 20, 10);
+  append("a.log", unread);
+  const std::string fresh = numbered("new", 0, 40);
+  copy_truncate(fresh);
+  ASSERT_GT(fs::file_size(dir_ / "a.log"), fs::file_size(dir_ / "a.log.1"));
+  Lines want = lines_of(unread);
+  for (const std::string& l : lines_of(fresh)) want.push_back(l);
+  EXPECT_EQ(drain(f, false), want);
+  EXPECT_TRUE(gaps_.empty());
+}
+
+TEST_F(FollowerTest, RewrittenPastTheOffsetWithoutACopyIsAGapWithTheUnreadBytes) {
+  append("a.log", numbered("old", 0, 20));
+  auto o = options();
+  o.max_batch_bytes = 256;  // reading stops part way, having seen the whole file
+  FileFollower f(o);
+  std::vector<WorkItem> items;
+  f.rescan(items);
+  f.collect(items);
+  const std::uint64_t offset = f.positions().at(0).offset;
+  const std::uint64_t seen = fs::file_size(dir_ / "a.log");
+  ASSERT_LT(offset, seen);
+  fs::resize_file(dir_ / "a.log", 0);
+  const std::string fresh = numbered("new", 0, 40);
+  append("a.log", fresh);
+  EXPECT_EQ(drain(f, false), lines_of(fresh));
+  ASSERT_EQ(gaps_.size(), 1u);
+  EXPECT_EQ(gaps_[0].cause, "truncated");
+  EXPECT_EQ(gaps_[0].from, offset);
+  EXPECT_EQ(gaps_[0].to, seen);
+  EXPECT_EQ(gaps_[0].count, seen - offset);
+}
+
+TEST_F(FollowerTest, CopyTruncateWhileDownIsReadFromTheCopyOnRestart) {
+  append("a.log", numbered("old", 0, 20));
+  std::vector<FileCheckpoint> saved;
+  {
+    FileFollower f(options());
+    drain(f);
+    for (auto& [id, cp] : last_) saved.push_back(cp);
+  }
+  const std::string unread = numbered("old", 20, 5);
+  append("a.log", unread);
+  const std::string fresh = numbered("new", 0, 40);
+  copy_truncate(fresh);
+  FileFollower again(options());
+  again.restore(saved);
+  Lines want = lines_of(unread);
+  for (const std::string& l : lines_of(fresh)) want.push_back(l);
+  EXPECT_EQ(drain(again), want);
+  EXPECT_TRUE(gaps_.empty()) << gaps_.front().cause;
+}
+
+TEST_F(FollowerTest, RewrittenBeforeAnythingWasReadIsNoGap) {
+  append("a.log", "partial first li");
+  FileFollower f(options());
+  EXPECT_EQ(drain(f), Lines{});
+  fs::resize_file(dir_ / "a.log", 0);
+  append("a.log", "other content entirely\nsecond\n");
+  EXPECT_EQ(drain(f, false), (Lines{"other content entirely", "second"}));
+  append("a.log", "third\n");
+  EXPECT_EQ(drain(f, false), Lines{"third"});
+  EXPECT_TRUE(gaps_.empty());
 }
 
 }  // namespace

@@ -40,5 +40,24 @@ TEST(GapAlert, UnknownCountIsNull) {
   EXPECT_FALSE(a.doc["sessionwatch"]["collection_gap"]["range"].contains("to"));
 }
 
+TEST(GapAlert, RecordIdsSkippedInAFileNameTheStream) {
+  CollectionGap gap;
+  gap.input = "winlogbeat";
+  gap.path = "/var/log/winlogbeat/security.jsonl";
+  gap.cause = "record_ids_skipped";
+  gap.unit = "records";
+  gap.from = 101;
+  gap.to = 104;
+  gap.count = 4;
+  gap.stream = "dc01.contoso.local Security";
+  const Alert a = make_gap_alert(gap, "h", 0);
+  EXPECT_EQ(a.doc["sessionwatch"]["collection_gap"]["stream"], "dc01.contoso.local Security");
+  const std::string message = a.doc["message"];
+  EXPECT_NE(message.find("101..104 of dc01.contoso.local Security"), std::string::npos) << message;
+  // Another stream of the same file with the same ids is another gap.
+  gap.stream = "ws01.contoso.local Security";
+  EXPECT_NE(make_gap_alert(gap, "h", 0).id, a.id);
+}
+
 }  // namespace
 }  // namespace sw::daemon

@@ -176,6 +176,26 @@ std::string ChunkWriter::finish() {
   return chunk_;
 }
 
+void write_system_record(ChunkWriter& w, std::uint64_t record_id,
+                         const std::vector<std::pair<std::string, std::string>>& system_fields) {
+  w.begin_record(record_id);
+  w.fragment_header();
+  w.open_element("Event", false);
+  w.close_start();
+  w.open_element("System", false);
+  w.close_start();
+  for (const auto& [name, value] : system_fields) {
+    w.open_element(name, false);
+    w.close_start();
+    w.text(value);
+    w.end_element();
+  }
+  w.end_element();
+  w.end_element();
+  w.end_of_stream();
+  w.end_record();
+}
+
 std::string evtx_file(const std::vector<std::string>& chunks, int chunk_count,
                       std::uint32_t flags) {
   std::string header(4096, '\0');

@@ -6,6 +6,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace sw::evtx_native_test {
@@ -68,6 +69,10 @@ class ChunkWriter {
   std::size_t last_record_ = 0;
   std::map<std::string, std::uint32_t, std::less<>> names_;
 };
+
+// A record in plain BinXML (no template): <Event><System> holding one element per field, in order.
+void write_system_record(ChunkWriter& w, std::uint64_t record_id,
+                         const std::vector<std::pair<std::string, std::string>>& system_fields);
 
 // File header + chunks. `chunk_count` defaults to the number of chunks.
 std::string evtx_file(const std::vector<std::string>& chunks, int chunk_count = -1,

@@ -1,11 +1,16 @@
 #include "daemon/inputs/evtx/evtx_input.hpp"
 
+#include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <set>
 
+#include <spdlog/spdlog.h>
+
 #include "daemon/glob.hpp"
+#include "daemon/timers.hpp"
 
 namespace sw::daemon {
 
@@ -23,9 +28,28 @@ std::optional<EvtxFileVersion> evtx_file_version(const std::string& path) {
 
 namespace {
 
+using namespace std::chrono_literals;
+using Clock = std::chrono::steady_clock;
+
+constexpr std::uint64_t kFileHeaderSize = 4096;
+constexpr std::uint64_t kChunkSize = 65536;
+// A file still changing or incomplete after this many settle times is read anyway: it is a live
+// log, or damaged, not a copy still arriving.
+constexpr int kMaxWaitSettles = 15;
+
+// False while the file holds fewer chunks than its header claims: a copy still in progress.
+bool looks_complete(const std::string& path, std::uint64_t size) {
+  std::ifstream in(path, std::ios::binary);
+  unsigned char header[44] = {};
+  if (!in.read(reinterpret_cast<char*>(header), sizeof header)) return false;
+  const std::uint64_t chunks = header[42] | (header[43] << 8);
+  return size >= kFileHeaderSize + chunks * kChunkSize;
+}
+
 class EvtxInput : public Input {
  public:
-  EvtxInput(const InputConfig& config, std::size_t index) : index_(index), globs_(config.paths) {}
+  EvtxInput(const InputConfig& config, std::size_t index)
+      : name_(config.name), index_(index), globs_(config.paths), settle_(scaled_timer(2s)) {}
 
   bool init(const AgentState&, std::vector<WorkItem>& out, std::string&) override {
     collect(true, out);
@@ -33,16 +57,24 @@ class EvtxInput : public Input {
   }
 
   // A file is offered to the detection thread when it is new or changed since it was last
-  // offered, and not while it waits in the queue; the thread reads only records after its
-  // checkpoint. Unchanged files are not offered again, so a drained input stays quiet.
+  // offered, once it has settled (see settled()), and not while it waits in the queue; the thread
+  // reads only records after its checkpoint. Unchanged files are not offered again, so a drained
+  // input stays quiet.
   bool collect(bool, std::vector<WorkItem>& out) override {
     std::lock_guard lock(mutex_);
+    std::set<std::string> present;
     for (const std::string& glob : globs_) {
       for (const std::string& path : list_glob(glob)) {
+        present.insert(path);
         if (queued_.count(path)) continue;
         const auto version = evtx_file_version(path);
         if (!version) continue;
-        if (auto it = offered_.find(path); it != offered_.end() && it->second == *version) continue;
+        if (auto it = offered_.find(path); it != offered_.end() && it->second == *version) {
+          settling_.erase(path);
+          continue;
+        }
+        if (!settled(path, *version)) continue;
+        settling_.erase(path);
         offered_[path] = *version;
         queued_.insert(path);
         WorkItem item;
@@ -50,6 +82,7 @@ class EvtxInput : public Input {
         out.push_back(std::move(item));
       }
     }
+    std::erase_if(settling_, [&](const auto& entry) { return !present.count(entry.first); });
     return false;
   }
 
@@ -61,13 +94,65 @@ class EvtxInput : public Input {
   }
 
   std::vector<std::string> directories() const override { return glob_directories(globs_); }
+  bool lingering() const override {
+    std::lock_guard lock(mutex_);
+    return !settling_.empty();
+  }
+  bool settling() const override { return lingering(); }
 
  private:
+  struct Settling {
+    EvtxFileVersion version;
+    Clock::time_point changed;  // when this version was first seen
+    Clock::time_point first;    // when the file was first seen changing, this time round
+    bool announced = false;
+  };
+
+  // A file copied in is read once it stopped changing for the settle time (by its modification
+  // time, or watched for as long when that is in the future) and holds as many chunks as its
+  // header claims, so a half-copied file is not read and reported as damaged. A file that keeps
+  // changing (a live log) or stays incomplete (damaged) is read anyway after kMaxWaitSettles
+  // settle times, and again as often after that.
+  bool settled(const std::string& path, const EvtxFileVersion& version) {
+    const auto now = Clock::now();
+    auto [it, fresh] = settling_.try_emplace(path, Settling{version, now, now});
+    Settling& s = it->second;
+    if (!fresh && !(s.version == version)) {
+      s.version = version;
+      s.changed = now;
+    }
+    if (now - s.first >= settle_ * kMaxWaitSettles) return true;
+    const auto unchanged_for = std::max<Clock::duration>(now - s.changed, age(path));
+    if (unchanged_for < settle_) return false;
+    if (looks_complete(path, version.size)) return true;
+    if (!s.announced) {
+      spdlog::info(
+          "input {}: {} holds fewer chunks than its header claims; waiting for the rest "
+          "of it",
+          name_, path);
+      s.announced = true;
+    }
+    return false;
+  }
+
+  // How long ago the file was last modified (0 when that is in the future or unknown).
+  static Clock::duration age(const std::string& path) {
+    std::error_code ec;
+    const auto modified = std::filesystem::last_write_time(path, ec);
+    if (ec) return Clock::duration::zero();
+    const auto ago = std::filesystem::file_time_type::clock::now() - modified;
+    if (ago <= decltype(ago)::zero()) return Clock::duration::zero();
+    return std::chrono::duration_cast<Clock::duration>(ago);
+  }
+
+  std::string name_;
   std::size_t index_;
   std::vector<std::string> globs_;
-  std::mutex mutex_;  // collect() runs on the io thread, job_started() on the detection thread
+  std::chrono::milliseconds settle_;
+  mutable std::mutex mutex_;  // collect() runs on the io thread, job_started() on the detection
   std::set<std::string> queued_;
   std::map<std::string, EvtxFileVersion> offered_;
+  std::map<std::string, Settling> settling_;
 };
 
 }  // namespace

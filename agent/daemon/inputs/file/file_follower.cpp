@@ -4,6 +4,8 @@
 #include <filesystem>
 #include <system_error>
 
+#include <spdlog/spdlog.h>
+
 #include "daemon/glob.hpp"
 
 namespace sw::daemon {
@@ -48,11 +50,12 @@ struct FileFollower::Tailed {
   std::uint32_t head_length = 0;
   std::uint64_t head_hash = 0;
   InputFormat format = InputFormat::kAuto;
-  bool rotated = false;  // no longer under a name the globs match
-  bool ignored = false;  // not a format this input reads (EVTX in a file input)
-  bool copy = false;     // a copytruncate copy: read before the file it was copied from
+  bool rotated = false;            // no longer under a name the globs match
+  Clock::time_point rotated_at{};  // when the rename was noticed
+  bool ignored = false;            // not a format this input reads (EVTX in a file input)
+  bool copy = false;               // a copytruncate copy: read before the file it was copied from
   std::uint64_t last_size = 0;
-  Clock::time_point last_growth = Clock::now();
+  Clock::time_point last_growth{};
 
   FileCheckpoint checkpoint() const {
     return FileCheckpoint{path, id, offset, records, head_length, head_hash};
@@ -61,6 +64,10 @@ struct FileFollower::Tailed {
 
 FileFollower::FileFollower(Options options) : options_(std::move(options)) {}
 FileFollower::~FileFollower() = default;
+
+FileFollower::Clock::time_point FileFollower::now() const {
+  return options_.clock ? options_.clock() : Clock::now();
+}
 
 void FileFollower::restore(std::vector<FileCheckpoint> checkpoints) {
   restored_ = std::move(checkpoints);
@@ -118,47 +125,36 @@ std::unique_ptr<FileFollower::Tailed> FileFollower::open_at(const std::string& p
     t->head_hash = from->head_hash;
   }
   t->last_size = info->size;
+  t->last_growth = now();
   return t;
 }
 
 void FileFollower::apply_restored(const std::map<platform::FileId, std::string>& matches,
                                   std::vector<WorkItem>& out) {
   for (const FileCheckpoint& cp : restored_) {
-    std::string path;
     bool rotated = false;
-    if (auto m = matches.find(cp.id); m != matches.end()) {
-      path = m->second;
-    } else {
-      // Renamed away while the agent was down (a.log -> a.log.1): find it by identity.
-      std::error_code ec;
-      const auto dir = std::filesystem::path(cp.path).parent_path();
-      for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
-        const auto info = platform::stat_path(entry.path().string());
-        if (info && info->regular && info->id == cp.id) {
-          path = entry.path().string();
-          rotated = true;
-          break;
-        }
+    std::string path = find_restored(cp, matches, rotated);
+    std::string error;
+    std::unique_ptr<Tailed> t;
+    if (!path.empty()) t = open_at(path, cp.id, &cp, error);
+    if (t) {
+      spdlog::info("input {}: resuming {} at byte {}", options_.input_name, path, cp.offset);
+      t->rotated = rotated;
+      if (rotated) t->rotated_at = now();
+      Tailed& resumed = *t;
+      files_[cp.id] = std::move(t);
+      // Same identity, other content: copytruncate while the agent was down (the copy holds the
+      // rest), or the inode was reused by a new file.
+      const auto info = resumed.file->info();
+      if (info && content_changed(resumed, info->size)) {
+        handle_truncation(resumed, out, info->size < cp.offset ? "truncated" : "replaced");
       }
+      continue;
     }
     WorkItem item;
-    if (path.empty()) {
-      item.gaps.push_back(gap(cp.path, "removed", cp.offset));
-    } else {
-      std::string error;
-      auto t = open_at(path, cp.id, &cp, error);
-      if (t && !head_matches(*t->file, cp.head_length, cp.head_hash)) {
-        // Same identity, other content: the inode was reused by a new file.
-        item.gaps.push_back(gap(cp.path, "replaced", cp.offset));
-        t.reset();
-      }
-      if (t) {
-        t->rotated = rotated;
-        files_[cp.id] = std::move(t);
-        continue;
-      }
-      if (item.gaps.empty()) item.gaps.push_back(gap(cp.path, "unreadable", cp.offset));
-    }
+    item.gaps.push_back(gap(cp.path, path.empty() ? "removed" : "unreadable", cp.offset));
+    spdlog::warn("input {}: {} ({}); its checkpoint at byte {} is dropped", options_.input_name,
+                 cp.path, path.empty() ? "gone while the agent was down" : error, cp.offset);
     // Tell the checkpoint store to forget this file.
     LineBatch forget;
     forget.input_index = options_.input_index;
@@ -170,6 +166,23 @@ void FileFollower::apply_restored(const std::map<platform::FileId, std::string>&
   }
   restored_.clear();
   restored_pending_ = false;
+}
+
+std::string FileFollower::find_restored(const FileCheckpoint& cp,
+                                        const std::map<platform::FileId, std::string>& matches,
+                                        bool& rotated) const {
+  if (auto m = matches.find(cp.id); m != matches.end()) return m->second;
+  // Renamed away while the agent was down (a.log -> a.log.1): find it by identity.
+  std::error_code ec;
+  const auto dir = std::filesystem::path(cp.path).parent_path();
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    const auto info = platform::stat_path(entry.path().string());
+    if (info && info->regular && info->id == cp.id) {
+      rotated = true;
+      return entry.path().string();
+    }
+  }
+  return {};
 }
 
 void FileFollower::rescan(std::vector<WorkItem>& out) {
@@ -187,29 +200,47 @@ void FileFollower::rescan(std::vector<WorkItem>& out) {
   if (restored_pending_) apply_restored(matches, out);
 
   for (auto& [id, t] : files_) {
-    t->rotated = matches.count(id) == 0;
+    const bool rotated = matches.count(id) == 0;
+    if (rotated && !t->rotated) {
+      // The quiet time before the rename does not count: its writer may not have reopened yet.
+      t->rotated_at = now();
+      spdlog::info("input {}: {} was renamed away or removed; reading it to its end at byte {}",
+                   options_.input_name, t->path, t->offset);
+    }
+    t->rotated = rotated;
     if (!t->rotated) t->path = matches[id];
   }
   for (const auto& [id, path] : matches) {
     if (files_.count(id)) continue;
     std::string error;
     auto t = open_at(path, id, nullptr, error);
-    if (!t) continue;
-    // A copy of a file we follow (copytruncate's copy, when the globs match it): start where the
-    // original was, so nothing is read twice.
-    for (const auto& [other_id, other] : files_) {
-      if (other->head_length >= kMinHeadForCopy && t->last_size >= other->offset &&
-          head_matches(*t->file, other->head_length, other->head_hash)) {
-        t->offset = other->offset;
-        t->records = other->records;
-        t->head_length = other->head_length;
-        t->head_hash = other->head_hash;
-        t->copy = true;
-        break;
-      }
+    if (!t) {
+      spdlog::debug("input {}: {}", options_.input_name, error);
+      continue;
     }
+    start_new_file(*t);
     files_[id] = std::move(t);
   }
+}
+
+void FileFollower::start_new_file(Tailed& t) {
+  // A copy of a file we follow (copytruncate's copy, when the globs match it): start where the
+  // original was, so nothing is read twice.
+  for (const auto& [other_id, other] : files_) {
+    if (other->head_length >= kMinHeadForCopy && t.last_size >= other->offset &&
+        head_matches(*t.file, other->head_length, other->head_hash)) {
+      t.offset = other->offset;
+      t.records = other->records;
+      t.head_length = other->head_length;
+      t.head_hash = other->head_hash;
+      t.copy = true;
+      spdlog::info("input {}: {} is a copy of {}; reading it from byte {}", options_.input_name,
+                   t.path, other->path, t.offset);
+      return;
+    }
+  }
+  spdlog::info("input {}: following {} from its start ({} bytes now)", options_.input_name, t.path,
+               t.last_size);
 }
 
 void FileFollower::update_head(Tailed& t, std::uint64_t size) {
@@ -221,50 +252,87 @@ void FileFollower::update_head(Tailed& t, std::uint64_t size) {
   head.resize(static_cast<std::size_t>(n));
   if (t.format == InputFormat::kAuto) {
     t.format = detect_format(head);
-    if (t.format == InputFormat::kEvtx) t.ignored = true;
+    if (t.format == InputFormat::kEvtx) {
+      t.ignored = true;
+      spdlog::warn("input {}: {} is an EVTX file; a file input does not read it (use type: evtx)",
+                   options_.input_name, t.path);
+    }
   }
   t.head_length = static_cast<std::uint32_t>(head.size());
   t.head_hash = hash_bytes(head);
 }
 
-void FileFollower::handle_truncation(Tailed& t, std::vector<WorkItem>& out) {
-  WorkItem item;
-  bool copied = false;
-  if (t.head_length >= kMinHeadForCopy) {
-    std::error_code ec;
-    const auto dir = std::filesystem::path(t.path).parent_path();
-    for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
-      const std::string path = entry.path().string();
-      const auto info = platform::stat_path(path);
-      if (!info || !info->regular || info->id == t.id || info->size < t.offset) continue;
-      if (auto followed = files_.find(info->id); followed != files_.end()) {
-        // Already followed (the globs match the copy) and started at our offset by rescan().
-        if (head_matches(*followed->second->file, t.head_length, t.head_hash)) {
-          copied = true;
-          break;
-        }
-        continue;
-      }
-      std::string error;
-      const FileCheckpoint from = t.checkpoint();
-      auto copy = open_at(path, info->id, &from, error);
-      if (copy && head_matches(*copy->file, t.head_length, t.head_hash)) {
-        copy->rotated = !matches_glob(path);
-        copy->copy = true;
-        copy->format = t.format;
-        files_[info->id] = std::move(copy);
-        copied = true;
-        break;
-      }
-    }
-  }
-  if (!copied) item.gaps.push_back(gap(t.path, "truncated", t.offset));
+bool FileFollower::content_changed(Tailed& t, std::uint64_t size) {
+  if (size < t.offset) return true;
+  // An EVTX file rewrites its own header as it grows; it is not read here anyway.
+  if (t.ignored) return false;
+  if (size == t.last_size && size == t.offset) return false;  // nothing new to read
+  // The size alone does not tell: after copytruncate the writer may have passed the old offset
+  // by the time reading resumes (backpressure, or the agent was stopped).
+  return !head_matches(*t.file, t.head_length, t.head_hash);
+}
+
+void FileFollower::reset_to_start(Tailed& t) {
   t.offset = 0;
   t.records = 0;
   t.head_length = 0;
   t.head_hash = 0;
   t.format = options_.format;
   t.ignored = false;
+}
+
+// Looks in the file's folder for a copy of what it held (same first bytes, at least as long as
+// what was read) and follows it from where the original was left. True when found.
+bool FileFollower::follow_copy(Tailed& t) {
+  if (t.head_length < kMinHeadForCopy) return false;
+  std::error_code ec;
+  const auto dir = std::filesystem::path(t.path).parent_path();
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    const std::string path = entry.path().string();
+    const auto info = platform::stat_path(path);
+    if (!info || !info->regular || info->id == t.id || info->size < t.offset) continue;
+    if (auto followed = files_.find(info->id); followed != files_.end()) {
+      // Already followed (the globs match the copy) and started at our offset by rescan().
+      if (head_matches(*followed->second->file, t.head_length, t.head_hash)) return true;
+      continue;
+    }
+    std::string error;
+    const FileCheckpoint from = t.checkpoint();
+    auto copy = open_at(path, info->id, &from, error);
+    if (copy && head_matches(*copy->file, t.head_length, t.head_hash)) {
+      spdlog::info("input {}: {} was truncated at byte {}; reading the rest from its copy {}",
+                   options_.input_name, t.path, t.offset, path);
+      copy->rotated = !matches_glob(path);
+      copy->rotated_at = now();
+      copy->copy = true;
+      copy->format = t.format;
+      files_[info->id] = std::move(copy);
+      return true;
+    }
+  }
+  return false;
+}
+
+void FileFollower::handle_truncation(Tailed& t, std::vector<WorkItem>& out,
+                                     const std::string& cause) {
+  WorkItem item;
+  if (!follow_copy(t)) {
+    CollectionGap g = gap(t.path, cause, t.offset);
+    // Bytes seen but not read yet are lost for sure; what was written after the last look, if
+    // anything, is unknown.
+    if (t.last_size > t.offset) {
+      g.to = t.last_size;
+      g.count = t.last_size - t.offset;
+    }
+    spdlog::warn(
+        "input {}: {} was {} after byte {} and no copy of it was found; reading it from "
+        "its start ({})",
+        options_.input_name, t.path, cause, t.offset,
+        g.count ? std::to_string(*g.count) + " unread bytes lost"
+                : "anything written after the last read is lost");
+    item.gaps.push_back(std::move(g));
+  }
+  reset_to_start(t);
   LineBatch reset;
   reset.input_index = options_.input_index;
   reset.path = t.path;
@@ -344,16 +412,19 @@ bool FileFollower::collect(std::vector<WorkItem>& out) {
   for (Tailed* t : order) {
     auto info = t->file->info();
     if (!info) continue;
-    if (info->size < t->offset) {
-      handle_truncation(*t, out);
-      // The copy (if found) is read first, on the next round; then this file from its start.
-      more = true;
-      continue;
+    if (content_changed(*t, info->size)) {
+      if (t->offset > 0) {
+        handle_truncation(*t, out, "truncated");
+        // The copy (if found) is read first, on the next round; then this file from its start.
+        more = true;
+        continue;
+      }
+      reset_to_start(*t);  // rewritten before anything was read from it: nothing lost
     }
     update_head(*t, info->size);
     if (info->size != t->last_size) {
       t->last_size = info->size;
-      t->last_growth = Clock::now();
+      t->last_growth = now();
     }
     bool file_more = false;
     if (t->ignored) {
@@ -362,40 +433,44 @@ bool FileFollower::collect(std::vector<WorkItem>& out) {
       file_more = read_records(*t, info->size, out);
       more = more || file_more;
     }
-    if (t->rotated && !file_more) {
-      // Read to its end (an unterminated last line aside): let it go once deleted, or once it
-      // stayed quiet long enough for its writer to have moved to the new file.
-      const bool deleted = info->links == 0;
-      const bool quiet = Clock::now() - t->last_growth >= options_.rotate_wait;
-      if (deleted || quiet) {
-        LineBatch batch;
-        batch.input_index = options_.input_index;
-        batch.path = t->path;
-        batch.format = t->format;
-        if (t->offset < info->size && !t->ignored) {
-          // The writer is gone; its unterminated last line is a record after all.
-          const std::size_t length = static_cast<std::size_t>(
-              std::min<std::uint64_t>(info->size - t->offset, options_.max_batch_bytes));
-          batch.data.resize(length);
-          const std::int64_t n = t->file->read_at(t->offset, batch.data.data(), length);
-          batch.data.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
-          if (!batch.data.empty()) {
-            batch.records.push_back(
-                {0, static_cast<std::uint32_t>(batch.data.size()), ++t->records});
-          }
-          t->offset += batch.data.size();
-        }
-        batch.checkpoint = t->checkpoint();
-        batch.closed = true;
-        WorkItem item;
-        item.lines = std::move(batch);
-        out.push_back(std::move(item));
-        closed.push_back(t->id);
-      }
-    }
+    if (t->rotated && !file_more && release_if_done(*t, *info, out)) closed.push_back(t->id);
   }
   for (const auto& id : closed) files_.erase(id);
   return more;
+}
+
+// A rotated file read to its end (an unterminated last line aside) is let go once deleted, or
+// once it stayed quiet for rotate_wait after the rename was noticed, so a writer that has not
+// reopened its log yet is still read. True when let go.
+bool FileFollower::release_if_done(Tailed& t, const platform::FileInfo& info,
+                                   std::vector<WorkItem>& out) {
+  const bool deleted = info.links == 0;
+  const bool quiet = now() - std::max(t.last_growth, t.rotated_at) >= options_.rotate_wait;
+  if (!deleted && !quiet) return false;
+  LineBatch batch;
+  batch.input_index = options_.input_index;
+  batch.path = t.path;
+  batch.format = t.format;
+  if (t.offset < info.size && !t.ignored) {
+    // The writer is gone; its unterminated last line is a record after all.
+    const std::size_t length = static_cast<std::size_t>(
+        std::min<std::uint64_t>(info.size - t.offset, options_.max_batch_bytes));
+    batch.data.resize(length);
+    const std::int64_t n = t.file->read_at(t.offset, batch.data.data(), length);
+    batch.data.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+    if (!batch.data.empty()) {
+      batch.records.push_back({0, static_cast<std::uint32_t>(batch.data.size()), ++t.records});
+    }
+    t.offset += batch.data.size();
+  }
+  spdlog::info("input {}: finished {} ({}) at byte {}, {} records", options_.input_name, t.path,
+               deleted ? "deleted" : "quiet since it was rotated", t.offset, t.records);
+  batch.checkpoint = t.checkpoint();
+  batch.closed = true;
+  WorkItem item;
+  item.lines = std::move(batch);
+  out.push_back(std::move(item));
+  return true;
 }
 
 std::vector<FileCheckpoint> FileFollower::positions() const {

@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -29,9 +30,12 @@ class FileFollower {
     std::vector<std::string> globs;  // absolute; wildcards in the file name only
     InputFormat format = InputFormat::kAuto;
     std::size_t max_batch_bytes = 1 << 20;
-    // A rotated file stays open this long after it stopped growing, for writers that have not
-    // reopened their log yet; deleted files are let go as soon as they are read to their end.
+    // A rotated file stays open this long after the rename was noticed and after it last grew,
+    // for writers that have not reopened their log yet; deleted files are let go as soon as they
+    // are read to their end.
     std::chrono::milliseconds rotate_wait{30000};
+    // Tests pass a clock they move themselves; the steady clock otherwise.
+    std::function<Clock::time_point()> clock;
   };
 
   explicit FileFollower(Options options);
@@ -58,14 +62,23 @@ class FileFollower {
 
  private:
   struct Tailed;
+  Clock::time_point now() const;
   bool matches_glob(const std::string& path) const;
   std::unique_ptr<Tailed> open_at(const std::string& path, const platform::FileId& id,
                                   const FileCheckpoint* from, std::string& error);
   bool head_matches(platform::InputFile& file, std::uint32_t length, std::uint64_t hash);
   void apply_restored(const std::map<platform::FileId, std::string>& matches,
                       std::vector<WorkItem>& out);
-  void handle_truncation(Tailed& t, std::vector<WorkItem>& out);
+  std::string find_restored(const FileCheckpoint& cp,
+                            const std::map<platform::FileId, std::string>& matches,
+                            bool& rotated) const;
+  void start_new_file(Tailed& t);
+  bool content_changed(Tailed& t, std::uint64_t size);
+  void reset_to_start(Tailed& t);
+  bool follow_copy(Tailed& t);
+  void handle_truncation(Tailed& t, std::vector<WorkItem>& out, const std::string& cause);
   bool read_records(Tailed& t, std::uint64_t size, std::vector<WorkItem>& out);
+  bool release_if_done(Tailed& t, const platform::FileInfo& info, std::vector<WorkItem>& out);
   void update_head(Tailed& t, std::uint64_t size);
   CollectionGap gap(const std::string& path, std::string cause, std::uint64_t from) const;
 

@@ -2,16 +2,28 @@
 #include "daemon/inputs/file/file_input.hpp"
 
 #include "daemon/inputs/file/file_follower.hpp"
+#include "daemon/timers.hpp"
 
 namespace sw::daemon {
 
 namespace {
 
+using namespace std::chrono_literals;
+
+FileFollower::Options follower_options(const InputConfig& config, std::size_t index) {
+  FileFollower::Options o;
+  o.input_name = config.name;
+  o.input_index = index;
+  o.globs = config.paths;
+  o.format = config.format;
+  o.rotate_wait = scaled_timer(30s);
+  return o;
+}
+
 class FileInput : public Input {
  public:
   FileInput(const InputConfig& config, std::size_t index)
-      : name_(config.name),
-        follower_(FileFollower::Options{config.name, index, config.paths, config.format}) {}
+      : name_(config.name), follower_(follower_options(config, index)) {}
 
   bool init(const AgentState& state, std::vector<WorkItem>& out, std::string&) override {
     if (auto it = state.files.find(name_); it != state.files.end()) {

@@ -1,0 +1,52 @@
+// Record-id gaps in forwarded events read from files (Winlogbeat/NXLog JSON lines, Event XML).
+//
+// Windows numbers each channel's records 1, 2, 3... per computer, so a hole in those ids within
+// one file means events were lost before the file was written (a forwarder that dropped them, a
+// log that wrapped between two exports). Ids of different computers and channels are independent,
+// and a forwarder's filter (Winlogbeat `event_id`, an NXLog query) leaves holes by design, so:
+//   - ids are compared only within one file (its identity), per computer and channel;
+//   - a hole is a gap only in a stream that has proven itself complete: at least kProof
+//     consecutive ids since it started or since its last hole. A filtered stream rarely shows
+//     that many in a row; a complete one always does;
+//   - ids going back (the log was cleared, another export was appended) start the stream afresh
+//     without a gap; a repeated id (a record sent twice) changes nothing.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <tuple>
+
+#include "daemon/work.hpp"
+#include "sessionwatch/platform.hpp"
+
+namespace sw::daemon {
+
+class RecordIdGaps {
+ public:
+  static constexpr std::uint64_t kProof = 64;
+  // Streams kept per tracker; past it every stream starts afresh (no gap is invented).
+  static constexpr std::size_t kMaxStreams = 100000;
+
+  // The ids skipped before `record_id` in this stream, if it is a gap.
+  struct Skipped {
+    std::uint64_t from = 0;
+    std::uint64_t to = 0;
+  };
+  std::optional<Skipped> observe(const platform::FileId& file, std::string_view computer,
+                                 std::string_view channel, std::uint64_t record_id);
+  // The file was let go: its streams end.
+  void forget(const platform::FileId& file);
+
+ private:
+  struct Stream {
+    std::uint64_t last = 0;
+    std::uint64_t run = 0;  // consecutive ids up to `last`
+  };
+  using Key = std::tuple<platform::FileId, std::string, std::string>;
+  std::map<Key, Stream, std::less<>> streams_;
+};
+
+}  // namespace sw::daemon

@@ -1,0 +1,75 @@
+// Record-id gaps in files of forwarded events: a hole in a proven-complete stream is a gap;
+// filtered streams, other computers and channels, resets and repeats are not.
+#include <gtest/gtest.h>
+
+#include "daemon/record_id_gaps.hpp"
+
+namespace sw::daemon {
+namespace {
+
+const platform::FileId kFile{1, 10};
+const platform::FileId kOtherFile{1, 11};
+
+// Feeds ids first..last (inclusive) of one stream; true when none of them was a gap.
+bool feed(RecordIdGaps& gaps, std::uint64_t first, std::uint64_t last,
+          const platform::FileId& file = kFile, std::string_view computer = "dc01",
+          std::string_view channel = "Security") {
+  bool quiet = true;
+  for (std::uint64_t id = first; id <= last; ++id) {
+    if (gaps.observe(file, computer, channel, id)) quiet = false;
+  }
+  return quiet;
+}
+
+TEST(RecordIdGaps, AJumpInACompleteStreamIsAGap) {
+  RecordIdGaps gaps;
+  ASSERT_TRUE(feed(gaps, 1, 100));
+  const auto skipped = gaps.observe(kFile, "dc01", "Security", 105);
+  ASSERT_TRUE(skipped);
+  EXPECT_EQ(skipped->from, 101u);
+  EXPECT_EQ(skipped->to, 104u);
+  // Carries on from there.
+  EXPECT_TRUE(feed(gaps, 106, 120));
+}
+
+TEST(RecordIdGaps, AFilteredStreamWithHolesEverywhereIsNeverAGap) {
+  RecordIdGaps gaps;
+  for (std::uint64_t id = 1000; id < 100000; id += 7) {
+    EXPECT_FALSE(gaps.observe(kFile, "dc01", "Security", id)) << id;
+  }
+}
+
+TEST(RecordIdGaps, AShortRunIsNoProof) {
+  RecordIdGaps gaps;
+  ASSERT_TRUE(feed(gaps, 1, RecordIdGaps::kProof - 1));
+  EXPECT_FALSE(gaps.observe(kFile, "dc01", "Security", 500));
+}
+
+TEST(RecordIdGaps, ComputersChannelsAndFilesAreIndependent) {
+  RecordIdGaps gaps;
+  ASSERT_TRUE(feed(gaps, 1, 100));
+  // Interleaved ids of other streams never count against this one.
+  EXPECT_FALSE(gaps.observe(kFile, "ws01", "Security", 5000));
+  EXPECT_FALSE(gaps.observe(kFile, "dc01", "System", 7));
+  EXPECT_FALSE(gaps.observe(kOtherFile, "dc01", "Security", 900));
+  EXPECT_TRUE(feed(gaps, 101, 110));
+}
+
+TEST(RecordIdGaps, IdsGoingBackOrRepeatingAreNoGap) {
+  RecordIdGaps gaps;
+  ASSERT_TRUE(feed(gaps, 500, 600));
+  EXPECT_FALSE(gaps.observe(kFile, "dc01", "Security", 600));  // sent twice
+  EXPECT_FALSE(gaps.observe(kFile, "dc01", "Security", 1));    // log cleared
+  // The fresh stream must prove itself again before a hole counts.
+  EXPECT_FALSE(gaps.observe(kFile, "dc01", "Security", 50));
+}
+
+TEST(RecordIdGaps, AForgottenFileStartsAfresh) {
+  RecordIdGaps gaps;
+  ASSERT_TRUE(feed(gaps, 1, 100));
+  gaps.forget(kFile);
+  EXPECT_FALSE(gaps.observe(kFile, "dc01", "Security", 300));
+}
+
+}  // namespace
+}  // namespace sw::daemon
