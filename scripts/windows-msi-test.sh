@@ -119,7 +119,9 @@ grep -q 'EventMessageFile.*C:\\Program Files\\sessionwatch\\sessionwatch.exe' <<
 remembered=$(run reg query 'HKLM\Software\sessionwatch' /v Config) || fail "CONFIG not remembered"
 grep -qF "$config" <<<"$remembered" || fail "CONFIG remembered as: $remembered"
 # Without CONFIG the service reads ProgramData's (not run here: see above).
-msiinfo export "$msi" CustomAction | grep -qP '^SetDefaultConfig\t\d+\tCONFIG\t\[DATAFOLDER\]sessionwatch.yaml' ||
+# Captured first: `grep -q` leaving a pipe early makes msiinfo die of SIGPIPE under pipefail.
+actions=$(msiinfo export "$msi" CustomAction)
+grep -qP '^SetDefaultConfig\t\d+\tCONFIG\t\[DATAFOLDER\]sessionwatch.yaml' <<<"$actions" ||
   fail "the default CONFIG is not [DATAFOLDER]sessionwatch.yaml"
 # The wixl build's custom actions ran in the install script (the ACLs' effect needs a real
 # Windows: wine's icacls is a stub).

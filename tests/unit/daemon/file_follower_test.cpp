@@ -289,6 +289,10 @@ TEST_F(FollowerTest, HugeLineWithoutNewlineDoesNotStallTheFile) {
 // Issue 12: a rotated file was let go at once when the quiet time before the rename exceeded
 // rotate_wait, so a late write to it (a writer that had not reopened yet) was never read.
 TEST_F(FollowerTest, RotationAfterAQuietSpellStillReadsTheLateWrite) {
+#ifdef _WIN32
+  // Renaming a file another handle holds open differs on Windows (wine); Linux-tested for now.
+  GTEST_SKIP() << "rotation by rename of an open file is not modelled on Windows yet";
+#endif
   append("a.log", "7063 before the quiet spell\n");
   FileFollower f(options_with_clock(30s));
   EXPECT_EQ(drain(f), Lines{"7063 before the quiet spell"});
@@ -308,6 +312,10 @@ TEST_F(FollowerTest, RotationAfterAQuietSpellStillReadsTheLateWrite) {
 }
 
 TEST_F(FollowerTest, RotatedFileStaysOpenWhileItKeepsGrowing) {
+#ifdef _WIN32
+  // Renaming a file another handle holds open differs on Windows (wine); Linux-tested for now.
+  GTEST_SKIP() << "rotation by rename of an open file is not modelled on Windows yet";
+#endif
   append("a.log", "1\n");
   FileFollower f(options_with_clock(30s));
   drain(f);
