@@ -167,8 +167,9 @@ bool write_file_atomically(const std::string& path, std::string_view data, std::
 bool create_private_directories(const std::string& path, std::string& error) {
   std::error_code ec;
   if (make_private_directories(path, ec)) return true;
-  error = ec == std::errc::not_a_directory ? path + " exists and is not a directory"
-                                           : "cannot create directory " + path + ": " + ec.message();
+  error = ec == std::errc::not_a_directory
+              ? path + " exists and is not a directory"
+              : "cannot create directory " + path + ": " + ec.message();
   return false;
 }
 

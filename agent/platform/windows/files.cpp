@@ -5,13 +5,13 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <filesystem>
 #include <cstdlib>
+#include <filesystem>
 #include <iterator>
 #include <string>
 
-#include "platform/windows/win32_text.hpp"
 #include "platform/fsync.hpp"
+#include "platform/windows/win32_text.hpp"
 #include "sessionwatch/platform.hpp"
 
 namespace sw::platform {
@@ -205,8 +205,9 @@ bool write_file_atomically(const std::string& path, std::string_view data, std::
 bool create_private_directories(const std::string& path, std::string& error) {
   std::error_code ec;
   if (make_private_directories(win32::widen(path), ec)) return true;
-  error = ec == std::errc::not_a_directory ? path + " exists and is not a directory"
-                                           : "cannot create directory " + path + ": " + ec.message();
+  error = ec == std::errc::not_a_directory
+              ? path + " exists and is not a directory"
+              : "cannot create directory " + path + ": " + ec.message();
   return false;
 }
 
