@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <chrono>
 #include <deque>
 #include <mutex>
 #include <shared_mutex>
@@ -208,6 +209,13 @@ bool read_digits(std::string_view s, std::size_t& pos, std::size_t n, int& out) 
 }
 
 }  // namespace
+
+Ticks now_ticks() {
+  using namespace std::chrono;
+  return duration_cast<duration<Ticks, std::ratio<1, kTicksPerSecond>>>(
+             system_clock::now().time_since_epoch())
+      .count();
+}
 
 std::string format_time(Ticks t) {
   std::int64_t days = t / (86400 * kTicksPerSecond);

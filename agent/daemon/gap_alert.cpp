@@ -1,5 +1,7 @@
 #include "daemon/gap_alert.hpp"
 
+#include "sessionwatch/alert_ecs.hpp"
+
 namespace sw::daemon {
 
 namespace {
@@ -67,9 +69,7 @@ Alert make_gap_alert(const CollectionGap& gap, const std::string& host, Ticks no
         {"kind", "alert"},
         {"category", {"host"}},
         {"type", {"info"}},
-        {"action", "collection_gap"},
-        {"severity", syslog_severity(alert.level)},
-        {"created", format_time(now)}}},
+        {"action", "collection_gap"}}},
       {"rule",
        {{"id", alert.rule_id},
         {"name", alert.rule_name},
@@ -77,11 +77,12 @@ Alert make_gap_alert(const CollectionGap& gap, const std::string& host, Ticks no
          "sessionwatch could not account for some events of an input; silence from it "
          "does not mean nothing happened there."},
         {"ruleset", "sessionwatch"}}},
-      {"log", {{"level", std::string(to_string(alert.level))}}},
-      {"host", {{"name", host}}},
-      {"agent", {{"type", "sessionwatch"}}},
-      {"sessionwatch", {{"collection_gap", std::move(details)}}},
+      {"sessionwatch",
+       {{"collection_gap", std::move(details)},
+        {"rule", {{"level", std::string(to_string(alert.level))}}}}},
   };
+  if (!host.empty()) alert.doc["host"] = {{"name", host}};
+  complete_ecs(alert.doc, alert.level, {}, now);
   return alert;
 }
 

@@ -1,5 +1,4 @@
 #include <array>
-#include <chrono>
 
 #include "sessionwatch/decode.hpp"
 
@@ -34,13 +33,6 @@ InputFormat detect_format(std::string_view head) {
   if (head[i] == '<') return InputFormat::kXml;
   if (head[i] == '{') return InputFormat::kJsonl;
   return InputFormat::kText;
-}
-
-Ticks now_ticks() {
-  using namespace std::chrono;
-  return duration_cast<duration<Ticks, std::ratio<1, kTicksPerSecond>>>(
-             system_clock::now().time_since_epoch())
-      .count();
 }
 
 }  // namespace sw

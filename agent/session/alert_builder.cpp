@@ -6,6 +6,7 @@
 #include <boost/asio/ip/address.hpp>
 
 #include "session/names.hpp"
+#include "sessionwatch/alert_ecs.hpp"
 
 #ifdef SW_SESSION_HAVE_ERRORS
 #include "sessionwatch/error_catalog.hpp"
@@ -315,7 +316,7 @@ json source_json(std::string_view address) {
 // host.name: the machine's one name (the tracker gave the event its DNS name when one was
 // seen); host.hostname: its short name.
 json host_json(std::string_view computer, const AlertContext* context) {
-  json host = {{"name", std::string(computer)}};
+  json host = {{"name", std::string(computer)}, {"os", {{"type", "windows"}}}};
   std::string short_name = context ? context->hostname : std::string();
   if (short_name.empty()) short_name = host_short_name(computer);
   if (!short_name.empty()) host["hostname"] = std::move(short_name);
@@ -389,6 +390,9 @@ json winlog_json(const Event& e, bool derived_event) {
   json user_data = json::object();
   for (const Field& f : e.fields()) {
     if (f.origin == FieldOrigin::kExtra && !derived_event) continue;
+    // The tracker's fields live under sessionwatch.* only: a dotted key here would be expanded
+    // into objects by Elasticsearch.
+    if (field_name(f.id).starts_with(kEnrichmentPrefix)) continue;
     json& target = f.origin == FieldOrigin::kUserData ? user_data : event_data;
     const std::string name(field_name(f.id));
     const std::string value(e.value(f));
@@ -403,6 +407,133 @@ json winlog_json(const Event& e, bool derived_event) {
   if (!user_data.empty()) w["user_data"] = std::move(user_data);
   if (!e.message().empty()) w["message"] = std::string(e.message());
   return w;
+}
+
+// ECS event.category, event.type, event.action and outcome of what an alert reports. Actions are
+// Winlogbeat's names for the Security events, so views built for Winlogbeat pivot on them too.
+struct EventClass {
+  bool process = false;  // category process instead of authentication + session
+  std::string_view type = "info";
+  std::string_view action;
+  std::string_view outcome = "unknown";
+};
+
+struct KnownEvent {
+  std::string_view channel_part;  // a substring of the channel, or "" for any
+  std::uint32_t id;
+  EventClass what;
+};
+
+constexpr KnownEvent kKnownEvents[] = {
+    {"Security", 4624, {false, "start", "logged-in", "success"}},
+    {"Security", 4625, {false, "start", "logon-failed", "failure"}},
+    {"Security", 4634, {false, "end", "logged-out", "success"}},
+    {"Security", 4647, {false, "end", "logged-out", "success"}},
+    {"Security", 4648, {false, "start", "logged-in-explicit", "success"}},
+    {"Security", 4778, {false, "start", "session-reconnected", "success"}},
+    {"Security", 4779, {false, "end", "session-disconnected", "success"}},
+    {"Security", 4800, {false, "info", "workstation-locked", "success"}},
+    {"Security", 4801, {false, "info", "workstation-unlocked", "success"}},
+    {"Security", 4688, {true, "start", "created-process", "unknown"}},
+    {"Sysmon", 1, {true, "start", "Process Create (rule: ProcessCreate)", "unknown"}},
+    {"LocalSessionManager", 21, {false, "start", "session-logon", "success"}},
+    {"LocalSessionManager", 22, {false, "start", "shell-start", "success"}},
+    {"LocalSessionManager", 23, {false, "end", "session-logoff", "success"}},
+    {"LocalSessionManager", 24, {false, "end", "session-disconnected", "success"}},
+    {"LocalSessionManager", 25, {false, "start", "session-reconnected", "success"}},
+    {"RemoteConnectionManager", 1149, {false, "start", "remote-authentication", "success"}},
+};
+
+EventClass classify(const Event& trigger, std::uint32_t error_code, bool derived_event) {
+  if (error_code == 7063 || error_code == 7062 || derived_event) {
+    return {false, "start", "console-logon-refused", "failure"};
+  }
+  for (const KnownEvent& k : kKnownEvents) {
+    if (k.id == trigger.event_id &&
+        trigger.channel().find(k.channel_part) != std::string_view::npos)
+      return k.what;
+  }
+  EventClass other;
+  other.action = "rule-match";
+  if (error_code) other.outcome = "failure";
+  return other;
+}
+
+json event_json(const Alert& alert, const Event& trigger, const EventClass& what) {
+  json event = {{"kind", "alert"}, {"id", alert.id}};
+  // A text line carries no event id: no code rather than a made-up "0".
+  if (trigger.event_id != 0 || trigger.record_id != 0)
+    event["code"] = std::to_string(trigger.event_id);
+  event["category"] =
+      what.process ? json::array({"process"}) : json::array({"authentication", "session"});
+  event["type"] = json::array({std::string(what.type)});
+  event["action"] = std::string(what.action);
+  event["outcome"] = std::string(what.outcome);
+  if (!trigger.provider_name().empty()) event["provider"] = std::string(trigger.provider_name());
+  return event;
+}
+
+std::string account_text(const json& holder) {
+  if (!holder.is_object() || !holder.value("user", json()).is_string()) return {};
+  const std::string user = holder["user"].get<std::string>();
+  const json domain = holder.value("domain", json());
+  return domain.is_string() ? domain.get<std::string>() + "\\" + user : user;
+}
+
+// message: the alert in one sentence, for a collector that shows only that.
+std::string alert_message(const RuleInfo& rule, std::string_view computer, std::uint32_t code,
+                          const Requester& req, const json& console) {
+  const std::string where =
+      computer.empty() ? std::string("an unnamed computer") : std::string(computer);
+  if (code != 7063 && code != 7062) return rule.title + " on " + where;
+  std::string who = "A logon";
+  if (req.user_carried && !req.user.empty()) who = join_account(req.domain, req.user) + "'s logon";
+  if (req.address_carried && !req.address.empty()) who += " from " + req.address;
+  if (!req.user_carried && !req.user.empty()) {  // a guess, said as one
+    who += " (probably " + join_account(req.domain, req.user) + "'s";
+    if (!req.address_carried && !req.address.empty()) who += ", from " + req.address;
+    who += ")";
+  }
+  std::string text = who + " to " + where + " was refused (" + std::to_string(code) + ")";
+  const std::string holder = account_text(console);
+  if (!holder.empty()) {
+    text += ": " + holder + " holds the console";
+    if (console.value("state", json()).is_string() && console["state"] != "unknown") {
+      text += " (" + console["state"].get<std::string>();
+      if (console.value("since", json()).is_string())
+        text += " since " + console["since"].get<std::string>();
+      text += ")";
+    }
+  }
+  return text;
+}
+
+// ECS rule.*: the ECS names only; the Sigma level, file and references go to sessionwatch.rule.
+json rule_json(const RuleInfo& rule) {
+  json authors = json::array();
+  std::string_view rest = rule.author;
+  while (!rest.empty()) {
+    const std::size_t comma = rest.find(',');
+    std::string_view one = rest.substr(0, comma);
+    while (!one.empty() && one.front() == ' ') one.remove_prefix(1);
+    while (!one.empty() && one.back() == ' ') one.remove_suffix(1);
+    if (!one.empty()) authors.push_back(std::string(one));
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+  }
+  json r = {{"id", rule.id},
+            {"uuid", rule.id},
+            {"name", rule.title},
+            {"description", rule.description},
+            {"ruleset", rule.source == "builtin" ? "sessionwatch" : "sigma"}};
+  if (!authors.empty()) r["author"] = std::move(authors);
+  if (!rule.references.empty()) r["reference"] = rule.references.front();
+  return r;
+}
+
+json sessionwatch_rule_json(const RuleInfo& rule) {
+  json r = {{"level", std::string(to_string(rule.level))}, {"file", rule.source}};
+  if (!rule.references.empty()) r["references"] = rule.references;
+  return r;
 }
 
 // What happened, not where it was read: the record id, or for a text line (no record id) its
@@ -447,13 +578,7 @@ Alert build_alert(const RuleInfo& rule, const Event& trigger,
 
   json& doc = alert.doc;
   doc["@timestamp"] = format_time(trigger.time_created);
-  doc["event"] = {{"kind", "alert"},
-                  {"id", alert.id},
-                  {"code", std::to_string(trigger.event_id)},
-                  {"category", json::array({"authentication", "session"})},
-                  {"outcome", err.code ? "failure" : "unknown"},
-                  {"severity", syslog_severity(rule.level)},
-                  {"provider", std::string(trigger.provider_name())}};
+  doc["event"] = event_json(alert, trigger, classify(trigger, err.code, derived_event));
   if (!trigger.computer().empty()) doc["host"] = host_json(trigger.computer(), context);
   if (req.user_carried && !req.user.empty()) {
     doc["user"] = {{"name", req.user}, {"domain", text_or_null(req.domain)}};
@@ -469,15 +594,7 @@ Alert build_alert(const RuleInfo& rule, const Event& trigger,
                     {"id", text_or_null(err.symbol)},
                     {"message", fill_template(err.message_template, holder_domain, holder_user)}};
   }
-  json rule_json = {{"id", rule.id},
-                    {"name", rule.title},
-                    {"level", std::string(to_string(rule.level))},
-                    {"description", rule.description},
-                    {"author", rule.author},
-                    {"ruleset", rule.source}};
-  if (!rule.references.empty()) rule_json["reference"] = rule.references;
-  if (!rule.tags.empty()) rule_json["tags"] = rule.tags;
-  doc["rule"] = std::move(rule_json);
+  doc["rule"] = rule_json(rule);
   doc["winlog"] = winlog_json(trigger, derived_event);
 
   json sw;
@@ -487,6 +604,7 @@ Alert build_alert(const RuleInfo& rule, const Event& trigger,
     if (!d.empty()) detection.assign(d);
   }
   sw["detection"] = detection;
+  sw["rule"] = sessionwatch_rule_json(rule);
   if (err.code) {
     sw["error"] = {{"code", err.code},
                    {"form", text_or_null(err.form)},
@@ -530,7 +648,9 @@ Alert build_alert(const RuleInfo& rule, const Event& trigger,
     for (const EvidenceRef& r : evidence) add_evidence(r);
   }
   sw["evidence"] = std::move(ev);
+  doc["message"] = alert_message(rule, trigger.computer(), err.code, req, sw["console"]);
   doc["sessionwatch"] = std::move(sw);
+  complete_ecs(doc, rule.level, rule.tags, now_ticks());
   return alert;
 }
 

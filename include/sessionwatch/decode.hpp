@@ -121,7 +121,4 @@ class EvtxReader {
   virtual std::uint64_t record_count_hint() const = 0;
 };
 
-// Current time as Ticks (UTC).
-Ticks now_ticks();
-
 }  // namespace sw

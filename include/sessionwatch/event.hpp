@@ -152,6 +152,8 @@ std::optional<std::string_view> field_value(const Event& e, FieldId id, std::str
 // --- Canonical renderings shared by every decoder, so the same event compares equal whatever
 // tool rendered it. ---
 
+// Current time as Ticks (UTC).
+Ticks now_ticks();
 // "2021-02-12T12:34:28.1944370Z" (7 fractional digits, UTC).
 std::string format_time(Ticks t);
 // Accepts ISO 8601 with 'T' or ' ', 0-9 fractional digits, 'Z', '+hh:mm' or no zone (taken as

@@ -60,6 +60,10 @@ bool write_file_atomically(const std::string& path, std::string_view data, std::
 bool create_private_directories(const std::string& path, std::string& error);
 // Opens `path` to append, creating it with POSIX mode 0600. nullptr (and errno) on failure.
 std::FILE* open_private_for_append(const std::string& path);
+// True when `path` no longer names the open `file`: renamed away (logrotate) or removed, with
+// or without a new file in its place. Identity by device and inode (POSIX) or volume serial and
+// file index (Windows).
+bool file_replaced(std::FILE* file, const std::string& path);
 // True when users other than the owner may read or enter `path` (POSIX mode & 077; never on
 // Windows, where ACLs decide).
 bool readable_by_others(const std::string& path);

@@ -467,6 +467,18 @@ void append_rfc5424(const Alert& alert, const FormatOptions& options, std::strin
   param("domain", doc_string(alert.doc, {"user", "domain"}, scratch));
   param("source_ip", doc_string(alert.doc, {"source", "ip"}, scratch));
   param("event_code", doc_string(alert.doc, {"event", "code"}, scratch));
+  // The answer to "who holds the console?", for a collector that parses only the SD.
+  param("holder_user", doc_string(alert.doc, {"sessionwatch", "console", "user"}, scratch));
+  param("holder_domain", doc_string(alert.doc, {"sessionwatch", "console", "domain"}, scratch));
+  param("holder_session",
+        doc_string(alert.doc, {"sessionwatch", "console", "session_id"}, scratch));
+  param("holder_state", doc_string(alert.doc, {"sessionwatch", "console", "state"}, scratch));
+  param("holder_since", doc_string(alert.doc, {"sessionwatch", "console", "since"}, scratch));
+  param("attempt_user", doc_string(alert.doc, {"sessionwatch", "attempt", "user"}, scratch));
+  param("attempt_domain", doc_string(alert.doc, {"sessionwatch", "attempt", "domain"}, scratch));
+  param("attempt_address", doc_string(alert.doc, {"sessionwatch", "attempt", "address"}, scratch));
+  param("detection", doc_string(alert.doc, {"sessionwatch", "detection"}, scratch));
+  param("error_code", doc_string(alert.doc, {"sessionwatch", "error", "code"}, scratch));
   out.append("] ");
   append_json(alert, out);
 }
@@ -516,6 +528,33 @@ void append_cef(const Alert& alert, const FormatOptions& options, std::string& o
   ext("cs1", to_string(alert.level));
   ext("cs2Label", "eventCode");
   ext("cs2", doc_string(alert.doc, {"event", "code"}, scratch));
+  // The console holder is the destination user of the refused logon.
+  const std::string_view holder =
+      doc_string(alert.doc, {"sessionwatch", "console", "user"}, scratch);
+  ext("duser", holder);
+  ext("dntdom", doc_string(alert.doc, {"sessionwatch", "console", "domain"}, scratch));
+  const std::string_view session =
+      doc_string(alert.doc, {"sessionwatch", "console", "session_id"}, scratch);
+  if (!session.empty()) ext("cn1Label", "consoleSessionId");
+  ext("cn1", session);
+  const std::string_view state =
+      doc_string(alert.doc, {"sessionwatch", "console", "state"}, scratch);
+  if (!state.empty()) ext("cs3Label", "consoleState");
+  ext("cs3", state);
+  const std::string_view since =
+      doc_string(alert.doc, {"sessionwatch", "console", "since"}, scratch);
+  if (!since.empty()) ext("cs4Label", "consoleSince");
+  ext("cs4", since);
+  const std::string_view detection = doc_string(alert.doc, {"sessionwatch", "detection"}, scratch);
+  if (!detection.empty()) ext("cs5Label", "detection");
+  ext("cs5", detection);
+  const std::string_view code = doc_string(alert.doc, {"sessionwatch", "error", "code"}, scratch);
+  if (!code.empty()) ext("cs6Label", "errorCode");
+  ext("cs6", code);
+  const std::string_view requester =
+      doc_string(alert.doc, {"sessionwatch", "attempt", "user"}, scratch);
+  if (!requester.empty()) ext("flexString1Label", "attemptUser");
+  ext("flexString1", requester);
   ext("msg", doc_string(alert.doc, {"message"}, scratch));
 }
 

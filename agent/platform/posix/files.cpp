@@ -180,6 +180,14 @@ std::FILE* open_private_for_append(const std::string& path) {
   return file;
 }
 
+bool file_replaced(std::FILE* file, const std::string& path) {
+  struct stat open_st {};
+  struct stat path_st {};
+  if (::fstat(::fileno(file), &open_st) != 0) return false;
+  if (::stat(path.c_str(), &path_st) != 0) return true;
+  return open_st.st_dev != path_st.st_dev || open_st.st_ino != path_st.st_ino;
+}
+
 bool readable_by_others(const std::string& path) {
   struct stat st {};
   return ::stat(path.c_str(), &st) == 0 && (st.st_mode & 077) != 0;

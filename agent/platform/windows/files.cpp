@@ -3,6 +3,8 @@
 // agent is reading, as on POSIX.
 #include <windows.h>
 
+#include <io.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
@@ -216,6 +218,23 @@ std::FILE* open_private_for_append(const std::string& path) {
   // open_private_file is unbuffered for the spool; appenders of whole lines want a buffer.
   if (file) std::setvbuf(file, nullptr, _IOFBF, BUFSIZ);
   return file;
+}
+
+bool file_replaced(std::FILE* file, const std::string& path) {
+  BY_HANDLE_FILE_INFORMATION open_info{};
+  const auto open_handle = reinterpret_cast<HANDLE>(_get_osfhandle(_fileno(file)));
+  if (!GetFileInformationByHandle(open_handle, &open_info)) return false;
+  // Opened with every share mode, so looking does not block the writer or a rotation.
+  HANDLE h = CreateFileW(win32::widen(path).c_str(), FILE_READ_ATTRIBUTES,
+                         FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, nullptr,
+                         OPEN_EXISTING, FILE_ATTRIBUTE_NORMAL, nullptr);
+  if (h == INVALID_HANDLE_VALUE) return true;
+  BY_HANDLE_FILE_INFORMATION path_info{};
+  const bool ok = GetFileInformationByHandle(h, &path_info);
+  CloseHandle(h);
+  return ok && (open_info.dwVolumeSerialNumber != path_info.dwVolumeSerialNumber ||
+                open_info.nFileIndexHigh != path_info.nFileIndexHigh ||
+                open_info.nFileIndexLow != path_info.nFileIndexLow);
 }
 
 bool readable_by_others(const std::string&) {

@@ -1,8 +1,10 @@
 #include "platform/fsync.hpp"
 
+#include <fcntl.h>
 #include <io.h>
 #include <windows.h>
 
+#include <cerrno>
 #include <cstdio>
 
 namespace sw::platform {
@@ -20,9 +22,27 @@ bool sync_directory(const std::filesystem::path&) {
 
 // Windows has no POSIX modes: files and directories inherit the ACL of the data directory, which
 // packaging/windows/install.ps1 limits to SYSTEM, Administrators and the service account.
+// Shared for delete as well as read and write, so a tool may rename or remove the file while
+// the agent holds it open (log rotation), as it may on POSIX.
 std::FILE* open_private_file(const std::filesystem::path& path, bool append) {
-  std::FILE* file = _wfopen(path.c_str(), append ? L"ab" : L"wb");
-  if (file) std::setvbuf(file, nullptr, _IONBF, 0);
+  HANDLE h = CreateFileW(path.c_str(), GENERIC_WRITE,
+                         FILE_SHARE_READ | FILE_SHARE_WRITE | FILE_SHARE_DELETE, nullptr,
+                         append ? OPEN_ALWAYS : CREATE_ALWAYS, FILE_ATTRIBUTE_NORMAL, nullptr);
+  if (h == INVALID_HANDLE_VALUE) {
+    errno = GetLastError() == ERROR_ACCESS_DENIED ? EACCES : ENOENT;
+    return nullptr;
+  }
+  const int fd = _open_osfhandle(reinterpret_cast<intptr_t>(h), append ? _O_APPEND : 0);
+  if (fd < 0) {
+    CloseHandle(h);
+    return nullptr;
+  }
+  std::FILE* file = _fdopen(fd, append ? "ab" : "wb");
+  if (!file) {
+    _close(fd);
+    return nullptr;
+  }
+  std::setvbuf(file, nullptr, _IONBF, 0);
   return file;
 }
 

@@ -126,8 +126,14 @@ bool Rsyslog::start(std::string& error) {
   // Tabs cannot occur unescaped in what we send, so they separate the recorded fields.
   conf << "template(name=\"fields\" type=\"string\" string=\"%syslogfacility%\\t%syslogseverity%"
           "\\t%hostname%\\t%app-name%\\t%msgid%\\t%structured-data%\\t%msg%\\n\")\n";
-  conf << "ruleset(name=\"in\") { action(type=\"omfile\" file=\""
-       << (dir_ / "received.log").string() << "\" template=\"fields\") }\n";
+  // rsyslog's own RFC 5424 structured-data parser (mmpstrucdata) writes each record's SD as
+  // JSON: what a collector that reads only the SD sees.
+  conf << "module(load=\"mmpstrucdata\")\n"
+          "template(name=\"sd\" type=\"string\" string=\"%$!rfc5424-sd%\\n\")\n";
+  conf << "ruleset(name=\"in\") { action(type=\"mmpstrucdata\") action(type=\"omfile\" file=\""
+       << (dir_ / "received.log").string()
+       << "\" template=\"fields\") action(type=\"omfile\" file=\"" << (dir_ / "sd.log").string()
+       << "\" template=\"sd\") }\n";
   switch (input_) {
     case Input::kUdp:
       conf << "module(load=\"imudp\")\ninput(type=\"imudp\" address=\"127.0.0.1\" port=\"" << port_
@@ -218,6 +224,13 @@ std::vector<Received> Rsyslog::received() const {
     r.msg = line.substr(start);
     out.push_back(std::move(r));
   }
+  return out;
+}
+
+std::vector<std::string> Rsyslog::parsed_structured_data() const {
+  std::vector<std::string> out;
+  std::ifstream f(dir_ / "sd.log");
+  for (std::string line; std::getline(f, line);) out.push_back(line);
   return out;
 }
 

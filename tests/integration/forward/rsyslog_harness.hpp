@@ -47,6 +47,8 @@ class Rsyslog {
   unsigned short port() const { return port_; }
   std::string url() const;
   std::vector<Received> received() const;
+  // Each record's structured data as rsyslog's mmpstrucdata parsed it (a JSON object per line).
+  std::vector<std::string> parsed_structured_data() const;
   // Waits until at least `n` messages were written (or timeout); returns how many there are.
   std::size_t wait_for(std::size_t n, std::chrono::milliseconds timeout) const;
   std::size_t count() const;

@@ -1,6 +1,7 @@
 // Alerts through every syslog transport into a real rsyslog, checked field by field.
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <fstream>
 #include <map>
 #include <set>
@@ -149,6 +150,128 @@ TEST_F(SyslogIntegration, UdpDatagramsCef) {
         << got[i].msg;
     EXPECT_NE(got[i].msg.find("externalId=" + sent[i].id), std::string::npos);
   }
+}
+
+// An alert as the tracker builds it: the console holder, the attempt and the error.
+Alert console_alert(int n) {
+  Alert a = make_alert(n, "bob");
+  a.doc["sessionwatch"] = {
+      {"detection", "inferred"},
+      {"error", {{"code", 7063}}},
+      {"attempt", {{"user", "bob"}, {"domain", "CORP"}, {"address", "10.20.30.41"}}},
+      {"console",
+       {{"user", "alice"},
+        {"domain", "CORP"},
+        {"session_id", 1},
+        {"state", "locked"},
+        {"since", "2026-11-20T12:15:00.0000000Z"}}}};
+  return a;
+}
+
+// A CEF record split as the ArcSight spec reads it: seven '|'-separated header fields ('\|' and
+// '\\' escaped), then key=value extensions where a value runs to the next unescaped " key=".
+struct Cef {
+  std::vector<std::string> header;
+  std::map<std::string, std::string> ext;
+};
+
+Cef parse_cef(std::string_view text) {
+  Cef cef;
+  const std::size_t start = text.find("CEF:");
+  if (start == std::string_view::npos) return cef;
+  std::size_t i = start;
+  std::string field;
+  for (; i < text.size() && cef.header.size() < 7; ++i) {
+    if (text[i] == '\\' && i + 1 < text.size()) {
+      field.push_back(text[++i]);
+    } else if (text[i] == '|') {
+      cef.header.push_back(field);
+      field.clear();
+    } else {
+      field.push_back(text[i]);
+    }
+  }
+  const std::string_view ext = text.substr(i);
+  auto key_at = [&](std::size_t at) {  // length of "key=" at `at`, or 0
+    std::size_t k = at;
+    while (k < ext.size() && (std::isalnum(static_cast<unsigned char>(ext[k])) || ext[k] == '_'))
+      ++k;
+    return k > at && k < ext.size() && ext[k] == '=' ? k - at : 0;
+  };
+  std::size_t at = 0;
+  while (at < ext.size()) {
+    const std::size_t key_len = key_at(at);
+    if (key_len == 0) break;
+    const std::string key(ext.substr(at, key_len));
+    std::string value;
+    std::size_t v = at + key_len + 1;
+    for (; v < ext.size(); ++v) {
+      if (ext[v] == ' ' && key_at(v + 1)) break;
+      if (ext[v] == '\\' && v + 1 < ext.size()) {
+        const char c = ext[++v];
+        value.push_back(c == 'n' ? '\n' : c == 'r' ? '\r' : c);
+      } else {
+        value.push_back(ext[v]);
+      }
+    }
+    cef.ext[key] = value;
+    at = v + 1;
+  }
+  return cef;
+}
+
+// A collector that reads only the structured data (rsyslog's mmpstrucdata) still learns who
+// holds the console, who was refused, how it was detected and the error.
+TEST_F(SyslogIntegration, StructuredDataParsedByRsyslogNamesTheConsoleHolder) {
+  Rsyslog rsyslog(dir_.path() / "rsyslog", Rsyslog::Input::kTcp);
+  std::string error;
+  ASSERT_TRUE(rsyslog.start(error)) << error;
+  auto out = make(config(rsyslog.url()));
+  ASSERT_TRUE(out->enqueue(std::vector<Alert>{console_alert(0)}).ok);
+  out->start();
+  ASSERT_TRUE(out->wait_drained(20s)) << out->metrics().last_error;
+  out->stop();
+  ASSERT_EQ(rsyslog.wait_for(1, 5s), 1U);
+  rsyslog.stop();  // flushes the second file too
+  const auto parsed = rsyslog.parsed_structured_data();
+  ASSERT_EQ(parsed.size(), 1U);
+  const auto sd = nlohmann::json::parse(parsed[0]);
+  ASSERT_TRUE(sd.contains("sessionwatch@32473")) << parsed[0];
+  const auto& p = sd["sessionwatch@32473"];
+  EXPECT_EQ(p["holder_user"], "alice");
+  EXPECT_EQ(p["holder_domain"], "CORP");
+  EXPECT_EQ(p["holder_session"], "1");
+  EXPECT_EQ(p["holder_state"], "locked");
+  EXPECT_EQ(p["holder_since"], "2026-11-20T12:15:00.0000000Z");
+  EXPECT_EQ(p["attempt_user"], "bob");
+  EXPECT_EQ(p["attempt_address"], "10.20.30.41");
+  EXPECT_EQ(p["detection"], "inferred");
+  EXPECT_EQ(p["error_code"], "7063");
+}
+
+TEST_F(SyslogIntegration, CefExtensionsNameTheConsoleHolder) {
+  Rsyslog rsyslog(dir_.path() / "rsyslog", Rsyslog::Input::kUdp);
+  std::string error;
+  ASSERT_TRUE(rsyslog.start(error)) << error;
+  auto out = make(config(rsyslog.url(), Format::kCef));
+  ASSERT_TRUE(out->enqueue(std::vector<Alert>{console_alert(0)}).ok);
+  out->start();
+  ASSERT_TRUE(out->wait_drained(10s)) << out->metrics().last_error;
+  ASSERT_EQ(rsyslog.wait_for(1, 5s), 1U);
+  const Cef cef = parse_cef(rsyslog.received()[0].msg);
+  ASSERT_EQ(cef.header.size(), 7U) << rsyslog.received()[0].msg;
+  EXPECT_EQ(cef.header[4], "Console logon refused (7063)");
+  EXPECT_EQ(cef.ext.at("duser"), "alice");
+  EXPECT_EQ(cef.ext.at("dntdom"), "CORP");
+  EXPECT_EQ(cef.ext.at("cn1Label"), "consoleSessionId");
+  EXPECT_EQ(cef.ext.at("cn1"), "1");
+  EXPECT_EQ(cef.ext.at("cs3Label"), "consoleState");
+  EXPECT_EQ(cef.ext.at("cs3"), "locked");
+  EXPECT_EQ(cef.ext.at("cs4Label"), "consoleSince");
+  EXPECT_EQ(cef.ext.at("cs5"), "inferred");
+  EXPECT_EQ(cef.ext.at("cs6"), "7063");
+  EXPECT_EQ(cef.ext.at("suser"), "bob");
+  EXPECT_EQ(cef.ext.at("msg"), "The user CORP\\alice is already logged on to the console");
 }
 
 // rsyslog reads a RFC 3164 HOSTNAME it cannot parse as the TAG: a computer named "sshd:" or

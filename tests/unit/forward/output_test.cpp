@@ -102,6 +102,28 @@ TEST(FileOutput, DeliversEveryAlertOnce) {
   EXPECT_EQ(m.name, "file-test");
 }
 
+// logrotate renames the alert file (then, or never, sends SIGHUP): the next alerts go to a new
+// file at the configured path, none into the renamed one.
+TEST(FileOutput, AFileRenamedAwayIsReopenedAtItsPath) {
+  TempDir dir;
+  const OutputConfig c = file_config(dir.path());
+  auto made = make_output(c);
+  ASSERT_TRUE(made.output) << made.error;
+  auto& out = *made.output;
+  out.start();
+  ASSERT_TRUE(out.enqueue(alerts(0, 10)).ok);
+  ASSERT_TRUE(out.wait_drained(10s));
+  const fs::path rotated = c.file.path.string() + ".1";
+  fs::rename(c.file.path, rotated);
+  ASSERT_TRUE(out.enqueue(alerts(10, 15)).ok);
+  ASSERT_TRUE(out.wait_drained(10s));
+  out.stop();
+  EXPECT_EQ(read_lines(rotated).size(), 10U);
+  const auto fresh = read_lines(c.file.path);
+  ASSERT_EQ(fresh.size(), 5U);
+  EXPECT_EQ(fresh[0], make_alert(10).doc);
+}
+
 #ifndef _WIN32
 // Alerts name users and hosts: the alert file and the folder made for it are the agent's own,
 // whatever umask it was started with.

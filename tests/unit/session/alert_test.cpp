@@ -2,6 +2,8 @@
 // disagreements, deterministic ids and the table rendering.
 #include <gtest/gtest.h>
 
+#include "sessionwatch/alert_ecs.hpp"
+
 #include "unit/session/event_builder.hpp"
 
 #ifdef SW_SESSION_HAVE_ERRORS
@@ -181,14 +183,17 @@ TEST(Alert, DocumentHasTheEcsShape) {
   EXPECT_EQ(doc["event"]["id"], a.id);
   EXPECT_EQ(doc["event"]["outcome"], "failure");
   EXPECT_EQ(doc["event"]["category"], json::array({"authentication", "session"}));
-  EXPECT_EQ(doc["event"]["severity"], syslog_severity(Level::kHigh));
+  EXPECT_EQ(doc["event"]["severity"], ecs_severity(Level::kHigh));
+  EXPECT_EQ(doc["event"]["type"], json::array({"start"}));
+  EXPECT_EQ(doc["event"]["action"], "console-logon-refused");
   EXPECT_EQ(doc["host"]["name"], "WS-FIN-07.corp.example");
   EXPECT_EQ(a.host, "WS-FIN-07.corp.example");
   EXPECT_EQ(doc["user"]["name"], "svc-inventory");
   EXPECT_EQ(doc["user"]["domain"], "CORP");
   EXPECT_EQ(doc["sessionwatch"]["attempt"]["source"]["user"], "event");
-  EXPECT_EQ(doc["rule"]["author"], "sessionwatch");
-  EXPECT_EQ(doc["rule"]["level"], "high");
+  EXPECT_EQ(doc["rule"]["author"], json::array({"sessionwatch"}));
+  EXPECT_EQ(doc["sessionwatch"]["rule"]["level"], "high");
+  EXPECT_FALSE(doc["rule"].contains("level")) << "not an ECS rule field";
   EXPECT_EQ(doc["winlog"]["channel"], "Application");
   EXPECT_EQ(doc["winlog"]["provider_name"], "InventoryAgent");
   EXPECT_EQ(doc["winlog"]["event_data"]["HResult"], "0x80071b97");
@@ -213,18 +218,22 @@ TEST(Alert, RuleAuthorAndMetadataAreCarried) {
   rule.id = "0f4c7e1e-1111-4222-8333-444455556666";
   rule.title = "Console takeover";
   rule.description = "A remote user took over the console";
-  rule.author = "Jane Analyst";
+  rule.author = "Jane Analyst, Joe Hunter";
   rule.level = Level::kMedium;
   rule.references = {"https://example.org/takeover"};
   rule.source = "rules/takeover.yml";
   Event e = lsm(25, "2026-11-20T13:00:00Z", 9,
                 {{"User", "CORP\\bob"}, {"SessionID", "2"}, {"Address", "10.20.30.41"}});
   const Alert a = build_alert(rule, e, {}, nullptr);
-  EXPECT_EQ(a.doc["rule"]["author"], "Jane Analyst");
+  EXPECT_EQ(a.doc["rule"]["author"], json::array({"Jane Analyst", "Joe Hunter"}));
   EXPECT_EQ(a.doc["rule"]["name"], "Console takeover");
   EXPECT_EQ(a.doc["rule"]["description"], "A remote user took over the console");
-  EXPECT_EQ(a.doc["rule"]["level"], "medium");
-  EXPECT_EQ(a.doc["rule"]["ruleset"], "rules/takeover.yml");
+  EXPECT_EQ(a.doc["sessionwatch"]["rule"]["level"], "medium");
+  EXPECT_EQ(a.doc["rule"]["ruleset"], "sigma");
+  EXPECT_EQ(a.doc["sessionwatch"]["rule"]["file"], "rules/takeover.yml");
+  EXPECT_EQ(a.doc["rule"]["reference"], "https://example.org/takeover");
+  // TS-LSM 25: a session reconnected, with Winlogbeat's action name.
+  EXPECT_EQ(a.doc["event"]["action"], "session-reconnected");
   EXPECT_EQ(a.rule_id, rule.id);
   EXPECT_EQ(a.level, Level::kMedium);
   // Not a 7063: no error, no remediation, nothing guessed about the console.

@@ -1,4 +1,6 @@
 // file: one record per line, fsync'd per batch, rotated by size (path -> path.1 -> ... path.N).
+// Rotated by someone else (logrotate renames the file, with or without SIGHUP): the next batch
+// sees that the path names another file, or none, and reopens it.
 #include <cstdio>
 #include <cstring>
 
@@ -17,6 +19,7 @@ class FileOutput final : public OutputPlugin {
 
   FlushResult flush(std::span<const Record> records) override {
     FlushResult r;
+    if (file_ && platform::file_replaced(file_, options_.path.string())) close();
     if (!file_ && !open()) return retry();
     for (const Record& rec : records) {
       const std::uint64_t need = rec.payload.size() + 1;
