@@ -98,7 +98,7 @@ void BM_FullCheckpoint(benchmark::State& st) {
     StateParts parts;
     l->detector->snapshot_parts(false, parts);
     daemon::AgentState full;
-    for (StatePart& p : parts) full.detector.emplace(std::move(p.key), std::move(*p.value));
+    for (StatePart& p : parts) full.parts.emplace(std::move(p.key), std::move(*p.value));
     std::string error;
     if (!store.save(full, error)) st.SkipWithError(error.c_str());
   }

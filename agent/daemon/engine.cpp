@@ -312,6 +312,8 @@ struct Engine::Impl {
   bool store_alerts(const std::vector<Alert>& alerts);
   void save_state(bool force, bool final = false);
   bool write_full_checkpoint(std::string& error);
+  void snapshot_parts(bool changes_only, StateParts& out);
+  void restore_record_ids(const std::string& input, const AgentState& state, RecordIdGaps& gaps);
   void apply_pending_detector();
   void publish_rule_matches();
   void raise_gap(const CollectionGap& gap, std::vector<Alert>& alerts);
@@ -362,14 +364,12 @@ bool Engine::Impl::start() {
   }
   for (const std::string& note : notes) spdlog::warn("state: {}", note);
   const bool restored =
-      !state.detector.empty()
-          ? detector->restore_parts(state.detector, error)
+      !state.parts.empty()
+          ? detector->restore_parts(state.parts, error)
           : state.detector_snapshot.empty() || detector->restore(state.detector_snapshot, error);
   if (!restored) {
     spdlog::warn("session tracker state not restored ({}); starting with an empty tracker", error);
   }
-  state.detector.clear();
-  state.detector_snapshot.clear();
   outputs = make_outputs(config.outputs, config.agent.data_dir, error);
   if (!outputs) {
     spdlog::critical("{}", error);
@@ -399,11 +399,14 @@ bool Engine::Impl::start() {
     if (!ic.channel.empty()) text_options.default_channel = ic.channel;
     d.text = std::make_unique<TextLineDecoder>(text_options);
     decoders.push_back(std::move(d));
-    record_id_gaps.emplace_back();
+    restore_record_ids(ic.name, state, record_id_gaps.emplace_back());
     for (const std::string& dir : input->directories()) inputs_by_directory[dir].push_back(i);
     inputs.push_back(std::move(input));
   }
   rescan_needed.assign(inputs.size(), false);
+  // What was restored now lives in the detector and the record-id trackers.
+  state.parts.clear();
+  state.detector_snapshot.clear();
 
   // A checkpoint at once, so a crash before the first event neither re-reads nor skips.
   committed = state;
@@ -1082,11 +1085,39 @@ std::optional<EvtxCheckpoint> Engine::Impl::process_evtx(const EvtxJob& job,
   return cp;
 }
 
+static std::string record_ids_prefix(const std::string& input) {
+  return "record_ids/" + input + "/";
+}
+
+// The record-id streams of the files this input still follows, as they were at the checkpoint.
+void Engine::Impl::restore_record_ids(const std::string& input, const AgentState& state,
+                                      RecordIdGaps& gaps) {
+  std::set<platform::FileId> open_files;
+  if (const auto it = state.files.find(input); it != state.files.end()) {
+    for (const auto& entry : it->second) open_files.insert(entry.first);
+  }
+  try {
+    gaps.restore_parts(record_ids_prefix(input), state.parts, open_files);
+  } catch (const std::exception& e) {
+    // Only costs a gap across the restart going unnoticed until the streams prove themselves.
+    spdlog::warn("input {}: record-id streams not restored ({}); they start afresh", input,
+                 e.what());
+  }
+}
+
+// The detector's parts and every input's record-id streams: all changed by the same events.
+void Engine::Impl::snapshot_parts(bool changes_only, StateParts& out) {
+  detector->snapshot_parts(changes_only, out);
+  for (std::size_t i = 0; i < record_id_gaps.size(); ++i) {
+    record_id_gaps[i].snapshot_parts(record_ids_prefix(config.inputs[i].name), changes_only, out);
+  }
+}
+
 bool Engine::Impl::write_full_checkpoint(std::string& error) {
   StateParts parts;
-  detector->snapshot_parts(false, parts);
+  snapshot_parts(false, parts);
   AgentState full = committed;
-  for (StatePart& part : parts) full.detector.emplace(std::move(part.key), std::move(*part.value));
+  for (StatePart& part : parts) full.parts.emplace(std::move(part.key), std::move(*part.value));
   return store.save(full, error);
 }
 
@@ -1108,7 +1139,7 @@ void Engine::Impl::save_state(bool force, bool final) {
     saved = write_full_checkpoint(error);
   } else {
     StateParts changes;
-    detector->snapshot_parts(true, changes);
+    snapshot_parts(true, changes);
     saved = store.append(committed, changes, error);
   }
   last_save = SteadyClock::now();  // on failure: retried after save_gap, not in a loop

@@ -44,9 +44,9 @@ void positions_to_json(const AgentState& state, json& doc) {
     json list = json::array();
     for (const auto& [path, cp] : entries) {
       json entry = {{"path", cp.path},
-                              {"device", cp.id.device},
-                              {"inode", cp.id.inode},
-                              {"record_id", cp.record_id}};
+                    {"device", cp.id.device},
+                    {"inode", cp.id.inode},
+                    {"record_id", cp.record_id}};
       if (cp.position) {
         entry["position"] = {{"chunk", cp.position->chunk},
                              {"offset", cp.position->offset},
@@ -119,8 +119,8 @@ json state_document(const AgentState& state) {
   json doc;
   doc["version"] = kStateVersion;
   positions_to_json(state, doc);
-  json& parts = doc["detector_parts"] = json::object();
-  for (const auto& [key, value] : state.detector) parts[key] = value;
+  json& parts = doc["parts"] = json::object();
+  for (const auto& [key, value] : state.parts) parts[key] = value;
   return doc;
 }
 
@@ -190,9 +190,9 @@ bool apply_record(std::string_view payload, std::uint64_t generation, AgentState
   positions_from_json(doc, state);
   for (const auto& [key, value] : doc.at("parts").items()) {
     if (value.is_null()) {
-      state.detector.erase(key);
+      state.parts.erase(key);
     } else {
-      state.detector[key] = value.get<std::string>();
+      state.parts[key] = value.get<std::string>();
     }
   }
   return true;
@@ -263,8 +263,8 @@ bool parse_state(std::string_view text, AgentState& state, std::string& error) {
     if (version == 1) {
       parsed.detector_snapshot = doc.value("detector", std::string());
     } else {
-      for (const auto& [key, value] : doc.at("detector_parts").items()) {
-        parsed.detector[key] = value.get<std::string>();
+      for (const auto& [key, value] : doc.at("parts").items()) {
+        parsed.parts[key] = value.get<std::string>();
       }
     }
     state = std::move(parsed);

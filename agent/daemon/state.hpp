@@ -41,7 +41,9 @@ struct AgentState {
   std::map<std::string, std::map<std::string, EvtxCheckpoint>> evtx;
   // input name -> channel -> bookmark XML (Windows Event Log)
   std::map<std::string, std::map<std::string, std::string>> eventlog;
-  StatePartMap detector;          // the detector's state, part by part
+  // The detector's state and the record-id streams of followed files ("record_ids/..."), part
+  // by part.
+  StatePartMap parts;
   std::string detector_snapshot;  // the detector's state in a version 1 file (one text)
   Ticks saved_at = 0;             // when this state was written (for the downtime on restart)
 };
@@ -63,7 +65,7 @@ class StateStore {
   bool load(AgentState& state, std::string& error, std::vector<std::string>& notes);
   // Writes a full checkpoint and starts an empty journal after it.
   bool save(const AgentState& state, std::string& error);
-  // Appends a checkpoint: `state`'s positions and the detector parts changed since the last one.
+  // Appends a checkpoint: `state`'s positions and the parts changed since the last one.
   // Only after a successful save() with no failed append() since (see needs_full()).
   bool append(const AgentState& state, const StateParts& changes, std::string& error);
   // Bytes of the last full checkpoint and of the journal after it.

@@ -50,13 +50,21 @@ inline std::vector<nlohmann::json> alert_docs(const fs::path& file) {
   return docs;
 }
 
+// The complete lines of a file the agent may be writing: a last line without its newline is
+// still being written and is left out.
+inline std::string complete_lines(const fs::path& file) {
+  std::string text = read_file(file);
+  text.resize(text.rfind('\n') == std::string::npos ? 0 : text.rfind('\n') + 1);
+  return text;
+}
+
 // Alert ids in a JSON-lines alerts file, with their counts. A line that is not JSON fails the
 // test, unless `torn` counts them (a file output killed in the middle of a line).
 inline std::map<std::string, int> alert_ids(const fs::path& file,
                                             const std::string& rule_filter = "",
                                             std::size_t* torn = nullptr) {
   std::map<std::string, int> ids;
-  std::istringstream in(read_file(file));
+  std::istringstream in(complete_lines(file));
   std::string line;
   while (std::getline(in, line)) {
     if (line.empty()) continue;
@@ -78,9 +86,10 @@ inline std::map<std::string, int> alert_ids(const fs::path& file,
 
 class Agent {
  public:
-  Agent(const fs::path& config, const fs::path& log, const std::vector<std::string>& extra = {}) {
-    std::vector<std::string> args = {binary(), "run", "-c", config.string()};
-    args.insert(args.end(), extra.begin(), extra.end());
+  Agent(const fs::path& config, const fs::path& log, const std::vector<std::string>& extra = {})
+      : Agent(log, command(config, extra)) {}
+  // Runs `args` (args[0] found on PATH), e.g. the agent behind a wrapper.
+  Agent(const fs::path& log, std::vector<std::string> args) {
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -88,7 +97,7 @@ class Agent {
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_addopen(&actions, 2, log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-    if (posix_spawn(&pid_, argv[0], &actions, nullptr, argv.data(), environ) != 0) pid_ = -1;
+    if (posix_spawnp(&pid_, argv[0], &actions, nullptr, argv.data(), environ) != 0) pid_ = -1;
     posix_spawn_file_actions_destroy(&actions);
   }
   ~Agent() {
@@ -97,7 +106,14 @@ class Agent {
       ::waitpid(pid_, nullptr, 0);
     }
   }
+  static std::vector<std::string> command(const fs::path& config,
+                                          const std::vector<std::string>& extra) {
+    std::vector<std::string> args = {binary(), "run", "-c", config.string()};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return args;
+  }
   bool started() const { return pid_ > 0; }
+  pid_t pid() const { return pid_; }
   void signal(int sig) { ::kill(pid_, sig); }
   // Exit status, or -1 when it did not exit in time (then it is killed).
   int wait_exit(std::chrono::milliseconds timeout) {

@@ -31,9 +31,16 @@ AgentState sample_state() {
   AgentState s;
   FileCheckpoint cp{"/var/log/a.jsonl", {64769, 1234}, 4096, 17, 1024, 0xfeedbeefcafef00dULL};
   s.files["win"][cp.id] = cp;
-  s.evtx["evtx-2"]["/srv/Security.evtx"] = {"/srv/Security.evtx", {64769, 99}, 31337};
-  s.detector["session/host/ws01"] = R"({"name":"WS01","console":"alice"})";
-  s.detector["rules/x\x1ey"] = "{}";
+  s.evtx["evtx-2"]["/srv/Security.evtx"] = {
+      "/srv/Security.evtx", {64769, 99}, 31337, EvtxPosition{3, 4096, 31200, 31337}};
+  s.evtx["evtx-2"]["/srv/Old.evtx"] = {"/srv/Old.evtx", {64769, 98}, 12, std::nullopt};
+  s.eventlog["eventlog"]["Security"] = "<BookmarkList><Bookmark RecordId='42'/></BookmarkList>";
+  s.parts
+      ["record_ids/win/64769:1234\x1e"
+       "dc01\x1e"
+       "Security"] = R"([64769,1234,"dc01","Security",9,9])";
+  s.parts["session/host/ws01"] = R"({"name":"WS01","console":"alice"})";
+  s.parts["rules/x\x1ey"] = "{}";
   s.saved_at = 16000000000000000;
   return s;
 }
@@ -45,7 +52,8 @@ TEST_F(StateTest, RoundTripsEveryField) {
   ASSERT_TRUE(parse_state(serialize_state(s), back, error)) << error;
   EXPECT_EQ(back.files, s.files);
   EXPECT_EQ(back.evtx, s.evtx);
-  EXPECT_EQ(back.detector, s.detector);
+  EXPECT_EQ(back.eventlog, s.eventlog);
+  EXPECT_EQ(back.parts, s.parts);
   EXPECT_EQ(back.saved_at, s.saved_at);
 }
 
@@ -131,7 +139,7 @@ TEST_F(StateTest, Version1StateWithOneDetectorTextStillLoads) {
       R"({"version":1,"files":{},"evtx":{},"detector":"{\"version\":1}","saved_at":5})", s, error))
       << error;
   EXPECT_EQ(s.detector_snapshot, R"({"version":1})");
-  EXPECT_TRUE(s.detector.empty());
+  EXPECT_TRUE(s.parts.empty());
 }
 
 // ---- the journal: checkpoints appended after a full one
@@ -181,15 +189,18 @@ TEST_F(StateJournalTest, AppendedCheckpointsAreReadBackInOrder) {
   const AgentState back = load(notes);
   EXPECT_TRUE(notes.empty());
   EXPECT_EQ(offset(back), 6000u);
-  EXPECT_EQ(back.detector,
-            (StatePartMap{{"session/host/ws01", "v2"}, {"session/host/ws02", "new"}}));
+  StatePartMap want = sample_state().parts;
+  want["session/host/ws01"] = "v2";
+  want["session/host/ws02"] = "new";
+  want.erase("rules/x\x1ey");
+  EXPECT_EQ(back.parts, want);
 }
 
 TEST_F(StateJournalTest, AnAppendedCheckpointCostsWhatChangedNotTheWholeState) {
   StateStore store(state().string());
   AgentState s = sample_state();
   for (int i = 0; i < 2000; ++i) {
-    s.detector["session/host/ws" + std::to_string(i)] = std::string(1000, 'x');
+    s.parts["session/host/ws" + std::to_string(i)] = std::string(1000, 'x');
   }
   std::string error;
   ASSERT_TRUE(store.save(s, error)) << error;
@@ -198,8 +209,8 @@ TEST_F(StateJournalTest, AnAppendedCheckpointCostsWhatChangedNotTheWholeState) {
   EXPECT_LT(store.journal_bytes(), 1000u);
   std::vector<std::string> notes;
   const AgentState back = load(notes);
-  EXPECT_EQ(back.detector.at("session/host/ws7"), "changed");
-  EXPECT_EQ(back.detector.size(), 2002u);
+  EXPECT_EQ(back.parts.at("session/host/ws7"), "changed");
+  EXPECT_EQ(back.parts.size(), sample_state().parts.size() + 2000);
 }
 
 TEST_F(StateJournalTest, AnEditedOffsetIsCaughtByTheChecksumAndThePreviousCheckpointIsUsed) {
@@ -218,6 +229,15 @@ TEST_F(StateJournalTest, AnEditedOffsetIsCaughtByTheChecksumAndThePreviousCheckp
   std::vector<std::string> notes;
   const AgentState back = load(notes);
   EXPECT_EQ(offset(back), 6000u) << "the previous full checkpoint and its journal";
+  // Everything else a checkpoint holds comes back with it.
+  const AgentState sample = sample_state();
+  EXPECT_EQ(back.files.at("win").begin()->second.head_hash, 0xfeedbeefcafef00dULL);
+  EXPECT_EQ(back.evtx, sample.evtx);
+  EXPECT_EQ(back.eventlog, sample.eventlog);
+  EXPECT_EQ(back.parts.count("record_ids/win/64769:1234\x1e"
+                             "dc01\x1e"
+                             "Security"),
+            1u);
   ASSERT_EQ(notes.size(), 1u);
   EXPECT_NE(notes[0].find("checksum mismatch"), std::string::npos) << notes[0];
   EXPECT_NE(notes[0].find("read again"), std::string::npos) << notes[0];
@@ -233,8 +253,8 @@ TEST_F(StateJournalTest, ADamagedJournalRecordEndsTheReplayThereAndSaysSo) {
   std::vector<std::string> notes;
   const AgentState back = load(notes);
   EXPECT_EQ(offset(back), 5000u);
-  EXPECT_EQ(back.detector.at("session/host/ws01"), "v2");
-  EXPECT_EQ(back.detector.count("session/host/ws02"), 0u);
+  EXPECT_EQ(back.parts.at("session/host/ws01"), "v2");
+  EXPECT_EQ(back.parts.count("session/host/ws02"), 0u);
   ASSERT_EQ(notes.size(), 1u);
   EXPECT_NE(notes[0].find("bad checksum"), std::string::npos) << notes[0];
 }
