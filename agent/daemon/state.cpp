@@ -359,7 +359,7 @@ bool StateStore::append(const AgentState& state, const StateParts& changes, std:
   store_le32(forward::crc32c(payload), frame.data() + 4);
   frame += payload;
   if (!journal_) {
-    journal_.reset(std::fopen(journal_path_.c_str(), "ab"));
+    journal_.reset(platform::open_private_file(journal_path_, true));  // 0600, as state.json
     if (!journal_) {
       error = "cannot open " + journal_path_ + ": " + std::strerror(errno);
       return false;
