@@ -37,12 +37,13 @@ and, for warnings and errors, to the Application event log under the source <nam
 On Linux use the systemd unit instead (packaging/systemd).
 )";
 
-// The --name value in the arguments (the service and its log source share it).
+// The --name value in the arguments, "--name X" or "--name=X" (the service and its log source
+// share it), read by the same parser as the command itself.
 std::string service_name(const std::vector<std::string>& args) {
-  for (std::size_t i = 1; i + 1 < args.size(); ++i) {
-    if (args[i] == "--name") return args[i + 1];
-  }
-  return std::string(winsvc::kDefaultServiceName);
+  winsvc::Command command;
+  std::string error;
+  if (!winsvc::parse_command(args, command, error)) return std::string(winsvc::kDefaultServiceName);
+  return command.name;
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "platform/windows/win32_text.hpp"
+#include "sessionwatch/platform.hpp"
 #include "sessionwatch/winservice.hpp"
 
 namespace sw::winsvc {
@@ -80,19 +81,37 @@ std::optional<SERVICE_STATUS_PROCESS> query(SC_HANDLE service) {
 }
 
 // Polls until the service reaches `target` or `timeout` passes, honouring its wait hints.
-bool wait_for_state(SC_HANDLE service, DWORD target, std::chrono::milliseconds timeout,
-                    DWORD& last_state) {
+bool wait_for_either(SC_HANDLE service, DWORD target, DWORD other, std::chrono::milliseconds timeout,
+                     DWORD& last_state) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
     const auto status = query(service);
     if (!status) return false;
     last_state = status->dwCurrentState;
-    if (last_state == target) return true;
+    if (last_state == target || last_state == other) return true;
     if (std::chrono::steady_clock::now() >= deadline) return false;
     // A tenth of the wait hint, between 100 ms and 1 s, as the SCM documentation advises.
     const DWORD step = std::clamp<DWORD>(status->dwWaitHint / 10, 100, 1000);
     Sleep(step);
   }
+}
+
+// Why a stopped service stopped, from its exit codes (run_daemon's: 1 could not start, 2
+// invalid configuration or refused rules).
+std::string exit_reason(const SERVICE_STATUS_PROCESS& status) {
+  if (status.dwWin32ExitCode != ERROR_SERVICE_SPECIFIC_ERROR) {
+    return win32::error_text(status.dwWin32ExitCode);
+  }
+  const DWORD code = status.dwServiceSpecificExitCode;
+  std::string text = "sessionwatch exit code " + std::to_string(code);
+  if (code == 1) text += " (could not start)";
+  if (code == 2) text += " (invalid configuration or refused rules)";
+  return text;
+}
+
+bool wait_for_state(SC_HANDLE service, DWORD target, std::chrono::milliseconds timeout,
+                    DWORD& last_state) {
+  return wait_for_either(service, target, target, timeout, last_state);
 }
 
 std::string state_name(DWORD state) {
@@ -293,10 +312,17 @@ Result start(const Command& command) {
       return {false, describe("cannot start service '" + command.name + "'", code)};
     }
   }
+  // The service reports RUNNING once its inputs run, STOPPED when it refused to start.
   DWORD state = 0;
-  if (!wait_for_state(service->handle, SERVICE_RUNNING, std::chrono::seconds(60), state)) {
-    return {false, "service '" + command.name + "' did not reach running; it is " +
-                       state_name(state) + " (see the logs in %ProgramData%\\sessionwatch\\logs)"};
+  if (!wait_for_either(service->handle, SERVICE_RUNNING, SERVICE_STOPPED, std::chrono::seconds(120),
+                       state) ||
+      state != SERVICE_RUNNING) {
+    std::string why;
+    if (const auto last = query(service->handle); last && last->dwCurrentState == SERVICE_STOPPED) {
+      why = ": " + exit_reason(*last);
+    }
+    return {false, "service '" + command.name + "' did not start; it is " + state_name(state) +
+                       why + " (see the logs in %ProgramData%\\sessionwatch\\logs)"};
   }
   return {true, "service '" + command.name + "' is running"};
 }
@@ -412,10 +438,7 @@ Result status(const Command& command) {
   text += settings_text(service->handle);
   if (state->dwCurrentState == SERVICE_STOPPED && state->dwWin32ExitCode != NO_ERROR &&
       state->dwWin32ExitCode != ERROR_SERVICE_NEVER_STARTED) {
-    text += "\n  last exit: " +
-            (state->dwWin32ExitCode == ERROR_SERVICE_SPECIFIC_ERROR
-                 ? "sessionwatch exit code " + std::to_string(state->dwServiceSpecificExitCode)
-                 : win32::error_text(state->dwWin32ExitCode));
+    text += "\n  last exit: " + exit_reason(*state);
   }
   return {true, text};
 }
@@ -434,6 +457,8 @@ struct Running {
   std::mutex mutex;
   std::condition_variable stopped_cv;
   bool run_returned = false;
+  bool ready = false;  // the daemon's inputs run (platform::service::notify_ready)
+  std::thread start_reporter;
   std::thread stop_reporter;
   std::string error;
 };
@@ -476,6 +501,18 @@ DWORD WINAPI control_handler(DWORD control, DWORD, void*, void* context) {
   return NO_ERROR;
 }
 
+// START_PENDING with a rising checkpoint until the daemon's inputs run (notify_ready) or it
+// returns: the SCM, `service start` and the MSI wait for RUNNING, so a configuration the daemon
+// refuses fails the start instead of passing it.
+void report_starting(Running& r) {
+  std::unique_lock lock(r.mutex);
+  report_locked(r, r.lifecycle.starting());
+  const auto period = r.lifecycle.wait_hint() / 3;
+  while (!r.stopped_cv.wait_for(lock, period, [&r] { return r.ready || r.run_returned; })) {
+    report_locked(r, r.lifecycle.starting());
+  }
+}
+
 void WINAPI service_main(DWORD, wchar_t**) {
   Running& r = *g_running;
   r.handle = RegisterServiceCtrlHandlerExW(r.name.c_str(), control_handler, &r);
@@ -486,8 +523,8 @@ void WINAPI service_main(DWORD, wchar_t**) {
   {
     std::lock_guard lock(r.mutex);
     report_locked(r, r.lifecycle.starting());
-    report_locked(r, r.lifecycle.running());
   }
+  r.start_reporter = std::thread([&r] { report_starting(r); });
   int exit_code = 1;
   try {
     exit_code = r.daemon.run ? r.daemon.run() : 1;
@@ -499,6 +536,7 @@ void WINAPI service_main(DWORD, wchar_t**) {
     r.run_returned = true;
   }
   r.stopped_cv.notify_all();
+  if (r.start_reporter.joinable()) r.start_reporter.join();
   if (r.stop_reporter.joinable()) r.stop_reporter.join();
   std::lock_guard lock(r.mutex);
   // A non-zero exit makes the SCM apply the recovery actions (restart).
@@ -531,3 +569,22 @@ bool run_as_service(std::string_view name, Daemon daemon, std::string& error) {
 }
 
 }  // namespace sw::winsvc
+
+namespace sw::platform::service {
+
+// The daemon's inputs run: a service still starting reports RUNNING now (and accepts STOP).
+void notify_ready(std::string_view) {
+  winsvc::Running* r = winsvc::g_running;
+  if (r == nullptr) return;  // not a service
+  {
+    std::lock_guard lock(r->mutex);
+    if (r->ready) return;
+    r->ready = true;
+    if (r->lifecycle.state() == winsvc::State::kStartPending) {
+      winsvc::report_locked(*r, r->lifecycle.running());
+    }
+  }
+  r->stopped_cv.notify_all();
+}
+
+}  // namespace sw::platform::service
