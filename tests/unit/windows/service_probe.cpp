@@ -37,7 +37,8 @@ int main(int argc, char** argv) {
     daemon.run = [] {
       const std::string refused = "-refused";
       if (probe.marker.size() > refused.size() &&
-          probe.marker.compare(probe.marker.size() - refused.size(), refused.size(), refused) == 0) {
+          probe.marker.compare(probe.marker.size() - refused.size(), refused.size(), refused) ==
+              0) {
         return 2;
       }
       touch(probe.marker + ".running", "running\n");

@@ -111,7 +111,9 @@ TEST(WinServiceScm, InstallStatusUninstall) {
                                " --config C:\\ProgramData\\sessionwatch\\sessionwatch.yaml"),
             std::string::npos)
       << state.message;
-  EXPECT_NE(state.message.find("LocalService"), std::string::npos) << state.message;
+  // Its own virtual account, not the shared LocalService (issue 14, item 7).
+  EXPECT_NE(state.message.find("account: NT SERVICE\\" + command.name), std::string::npos)
+      << state.message;
 
   const winsvc::Result removed = winsvc::uninstall(command);
   EXPECT_TRUE(removed.ok) << removed.message;

@@ -309,7 +309,7 @@ struct Reader : Object {
   std::uint64_t generation = 0;
   HANDLE signal = nullptr;
   std::uint64_t signalled_up_to = 0;
-  std::uint64_t no_match_before = 0;  // records before it were looked at and do not match
+  std::uint64_t no_match_before = 0;   // records before it were looked at and do not match
   bool reverse = false;                // query
   std::vector<std::uint64_t> results;  // query: record ids, in delivery order
   std::size_t result_pos = 0;
