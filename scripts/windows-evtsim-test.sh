@@ -41,14 +41,6 @@ done
 
 # 2. `run` against the simulated logs equals `scan` of the same events.
 winpath() { echo "Z:${1//\//\\}"; }
-soon() {  # soon SECONDS COMMAND...: as wait_for, checking every 50 ms
-  local deadline=$((SECONDS + $1))
-  shift
-  until "$@"; do
-    [ $SECONDS -lt $deadline ] || return 1
-    sleep 0.05
-  done
-}
 stat_of() { sed -n "s/^$1=//p" "$2/.evtsim-stats" 2>/dev/null || true; }
 
 # The sample split into one log per channel, record ids renumbered as each log would have
@@ -128,7 +120,7 @@ run_agent() {  # run_agent MODE: feeds the logs one event at a time, compares wi
     read_up_to() {
       [ "$(stat_of records "$dir/logs")" = "$i" ] && [ "$(stat_of unread_subscriptions "$dir/logs")" = 0 ]
     }
-    soon 30 read_up_to || { failed+=("run ($mode): event $i not read"); break; }
+    wait_every 0.05 30 read_up_to || { failed+=("run ($mode): event $i not read"); break; }
   done <"$work/order.txt"
   exec 3<&-
   alerts_in() { [ -f "$dir/alerts.jsonl" ] && [ "$(grep -c . "$dir/alerts.jsonl")" -ge "$expected" ]; }

@@ -119,9 +119,12 @@ std::optional<std::uint64_t> bookmark_record_id(std::string_view xml, std::strin
 // `collection_gap` alert, never skipped silently.
 
 enum class GapCause {
-  kRecordIdGap,          // record ids jumped forward within the channel
-  kRecordIdReset,        // record ids went backwards (log recreated)
-  kStaleBookmark,        // the checkpoint no longer exists in the log (cleared or wrapped)
+  kRecordIdGap,    // record ids jumped forward within the channel
+  kRecordIdReset,  // record ids went backwards (log recreated)
+  kStaleBookmark,  // the checkpoint no longer exists in the log (cleared or wrapped)
+  // The checkpoint was overwritten, but the log is archived when full (AutoBackup): the records
+  // are in its Archive-*.evtx files, not lost; they were not read live.
+  kStaleBookmarkArchived,
   kLogCleared,           // Security 1102 / System 104
   kEventLogUnavailable,  // the Event Log service went away (restart) while subscribed
   kChannelUnreadable,    // a configured channel is missing, access is denied or its query refused

@@ -157,6 +157,8 @@ std::string_view to_string(GapCause cause) {
       return "record_id_reset";
     case GapCause::kStaleBookmark:
       return "stale_bookmark";
+    case GapCause::kStaleBookmarkArchived:
+      return "stale_bookmark_archived";
     case GapCause::kLogCleared:
       return "log_cleared";
     case GapCause::kEventLogUnavailable:

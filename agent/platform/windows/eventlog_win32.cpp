@@ -430,6 +430,30 @@ class WinEventLogSource final : public Source {
     return id;
   }
 
+  // With "archive the log when full" (Retention and AutoBackup) overwritten records go to
+  // Archive-<channel>-<time>.evtx beside the log; returns the log's path then, else empty.
+  static std::string archive_folder_of(const std::string& channel) {
+    EvtHandle config(EvtOpenChannelConfig(nullptr, widen(channel).c_str(), 0));
+    if (!config) return {};
+    std::vector<BYTE> buffer(1024);
+    auto property = [&](EVT_CHANNEL_CONFIG_PROPERTY_ID id) -> const EVT_VARIANT* {
+      DWORD used = 0;
+      auto* value = reinterpret_cast<EVT_VARIANT*>(buffer.data());
+      if (!EvtGetChannelConfigProperty(config.handle, id, 0, static_cast<DWORD>(buffer.size()),
+                                       value, &used)) {
+        return nullptr;
+      }
+      return value;
+    };
+    const EVT_VARIANT* backup = property(EvtChannelLoggingConfigAutoBackup);
+    if (backup == nullptr || backup->Type != EvtVarTypeBoolean || !backup->BooleanVal) return {};
+    const EVT_VARIANT* path = property(EvtChannelLoggingConfigLogFilePath);
+    if (path == nullptr || path->Type != EvtVarTypeString || path->StringVal == nullptr) {
+      return "the log's folder";
+    }
+    return narrow(path->StringVal);
+  }
+
   void report_stale(Channel& ch) {
     CollectionGap gap;
     gap.channel = ch.config.channel;
@@ -446,6 +470,16 @@ class WinEventLogSource final : public Source {
     }
     gap.detail = "the saved position in " + ch.config.channel +
                  " is gone (log cleared or wrapped); resuming from the oldest record, " + lost;
+    if (const std::string log = archive_folder_of(ch.config.channel); !log.empty()) {
+      // Archived when full: not lost, but not read live either.
+      gap.cause = GapCause::kStaleBookmarkArchived;
+      gap.detail = "the saved position in " + ch.config.channel +
+                   " was overwritten; the log is archived when full, so the records in between "
+                   "are in its Archive-*.evtx files beside " +
+                   log +
+                   " (read them with `sessionwatch scan` or an evtx input); resuming from the "
+                   "oldest record";
+    }
     ch.sequence.restart();
     ++stats_.gaps;
     handler_.on_gap(gap);
@@ -473,7 +507,8 @@ class WinEventLogSource final : public Source {
       } else {
         fail(ch, GetLastError(), "rendering the bookmark failed");
       }
-      if (stopping_) return;
+      // A short batch drained the channel; what arrives later sets the signal again.
+      if (stopping_ || returned < batch.size()) return;
     }
     SetEvent(ch.signal);  // more may wait: the other channels first, then this one again
   }

@@ -180,6 +180,25 @@ TEST(Evtsim, WrappedLogKeepsOnlyItsNewestRecords) {
   EvtClose(old);
 }
 
+TEST(Evtsim, ChannelConfigSaysWhetherAFullLogIsArchived) {
+  SimDir dir;
+  dir.write("Security", SimDir::events("Security", 1, 1));
+  dir.behave("Security", "auto_backup=1");
+  EVT_HANDLE config = EvtOpenChannelConfig(nullptr, L"Security", 0);
+  ASSERT_NE(config, nullptr);
+  alignas(EVT_VARIANT) BYTE buffer[512];
+  auto* value = reinterpret_cast<EVT_VARIANT*>(buffer);
+  DWORD used = 0;
+  ASSERT_TRUE(EvtGetChannelConfigProperty(config, EvtChannelLoggingConfigAutoBackup, 0,
+                                          sizeof buffer, value, &used));
+  EXPECT_EQ(value->Type, static_cast<DWORD>(EvtVarTypeBoolean));
+  EXPECT_TRUE(value->BooleanVal);
+  ASSERT_TRUE(EvtGetChannelConfigProperty(config, EvtChannelLoggingConfigLogFilePath, 0,
+                                          sizeof buffer, value, &used));
+  EXPECT_EQ(narrow(value->StringVal), "%SystemRoot%\\System32\\Winevt\\Logs\\Security.evtx");
+  EvtClose(config);
+}
+
 TEST(Evtsim, ReplyOverTheRpcLimitFailsAndStillMovesOn) {
   SimDir dir;
   EventSpec big;

@@ -294,6 +294,21 @@ TEST(EvtsimSource, StaleBookmarkAfterAWrapReportsTheLostRange) {
   EXPECT_EQ(source->stats().stale_bookmarks, 1u);
 }
 
+// Defect 14: with "archive the log when full" the overwritten records are in Archive-*.evtx:
+// said so, with its own cause, not reported as lost.
+TEST(EvtsimSource, StaleBookmarkOfAnArchivedLogSaysWhereTheRecordsAre) {
+  SimDir dir;
+  dir.write("Security", SimDir::events("Security", 1, 10));
+  dir.behave("Security", "max_records=5\nauto_backup=1");
+  Recorder rec;
+  auto source = start({channel("Security", el::make_bookmark_xml({"Security", 3}))}, rec);
+  EXPECT_TRUE(poll_until(*source, [&] { return rec.ids().size() >= 5; }));
+  ASSERT_EQ(rec.gaps.size(), 1u);
+  EXPECT_EQ(rec.gaps[0].cause, el::GapCause::kStaleBookmarkArchived);
+  EXPECT_NE(rec.gaps[0].detail.find("Archive-"), std::string::npos) << rec.gaps[0].detail;
+  EXPECT_NE(rec.gaps[0].detail.find("Security.evtx"), std::string::npos) << rec.gaps[0].detail;
+}
+
 // A log cleared under a running subscription: EvtNext fails stale, the agent reports it once and
 // reads the new log from its oldest record.
 TEST(EvtsimSource, LogClearedWhileReadingIsOneStaleGap) {

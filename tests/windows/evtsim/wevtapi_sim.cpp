@@ -276,7 +276,7 @@ struct Log {
 
 // ---- handles ----------------------------------------------------------------------------
 
-enum class Kind { kSubscription, kQuery, kEvent, kBookmark, kPublisher };
+enum class Kind { kSubscription, kQuery, kEvent, kBookmark, kPublisher, kChannelConfig };
 
 struct Object {
   explicit Object(Kind k) : kind(k) {}
@@ -319,6 +319,12 @@ struct PublisherObject : Object {
   PublisherObject() : Object(Kind::kPublisher) {}
   std::map<std::uint32_t, std::string> messages;  // event id -> template, for the chosen locale
   bool locale_found = true;
+};
+
+struct ChannelConfigObject : Object {
+  ChannelConfigObject() : Object(Kind::kChannelConfig) {}
+  std::wstring name;
+  bool auto_backup = false;
 };
 
 struct Stats {
@@ -834,6 +840,49 @@ BOOL WINAPI EvtFormatMessage(EVT_HANDLE publisher, EVT_HANDLE event, DWORD, DWOR
   *used = static_cast<DWORD>(text.size() + 1);
   if (buffer == nullptr || buffer_chars < *used) return fail(ERROR_INSUFFICIENT_BUFFER, FALSE);
   std::memcpy(buffer, text.c_str(), *used * sizeof(wchar_t));
+  return TRUE;
+}
+
+EVT_HANDLE WINAPI EvtOpenChannelConfig(EVT_HANDLE session, LPCWSTR channel, DWORD) {
+  std::lock_guard lock(g_mutex);
+  if (session != nullptr) return fail(ERROR_NOT_SUPPORTED, nullptr);
+  if (channel == nullptr) return fail(ERROR_INVALID_PARAMETER, nullptr);
+  DWORD error = 0;
+  std::shared_ptr<Log> log = open_channel(channel, false, error);
+  if (!log) return fail(error, nullptr);
+  auto config = std::make_unique<ChannelConfigObject>();
+  config->name = log->name;
+  config->auto_backup = log->behave.auto_backup;
+  return keep(config.release());
+}
+
+// Retention and AutoBackup (both true: "archive the log when full") and the log file's path.
+BOOL WINAPI EvtGetChannelConfigProperty(EVT_HANDLE handle, EVT_CHANNEL_CONFIG_PROPERTY_ID id, DWORD,
+                                        DWORD size, PEVT_VARIANT value, PDWORD used) {
+  std::lock_guard lock(g_mutex);
+  auto* config = find<ChannelConfigObject>(handle, Kind::kChannelConfig);
+  if (config == nullptr) return fail(ERROR_INVALID_HANDLE, FALSE);
+  std::wstring text;
+  if (id == EvtChannelLoggingConfigLogFilePath) {
+    text = L"%SystemRoot%\\System32\\Winevt\\Logs\\" + channel_file_stem(config->name) + L".evtx";
+  } else if (id != EvtChannelLoggingConfigRetention && id != EvtChannelLoggingConfigAutoBackup) {
+    return fail(ERROR_NOT_SUPPORTED, FALSE);
+  }
+  const DWORD needed =
+      static_cast<DWORD>(sizeof(EVT_VARIANT) + (text.empty() ? 0 : (text.size() + 1) * 2));
+  *used = needed;
+  if (value == nullptr || size < needed) return fail(ERROR_INSUFFICIENT_BUFFER, FALSE);
+  std::memset(value, 0, sizeof(EVT_VARIANT));
+  value->Count = 0;
+  if (text.empty()) {
+    value->Type = EvtVarTypeBoolean;
+    value->BooleanVal = config->auto_backup;
+  } else {
+    auto* chars = reinterpret_cast<wchar_t*>(value + 1);
+    std::memcpy(chars, text.c_str(), (text.size() + 1) * 2);
+    value->Type = EvtVarTypeString;
+    value->StringVal = chars;
+  }
   return TRUE;
 }
 
