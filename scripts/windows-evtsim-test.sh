@@ -104,7 +104,7 @@ run_agent() {  # run_agent MODE: feeds the logs one event at a time, compares wi
     echo "  - type: file"
     echo "    path: $(winpath "$dir")\\alerts.jsonl"
   } >"$dir/sw.yaml"
-  "$here/scripts/evtsim-run.sh" "$dir/logs" -- run -c "$(winpath "$dir")\\sw.yaml" \
+  SW_WIN_BUILD_DIR=$build "$here/scripts/evtsim-run.sh" "$dir/logs" -- run -c "$(winpath "$dir")\\sw.yaml" \
     >"$dir/agent.log" 2>&1 &
   agent_pid=$!
   local channels
@@ -125,11 +125,14 @@ run_agent() {  # run_agent MODE: feeds the logs one event at a time, compares wi
   exec 3<&-
   alerts_in() { [ -f "$dir/alerts.jsonl" ] && [ "$(grep -c . "$dir/alerts.jsonl")" -ge "$expected" ]; }
   wait_for 60 alerts_in || true
+  # Ctrl+C: wine turns SIGINT into a console control event; the agent drains and exits 0.
   kill -INT "$agent_pid"
-  local rc=0
+  (sleep 60 && kill -KILL "$agent_pid" 2>/dev/null) &
+  local killer=$! rc=0
   wait "$agent_pid" || rc=$?
+  kill "$killer" 2>/dev/null || true
+  [ "$rc" = 0 ] || failed+=("run ($mode): exit status $rc after Ctrl+C (137: did not stop)")
   agent_pid=
-  [ "$rc" = 0 ] || failed+=("run ($mode): exit status $rc after Ctrl+C")
   normalize "$dir/alerts.jsonl" >"$dir/run.norm" 2>/dev/null || : >"$dir/run.norm"
   if diff -u "$work/scan.norm" "$dir/run.norm" >"$dir/diff.txt"; then
     echo "  PASS run over the simulated Event Log (event_ids: $mode): the $expected alerts of scan"

@@ -7,6 +7,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -380,6 +382,53 @@ TEST(EvtsimSource, MessagesFallBackToTheServersLanguage) {
   auto source = start({channel("Security", {}, el::StartPosition::kOldest)}, rec);
   ASSERT_TRUE(poll_until(*source, [&] { return rec.events.size() >= 1; }));
   EXPECT_EQ(rec.events[0].message, "Anmeldung fehlgeschlagen: bob");
+}
+
+double process_cpu_seconds() {
+  FILETIME created, exited, kernel, user;
+  GetProcessTimes(GetCurrentProcess(), &created, &exited, &kernel, &user);
+  auto seconds = [](const FILETIME& t) {
+    return static_cast<double>((static_cast<std::uint64_t>(t.dwHighDateTime) << 32) |
+                               t.dwLowDateTime) /
+           1e7;
+  };
+  return seconds(kernel) + seconds(user);
+}
+
+// Not a test: the source's CPU per event (render, decode, the simulator itself) with every event
+// and with a filtered query (what `event_ids: auto` sends). Run with
+// --gtest_also_run_disabled_tests --gtest_filter=*Throughput; EVTSIM_BENCH_EVENTS sets the count.
+TEST(EvtsimSource, DISABLED_Throughput) {
+  SimDir dir;
+  const char* env = std::getenv("EVTSIM_BENCH_EVENTS");
+  const std::size_t count = env != nullptr ? std::strtoul(env, nullptr, 10) : 100'000;
+  std::vector<std::string> lines;
+  const std::uint32_t mix[] = {5156, 5156, 5156, 5156, 5156, 5156, 4688, 4688, 4624, 4634};
+  for (std::size_t i = 0; i < count; ++i) {
+    EventSpec e;
+    e.event_id = mix[i % 10];
+    e.record_id = i + 1;
+    for (int k = 0; k < 18; ++k) {
+      e.data.emplace_back("Field" + std::to_string(k), "value-" + std::to_string(i) + "-" +
+                                                           std::to_string(k) + "-padding-padding");
+    }
+    lines.push_back(event_xml(e));
+  }
+  dir.write("Security", lines);
+  for (const bool filtered : {false, true}) {
+    el::ChannelConfig c = channel("Security", {}, el::StartPosition::kOldest);
+    if (filtered) c.event_ids = {1102, 4624, 4634, 4688};
+    Recorder rec;
+    const double before = process_cpu_seconds();
+    auto source = start({c}, rec);
+    const std::size_t expected = filtered ? count * 4 / 10 : count;
+    ASSERT_TRUE(poll_until(
+        *source, [&] { return rec.events.size() >= expected; }, 3600));
+    const double cpu = process_cpu_seconds() - before;
+    std::printf("%s: %zu events read, %zu delivered: %.2f s CPU, %.1f s per 1M records\n",
+                filtered ? "filtered (auto)" : "every event (all)", count, rec.events.size(), cpu,
+                cpu * 1e6 / static_cast<double>(count));
+  }
 }
 
 }  // namespace
