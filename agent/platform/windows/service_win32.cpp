@@ -614,8 +614,8 @@ DWORD WINAPI control_handler(DWORD control, DWORD, void*, void* context) {
 // returns: the SCM, `service start` and the MSI wait for RUNNING, so a configuration the daemon
 // refuses fails the start instead of passing it.
 void report_starting(Running& r) {
+  // service_main reported the first START_PENDING; a report here could come after RUNNING.
   std::unique_lock lock(r.mutex);
-  report_locked(r, r.lifecycle.starting());
   const auto period = r.lifecycle.wait_hint() / 3;
   while (!r.stopped_cv.wait_for(lock, period, [&r] { return r.ready || r.run_returned; })) {
     report_locked(r, r.lifecycle.starting());
