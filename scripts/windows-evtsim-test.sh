@@ -17,9 +17,8 @@ bin=$build/tests/windows/evtsim/bin
 exe=$build/agent/cli/sessionwatch.exe
 work=$(mktemp -d /tmp/sw-evtsim-test.XXXXXX)
 failed=()
-agent_pid=
 cleanup() {
-  [ -n "$agent_pid" ] && kill "$agent_pid" 2>/dev/null
+  kill $(jobs -p) 2>/dev/null || true
   [ "${KEEP:-0}" = 1 ] && echo "  kept $work" || rm -rf "$work"
 }
 trap cleanup EXIT
@@ -83,13 +82,19 @@ print("\n".join(sorted(docs)))
 PY
 }
 
-(cd "$work" && "$wine" "$exe" scan "$(winpath "$work")\\merged.xml") >"$work/scan.out" 2>"$work/scan.err" ||
-  { failed+=("scan of the merged sample"); cat "$work/scan.err"; }
-normalize "$work/scan.out" >"$work/scan.norm"
-expected=$(grep -c . "$work/scan.norm" || true)
+# scan, and the two agents, run side by side (wine starts each in seconds): the stage's time is
+# that of the slowest, not the sum.
+(
+  (cd "$work" && "$wine" "$exe" scan "$(winpath "$work")\\merged.xml") >"$work/scan.out" 2>"$work/scan.err" ||
+    { echo "  FAIL scan of the merged sample:"; cat "$work/scan.err"; exit 1; }
+  normalize "$work/scan.out" >"$work/scan.norm.tmp" && mv "$work/scan.norm.tmp" "$work/scan.norm"
+) &
+scan_pid=$!
 
 run_agent() {  # run_agent MODE: feeds the logs one event at a time, compares with scan
   local mode=$1 dir=$work/$1 i=0 channel line
+  # Runs in a subshell of its own: a failure stops its agent here.
+  trap '[ -n "${agent_pid:-}" ] && kill "$agent_pid" 2>/dev/null' EXIT
   mkdir -p "$dir/logs"
   while read -r channel; do : >"$dir/logs/${channel//\//%4}.xml"; done <"$work/channels.txt"
   {
@@ -110,7 +115,7 @@ run_agent() {  # run_agent MODE: feeds the logs one event at a time, compares wi
   local channels
   channels=$(grep -c . "$work/channels.txt")
   subscribed() { [ "$(stat_of subscriptions "$dir/logs")" = "$channels" ]; }
-  wait_for 60 subscribed || { failed+=("run ($mode): not subscribed"); tail "$dir/agent.log"; return; }
+  wait_for 60 subscribed || { echo "  FAIL run ($mode): not subscribed"; tail "$dir/agent.log"; return 1; }
   # One event at a time, each read before the next is written: the order scan sees.
   exec 3<"$work/merged.xml"
   while read -r channel && IFS= read -r line <&3; do
@@ -120,9 +125,13 @@ run_agent() {  # run_agent MODE: feeds the logs one event at a time, compares wi
     read_up_to() {
       [ "$(stat_of records "$dir/logs")" = "$i" ] && [ "$(stat_of unread_subscriptions "$dir/logs")" = 0 ]
     }
-    wait_every 0.05 30 read_up_to || { failed+=("run ($mode): event $i not read"); break; }
+    wait_every 0.05 30 read_up_to || { echo "  FAIL run ($mode): event $i not read"; return 1; }
   done <"$work/order.txt"
   exec 3<&-
+  scanned() { [ -f "$work/scan.norm" ]; }
+  wait_for 120 scanned || { echo "  FAIL run ($mode): scan gave no result"; return 1; }
+  local expected
+  expected=$(grep -c . "$work/scan.norm" || true)
   alerts_in() { [ -f "$dir/alerts.jsonl" ] && [ "$(grep -c . "$dir/alerts.jsonl")" -ge "$expected" ]; }
   wait_for 60 alerts_in || true
   # Ctrl+C: wine turns SIGINT into a console control event; the agent drains and exits 0.
@@ -131,20 +140,28 @@ run_agent() {  # run_agent MODE: feeds the logs one event at a time, compares wi
   local killer=$! rc=0
   wait "$agent_pid" || rc=$?
   kill "$killer" 2>/dev/null || true
-  [ "$rc" = 0 ] || failed+=("run ($mode): exit status $rc after Ctrl+C (137: did not stop)")
   agent_pid=
+  [ "$rc" = 0 ] || { echo "  FAIL run ($mode): exit status $rc after Ctrl+C (137: did not stop)"; return 1; }
   normalize "$dir/alerts.jsonl" >"$dir/run.norm" 2>/dev/null || : >"$dir/run.norm"
-  if diff -u "$work/scan.norm" "$dir/run.norm" >"$dir/diff.txt"; then
-    echo "  PASS run over the simulated Event Log (event_ids: $mode): the $expected alerts of scan"
-  else
-    failed+=("run ($mode) alerts differ from scan")
+  # The sample holds 7063 sequences: no alert from scan means the comparison proves nothing.
+  [ "$expected" -gt 0 ] || { echo "  FAIL run ($mode): scan raised no alert"; return 1; }
+  if ! diff -u "$work/scan.norm" "$dir/run.norm" >"$dir/diff.txt"; then
     echo "  FAIL run (event_ids: $mode): alerts differ from scan's:"
     head -40 "$dir/diff.txt" | sed 's/^/      /'
     grep -iE "warn|error" "$dir/agent.log" | head -10 | sed 's/^/      /'
+    return 1
   fi
+  echo "  PASS run over the simulated Event Log (event_ids: $mode): the $expected alerts of scan"
 }
-run_agent all
-run_agent auto
+pids=()
+for mode in all auto; do
+  (run_agent "$mode") &
+  pids+=("$!")
+done
+wait "$scan_pid" || failed+=("scan of the merged sample")
+for i in 0 1; do
+  wait "${pids[$i]}" || failed+=("run ($([ "$i" = 0 ] && echo all || echo auto))")
+done
 
 if [ ${#failed[@]} -gt 0 ]; then
   echo "  FAILED: ${failed[*]}"

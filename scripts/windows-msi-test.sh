@@ -149,8 +149,12 @@ service_log() { find "$drive_c" -path '*sessionwatch/logs/sessionwatch.log' 2>/d
 # MSI ships sessionwatch.yaml.default and copies it only when there is no sessionwatch.yaml.
 phase=repair
 echo "# edited by the administrator" >>"$data/sessionwatch.yaml"
-run msiexec /fa "$(winpath "$msi")" /qn /l*v "$(winpath "$work")\\repair.log" >/dev/null ||
-  fail "msiexec /fa exited with $?"
+# REINSTALL=ALL REINSTALLMODE=amus is what `msiexec /fa` sets; wine's msiexec /f itself fails
+# (1605 for a package path, 1 for a product code) where Windows repairs.
+run msiexec /i "$(winpath "$msi")" REINSTALL=ALL REINSTALLMODE=amus /qn \
+  /l*v "$(winpath "$work")\\repair.log" >/dev/null || fail "the repair (msiexec /i REINSTALL=ALL) exited with $?"
+grep -aq 'Action ended .*INSTALL. Return value 1' "$work/repair.log" ||
+  fail "the repair log does not end in success"
 grep -q "edited by the administrator" "$data/sessionwatch.yaml" ||
   fail "the repair overwrote the edited sessionwatch.yaml"
 
