@@ -102,7 +102,7 @@ for t in "${present[@]}"; do
   else
     failed+=("$t")
     echo "  FAIL $t ($(( $(date +%s) - t0 ))s):"
-    grep -E 'Failure|FAILED|error' "$log" | head -20 | sed 's/^/      /'
+    grep -E 'Failure|FAILED|error' "$log" | head -20 | sed 's/^/      /' || true
   fi
 done
 
@@ -123,7 +123,7 @@ if [[ " ${present[*]} " == *" test_windows "* && " ${build_failed[*]} " != *" te
   else
     failed+=("test_windows WinServiceScm.*")
     echo "  FAIL test_windows WinServiceScm.* in its own prefix:"
-    grep -E 'Failure|FAILED|error' "$log" | head -20 | sed 's/^/      /'
+    grep -E 'Failure|FAILED|error' "$log" | head -20 | sed 's/^/      /' || true
   fi
   rm -rf "$wine_root/scm"
 fi
