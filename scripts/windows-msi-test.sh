@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs the MSI under wine's Windows Installer and uninstalls it again, checking what landed
 # where: sessionwatch.exe (the ZIP's) in Program Files, sessionwatch.yaml (the ZIP's), the rules
-# and folders in ProgramData, the service registered (command line with CONFIG, LocalService,
+# and folders in ProgramData, the service registered (command line with CONFIG, NT SERVICE\sessionwatch,
 # automatic start, EventLog dependency) and running, alerting with the installed rules, CONFIG
 # remembered, the event log source, the custom actions run in the install script;
 # after uninstall the service was stopped with a drain, and the program, rules, service and
-# event log source are gone, the configuration kept (it is the administrator's). Wine cannot
+# event log source are gone, the configuration kept (it is the administrator's; an edited one
+# also survives a repair that reinstalls every file). Wine cannot
 # show the effect of delayed start, recovery actions and ACLs (its SCM has no delayed start or
 # failure flag, its icacls is a stub), nor run the default configuration (no Event Log): see
 # docs/windows.md.
@@ -93,6 +94,7 @@ if [ -n "${SW_ZIP:-}" ]; then
   cmp -s "$program/sessionwatch.exe" "$work/zip.exe" || fail "the installed sessionwatch.exe is not the ZIP's"
 fi
 [ -f "$data/sessionwatch.yaml" ] || fail "no ProgramData\\sessionwatch\\sessionwatch.yaml"
+[ -f "$data/sessionwatch.yaml.default" ] || fail "no ProgramData\\sessionwatch\\sessionwatch.yaml.default"
 if [ -n "${SW_ZIP:-}" ]; then
   unzip -p "$SW_ZIP" '*/config/sessionwatch.yaml' | cmp -s - "$data/sessionwatch.yaml" ||
     fail "the installed sessionwatch.yaml is not the ZIP's"
@@ -110,7 +112,7 @@ expect() { grep -qE "$1" <<<"$service" || fail "service: no $2 in"$'\n'"$service
 expect "ImagePath +REG_(EXPAND_)?SZ +\"?C:\\\\Program Files\\\\sessionwatch\\\\sessionwatch.exe\"? service run --config \"${config//\\/\\\\}\"" \
   "command line 'sessionwatch.exe service run --config <CONFIG>'"
 expect 'Start +REG_DWORD +0x2$' "automatic start (Start = 2)"
-expect 'ObjectName +REG_SZ +NT AUTHORITY\\LocalService' "LocalService account"
+expect 'ObjectName +REG_SZ +NT SERVICE\\sessionwatch' "its own virtual account NT SERVICE\\sessionwatch"
 expect 'DependOnService +REG_MULTI_SZ +EventLog' "dependency on EventLog"
 source=$(run reg query 'HKLM\System\CurrentControlSet\Services\EventLog\Application\sessionwatch') ||
   fail "no Application event log source"
@@ -125,7 +127,8 @@ grep -qP '^SetDefaultConfig\t\d+\tCONFIG\t\[DATAFOLDER\]sessionwatch.yaml' <<<"$
   fail "the default CONFIG is not [DATAFOLDER]sessionwatch.yaml"
 # The wixl build's custom actions ran in the install script (the ACLs' effect needs a real
 # Windows: wine's icacls is a stub).
-for action in AclDataFolder AclStateFolder AclLogsFolder AclAlertsFolder ServiceConfigure; do
+for action in AclDataFolder AclStateFolder AclLogsFolder AclAlertsFolder CopyDefaultConfig \
+  ServiceConfigure; do
   grep -aq "Action start .*: $action\\." "$work/install.log" || fail "custom action $action did not run"
 done
 # `service configure` (run by the MSI) gave the service install's settings; wine reports the
@@ -141,6 +144,19 @@ has_alerts() { [ "$(alerts)" -gt 0 ]; }
 service_state || fail "the service is not running after the install: $(run sc query sessionwatch)"
 wait_for 30 has_alerts || fail "the installed service raised no 7063 alert"
 service_log() { find "$drive_c" -path '*sessionwatch/logs/sessionwatch.log' 2>/dev/null | head -1; }
+
+# A repair that reinstalls every file (as an upgrade does) keeps an edited configuration: the
+# MSI ships sessionwatch.yaml.default and copies it only when there is no sessionwatch.yaml.
+phase=repair
+echo "# edited by the administrator" >>"$data/sessionwatch.yaml"
+# REINSTALL=ALL REINSTALLMODE=amus is what `msiexec /fa` sets; wine's msiexec /f itself fails
+# (1605 for a package path, 1 for a product code) where Windows repairs.
+run msiexec /i "$(winpath "$msi")" REINSTALL=ALL REINSTALLMODE=amus /qn \
+  /l*v "$(winpath "$work")\\repair.log" >/dev/null || fail "the repair (msiexec /i REINSTALL=ALL) exited with $?"
+grep -aq 'Action ended .*INSTALL. Return value 1' "$work/repair.log" ||
+  fail "the repair log does not end in success"
+grep -q "edited by the administrator" "$data/sessionwatch.yaml" ||
+  fail "the repair overwrote the edited sessionwatch.yaml"
 
 phase=uninstall
 t0=$(date +%s.%N)
@@ -163,5 +179,5 @@ out=$(run reg query 'HKLM\Software\sessionwatch') && fail "CONFIG still remember
 log=$(service_log)
 [ -n "$log" ] && grep -q "stopping (draining" "$log" || fail "the uninstall did not stop the service with a drain"
 
-printf '  PASS msi: install %.1fs (%d rules, service auto/LocalService, event log source, custom actions; the service ran: %d alerts), uninstall %.1fs (service drained and removed; program, rules, source gone; configuration kept)\n' \
+printf '  PASS msi: install %.1fs (%d rules, service auto/NT SERVICE\\sessionwatch, event log source, custom actions; the service ran: %d alerts), uninstall %.1fs (service drained and removed; program, rules, source gone; edited configuration kept through a repair and the uninstall)\n' \
   "$install_s" "$rules" "$(alerts)" "$uninstall_s"

@@ -35,7 +35,7 @@ cmake -S . -B "$build" -G Ninja -DCMAKE_TOOLCHAIN_FILE="$PWD/cmake/toolchain-min
 # Only targets that exist in this checkout (modules appear as the team writes them).
 available=$(cmake --build "$build" --target help 2>/dev/null | sed -n 's/^\([A-Za-z0-9_]*\): .*/\1/p')
 if [ ${#targets[@]} -eq 0 ]; then
-  read -r -a targets <<<"sessionwatch $(grep -E '^test_' <<<"$available" | sort -u | tr '\n' ' ')"
+  read -r -a targets <<<"sessionwatch $(grep -E '^(test_|evtsim_)' <<<"$available" | sort -u | tr '\n' ' ')"
 fi
 present=()
 missing=()
@@ -102,7 +102,7 @@ for t in "${present[@]}"; do
   else
     failed+=("$t")
     echo "  FAIL $t ($(( $(date +%s) - t0 ))s):"
-    grep -E 'Failure|FAILED|error' "$log" | head -20 | sed 's/^/      /'
+    grep -E 'Failure|FAILED|error' "$log" | head -20 | sed 's/^/      /' || true
   fi
 done
 
@@ -123,7 +123,7 @@ if [[ " ${present[*]} " == *" test_windows "* && " ${build_failed[*]} " != *" te
   else
     failed+=("test_windows WinServiceScm.*")
     echo "  FAIL test_windows WinServiceScm.* in its own prefix:"
-    grep -E 'Failure|FAILED|error' "$log" | head -20 | sed 's/^/      /'
+    grep -E 'Failure|FAILED|error' "$log" | head -20 | sed 's/^/      /' || true
   fi
   rm -rf "$wine_root/scm"
 fi
@@ -140,6 +140,18 @@ if [ -n "$exe" ]; then
     failed+=("sessionwatch.exe --version")
   fi
   echo "  sessionwatch.exe --version under wine: $(head -1 "$build/sessionwatch.wine.log")"
+fi
+
+evtsim_ready=1
+for t in sessionwatch evtsim_wevtapi evtsim_selftest evtsim_source_test; do
+  [[ " ${present[*]} " == *" $t "* && " ${build_failed[*]} " != *" $t "* ]] || evtsim_ready=0
+done
+if [ -n "$exe" ] && [ "$evtsim_ready" = 1 ]; then
+  step "the live Event Log path against the simulated Event Log (evtsim)"
+  WINEPREFIX=$(fresh_prefix evtsim) scripts/windows-evtsim-test.sh "$build" ||
+    failed+=("Event Log path against evtsim")
+  WINEPREFIX=$wine_root/evtsim wineserver -k 2>/dev/null || true
+  rm -rf "$wine_root/evtsim"
 fi
 
 if [ -n "$exe" ] && [[ " ${build_failed[*]} " != *" sessionwatch "* ]]; then

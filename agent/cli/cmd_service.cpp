@@ -18,13 +18,18 @@ constexpr const char* kServiceHelp =
     R"(sessionwatch service - run the agent as a Windows service
 
 Usage:
-  sessionwatch service install [--config PATH] [--account NAME [--password P]] [--name NAME]
+  sessionwatch service install [--config PATH] [--account NAME [--password-stdin]] [--name NAME]
   sessionwatch service configure|uninstall|start|stop|status [--name NAME]
   sessionwatch service run [--config PATH] [--name NAME]     (what the service manager starts)
 
 install registers the service: automatic (delayed) start, restarted after 5 s, 30 s and 60 s when
-it fails, running as NT AUTHORITY\LocalService unless --account is given (add that account to
-the "Event Log Readers" group so it can read the Security log). The default configuration is
+it fails, running as its own virtual account NT SERVICE\<name> unless --account is given; the
+account is added to the "Event Log Readers" group (by SID) so it can read the Security log, and a
+custom account is granted the right to log on as a service. The service keeps no privilege but
+SeChangeNotify. --password-stdin reads the
+account's password from the first line of standard input (a gMSA, DOMAIN\name$, needs none;
+--password P still works but puts the password in process-creation events, 4688 and Sysmon 1,
+that this agent forwards). The default configuration is
 %ProgramData%\sessionwatch\sessionwatch.yaml; check it first with `sessionwatch check -c PATH`.
 configure applies the same settings (delayed start, recovery, a 60 s preshutdown drain, the event
 log source) to a service another installer registered; the MSI runs it after installing.
@@ -37,12 +42,13 @@ and, for warnings and errors, to the Application event log under the source <nam
 On Linux use the systemd unit instead (packaging/systemd).
 )";
 
-// The --name value in the arguments (the service and its log source share it).
+// The --name value in the arguments, "--name X" or "--name=X" (the service and its log source
+// share it), read by the same parser as the command itself.
 std::string service_name(const std::vector<std::string>& args) {
-  for (std::size_t i = 1; i + 1 < args.size(); ++i) {
-    if (args[i] == "--name") return args[i + 1];
-  }
-  return std::string(winsvc::kDefaultServiceName);
+  winsvc::Command command;
+  std::string error;
+  if (!winsvc::parse_command(args, command, error)) return std::string(winsvc::kDefaultServiceName);
+  return command.name;
 }
 
 }  // namespace

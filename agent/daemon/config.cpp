@@ -1,6 +1,7 @@
 // sessionwatch.yaml -> sw::Config. yaml-cpp exceptions stay inside this file; problems come out
 // as ConfigError values with file:line:column.
 #include <algorithm>
+#include <charconv>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -147,6 +148,26 @@ class Parser {
       error(it->first.Mark(),
             "unknown key '" + key + "' in " + std::string(where) + " (allowed: " + list + ")");
     }
+  }
+
+  // `language: 0x409 | 1033 | server`
+  void parse_language(const YAML::Node& node, const std::string& where, InputConfig& input) {
+    std::string text;
+    if (!nonempty_scalar(node, where, text)) return;
+    if (text == "server") {
+      input.language = 0;
+      return;
+    }
+    const bool hex = text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X');
+    const std::string_view digits = std::string_view(text).substr(hex ? 2 : 0);
+    std::uint32_t lcid = 0;
+    const auto [end, ec] =
+        std::from_chars(digits.data(), digits.data() + digits.size(), lcid, hex ? 16 : 10);
+    if (ec != std::errc() || end != digits.data() + digits.size() || lcid == 0) {
+      error(node.Mark(), where + " must be a Windows LCID such as 0x409 (en-US) or 'server'");
+      return;
+    }
+    input.language = lcid;
   }
 
   // `event_ids: all | auto | [4624, 4634, "4778-4779"]`
@@ -351,8 +372,9 @@ class Parser {
         parse_paths(item, where, input);
       } else if (type == "eventlog") {
         input.type = InputType::kEventlog;
-        check_keys(item, {"type", "name", "channels", "query", "event_ids"}, where);
+        check_keys(item, {"type", "name", "channels", "query", "event_ids", "language"}, where);
         if (item["query"]) nonempty_scalar(item["query"], where + ".query", input.query);
+        if (item["language"]) parse_language(item["language"], where + ".language", input);
         if (item["event_ids"]) parse_event_ids(item["event_ids"], where + ".event_ids", input);
 #if !defined(_WIN32)
         error(item["type"].Mark(), where + ": the eventlog input is only available on Windows");

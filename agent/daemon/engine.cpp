@@ -44,7 +44,10 @@ constexpr std::size_t kQueueCapacityBytes = 8u << 20;
 // times kSaveCostFactor: with a large tracker state, writing it after every batch would cost more
 // than the events themselves. The state is written at the latest this long after the last event.
 constexpr auto kSaveInterval = 200ms;
-constexpr int kSaveCostFactor = 20;
+constexpr int kSaveCostFactor = 8;
+// The journal of checkpoints is folded into a full one when it is larger than this and than the
+// last full checkpoint.
+constexpr std::uint64_t kMinJournalBytes = 4u << 20;
 constexpr auto kStopDeadline = 15s;
 // How often inputs with something pending (a rotated file kept open, an EVTX file still being
 // copied) are looked at without a notification; scaled down by tests (daemon/timers.hpp).
@@ -272,6 +275,7 @@ struct Engine::Impl {
   bool dirty = false;
   SteadyClock::time_point last_save{};
   SteadyClock::duration save_gap = kSaveInterval;  // grows with the time a save takes
+  bool full_checkpoint_due = false;                // the detector was replaced (reload)
   std::uint64_t alerts_at_last_metrics = ~0ULL;
   Event event;
   std::map<std::string, EvtxFileVersion> evtx_seen;
@@ -307,6 +311,9 @@ struct Engine::Impl {
                           InputMetrics& m);
   bool store_alerts(const std::vector<Alert>& alerts);
   void save_state(bool force, bool final = false);
+  bool write_full_checkpoint(std::string& error);
+  void snapshot_parts(bool changes_only, StateParts& out);
+  void restore_record_ids(const std::string& input, const AgentState& state, RecordIdGaps& gaps);
   void apply_pending_detector();
   void publish_rule_matches();
   void raise_gap(const CollectionGap& gap, std::vector<Alert>& alerts);
@@ -348,14 +355,19 @@ bool Engine::Impl::start() {
   if (!lock_data_dir()) return false;
   AgentState state;
   std::string error;
-  if (!store.load(state, error) && !error.empty()) {
-    // Unreadable state: keep it for inspection and say what that costs.
-    const std::string aside = store.path() + ".unreadable";
-    std::filesystem::rename(store.path(), aside, ec);
-    spdlog::error("{}; moved to {} and starting from the beginning of every input", error, aside);
+  std::vector<std::string> notes;
+  if (!store.load(state, error, notes) && !error.empty()) {
+    // Unreadable state (kept aside for inspection): say what that costs.
+    spdlog::error("{}; no usable previous checkpoint: starting from the beginning of every input",
+                  error);
     state = AgentState{};
   }
-  if (!state.detector_snapshot.empty() && !detector->restore(state.detector_snapshot, error)) {
+  for (const std::string& note : notes) spdlog::warn("state: {}", note);
+  const bool restored =
+      !state.parts.empty()
+          ? detector->restore_parts(state.parts, error)
+          : state.detector_snapshot.empty() || detector->restore(state.detector_snapshot, error);
+  if (!restored) {
     spdlog::warn("session tracker state not restored ({}); starting with an empty tracker", error);
   }
   outputs = make_outputs(config.outputs, config.agent.data_dir, error);
@@ -387,18 +399,20 @@ bool Engine::Impl::start() {
     if (!ic.channel.empty()) text_options.default_channel = ic.channel;
     d.text = std::make_unique<TextLineDecoder>(text_options);
     decoders.push_back(std::move(d));
-    record_id_gaps.emplace_back();
+    restore_record_ids(ic.name, state, record_id_gaps.emplace_back());
     for (const std::string& dir : input->directories()) inputs_by_directory[dir].push_back(i);
     inputs.push_back(std::move(input));
   }
   rescan_needed.assign(inputs.size(), false);
+  // What was restored now lives in the detector and the record-id trackers.
+  state.parts.clear();
+  state.detector_snapshot.clear();
 
   // A checkpoint at once, so a crash before the first event neither re-reads nor skips.
   committed = state;
   for (const auto& input : inputs) input->positions(committed);
-  committed.detector_snapshot = detector->snapshot();
   committed.saved_at = now_ticks();
-  if (!store.save(committed, error)) {
+  if (!write_full_checkpoint(error)) {
     spdlog::critical("cannot write state: {}", error);
     return false;
   }
@@ -798,6 +812,7 @@ void Engine::Impl::apply_pending_detector() {
     spdlog::warn("reload: session tracker state not carried over ({})", error);
   }
   detector = std::move(fresh);
+  full_checkpoint_due = true;  // its parts may differ from the old detector's
   alerts_at_last_metrics = ~0ULL;
   publish_rule_matches();
   dirty = true;
@@ -1070,24 +1085,78 @@ std::optional<EvtxCheckpoint> Engine::Impl::process_evtx(const EvtxJob& job,
   return cp;
 }
 
+static std::string record_ids_prefix(const std::string& input) {
+  return "record_ids/" + input + "/";
+}
+
+// The record-id streams of the files this input still follows, as they were at the checkpoint.
+void Engine::Impl::restore_record_ids(const std::string& input, const AgentState& state,
+                                      RecordIdGaps& gaps) {
+  std::set<platform::FileId> open_files;
+  if (const auto it = state.files.find(input); it != state.files.end()) {
+    for (const auto& entry : it->second) open_files.insert(entry.first);
+  }
+  try {
+    gaps.restore_parts(record_ids_prefix(input), state.parts, open_files);
+  } catch (const std::exception& e) {
+    // Only costs a gap across the restart going unnoticed until the streams prove themselves.
+    spdlog::warn("input {}: record-id streams not restored ({}); they start afresh", input,
+                 e.what());
+  }
+}
+
+// The detector's parts and every input's record-id streams: all changed by the same events.
+void Engine::Impl::snapshot_parts(bool changes_only, StateParts& out) {
+  detector->snapshot_parts(changes_only, out);
+  for (std::size_t i = 0; i < record_id_gaps.size(); ++i) {
+    record_id_gaps[i].snapshot_parts(record_ids_prefix(config.inputs[i].name), changes_only, out);
+  }
+}
+
+bool Engine::Impl::write_full_checkpoint(std::string& error) {
+  StateParts parts;
+  snapshot_parts(false, parts);
+  AgentState full = committed;
+  for (StatePart& part : parts) full.parts.emplace(std::move(part.key), std::move(*part.value));
+  return store.save(full, error);
+}
+
 void Engine::Impl::save_state(bool force, bool final) {
   if (!dirty) return;
   // Held events are not in the snapshot: a checkpoint past them would lose them in a crash.
   if (options.reorder_window_seconds > 0 && !final) return;
   const auto now = SteadyClock::now();
   if (!force && now - last_save < save_gap) return;
-  committed.detector_snapshot = detector->snapshot();
   committed.saved_at = now_ticks();
+  // Usually only what changed since the last checkpoint is appended to the journal; the journal
+  // is folded into a full checkpoint once it outgrows one, so that cost is spread over as many
+  // bytes of appended checkpoints as it writes.
+  const bool full = final || full_checkpoint_due || store.needs_full() ||
+                    store.journal_bytes() > std::max(kMinJournalBytes, store.full_bytes());
   std::string error;
-  if (!store.save(committed, error)) {
+  bool saved = false;
+  if (full) {
+    saved = write_full_checkpoint(error);
+  } else {
+    StateParts changes;
+    snapshot_parts(true, changes);
+    saved = store.append(committed, changes, error);
+  }
+  last_save = SteadyClock::now();  // on failure: retried after save_gap, not in a loop
+  if (!saved) {
     limiter.error("state", "cannot write checkpoints: {}", error);
-    last_save = SteadyClock::now();  // retried after save_gap, not in a loop
     return;
   }
   ++metrics.checkpoints_written;
+  spdlog::debug("checkpoint: {} in {} ms (full {} bytes, journal {} bytes)",
+                full ? "full" : "appended",
+                std::chrono::duration_cast<std::chrono::milliseconds>(last_save - now).count(),
+                store.full_bytes(), store.journal_bytes());
   dirty = false;
-  last_save = SteadyClock::now();
-  save_gap = std::max<SteadyClock::duration>(kSaveInterval, (last_save - now) * kSaveCostFactor);
+  full_checkpoint_due = false;
+  if (!full) {
+    save_gap = std::max<SteadyClock::duration>(kSaveInterval, (last_save - now) * kSaveCostFactor);
+  }
 }
 
 }  // namespace sw::daemon

@@ -1,5 +1,7 @@
 #include "daemon/record_id_gaps.hpp"
 
+#include <nlohmann/json.hpp>
+
 namespace sw::daemon {
 
 std::optional<RecordIdGaps::Skipped> RecordIdGaps::observe(const platform::FileId& file,
@@ -9,10 +11,16 @@ std::optional<RecordIdGaps::Skipped> RecordIdGaps::observe(const platform::FileI
   if (record_id == 0) return std::nullopt;  // no id: nothing to compare
   auto it = streams_.find(std::tuple(file, computer, channel));
   if (it == streams_.end()) {
-    if (streams_.size() >= kMaxStreams) streams_.clear();
-    streams_.emplace(Key{file, std::string(computer), std::string(channel)}, Stream{record_id, 1});
+    if (streams_.size() >= kMaxStreams) {
+      for (const auto& entry : streams_) unsaved_.insert(entry.first);
+      streams_.clear();
+    }
+    Key key{file, std::string(computer), std::string(channel)};
+    unsaved_.insert(key);
+    streams_.emplace(std::move(key), Stream{record_id, 1});
     return std::nullopt;
   }
+  unsaved_.insert(it->first);
   Stream& s = it->second;
   if (record_id == s.last + 1) {
     s.last = record_id;
@@ -27,7 +35,54 @@ std::optional<RecordIdGaps::Skipped> RecordIdGaps::observe(const platform::FileI
 
 void RecordIdGaps::forget(const platform::FileId& file) {
   for (auto it = streams_.begin(); it != streams_.end();) {
-    it = std::get<0>(it->first) == file ? streams_.erase(it) : std::next(it);
+    if (std::get<0>(it->first) != file) {
+      ++it;
+      continue;
+    }
+    unsaved_.insert(it->first);
+    it = streams_.erase(it);
+  }
+}
+
+// Unique per stream; the value holds what restore_parts() reads back.
+std::string RecordIdGaps::part_key(std::string_view prefix, const Key& key) {
+  const auto& [file, computer, channel] = key;
+  return std::string(prefix) + std::to_string(file.device) + ":" + std::to_string(file.inode) +
+         "\x1e" + computer + "\x1e" + channel;
+}
+
+void RecordIdGaps::snapshot_parts(std::string_view prefix, bool changes_only, StateParts& out) {
+  const auto part = [&](const Key& key, const Stream& s) {
+    const auto& [file, computer, channel] = key;
+    const nlohmann::json value = {file.device, file.inode, computer, channel, s.last, s.run};
+    out.push_back({part_key(prefix, key), value.dump()});
+  };
+  if (!changes_only) {
+    for (const auto& [key, s] : streams_) part(key, s);
+  } else {
+    for (const Key& key : unsaved_) {
+      const auto it = streams_.find(key);
+      if (it == streams_.end()) {
+        out.push_back({part_key(prefix, key), std::nullopt});
+      } else {
+        part(key, it->second);
+      }
+    }
+  }
+  unsaved_.clear();
+}
+
+void RecordIdGaps::restore_parts(std::string_view prefix, const StatePartMap& parts,
+                                 const std::set<platform::FileId>& open_files) {
+  streams_.clear();
+  unsaved_.clear();
+  for (auto it = parts.lower_bound(std::string(prefix));
+       it != parts.end() && it->first.starts_with(prefix); ++it) {
+    const nlohmann::json v = nlohmann::json::parse(it->second);
+    const platform::FileId file{v.at(0).get<std::uint64_t>(), v.at(1).get<std::uint64_t>()};
+    if (!open_files.count(file)) continue;
+    streams_.emplace(Key{file, v.at(2).get<std::string>(), v.at(3).get<std::string>()},
+                     Stream{v.at(4).get<std::uint64_t>(), v.at(5).get<std::uint64_t>()});
   }
 }
 

@@ -10,17 +10,21 @@
 //     that many in a row; a complete one always does;
 //   - ids going back (the log was cleared, another export was appended) start the stream afresh
 //     without a gap; a repeated id (a record sent twice) changes nothing.
+// The streams are checkpointed with the file positions (one state part per stream), so a hole
+// read again after a crash or a restart is a gap as it would have been without.
 #pragma once
 
 #include <cstdint>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <tuple>
 
 #include "daemon/work.hpp"
 #include "sessionwatch/platform.hpp"
+#include "sessionwatch/state_parts.hpp"
 
 namespace sw::daemon {
 
@@ -40,6 +44,14 @@ class RecordIdGaps {
   // The file was let go: its streams end.
   void forget(const platform::FileId& file);
 
+  // Every stream, or those changed since the last call (nullopt: gone), as parts keyed under
+  // `prefix` (one tracker's: "record_ids/<input>/").
+  void snapshot_parts(std::string_view prefix, bool changes_only, StateParts& out);
+  // The streams under `prefix` of files in `open_files` (the others were let go meanwhile).
+  // Throws on a malformed part.
+  void restore_parts(std::string_view prefix, const StatePartMap& parts,
+                     const std::set<platform::FileId>& open_files);
+
  private:
   struct Stream {
     std::uint64_t last = 0;
@@ -47,6 +59,9 @@ class RecordIdGaps {
   };
   using Key = std::tuple<platform::FileId, std::string, std::string>;
   std::map<Key, Stream, std::less<>> streams_;
+  std::set<Key> unsaved_;  // changed or gone since the last snapshot_parts()
+
+  static std::string part_key(std::string_view prefix, const Key& key);
 };
 
 }  // namespace sw::daemon

@@ -1,23 +1,33 @@
 #include "daemon/state.hpp"
 
+#include <algorithm>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
 
+#include "platform/fsync.hpp"
+#include "sessionwatch/decode.hpp"
+#include "sessionwatch/spool.hpp"
+
 namespace sw::daemon {
 
 namespace {
-constexpr int kStateVersion = 1;
-}
 
-std::string serialize_state(const AgentState& state) {
-  nlohmann::json doc;
-  doc["version"] = kStateVersion;
+constexpr int kStateVersion = 2;
+constexpr std::string_view kChecksumPrefix = "crc32c:";
+// A journal record: 4-byte little-endian payload length, 4-byte CRC32C of the payload, payload.
+constexpr std::size_t kFrameHeader = 8;
+
+using nlohmann::json;
+
+void positions_to_json(const AgentState& state, json& doc) {
   doc["saved_at"] = state.saved_at;
-  nlohmann::json& files = doc["files"] = nlohmann::json::object();
+  json& files = doc["files"] = json::object();
   for (const auto& [input, entries] : state.files) {
-    nlohmann::json list = nlohmann::json::array();
+    json list = json::array();
     for (const auto& [id, cp] : entries) {
       list.push_back({{"path", cp.path},
                       {"device", cp.id.device},
@@ -29,14 +39,14 @@ std::string serialize_state(const AgentState& state) {
     }
     files[input] = std::move(list);
   }
-  nlohmann::json& evtx = doc["evtx"] = nlohmann::json::object();
+  json& evtx = doc["evtx"] = json::object();
   for (const auto& [input, entries] : state.evtx) {
-    nlohmann::json list = nlohmann::json::array();
+    json list = json::array();
     for (const auto& [path, cp] : entries) {
-      nlohmann::json entry = {{"path", cp.path},
-                              {"device", cp.id.device},
-                              {"inode", cp.id.inode},
-                              {"record_id", cp.record_id}};
+      json entry = {{"path", cp.path},
+                    {"device", cp.id.device},
+                    {"inode", cp.id.inode},
+                    {"record_id", cp.record_id}};
       if (cp.position) {
         entry["position"] = {{"chunk", cp.position->chunk},
                              {"offset", cp.position->offset},
@@ -47,68 +57,216 @@ std::string serialize_state(const AgentState& state) {
     }
     evtx[input] = std::move(list);
   }
-  nlohmann::json& eventlog = doc["eventlog"] = nlohmann::json::object();
+  json& eventlog = doc["eventlog"] = json::object();
   for (const auto& [input, channels] : state.eventlog) {
-    nlohmann::json list = nlohmann::json::array();
+    json list = json::array();
     for (const auto& [channel, bookmark] : channels) {
       list.push_back({{"channel", channel}, {"bookmark", bookmark}});
     }
     eventlog[input] = std::move(list);
   }
-  doc["detector"] = state.detector_snapshot;
-  return doc.dump(1) + "\n";
+}
+
+// Throws on malformed input. Replaces the positions of `state`.
+void positions_from_json(const json& doc, AgentState& state) {
+  state.saved_at = doc.value("saved_at", Ticks{0});
+  state.files.clear();
+  state.evtx.clear();
+  state.eventlog.clear();
+  for (const auto& [input, list] : doc.at("files").items()) {
+    for (const auto& e : list) {
+      FileCheckpoint cp;
+      cp.path = e.at("path").get<std::string>();
+      cp.id.device = e.at("device").get<std::uint64_t>();
+      cp.id.inode = e.at("inode").get<std::uint64_t>();
+      cp.offset = e.at("offset").get<std::uint64_t>();
+      cp.records = e.at("records").get<std::uint64_t>();
+      cp.head_length = e.at("head_length").get<std::uint32_t>();
+      cp.head_hash = e.at("head_hash").get<std::uint64_t>();
+      state.files[input][cp.id] = cp;
+    }
+  }
+  for (const auto& [input, list] : doc.at("evtx").items()) {
+    for (const auto& e : list) {
+      EvtxCheckpoint cp;
+      cp.path = e.at("path").get<std::string>();
+      cp.id.device = e.at("device").get<std::uint64_t>();
+      cp.id.inode = e.at("inode").get<std::uint64_t>();
+      cp.record_id = e.at("record_id").get<std::uint64_t>();
+      // Absent in states written before positions were kept: those resume by record id.
+      if (const auto it = e.find("position"); it != e.end()) {
+        EvtxPosition& p = cp.position.emplace();
+        p.chunk = it->at("chunk").get<std::uint64_t>();
+        p.offset = it->at("offset").get<std::uint32_t>();
+        p.chunk_first_id = it->at("chunk_first_id").get<std::uint64_t>();
+        p.last_record_id = it->at("last_record_id").get<std::uint64_t>();
+      }
+      state.evtx[input][cp.path] = cp;
+    }
+  }
+  // Absent in states written before the eventlog input existed.
+  if (const auto it = doc.find("eventlog"); it != doc.end()) {
+    for (const auto& [input, list] : it->items()) {
+      for (const auto& e : list) {
+        state.eventlog[input][e.at("channel").get<std::string>()] =
+            e.at("bookmark").get<std::string>();
+      }
+    }
+  }
+}
+
+json state_document(const AgentState& state) {
+  json doc;
+  doc["version"] = kStateVersion;
+  positions_to_json(state, doc);
+  json& parts = doc["parts"] = json::object();
+  for (const auto& [key, value] : state.parts) parts[key] = value;
+  return doc;
+}
+
+std::string checksum_of(const json& doc_without_checksum) {
+  char hex[16];
+  std::snprintf(hex, sizeof hex, "%08x", forward::crc32c(doc_without_checksum.dump()));
+  return std::string(kChecksumPrefix) + hex;
+}
+
+void store_le32(std::uint32_t v, char* out) {
+  for (int i = 0; i < 4; ++i) out[i] = static_cast<char>((v >> (8 * i)) & 0xff);
+}
+
+std::uint32_t load_le32(const char* in) {
+  std::uint32_t v = 0;
+  for (int i = 0; i < 4; ++i)
+    v |= static_cast<std::uint32_t>(static_cast<unsigned char>(in[i])) << (8 * i);
+  return v;
+}
+
+std::optional<std::string> read_whole(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// A full checkpoint read from disk, checked; `problem` says why it cannot be used.
+struct FullState {
+  AgentState state;
+  std::uint64_t generation = 0;
+  bool checksummed = false;
+};
+
+std::optional<FullState> read_full(const std::string& path, std::string& problem) {
+  const auto text = read_whole(path);
+  if (!text) {
+    problem = "missing";
+    return std::nullopt;
+  }
+  FullState full;
+  try {
+    json doc = json::parse(*text);
+    if (const auto sum = doc.find("checksum"); sum != doc.end()) {
+      const std::string recorded = sum->get<std::string>();
+      doc.erase("checksum");
+      if (checksum_of(doc) != recorded) {
+        problem = "checksum mismatch (damaged or edited)";
+        return std::nullopt;
+      }
+      full.checksummed = true;
+    }
+    full.generation = doc.value("generation", std::uint64_t{0});
+  } catch (const std::exception& e) {
+    problem = std::string("malformed state: ") + e.what();
+    return std::nullopt;
+  }
+  if (!parse_state(*text, full.state, problem)) return std::nullopt;
+  return full;
+}
+
+// Applies one journal record to `state` when it belongs to `generation`. Throws when malformed.
+bool apply_record(std::string_view payload, std::uint64_t generation, AgentState& state) {
+  const json doc = json::parse(payload);
+  if (doc.at("generation").get<std::uint64_t>() != generation) return false;
+  positions_from_json(doc, state);
+  for (const auto& [key, value] : doc.at("parts").items()) {
+    if (value.is_null()) {
+      state.parts.erase(key);
+    } else {
+      state.parts[key] = value.get<std::string>();
+    }
+  }
+  return true;
+}
+
+std::string describe_time(Ticks t) {
+  return t ? format_time(t) : std::string("an unknown time");
+}
+
+// Replays the journal records of `generation` from `path` onto `state`. Every record of one
+// journal file belongs to one full checkpoint (a full checkpoint starts a new file), so a file
+// whose first record is of another generation is skipped whole. Stops at the first damaged
+// record (what follows cannot be applied without it) and says so in `notes`.
+void replay_journal(const std::string& path, std::uint64_t generation, AgentState& state,
+                    std::vector<std::string>& notes) {
+  const auto data = read_whole(path);
+  if (!data) return;
+  std::size_t at = 0;
+  while (at < data->size()) {
+    const std::size_t left = data->size() - at;
+    std::string problem;
+    if (left < kFrameHeader) {
+      problem = "a record cut short";
+    } else {
+      const std::uint32_t length = load_le32(data->data() + at);
+      const std::uint32_t crc = load_le32(data->data() + at + 4);
+      if (length > left - kFrameHeader) {
+        problem = "a record cut short";
+      } else {
+        const std::string_view payload(data->data() + at + kFrameHeader, length);
+        if (forward::crc32c(payload) != crc) {
+          problem = "a record with a bad checksum";
+        } else {
+          try {
+            if (!apply_record(payload, generation, state)) return;  // another checkpoint's
+            at += kFrameHeader + length;
+            continue;
+          } catch (const std::exception& e) {
+            problem = std::string("a malformed record (") + e.what() + ")";
+          }
+        }
+      }
+    }
+    notes.push_back(path + ": " + problem + " at byte " + std::to_string(at) + " of " +
+                    std::to_string(data->size()) + ": resuming from the checkpoint before it (" +
+                    describe_time(state.saved_at) +
+                    "); events after it are read again (duplicates, same event.id)");
+    return;
+  }
+}
+
+}  // namespace
+
+std::string serialize_state(const AgentState& state) {
+  return state_document(state).dump(1) + "\n";
 }
 
 bool parse_state(std::string_view text, AgentState& state, std::string& error) {
   try {
-    const nlohmann::json doc = nlohmann::json::parse(text);
-    if (doc.at("version").get<int>() != kStateVersion) {
+    const json doc = json::parse(text);
+    const int version = doc.at("version").get<int>();
+    if (version != 1 && version != kStateVersion) {
       error = "unsupported state version " + doc.at("version").dump();
       return false;
     }
     AgentState parsed;
-    parsed.saved_at = doc.value("saved_at", Ticks{0});
-    for (const auto& [input, list] : doc.at("files").items()) {
-      for (const auto& e : list) {
-        FileCheckpoint cp;
-        cp.path = e.at("path").get<std::string>();
-        cp.id.device = e.at("device").get<std::uint64_t>();
-        cp.id.inode = e.at("inode").get<std::uint64_t>();
-        cp.offset = e.at("offset").get<std::uint64_t>();
-        cp.records = e.at("records").get<std::uint64_t>();
-        cp.head_length = e.at("head_length").get<std::uint32_t>();
-        cp.head_hash = e.at("head_hash").get<std::uint64_t>();
-        parsed.files[input][cp.id] = cp;
+    positions_from_json(doc, parsed);
+    if (version == 1) {
+      parsed.detector_snapshot = doc.value("detector", std::string());
+    } else {
+      for (const auto& [key, value] : doc.at("parts").items()) {
+        parsed.parts[key] = value.get<std::string>();
       }
     }
-    for (const auto& [input, list] : doc.at("evtx").items()) {
-      for (const auto& e : list) {
-        EvtxCheckpoint cp;
-        cp.path = e.at("path").get<std::string>();
-        cp.id.device = e.at("device").get<std::uint64_t>();
-        cp.id.inode = e.at("inode").get<std::uint64_t>();
-        cp.record_id = e.at("record_id").get<std::uint64_t>();
-        // Absent in states written before positions were kept: those resume by record id.
-        if (const auto it = e.find("position"); it != e.end()) {
-          EvtxPosition& p = cp.position.emplace();
-          p.chunk = it->at("chunk").get<std::uint64_t>();
-          p.offset = it->at("offset").get<std::uint32_t>();
-          p.chunk_first_id = it->at("chunk_first_id").get<std::uint64_t>();
-          p.last_record_id = it->at("last_record_id").get<std::uint64_t>();
-        }
-        parsed.evtx[input][cp.path] = cp;
-      }
-    }
-    // Absent in states written before the eventlog input existed.
-    if (const auto it = doc.find("eventlog"); it != doc.end()) {
-      for (const auto& [input, list] : it->items()) {
-        for (const auto& e : list) {
-          parsed.eventlog[input][e.at("channel").get<std::string>()] =
-              e.at("bookmark").get<std::string>();
-        }
-      }
-    }
-    parsed.detector_snapshot = doc.value("detector", std::string());
     state = std::move(parsed);
     return true;
   } catch (const std::exception& e) {
@@ -117,23 +275,106 @@ bool parse_state(std::string_view text, AgentState& state, std::string& error) {
   }
 }
 
-bool StateStore::load(AgentState& state, std::string& error) const {
-  std::ifstream in(path_, std::ios::binary);
-  if (!in) {
-    error.clear();
-    return false;
+StateStore::StateStore(std::string path)
+    : path_(std::move(path)),
+      journal_path_(std::filesystem::path(path_).replace_extension(".journal").string()) {}
+
+StateStore::~StateStore() = default;
+
+bool StateStore::load(AgentState& state, std::string& error, std::vector<std::string>& notes) {
+  error.clear();
+  const std::string prev = path_ + ".prev";
+  std::error_code ec;
+  if (!std::filesystem::exists(path_, ec) && !std::filesystem::exists(prev, ec)) return false;
+  std::string problem;
+  std::optional<FullState> full = read_full(path_, problem);
+  if (!full) {
+    std::string prev_problem;
+    full = read_full(prev, prev_problem);
+    if (problem != "missing") {
+      // Kept for inspection, and out of the way of the next full checkpoint.
+      const std::string aside = path_ + ".damaged";
+      std::filesystem::rename(path_, aside, ec);
+      notes.push_back(path_ + ": " + problem + "; moved to " + aside + "; " +
+                      (full
+                           ? "using the previous checkpoint " + prev + " (saved " +
+                                 describe_time(full->state.saved_at) +
+                                 "): events after it are read again (duplicates, same event.id)"
+                           : "no usable previous checkpoint (" + prev + ": " + prev_problem + ")"));
+    }
+    if (!full) {
+      error = path_ + ": " + problem;
+      return false;
+    }
   }
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (!parse_state(text.str(), state, error)) {
-    error = path_ + ": " + error;
-    return false;
+  if (!full->checksummed && full->generation != 0) {
+    notes.push_back(path_ + ": no checksum (written by hand?): read as it is");
   }
+  generation_ = full->generation;
+  // The journal of this checkpoint is state.journal, or state.journal.prev when a later full
+  // checkpoint was lost: records carry their checkpoint's generation, so both can be read.
+  if (full->generation != 0) {
+    replay_journal(journal_path_ + ".prev", generation_, full->state, notes);
+    replay_journal(journal_path_, generation_, full->state, notes);
+  }
+  state = std::move(full->state);
   return true;
 }
 
-bool StateStore::save(const AgentState& state, std::string& error) const {
-  return platform::write_file_atomically(path_, serialize_state(state), error);
+bool StateStore::save(const AgentState& state, std::string& error) {
+  json doc = state_document(state);
+  const std::uint64_t generation =
+      std::max<std::uint64_t>(generation_ + 1, static_cast<std::uint64_t>(now_ticks()));
+  doc["generation"] = generation;
+  doc["checksum"] = checksum_of(doc);
+  const std::string text = doc.dump(1) + "\n";
+  std::error_code ec;
+  // The previous full checkpoint stays as the fallback; its journal follows it below.
+  std::filesystem::rename(path_, path_ + ".prev", ec);
+  if (!platform::write_file_atomically(path_, text, error)) return false;
+  journal_.reset();
+  std::filesystem::rename(journal_path_, journal_path_ + ".prev", ec);
+  generation_ = generation;
+  needs_full_ = false;
+  full_bytes_ = text.size();
+  journal_bytes_ = 0;
+  return true;
+}
+
+bool StateStore::append(const AgentState& state, const StateParts& changes, std::string& error) {
+  if (needs_full_) {
+    error = "a full checkpoint must come first";
+    return false;
+  }
+  json doc;
+  doc["generation"] = generation_;
+  positions_to_json(state, doc);
+  json& parts = doc["parts"] = json::object();
+  for (const StatePart& p : changes) {
+    parts[p.key] = p.value ? json(*p.value) : json(nullptr);
+  }
+  const std::string payload = doc.dump();
+  std::string frame(kFrameHeader, '\0');
+  store_le32(static_cast<std::uint32_t>(payload.size()), frame.data());
+  store_le32(forward::crc32c(payload), frame.data() + 4);
+  frame += payload;
+  if (!journal_) {
+    journal_.reset(platform::open_private_file(journal_path_, true));  // 0600, as state.json
+    if (!journal_) {
+      error = "cannot open " + journal_path_ + ": " + std::strerror(errno);
+      return false;
+    }
+  }
+  if (std::fwrite(frame.data(), 1, frame.size(), journal_.get()) != frame.size() ||
+      !platform::sync_file(journal_.get())) {
+    error = "cannot write " + journal_path_ + ": " + std::strerror(errno);
+    // A partial record must not stay in front of the next ones: a full checkpoint comes next.
+    journal_.reset();
+    needs_full_ = true;
+    return false;
+  }
+  journal_bytes_ += frame.size();
+  return true;
 }
 
 }  // namespace sw::daemon

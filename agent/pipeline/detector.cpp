@@ -69,6 +69,16 @@ class ChainDetector final : public Detector, private TrackerSink {
     return true;
   }
 
+  void snapshot_parts(bool changes_only, StateParts& out) override {
+    tracker_.snapshot_parts(changes_only, out);
+    if (rules_) rules_->snapshot_parts(changes_only, out);
+  }
+
+  bool restore_parts(const StatePartMap& parts, std::string& error) override {
+    if (!tracker_.restore_parts(parts, error)) return false;
+    return !rules_ || rules_->restore_parts(parts, error);
+  }
+
   const SessionTracker& tracker() const override { return tracker_; }
   DetectorStats stats() const override { return stats_; }
   std::size_t rule_count() const override { return rule_count_; }

@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "sessionwatch/ip_address.hpp"
+
 namespace sw::rules {
 
 inline char fold(char c) {
@@ -72,11 +74,8 @@ std::vector<std::string> base64_offsets(std::string_view data);
 bool utf16_encode(std::string_view utf8, bool big_endian, bool bom, std::string& out);
 
 // --- IP addresses ---
-struct IpAddress {
-  std::array<std::uint8_t, 16> bytes{};  // IPv4 in the last 4 bytes
-  bool v4 = false;
-};
-std::optional<IpAddress> parse_ip(std::string_view s);
+using sw::IpAddress;
+using sw::parse_ip;
 struct Cidr {
   IpAddress network;
   int prefix = 0;  // in bits of the address family

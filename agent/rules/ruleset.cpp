@@ -75,6 +75,8 @@ struct RuleSet::Impl {
   std::vector<std::vector<std::vector<FieldId>>> value_fields;
   std::vector<std::vector<std::string>> member_names;  // rule ids of members, for snapshots
   std::vector<std::unordered_map<std::string, Group>> state;
+  // Per correlation: keys of the groups changed (or gone) since the last snapshot_parts().
+  std::vector<std::set<std::string>> unsaved;
 
   std::vector<IndexedVariant> variants;
   std::unordered_map<std::string, Bucket> by_channel;  // lower-case channel
@@ -102,7 +104,20 @@ struct RuleSet::Impl {
                    int depth);
   bool condition_holds(const CompiledCorrelation& c, std::uint64_t count) const;
   std::uint64_t need(const CompiledCorrelation& c) const;
-  void evict(std::unordered_map<std::string, Group>& groups, Ticks now, Ticks span);
+  void evict(std::uint32_t correlation, Ticks now, Ticks span);
+  const std::string& correlation_id(std::size_t c) const {
+    const RuleInfo& info = correlations[c].info;
+    return info.id.empty() ? info.title : info.id;
+  }
+  std::optional<std::size_t> correlation_index(std::string_view id) const {
+    for (std::size_t c = 0; c < correlations.size(); ++c) {
+      if (correlation_id(c) == id) return c;
+    }
+    return std::nullopt;
+  }
+  nlohmann::json group_to_json(std::size_t c, const Group& g) const;
+  // False when the group no longer fits the correlation (its rule changed); throws when malformed.
+  bool group_from_json(std::size_t c, const nlohmann::json& jg, Group& g) const;
 };
 
 namespace {
@@ -183,9 +198,11 @@ bool RuleSet::Impl::condition_holds(const CompiledCorrelation& c, std::uint64_t 
   return true;
 }
 
-void RuleSet::Impl::evict(std::unordered_map<std::string, Group>& groups, Ticks now, Ticks span) {
+void RuleSet::Impl::evict(std::uint32_t correlation, Ticks now, Ticks span) {
+  auto& groups = state[correlation];
   for (auto it = groups.begin(); it != groups.end();) {
     if (it->second.last < now - span) {
+      unsaved[correlation].insert(it->first);
       it = groups.erase(it);
     } else {
       ++it;
@@ -200,7 +217,10 @@ void RuleSet::Impl::evict(std::unordered_map<std::string, Group>& groups, Ticks 
   std::nth_element(ages.begin(), ages.begin() + static_cast<std::ptrdiff_t>(drop - 1), ages.end());
   std::vector<std::string> keys;
   for (std::size_t i = 0; i < drop; ++i) keys.push_back(*ages[i].second);
-  for (const std::string& k : keys) groups.erase(k);
+  for (const std::string& k : keys) {
+    groups.erase(k);
+    unsaved[correlation].insert(k);
+  }
 }
 
 std::size_t RuleSet::Impl::feed(const Feed& f, Ticks time, const EventRef& ref, Lookup lookup,
@@ -231,9 +251,12 @@ std::size_t RuleSet::Impl::feed(const Feed& f, Ticks time, const EventRef& ref, 
 
   auto it = groups.find(key);
   if (it == groups.end()) {
-    if (groups.size() >= options.max_groups_per_correlation) evict(groups, time, c.timespan);
+    if (groups.size() >= options.max_groups_per_correlation) {
+      evict(f.correlation, time, c.timespan);
+    }
     it = groups.emplace(key, Group{std::move(key_values), {}, time}).first;
   }
+  unsaved[f.correlation].insert(key);
   Group& g = it->second;
   const Ticks now = std::max(g.last, time);
   if (time < now - c.timespan) return 0;  // older than the window: late event
@@ -406,6 +429,68 @@ RuleSetStats RuleSet::stats() const {
   return s;
 }
 
+nlohmann::json RuleSet::Impl::group_to_json(std::size_t c, const Group& g) const {
+  nlohmann::json jg;
+  jg["key"] = g.key;
+  jg["last"] = g.last;
+  nlohmann::json& entries = jg["entries"] = nlohmann::json::array();
+  for (const Entry& e : g.entries) {
+    nlohmann::json je{{"t", e.time}, {"member", member_names[c][e.member]}, {"value", e.value}};
+    if (e.has_ref) {
+      je["channel"] = e.ref.channel;
+      je["record_id"] = e.ref.record_id;
+      je["event_id"] = e.ref.event_id;
+      je["computer"] = e.ref.computer;
+      je["time"] = e.ref.time;
+      je["rule_id"] = e.ref.rule_id;
+    }
+    entries.push_back(std::move(je));
+  }
+  return jg;
+}
+
+bool RuleSet::Impl::group_from_json(std::size_t c, const nlohmann::json& jg, Group& g) const {
+  g.key = jg.at("key").get<std::vector<std::string>>();
+  if (g.key.size() != correlations[c].group_by.size()) return false;  // rule changed
+  g.last = jg.at("last").get<Ticks>();
+  for (const nlohmann::json& je : jg.at("entries")) {
+    const std::string member = je.at("member").get<std::string>();
+    auto mit = std::find(member_names[c].begin(), member_names[c].end(), member);
+    if (mit == member_names[c].end()) continue;
+    Entry e;
+    e.time = je.at("t").get<Ticks>();
+    e.member = static_cast<std::uint32_t>(mit - member_names[c].begin());
+    e.value = je.at("value").get<std::string>();
+    e.has_ref = je.contains("channel");
+    if (e.has_ref) {
+      e.ref.channel = je.at("channel").get<std::string>();
+      e.ref.record_id = je.at("record_id").get<std::uint64_t>();
+      e.ref.event_id = je.at("event_id").get<std::uint32_t>();
+      e.ref.computer = je.at("computer").get<std::string>();
+      e.ref.time = je.at("time").get<Ticks>();
+      e.ref.rule_id = je.at("rule_id").get<std::string>();
+    }
+    g.entries.push_back(std::move(e));
+  }
+  return true;
+}
+
+namespace {
+
+std::string joined_key(const std::vector<std::string>& key) {
+  std::string out;
+  for (const std::string& k : key) out += k + '\x1f';
+  return out;
+}
+
+constexpr std::string_view kRulesPartPrefix = "rules/";
+
+std::string group_part_key(const std::string& correlation, const std::string& group) {
+  return std::string(kRulesPartPrefix) + correlation + '\x1e' + group;
+}
+
+}  // namespace
+
 std::string RuleSet::snapshot() const {
   nlohmann::json doc;
   doc["version"] = 1;
@@ -413,29 +498,9 @@ std::string RuleSet::snapshot() const {
   for (std::size_t c = 0; c < impl_->correlations.size(); ++c) {
     if (impl_->state[c].empty()) continue;
     nlohmann::json corr;
-    corr["id"] = impl_->correlations[c].info.id.empty() ? impl_->correlations[c].info.title
-                                                        : impl_->correlations[c].info.id;
+    corr["id"] = impl_->correlation_id(c);
     nlohmann::json& groups = corr["groups"] = nlohmann::json::array();
-    for (const auto& [key, g] : impl_->state[c]) {
-      nlohmann::json jg;
-      jg["key"] = g.key;
-      jg["last"] = g.last;
-      nlohmann::json& entries = jg["entries"] = nlohmann::json::array();
-      for (const Entry& e : g.entries) {
-        nlohmann::json je{
-            {"t", e.time}, {"member", impl_->member_names[c][e.member]}, {"value", e.value}};
-        if (e.has_ref) {
-          je["channel"] = e.ref.channel;
-          je["record_id"] = e.ref.record_id;
-          je["event_id"] = e.ref.event_id;
-          je["computer"] = e.ref.computer;
-          je["time"] = e.ref.time;
-          je["rule_id"] = e.ref.rule_id;
-        }
-        entries.push_back(std::move(je));
-      }
-      groups.push_back(std::move(jg));
-    }
+    for (const auto& [key, g] : impl_->state[c]) groups.push_back(impl_->group_to_json(c, g));
     list.push_back(std::move(corr));
   }
   return doc.dump();
@@ -451,40 +516,12 @@ bool RuleSet::restore(std::string_view snapshot, std::string& error) {
       return false;
     }
     for (const nlohmann::json& corr : doc.at("correlations")) {
-      const std::string id = corr.at("id").get<std::string>();
-      std::size_t c = 0;
-      for (; c < m.correlations.size(); ++c) {
-        const RuleInfo& info = m.correlations[c].info;
-        if ((info.id.empty() ? info.title : info.id) == id) break;
-      }
-      if (c == m.correlations.size()) continue;  // correlation no longer loaded
+      const auto c = m.correlation_index(corr.at("id").get<std::string>());
+      if (!c) continue;  // correlation no longer loaded
       for (const nlohmann::json& jg : corr.at("groups")) {
         Group g;
-        g.key = jg.at("key").get<std::vector<std::string>>();
-        if (g.key.size() != m.correlations[c].group_by.size()) continue;  // rule changed
-        g.last = jg.at("last").get<Ticks>();
-        for (const nlohmann::json& je : jg.at("entries")) {
-          const std::string member = je.at("member").get<std::string>();
-          auto mit = std::find(m.member_names[c].begin(), m.member_names[c].end(), member);
-          if (mit == m.member_names[c].end()) continue;
-          Entry e;
-          e.time = je.at("t").get<Ticks>();
-          e.member = static_cast<std::uint32_t>(mit - m.member_names[c].begin());
-          e.value = je.at("value").get<std::string>();
-          e.has_ref = je.contains("channel");
-          if (e.has_ref) {
-            e.ref.channel = je.at("channel").get<std::string>();
-            e.ref.record_id = je.at("record_id").get<std::uint64_t>();
-            e.ref.event_id = je.at("event_id").get<std::uint32_t>();
-            e.ref.computer = je.at("computer").get<std::string>();
-            e.ref.time = je.at("time").get<Ticks>();
-            e.ref.rule_id = je.at("rule_id").get<std::string>();
-          }
-          g.entries.push_back(std::move(e));
-        }
-        std::string key;
-        for (const std::string& k : g.key) key += k + '\x1f';
-        state[c].emplace(std::move(key), std::move(g));
+        if (!m.group_from_json(*c, jg, g)) continue;
+        state[*c].emplace(joined_key(g.key), std::move(g));
       }
     }
   } catch (const nlohmann::json::exception& e) {
@@ -492,6 +529,54 @@ bool RuleSet::restore(std::string_view snapshot, std::string& error) {
     return false;
   }
   m.state = std::move(state);
+  m.unsaved.assign(m.correlations.size(), {});
+  return true;
+}
+
+void RuleSet::snapshot_parts(bool changes_only, StateParts& out) {
+  Impl& m = *impl_;
+  for (std::size_t c = 0; c < m.correlations.size(); ++c) {
+    const std::string& id = m.correlation_id(c);
+    const auto part = [&](const std::string& key, const Group& g) {
+      nlohmann::json jg = m.group_to_json(c, g);
+      jg["correlation"] = id;
+      out.push_back({group_part_key(id, key), jg.dump()});
+    };
+    if (!changes_only) {
+      for (const auto& [key, g] : m.state[c]) part(key, g);
+    } else {
+      for (const std::string& key : m.unsaved[c]) {
+        const auto it = m.state[c].find(key);
+        if (it == m.state[c].end()) {
+          out.push_back({group_part_key(id, key), std::nullopt});
+        } else {
+          part(key, it->second);
+        }
+      }
+    }
+    m.unsaved[c].clear();
+  }
+}
+
+bool RuleSet::restore_parts(const StatePartMap& parts, std::string& error) {
+  Impl& m = *impl_;
+  std::vector<std::unordered_map<std::string, Group>> state(m.correlations.size());
+  try {
+    for (auto it = parts.lower_bound(std::string(kRulesPartPrefix));
+         it != parts.end() && it->first.starts_with(kRulesPartPrefix); ++it) {
+      const nlohmann::json jg = nlohmann::json::parse(it->second);
+      const auto c = m.correlation_index(jg.at("correlation").get<std::string>());
+      if (!c) continue;  // correlation no longer loaded
+      Group g;
+      if (!m.group_from_json(*c, jg, g)) continue;
+      state[*c].emplace(joined_key(g.key), std::move(g));
+    }
+  } catch (const nlohmann::json::exception& e) {
+    error = std::string("rules state: ") + e.what();
+    return false;
+  }
+  m.state = std::move(state);
+  m.unsaved.assign(m.correlations.size(), {});
   return true;
 }
 
@@ -663,6 +748,7 @@ struct Loader {
     impl->value_fields.assign(nc, {});
     impl->member_names.assign(nc, {});
     impl->state.assign(nc, {});
+    impl->unsaved.assign(nc, {});
     for (std::size_t ci = 0; ci < corrs.size(); ++ci) {
       if (!alive[ci]) continue;
       const std::uint32_t c = new_index[ci];

@@ -7,6 +7,7 @@
 
 #include "session/names.hpp"
 #include "sessionwatch/alert_ecs.hpp"
+#include "sessionwatch/ip_address.hpp"
 
 #ifdef SW_SESSION_HAVE_ERRORS
 #include "sessionwatch/error_catalog.hpp"
@@ -297,11 +298,15 @@ std::optional<ClientAddress> parse_client_address(std::string_view text) {
     if (!(port = parse_port(host.substr(colon + 1)))) return {};
     host = host.substr(0, colon);
   }
-  host = host.substr(0, host.find('%'));
-  boost::system::error_code ec;
-  const boost::asio::ip::address address = boost::asio::ip::make_address(std::string(host), ec);
-  if (ec) return {};
-  return ClientAddress{address.to_string(), port};
+  // Parsed by our own strict parser, not inet_pton: Windows' takes "10.1.2" as 10.1.0.2.
+  const std::optional<IpAddress> ip = parse_ip(host);
+  if (!ip) return {};
+  if (host.find(':') == std::string_view::npos) {
+    boost::asio::ip::address_v4::bytes_type v4;
+    std::copy(ip->bytes.begin() + 12, ip->bytes.end(), v4.begin());
+    return ClientAddress{boost::asio::ip::address_v4(v4).to_string(), port};
+  }
+  return ClientAddress{boost::asio::ip::address_v6(ip->bytes).to_string(), port};
 }
 
 json source_json(std::string_view address) {

@@ -316,6 +316,7 @@ void SessionTracker::Impl::evict_host() {
   if (victim == hosts.end()) return;
   ++stats.hosts_evicted;
   if (hook) hook(victim->second.name, "host-cap", 1);
+  evicted_unsaved.push_back(victim->first);
   const Host* gone = &victim->second;
   std::erase_if(aliases, [gone](const auto& a) { return a.second == gone; });
   hosts.erase(victim);
@@ -331,6 +332,7 @@ EvidenceRef SessionTracker::Impl::evidence_of(const Event& e, std::string_view r
 void SessionTracker::Impl::push(Event& event) {
   ++stats.events_in;
   Host& host = host_for(event.computer());
+  host.unsaved = true;
   if (event.time_created > host.last_seen) host.last_seen = event.time_created;
   if (event.record_id != 0) {
     const std::string_view channel = event.channel();
@@ -392,6 +394,7 @@ void SessionTracker::Impl::flush() {
 void SessionTracker::Impl::release(Event& event) {
   if (event.time_created > released_time) released_time = event.time_created;
   Host& host = host_for(event.computer());
+  host.unsaved = true;
   if (event.time_created > host.last_seen) host.last_seen = event.time_created;
   if (event.time_created > host.last_released) host.last_released = event.time_created;
   // Conclude what this event is too late to change before it changes the state.
@@ -790,7 +793,11 @@ void SessionTracker::Impl::apply_security(Host& host, const Event& e) {
       const std::string_view sid = field_or_empty(e, n.target_user_sid);
       if (!sid.empty() && !user.empty() && !is_service_account(domain, user)) {
         if (host.sid_names.size() >= 1024) host.sid_names.clear();
-        host.sid_names[std::string(sid)] = {std::string(domain), std::string(user)};
+        auto& name = host.sid_names[std::string(sid)];
+        if (name.first != domain || name.second != user) {
+          name = {std::string(domain), std::string(user)};
+          host.sid_names_unsaved = true;
+        }
       }
       if (!type || !(*type == 2 || *type == 10 || *type == 11 || *type == 12)) return;
       if (is_service_account(domain, user)) return;
@@ -1168,6 +1175,7 @@ void SessionTracker::Impl::decide_arbitrations(Host& host, Ticks now, bool all) 
       ++i;
       continue;
     }
+    host.unsaved = true;
     Arbitration done = std::move(a);
     host.arbitrations.erase(host.arbitrations.begin() + static_cast<std::ptrdiff_t>(i));
     conclude(host, done);

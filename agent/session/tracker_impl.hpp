@@ -72,6 +72,8 @@ struct SessionTracker::Impl {
   Ticks released_time = std::numeric_limits<Ticks>::min() / 2;
 
   std::vector<std::pair<std::string, Derived>> pending;
+  // Keys of hosts evicted since the last snapshot_parts(changes only).
+  std::vector<std::string> evicted_unsaved;
   Event scratch;
 
   Host& host_for(std::string_view computer);
@@ -81,6 +83,8 @@ struct SessionTracker::Impl {
   // is multi-session.
   void note_concurrent_sessions(Host& host, Ticks t);
   void confirm_concurrent_sessions(Host& host, Ticks t);
+  // Replaces the hosts with restored ones (snapshot.cpp).
+  void install(std::unordered_map<std::string, Host> restored, Ticks restored_released_time);
   void evict_host();
   static EvidenceRef evidence_of(const Event& e, std::string_view role);
 

@@ -105,6 +105,11 @@ struct Host {
   Ticks last_reboot = 0;
   bool rebooted = false;
   Ticks last_sweep = 0;
+  // Changed since the last checkpoint took its state (SessionTracker::snapshot_parts): set by
+  // every event on this host, so a checkpoint writes only the computers that saw events.
+  bool unsaved = true;
+  // sid_names changed since then: saved as a part of its own, since it is large and settles.
+  bool sid_names_unsaved = true;
   Ticks since_text_for = 0;  // format_time(since_text_for) == since_text: rendered once
   std::string since_text;
   // Indexes over `logons`, kept only by the logon helpers below, so that no per-event path

@@ -63,7 +63,10 @@ struct InputConfig {
   enum class EventIds { kAll, kAuto, kList };
   EventIds event_id_filter = EventIds::kAll;
   std::vector<std::uint32_t> event_ids;  // kList: sorted, unique
-  int line = 0;                          // where it was defined, for messages
+  // eventlog only: the language of event messages, a Windows LCID (`language: 0x409`, en-US, the
+  // default: the 7063 text recognizer reads English); 0 (`server`) for the server's language.
+  std::uint32_t language = 0x409;
+  int line = 0;  // where it was defined, for messages
   friend bool operator==(const InputConfig&, const InputConfig&) = default;
 };
 

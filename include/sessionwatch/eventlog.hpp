@@ -79,6 +79,9 @@ struct SubscriptionQuery {
   }
 };
 
+// Channel names compare case-insensitively, as Windows compares them.
+bool same_channel(std::string_view a, std::string_view b);
+
 // The event that says `channel` itself was cleared (Security 1102, System 104), if it has one.
 std::optional<std::uint32_t> log_cleared_event_id(std::string_view channel);
 
@@ -116,16 +119,23 @@ std::optional<std::uint64_t> bookmark_record_id(std::string_view xml, std::strin
 // `collection_gap` alert, never skipped silently.
 
 enum class GapCause {
-  kRecordIdGap,          // record ids jumped forward within the channel
-  kRecordIdReset,        // record ids went backwards (log recreated)
-  kStaleBookmark,        // the checkpoint no longer exists in the log (cleared or wrapped)
+  kRecordIdGap,    // record ids jumped forward within the channel
+  kRecordIdReset,  // record ids went backwards (log recreated)
+  kStaleBookmark,  // the checkpoint no longer exists in the log (cleared or wrapped)
+  // The checkpoint was overwritten, but the log is archived when full (AutoBackup): the records
+  // are in its Archive-*.evtx files, not lost; they were not read live.
+  kStaleBookmarkArchived,
   kLogCleared,           // Security 1102 / System 104
   kEventLogUnavailable,  // the Event Log service went away (restart) while subscribed
+  kChannelUnreadable,    // a configured channel is missing, access is denied or its query refused
 };
 std::string_view to_string(GapCause cause);
 
 struct CollectionGap {
   std::string channel;
+  // The computer whose log lost the records when it is another one (a log-clear event read from
+  // ForwardedEvents); empty for this computer.
+  std::string computer;
   GapCause cause = GapCause::kRecordIdGap;
   // Missing record ids, inclusive; both 0 when unknown.
   std::uint64_t first_missing = 0;
@@ -179,30 +189,42 @@ Recovery recovery_for(const SubscribeFailure& failure);
 // ---------------------------------------------------------------------------------------------
 // Per-publisher metadata cache for EvtFormatMessage: opens each publisher's metadata once and
 // remembers publishers that have none (so a missing message table costs one lookup, not one per
-// event). Bounded; the least recently used entry is closed first.
+// event) for `retry_missing`, after which it asks again (the publisher may have been installed).
+// Bounded; the least recently used entry is closed first.
 template <typename Handle>
 class PublisherCache {
  public:
   using Opener = std::function<std::optional<Handle>(std::string_view publisher)>;
   using Closer = std::function<void(Handle)>;
 
-  PublisherCache(std::size_t capacity, Opener open, Closer close)
-      : capacity_(capacity == 0 ? 1 : capacity), open_(std::move(open)), close_(std::move(close)) {}
+  using Clock = std::chrono::steady_clock;
+
+  PublisherCache(std::size_t capacity, Opener open, Closer close,
+                 Clock::duration retry_missing = std::chrono::minutes(10))
+      : capacity_(capacity == 0 ? 1 : capacity),
+        open_(std::move(open)),
+        close_(std::move(close)),
+        retry_missing_(retry_missing) {}
   PublisherCache(const PublisherCache&) = delete;
   PublisherCache& operator=(const PublisherCache&) = delete;
   ~PublisherCache() { clear(); }
 
   // The publisher's handle, or nullopt when it has no metadata (remembered).
-  std::optional<Handle> get(std::string_view publisher) {
+  std::optional<Handle> get(std::string_view publisher, Clock::time_point now = Clock::now()) {
     ++tick_;
     for (auto& e : entries_) {
       if (e.name == publisher) {
         e.used = tick_;
+        if (!e.handle && now - e.opened >= retry_missing_) {
+          ++opens_;
+          e.handle = open_(publisher);
+          e.opened = now;
+        }
         return e.handle;
       }
     }
     ++opens_;
-    Entry entry{std::string(publisher), open_(publisher), tick_};
+    Entry entry{std::string(publisher), open_(publisher), tick_, now};
     if (entries_.size() >= capacity_) evict_oldest();
     entries_.push_back(std::move(entry));
     return entries_.back().handle;
@@ -221,6 +243,7 @@ class PublisherCache {
     std::string name;
     std::optional<Handle> handle;
     std::uint64_t used = 0;
+    Clock::time_point opened;
   };
   void evict_oldest() {
     auto oldest = entries_.begin();
@@ -234,6 +257,7 @@ class PublisherCache {
   std::size_t capacity_;
   Opener open_;
   Closer close_;
+  Clock::duration retry_missing_;
   std::vector<Entry> entries_;
   std::uint64_t tick_ = 0;
   std::uint64_t opens_ = 0;
@@ -255,7 +279,18 @@ struct ChannelConfig {
 struct SourceOptions {
   std::uint32_t batch_size = 100;  // EvtNext batch; Windows refuses more than 1024
   bool render_messages = true;     // EvtFormatMessage for events without RenderingInfo
+  // Which events get a message (EvtFormatMessage is the costliest call): those the detector
+  // reads; null for every event. Called with the rendered channel and the event id.
+  std::function<bool(std::string_view channel, std::uint32_t event_id)> wants_message;
+  // The language of messages (an LCID; the 7063 text recognizer reads English); when a
+  // publisher has no text in it, the server's language.
+  std::uint32_t locale = 0x409;
   std::size_t publisher_cache = 64;
+  // A publisher found without metadata is asked again after this long (it may be installed).
+  std::chrono::milliseconds publisher_retry{std::chrono::minutes(10)};
+  // Resubscription delays after a failure: the first, doubled up to the last.
+  std::chrono::milliseconds first_retry{std::chrono::seconds(5)};
+  std::chrono::milliseconds max_retry{std::chrono::seconds(60)};
   QueryLimits limits;
 };
 
@@ -267,6 +302,7 @@ struct SourceStats {
   std::uint64_t stale_bookmarks = 0;
   std::uint64_t gaps = 0;
   std::uint64_t resubscriptions = 0;
+  std::uint64_t unreadable_channels = 0;  // configured channels not readable now
 };
 
 // Receives what the source reads, on the thread that calls poll().

@@ -13,6 +13,7 @@
 #include "sessionwatch/alert.hpp"
 #include "sessionwatch/event.hpp"
 #include "sessionwatch/session.hpp"
+#include "sessionwatch/state_parts.hpp"
 
 namespace sw {
 
@@ -52,6 +53,11 @@ class Detector {
   // Tracker and correlation state, for the daemon's snapshot (versioned text).
   virtual std::string snapshot() const = 0;
   virtual bool restore(std::string_view snapshot, std::string& error) = 0;
+  // The same state as parts (one per computer, one per correlation group): every part, or with
+  // `changes_only` those changed since the previous call, so that a checkpoint's cost follows
+  // the events since the last one, not the size of the state.
+  virtual void snapshot_parts(bool changes_only, StateParts& out) = 0;
+  virtual bool restore_parts(const StatePartMap& parts, std::string& error) = 0;
 
   virtual const SessionTracker& tracker() const = 0;
   // The events this chain can use (the tracker's and the rules'): a source that filters at the

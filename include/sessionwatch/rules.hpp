@@ -20,6 +20,7 @@
 #include "sessionwatch/alert.hpp"
 #include "sessionwatch/event.hpp"
 #include "sessionwatch/interest.hpp"
+#include "sessionwatch/state_parts.hpp"
 
 namespace sw {
 
@@ -155,6 +156,11 @@ class RuleSet {
   // restore() ignores groups of correlations no longer loaded; false + error on a bad string.
   std::string snapshot() const;
   bool restore(std::string_view snapshot, std::string& error);
+  // The same state as parts, one "rules/<correlation>/<group>" per correlation group; with
+  // `changes_only`, the groups changed since the previous call (fired or evicted ones without a
+  // value). restore_parts() reads the "rules/" parts of `parts`.
+  void snapshot_parts(bool changes_only, StateParts& out);
+  bool restore_parts(const StatePartMap& parts, std::string& error);
 
   struct Impl;
 

@@ -19,6 +19,7 @@
 
 #include "sessionwatch/event.hpp"
 #include "sessionwatch/interest.hpp"
+#include "sessionwatch/state_parts.hpp"
 
 namespace sw {
 
@@ -180,6 +181,12 @@ class SessionTracker {
   bool restore(std::string_view snapshot, std::string& error);
   bool save_snapshot(const std::filesystem::path& path, std::string& error) const;
   bool load_snapshot(const std::filesystem::path& path, std::string& error);
+  // The same state as parts: "session/tracker" and one "session/host/<key>" per computer. With
+  // `changes_only`, the parts changed since the previous call (evicted computers without a
+  // value); either way every part counts as saved afterwards.
+  void snapshot_parts(bool changes_only, StateParts& out);
+  // Restores from the "session/" parts of `parts` (others are ignored).
+  bool restore_parts(const StatePartMap& parts, std::string& error);
 
  private:
   struct Impl;

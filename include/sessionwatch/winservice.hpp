@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <istream>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -20,9 +21,10 @@ inline constexpr std::string_view kDefaultDisplayName = "sessionwatch event log 
 inline constexpr std::string_view kDefaultDescription =
     "Watches Windows logon and session events, detects console logon conflicts (error 7063) "
     "and forwards alerts.";
-// The built-in account with the least rights that can still read the event logs once it is a
-// member of "Event Log Readers".
-inline constexpr std::string_view kLocalServiceAccount = "NT AUTHORITY\\LocalService";
+// The default account: the service's own virtual account, NT SERVICE\<name> (Windows 7 /
+// 2008 R2 and later). What it is granted (Event Log Readers, the ProgramData folders) reaches this
+// service alone, not every service sharing LocalService.
+std::string default_account(std::string_view service_name);
 
 enum class Action { kInstall, kConfigure, kUninstall, kStart, kStop, kStatus, kRun };
 
@@ -30,8 +32,11 @@ struct Command {
   Action action = Action::kStatus;
   std::string name = std::string(kDefaultServiceName);
   std::string config_path;  // install/run: --config PATH (empty: the default path)
-  std::string account;      // install: --account NAME (empty: LocalService)
+  std::string account;      // install: --account NAME (empty: default_account(name))
   std::string password;     // install: --password TEXT (only with --account)
+  // install: --password-stdin, the password is the first line of standard input: a password on
+  // the command line lands in process-creation events (4688, Sysmon 1) this agent forwards.
+  bool password_from_stdin = false;
   // install: the program the service runs; empty = this program (set by tests and installers
   // that register a copy elsewhere).
   std::string executable;
@@ -41,6 +46,8 @@ struct Command {
 // [--name NAME]", "uninstall|start|stop|status [--name NAME]", "run [--config PATH] [--name
 // NAME]" (what the SCM starts). False with `error` on anything else.
 bool parse_command(const std::vector<std::string>& args, Command& out, std::string& error);
+// --password-stdin: the first line of `in` (without its line end) becomes the password.
+bool read_password(std::istream& in, Command& command, std::string& error);
 std::string usage();
 
 // Quotes one argument so CommandLineToArgvW (and the MS C runtime) reads it back unchanged.

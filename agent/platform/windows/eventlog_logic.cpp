@@ -47,6 +47,10 @@ std::vector<EventIdRange> merge_event_ids(std::span<const std::uint32_t> ids) {
   return ranges;
 }
 
+bool same_channel(std::string_view a, std::string_view b) {
+  return iequals(a, b);
+}
+
 std::optional<std::uint32_t> log_cleared_event_id(std::string_view channel) {
   if (iequals(channel, "Security")) return 1102;
   if (iequals(channel, "System")) return 104;
@@ -153,10 +157,14 @@ std::string_view to_string(GapCause cause) {
       return "record_id_reset";
     case GapCause::kStaleBookmark:
       return "stale_bookmark";
+    case GapCause::kStaleBookmarkArchived:
+      return "stale_bookmark_archived";
     case GapCause::kLogCleared:
       return "log_cleared";
     case GapCause::kEventLogUnavailable:
       return "eventlog_unavailable";
+    case GapCause::kChannelUnreadable:
+      return "channel_unreadable";
   }
   return "unknown";
 }
@@ -225,7 +233,8 @@ std::string describe_error(std::uint32_t code, std::string_view channel, std::st
     case win32::kAccessDenied:
       text = "access denied reading " + where +
              ": the service account must be a member of the local 'Event Log Readers' group "
-             "(the Security log also needs 'Manage auditing and security log' or LocalSystem)";
+             "(S-1-5-32-573; enough for the Security log too: do not grant 'Manage auditing and "
+             "security log', which can clear the log); restart the service after adding it";
       break;
     case win32::kEvtChannelNotFound:
     case win32::kEvtInvalidChannelPath:

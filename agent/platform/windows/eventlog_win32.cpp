@@ -9,6 +9,7 @@
 #include <atomic>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -46,8 +47,9 @@ using sw::win32::narrow;
 using sw::win32::widen;
 
 constexpr std::uint32_t kMaxBatch = 1024;  // EvtNext refuses larger batches
-constexpr std::chrono::seconds kFirstRetry{5};
-constexpr std::chrono::seconds kMaxRetry{60};
+// Batches one channel reads before the next channel's turn: a flood on Security must not hold
+// back the session channels.
+constexpr int kBatchesPerTurn = 4;
 
 struct EvtHandle {
   EVT_HANDLE handle = nullptr;
@@ -107,11 +109,16 @@ struct Channel {
   EvtHandle bookmark;
   HANDLE signal = nullptr;
   RecordSequence sequence;
+  std::uint32_t batch_size = 100;
   bool positioned = false;  // the bookmark holds a position (read from the checkpoint or updated)
-  bool disabled = false;    // configuration problem: reported once, never retried
+  // Without a position, a resubscription starts at the oldest record: the log was empty when
+  // the agent first looked, so everything in it now is new.
+  bool resume_from_oldest = false;
   bool subscribed = false;
+  bool unreadable = false;  // missing or access denied: reported once, retried
+  bool disabled = false;    // the user's query was refused: reported once, never retried
   std::chrono::steady_clock::time_point retry_at{};
-  std::chrono::seconds backoff{kFirstRetry};
+  std::chrono::milliseconds backoff{};
 
   explicit Channel(ChannelConfig c) : config(std::move(c)), sequence(config.channel) {}
   Channel(const Channel&) = delete;
@@ -122,20 +129,22 @@ struct Channel {
   }
 };
 
+// EvtQuery over a channel ("*"), newest or oldest record first.
+EvtHandle open_query(const std::string& channel, bool newest_first) {
+  const DWORD direction = newest_first ? EvtQueryReverseDirection : EvtQueryForwardDirection;
+  return EvtHandle(
+      EvtQuery(nullptr, widen(channel).c_str(), L"*", EvtQueryChannelPath | direction));
+}
+
 class WinEventLogSource final : public Source {
  public:
   WinEventLogSource(const SourceOptions& options, Handler& handler)
       : options_(options),
         handler_(handler),
-        publishers_(
-            options.publisher_cache,
-            [](std::string_view publisher) -> std::optional<EVT_HANDLE> {
-              EVT_HANDLE h =
-                  EvtOpenPublisherMetadata(nullptr, widen(publisher).c_str(), nullptr, 0, 0);
-              if (h == nullptr) return std::nullopt;
-              return h;
-            },
-            [](EVT_HANDLE h) { EvtClose(h); }) {
+        publishers_(options.publisher_cache, opener(options.locale), closer(),
+                    options.publisher_retry),
+        server_language_publishers_(options.publisher_cache, opener(0), closer(),
+                                    options.publisher_retry) {
     options_.batch_size = std::clamp<std::uint32_t>(options_.batch_size, 1, kMaxBatch);
     stop_event_ = CreateEventW(nullptr, TRUE, FALSE, nullptr);
     render_buffer_.resize(16 * 1024);
@@ -144,20 +153,24 @@ class WinEventLogSource final : public Source {
   ~WinEventLogSource() override {
     channels_.clear();
     publishers_.clear();
+    server_language_publishers_.clear();
     if (stop_event_ != nullptr) CloseHandle(stop_event_);
   }
 
+  // False when the channel cannot be watched at all (its configuration is refused).
   bool add(ChannelConfig config, std::string& error) {
     auto channel = std::make_unique<Channel>(std::move(config));
     Channel& ch = *channel;
     ch.query = build_subscription_query(ch.config.channel, ch.config.event_ids, ch.config.query,
                                         options_.limits);
     ch.generated_query = ch.config.query.empty();
+    ch.batch_size = options_.batch_size;
+    ch.backoff = options_.first_retry;
     if (!ch.query.fallback_reason.empty()) {
       handler_.on_error(ch.config.channel, ch.query.fallback_reason);
     }
-    // Manual reset: set by the Event Log service when events arrive, reset by us once drained.
-    ch.signal = CreateEventW(nullptr, TRUE, TRUE, nullptr);
+    // Manual reset: set by the Event Log service when events arrive, reset by us before reading.
+    ch.signal = CreateEventW(nullptr, TRUE, FALSE, nullptr);
     if (ch.signal == nullptr) {
       error = sw::win32::describe("CreateEvent failed", GetLastError());
       return false;
@@ -177,18 +190,23 @@ class WinEventLogSource final : public Source {
   bool poll(std::chrono::milliseconds wait) override {
     std::vector<HANDLE> handles{stop_event_};
     for (const auto& ch : channels_) {
-      if (ch->subscribed && handles.size() < MAXIMUM_WAIT_OBJECTS) handles.push_back(ch->signal);
+      if (ch->subscribed) handles.push_back(ch->signal);
     }
     const DWORD waited = WaitForMultipleObjects(static_cast<DWORD>(handles.size()), handles.data(),
-                                                FALSE, static_cast<DWORD>(wait.count()));
+                                                FALSE, static_cast<DWORD>(wait_for(wait).count()));
+    if (waited == WAIT_FAILED) {
+      // Never spin: report it and wait the period out.
+      handler_.on_error("", sw::win32::describe("WaitForMultipleObjects failed", GetLastError()));
+      WaitForSingleObject(stop_event_, static_cast<DWORD>(wait.count()));
+      return !stopping_;
+    }
     if (waited == WAIT_OBJECT_0 || stopping_) return false;
-    // Every subscribed channel is read, not only the signalled one: reading an idle channel costs
-    // one EvtNext, and it covers a signal lost between draining and ResetEvent.
+    // Only signalled channels are read: EvtNext on an idle pull subscription fails (4317).
     const auto now = std::chrono::steady_clock::now();
     for (const auto& ch : channels_) {
       if (stopping_) return false;
       if (ch->subscribed) {
-        read(*ch);
+        if (WaitForSingleObject(ch->signal, 0) == WAIT_OBJECT_0) read(*ch);
       } else if (!ch->disabled && now >= ch->retry_at) {
         ++stats_.resubscriptions;
         subscribe(*ch, false);
@@ -205,6 +223,29 @@ class WinEventLogSource final : public Source {
   SourceStats stats() const override { return stats_; }
 
  private:
+  static PublisherCache<EVT_HANDLE>::Opener opener(std::uint32_t locale) {
+    return [locale](std::string_view publisher) -> std::optional<EVT_HANDLE> {
+      EVT_HANDLE h = EvtOpenPublisherMetadata(nullptr, widen(publisher).c_str(), nullptr,
+                                              static_cast<LCID>(locale), 0);
+      if (h == nullptr) return std::nullopt;
+      return h;
+    };
+  }
+  static PublisherCache<EVT_HANDLE>::Closer closer() {
+    return [](EVT_HANDLE h) { EvtClose(h); };
+  }
+
+  // The poll's wait, shortened to the next due resubscription.
+  std::chrono::milliseconds wait_for(std::chrono::milliseconds wait) const {
+    const auto now = std::chrono::steady_clock::now();
+    for (const auto& ch : channels_) {
+      if (ch->subscribed || ch->disabled) continue;
+      const auto due = std::chrono::duration_cast<std::chrono::milliseconds>(ch->retry_at - now);
+      wait = std::clamp(due, std::chrono::milliseconds(0), wait);
+    }
+    return wait;
+  }
+
   void fail(Channel& ch, DWORD code, std::string_view what) {
     // The extended status explains query errors (which token, where); for other codes it is
     // empty or stale.
@@ -221,60 +262,98 @@ class WinEventLogSource final : public Source {
     ch.subscribed = false;
     ch.subscription.reset();
     ch.retry_at = std::chrono::steady_clock::now() + ch.backoff;
-    ch.backoff = std::min(ch.backoff * 2, kMaxRetry);
+    ch.backoff = std::min(ch.backoff * 2, options_.max_retry);
+  }
+
+  // The origin of a subscription without a usable in-memory position.
+  DWORD initial_flags(Channel& ch, bool& had_bookmark) {
+    if (ch.resume_from_oldest) return EvtSubscribeStartAtOldestRecord;
+    const auto saved = bookmark_record_id(ch.config.bookmark_xml, ch.config.channel);
+    if (saved && *saved == 0) {
+      ch.resume_from_oldest = true;  // saved while the log was empty
+      return EvtSubscribeStartAtOldestRecord;
+    }
+    if (!ch.config.bookmark_xml.empty()) {
+      ch.bookmark.reset(EvtCreateBookmark(widen(ch.config.bookmark_xml).c_str()));
+      if (ch.bookmark) {
+        had_bookmark = ch.positioned = true;
+        return EvtSubscribeStartAfterBookmark | EvtSubscribeStrict;
+      }
+      fail(ch, GetLastError(), "the saved bookmark is unreadable, starting without it");
+    } else if (ch.config.start == StartPosition::kNewest && position_at_newest(ch)) {
+      had_bookmark = true;
+      return EvtSubscribeStartAfterBookmark | EvtSubscribeStrict;
+    }
+    if (ch.resume_from_oldest || ch.config.start == StartPosition::kOldest) {
+      return EvtSubscribeStartAtOldestRecord;
+    }
+    return EvtSubscribeToFutureEvents;  // the channel could not be queried: subscribe fails too
+  }
+
+  // A first start: bookmarks the newest record and hands the bookmark on at once, so a restart
+  // continues from here (events written while the agent is down are read then). An empty log
+  // is saved as record 0: everything in it later is new. False when the channel cannot be read.
+  bool position_at_newest(Channel& ch) {
+    EvtHandle query = open_query(ch.config.channel, /*newest_first=*/true);
+    if (!query) return false;
+    EVT_HANDLE newest = nullptr;
+    DWORD returned = 0;
+    if (!EvtNext(query.handle, 1, &newest, 0, 0, &returned) || returned == 0) {
+      if (GetLastError() != ERROR_NO_MORE_ITEMS) return false;
+      ch.resume_from_oldest = true;
+      handler_.on_batch(ch.config.channel, make_bookmark_xml({ch.config.channel, 0}));
+      return false;
+    }
+    ch.bookmark.reset(EvtCreateBookmark(nullptr));
+    const bool updated = ch.bookmark && EvtUpdateBookmark(ch.bookmark.handle, newest);
+    EvtClose(newest);
+    std::wstring_view xml;
+    if (!updated || !render(ch.bookmark.handle, EvtRenderBookmark, render_buffer_, xml)) {
+      ch.bookmark.reset();
+      return false;
+    }
+    ch.positioned = true;
+    const std::string bookmark = narrow(xml);
+    if (const auto last = bookmark_record_id(bookmark, ch.config.channel)) {
+      ch.sequence = RecordSequence(ch.config.channel, *last);
+    }
+    handler_.on_batch(ch.config.channel, bookmark);
+    return true;
   }
 
   void subscribe(Channel& ch, bool from_oldest) {
     ch.subscription.reset();
     ch.subscribed = false;
     bool had_bookmark = false;
-    DWORD flags = ch.config.start == StartPosition::kOldest ? EvtSubscribeStartAtOldestRecord
-                                                            : EvtSubscribeToFutureEvents;
+    DWORD flags = EvtSubscribeStartAtOldestRecord;
     if (from_oldest) {
       ch.bookmark.reset();
       ch.positioned = false;
-      flags = EvtSubscribeStartAtOldestRecord;
+      ch.resume_from_oldest = true;
     } else if (ch.bookmark && ch.positioned) {
-      // Resubscribing after an outage: continue after the last event handed out.
+      // Resubscribing after a failure: continue after the last event handed out.
       had_bookmark = true;
       flags = EvtSubscribeStartAfterBookmark | EvtSubscribeStrict;
-    } else if (!ch.config.bookmark_xml.empty()) {
-      ch.bookmark.reset(EvtCreateBookmark(widen(ch.config.bookmark_xml).c_str()));
-      if (ch.bookmark) {
-        had_bookmark = true;
-        ch.positioned = true;
-        flags = EvtSubscribeStartAfterBookmark | EvtSubscribeStrict;
-      } else {
-        fail(ch, GetLastError(), "the saved bookmark is unreadable, starting without it");
-      }
+    } else {
+      flags = initial_flags(ch, had_bookmark);
     }
     ResetEvent(ch.signal);
     ch.subscription.reset(EvtSubscribe(
         nullptr, ch.signal, widen(ch.query.channel).c_str(), widen(ch.query.xpath).c_str(),
         had_bookmark ? ch.bookmark.handle : nullptr, nullptr, nullptr, flags));
     if (ch.subscription) {
-      // The bookmark is created once the subscription exists: it follows every event delivered.
-      if (!ch.bookmark) ch.bookmark.reset(EvtCreateBookmark(nullptr));
-      if (!ch.bookmark) {
-        fail(ch, GetLastError(), "EvtCreateBookmark failed");
-        schedule_retry(ch);
-        return;
-      }
-      ch.subscribed = true;
-      ch.backoff = kFirstRetry;
-      SetEvent(ch.signal);  // read what is already there
+      subscribed(ch);
       return;
     }
     const DWORD code = GetLastError();
     const SubscribeFailure failure{code, had_bookmark, ch.generated_query, ch.query.xpath == "*"};
     switch (recovery_for(failure)) {
-      case Recovery::kFromOldest: {
+      case Recovery::kFromOldest:
         ++stats_.stale_bookmarks;
         fail(ch, code, "");
         report_stale(ch);
         subscribe(ch, /*from_oldest=*/true);
         return;
-      }
       case Recovery::kWildcardQuery:
         fail(ch, code, "falling back to reading every event and filtering in the agent");
         ch.query.agent_filter.insert(ch.config.event_ids.begin(), ch.config.event_ids.end());
@@ -286,53 +365,135 @@ class WinEventLogSource final : public Source {
         schedule_retry(ch);
         return;
       case Recovery::kGiveUp:
-        fail(ch, code, "");
-        ch.disabled = true;
+        give_up(ch, code);
         return;
     }
+  }
+
+  void subscribed(Channel& ch) {
+    // The bookmark is created once the subscription exists: it follows every event delivered.
+    if (!ch.bookmark) ch.bookmark.reset(EvtCreateBookmark(nullptr));
+    if (!ch.bookmark) {
+      fail(ch, GetLastError(), "EvtCreateBookmark failed");
+      schedule_retry(ch);
+      return;
+    }
+    ch.subscribed = true;
+    ch.backoff = options_.first_retry;
+    if (ch.unreadable) {
+      ch.unreadable = false;
+      --stats_.unreadable_channels;
+      handler_.on_error(ch.config.channel, "the channel can be read again");
+    }
+    SetEvent(ch.signal);  // read what is already there
+  }
+
+  // A channel that cannot be read is a health problem, not a log line: one collection gap
+  // when it starts (an alert), retried in case access is granted or the channel appears. A
+  // refused user query is retried never.
+  void give_up(Channel& ch, DWORD code) {
+    fail(ch, code, "");
+    const bool retried = code == ERROR_ACCESS_DENIED || code == ERROR_EVT_CHANNEL_NOT_FOUND ||
+                         code == ERROR_EVT_INVALID_CHANNEL_PATH;
+    if (!ch.unreadable) {
+      ch.unreadable = true;
+      ++stats_.unreadable_channels;
+      CollectionGap gap;
+      gap.channel = ch.config.channel;
+      gap.cause = GapCause::kChannelUnreadable;
+      gap.detail = last_error_ + (retried ? "; retried until it can be read" : "");
+      ++stats_.gaps;
+      handler_.on_gap(gap);
+    }
+    if (retried) {
+      schedule_retry(ch);
+    } else {
+      ch.disabled = true;
+    }
+  }
+
+  // The record id of the oldest record of a channel; 0 when unknown or the log is empty.
+  std::uint64_t oldest_record_id(const std::string& channel) {
+    EvtHandle query = open_query(channel, /*newest_first=*/false);
+    EVT_HANDLE oldest = nullptr;
+    DWORD returned = 0;
+    if (!query || !EvtNext(query.handle, 1, &oldest, 0, 0, &returned) || returned == 0) return 0;
+    std::wstring_view xml;
+    std::uint64_t id = 0;
+    Event event;
+    std::string error;
+    if (render(oldest, EvtRenderEventXml, render_buffer_, xml) &&
+        decoder_.decode(narrow(xml), event, error)) {
+      id = event.record_id;
+    }
+    EvtClose(oldest);
+    return id;
+  }
+
+  // With "archive the log when full" (Retention and AutoBackup) overwritten records go to
+  // Archive-<channel>-<time>.evtx beside the log; returns the log's path then, else empty.
+  static std::string archive_folder_of(const std::string& channel) {
+    EvtHandle config(EvtOpenChannelConfig(nullptr, widen(channel).c_str(), 0));
+    if (!config) return {};
+    std::vector<BYTE> buffer(1024);
+    auto property = [&](EVT_CHANNEL_CONFIG_PROPERTY_ID id) -> const EVT_VARIANT* {
+      DWORD used = 0;
+      auto* value = reinterpret_cast<EVT_VARIANT*>(buffer.data());
+      if (!EvtGetChannelConfigProperty(config.handle, id, 0, static_cast<DWORD>(buffer.size()),
+                                       value, &used)) {
+        return nullptr;
+      }
+      return value;
+    };
+    const EVT_VARIANT* backup = property(EvtChannelLoggingConfigAutoBackup);
+    if (backup == nullptr || backup->Type != EvtVarTypeBoolean || !backup->BooleanVal) return {};
+    const EVT_VARIANT* path = property(EvtChannelLoggingConfigLogFilePath);
+    if (path == nullptr || path->Type != EvtVarTypeString || path->StringVal == nullptr) {
+      return "the log's folder";
+    }
+    return narrow(path->StringVal);
   }
 
   void report_stale(Channel& ch) {
     CollectionGap gap;
     gap.channel = ch.config.channel;
     gap.cause = GapCause::kStaleBookmark;
-    gap.first_missing = ch.sequence.last() == 0 ? 0 : ch.sequence.last() + 1;
+    const std::uint64_t last = ch.sequence.last();
+    gap.first_missing = last == 0 ? 0 : last + 1;
+    const std::uint64_t oldest = oldest_record_id(ch.config.channel);
+    std::string lost = "events written and overwritten in between are lost";
+    if (last != 0 && oldest > last + 1) {
+      // Wrapped: the records between the checkpoint and the oldest one left are gone.
+      gap.last_missing = oldest - 1;
+      lost = "records " + std::to_string(gap.first_missing) + " to " +
+             std::to_string(gap.last_missing) + " were overwritten before they were read";
+    }
     gap.detail = "the saved position in " + ch.config.channel +
-                 " is gone (log cleared or wrapped); resuming from the oldest record, events "
-                 "written and overwritten in between are lost";
+                 " is gone (log cleared or wrapped); resuming from the oldest record, " + lost;
+    if (const std::string log = archive_folder_of(ch.config.channel); !log.empty()) {
+      // Archived when full: not lost, but not read live either.
+      gap.cause = GapCause::kStaleBookmarkArchived;
+      gap.detail = "the saved position in " + ch.config.channel +
+                   " was overwritten; the log is archived when full, so the records in between "
+                   "are in its Archive-*.evtx files beside " +
+                   log +
+                   " (read them with `sessionwatch scan` or an evtx input); resuming from the "
+                   "oldest record";
+    }
     ch.sequence.restart();
     ++stats_.gaps;
     handler_.on_gap(gap);
   }
 
   void read(Channel& ch) {
-    std::vector<EVT_HANDLE> batch(options_.batch_size);
-    for (;;) {
+    // Reset before reading: an event arriving from now on sets it again, none is missed.
+    ResetEvent(ch.signal);
+    std::vector<EVT_HANDLE> batch(ch.batch_size);
+    for (int turn = 0; turn < kBatchesPerTurn; ++turn) {
       DWORD returned = 0;
       if (!EvtNext(ch.subscription.handle, static_cast<DWORD>(batch.size()), batch.data(), 0, 0,
                    &returned)) {
-        const DWORD code = GetLastError();
-        if (code == ERROR_NO_MORE_ITEMS) {
-          ResetEvent(ch.signal);
-          return;
-        }
-        fail(ch, code, "reading events failed");
-        if (code == ERROR_EVT_QUERY_RESULT_STALE || code == ERROR_NOT_FOUND) {
-          // The log wrapped under us: resubscribing from the bookmark fails strict and falls
-          // to the oldest record with a gap report.
-          subscribe(ch, false);
-        } else {
-          CollectionGap gap;
-          gap.channel = ch.config.channel;
-          gap.cause = GapCause::kEventLogUnavailable;
-          gap.first_missing = ch.sequence.last() == 0 ? 0 : ch.sequence.last() + 1;
-          gap.detail = "the subscription to " + ch.config.channel +
-                       " broke (Event Log service restart?); resubscribing after the last "
-                       "delivered event";
-          ++stats_.gaps;
-          handler_.on_gap(gap);
-          schedule_retry(ch);
-        }
+        next_failed(ch, GetLastError());
         return;
       }
       for (DWORD i = 0; i < returned; ++i) {
@@ -346,7 +507,40 @@ class WinEventLogSource final : public Source {
       } else {
         fail(ch, GetLastError(), "rendering the bookmark failed");
       }
-      if (stopping_) return;
+      // A short batch drained the channel; what arrives later sets the signal again.
+      if (stopping_ || returned < batch.size()) return;
+    }
+    SetEvent(ch.signal);  // more may wait: the other channels first, then this one again
+  }
+
+  void next_failed(Channel& ch, DWORD code) {
+    switch (code) {
+      case ERROR_NO_MORE_ITEMS:
+      case ERROR_INVALID_OPERATION:  // what an idle pull subscription answers
+      case ERROR_TIMEOUT:
+        return;
+      case RPC_S_INVALID_BOUND:      // the reply was over the RPC limit (elastic/beats#3076)
+      case ERROR_INVALID_PARAMETER:  // under load with automatic log backup (beats#39781)
+        // The failed reply consumed its events: smaller batches, from the last event handed on.
+        ch.batch_size = std::max<std::uint32_t>(1, ch.batch_size / 2);
+        fail(ch, code,
+             "reading events failed; reading " + std::to_string(ch.batch_size) +
+                 " at a time from the last event read");
+        subscribe(ch, false);
+        return;
+      case ERROR_EVT_QUERY_RESULT_STALE:
+      case ERROR_NOT_FOUND:
+        // The log was cleared or wrapped under us: resubscribing from the bookmark fails strict
+        // and falls to the oldest record with a gap report.
+        fail(ch, code, "reading events failed");
+        subscribe(ch, false);
+        return;
+      default:
+        // The Event Log service went away: resubscribing after the bookmark loses nothing (if
+        // the bookmark is gone by then, that is reported as stale).
+        fail(ch, code, "reading events failed; resubscribing after the last event read");
+        schedule_retry(ch);
+        return;
     }
   }
 
@@ -364,23 +558,16 @@ class WinEventLogSource final : public Source {
       handler_.on_error(ch.config.channel, "undecodable event: " + decode_error_);
       return;
     }
-    // Record ids are consecutive only when Windows does not filter the channel.
-    if (ch.query.xpath == "*") {
-      if (auto gap = ch.sequence.observe(event_.record_id)) {
-        ++stats_.gaps;
-        handler_.on_gap(*gap);
-      }
-    }
-    if (auto gap = gap_from_event(event_)) {
-      ++stats_.gaps;
-      handler_.on_gap(*gap);
-    }
+    check_sequence(ch);
     if (!ch.query.accepts(event_.event_id)) {
       ++stats_.filtered;
       return;
     }
-    // Forwarded events carry RenderingInfo, rendered where they were written.
-    if (event_.message().empty()) {
+    // Forwarded events carry RenderingInfo, rendered where they were written. Formatting is the
+    // costliest call: only for the events the detector reads.
+    const bool wanted =
+        !options_.wants_message || options_.wants_message(event_.channel(), event_.event_id);
+    if (event_.message().empty() && wanted) {
       if (!options_.render_messages || !format_message(record)) ++stats_.messages_unrendered;
     }
     event_.set_origin(ch.config.channel);
@@ -388,11 +575,39 @@ class WinEventLogSource final : public Source {
     handler_.on_event(event_);
   }
 
-  // EvtFormatMessage with the publisher's cached metadata. False when there is no message (the
-  // event still goes through with its System, EventData and UserData).
+  // Record-id gaps and log-clear events. Record ids are the channel's own only for events
+  // written to it (ForwardedEvents keep their source's) and consecutive only in an unfiltered
+  // subscription; a forwarded log-clear is the source computer's.
+  void check_sequence(Channel& ch) {
+    const bool own = same_channel(event_.channel(), ch.config.channel);
+    if (own && ch.query.xpath == "*") {
+      if (auto gap = ch.sequence.observe(event_.record_id)) {
+        ++stats_.gaps;
+        handler_.on_gap(*gap);
+      }
+    }
+    if (auto gap = gap_from_event(event_)) {
+      if (!own) gap->computer = std::string(event_.computer());
+      ++stats_.gaps;
+      handler_.on_gap(*gap);
+    }
+  }
+
+  // EvtFormatMessage with the publisher's cached metadata, in the configured language or else
+  // the server's. False when there is no message (the event still goes through with its
+  // System, EventData and UserData).
   bool format_message(EVT_HANDLE record) {
-    const std::optional<EVT_HANDLE> publisher = publishers_.get(event_.provider_name());
-    if (!publisher) return false;
+    const std::string publisher(event_.provider_name());
+    if (!lacks_language_.contains(publisher)) {
+      const DWORD code = format_with(publishers_.get(publisher), record);
+      if (code != ERROR_EVT_MESSAGE_LOCALE_NOT_FOUND) return code == ERROR_SUCCESS;
+      lacks_language_.insert(publisher);
+    }
+    return format_with(server_language_publishers_.get(publisher), record) == ERROR_SUCCESS;
+  }
+
+  DWORD format_with(std::optional<EVT_HANDLE> publisher, EVT_HANDLE record) {
+    if (!publisher) return ERROR_EVT_PUBLISHER_METADATA_NOT_FOUND;
     DWORD used = 0;
     auto format = [&] {
       return EvtFormatMessage(*publisher, record, 0, 0, nullptr, EvtFormatMessageEvent,
@@ -403,27 +618,26 @@ class WinEventLogSource final : public Source {
       DWORD code = GetLastError();
       if (code == ERROR_INSUFFICIENT_BUFFER) {
         message_buffer_.resize(used + 1);
-        if (format())
-          code = ERROR_SUCCESS;
-        else
-          code = GetLastError();
+        code = format() ? ERROR_SUCCESS : GetLastError();
       }
       // Unresolved inserts still yield the message text with the placeholders left in.
       if (code != ERROR_SUCCESS && code != ERROR_EVT_UNRESOLVED_VALUE_INSERT &&
           code != ERROR_EVT_UNRESOLVED_PARAMETER_INSERT) {
-        return false;
+        return code;
       }
     }
     std::size_t chars = std::min<std::size_t>(used, message_buffer_.size());
     while (chars > 0 && message_buffer_[chars - 1] == L'\0') --chars;
-    if (chars == 0) return false;
+    if (chars == 0) return ERROR_EVT_MESSAGE_NOT_FOUND;
     event_.set_message(narrow(std::wstring_view(message_buffer_.data(), chars)));
-    return true;
+    return ERROR_SUCCESS;
   }
 
   SourceOptions options_;
   Handler& handler_;
-  PublisherCache<EVT_HANDLE> publishers_;
+  PublisherCache<EVT_HANDLE> publishers_;                  // in options_.locale
+  PublisherCache<EVT_HANDLE> server_language_publishers_;  // locale 0, the fallback
+  std::set<std::string> lacks_language_;                   // publishers without options_.locale
   std::vector<std::unique_ptr<Channel>> channels_;
   HANDLE stop_event_ = nullptr;
   std::atomic<bool> stopping_{false};
@@ -453,17 +667,17 @@ std::unique_ptr<Source> Source::create(std::vector<ChannelConfig> channels,
   }
   auto source = std::make_unique<WinEventLogSource>(options, handler);
   std::vector<std::string> problems;
-  std::size_t subscribed = 0;
+  std::size_t watched = 0;  // subscribed, or retried until they can be read
   for (ChannelConfig& channel : channels) {
     std::string problem;
     if (source->add(std::move(channel), problem)) {
-      ++subscribed;
+      ++watched;
     } else {
       problems.push_back(problem);
     }
   }
-  if (subscribed == 0) {
-    error = "no channel could be subscribed";
+  if (watched == 0) {
+    error = "no channel can be watched";
     for (const std::string& p : problems) error += "; " + p;
     return nullptr;
   }

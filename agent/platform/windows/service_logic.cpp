@@ -1,6 +1,7 @@
 // The portable part of the Windows service (see sessionwatch/winservice.hpp): argument parsing,
 // command-line quoting and the stop state machine. No Windows headers here.
 #include <cstdio>
+#include <iostream>
 #include <string>
 
 #include "sessionwatch/winservice.hpp"
@@ -50,7 +51,8 @@ bool is_option(std::string_view word, std::string_view option) {
 }  // namespace
 
 std::string usage() {
-  return "usage: sessionwatch service install [--config PATH] [--account NAME [--password P]] "
+  return "usage: sessionwatch service install [--config PATH] [--account NAME "
+         "[--password-stdin | --password P]] "
          "[--name NAME]\n"
          "       sessionwatch service configure|uninstall|start|stop|status [--name NAME]\n"
          "       sessionwatch service run [--config PATH] [--name NAME]   (started by the SCM)\n";
@@ -87,6 +89,9 @@ bool parse_command(const std::vector<std::string>& args, Command& out, std::stri
     } else if (out.action == Action::kInstall && is_option(word, "--account")) {
       target = &out.account;
       option = "--account";
+    } else if (out.action == Action::kInstall && word == "--password-stdin") {
+      out.password_from_stdin = true;
+      continue;
     } else if (out.action == Action::kInstall && is_option(word, "--password")) {
       target = &out.password;
       option = "--password";
@@ -99,11 +104,30 @@ bool parse_command(const std::vector<std::string>& args, Command& out, std::stri
       return false;
     }
   }
-  if (!out.password.empty() && out.account.empty()) {
+  if ((!out.password.empty() || out.password_from_stdin) && out.account.empty()) {
     error = "service install: --password needs --account";
     return false;
   }
+  if (!out.password.empty() && out.password_from_stdin) {
+    error = "service install: --password and --password-stdin exclude each other";
+    return false;
+  }
   return true;
+}
+
+bool read_password(std::istream& in, Command& command, std::string& error) {
+  std::string line;
+  if (!std::getline(in, line)) {
+    error = "service install: --password-stdin: no password on standard input";
+    return false;
+  }
+  while (!line.empty() && (line.back() == '\r' || line.back() == '\n')) line.pop_back();
+  command.password = std::move(line);
+  return true;
+}
+
+std::string default_account(std::string_view service_name) {
+  return "NT SERVICE\\" + std::string(service_name);
 }
 
 std::string quote_argument(std::string_view arg) {
@@ -211,6 +235,10 @@ int run_command(const std::vector<std::string>& args,
   std::string error;
   if (!parse_command(args, command, error)) {
     std::fprintf(stderr, "%s\n%s", error.c_str(), usage().c_str());
+    return 2;
+  }
+  if (command.password_from_stdin && !read_password(std::cin, command, error)) {
+    std::fprintf(stderr, "%s\n", error.c_str());
     return 2;
   }
   Result result;

@@ -2,6 +2,9 @@
 // to report lives in winsvc::Lifecycle (service_logic.cpp); this file only talks to the SCM.
 #include <windows.h>
 
+#include <lm.h>
+#include <ntsecapi.h>
+
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
@@ -13,6 +16,7 @@
 #include <vector>
 
 #include "platform/windows/win32_text.hpp"
+#include "sessionwatch/platform.hpp"
 #include "sessionwatch/winservice.hpp"
 
 namespace sw::winsvc {
@@ -80,19 +84,37 @@ std::optional<SERVICE_STATUS_PROCESS> query(SC_HANDLE service) {
 }
 
 // Polls until the service reaches `target` or `timeout` passes, honouring its wait hints.
-bool wait_for_state(SC_HANDLE service, DWORD target, std::chrono::milliseconds timeout,
-                    DWORD& last_state) {
+bool wait_for_either(SC_HANDLE service, DWORD target, DWORD other,
+                     std::chrono::milliseconds timeout, DWORD& last_state) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   for (;;) {
     const auto status = query(service);
     if (!status) return false;
     last_state = status->dwCurrentState;
-    if (last_state == target) return true;
+    if (last_state == target || last_state == other) return true;
     if (std::chrono::steady_clock::now() >= deadline) return false;
     // A tenth of the wait hint, between 100 ms and 1 s, as the SCM documentation advises.
     const DWORD step = std::clamp<DWORD>(status->dwWaitHint / 10, 100, 1000);
     Sleep(step);
   }
+}
+
+// Why a stopped service stopped, from its exit codes (run_daemon's: 1 could not start, 2
+// invalid configuration or refused rules).
+std::string exit_reason(const SERVICE_STATUS_PROCESS& status) {
+  if (status.dwWin32ExitCode != ERROR_SERVICE_SPECIFIC_ERROR) {
+    return win32::error_text(status.dwWin32ExitCode);
+  }
+  const DWORD code = status.dwServiceSpecificExitCode;
+  std::string text = "sessionwatch exit code " + std::to_string(code);
+  if (code == 1) text += " (could not start)";
+  if (code == 2) text += " (invalid configuration or refused rules)";
+  return text;
+}
+
+bool wait_for_state(SC_HANDLE service, DWORD target, std::chrono::milliseconds timeout,
+                    DWORD& last_state) {
+  return wait_for_either(service, target, target, timeout, last_state);
 }
 
 std::string state_name(DWORD state) {
@@ -162,6 +184,106 @@ void unregister_event_source(std::string_view name) {
 
 // What install() sets beyond CreateService, and what configure() re-applies to a service an
 // installer (the MSI) created: one place, so both ways of installing give the same service.
+// A user or managed service account, not a built-in or virtual one (those may log on as
+// services already).
+static bool is_custom_account(std::string_view account) {
+  auto starts = [&](std::string_view prefix) {
+    return account.size() >= prefix.size() &&
+           std::equal(prefix.begin(), prefix.end(), account.begin(), [](char a, char b) {
+             return std::tolower(static_cast<unsigned char>(a)) ==
+                    std::tolower(static_cast<unsigned char>(b));
+           });
+  };
+  return !account.empty() && !starts("NT SERVICE\\") && !starts("NT AUTHORITY\\") &&
+         !starts("LocalSystem");
+}
+
+// The account a service runs as, from its configuration.
+static std::wstring service_account(SC_HANDLE service) {
+  DWORD needed = 0;
+  QueryServiceConfigW(service, nullptr, 0, &needed);
+  std::vector<BYTE> buffer(needed);
+  auto* config = reinterpret_cast<QUERY_SERVICE_CONFIGW*>(buffer.data());
+  if (needed == 0 || !QueryServiceConfigW(service, config, needed, &needed) ||
+      config->lpServiceStartName == nullptr) {
+    return {};
+  }
+  return config->lpServiceStartName;
+}
+
+// Reading the Security log takes membership of Event Log Readers (S-1-5-32-573), found by SID:
+// its name is localized. Both installers (install.ps1, the MSI through `service configure`) grant
+// it; "Manage auditing and security log" is not needed (it can clear the log).
+static void grant_event_log_readers(const std::wstring& account,
+                                    std::vector<std::string>& problems) {
+  BYTE sid[SECURITY_MAX_SID_SIZE];
+  DWORD sid_size = sizeof sid;
+  wchar_t domain[256];
+  DWORD domain_size = 256;
+  SID_NAME_USE use{};
+  if (!LookupAccountNameW(nullptr, account.c_str(), sid, &sid_size, domain, &domain_size, &use)) {
+    problems.push_back(
+        describe("cannot look up " + win32::narrow(account) + " to add it to Event Log Readers",
+                 GetLastError()));
+    return;
+  }
+  PSID readers = nullptr;
+  SID_IDENTIFIER_AUTHORITY nt = SECURITY_NT_AUTHORITY;
+  wchar_t group[256];
+  DWORD group_size = 256;
+  domain_size = 256;
+  if (!AllocateAndInitializeSid(&nt, 2, SECURITY_BUILTIN_DOMAIN_RID,
+                                DOMAIN_ALIAS_RID_EVENT_LOG_READERS_GROUP, 0, 0, 0, 0, 0, 0,
+                                &readers)) {
+    problems.push_back(describe("cannot build the Event Log Readers SID", GetLastError()));
+    return;
+  }
+  const bool named =
+      LookupAccountSidW(nullptr, readers, group, &group_size, domain, &domain_size, &use) != 0;
+  FreeSid(readers);
+  if (!named) {
+    problems.push_back(describe("cannot find the Event Log Readers group", GetLastError()));
+    return;
+  }
+  LOCALGROUP_MEMBERS_INFO_0 member{sid};
+  const NET_API_STATUS status =
+      NetLocalGroupAddMembers(nullptr, group, 0, reinterpret_cast<BYTE*>(&member), 1);
+  if (status != NERR_Success && status != ERROR_MEMBER_IN_ALIAS) {
+    problems.push_back(describe("cannot add " + win32::narrow(account) + " to " +
+                                    win32::narrow(group) + " (it cannot read the Security log)",
+                                status));
+  }
+}
+
+// A custom account needs the right to log on as a service, or the start fails with 1069.
+static void grant_service_logon(const std::wstring& account, std::vector<std::string>& problems) {
+  BYTE sid[SECURITY_MAX_SID_SIZE];
+  DWORD sid_size = sizeof sid;
+  wchar_t domain[256];
+  DWORD domain_size = 256;
+  SID_NAME_USE use{};
+  if (!LookupAccountNameW(nullptr, account.c_str(), sid, &sid_size, domain, &domain_size, &use)) {
+    problems.push_back(describe("cannot look up " + win32::narrow(account), GetLastError()));
+    return;
+  }
+  LSA_OBJECT_ATTRIBUTES attributes{};
+  LSA_HANDLE policy = nullptr;
+  NTSTATUS status =
+      LsaOpenPolicy(nullptr, &attributes, POLICY_LOOKUP_NAMES | POLICY_CREATE_ACCOUNT, &policy);
+  if (status == 0) {
+    wchar_t right[] = L"SeServiceLogonRight";
+    LSA_UNICODE_STRING name{static_cast<USHORT>(wcslen(right) * sizeof(wchar_t)),
+                            static_cast<USHORT>(sizeof right), right};
+    status = LsaAddAccountRights(policy, sid, &name, 1);
+    LsaClose(policy);
+  }
+  if (status != 0) {
+    problems.push_back(describe("cannot grant " + win32::narrow(account) +
+                                    " the right to log on as a service (start fails with 1069)",
+                                LsaNtStatusToWinError(status)));
+  }
+}
+
 static void apply_settings(SC_HANDLE service, const std::string& name, const std::wstring& exe,
                            const RecoveryPolicy& recovery, std::vector<std::string>& problems) {
   std::wstring description = widen(kDefaultDescription);
@@ -186,6 +308,17 @@ static void apply_settings(SC_HANDLE service, const std::string& name, const std
   SERVICE_PRESHUTDOWN_INFO preshutdown{60'000};
   configure(service, SERVICE_CONFIG_PRESHUTDOWN_INFO, &preshutdown, "the preshutdown timeout",
             problems);
+  // Least privilege: the service's own SID in its token (what a virtual account is granted), and
+  // no privilege but SeChangeNotify (no SeImpersonate and the like LocalService would carry).
+  SERVICE_SID_INFO sid_info{SERVICE_SID_TYPE_UNRESTRICTED};
+  configure(service, SERVICE_CONFIG_SERVICE_SID_INFO, &sid_info, "the service SID", problems);
+  static wchar_t kRequiredPrivileges[] = L"SeChangeNotifyPrivilege\0";
+  SERVICE_REQUIRED_PRIVILEGES_INFOW privileges{kRequiredPrivileges};
+  configure(service, SERVICE_CONFIG_REQUIRED_PRIVILEGES_INFO, &privileges,
+            "the required privileges", problems);
+  if (const std::wstring account = service_account(service); !account.empty()) {
+    grant_event_log_readers(account, problems);
+  }
   register_event_source(name, exe, problems);
 }
 
@@ -205,15 +338,16 @@ Result install(const Command& command, const RecoveryPolicy& recovery) {
       widen(command.name == kDefaultServiceName
                 ? std::string(kDefaultDisplayName)
                 : std::string(kDefaultDisplayName) + " (" + command.name + ")");
-  const std::wstring account =
-      widen(command.account.empty() ? kLocalServiceAccount : std::string_view(command.account));
+  const std::string account_name =
+      command.account.empty() ? default_account(command.name) : command.account;
+  const std::wstring account = widen(account_name);
   const std::wstring password = widen(command.password);
   // The Event Log service must run first: the source subscribes to it at start.
   static const wchar_t kDependencies[] = L"EventLog\0";
   ScHandle service(CreateServiceW(
       scm.handle, name.c_str(), display.c_str(), SERVICE_ALL_ACCESS, SERVICE_WIN32_OWN_PROCESS,
       SERVICE_AUTO_START, SERVICE_ERROR_NORMAL, image_path.c_str(), nullptr, nullptr, kDependencies,
-      account.c_str(), command.account.empty() ? nullptr : password.c_str()));
+      account.c_str(), password.empty() ? nullptr : password.c_str()));
   if (!service) {
     const DWORD code = GetLastError();
     if (code == ERROR_SERVICE_EXISTS) {
@@ -225,18 +359,12 @@ Result install(const Command& command, const RecoveryPolicy& recovery) {
   }
 
   std::vector<std::string> problems;
+  if (is_custom_account(command.account)) grant_service_logon(account, problems);
   apply_settings(service.handle, command.name, exe, recovery, problems);
 
-  std::string message =
-      "installed service '" + command.name + "' (automatic, delayed start, as " +
-      (command.account.empty() ? std::string(kLocalServiceAccount) : command.account) +
-      "): " + win32::narrow(image_path);
+  std::string message = "installed service '" + command.name + "' (automatic, delayed start, as " +
+                        account_name + "): " + win32::narrow(image_path);
   for (const std::string& p : problems) message += "\nwarning: " + p;
-  if (command.account.empty()) {
-    message +=
-        "\nnote: add NT AUTHORITY\\LocalService to the 'Event Log Readers' group so it "
-        "can read the Security log";
-  }
   return {true, message};
 }
 
@@ -293,10 +421,17 @@ Result start(const Command& command) {
       return {false, describe("cannot start service '" + command.name + "'", code)};
     }
   }
+  // The service reports RUNNING once its inputs run, STOPPED when it refused to start.
   DWORD state = 0;
-  if (!wait_for_state(service->handle, SERVICE_RUNNING, std::chrono::seconds(60), state)) {
-    return {false, "service '" + command.name + "' did not reach running; it is " +
-                       state_name(state) + " (see the logs in %ProgramData%\\sessionwatch\\logs)"};
+  if (!wait_for_either(service->handle, SERVICE_RUNNING, SERVICE_STOPPED, std::chrono::seconds(120),
+                       state) ||
+      state != SERVICE_RUNNING) {
+    std::string why;
+    if (const auto last = query(service->handle); last && last->dwCurrentState == SERVICE_STOPPED) {
+      why = ": " + exit_reason(*last);
+    }
+    return {false, "service '" + command.name + "' did not start; it is " + state_name(state) +
+                       why + " (see the logs in %ProgramData%\\sessionwatch\\logs)"};
   }
   return {true, "service '" + command.name + "' is running"};
 }
@@ -412,10 +547,7 @@ Result status(const Command& command) {
   text += settings_text(service->handle);
   if (state->dwCurrentState == SERVICE_STOPPED && state->dwWin32ExitCode != NO_ERROR &&
       state->dwWin32ExitCode != ERROR_SERVICE_NEVER_STARTED) {
-    text += "\n  last exit: " +
-            (state->dwWin32ExitCode == ERROR_SERVICE_SPECIFIC_ERROR
-                 ? "sessionwatch exit code " + std::to_string(state->dwServiceSpecificExitCode)
-                 : win32::error_text(state->dwWin32ExitCode));
+    text += "\n  last exit: " + exit_reason(*state);
   }
   return {true, text};
 }
@@ -434,6 +566,8 @@ struct Running {
   std::mutex mutex;
   std::condition_variable stopped_cv;
   bool run_returned = false;
+  bool ready = false;  // the daemon's inputs run (platform::service::notify_ready)
+  std::thread start_reporter;
   std::thread stop_reporter;
   std::string error;
 };
@@ -476,6 +610,18 @@ DWORD WINAPI control_handler(DWORD control, DWORD, void*, void* context) {
   return NO_ERROR;
 }
 
+// START_PENDING with a rising checkpoint until the daemon's inputs run (notify_ready) or it
+// returns: the SCM, `service start` and the MSI wait for RUNNING, so a configuration the daemon
+// refuses fails the start instead of passing it.
+void report_starting(Running& r) {
+  // service_main reported the first START_PENDING; a report here could come after RUNNING.
+  std::unique_lock lock(r.mutex);
+  const auto period = r.lifecycle.wait_hint() / 3;
+  while (!r.stopped_cv.wait_for(lock, period, [&r] { return r.ready || r.run_returned; })) {
+    report_locked(r, r.lifecycle.starting());
+  }
+}
+
 void WINAPI service_main(DWORD, wchar_t**) {
   Running& r = *g_running;
   r.handle = RegisterServiceCtrlHandlerExW(r.name.c_str(), control_handler, &r);
@@ -486,8 +632,8 @@ void WINAPI service_main(DWORD, wchar_t**) {
   {
     std::lock_guard lock(r.mutex);
     report_locked(r, r.lifecycle.starting());
-    report_locked(r, r.lifecycle.running());
   }
+  r.start_reporter = std::thread([&r] { report_starting(r); });
   int exit_code = 1;
   try {
     exit_code = r.daemon.run ? r.daemon.run() : 1;
@@ -499,6 +645,7 @@ void WINAPI service_main(DWORD, wchar_t**) {
     r.run_returned = true;
   }
   r.stopped_cv.notify_all();
+  if (r.start_reporter.joinable()) r.start_reporter.join();
   if (r.stop_reporter.joinable()) r.stop_reporter.join();
   std::lock_guard lock(r.mutex);
   // A non-zero exit makes the SCM apply the recovery actions (restart).
@@ -531,3 +678,22 @@ bool run_as_service(std::string_view name, Daemon daemon, std::string& error) {
 }
 
 }  // namespace sw::winsvc
+
+namespace sw::platform::service {
+
+// The daemon's inputs run: a service still starting reports RUNNING now (and accepts STOP).
+void notify_ready(std::string_view) {
+  winsvc::Running* r = winsvc::g_running;
+  if (r == nullptr) return;  // not a service
+  {
+    std::lock_guard lock(r->mutex);
+    if (r->ready) return;
+    r->ready = true;
+    if (r->lifecycle.state() == winsvc::State::kStartPending) {
+      winsvc::report_locked(*r, r->lifecycle.running());
+    }
+  }
+  r->stopped_cv.notify_all();
+}
+
+}  // namespace sw::platform::service

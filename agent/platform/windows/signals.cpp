@@ -107,9 +107,9 @@ std::unique_ptr<SignalWatcher> SignalWatcher::create(boost::asio::io_context& io
 
 namespace sw::platform::service {
 
-// The SCM is told through winsvc::run_as_service; these systemd notifications have no Windows
+// The SCM is told through winsvc::run_as_service (notify_ready, which ends the service's
+// START_PENDING, lives in service_win32.cpp); these systemd notifications have no Windows
 // counterpart and do nothing.
-void notify_ready(std::string_view) {}
 void notify_reloading() {}
 void notify_stopping() {}
 void notify_watchdog() {}

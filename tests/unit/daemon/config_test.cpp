@@ -205,6 +205,26 @@ TEST(Config, EventlogEventIdsAutoAndAll) {
   }
 }
 
+TEST(Config, EventlogLanguageIsAnLcidOrTheServers) {
+  auto parse = [](const std::string& language) {
+    return parse_config("inputs:\n  - type: eventlog\n    channels: [Security]\n    language: " +
+                            language + "\noutputs:\n  - type: stdout\n",
+                        "/etc/sw/sw.yaml");
+  };
+  for (const char* good : {"0x407", "1031", "server"}) {
+    const ConfigResult r = parse(good);
+    EXPECT_TRUE(messages_besides_platform(r).empty()) << good;
+#ifdef _WIN32
+    ASSERT_TRUE(r.config);
+    EXPECT_EQ(r.config->inputs[0].language, std::string(good) == "server" ? 0u : 0x407u);
+#endif
+  }
+  const std::vector<std::string> bad = messages_besides_platform(parse("german"));
+  ASSERT_EQ(bad.size(), 1u);
+  EXPECT_NE(bad[0].find("language must be a Windows LCID"), std::string::npos) << bad[0];
+  EXPECT_EQ(InputConfig{}.language, 0x409u) << "en-US unless configured";
+}
+
 TEST(Config, EventlogEventIdsErrorsSayWhere) {
   struct Bad {
     const char* value;

@@ -199,6 +199,44 @@ TEST_F(EventlogInputTest, GapsBecomeCollectionGapsOfTheInput) {
   EXPECT_EQ(gap.count, 9u);
 }
 
+TEST_F(EventlogInputTest, ALogClearedOnAnotherComputerIsLabelledWithIt) {
+  auto input = make({[](eventlog::Handler& h, Event&) {
+    eventlog::CollectionGap gap;
+    gap.channel = "Security";
+    gap.computer = "WS7.corp";
+    gap.cause = eventlog::GapCause::kLogCleared;
+    h.on_gap(gap);
+  }});
+  ASSERT_TRUE(started(*input));
+  const std::vector<WorkItem> items = collect(*input, 1);
+  input->exit();
+  ASSERT_EQ(items.size(), 1u);
+  ASSERT_EQ(items[0].gaps.size(), 1u);
+  EXPECT_EQ(items[0].gaps[0].path, "Security on WS7.corp");
+}
+
+// Messages in the configured language, and only for the events the detector reads.
+TEST_F(EventlogInputTest, TheSourceFormatsMessagesForWhatTheDetectorReads) {
+  InputConfig input_config = config();
+  input_config.language = 0x407;
+  EventInterest needed;
+  needed.add("Security", 4625);
+  eventlog::SourceOptions options;
+  auto input = make_eventlog_input(
+      input_config, 0, needed,
+      [&](std::vector<eventlog::ChannelConfig>, const eventlog::SourceOptions& given,
+          eventlog::Handler& handler, std::string&) -> std::unique_ptr<eventlog::Source> {
+        options = given;
+        return std::make_unique<ScriptedSource>(handler, std::vector<ScriptedSource::Step>{});
+      });
+  ASSERT_TRUE(started(*input));
+  input->exit();
+  EXPECT_EQ(options.locale, 0x407u);
+  ASSERT_TRUE(options.wants_message);
+  EXPECT_TRUE(options.wants_message("Security", 4625));
+  EXPECT_FALSE(options.wants_message("Security", 5156));
+}
+
 TEST_F(EventlogInputTest, ASourceThatCannotStartNamesTheInput) {
   auto input = make_eventlog_input(
       config(), 0, EventInterest::everything(),

@@ -2,6 +2,8 @@
 // filtered streams, other computers and channels, resets and repeats are not.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "daemon/record_id_gaps.hpp"
 
 namespace sw::daemon {
@@ -69,6 +71,46 @@ TEST(RecordIdGaps, AForgottenFileStartsAfresh) {
   ASSERT_TRUE(feed(gaps, 1, 100));
   gaps.forget(kFile);
   EXPECT_FALSE(gaps.observe(kFile, "dc01", "Security", 300));
+}
+
+StateParts parts_of(RecordIdGaps& gaps, bool changes_only) {
+  StateParts out;
+  gaps.snapshot_parts("record_ids/in/", changes_only, out);
+  return out;
+}
+
+// Checkpointed streams: a restored tracker sees the hole the one before the restart would have.
+TEST(RecordIdGaps, RestoredStreamsSeeTheSameGaps) {
+  RecordIdGaps before;
+  ASSERT_TRUE(feed(before, 1, 100));
+  ASSERT_TRUE(feed(before, 1, 3, kOtherFile));
+  StateParts saved = parts_of(before, false);
+  ASSERT_EQ(saved.size(), 2u);
+  StatePartMap parts = {{"session/header", "{}"}};  // another owner's part: not read
+  for (StatePart& p : saved) parts[p.key] = *p.value;
+
+  RecordIdGaps after;
+  after.restore_parts("record_ids/in/", parts, {kFile});  // kOtherFile was let go meanwhile
+  EXPECT_EQ(parts_of(after, false).size(), 1u);
+  const auto skipped = after.observe(kFile, "dc01", "Security", 105);
+  ASSERT_TRUE(skipped);
+  EXPECT_EQ(skipped->from, 101u);
+  EXPECT_EQ(skipped->to, 104u);
+}
+
+TEST(RecordIdGaps, ChangesOnlyHoldWhatChangedAndWhatWasLetGo) {
+  RecordIdGaps gaps;
+  ASSERT_TRUE(feed(gaps, 1, 10));
+  ASSERT_TRUE(feed(gaps, 1, 10, kOtherFile));
+  EXPECT_EQ(parts_of(gaps, true).size(), 2u);
+  EXPECT_TRUE(parts_of(gaps, true).empty());
+  ASSERT_TRUE(feed(gaps, 11, 11));
+  gaps.forget(kOtherFile);
+  const StateParts changed = parts_of(gaps, true);
+  ASSERT_EQ(changed.size(), 2u);
+  const auto gone =
+      std::count_if(changed.begin(), changed.end(), [](const StatePart& p) { return !p.value; });
+  EXPECT_EQ(gone, 1);
 }
 
 }  // namespace

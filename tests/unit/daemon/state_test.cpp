@@ -2,7 +2,10 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
+
+#include <nlohmann/json.hpp>
 
 #include "daemon/state.hpp"
 
@@ -28,8 +31,16 @@ AgentState sample_state() {
   AgentState s;
   FileCheckpoint cp{"/var/log/a.jsonl", {64769, 1234}, 4096, 17, 1024, 0xfeedbeefcafef00dULL};
   s.files["win"][cp.id] = cp;
-  s.evtx["evtx-2"]["/srv/Security.evtx"] = {"/srv/Security.evtx", {64769, 99}, 31337};
-  s.detector_snapshot = "tracker v1\nWS01 console alice\n";
+  s.evtx["evtx-2"]["/srv/Security.evtx"] = {
+      "/srv/Security.evtx", {64769, 99}, 31337, EvtxPosition{3, 4096, 31200, 31337}};
+  s.evtx["evtx-2"]["/srv/Old.evtx"] = {"/srv/Old.evtx", {64769, 98}, 12, std::nullopt};
+  s.eventlog["eventlog"]["Security"] = "<BookmarkList><Bookmark RecordId='42'/></BookmarkList>";
+  s.parts
+      ["record_ids/win/64769:1234\x1e"
+       "dc01\x1e"
+       "Security"] = R"([64769,1234,"dc01","Security",9,9])";
+  s.parts["session/host/ws01"] = R"({"name":"WS01","console":"alice"})";
+  s.parts["rules/x\x1ey"] = "{}";
   s.saved_at = 16000000000000000;
   return s;
 }
@@ -41,7 +52,8 @@ TEST_F(StateTest, RoundTripsEveryField) {
   ASSERT_TRUE(parse_state(serialize_state(s), back, error)) << error;
   EXPECT_EQ(back.files, s.files);
   EXPECT_EQ(back.evtx, s.evtx);
-  EXPECT_EQ(back.detector_snapshot, s.detector_snapshot);
+  EXPECT_EQ(back.eventlog, s.eventlog);
+  EXPECT_EQ(back.parts, s.parts);
   EXPECT_EQ(back.saved_at, s.saved_at);
 }
 
@@ -49,8 +61,10 @@ TEST_F(StateTest, MissingFileIsFirstStartNotAnError) {
   StateStore store((dir_ / "state.json").string());
   AgentState s;
   std::string error = "x";
-  EXPECT_FALSE(store.load(s, error));
+  std::vector<std::string> notes;
+  EXPECT_FALSE(store.load(s, error, notes));
   EXPECT_TRUE(error.empty());
+  EXPECT_TRUE(notes.empty());
 }
 
 TEST_F(StateTest, SaveReplacesAtomicallyAndLeavesNoTemporary) {
@@ -61,11 +75,13 @@ TEST_F(StateTest, SaveReplacesAtomicallyAndLeavesNoTemporary) {
   s.files["win"].begin()->second.offset = 8192;
   ASSERT_TRUE(store.save(s, error)) << error;
   AgentState back;
-  ASSERT_TRUE(store.load(back, error)) << error;
+  std::vector<std::string> notes;
+  ASSERT_TRUE(store.load(back, error, notes)) << error;
   EXPECT_EQ(back.files["win"].begin()->second.offset, 8192u);
-  std::vector<std::string> names;
-  for (const auto& e : fs::directory_iterator(dir_)) names.push_back(e.path().filename().string());
-  EXPECT_EQ(names, std::vector<std::string>{"state.json"});
+  EXPECT_TRUE(notes.empty());
+  std::set<std::string> names;
+  for (const auto& e : fs::directory_iterator(dir_)) names.insert(e.path().filename().string());
+  EXPECT_EQ(names, (std::set<std::string>{"state.json", "state.json.prev"}));
 }
 
 TEST_F(StateTest, TornTemporaryFromACrashDoesNotHideTheLastGoodState) {
@@ -78,7 +94,8 @@ TEST_F(StateTest, TornTemporaryFromACrashDoesNotHideTheLastGoodState) {
     torn << "{\"version\":1,\"files\":{\"win\":[{\"path\":";
   }
   AgentState back;
-  ASSERT_TRUE(store.load(back, error)) << error;
+  std::vector<std::string> notes;
+  ASSERT_TRUE(store.load(back, error, notes)) << error;
   EXPECT_EQ(back.files, sample_state().files);
   // And the next save goes through regardless of the leftover.
   ASSERT_TRUE(store.save(back, error)) << error;
@@ -94,15 +111,17 @@ TEST_F(StateTest, CorruptStateIsReportedWithItsPath) {
   StateStore store(path.string());
   AgentState s;
   std::string error;
-  EXPECT_FALSE(store.load(s, error));
+  std::vector<std::string> notes;
+  EXPECT_FALSE(store.load(s, error, notes));
   EXPECT_NE(error.find(path.string()), std::string::npos);
   EXPECT_NE(error.find("malformed"), std::string::npos);
+  EXPECT_TRUE(fs::exists(dir_ / "state.json.damaged")) << "kept for inspection";
 }
 
 TEST_F(StateTest, FutureVersionIsRefused) {
   AgentState s;
   std::string error;
-  EXPECT_FALSE(parse_state(R"({"version": 2, "files": {}, "evtx": {}})", s, error));
+  EXPECT_FALSE(parse_state(R"({"version": 3, "files": {}, "evtx": {}})", s, error));
   EXPECT_NE(error.find("version"), std::string::npos);
 }
 
@@ -111,6 +130,186 @@ TEST_F(StateTest, SaveIntoMissingFolderFailsWithReason) {
   std::string error;
   EXPECT_FALSE(store.save(sample_state(), error));
   EXPECT_NE(error.find("cannot create"), std::string::npos);
+}
+
+TEST_F(StateTest, Version1StateWithOneDetectorTextStillLoads) {
+  AgentState s;
+  std::string error;
+  ASSERT_TRUE(parse_state(
+      R"({"version":1,"files":{},"evtx":{},"detector":"{\"version\":1}","saved_at":5})", s, error))
+      << error;
+  EXPECT_EQ(s.detector_snapshot, R"({"version":1})");
+  EXPECT_TRUE(s.parts.empty());
+}
+
+// ---- the journal: checkpoints appended after a full one
+
+std::string read_text(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+void write_text(const fs::path& p, const std::string& text) {
+  std::ofstream(p, std::ios::binary | std::ios::trunc) << text;
+}
+
+class StateJournalTest : public StateTest {
+ protected:
+  fs::path state() const { return dir_ / "state.json"; }
+  fs::path journal() const { return dir_ / "state.journal"; }
+  // A full checkpoint at offset 4096, then appended ones at 5000 and 6000 (the second also
+  // changing one detector part and removing another).
+  void write_three(StateStore& store) {
+    std::string error;
+    AgentState s = sample_state();
+    ASSERT_TRUE(store.save(s, error)) << error;
+    s.files["win"].begin()->second.offset = 5000;
+    ASSERT_TRUE(store.append(s, {{"session/host/ws01", "v2"}}, error)) << error;
+    s.files["win"].begin()->second.offset = 6000;
+    ASSERT_TRUE(
+        store.append(s, {{"session/host/ws02", "new"}, {"rules/x\x1ey", std::nullopt}}, error))
+        << error;
+  }
+  AgentState load(std::vector<std::string>& notes) {
+    StateStore store(state().string());
+    AgentState back;
+    std::string error;
+    EXPECT_TRUE(store.load(back, error, notes)) << error;
+    return back;
+  }
+  std::uint64_t offset(const AgentState& s) { return s.files.at("win").begin()->second.offset; }
+};
+
+TEST_F(StateJournalTest, AppendedCheckpointsAreReadBackInOrder) {
+  StateStore store(state().string());
+  write_three(store);
+  std::vector<std::string> notes;
+  const AgentState back = load(notes);
+  EXPECT_TRUE(notes.empty());
+  EXPECT_EQ(offset(back), 6000u);
+  StatePartMap want = sample_state().parts;
+  want["session/host/ws01"] = "v2";
+  want["session/host/ws02"] = "new";
+  want.erase("rules/x\x1ey");
+  EXPECT_EQ(back.parts, want);
+}
+
+TEST_F(StateJournalTest, AnAppendedCheckpointCostsWhatChangedNotTheWholeState) {
+  StateStore store(state().string());
+  AgentState s = sample_state();
+  for (int i = 0; i < 2000; ++i) {
+    s.parts["session/host/ws" + std::to_string(i)] = std::string(1000, 'x');
+  }
+  std::string error;
+  ASSERT_TRUE(store.save(s, error)) << error;
+  EXPECT_GT(store.full_bytes(), 2'000'000u);
+  ASSERT_TRUE(store.append(s, {{"session/host/ws7", "changed"}}, error)) << error;
+  EXPECT_LT(store.journal_bytes(), 1000u);
+  std::vector<std::string> notes;
+  const AgentState back = load(notes);
+  EXPECT_EQ(back.parts.at("session/host/ws7"), "changed");
+  EXPECT_EQ(back.parts.size(), sample_state().parts.size() + 2000);
+}
+
+TEST_F(StateJournalTest, AnEditedOffsetIsCaughtByTheChecksumAndThePreviousCheckpointIsUsed) {
+  StateStore store(state().string());
+  write_three(store);
+  AgentState s = sample_state();
+  s.files["win"].begin()->second.offset = 7000;
+  std::string error;
+  ASSERT_TRUE(store.save(s, error)) << error;  // the previous one (and its journal) kept
+  // The offset moved forward by hand (or a flipped bit): it would skip events silently.
+  std::string text = read_text(state());
+  const auto at = text.find("7000");
+  ASSERT_NE(at, std::string::npos);
+  text.replace(at, 4, "4007000");
+  write_text(state(), text);
+  std::vector<std::string> notes;
+  const AgentState back = load(notes);
+  EXPECT_EQ(offset(back), 6000u) << "the previous full checkpoint and its journal";
+  // Everything else a checkpoint holds comes back with it.
+  const AgentState sample = sample_state();
+  EXPECT_EQ(back.files.at("win").begin()->second.head_hash, 0xfeedbeefcafef00dULL);
+  EXPECT_EQ(back.evtx, sample.evtx);
+  EXPECT_EQ(back.eventlog, sample.eventlog);
+  EXPECT_EQ(back.parts.count("record_ids/win/64769:1234\x1e"
+                             "dc01\x1e"
+                             "Security"),
+            1u);
+  ASSERT_EQ(notes.size(), 1u);
+  EXPECT_NE(notes[0].find("checksum mismatch"), std::string::npos) << notes[0];
+  EXPECT_NE(notes[0].find("read again"), std::string::npos) << notes[0];
+  EXPECT_TRUE(fs::exists(dir_ / "state.json.damaged"));
+}
+
+TEST_F(StateJournalTest, ADamagedJournalRecordEndsTheReplayThereAndSaysSo) {
+  StateStore store(state().string());
+  write_three(store);
+  std::string bytes = read_text(journal());
+  bytes[bytes.size() - 3] ^= 0x20;  // inside the last record
+  write_text(journal(), bytes);
+  std::vector<std::string> notes;
+  const AgentState back = load(notes);
+  EXPECT_EQ(offset(back), 5000u);
+  EXPECT_EQ(back.parts.at("session/host/ws01"), "v2");
+  EXPECT_EQ(back.parts.count("session/host/ws02"), 0u);
+  ASSERT_EQ(notes.size(), 1u);
+  EXPECT_NE(notes[0].find("bad checksum"), std::string::npos) << notes[0];
+}
+
+TEST_F(StateJournalTest, ARecordCutShortIsTheCheckpointBeforeIt) {
+  StateStore store(state().string());
+  write_three(store);
+  fs::resize_file(journal(), fs::file_size(journal()) - 10);
+  std::vector<std::string> notes;
+  EXPECT_EQ(offset(load(notes)), 5000u);
+  ASSERT_EQ(notes.size(), 1u);
+  EXPECT_NE(notes[0].find("cut short"), std::string::npos) << notes[0];
+}
+
+TEST_F(StateJournalTest, ACrashBetweenTheRenamesOfAFullCheckpointLosesNothing) {
+  StateStore store(state().string());
+  write_three(store);
+  // A full checkpoint moves state.json to state.json.prev before it writes the new one.
+  fs::rename(state(), dir_ / "state.json.prev");
+  std::vector<std::string> notes;
+  EXPECT_EQ(offset(load(notes)), 6000u);
+  EXPECT_TRUE(notes.empty());
+}
+
+TEST_F(StateJournalTest, AFullCheckpointStartsANewJournal) {
+  StateStore store(state().string());
+  write_three(store);
+  AgentState s = sample_state();
+  s.files["win"].begin()->second.offset = 9000;
+  std::string error;
+  ASSERT_TRUE(store.save(s, error)) << error;
+  EXPECT_EQ(store.journal_bytes(), 0u);
+  std::vector<std::string> notes;
+  EXPECT_EQ(offset(load(notes)), 9000u) << "the old journal's records are not applied to it";
+  EXPECT_TRUE(notes.empty());
+}
+
+TEST_F(StateJournalTest, AStateWithoutChecksumIsReadWithANote) {
+  StateStore store(state().string());
+  write_three(store);
+  auto doc = nlohmann::json::parse(read_text(state()));
+  doc.erase("checksum");
+  write_text(state(), doc.dump(1));
+  std::vector<std::string> notes;
+  EXPECT_EQ(offset(load(notes)), 6000u);
+  ASSERT_EQ(notes.size(), 1u);
+  EXPECT_NE(notes[0].find("no checksum"), std::string::npos);
+}
+
+TEST_F(StateJournalTest, AppendBeforeAFullCheckpointIsRefused) {
+  StateStore store(state().string());
+  std::string error;
+  EXPECT_TRUE(store.needs_full());
+  EXPECT_FALSE(store.append(sample_state(), {}, error));
+  EXPECT_FALSE(error.empty());
 }
 
 }  // namespace

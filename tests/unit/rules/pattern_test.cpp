@@ -107,6 +107,7 @@ TEST(Ip, CidrV4AndV6) {
   ASSERT_TRUE(host);
   EXPECT_TRUE(host->contains(*parse_ip("2001:db8::1")));
   EXPECT_FALSE(parse_ip("1.2.3"));
+  EXPECT_FALSE(parse_ip("010.1.2.3"));  // octal to some parsers, decimal to others
   EXPECT_FALSE(parse_ip("1.2.3.256"));
   EXPECT_FALSE(parse_ip("1::2::3"));
   EXPECT_FALSE(parse_ip("-"));

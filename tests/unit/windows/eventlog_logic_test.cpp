@@ -212,6 +212,8 @@ TEST(WinEventLogErrors, AccessDeniedNamesTheGroupToJoin) {
   const std::string text = describe_error(win32::kAccessDenied, "Security", "");
   EXPECT_NE(text.find("channel 'Security'"), std::string::npos) << text;
   EXPECT_NE(text.find("Event Log Readers"), std::string::npos) << text;
+  // That right can clear the log and edit SACLs; Event Log Readers suffices (issue 14, item 7).
+  EXPECT_NE(text.find("do not grant 'Manage auditing"), std::string::npos) << text;
 }
 
 TEST(WinEventLogErrors, InvalidQueryCarriesTheExtendedStatus) {
@@ -276,6 +278,22 @@ TEST(WinPublisherCache, OpensEachPublisherOnceAndRemembersMissingOnes) {
     EXPECT_EQ(cache.opens(), 2u);
   }
   EXPECT_EQ(closed, std::vector<int>{1});  // the missing one had nothing to close
+}
+
+TEST(WinPublisherCache, AsksAgainForAMissingPublisherAfterTheRetryTime) {
+  bool installed = false;
+  PublisherCache<int> cache(
+      8,
+      [&](std::string_view) -> std::optional<int> {
+        return installed ? std::optional(7) : std::nullopt;
+      },
+      [](int) {}, std::chrono::minutes(10));
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(cache.get("Late-Publisher", t0), std::nullopt);
+  installed = true;
+  EXPECT_EQ(cache.get("Late-Publisher", t0 + std::chrono::minutes(9)), std::nullopt);
+  EXPECT_EQ(cache.get("Late-Publisher", t0 + std::chrono::minutes(10)), 7);
+  EXPECT_EQ(cache.opens(), 2u);
 }
 
 TEST(WinPublisherCache, EvictsTheLeastRecentlyUsed) {

@@ -2,6 +2,8 @@
 // stop sequence reported to the SCM.
 #include <gtest/gtest.h>
 
+#include <sstream>
+
 #include <string>
 #include <vector>
 
@@ -22,6 +24,32 @@ TEST(WinServiceArgs, InstallWithConfigAndAccount) {
   EXPECT_EQ(c.config_path, "C:\\ProgramData\\sessionwatch\\sw.yaml");
   EXPECT_EQ(c.account, "CORP\\svc-sw");
   EXPECT_EQ(c.password, "p w");
+}
+
+// A password on the command line lands in 4688/Sysmon 1 events; --password-stdin keeps it out.
+TEST(WinServiceArgs, PasswordFromStandardInput) {
+  Command c;
+  std::string error;
+  ASSERT_TRUE(parse_command({"install", "--account", "CORP\\svc-sw", "--password-stdin"}, c, error))
+      << error;
+  EXPECT_TRUE(c.password_from_stdin);
+  EXPECT_TRUE(c.password.empty());
+  std::istringstream in("s3cret word\r\nnext line\n");
+  ASSERT_TRUE(read_password(in, c, error)) << error;
+  EXPECT_EQ(c.password, "s3cret word");
+  std::istringstream empty;
+  EXPECT_FALSE(read_password(empty, c, error));
+  EXPECT_FALSE(parse_command({"install", "--password-stdin"}, c, error));
+  EXPECT_NE(error.find("needs --account"), std::string::npos) << error;
+  EXPECT_FALSE(parse_command({"install", "--account", "a", "--password-stdin", "--password", "x"},
+                             c, error));
+}
+
+// Least privilege: the service's own virtual account, not the shared LocalService (issue 14,
+// item 7).
+TEST(WinServiceArgs, DefaultAccountIsTheServicesVirtualAccount) {
+  EXPECT_EQ(default_account("sessionwatch"), "NT SERVICE\\sessionwatch");
+  EXPECT_EQ(default_account("sw-dc2"), "NT SERVICE\\sw-dc2");
 }
 
 TEST(WinServiceArgs, EveryActionWithAName) {

@@ -1,5 +1,7 @@
 // A stand-in daemon for the service tests: `service run --config DIR\probe` runs under the SCM,
-// writes probe.running when its run() starts and probe.drained when stop() made it return.
+// writes probe.running when its run() starts (and says it is ready, as the agent does once its
+// inputs run) and probe.drained when stop() made it return. A marker ending in "-refused" makes
+// it exit with 2 before it is ready, as the agent does on a configuration it refuses.
 #include <chrono>
 #include <condition_variable>
 #include <fstream>
@@ -7,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "sessionwatch/platform.hpp"
 #include "sessionwatch/winservice.hpp"
 
 namespace {
@@ -32,7 +35,14 @@ int main(int argc, char** argv) {
     probe.marker = config_path;
     sw::winsvc::Daemon daemon;
     daemon.run = [] {
+      const std::string refused = "-refused";
+      if (probe.marker.size() > refused.size() &&
+          probe.marker.compare(probe.marker.size() - refused.size(), refused.size(), refused) ==
+              0) {
+        return 2;
+      }
       touch(probe.marker + ".running", "running\n");
+      sw::platform::service::notify_ready("probe running");
       std::unique_lock lock(probe.mutex);
       const bool stopped =
           probe.cv.wait_for(lock, std::chrono::seconds(120), [] { return probe.stop_requested; });

@@ -44,7 +44,7 @@ class EventlogInput final : public Input, private eventlog::Handler {
       channel.start = eventlog::StartPosition::kNewest;
       channels.push_back(std::move(channel));
     }
-    source_ = factory_(std::move(channels), eventlog::SourceOptions{}, *this, error);
+    source_ = factory_(std::move(channels), source_options(), *this, error);
     if (!source_) {
       error = "input " + config_.name + ": " + error;
       return false;
@@ -87,6 +87,16 @@ class EventlogInput final : public Input, private eventlog::Handler {
 
   std::vector<std::string> directories() const override { return {}; }
 
+  eventlog::SourceOptions source_options() const {
+    eventlog::SourceOptions options;
+    options.locale = config_.language;
+    // Messages only for the events the detector reads: EvtFormatMessage is the costliest call.
+    options.wants_message = [needed = needed_](std::string_view channel, std::uint32_t id) {
+      return needed.accepts(channel, id);
+    };
+    return options;
+  }
+
   void positions(AgentState& state) const override {
     std::lock_guard lock(mutex_);
     for (const auto& [channel, xml] : bookmarks_) state.eventlog[config_.name][channel] = xml;
@@ -124,7 +134,8 @@ class EventlogInput final : public Input, private eventlog::Handler {
   void on_gap(const eventlog::CollectionGap& gap) override {
     CollectionGap out;
     out.input = config_.name;
-    out.path = gap.channel;
+    // A log cleared on another computer (read from ForwardedEvents) is labelled with it.
+    out.path = gap.computer.empty() ? gap.channel : gap.channel + " on " + gap.computer;
     out.cause = std::string(eventlog::to_string(gap.cause));
     out.unit = "records";
     out.from = gap.first_missing;
