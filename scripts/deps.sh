@@ -3,6 +3,8 @@
 # are not touched and `apt-get update` runs only when something is missing.
 #   scripts/deps.sh build          compilers and libraries for the native build
 #   scripts/deps.sh test           + what the test suite runs against (rsyslog, libevtx tools, ...)
+#                                  and the clang of the sanitizer and fuzz builds
+#   scripts/deps.sh fuzz           + clang with its sanitizer and libFuzzer runtimes
 #   scripts/deps.sh windows        + the mingw-w64 cross compiler, wine and wixl/msitools (MSI)
 #   scripts/deps.sh package        build + lintian, rpm, debootstrap (scripts/package*.sh)
 set -euo pipefail
@@ -18,6 +20,8 @@ test_pkgs=(
   iproute2 clang-format
 )
 package_pkgs=(lintian rpm debootstrap fakeroot dpkg-dev)
+# clang (Debian 12: clang 14) and its runtimes: ASan, UBSan, TSan and libFuzzer.
+fuzz_pkgs=(clang libclang-rt-14-dev)
 windows_pkgs=(
   g++-mingw-w64-x86-64-posix gcc-mingw-w64-x86-64-posix mingw-w64-tools wine wine64 dpkg-dev
   unicode-data perl python3 unzip wixl msitools
@@ -27,10 +31,11 @@ want=()
 for group in "${@:-build}"; do
   case "$group" in
     build) want+=("${build_pkgs[@]}") ;;
-    test) want+=("${build_pkgs[@]}" "${test_pkgs[@]}") ;;
+    test) want+=("${build_pkgs[@]}" "${test_pkgs[@]}" "${fuzz_pkgs[@]}") ;;
+    fuzz) want+=("${build_pkgs[@]}" "${fuzz_pkgs[@]}") ;;
     windows) want+=("${windows_pkgs[@]}") ;;
     package) want+=("${build_pkgs[@]}" "${package_pkgs[@]}") ;;
-    *) echo "deps.sh: unknown group '$group' (build | test | windows | package)" >&2; exit 2 ;;
+    *) echo "deps.sh: unknown group '$group' (build | test | fuzz | windows | package)" >&2; exit 2 ;;
   esac
 done
 

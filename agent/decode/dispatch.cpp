@@ -321,7 +321,7 @@ class Pipeline {
  public:
   Pipeline(InputFormat format, const DecodeOptions& options, std::string_view origin,
            EventSink& sink, std::uint64_t total, DecodeStats& stats)
-      : format_(format), lines_(format, options, origin, sink, stats), splitter_(lines_) {
+      : lines_(format, options, origin, sink, stats), splitter_(lines_) {
     if (format == InputFormat::kXml) xml_.emplace(origin, sink, total, stats);
   }
   void feed(std::string_view utf8) {
@@ -340,7 +340,6 @@ class Pipeline {
   }
 
  private:
-  InputFormat format_;
   LineSink lines_;
   LineSplitter splitter_;
   std::optional<XmlChunker> xml_;

@@ -88,7 +88,7 @@ struct RuleSet::Impl {
   std::string channel_scratch;
   std::string value_scratch;
   std::vector<std::string> matched;
-  const std::vector<std::string> no_fields;
+  const std::vector<std::string> no_fields{};
   rules::Evaluator evaluator;
 
   static std::unique_ptr<RuleSet> wrap(std::unique_ptr<Impl> impl) {
