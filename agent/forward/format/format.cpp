@@ -340,7 +340,8 @@ std::string_view hostname_of(const Alert& alert, const FormatOptions& options) {
                                   : std::string_view(options.hostname);
 }
 
-// "YYYY-MM-DDThh:mm:ss.ffffffZ" (RFC 5424 allows at most 6 fraction digits; ticks have 7).
+// "YYYY-MM-DDThh:mm:ss.ffffffZ" (RFC 5424 allows at most 6 fraction digits; ticks have 7), or
+// "-" for a year that is not 4 digits.
 // Written digit by digit: snprintf was a tenth of the cost of a whole record.
 void append_rfc5424_time(Ticks t, std::string& out) {
   constexpr std::int64_t kTicksPerDay = 86400 * kTicksPerSecond;
@@ -360,10 +361,8 @@ void append_rfc5424_time(Ticks t, std::string& out) {
   const std::int64_t day = doy - (153 * mp + 2) / 5 + 1;
   const std::int64_t month = mp < 10 ? mp + 3 : mp - 9;
   const std::int64_t year = yoe + era * 400 + (month <= 2 ? 1 : 0);
-  if (year < 0 || year > 9999) {  // outside what the field can say: the core's formatter
-    std::string ts = format_time(t);
-    if (ts.size() == 28) ts.erase(26, 1);
-    out += ts;
+  if (year < 0 || year > 9999) {  // no date the field can hold (FILETIME's max is year 30828)
+    out.push_back('-');           // NILVALUE; the document still has the time
     return;
   }
   const std::int64_t secs = rem / kTicksPerSecond;
@@ -408,13 +407,17 @@ void append_pri(const Alert& alert, const FormatOptions& options, std::string& o
 void append_rfc3164_time(Ticks t, std::string& out) {
   static constexpr std::array<const char*, 12> kMonths = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                                           "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-  std::string iso = format_time(t);  // YYYY-MM-DDThh:mm:ss.fffffffZ
-  int month = std::atoi(iso.substr(5, 2).c_str());
-  int day = std::atoi(iso.substr(8, 2).c_str());
+  // YYYY-MM-DDThh:mm:ss.fffffffZ; the year may have more digits or a sign (year 30828 occurs in
+  // real EVTX files) and is not part of this timestamp: read the rest from the end.
+  const std::string iso = format_time(t);
+  const std::string tail =
+      iso.substr(iso.size() - std::string_view("-MM-DDThh:mm:ss.fffffffZ").size());
+  int month = std::atoi(tail.substr(1, 2).c_str());
+  int day = std::atoi(tail.substr(4, 2).c_str());
   if (month < 1 || month > 12) month = 1;
   char buf[32];
   std::snprintf(buf, sizeof buf, "%s %2d %s", kMonths[static_cast<std::size_t>(month - 1)], day,
-                iso.substr(11, 8).c_str());
+                tail.substr(7, 8).c_str());
   out += buf;
 }
 

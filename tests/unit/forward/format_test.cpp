@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <cctype>
+#include <limits>
 
 #include "forward_test_util.hpp"
 #include "sessionwatch/forward.hpp"
@@ -118,6 +119,32 @@ TEST(FormatRfc5424, TimestampAgreesWithCoreFormatTime) {
     if (expected.size() == 28) expected.erase(26, 1);
     const std::size_t start = line.find(' ') + 1;
     ASSERT_EQ(line.substr(start, line.find(' ', start) - start), expected) << "ticks " << t;
+  }
+}
+
+// TIMESTAMP has four year digits: a time beyond them (FILETIME's maximum, year 30828, occurs in
+// real EVTX files) is the NILVALUE, not a date a collector cannot parse; the document keeps it.
+TEST(FormatRfc5424, TimeBeyondFourDigitYearsIsNil) {
+  const Ticks filetime_max = 0x7fff'ffff'ffff'ffffLL - 116'444'736'000'000'000LL;
+  const Ticks before_year_0 = -62'167'219'201LL * kTicksPerSecond;
+  for (Ticks t : {filetime_max, before_year_0, std::numeric_limits<Ticks>::min()}) {
+    Alert a = make_alert(1);
+    a.time = t;
+    const std::string line = render(a, Format::kRfc5424);
+    EXPECT_EQ(line.substr(0, line.find(" WS01 ")), "<83>1 -") << "ticks " << t;
+  }
+}
+
+// The RFC 3164 timestamp has no year: any time gives "Mmm dd hh:mm:ss".
+TEST(FormatRfc3164, TimeBeyondFourDigitYearsKeepsTheTimestampShape) {
+  const Ticks filetime_max = 0x7fff'ffff'ffff'ffffLL - 116'444'736'000'000'000LL;
+  const Ticks before_year_0 = -62'167'219'201LL * kTicksPerSecond;
+  const std::pair<Ticks, std::string> cases[] = {{filetime_max, "<83>Sep 14 02:48:05 WS01 "},
+                                                 {before_year_0, "<83>Dec 31 23:59:59 WS01 "}};
+  for (const auto& [t, head] : cases) {
+    Alert a = make_alert(1);
+    a.time = t;
+    EXPECT_EQ(render(a, Format::kRfc3164).substr(0, head.size()), head) << "ticks " << t;
   }
 }
 
