@@ -37,6 +37,18 @@ class Parser {
     }
   }
 
+  // A nested mapping (tls, http, rotate, spool, retry, batch): a scalar or a list there is an
+  // error, not a crash in operator[]; an undefined node (false) when absent or not a map.
+  YAML::Node section(const YAML::Node& parent, const char* key) {
+    const YAML::Node n = parent[key];
+    if (!n) return YAML::Node(YAML::NodeType::Undefined);
+    if (!n.IsMap()) {
+      error(n, std::string(key) + " must be a map");
+      return YAML::Node(YAML::NodeType::Undefined);
+    }
+    return n;
+  }
+
   bool string(const YAML::Node& n, std::string& out) {
     if (!n.IsScalar()) {
       error(n, "expected a string");
@@ -254,7 +266,7 @@ std::optional<OutputConfig> parse_output_config(const YAML::Node& node,
         p.error(n, "framing must be octet-counting or lf");
     }
   }
-  if (auto t = node["tls"]) {
+  if (auto t = p.section(node, "tls")) {
     p.check_keys(t, {"verify", "ca_file", "cert_file", "key_file", "server_name"}, "tls");
     if (auto n = t["verify"]) p.boolean(n, c.tls.verify);
     if (auto n = t["ca_file"]) p.string(n, c.tls.ca_file);
@@ -262,7 +274,7 @@ std::optional<OutputConfig> parse_output_config(const YAML::Node& node,
     if (auto n = t["key_file"]) p.string(n, c.tls.key_file);
     if (auto n = t["server_name"]) p.string(n, c.tls.server_name);
   }
-  if (auto h = node["http"]) {
+  if (auto h = p.section(node, "http")) {
     p.check_keys(h, {"path", "headers", "body", "index", "gzip"}, "http");
     if (auto n = h["path"]) p.string(n, c.http.path);
     if (auto n = h["headers"]) {
@@ -292,7 +304,7 @@ std::optional<OutputConfig> parse_output_config(const YAML::Node& node,
     std::string s;
     if (p.string(n, s)) c.file.path = s;
   }
-  if (auto r = node["rotate"]) {
+  if (auto r = p.section(node, "rotate")) {
     p.check_keys(r, {"max_bytes", "max_files"}, "rotate");
     if (auto n = r["max_bytes"]) p.size(n, c.file.max_bytes);
     if (auto n = r["max_files"]) {
@@ -300,7 +312,7 @@ std::optional<OutputConfig> parse_output_config(const YAML::Node& node,
       if (p.integer(n, 1, 1000, v)) c.file.max_files = static_cast<int>(v);
     }
   }
-  if (auto s = node["spool"]) {
+  if (auto s = p.section(node, "spool")) {
     p.check_keys(s, {"dir", "max_bytes", "segment_bytes", "fsync", "fsync_interval", "when_full"},
                  "spool");
     if (auto n = s["dir"]) {
@@ -323,7 +335,7 @@ std::optional<OutputConfig> parse_output_config(const YAML::Node& node,
       }
     }
   }
-  if (auto r = node["retry"]) {
+  if (auto r = p.section(node, "retry")) {
     p.check_keys(r, {"initial", "max", "jitter"}, "retry");
     if (auto n = r["initial"]) p.duration(n, c.retry.initial);
     if (auto n = r["max"]) p.duration(n, c.retry.max);
@@ -335,7 +347,7 @@ std::optional<OutputConfig> parse_output_config(const YAML::Node& node,
       }
     }
   }
-  if (auto b = node["batch"]) {
+  if (auto b = p.section(node, "batch")) {
     p.check_keys(b, {"records", "bytes"}, "batch");
     std::int64_t v;
     if (auto n = b["records"]; n && p.integer(n, 1, 100000, v))

@@ -109,6 +109,20 @@ TEST(OutputConfig, ErrorsCarryTheLine) {
   EXPECT_EQ(errors[1].line, 6);
 }
 
+// Found by fuzz_config: `tls: x` threw yaml-cpp's BadSubscript out of the parser (the agent's
+// `check` and `run` died on it). Every nested section that is not a map is an error.
+TEST(OutputConfig, SectionThatIsNotAMapIsAnError) {
+  for (const char* section : {"tls", "http", "rotate", "spool", "retry", "batch"}) {
+    std::vector<ConfigError> errors;
+    const std::string yaml =
+        std::string("outputs:\n  - type: syslog\n    url: tcp://h:514\n    ") + section + ": [x]\n";
+    EXPECT_FALSE(parse(yaml, errors)) << section;
+    ASSERT_EQ(errors.size(), 1u) << section;
+    EXPECT_EQ(errors[0].message, std::string(section) + " must be a map");
+    EXPECT_EQ(errors[0].line, 4);
+  }
+}
+
 TEST(OutputConfig, ContradictionsAreRefused) {
   struct Case {
     const char* yaml;
