@@ -20,8 +20,9 @@ test_pkgs=(
   iproute2 clang-format
 )
 package_pkgs=(lintian rpm debootstrap fakeroot dpkg-dev)
-# clang (Debian 12: clang 14) and its runtimes: ASan, UBSan, TSan and libFuzzer.
-fuzz_pkgs=(clang libclang-rt-14-dev)
+# clang (Debian 12: clang 14), its runtimes (ASan, UBSan, TSan, libFuzzer; only recommended by
+# clang, so named here) and llvm for llvm-symbolizer (sanitizer reports with file and line).
+fuzz_pkgs=(clang libclang-rt-14-dev llvm)
 windows_pkgs=(
   g++-mingw-w64-x86-64-posix gcc-mingw-w64-x86-64-posix mingw-w64-tools wine wine64 dpkg-dev
   unicode-data perl python3 unzip wixl msitools

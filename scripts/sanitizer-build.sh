@@ -30,6 +30,10 @@ case "$kind" in
 esac
 build=build/$kind
 mkdir -p build
+# A build folder configured with another compiler (build/asan was GCC's before) starts afresh.
+if [ -f "$build/CMakeCache.txt" ] && ! grep -q '^CMAKE_CXX_COMPILER:[A-Z]*=.*clang++$' "$build/CMakeCache.txt"; then
+  rm -rf "$build"
+fi
 cmake -S . -B "$build" "${common[@]}" "${options[@]}" >"$build.configure.log" 2>&1 ||
   { cat "$build.configure.log"; exit 1; }
 if [ $# -gt 0 ]; then
