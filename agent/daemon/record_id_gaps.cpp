@@ -9,7 +9,7 @@ std::optional<RecordIdGaps::Skipped> RecordIdGaps::observe(const platform::FileI
                                                            std::string_view channel,
                                                            std::uint64_t record_id) {
   if (record_id == 0) return std::nullopt;  // no id: nothing to compare
-  auto it = streams_.find(std::tuple(file, computer, channel));
+  auto it = streams_.find(KeyView(file, computer, channel));
   if (it == streams_.end()) {
     if (streams_.size() >= kMaxStreams) {
       for (const auto& entry : streams_) unsaved_.insert(entry.first);

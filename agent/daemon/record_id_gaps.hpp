@@ -58,7 +58,14 @@ class RecordIdGaps {
     std::uint64_t run = 0;  // consecutive ids up to `last`
   };
   using Key = std::tuple<platform::FileId, std::string, std::string>;
-  std::map<Key, Stream, std::less<>> streams_;
+  using KeyView = std::tuple<platform::FileId, std::string_view, std::string_view>;
+  // Compares keys as views, so a lookup builds no strings. (std::less<> would compare a tuple of
+  // string_views with one of strings, which clang rejects with libstdc++ 12.)
+  struct KeyLess {
+    using is_transparent = void;
+    bool operator()(const KeyView& a, const KeyView& b) const { return a < b; }
+  };
+  std::map<Key, Stream, KeyLess> streams_;
   std::set<Key> unsaved_;  // changed or gone since the last snapshot_parts()
 
   static std::string part_key(std::string_view prefix, const Key& key);
