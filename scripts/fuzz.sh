@@ -20,7 +20,11 @@ jobs=${SW_JOBS:-2}
 build=build/asan
 out=build/fuzz
 
-read -r -a targets <<<"${SW_FUZZ_TARGETS:-$(ls fuzz/corpus)}"
+if [ -n "${SW_FUZZ_TARGETS:-}" ]; then
+  read -r -a targets <<<"$SW_FUZZ_TARGETS"
+else
+  mapfile -t targets < <(ls fuzz/corpus)
+fi
 if [ "${SW_FUZZ_NO_BUILD:-0}" != 1 ]; then
   scripts/deps.sh build fuzz
   scripts/sanitizer-build.sh asan "${targets[@]/#/fuzz_}"
