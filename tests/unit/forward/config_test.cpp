@@ -209,8 +209,8 @@ TEST(OutputConfig, UrlPasswordIsRefusedWhereThereIsNoLoginAndNeverEchoed) {
       "outputs:\n  - type: syslog\n    url: tcp://admin:s3cret@siem.example:514\n",
       "outputs:\n  - type: relp\n    url: relp://admin:s3cret@siem.example\n",
       "outputs:\n  - type: http\n    url: http://admin:s3cret%zz@siem.example\n",
-      "outputs:\n  - type: http\n    url: http://admin:s3cret@siem.example\n"
-      "    http: {headers: {authorization: Bearer x}}\n",
+      ("outputs:\n  - type: http\n    url: http://admin:s3cret@siem.example\n"
+       "    http: {headers: {authorization: Bearer x}}\n"),
       "outputs:\n  - type: http\n    url: http://admin:s3cret@:80\n",
   };
   for (const char* yaml : cases) {
