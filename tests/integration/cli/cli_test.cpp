@@ -340,10 +340,18 @@ TEST_F(ScanOrder, EventsOfSeveralFilesComeOutInTimeOrder) {
 }
 
 TEST_F(ScanOrder, TableRowsAreSortedByTime) {
-  const CliRun r =
-      run("scan --format table --rules " + kRules + " " +
-          write("older.jsonl", older_capture()).string() + " " + kEvtx + "RDPAuth_Security.evtx " +
-          kEvtx + "RDPAuth_LocalSessionManager.evtx " + kSample);
+  // Captures years apart (2016-17, 2020, 2021): alerts used to come out in the order the files
+  // were read and decided.
+  const fs::path corpus = fs::path(SW_SHARED_DIR) / "corpus" / "evtx";
+  if (!fs::exists(corpus / "omerbenamram-evtx" / "security.evtx")) {
+    GTEST_SKIP() << "shared corpus not found at " << corpus;
+  }
+  std::string args = "scan --format table --rules " + kRules + " " +
+                     (corpus / "omerbenamram-evtx" / "security.evtx").string();
+  for (const auto& entry : fs::directory_iterator(corpus / "evtx-to-mitre-attack")) {
+    args += " " + entry.path().string();
+  }
+  const CliRun r = run(args);
   ASSERT_EQ(r.exit_code, 0);
   std::istringstream in(r.out);
   std::string line, last;
@@ -355,7 +363,7 @@ TEST_F(ScanOrder, TableRowsAreSortedByTime) {
     last = time;
     ++rows;
   }
-  EXPECT_GT(rows, 4);
+  EXPECT_GE(rows, 4);
 }
 
 // ---- What is not a log (issue 12: "binary and compressed input become alerts") ----

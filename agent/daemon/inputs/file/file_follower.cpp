@@ -432,17 +432,24 @@ bool FileFollower::read_records(Tailed& t, std::uint64_t size, std::vector<WorkI
 
 namespace {
 
-// End (one past) of the first record in `data`: a line with its LF, or an XML <Event> element;
-// 0 when it is not complete yet.
-std::size_t first_record_end(std::string_view data, InputFormat format) {
+// The first complete record in `data`: a line (without its LF and a CR before it) or an XML
+// <Event> element, and where what it consumes ends; nullopt when it is not complete yet.
+struct FirstRecord {
+  std::size_t start = 0, length = 0, end = 0;
+};
+std::optional<FirstRecord> first_record(std::string_view data, InputFormat format) {
   if (format == InputFormat::kXml) {
     const std::size_t start = find_event_start(data, 0);
-    if (start == std::string_view::npos) return 0;
-    const std::size_t end = data.find(kXmlEnd, start);
-    return end == std::string_view::npos ? 0 : end + kXmlEnd.size();
+    if (start == std::string_view::npos) return std::nullopt;
+    const std::size_t close = data.find(kXmlEnd, start);
+    if (close == std::string_view::npos) return std::nullopt;
+    const std::size_t end = close + kXmlEnd.size();
+    return FirstRecord{start, end - start, end};
   }
   const std::size_t nl = data.find('\n');
-  return nl == std::string_view::npos ? 0 : nl + 1;
+  if (nl == std::string_view::npos) return std::nullopt;
+  const std::size_t length = nl > 0 && data[nl - 1] == '\r' ? nl - 1 : nl;
+  return FirstRecord{0, length, nl + 1};
 }
 
 }  // namespace
@@ -457,20 +464,16 @@ bool FileFollower::read_long_record(Tailed& t, std::uint64_t size, std::vector<W
   const std::int64_t n = t.file->read_at(t.offset, data.data(), want);
   if (n <= 0) return false;
   data.resize(static_cast<std::size_t>(n));
-  const std::size_t end = first_record_end(data, t.format);
+  const auto record = first_record(data, t.format);
   LineBatch batch;
   batch.input_index = options_.input_index;
   batch.path = t.path;
   batch.format = t.format;
-  if (end > 0 && end - 1 <= options_.max_record_bytes) {
-    std::size_t length = end;
-    if (t.format != InputFormat::kXml) {
-      length = end - 1;  // without the LF (and a CR before it)
-      if (length > 0 && data[length - 1] == '\r') --length;
-    }
-    batch.records.push_back({0, static_cast<std::uint32_t>(length), ++t.records});
-    data.resize(end);
-    t.offset += end;
+  if (record && record->length <= options_.max_record_bytes) {
+    batch.records.push_back({static_cast<std::uint32_t>(record->start),
+                             static_cast<std::uint32_t>(record->length), ++t.records});
+    data.resize(record->end);
+    t.offset += record->end;
   } else if (data.size() > options_.max_record_bytes) {
     batch.errors.push_back({++t.records, "record longer than " +
                                              std::to_string(options_.max_record_bytes >> 20) +
