@@ -348,9 +348,12 @@ TEST_F(ScanOrder, TableRowsAreSortedByTime) {
   }
   std::string args = "scan --format table --rules " + kRules + " " +
                      (corpus / "omerbenamram-evtx" / "security.evtx").string();
+  std::vector<std::string> files;  // in the order a shell's glob gives them
   for (const auto& entry : fs::directory_iterator(corpus / "evtx-to-mitre-attack")) {
-    args += " " + entry.path().string();
+    files.push_back(entry.path().string());
   }
+  std::sort(files.begin(), files.end());
+  for (const std::string& f : files) args += " " + f;
   const CliRun r = run(args);
   ASSERT_EQ(r.exit_code, 0);
   std::istringstream in(r.out);
