@@ -209,6 +209,19 @@ class DaemonE2E : public ::testing::Test {
   fs::path log() const { return dir_ / "agent.log"; }
   fs::path input(const std::string& name = "events.jsonl") const { return dir_ / "in" / name; }
 
+  // A rule in rules/ that alerts on every record of the velociraptor session fixtures.
+  void write_every_record_rule() {
+    std::ofstream rule(dir_ / "rules" / "every_record.yml");
+    rule << "title: Every session manager or RDP authentication record\n"
+            "id: 6d0f3e3a-8d4b-4a57-9a0e-7063aaaa0002\n"
+            "status: test\n"
+            "logsource:\n  product: windows\n"
+            "detection:\n  selection:\n"
+            "    EventID: [21, 22, 23, 24, 25, 32, 40, 41, 42, 54, 1149]\n"
+            "  condition: selection\n"
+            "level: low\n";
+  }
+
   void write_config(const std::string& rules = "") {
     std::ofstream out(config());
     out << "agent:\n  data_dir: " << (dir_ / "data").string() << "\n  log_level: info\n"
@@ -880,17 +893,7 @@ class DaemonEvtxE2E : public DaemonE2E {
   // An evtx input over in/*.evtx and a rule that alerts on every record of the fixtures used.
   void write_evtx_config() {
     ::setenv("SESSIONWATCH_TIMER_SCALE", kTimerScale, 1);  // the settle time of copied files
-    {
-      std::ofstream rule(dir_ / "rules" / "every_record.yml");
-      rule << "title: Every session manager or RDP authentication record\n"
-              "id: 6d0f3e3a-8d4b-4a57-9a0e-7063aaaa0002\n"
-              "status: test\n"
-              "logsource:\n  product: windows\n"
-              "detection:\n  selection:\n"
-              "    EventID: [21, 22, 23, 24, 25, 32, 40, 41, 42, 54, 1149]\n"
-              "  condition: selection\n"
-              "level: low\n";
-    }
+    write_every_record_rule();
     std::ofstream out(config());
     out << "agent:\n  data_dir: " << (dir_ / "data").string() << "\n"
         << "inputs:\n  - type: evtx\n    name: evtx\n    paths: [\"" << (dir_ / "in").string()
@@ -1121,13 +1124,15 @@ class DaemonOrderE2E : public DaemonE2E {
     out << "agent:\n  data_dir: " << (dir_ / ("data" + std::to_string(evtx_first))).string()
         << "\ninputs:\n"
         << (evtx_first ? evtx_input + file_input : file_input + evtx_input)
-        << "rules:\n  paths: [\"" << SW_SOURCE_DIR << "/rules\"]\n"
+        << "rules:\n  paths: [\"" << (dir_ / "rules").string() << "\"]\n"
         << "outputs:\n  - type: file\n    path: " << alerts().string() << "\n";
   }
   // Copies the two velociraptor captures into evtx/ (fresh files: the input waits for them to
   // settle) and writes in/capture.jsonl, the same events `days` apart; scan's alert ids over all
-  // three, read as one stream in time.
+  // three, read as one stream in time, with a rule that alerts on every session record (so the
+  // alerts show the order the events were processed in).
   std::vector<std::string> write_captures(long long days) {
+    write_every_record_rule();
     const fs::path evtx_dir = fs::path(SW_SOURCE_DIR) / "tests" / "data" / "evtx";
     fs::create_directories(dir_ / "evtx");
     std::string evtx_files;
@@ -1137,7 +1142,7 @@ class DaemonOrderE2E : public DaemonE2E {
     }
     append(input("capture.jsonl"), shifted_capture(evtx_files, days));
     std::vector<std::string> want;
-    std::istringstream in(scan("scan --rules " + std::string(SW_SOURCE_DIR) + "/rules " +
+    std::istringstream in(scan("scan --rules " + (dir_ / "rules").string() + " " +
                                input("capture.jsonl").string() + evtx_files));
     for (std::string line; std::getline(in, line);) {
       want.push_back(nlohmann::json::parse(line)["event"]["id"]);
@@ -1154,7 +1159,7 @@ class DaemonOrderE2E : public DaemonE2E {
 
 TEST_F(DaemonOrderE2E, RunOnceMergesTheBacklogOfEveryInputByEventTime) {
   const std::vector<std::string> want = write_captures(-300);
-  ASSERT_EQ(want.size(), 4u) << "two alerts in each capture";
+  ASSERT_GT(want.size(), 20u) << "alerts from each capture";
   for (const bool evtx_first : {false, true}) {
     fs::remove(alerts());
     write_two_input_config(evtx_first);
@@ -1169,7 +1174,7 @@ TEST_F(DaemonOrderE2E, RunOnceMergesTheBacklogOfEveryInputByEventTime) {
 // for them rather than go first because their file was read to its end.
 TEST_F(DaemonOrderE2E, RunOnceWaitsForSettlingEvtxFilesBeforeNewerLines) {
   const std::vector<std::string> want = write_captures(300);
-  ASSERT_EQ(want.size(), 4u) << "two alerts in each capture";
+  ASSERT_GT(want.size(), 20u) << "alerts from each capture";
   write_two_input_config(false);
   Agent once(config(), log(), {"--once"});
   ASSERT_TRUE(once.started());

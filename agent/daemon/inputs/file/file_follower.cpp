@@ -53,7 +53,7 @@ struct FileFollower::Tailed {
   InputFormat format = InputFormat::kAuto;
   bool rotated = false;            // no longer under a name the globs match
   Clock::time_point rotated_at{};  // when the rename was noticed
-  bool ignored = false;   // not a format this input reads (EVTX in a file input, binary)
+  bool ignored = false;            // not a format this input reads (EVTX in a file input, binary)
   bool skipping = false;  // inside a record longer than max_record_bytes: read on to its end
   bool copy = false;      // a copytruncate copy: read before the file it was copied from
   std::uint64_t last_size = 0;
