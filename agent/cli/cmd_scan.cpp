@@ -1,5 +1,7 @@
 // `sessionwatch scan`: decode files and print alerts, normalized events or counts.
+#include <algorithm>
 #include <cstdio>
+#include <filesystem>
 #include <map>
 #include <string>
 #include <utility>
@@ -19,8 +21,11 @@ namespace {
 constexpr const char* kScanHelp = R"(Usage: sessionwatch scan [options] FILE...
 
 Decodes each FILE (EVTX, Event XML, JSON lines from Winlogbeat or NXLog, or plain text such as
-logoff/rwinsta/tscon output; the format is detected from the content) and prints, by default, the
-alerts raised for 7063/7062 refusals as JSON lines. '-' reads standard input.
+logoff/rwinsta/tscon output; the format is detected from the content, gzip is decompressed) and
+prints, by default, the alerts raised for 7063/7062 refusals as JSON lines. '-' reads standard
+input; a folder stands for the files in it. The events of all files are read as one stream in
+event time, so the result does not depend on the order the files are given in. Files that are
+not logs (executables, archives, binary data) are refused with the reason.
 
 What to print (pick one):
   (default)            alerts, one JSON document per line (ECS field names)
@@ -35,34 +40,87 @@ Options:
                        detections run
   --input-format F     auto|evtx|xml|jsonl|text (default auto)
   --computer NAME      computer name for text lines that do not carry one
+  --nxlog-time-zone Z  the zone of NXLog EventTime values written without one (NXLog writes
+                       local time by default): UTC (default) or an offset such as +01:00
   -h, --help           this text
 
 Exit status: 0 all records decoded, 1 some records were bad (the rest were read; the first
-reasons are printed on stderr), 2 usage error or unreadable file.
+reasons are printed on stderr), 2 usage error, or a file that cannot be read or is not a log
+(the others are still read).
 )";
 
-// Counts and remembers the first few decode errors, for the summary on stderr.
+// What went wrong, for stderr: unreadable files at once, bad records counted with the first few
+// reasons, notices about damaged input after them.
 class ErrorLog {
  public:
   void add(const DecodeError& e) {
-    ++count_;
-    if (first_.size() < kKeep) {
-      first_.push_back(e.origin + ":" + std::to_string(e.position) + ": " + e.reason);
+    switch (e.kind) {
+      case DecodeError::Kind::kFile:
+        ++unreadable_;
+        std::fprintf(stderr, "sessionwatch scan: %s\n", e.reason.c_str());
+        return;
+      case DecodeError::Kind::kNotice:
+        keep(notices_, e);
+        return;
+      case DecodeError::Kind::kRecord:
+        ++bad_;
+        keep(first_bad_, e);
+        return;
     }
   }
-  void print_summary() const {
-    if (count_ == 0) return;
-    std::fprintf(stderr, "sessionwatch: %llu bad record(s); first reasons:\n",
-                 static_cast<unsigned long long>(count_));
-    for (const std::string& line : first_) std::fprintf(stderr, "  %s\n", line.c_str());
+  // `bad_records`: the decoders' count, which the --stats output shows too.
+  void print_summary(std::uint64_t bad_records) const {
+    if (bad_records > 0) {
+      std::fprintf(stderr, "sessionwatch scan: %llu bad record(s); first reasons:\n",
+                   static_cast<unsigned long long>(bad_records));
+      for (const std::string& line : first_bad_) std::fprintf(stderr, "  %s\n", line.c_str());
+    }
+    for (const std::string& line : notices_) {
+      std::fprintf(stderr, "sessionwatch scan: note: %s\n", line.c_str());
+    }
   }
-  std::uint64_t count() const { return count_; }
+  std::uint64_t bad() const { return bad_; }
+  std::uint64_t unreadable() const { return unreadable_; }
 
  private:
   static constexpr std::size_t kKeep = 5;
-  std::uint64_t count_ = 0;
-  std::vector<std::string> first_;
+  static void keep(std::vector<std::string>& list, const DecodeError& e) {
+    if (list.size() < kKeep) {
+      list.push_back(e.origin + ":" + std::to_string(e.position) + ": " + e.reason);
+    }
+  }
+  std::uint64_t bad_ = 0;
+  std::uint64_t unreadable_ = 0;
+  std::vector<std::string> first_bad_;
+  std::vector<std::string> notices_;
 };
+
+// The files to read: a folder stands for the regular files in it (sorted, hidden ones left out),
+// so `scan logs/` does what it says.
+std::vector<std::string> expand_folders(const std::vector<std::string>& args) {
+  std::vector<std::string> out;
+  for (const std::string& arg : args) {
+    std::error_code ec;
+    if (arg == "-" || !std::filesystem::is_directory(arg, ec)) {
+      out.push_back(arg);
+      continue;
+    }
+    std::vector<std::string> files;
+    for (const auto& entry : std::filesystem::directory_iterator(arg, ec)) {
+      const std::string name = entry.path().filename().string();
+      if (!name.empty() && name[0] != '.' && entry.is_regular_file(ec)) {
+        files.push_back(entry.path().string());
+      }
+    }
+    if (files.empty()) {
+      out.push_back(arg);  // the decoder says what is wrong with it
+      continue;
+    }
+    std::sort(files.begin(), files.end());
+    out.insert(out.end(), files.begin(), files.end());
+  }
+  return out;
+}
 
 class EventsSink : public EventSink {
  public:
@@ -120,7 +178,7 @@ class StatsSink : public EventSink {
 }  // namespace
 
 int cmd_scan(const std::vector<std::string>& args) {
-  Args a(args, {"format", "rules", "input-format", "computer"},
+  Args a(args, {"format", "rules", "input-format", "computer", "nxlog-time-zone"},
          {"help", "events", "stats", "sessions"}, {{'h', "help"}});
   if (a.flag("help")) {
     std::fputs(kScanHelp, stdout);
@@ -146,6 +204,12 @@ int cmd_scan(const std::vector<std::string>& args) {
     return kExitUsage;
   }
   if (auto c = a.value("computer")) options.default_computer = *c;
+  if (auto z = a.value("nxlog-time-zone");
+      z && !parse_utc_offset(*z, options.nxlog_time_offset_minutes)) {
+    std::fputs("sessionwatch scan: --nxlog-time-zone must be UTC or an offset such as +01:00\n",
+               stderr);
+    return kExitUsage;
+  }
   const std::string format = a.value("format").value_or("json");
   if (format != "json" && format != "table") {
     std::fputs("sessionwatch scan: --format must be json or table\n", stderr);
@@ -154,20 +218,8 @@ int cmd_scan(const std::vector<std::string>& args) {
 
   ErrorLog errors;
   DecodeStats total;
-  bool unreadable = false;
-  auto run_files = [&](EventSink& sink) {
-    for (const std::string& path : a.positional()) {
-      const std::uint64_t errors_before = errors.count();
-      DecodeStats s = decode_file(path, options, sink);
-      // Nothing read and an error reported: the file itself could not be opened or read.
-      if (s.records_read == 0 && s.bytes_read == 0 && errors.count() > errors_before) {
-        unreadable = true;
-      }
-      total.records_read += s.records_read;
-      total.records_bad += s.records_bad;
-      total.bytes_read += s.bytes_read;
-    }
-  };
+  const std::vector<std::string> files = expand_folders(a.positional());
+  auto run_files = [&](EventSink& sink) { total = decode_files_merged(files, options, sink); };
 
   Progress progress("scanning");
   if (a.flag("events")) {
@@ -181,7 +233,7 @@ int cmd_scan(const std::vector<std::string>& args) {
     ScanOutput output(a.flag("sessions")  ? ScanOutput::Mode::kSessions
                       : format == "table" ? ScanOutput::Mode::kTable
                                           : ScanOutput::Mode::kJson,
-                      a.values("rules"));
+                      a.values("rules"), ScanOutput::Input::kTimeOrdered);
     if (!output.ok()) {
       std::fprintf(stderr, "sessionwatch scan: %s\n", output.error().c_str());
       return kExitUsage;
@@ -191,9 +243,9 @@ int cmd_scan(const std::vector<std::string>& args) {
     run_files(sink);
     output.finish();
   }
-  errors.print_summary();
-  if (unreadable) return kExitUsage;
-  return errors.count() > 0 ? kExitSomeBad : kExitOk;
+  errors.print_summary(total.records_bad);
+  if (errors.unreadable() > 0) return kExitUsage;
+  return total.records_bad > 0 || errors.bad() > 0 ? kExitSomeBad : kExitOk;
 }
 
 }  // namespace sw::cli

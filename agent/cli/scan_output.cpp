@@ -1,5 +1,6 @@
 #include "cli/scan_output.hpp"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "sessionwatch/alert_builder.hpp"
@@ -7,13 +8,19 @@
 
 namespace sw::cli {
 
-ScanOutput::ScanOutput(Mode mode, const std::vector<std::string>& rule_paths) : mode_(mode) {
+ScanOutput::ScanOutput(Mode mode, const std::vector<std::string>& rule_paths, Input input)
+    : mode_(mode) {
   DetectorOptions options;
   options.rule_paths = rule_paths;
-  // A scan reads whole files one after another (Security.evtx, then the TS-LSM log, ...): hold
-  // events long enough to see every file's events in time order, within a memory cap.
-  options.tracker.reorder_window = 30LL * 86400 * kTicksPerSecond;
-  options.tracker.max_buffered_events = 500000;
+  if (input == Input::kTimeOrdered) {
+    // decode_files_merged already hands the events of every file over in time order.
+    options.tracker.reorder_window = 0;
+  } else {
+    // Sources read one after another (the demo's sample XML, then its tool output): hold events
+    // long enough to see them in time order, within a memory cap.
+    options.tracker.reorder_window = 30LL * 86400 * kTicksPerSecond;
+    options.tracker.max_buffered_events = 500000;
+  }
   std::vector<std::string> problems;
   detector_ = Detector::create(options, problems);
   if (!detector_) {
@@ -43,6 +50,11 @@ void ScanOutput::on_alert(Alert&& alert) {
 void ScanOutput::finish() {
   detector_->flush([this](Alert&& a) { on_alert(std::move(a)); });
   if (mode_ == Mode::kTable) {
+    // Alerts come out when they are decided (a correlation, an arbitration after its grace
+    // time), not always in the order of their events: a table for people reads by time.
+    std::stable_sort(table_.begin(), table_.end(), [](const Alert& a, const Alert& b) {
+      return a.doc.value("@timestamp", std::string()) < b.doc.value("@timestamp", std::string());
+    });
     std::fputs(render_alert_table(table_).c_str(), stdout);
   } else if (mode_ == Mode::kSessions) {
     std::fputs(render_timeline(detector_->tracker()).c_str(), stdout);

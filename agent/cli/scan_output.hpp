@@ -15,7 +15,11 @@ namespace sw::cli {
 class ScanOutput {
  public:
   enum class Mode { kJson, kTable, kSessions };
-  ScanOutput(Mode mode, const std::vector<std::string>& rule_paths);
+  // kTimeOrdered: the events arrive in time order (decode_files_merged); kSequential: sources
+  // one after another, which the session tracker holds and orders.
+  enum class Input { kTimeOrdered, kSequential };
+  ScanOutput(Mode mode, const std::vector<std::string>& rule_paths,
+             Input input = Input::kSequential);
 
   bool ok() const { return detector_ != nullptr; }
   const std::string& error() const { return error_; }

@@ -238,9 +238,18 @@ std::string format_time(Ticks t) {
 }
 
 std::optional<Ticks> parse_time(std::string_view s) {
+  // The last whole year 64-bit ticks (100 ns since 1970) reach: 1970 + 29,227.
+  constexpr int kLastYear = 31000;
   std::size_t pos = 0;
   int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
-  if (!read_digits(s, pos, 4, year)) return std::nullopt;
+  // Four digits, or more for the years after 9999 that format_time writes (a FILETIME can reach
+  // 30828: "never" in some Windows fields).
+  std::size_t year_digits = 0;
+  while (pos + year_digits < s.size() && year_digits < 6 && s[pos + year_digits] >= '0' &&
+         s[pos + year_digits] <= '9')
+    ++year_digits;
+  if (year_digits < 4 || !read_digits(s, pos, year_digits, year)) return std::nullopt;
+  if (year > kLastYear) return std::nullopt;  // beyond what Ticks hold
   if (pos >= s.size() || s[pos++] != '-') return std::nullopt;
   if (!read_digits(s, pos, 2, month)) return std::nullopt;
   if (pos >= s.size() || s[pos++] != '-') return std::nullopt;

@@ -39,11 +39,12 @@ systemd), which also receives READY/STOPPING/WATCHDOG notifications.
 Options:
   -c, --config FILE    the configuration (default %s)
   --once               read every input to its end, deliver the alerts, save the checkpoints and
-                       exit (a one-shot backfill; the next run carries on from the checkpoints)
+                       exit (a one-shot backfill; the next run carries on from the checkpoints).
+                       The files of all inputs are read as one stream in event time, as `scan`
+                       does; checkpoints are then written only at the end
   --reorder-window SECONDS
-                       with --once: process the events of all inputs in time order, holding each
-                       up to SECONDS of event time (as `scan` does for files read one after
-                       another); checkpoints are then written only at the end
+                       with --once: also hold events in the session tracker up to SECONDS of
+                       event time
   -h, --help           this text
 
 Exit status: 0 stopped cleanly (--once: everything read and delivered), 1 could not start or

@@ -353,7 +353,9 @@ class Parser {
       if (!scalar(item["type"], where + ".type", type)) continue;
       if (type == "file") {
         input.type = InputType::kFile;
-        check_keys(item, {"type", "name", "paths", "format", "computer", "channel"}, where);
+        check_keys(item,
+                   {"type", "name", "paths", "format", "computer", "channel", "nxlog_time_zone"},
+                   where);
         parse_paths(item, where, input);
         std::string value;
         if (item["format"] && scalar(item["format"], where + ".format", value)) {
@@ -366,6 +368,12 @@ class Parser {
         if (item["computer"])
           nonempty_scalar(item["computer"], where + ".computer", input.computer);
         if (item["channel"]) nonempty_scalar(item["channel"], where + ".channel", input.channel);
+        if (item["nxlog_time_zone"] &&
+            scalar(item["nxlog_time_zone"], where + ".nxlog_time_zone", value) &&
+            !parse_utc_offset(value, input.nxlog_time_offset_minutes)) {
+          error(item["nxlog_time_zone"].Mark(),
+                where + ".nxlog_time_zone '" + value + "' is not UTC or an offset such as +01:00");
+        }
       } else if (type == "evtx") {
         input.type = InputType::kEvtx;
         check_keys(item, {"type", "name", "paths"}, where);

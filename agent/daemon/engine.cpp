@@ -6,6 +6,7 @@
 #include <condition_variable>
 #include <deque>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <set>
@@ -25,6 +26,7 @@
 #include "daemon/record_id_gaps.hpp"
 #include "daemon/state.hpp"
 #include "daemon/timers.hpp"
+#include "decode/merge.hpp"
 #include "sessionwatch/decode.hpp"
 #include "sessionwatch/evtx_native.hpp"
 #include "sessionwatch/platform.hpp"
@@ -279,6 +281,11 @@ struct Engine::Impl {
   std::uint64_t alerts_at_last_metrics = ~0ULL;
   Event event;
   std::map<std::string, EvtxFileVersion> evtx_seen;
+  // `run --once`: the events of every file input and EVTX file merged by event time (as `scan`
+  // does), so the result does not depend on the order of the inputs or of their files.
+  std::unique_ptr<decode_detail::TimeMerger> merger;
+  std::map<std::pair<std::size_t, std::string>, std::size_t> merge_streams;
+  bool merge_started = false;  // the first round is in: every file of the backlog is known
 
   EngineExit run();
   bool start();
@@ -299,6 +306,12 @@ struct Engine::Impl {
 
   void detection_main();
   bool process(WorkItem& item);
+  void refuse(const RefusedFile& file);
+  void deliver(std::size_t input_index, const std::string& path, Event& event,
+               const Detector::AlertCallback& on_alert);
+  void end_round(const std::vector<std::pair<std::size_t, std::string>>& fed,
+                 std::vector<Alert>& alerts);
+  void release_merged(std::vector<Alert>& alerts);
   void process_lines(const LineBatch& batch, std::vector<Alert>& alerts,
                      std::vector<CollectionGap>& gaps);
   void check_record_id(const LineBatch& batch, std::vector<CollectionGap>& gaps);
@@ -398,6 +411,7 @@ bool Engine::Impl::start() {
     text_options.default_computer = ic.computer.empty() ? host : ic.computer;
     if (!ic.channel.empty()) text_options.default_channel = ic.channel;
     d.text = std::make_unique<TextLineDecoder>(text_options);
+    d.json.set_nxlog_time_offset(ic.nxlog_time_offset_minutes);
     decoders.push_back(std::move(d));
     restore_record_ids(ic.name, state, record_id_gaps.emplace_back());
     for (const std::string& dir : input->directories()) inputs_by_directory[dir].push_back(i);
@@ -407,6 +421,7 @@ bool Engine::Impl::start() {
   // What was restored now lives in the detector and the record-id trackers.
   state.parts.clear();
   state.detector_snapshot.clear();
+  if (options.once) merger = std::make_unique<decode_detail::TimeMerger>(MergeOptions{});
 
   // A checkpoint at once, so a crash before the first event neither re-reads nor skips.
   committed = state;
@@ -528,12 +543,23 @@ void Engine::Impl::collect_round() {
     rescan_needed[i] = false;
   }
   const bool found = !out.empty();
-  for (WorkItem& item : out) queue.push(std::move(item));
+  std::vector<std::pair<std::size_t, std::string>> fed;
+  for (WorkItem& item : out) {
+    if (item.lines) fed.emplace_back(item.lines->input_index, item.lines->path);
+    queue.push(std::move(item));
+  }
   if (options.once) {
     // Done only when a whole round finds nothing new and nothing waits to settle; the marker
     // then follows the last batch.
     const bool settling = std::any_of(inputs.begin(), inputs.end(),
                                       [](const auto& input) { return input->settling(); });
+    // A file waiting to settle may hold the oldest events: the time merge hears of the round
+    // only once nothing does.
+    if (!settling) {
+      WorkItem round;
+      round.round = std::move(fed);
+      queue.push(std::move(round));
+    }
     if (more || found) {
       schedule_collect();
     } else if (settling) {
@@ -755,7 +781,7 @@ void Engine::Impl::detection_main() {
   for (;;) {
     // A pending checkpoint is written when the stream pauses, at most save_gap after the last.
     std::optional<SteadyClock::time_point> save_due;
-    if (dirty && options.reorder_window_seconds == 0) save_due = last_save + save_gap;
+    if (dirty && options.reorder_window_seconds == 0 && !merger) save_due = last_save + save_gap;
     const WorkQueue::Popped popped = queue.pop(item, save_due);
     if (popped == WorkQueue::Popped::kTimeout) {
       save_state(true);
@@ -790,6 +816,7 @@ void Engine::Impl::detection_main() {
   }
   if (!hard && stored_all) {
     std::vector<Alert> alerts;
+    if (merger) end_round({}, alerts);  // every file read: release what is held
     detector->flush([&](Alert&& a) { alerts.push_back(std::move(a)); });
     metrics.alerts += alerts.size();
     if (store_alerts(alerts)) {
@@ -849,7 +876,9 @@ bool Engine::Impl::process(WorkItem& item) {
   std::vector<Alert> alerts;
   std::vector<CollectionGap> gaps = std::move(item.gaps);
   std::optional<EvtxCheckpoint> evtx_checkpoint;
+  if (item.refused) refuse(*item.refused);
   if (item.lines) process_lines(*item.lines, alerts, gaps);
+  if (item.round) end_round(*item.round, alerts);
   if (item.evtx) evtx_checkpoint = process_evtx(*item.evtx, alerts, gaps);
   if (item.eventlog) process_eventlog(*item.eventlog, alerts);
   std::vector<Alert> all;
@@ -884,6 +913,48 @@ bool Engine::Impl::process(WorkItem& item) {
   }
   if (!gaps.empty()) dirty = true;
   return true;
+}
+
+void Engine::Impl::deliver(std::size_t input_index, const std::string& path, Event& event,
+                           const Detector::AlertCallback& on_alert) {
+  if (!merger) {
+    detector->process(event, on_alert);
+    return;
+  }
+  auto [it, added] = merge_streams.try_emplace({input_index, path}, 0);
+  if (added) it->second = merger->add_stream(path);
+  merger->push(it->second, event);
+  // A file read whole at once (EVTX) or a file the io thread cannot be asked for must not make
+  // the merge hold more than its budget.
+  merger->release_over_budget([&](Event& e) { detector->process(e, on_alert); });
+}
+
+void Engine::Impl::end_round(const std::vector<std::pair<std::size_t, std::string>>& fed,
+                             std::vector<Alert>& alerts) {
+  merge_started = true;
+  for (const auto& [key, stream] : merge_streams) {
+    if (std::find(fed.begin(), fed.end(), key) == fed.end()) merger->end(stream);
+  }
+  release_merged(alerts);
+}
+
+void Engine::Impl::release_merged(std::vector<Alert>& alerts) {
+  if (!merger) return;
+  const Detector::AlertCallback on_alert = [&](Alert&& a) { alerts.push_back(std::move(a)); };
+  const auto process = [&](Event& e) { detector->process(e, on_alert); };
+  // Before the first round is in, a file not read yet could still hold the oldest events: only
+  // what is over the memory budget goes on.
+  if (merge_started) {
+    merger->release(process);
+  } else {
+    merger->release_over_budget(process);
+  }
+}
+
+void Engine::Impl::refuse(const RefusedFile& file) {
+  ++metrics.inputs[file.input_index]->files_refused;
+  spdlog::warn("input {}: {} is not read: {}", config.inputs[file.input_index].name, file.path,
+               file.reason);
 }
 
 void Engine::Impl::process_eventlog(EventlogBatch& batch, std::vector<Alert>& alerts) {
@@ -927,6 +998,10 @@ void Engine::Impl::process_lines(const LineBatch& batch, std::vector<Alert>& ale
   std::string error;
   std::uint64_t decoded = 0, bad = 0;
   Ticks last_time = 0;
+  for (const RecordError& e : batch.errors) {
+    ++bad;
+    limiter.error("decode:" + batch.path, "{}:{}: {}", batch.path, e.number, e.reason);
+  }
   for (const RecordRef& r : batch.records) {
     const std::string_view record(batch.data.data() + r.offset, r.length);
     event.clear();
@@ -956,10 +1031,11 @@ void Engine::Impl::process_lines(const LineBatch& batch, std::vector<Alert>& ale
     event.set_origin(batch.path);
     event.source_offset = r.number;
     last_time = event.time_created;
-    detector->process(event, on_alert);
+    deliver(batch.input_index, batch.path, event, on_alert);
   }
   if (batch.closed) record_id_gaps[batch.input_index].forget(batch.checkpoint.id);
-  m.events_read += batch.records.size();
+  release_merged(alerts);
+  m.events_read += batch.records.size() + batch.errors.size();
   m.events_decoded += decoded;
   m.events_bad += bad;
   m.bytes_read += batch.data.size();
@@ -972,9 +1048,9 @@ namespace {
 
 class EvtxSink : public EventSink {
  public:
-  EvtxSink(Detector& detector, std::vector<Alert>& alerts, const std::string& path,
-           InputMetrics& metrics)
-      : detector_(detector), alerts_(alerts), path_(path), metrics_(metrics) {}
+  using Deliver = std::function<void(Event&)>;
+  EvtxSink(Deliver deliver, const std::string& path, InputMetrics& metrics)
+      : deliver_(std::move(deliver)), path_(path), metrics_(metrics) {}
   // Records with a header id up to this are skipped (resuming by record id).
   std::uint64_t skip_through = 0;
 
@@ -985,7 +1061,7 @@ class EvtxSink : public EventSink {
     ++metrics_.events_decoded;
     if (first == 0 || id < first) first = id;
     event.set_origin(path_);
-    detector_.process(event, [&](Alert&& a) { alerts_.push_back(std::move(a)); });
+    deliver_(event);
   }
   // Kept until the read is over: damage seen in a file that changed meanwhile is most likely
   // the part still being written, read whole next time.
@@ -1000,8 +1076,7 @@ class EvtxSink : public EventSink {
 
  private:
   static constexpr std::size_t kMaxKept = 100;
-  Detector& detector_;
-  std::vector<Alert>& alerts_;
+  Deliver deliver_;
   const std::string& path_;
   InputMetrics& metrics_;
 };
@@ -1052,7 +1127,8 @@ std::optional<EvtxCheckpoint> Engine::Impl::process_evtx(const EvtxJob& job,
     return std::nullopt;
   }
   InputMetrics& m = *metrics.inputs[job.input_index];
-  EvtxSink sink(*detector, alerts, job.path, m);
+  const Detector::AlertCallback on_alert = [&](Alert&& a) { alerts.push_back(std::move(a)); };
+  EvtxSink sink([&](Event& e) { deliver(job.input_index, job.path, e, on_alert); }, job.path, m);
   EvtxPosition position = cp.position.value_or(EvtxPosition{});
   // Without a position (older state) resume after the record id.
   if (!cp.position) sink.skip_through = cp.record_id;
@@ -1065,6 +1141,11 @@ std::optional<EvtxCheckpoint> Engine::Impl::process_evtx(const EvtxJob& job,
     sink.skip_through = position.last_record_id;
     position = EvtxPosition{};
     reader->read_from(sink, position, stats);
+  }
+  if (auto it = merge_streams.find({job.input_index, job.path}); it != merge_streams.end()) {
+    // Read whole: it holds the others back no longer.
+    merger->end(it->second);
+    release_merged(alerts);
   }
   if (sink.skip_through > 0 && sink.first > sink.skip_through + 1) {
     CollectionGap gap;
@@ -1124,7 +1205,7 @@ bool Engine::Impl::write_full_checkpoint(std::string& error) {
 void Engine::Impl::save_state(bool force, bool final) {
   if (!dirty) return;
   // Held events are not in the snapshot: a checkpoint past them would lose them in a crash.
-  if (options.reorder_window_seconds > 0 && !final) return;
+  if ((options.reorder_window_seconds > 0 || merger) && !final) return;
   const auto now = SteadyClock::now();
   if (!force && now - last_save < save_gap) return;
   committed.saved_at = now_ticks();

@@ -160,6 +160,9 @@ std::string EngineMetrics::render(const std::function<void(std::string&)>& extra
        [](const InputMetrics& m) { return std::to_string(m.bytes_read.load()); }},
       {"sessionwatch_input_collection_gaps_total", "Collection gaps raised for the input.",
        "counter", [](const InputMetrics& m) { return std::to_string(m.gaps.load()); }},
+      {"sessionwatch_input_files_refused_total",
+       "Files the input matched but does not read (binary, compressed, EVTX in a file input).",
+       "counter", [](const InputMetrics& m) { return std::to_string(m.files_refused.load()); }},
       {"sessionwatch_input_lag_seconds", "Time between the last event's creation and its reading.",
        "gauge", [](const InputMetrics& m) { return std::to_string(m.lag_seconds.load()); }},
   };

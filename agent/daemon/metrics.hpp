@@ -28,7 +28,8 @@ struct InputMetrics {
   std::atomic<std::uint64_t> events_bad{0};
   std::atomic<std::uint64_t> bytes_read{0};
   std::atomic<std::uint64_t> gaps{0};
-  std::atomic<double> lag_seconds{0};  // event time to read time, of the last event
+  std::atomic<std::uint64_t> files_refused{0};  // matched, but not logs (binary, EVTX, gzip)
+  std::atomic<double> lag_seconds{0};           // event time to read time, of the last event
 };
 
 class EngineMetrics {

@@ -49,14 +49,21 @@ struct RecordRef {
   std::uint64_t number = 0;  // line (or XML record) number in the file, 1-based
 };
 
+// A record the reader could not hand on (longer than the largest record it accepts).
+struct RecordError {
+  std::uint64_t number = 0;
+  std::string reason;
+};
+
 struct LineBatch {
   std::size_t input_index = 0;
   std::string path;
   InputFormat format = InputFormat::kJsonl;
   std::string data;
   std::vector<RecordRef> records;
-  FileCheckpoint checkpoint;  // true after these records
-  bool closed = false;        // the file was drained and let go: forget its checkpoint
+  std::vector<RecordError> errors;  // before `records`
+  FileCheckpoint checkpoint;        // true after these records
+  bool closed = false;              // the file was drained and let go: forget its checkpoint
 };
 
 // "Read this EVTX file from its checkpoint on": the detection thread does the reading, since the
@@ -75,14 +82,27 @@ struct EventlogBatch {
   std::string bookmark_xml;
 };
 
+// A file an input matched but does not read (binary, compressed, EVTX in a file input): said
+// once per file, in the log and the metrics.
+struct RefusedFile {
+  std::size_t input_index = 0;
+  std::string path;
+  std::string reason;
+};
+
 struct WorkItem {
   std::vector<CollectionGap> gaps;  // raised before the records
+  std::optional<RefusedFile> refused;
   std::optional<LineBatch> lines;
   std::optional<EvtxJob> evtx;
   std::optional<EventlogBatch> eventlog;
   // `run --once`: every input had nothing more to read when this was queued; once the detection
   // thread reaches it, everything read before it has been processed.
   bool drained = false;
+  // `run --once`: the end of one collect round, naming the files that got a batch in it (input
+  // index and path). A file that got none has nothing more for now: the time merge stops
+  // waiting for it.
+  std::optional<std::vector<std::pair<std::size_t, std::string>>> round;
   std::size_t bytes() const {
     if (lines) return lines->data.size();
     if (eventlog) return 64 + eventlog->events.size() * 512;  // a typical decoded event

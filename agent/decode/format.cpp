@@ -35,4 +35,38 @@ InputFormat detect_format(std::string_view head) {
   return InputFormat::kText;
 }
 
+bool parse_utc_offset(std::string_view s, int& minutes) {
+  if (s == "UTC" || s == "utc" || s == "Z" || s == "z") {
+    minutes = 0;
+    return true;
+  }
+  if (s.size() < 2 || (s[0] != '+' && s[0] != '-')) return false;
+  const int sign = s[0] == '+' ? 1 : -1;
+  s.remove_prefix(1);
+  auto digits = [](std::string_view d, int& out) {
+    if (d.empty() || d.size() > 2) return false;
+    out = 0;
+    for (char c : d) {
+      if (c < '0' || c > '9') return false;
+      out = out * 10 + (c - '0');
+    }
+    return true;
+  };
+  int hours = 0, mins = 0;
+  const std::size_t colon = s.find(':');
+  bool ok = false;
+  if (colon != std::string_view::npos) {
+    ok = digits(s.substr(0, colon), hours) && s.size() - colon - 1 == 2 &&
+         digits(s.substr(colon + 1), mins);
+  } else if (s.size() == 4) {
+    ok = digits(s.substr(0, 2), hours) && digits(s.substr(2), mins);
+  } else {
+    ok = digits(s, hours);
+  }
+  // Real zones lie between -12:00 and +14:00.
+  if (!ok || hours > 14 || mins > 59) return false;
+  minutes = sign * (hours * 60 + mins);
+  return true;
+}
+
 }  // namespace sw

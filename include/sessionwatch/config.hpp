@@ -53,6 +53,7 @@ struct InputConfig {
   InputFormat format = InputFormat::kAuto;  // file only
   std::string computer;                     // file/text: computer for lines without one
   std::string channel;                      // file/text: channel for lines without one
+  int nxlog_time_offset_minutes = 0;        // file: `nxlog_time_zone` (DecodeOptions)
   std::vector<std::string> channels;        // eventlog only
   // eventlog only: an XPath filter Windows applies to every channel (e.g.
   // "*[System[Level<=3]]"); empty: every event.

@@ -5,8 +5,10 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "sessionwatch/event.hpp"
 
@@ -18,14 +20,24 @@ std::string_view to_string(InputFormat f);
 // "auto" | "evtx" | "xml" | "jsonl" | "text"; nullopt-like kAuto with ok=false on anything else.
 bool parse_input_format(std::string_view s, InputFormat& out);
 
+// "UTC", "Z", "+01:00", "-0530", "+1" -> minutes east of UTC; false on anything else. A fixed
+// offset: daylight saving time is not followed (NXLog can write UTC or a zone instead).
+bool parse_utc_offset(std::string_view s, int& minutes);
+
 // Guesses the format from the first bytes of a file or stream: "ElfFile\0" -> EVTX, '<' -> XML,
 // '{' -> JSON lines, else text. Leading whitespace and a UTF-8 BOM are skipped.
 InputFormat detect_format(std::string_view head);
 
 struct DecodeError {
+  // kRecord: a record could not be decoded (counted in DecodeStats::records_bad).
+  // kNotice: something about the input worth saying that loses no record by itself (a damaged
+  //   EVTX chunk header, "reading anyway", an empty stream).
+  // kFile: the input cannot be read at all (missing, a directory, not a format the agent reads).
+  enum class Kind { kRecord, kNotice, kFile };
   std::string origin;      // file path or "stdin"
   std::uint64_t position;  // record number (EVTX), line number (lines), byte offset (XML)
-  std::string reason;      // what was wrong, for a human
+  std::string reason;      // what was wrong, for a human (without the origin)
+  Kind kind = Kind::kRecord;
 };
 
 // Receives what a decoder produces. The Event reference is only valid during the call (decoders
@@ -47,15 +59,72 @@ struct DecodeStats {
 
 struct DecodeOptions {
   InputFormat format = InputFormat::kAuto;
+  // The zone of NXLog's EventTime when it carries none ("2021-02-12 12:34:28" is the writer's
+  // local time unless NXLog is configured otherwise), as minutes east of UTC. A time with a zone
+  // (or 'Z') is taken as written. 0: UTC.
+  int nxlog_time_offset_minutes = 0;
   // For text lines with no computer name of their own.
   std::string default_computer;
   // For text lines with no channel of their own.
   std::string default_channel = "Application";
 };
 
-// Decodes a whole file, or standard input when path is "-". Never throws; an unreadable file is
-// one DecodeError with position 0 and no records.
+// Decodes a whole file, or standard input when path is "-". Never throws; an unreadable file, or
+// one that is not a format the agent reads (binary, an archive), is one DecodeError of kind kFile
+// with position 0 and no records. gzip-compressed files are decompressed as they are read.
 DecodeStats decode_file(const std::string& path, const DecodeOptions& options, EventSink& sink);
+
+// Why `head` (the first bytes of an input, after decompression and UTF-16 conversion) is not a
+// log this agent reads: "an ELF executable", "binary data (a NUL byte at offset 12)",
+// "xz-compressed data (decompress it first)"; nullopt when it may be one (text, Event XML, JSON
+// lines; EVTX is recognized before this check).
+std::optional<std::string> not_a_log(std::string_view head);
+
+// A file decoded a piece at a time (one read of the file, one EVTX chunk), for callers that pull:
+// the time-ordered merge of several files reads from whichever file is behind.
+class DecodeStream {
+ public:
+  // Opens `path` ("-": standard input) and detects its format; events and errors of later steps
+  // go to `sink`, which must outlive the stream. nullptr with `error` (a sentence naming the file
+  // and why) when it cannot be read or is not a log: see decode_file. `read_size`: bytes of a
+  // text file read per step (memory per open stream).
+  static std::unique_ptr<DecodeStream> open(const std::string& path, const DecodeOptions& options,
+                                            EventSink& sink, std::string& error,
+                                            std::size_t read_size = std::size_t{1} << 20);
+  virtual ~DecodeStream() = default;
+  // Decodes the next piece into the sink. False once the input is exhausted (the last call may
+  // still have delivered events).
+  virtual bool step() = 0;
+  virtual const DecodeStats& stats() const = 0;
+  // Bytes the file holds (0 when unknown: standard input).
+  virtual std::uint64_t size() const = 0;
+};
+
+// ---- Several files as one stream in event time ----
+
+struct MergeOptions {
+  // Each file is read as mostly time-ordered: its events are held this long (event time) so that
+  // small disorder inside it (records written by several threads: 11 s in a busy Security log,
+  // 26 s in a System log of the corpus) is put right.
+  Ticks reorder_window = 60 * kTicksPerSecond;
+  // Events held across all files, shared among them: a file over its share releases its oldest
+  // early (and the daemon's merge releases the oldest of all beyond it).
+  std::size_t max_held_events = 100000;
+};
+
+struct MergeStats {
+  std::size_t held_peak = 0;        // most events held at once
+  std::uint64_t late_events = 0;    // released after a later one (disorder beyond the window)
+  std::uint64_t files_refused = 0;  // files that could not be opened or are not logs
+};
+
+// Decodes every file and hands the events to `sink` in event-time order, as a k-way merge of the
+// files (each read a piece at a time), so the result does not depend on the order of `paths` and
+// memory stays bounded by MergeOptions, not by the input. Ties in time are broken by path, then
+// by position in the file. A file that cannot be read is one DecodeError of kind kFile.
+DecodeStats decode_files_merged(const std::vector<std::string>& paths, const DecodeOptions& options,
+                                EventSink& sink, const MergeOptions& merge = {},
+                                MergeStats* merge_stats = nullptr);
 
 // Decodes an in-memory buffer holding one format (XML, JSON lines or text; EVTX needs a file).
 DecodeStats decode_buffer(std::string_view data, std::string_view origin,
@@ -85,6 +154,8 @@ class JsonLineDecoder {
   JsonLineDecoder(JsonLineDecoder&&) noexcept;
   JsonLineDecoder& operator=(JsonLineDecoder&&) noexcept;
   bool decode(std::string_view line, Event& out, std::string& error);
+  // See DecodeOptions::nxlog_time_offset_minutes.
+  void set_nxlog_time_offset(int minutes);
 
  private:
   struct Impl;

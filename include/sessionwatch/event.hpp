@@ -154,10 +154,11 @@ std::optional<std::string_view> field_value(const Event& e, FieldId id, std::str
 
 // Current time as Ticks (UTC).
 Ticks now_ticks();
-// "2021-02-12T12:34:28.1944370Z" (7 fractional digits, UTC).
+// "2021-02-12T12:34:28.1944370Z" (7 fractional digits, UTC); years after 9999 get more digits
+// ("30828-09-14T02:48:05.4775807Z", FILETIME's largest), which parse_time reads back.
 std::string format_time(Ticks t);
 // Accepts ISO 8601 with 'T' or ' ', 0-9 fractional digits, 'Z', '+hh:mm' or no zone (taken as
-// UTC). nullopt when it is not a time.
+// UTC); the year has 4 digits, or up to 6 as far as Ticks reach. nullopt when it is not a time.
 std::optional<Ticks> parse_time(std::string_view s);
 // "0x00000000000AE31A" -> "0xae31a"; "0x0000" -> "0x0". Anything else is returned unchanged.
 // Appends to `out`.

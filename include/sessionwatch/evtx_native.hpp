@@ -58,6 +58,9 @@ class NativeEvtxReader final : public EvtxReader {
   // of a chunk not written yet (a file still growing) is left for the next call. False, reading
   // nothing, when the chunk at `position` holds other records now (file replaced, log wrapped).
   bool read_from(EventSink& sink, EvtxPosition& position, DecodeStats& stats);
+  // The same a chunk per call, for readers that pull (read() is this in a loop): adds to `stats`;
+  // false once the last chunk was read.
+  bool read_next_chunk(EventSink& sink, DecodeStats& stats, std::uint64_t after_record_id = 0);
   // Sum of the record ranges the chunk headers claim.
   std::uint64_t record_count_hint() const override;
   const EvtxFileHeader& header() const;

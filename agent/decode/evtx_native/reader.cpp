@@ -57,6 +57,7 @@ struct NativeEvtxReader::Impl {
   evtx_native::EventBuilder builder;
   Event event;
   std::string error;
+  std::uint64_t next_chunk = 0;  // read_next_chunk's position
 
   // Reads up to `n` bytes at `offset`; returns how many arrived.
   std::size_t read_at(std::uint64_t offset, std::size_t n, std::uint8_t* out) {
@@ -105,7 +106,9 @@ struct NativeEvtxReader::Impl {
   void report(EventSink& sink, DecodeStats& stats, std::uint64_t position, std::string reason,
               bool counts_as_record) {
     if (counts_as_record) ++stats.records_bad;
-    sink.on_error(DecodeError{origin, position, origin + ": " + std::move(reason)});
+    sink.on_error(
+        DecodeError{origin, position, std::move(reason),
+                    counts_as_record ? DecodeError::Kind::kRecord : DecodeError::Kind::kNotice});
   }
 
   // A plausible record starts here: signature, a size that fits and a matching trailing copy.
@@ -248,15 +251,27 @@ struct NativeEvtxReader::Impl {
 
   DecodeStats read(EventSink& sink, std::uint64_t after_record_id) {
     DecodeStats stats;
-    check_file_header(sink, stats);
-    for (std::uint64_t index = 0; index < chunk_slots(); ++index) {
-      const std::size_t got = load_chunk(index, sink, stats);
-      if (got == 0) break;
-      const std::uint64_t offset = kFileHeaderSize + index * kChunkSize;
-      read_chunk(index, offset, got, sink, stats, after_record_id);
-      sink.on_progress(offset + got, file_size);
+    next_chunk = 0;
+    while (read_next_chunk(sink, stats, after_record_id)) {
     }
     return stats;
+  }
+
+  // One chunk per call, in file order; false once there is none left.
+  bool read_next_chunk(EventSink& sink, DecodeStats& stats, std::uint64_t after_record_id) {
+    if (next_chunk == 0) check_file_header(sink, stats);
+    const std::uint64_t index = next_chunk;
+    if (index >= chunk_slots()) return false;
+    ++next_chunk;
+    const std::size_t got = load_chunk(index, sink, stats);
+    if (got == 0) {
+      next_chunk = chunk_slots();
+      return false;
+    }
+    const std::uint64_t offset = kFileHeaderSize + index * kChunkSize;
+    read_chunk(index, offset, got, sink, stats, after_record_id);
+    sink.on_progress(offset + got, file_size);
+    return next_chunk < chunk_slots();
   }
 
   bool read_from(EventSink& sink, EvtxPosition& position, DecodeStats& stats) {
@@ -317,6 +332,11 @@ DecodeStats NativeEvtxReader::read(EventSink& sink, std::uint64_t after_record_i
 
 bool NativeEvtxReader::read_from(EventSink& sink, EvtxPosition& position, DecodeStats& stats) {
   return impl_->read_from(sink, position, stats);
+}
+
+bool NativeEvtxReader::read_next_chunk(EventSink& sink, DecodeStats& stats,
+                                       std::uint64_t after_record_id) {
+  return impl_->read_next_chunk(sink, stats, after_record_id);
 }
 
 std::uint64_t NativeEvtxReader::record_count_hint() const {

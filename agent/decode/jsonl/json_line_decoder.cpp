@@ -6,8 +6,10 @@
 //    objects (agent, ecs, ...) are ignored, except "sessionwatch", whose members become extras.
 //  - NXLog im_msvistalog: flat; "EventID", "Channel", "Hostname", "EventTime", "SourceName", ...
 //    are System values, and every other top-level key is an EventData field, in order.
-//    NXLog's EventTime ("2021-02-12 12:34:28") carries no zone; it is taken as UTC (NXLog prints
-//    local time unless configured otherwise: configure it to UTC or add a zone).
+//    NXLog's EventTime ("2021-02-12 12:34:28") carries no zone: NXLog prints the writer's local
+//    time unless configured otherwise. It is taken as UTC unless a zone is configured
+//    (set_nxlog_time_offset: `scan --nxlog-time-zone`, the file input's `nxlog_time_zone`); an
+//    EventTime with a zone is taken as written. See docs/decoding.md.
 //
 // UTF-8: simdjson validates the whole line before any value is read, so every string it returns is
 // valid UTF-8. A line that fails that check is passed through append_sanitized_utf8 (bad bytes
@@ -46,6 +48,13 @@ std::string_view trim(std::string_view s) {
   s = trim_right(s);
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   return s;
+}
+
+// A time parse_time accepted names its zone after the seconds: 'Z' or an offset.
+bool has_zone(std::string_view time) {
+  const std::size_t time_of_day = time.find_first_of("Tt ");
+  if (time_of_day == std::string_view::npos) return false;
+  return time.find_first_of("Zz+-", time_of_day) != std::string_view::npos;
 }
 
 bool parse_u64(std::string_view s, std::uint64_t& out) {
@@ -91,6 +100,7 @@ struct JsonLineDecoder::Impl {
   std::uint32_t fallback_event_id = 0;
   bool has_fallback_event_id = false;
   std::string_view fallback_computer;
+  Ticks nxlog_offset = 0;  // east of UTC, for an EventTime without a zone
 
   bool decode(std::string_view line, Event& event, std::string& error);
   void parse(std::string_view line);
@@ -373,7 +383,12 @@ void JsonLineDecoder::Impl::read_top_level(std::string_view key, od::value v) {
     if (key == "SourceName") return out->set_provider_name(scalar_text(v));
     if (key == "ProviderGuid") return out->set_provider_guid(scalar_text(v));
     if (key == "Message") return out->set_message(scalar_text(v));
-    if (key == "EventTime") return set_time(scalar_text(v), "EventTime");
+    if (key == "EventTime") {
+      const std::string_view t = scalar_text(v);
+      set_time(t, "EventTime");
+      if (!has_zone(trim(t))) out->time_created -= nxlog_offset;
+      return;
+    }
     if (key == "RecordNumber") {
       out->record_id = number_of(v, "RecordNumber");
       return;
@@ -498,6 +513,10 @@ JsonLineDecoder& JsonLineDecoder::operator=(JsonLineDecoder&&) noexcept = defaul
 
 bool JsonLineDecoder::decode(std::string_view line, Event& out, std::string& error) {
   return impl_->decode(line, out, error);
+}
+
+void JsonLineDecoder::set_nxlog_time_offset(int minutes) {
+  impl_->nxlog_offset = Ticks{minutes} * 60 * kTicksPerSecond;
 }
 
 }  // namespace sw

@@ -13,8 +13,11 @@
 //   a [pid] it needs a digit, '-' or '.' or the shape above).
 //   Otherwise DecodeOptions::default_computer.
 // Channel: DecodeOptions::default_channel. Provider: "sessionwatch-text". Event id 0.
+#include <algorithm>
 #include <array>
 #include <cstdio>
+#include <cstring>
+#include <iterator>
 #include <string>
 
 #include "sessionwatch/decode.hpp"
@@ -233,8 +236,20 @@ bool TextLineDecoder::decode(std::string_view line, Ticks now, Event& out, std::
     line.remove_suffix(1);
   if (line.size() >= 3 && line.substr(0, 3) == "\xEF\xBB\xBF") line.remove_prefix(3);
   std::string sanitized;
+  // A text line is text: NUL runs (what a crash leaves in a log) are dropped, and what is still
+  // binary after that (garbage appended to a log) is refused, never an event.
+  if (std::memchr(line.data(), '\0', line.size())) {
+    std::remove_copy(line.begin(), line.end(), std::back_inserter(sanitized), '\0');
+    line = sanitized;
+  }
+  if (auto why = not_a_log(line)) {
+    error = *why;
+    return false;
+  }
   if (!is_valid_utf8(line)) {
-    append_sanitized_utf8(line, sanitized);
+    std::string valid;
+    append_sanitized_utf8(line, valid);
+    sanitized = std::move(valid);
     line = sanitized;
   }
   std::string_view body = line;

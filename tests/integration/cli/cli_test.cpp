@@ -1,9 +1,12 @@
 // The command line, run as a user would: the real binary, its output and its exit codes.
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -20,9 +23,10 @@ struct CliRun {
   std::string out;
 };
 
-CliRun run(const std::string& args) {
-  const std::string cmd =
-      std::string(SW_BINARY_DIR) + "/agent/cli/sessionwatch " + args + " 2>/dev/null";
+const std::string kBinary = std::string(SW_BINARY_DIR) + "/agent/cli/sessionwatch";
+
+// Runs a shell command line; its standard output and exit status.
+CliRun run_shell(const std::string& cmd) {
   CliRun r{-1, {}};
   FILE* p = popen(cmd.c_str(), "r");
   if (!p) return r;
@@ -32,6 +36,10 @@ CliRun run(const std::string& args) {
   const int status = pclose(p);
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   return r;
+}
+
+CliRun run(const std::string& args) {
+  return run_shell(kBinary + " " + args + " 2>/dev/null");
 }
 
 std::vector<nlohmann::json> json_lines(const std::string& text) {
@@ -44,6 +52,43 @@ std::vector<nlohmann::json> json_lines(const std::string& text) {
 }
 
 const std::string kSample = std::string(SW_SOURCE_DIR) + "/agent/cli/sample/sample_events.xml";
+const std::string kEvtx = std::string(SW_TEST_DATA_DIR) + "/evtx/";
+const std::string kRules = std::string(SW_SOURCE_DIR) + "/rules";
+
+std::string slurp(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+// A folder of its own per test, removed after it.
+class CliFiles : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ =
+        fs::temp_directory_path() /
+        ("sw_cli_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  fs::path write(const std::string& name, const std::string& content) {
+    std::ofstream(dir_ / name, std::ios::binary) << content;
+    return dir_ / name;
+  }
+  // Exit status, standard output and standard error of a scan.
+  struct Full {
+    int exit_code;
+    std::string out, err;
+  };
+  Full run_full(const std::string& args) {
+    const fs::path err = dir_ / "stderr.txt";
+    const CliRun r = run_shell(kBinary + " " + args + " 2>" + err.string());
+    return {r.exit_code, r.out, slurp(err)};
+  }
+  fs::path dir_;
+};
 
 TEST(Cli, DemoRaisesInferredAndObservedAlertsNamingTheConsoleHolder) {
   const CliRun r = run("demo --format json");
@@ -139,7 +184,8 @@ TEST(Cli, HelpTeachesEveryCommand) {
 TEST(Cli, VersionNamesTheLibrariesItWasBuiltWith) {
   const CliRun text = run("version");
   ASSERT_EQ(text.exit_code, 0);
-  for (const char* library : {"spdlog", "yaml-cpp", "re2", "pugixml", "simdjson", "openssl", "zlib"}) {
+  for (const char* library :
+       {"spdlog", "yaml-cpp", "re2", "pugixml", "simdjson", "openssl", "zlib"}) {
     EXPECT_NE(text.out.find(std::string("  ") + library + " "), std::string::npos) << library;
   }
   const CliRun json = run("version --json");
@@ -205,6 +251,265 @@ TEST(Cli, RulesXpathAsksForWhatTheRulesAndTrackerRead) {
   EXPECT_EQ(select_of(own.out, "Security").find("4688"), std::string::npos) << own.out;
   EXPECT_EQ(select_of(own.out, "System"), "") << "only the channels asked for";
   EXPECT_EQ(run("rules xpath stray-argument").exit_code, 2);
+}
+
+}  // namespace
+
+namespace {
+
+// ---- Order of the files given (issue 12: "scan depends on file order") ----
+
+// An older capture of the same host: the velociraptor Security and TS-LSM events 300 days
+// earlier, with record ids of their own, as JSON lines.
+std::string older_capture() {
+  const CliRun events = run("scan --events " + kEvtx + "RDPAuth_LocalSessionManager.evtx " + kEvtx +
+                            "RDPAuth_Security.evtx");
+  EXPECT_EQ(events.exit_code, 0);
+  std::string out;
+  constexpr long long kShift = 300LL * 86400;
+  for (nlohmann::json e : json_lines(events.out)) {
+    std::tm tm{};
+    const std::string stamp = e["@timestamp"];
+    strptime(stamp.substr(0, 19).c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
+    const std::time_t t = timegm(&tm) - kShift;
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", std::gmtime(&t));
+    const std::string shifted = buf + stamp.substr(19);
+    e["@timestamp"] = shifted;
+    e["winlog"]["time_created"] = shifted;
+    e["winlog"]["record_id"] =
+        std::to_string(std::stoull(e["winlog"]["record_id"].get<std::string>()) + 500000);
+    out += e.dump() + "\n";
+  }
+  return out;
+}
+
+class ScanOrder : public CliFiles {
+ protected:
+  // A rule that alerts on every session record of the captures: the alerts show the order the
+  // events were processed in (the shipped rules raise none on these captures).
+  std::string every_record_rule() {
+    return write("every_record.yml",
+                 "title: Every session manager or RDP authentication record\n"
+                 "id: 6d0f3e3a-8d4b-4a57-9a0e-7063aaaa0003\n"
+                 "status: test\n"
+                 "logsource:\n  product: windows\n"
+                 "detection:\n  selection:\n"
+                 "    EventID: [21, 22, 23, 24, 25, 32, 40, 41, 42, 54, 1149, 4624, 4625]\n"
+                 "  condition: selection\n"
+                 "level: low\n")
+        .string();
+  }
+};
+
+TEST_F(ScanOrder, EveryOrderOfTheFilesGivesTheSameOutput) {
+  const std::vector<std::string> files = {
+      write("older.jsonl", older_capture()).string(), kEvtx + "RDPAuth_LocalSessionManager.evtx",
+      kEvtx + "RDPAuth_RemoteConnectionManager.evtx", kEvtx + "RDPAuth_Security.evtx"};
+  const std::string rules = every_record_rule();
+  for (const std::string& mode :
+       {"--rules " + kRules, "--rules " + rules, std::string("--sessions")}) {
+    std::vector<std::size_t> order = {0, 1, 2, 3};
+    std::string first;
+    int permutations = 0;
+    do {
+      std::string args = "scan " + mode;
+      for (std::size_t i : order) args += " " + files[i];
+      const CliRun r = run(args);
+      ASSERT_EQ(r.exit_code, 0) << args;
+      if (permutations++ == 0) {
+        first = r.out;
+      } else {
+        ASSERT_EQ(r.out, first) << "output depends on the order: " << args;
+      }
+    } while (std::next_permutation(order.begin(), order.end()));
+    EXPECT_EQ(permutations, 24);
+  }
+  // Both captures are seen whole, whatever the order: as many alerts in each.
+  const auto alerts = json_lines(
+      run("scan --rules " + rules + " " + files[0] + " " + files[3] + " " + files[1]).out);
+  int in_2020 = 0, in_2021 = 0;
+  for (const auto& a : alerts) {
+    const std::string t = a["@timestamp"];
+    in_2020 += t.rfind("2020-", 0) == 0;
+    in_2021 += t.rfind("2021-", 0) == 0;
+  }
+  EXPECT_EQ(in_2020, in_2021) << run("scan --format table --rules " + rules + " " + files[0] + " " +
+                                     files[3] + " " + files[1])
+                                     .out;
+  EXPECT_GT(in_2021, 0);
+}
+
+TEST_F(ScanOrder, EventsOfSeveralFilesComeOutInTimeOrder) {
+  const CliRun r = run("scan --events " + kEvtx + "RDPAuth_Security.evtx " + kEvtx +
+                       "RDPAuth_LocalSessionManager.evtx");
+  ASSERT_EQ(r.exit_code, 0);
+  std::string last;
+  std::set<std::string> channels;
+  for (const auto& e : json_lines(r.out)) {
+    const std::string t = e["@timestamp"];
+    // RDPAuth_Security.evtx has one record 63 ms older than the one before it (the reorder
+    // window puts it right); the LSM events fall in between the Security ones.
+    EXPECT_GE(t, last);
+    last = t;
+    channels.insert(e["winlog"]["channel"].get<std::string>());
+  }
+  EXPECT_EQ(channels.size(), 2u);
+}
+
+TEST_F(ScanOrder, TableRowsAreSortedByTime) {
+  // Captures years apart (2016-17, 2020, 2021): alerts used to come out in the order the files
+  // were read and decided.
+  const fs::path corpus = fs::path(SW_SHARED_DIR) / "corpus" / "evtx";
+  if (!fs::exists(corpus / "omerbenamram-evtx" / "security.evtx")) {
+    GTEST_SKIP() << "shared corpus not found at " << corpus;
+  }
+  std::string args = "scan --format table --rules " + kRules + " " +
+                     (corpus / "omerbenamram-evtx" / "security.evtx").string();
+  std::vector<std::string> files;  // in the order a shell's glob gives them
+  for (const auto& entry : fs::directory_iterator(corpus / "evtx-to-mitre-attack")) {
+    files.push_back(entry.path().string());
+  }
+  std::sort(files.begin(), files.end());
+  for (const std::string& f : files) args += " " + f;
+  const CliRun r = run(args);
+  ASSERT_EQ(r.exit_code, 0);
+  std::istringstream in(r.out);
+  std::string line, last;
+  int rows = 0;
+  std::getline(in, line);  // header
+  while (std::getline(in, line)) {
+    const std::string time = line.substr(0, line.find(' '));
+    EXPECT_GE(time, last) << r.out;
+    last = time;
+    ++rows;
+  }
+  EXPECT_GE(rows, 4);
+}
+
+// ---- What is not a log (issue 12: "binary and compressed input become alerts") ----
+
+class ScanInput : public CliFiles {};
+
+TEST_F(ScanInput, TheAgentsOwnExecutableIsRefusedNotAlertedOn) {
+  const Full r = run_full("scan " + kBinary);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.out, "") << "no alert from an executable";
+  EXPECT_NE(r.err.find(kBinary + " is not a log sessionwatch reads: an ELF executable"),
+            std::string::npos)
+      << r.err;
+}
+
+TEST_F(ScanInput, RandomBytesAreRefusedAndTheOtherFilesStillRead) {
+  std::string noise(64 << 10, '\0');
+  std::uint32_t x = 2463534242u;
+  for (char& c : noise) {
+    x ^= x << 13;
+    x ^= x >> 17;
+    x ^= x << 5;
+    c = static_cast<char>(x);
+  }
+  const fs::path bin = write("noise.log", noise);
+  const Full r = run_full("scan --stats " + bin.string() + " " + kSample);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find(bin.string() + " is not a log sessionwatch reads: binary data"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["records_read"], 24) << "only the sample's events";
+}
+
+TEST_F(ScanInput, GzipIsReadAsItsContent) {
+  const fs::path plain = write("sample.xml", slurp(kSample));
+  ASSERT_EQ(std::system(("gzip -k -n " + plain.string()).c_str()), 0);
+  const CliRun unpacked = run("scan --rules " + kRules + " " + plain.string());
+  const CliRun packed = run("scan --rules " + kRules + " " + plain.string() + ".gz");
+  ASSERT_EQ(packed.exit_code, 0);
+  EXPECT_FALSE(packed.out.empty());
+  // The same alerts; only where they were read from differs.
+  std::string expected = unpacked.out, got = packed.out;
+  for (std::string* s : {&expected, &got}) {
+    for (std::size_t at; (at = s->find("sample.xml.gz")) != std::string::npos;)
+      s->erase(at + 10, 3);
+  }
+  EXPECT_EQ(got, expected);
+}
+
+TEST_F(ScanInput, MissingFileIsOneClearError) {
+  const Full r = run_full("scan /nonexistent/file.evtx");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err,
+            "sessionwatch scan: cannot open /nonexistent/file.evtx: No such file or directory\n");
+}
+
+TEST_F(ScanInput, AFolderIsReadFileByFile) {
+  fs::create_directories(dir_ / "logs");
+  fs::copy_file(kSample, dir_ / "logs" / "sample.xml");
+  fs::copy_file(kEvtx + "RDPAuth_LocalSessionManager.evtx", dir_ / "logs" / "lsm.evtx");
+  const Full r = run_full("scan --stats " + (dir_ / "logs").string());
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["records_read"], 24 + 17) << r.err;
+  EXPECT_EQ(r.err.find("directory"), std::string::npos) << r.err;
+
+  fs::create_directories(dir_ / "empty");
+  const Full empty = run_full("scan " + (dir_ / "empty").string());
+  EXPECT_EQ(empty.exit_code, 2);
+  EXPECT_NE(empty.err.find((dir_ / "empty").string() + " is a directory"), std::string::npos)
+      << empty.err;
+}
+
+TEST_F(ScanInput, BadRecordCountsAgreeWithStatsAndNameThePathOnce) {
+  // One chunk header damaged (a notice: no record lost by it) and one record destroyed.
+  std::string evtx = slurp(kEvtx + "RDPAuth_RemoteConnectionManager.evtx");
+  ASSERT_GT(evtx.size(), 0x1000u + 0x300u);
+  const std::size_t first_record = 0x1000 + 0x200;
+  evtx[first_record] = 'X';  // the first record's signature
+  const fs::path damaged = write("rcm-damaged.evtx", evtx);
+  const Full stats = run_full("scan --stats " + damaged.string());
+  const Full alerts = run_full("scan " + damaged.string());
+  const auto bad = nlohmann::json::parse(stats.out)["records_bad"].get<int>();
+  EXPECT_EQ(bad, 1);
+  EXPECT_EQ(alerts.exit_code, 1);
+  EXPECT_NE(alerts.err.find(std::to_string(bad) + " bad record(s)"), std::string::npos)
+      << alerts.err;
+  const std::string name = damaged.string();
+  for (std::size_t at = alerts.err.find(name); at != std::string::npos;
+       at = alerts.err.find(name, at + 1)) {
+    const std::size_t line_end = alerts.err.find('\n', at);
+    EXPECT_EQ(alerts.err.substr(at + 1, line_end - at - 1).find(name), std::string::npos)
+        << "the path twice on one line: " << alerts.err;
+  }
+}
+
+TEST_F(ScanInput, NxlogEventTimeTakesTheConfiguredZone) {
+  const fs::path nx = write(
+      "nxlog.json", R"({"EventTime":"2021-02-12 12:34:28","Hostname":"WS-1","EventID":4624,)"
+                    R"("Channel":"Security","SourceName":"Microsoft-Windows-Security-Auditing"})"
+                    "\n"
+                    R"({"EventTime":"2021-02-12T12:34:28Z","Hostname":"WS-1","EventID":4634,)"
+                    R"("Channel":"Security","SourceName":"Microsoft-Windows-Security-Auditing"})"
+                    "\n");
+  const auto utc = json_lines(run("scan --events " + nx.string()).out);
+  const auto berlin = json_lines(run("scan --events --nxlog-time-zone +01:00 " + nx.string()).out);
+  ASSERT_EQ(utc.size(), 2u);
+  ASSERT_EQ(berlin.size(), 2u);
+  EXPECT_EQ(utc[0]["@timestamp"], "2021-02-12T12:34:28.0000000Z");
+  EXPECT_EQ(berlin[0]["@timestamp"], "2021-02-12T11:34:28.0000000Z") << "local time, one hour east";
+  EXPECT_EQ(berlin[1]["@timestamp"], "2021-02-12T12:34:28.0000000Z") << "a time with a zone stays";
+  EXPECT_EQ(run("scan --nxlog-time-zone Europe/Nowhere " + nx.string()).exit_code, 2);
+}
+
+TEST_F(ScanInput, EventsPastYear9999ReadBack) {
+  const fs::path far =
+      write("far.jsonl", R"({"@timestamp":"30828-09-14T02:48:05.4775807Z","host":{"name":"WS-1"},)"
+                         R"("winlog":{"event_id":"4624","channel":"Security","record_id":"7"}})"
+                         "\n");
+  const Full first = run_full("scan --events " + far.string());
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  const fs::path copy = write("copy.jsonl", first.out);
+  const Full second = run_full("scan --events " + copy.string());
+  EXPECT_EQ(second.exit_code, 0) << second.err;
+  EXPECT_EQ(second.out, first.out);
+  EXPECT_NE(first.out.find("30828-09-14T02:48:05.4775807Z"), std::string::npos) << first.out;
 }
 
 }  // namespace

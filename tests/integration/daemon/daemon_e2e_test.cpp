@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -112,6 +113,19 @@ class DaemonE2E : public ::testing::Test {
   fs::path alerts() const { return dir_ / "out" / "alerts.jsonl"; }
   fs::path log() const { return dir_ / "agent.log"; }
   fs::path input(const std::string& name = "events.jsonl") const { return dir_ / "in" / name; }
+
+  // A rule in rules/ that alerts on every record of the velociraptor session fixtures.
+  void write_every_record_rule() {
+    std::ofstream rule(dir_ / "rules" / "every_record.yml");
+    rule << "title: Every session manager or RDP authentication record\n"
+            "id: 6d0f3e3a-8d4b-4a57-9a0e-7063aaaa0002\n"
+            "status: test\n"
+            "logsource:\n  product: windows\n"
+            "detection:\n  selection:\n"
+            "    EventID: [21, 22, 23, 24, 25, 32, 40, 41, 42, 54, 1149]\n"
+            "  condition: selection\n"
+            "level: low\n";
+  }
 
   void write_config(const std::string& rules = "") {
     std::ofstream out(config());
@@ -759,6 +773,35 @@ TEST_F(DaemonE2E, RunOnceReadsToTheEndDeliversAndExitsAndTheNextRunCarriesOn) {
   }
 }
 
+TEST_F(DaemonE2E, RunOnceRefusesWhatIsNoLogAndReadsRecordsOverOneMebibyte) {
+  write_config();
+  // A refused logon whose payload makes its line 1.5 MiB (scan reads it; the daemon used to cut
+  // it into bad pieces).
+  nlohmann::json big = nlohmann::json::parse(event_line(7, true));
+  big["winlog"]["event_data"]["Padding"] = std::string(1536 * 1024, 'p');
+  const std::string events = event_lines(0, 100) + big.dump() + "\n" + event_lines(100, 100);
+  append(input(), events);
+  // The agent's own executable where a log was expected.
+  {
+    std::ifstream elf(binary(), std::ios::binary);
+    std::string head(64 * 1024, '\0');
+    elf.read(head.data(), static_cast<std::streamsize>(head.size()));
+    append(input("garbage.jsonl"), head);
+  }
+  Agent once(config(), log(), {"--once"});
+  ASSERT_TRUE(once.started());
+  ASSERT_EQ(once.wait_exit(60s), 0);
+  const auto want = expected_ids(events);
+  ASSERT_EQ(want.size(), 5u);  // 4 among the 200 lines, and the big one
+  const auto got = alert_ids(alerts());
+  EXPECT_EQ(got.size(), want.size());
+  for (const auto& id : want) EXPECT_TRUE(got.count(id)) << "missing alert " << id;
+  const std::string agent_log = read_file(log());
+  EXPECT_NE(agent_log.find("garbage.jsonl is not read: an ELF executable"), std::string::npos)
+      << agent_log;
+  EXPECT_EQ(agent_log.find("events.jsonl:"), std::string::npos) << "no bad record: " << agent_log;
+}
+
 TEST_F(DaemonE2E, ReorderWindowWithoutOnceIsAUsageError) {
   write_config();
   Agent agent(config(), log(), {"--reorder-window", "60"});
@@ -774,17 +817,7 @@ class DaemonEvtxE2E : public DaemonE2E {
   // An evtx input over in/*.evtx and a rule that alerts on every record of the fixtures used.
   void write_evtx_config() {
     ::setenv("SESSIONWATCH_TIMER_SCALE", kTimerScale, 1);  // the settle time of copied files
-    {
-      std::ofstream rule(dir_ / "rules" / "every_record.yml");
-      rule << "title: Every session manager or RDP authentication record\n"
-              "id: 6d0f3e3a-8d4b-4a57-9a0e-7063aaaa0002\n"
-              "status: test\n"
-              "logsource:\n  product: windows\n"
-              "detection:\n  selection:\n"
-              "    EventID: [21, 22, 23, 24, 25, 32, 40, 41, 42, 54, 1149]\n"
-              "  condition: selection\n"
-              "level: low\n";
-    }
+    write_every_record_rule();
     std::ofstream out(config());
     out << "agent:\n  data_dir: " << (dir_ / "data").string() << "\n"
         << "inputs:\n  - type: evtx\n    name: evtx\n    paths: [\"" << (dir_ / "in").string()
@@ -970,6 +1003,108 @@ TEST_F(DaemonEvtxE2E, ReadsRecordsOnlyTheNativeParserCanDecode) {
     EXPECT_TRUE(want.count(id)) << "unexpected alert " << id;
     EXPECT_EQ(n, 1);
   }
+}
+
+}  // namespace
+
+namespace {
+
+// ---------------------------------------------------------------- run --once over several inputs
+
+// An older capture of the velociraptor host, 300 days earlier with record ids of its own, as
+// Winlogbeat JSON lines; and `scan`'s alerts over it and the EVTX files together.
+class DaemonOrderE2E : public DaemonE2E {
+ protected:
+  std::string scan(const std::string& args) {
+    const fs::path out = dir_ / "scan.out";
+    const std::string cmd = binary() + " " + args + " > " + out.string() + " 2>/dev/null";
+    EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
+    return read_file(out);
+  }
+  // `days` later (earlier when negative).
+  std::string shifted_capture(const std::string& evtx_files, long long days) {
+    std::string out;
+    std::istringstream in(scan("scan --events " + evtx_files));
+    for (std::string line; std::getline(in, line);) {
+      nlohmann::json e = nlohmann::json::parse(line);
+      std::tm tm{};
+      const std::string stamp = e["@timestamp"];
+      strptime(stamp.substr(0, 19).c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
+      const std::time_t t = timegm(&tm) + days * 86400;
+      char buf[32];
+      std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", std::gmtime(&t));
+      e["@timestamp"] = e["winlog"]["time_created"] = buf + stamp.substr(19);
+      e["winlog"]["record_id"] =
+          std::to_string(std::stoull(e["winlog"]["record_id"].get<std::string>()) + 500000);
+      out += e.dump() + "\n";
+    }
+    return out;
+  }
+  void write_two_input_config(bool evtx_first) {
+    const std::string file_input = "  - type: file\n    name: jsonl\n    paths: [\"" +
+                                   (dir_ / "in").string() + "/*.jsonl\"]\n";
+    const std::string evtx_input = "  - type: evtx\n    name: evtx\n    paths: [\"" +
+                                   (dir_ / "evtx").string() + "/*.evtx\"]\n";
+    std::ofstream out(config());
+    out << "agent:\n  data_dir: " << (dir_ / ("data" + std::to_string(evtx_first))).string()
+        << "\ninputs:\n"
+        << (evtx_first ? evtx_input + file_input : file_input + evtx_input)
+        << "rules:\n  paths: [\"" << (dir_ / "rules").string() << "\"]\n"
+        << "outputs:\n  - type: file\n    path: " << alerts().string() << "\n";
+  }
+  // Copies the two velociraptor captures into evtx/ (fresh files: the input waits for them to
+  // settle) and writes in/capture.jsonl, the same events `days` apart; scan's alert ids over all
+  // three, read as one stream in time, with a rule that alerts on every session record (so the
+  // alerts show the order the events were processed in).
+  std::vector<std::string> write_captures(long long days) {
+    write_every_record_rule();
+    const fs::path evtx_dir = fs::path(SW_SOURCE_DIR) / "tests" / "data" / "evtx";
+    fs::create_directories(dir_ / "evtx");
+    std::string evtx_files;
+    for (const char* name : {"RDPAuth_LocalSessionManager.evtx", "RDPAuth_Security.evtx"}) {
+      fs::copy_file(evtx_dir / name, dir_ / "evtx" / name);
+      evtx_files += " " + (dir_ / "evtx" / name).string();
+    }
+    append(input("capture.jsonl"), shifted_capture(evtx_files, days));
+    std::vector<std::string> want;
+    std::istringstream in(scan("scan --rules " + (dir_ / "rules").string() + " " +
+                               input("capture.jsonl").string() + evtx_files));
+    for (std::string line; std::getline(in, line);) {
+      want.push_back(nlohmann::json::parse(line)["event"]["id"]);
+    }
+    return want;
+  }
+  // Alert ids in the order they were delivered.
+  std::vector<std::string> delivered() {
+    std::vector<std::string> ids;
+    for (const auto& doc : alert_docs(alerts())) ids.push_back(doc["event"]["id"]);
+    return ids;
+  }
+};
+
+TEST_F(DaemonOrderE2E, RunOnceMergesTheBacklogOfEveryInputByEventTime) {
+  const std::vector<std::string> want = write_captures(-300);
+  ASSERT_GT(want.size(), 20u) << "alerts from each capture";
+  for (const bool evtx_first : {false, true}) {
+    fs::remove(alerts());
+    write_two_input_config(evtx_first);
+    Agent once(config(), log(), {"--once"});
+    ASSERT_TRUE(once.started());
+    ASSERT_EQ(once.wait_exit(60s), 0);
+    EXPECT_EQ(delivered(), want) << (evtx_first ? "evtx input first" : "file input first");
+  }
+}
+
+// The lines are read at once, the EVTX files only once they settled: the lines, newer, must wait
+// for them rather than go first because their file was read to its end.
+TEST_F(DaemonOrderE2E, RunOnceWaitsForSettlingEvtxFilesBeforeNewerLines) {
+  const std::vector<std::string> want = write_captures(300);
+  ASSERT_GT(want.size(), 20u) << "alerts from each capture";
+  write_two_input_config(false);
+  Agent once(config(), log(), {"--once"});
+  ASSERT_TRUE(once.started());
+  ASSERT_EQ(once.wait_exit(60s), 0);
+  EXPECT_EQ(delivered(), want);
 }
 
 }  // namespace

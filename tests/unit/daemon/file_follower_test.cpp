@@ -75,7 +75,9 @@ class FollowerTest : public ::testing::Test {
     }
     for (WorkItem& item : items) {
       for (CollectionGap& g : item.gaps) gaps_.push_back(std::move(g));
+      if (item.refused) refused_.push_back(*item.refused);
       if (!item.lines) continue;
+      for (const RecordError& e : item.lines->errors) record_errors_.push_back(e);
       for (const RecordRef& r : item.lines->records) {
         lines.emplace_back(item.lines->data.substr(r.offset, r.length));
         numbers_.push_back(r.number);
@@ -91,6 +93,8 @@ class FollowerTest : public ::testing::Test {
 
   fs::path dir_;
   std::vector<CollectionGap> gaps_;
+  std::vector<RefusedFile> refused_;
+  std::vector<RecordError> record_errors_;
   std::vector<std::uint64_t> numbers_;
   std::vector<FileCheckpoint> closed_;
   std::map<platform::FileId, FileCheckpoint> last_;
@@ -274,16 +278,79 @@ TEST_F(FollowerTest, XmlRecordsAreWholeEventElements) {
   EXPECT_EQ(drain(f, false), Lines{"<Event><System/></Event>"});
 }
 
-TEST_F(FollowerTest, HugeLineWithoutNewlineDoesNotStallTheFile) {
+TEST_F(FollowerTest, ALineLongerThanABatchIsReadWhole) {
   auto o = options();
   o.max_batch_bytes = 64;
   FileFollower f(o);
-  append("a.log", std::string(100, 'x') + "\nok\n");
+  append("a.log", std::string(100, 'x') + "\r\nok\n");
   const Lines got = drain(f);
-  ASSERT_EQ(got.size(), 3u);
-  EXPECT_EQ(got[0], std::string(64, 'x'));
-  EXPECT_EQ(got[1], std::string(36, 'x'));
-  EXPECT_EQ(got[2], "ok");
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0], std::string(100, 'x'));
+  EXPECT_EQ(got[1], "ok");
+  EXPECT_EQ(numbers_, (std::vector<std::uint64_t>{1, 2}));
+  EXPECT_TRUE(record_errors_.empty());
+}
+
+TEST_F(FollowerTest, ALongLineStillBeingWrittenWaitsForItsEnd) {
+  auto o = options();
+  o.max_batch_bytes = 64;
+  FileFollower f(o);
+  append("a.log", std::string(100, 'x'));
+  EXPECT_TRUE(drain(f).empty());
+  append("a.log", "yz\n");
+  EXPECT_EQ(drain(f, false), Lines{std::string(100, 'x') + "yz"});
+}
+
+TEST_F(FollowerTest, ARecordBeyondTheLargestIsSkippedAndReported) {
+  auto o = options();
+  o.max_batch_bytes = 64;
+  o.max_record_bytes = 128;
+  FileFollower f(o);
+  append("a.log", std::string(300, 'x') + "\nok\n" + std::string(100, 'y') + "\n");
+  const Lines got = drain(f);
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0], "ok");
+  EXPECT_EQ(got[1], std::string(100, 'y'));
+  ASSERT_EQ(record_errors_.size(), 1u);
+  EXPECT_EQ(record_errors_[0].number, 1u);
+  EXPECT_NE(record_errors_[0].reason.find("longer than"), std::string::npos);
+  EXPECT_EQ(numbers_, (std::vector<std::uint64_t>{2, 3}));
+}
+
+TEST_F(FollowerTest, AnXmlEventLongerThanABatchIsReadWhole) {
+  auto o = options("*.xml");
+  o.format = InputFormat::kXml;
+  o.max_batch_bytes = 64;
+  FileFollower f(o);
+  const std::string big =
+      "<Event><System/><EventData><Data>" + std::string(200, 'd') + "</Data></EventData></Event>";
+  append("e.xml", "<Events>\n" + big + "\n<Event><System/></Event>\n");
+  const Lines got = drain(f);
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0], big);
+  EXPECT_EQ(got[1], "<Event><System/></Event>");
+}
+
+TEST_F(FollowerTest, BinaryEvtxAndGzipFilesAreRefusedOnceAndNeverRead) {
+  auto o = options("*");
+  o.format = InputFormat::kAuto;
+  FileFollower f(o);
+  std::string noise(4096, '\0');
+  for (std::size_t i = 0; i < noise.size(); ++i) noise[i] = static_cast<char>((i * 7919) >> 3);
+  append("noise.log", noise + "\nWS-1: Error 7063\n");
+  append("copy.evtx", std::string("ElfFile\0", 8) + std::string(4088, '\0'));
+  append("old.log.1.gz", std::string("\x1F\x8B\x08\0", 4) + std::string(100, 'z'));
+  append("text.log", "WS-1: a line\n");
+  EXPECT_EQ(drain(f), Lines{"WS-1: a line"});
+  ASSERT_EQ(refused_.size(), 3u);
+  std::map<std::string, std::string> why;
+  for (const RefusedFile& r : refused_) why[fs::path(r.path).filename().string()] = r.reason;
+  EXPECT_EQ(why["noise.log"].rfind("binary data", 0), 0u) << why["noise.log"];
+  EXPECT_NE(why["copy.evtx"].find("type: evtx"), std::string::npos) << why["copy.evtx"];
+  EXPECT_EQ(why["old.log.1.gz"].rfind("gzip-compressed", 0), 0u) << why["old.log.1.gz"];
+  append("noise.log", "WS-1: more\n");
+  EXPECT_TRUE(drain(f, false).empty());
+  EXPECT_EQ(refused_.size(), 3u) << "said once per file";
 }
 
 #ifdef _WIN32

@@ -215,7 +215,7 @@ TEST(DecodeFile, OverlongLineIsSkippedAndReported) {
   EXPECT_NE(sink.errors[0].reason.find("longer than"), std::string::npos);
 }
 
-TEST(DecodeFile, BinaryGarbageAsTextNeverCrashes) {
+TEST(DecodeFile, BinaryGarbageIsRefusedWholeWhateverTheFormat) {
   std::string garbage;
   for (int i = 0; i < 200000; ++i) garbage.push_back(static_cast<char>((i * 2654435761u) >> 13));
   TempFile file(garbage);
@@ -225,7 +225,10 @@ TEST(DecodeFile, BinaryGarbageAsTextNeverCrashes) {
     options.format = f;
     RecordingSink sink;
     const DecodeStats stats = decode_file(file.path(), options, sink);
-    EXPECT_EQ(stats.bytes_read, garbage.size());
+    EXPECT_TRUE(sink.events.empty());
+    EXPECT_EQ(stats.records_read, 0u);
+    ASSERT_EQ(sink.errors.size(), 1u);
+    EXPECT_EQ(sink.errors[0].kind, DecodeError::Kind::kFile);
   }
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <optional>
 #include <system_error>
 
 #include <spdlog/spdlog.h>
@@ -52,8 +53,9 @@ struct FileFollower::Tailed {
   InputFormat format = InputFormat::kAuto;
   bool rotated = false;            // no longer under a name the globs match
   Clock::time_point rotated_at{};  // when the rename was noticed
-  bool ignored = false;            // not a format this input reads (EVTX in a file input)
-  bool copy = false;               // a copytruncate copy: read before the file it was copied from
+  bool ignored = false;            // not a format this input reads (EVTX in a file input, binary)
+  bool skipping = false;  // inside a record longer than max_record_bytes: read on to its end
+  bool copy = false;      // a copytruncate copy: read before the file it was copied from
   std::uint64_t last_size = 0;
   Clock::time_point last_growth{};
 
@@ -243,21 +245,15 @@ void FileFollower::start_new_file(Tailed& t) {
                t.last_size);
 }
 
-void FileFollower::update_head(Tailed& t, std::uint64_t size) {
+void FileFollower::update_head(Tailed& t, std::uint64_t size, std::vector<WorkItem>& out) {
   if (t.head_length >= kHeadBytes || size <= t.head_length) return;
   const auto length = static_cast<std::uint32_t>(std::min<std::uint64_t>(size, kHeadBytes));
   std::string head(length, '\0');
   const std::int64_t n = t.file->read_at(0, head.data(), length);
   if (n <= 0) return;
   head.resize(static_cast<std::size_t>(n));
-  if (t.format == InputFormat::kAuto) {
-    t.format = detect_format(head);
-    if (t.format == InputFormat::kEvtx) {
-      t.ignored = true;
-      spdlog::warn("input {}: {} is an EVTX file; a file input does not read it (use type: evtx)",
-                   options_.input_name, t.path);
-    }
-  }
+  if (t.format == InputFormat::kAuto) t.format = detect_format(head);
+  refuse_if_not_a_log(t, head, out);
   t.head_length = static_cast<std::uint32_t>(head.size());
   t.head_hash = hash_bytes(head);
 }
@@ -272,6 +268,40 @@ bool FileFollower::content_changed(Tailed& t, std::uint64_t size) {
   return !head_matches(*t.file, t.head_length, t.head_hash);
 }
 
+namespace {
+
+// Why a file input does not read a file with this head; nullopt when it does.
+std::optional<std::string> file_input_refusal(std::string_view head) {
+  if (head.substr(0, 8) == std::string_view("ElfFile\0", 8)) {
+    return "an EVTX file: a `type: file` input follows text; read it with an input of "
+           "`type: evtx`";
+  }
+  if (head.substr(0, 2) == "\x1F\x8B") {
+    return "gzip-compressed: a file input follows plain text (logs are read before rotation "
+           "compresses them; `sessionwatch scan` reads .gz files)";
+  }
+  const bool bom16 = head.substr(0, 2) == "\xFF\xFE" || head.substr(0, 2) == "\xFE\xFF";
+  if (bom16 || (head.size() >= 4 && head[0] != 0 && head[1] == 0 && head[2] != 0 && head[3] == 0)) {
+    return "UTF-16 text: a file input reads UTF-8; convert it (iconv -f UTF-16 -t UTF-8) or "
+           "read it with `sessionwatch scan`";
+  }
+  return not_a_log(head);
+}
+
+}  // namespace
+
+void FileFollower::refuse_if_not_a_log(Tailed& t, std::string_view head,
+                                       std::vector<WorkItem>& out) {
+  if (t.ignored) return;
+  auto why = file_input_refusal(head);
+  if (!why) return;
+  // Nothing of it becomes an event; the checkpoint moves to its end so it is not judged again.
+  t.ignored = true;
+  WorkItem item;
+  item.refused = RefusedFile{options_.input_index, t.path, std::move(*why)};
+  out.push_back(std::move(item));
+}
+
 void FileFollower::reset_to_start(Tailed& t) {
   t.offset = 0;
   t.records = 0;
@@ -279,6 +309,7 @@ void FileFollower::reset_to_start(Tailed& t) {
   t.head_hash = 0;
   t.format = options_.format;
   t.ignored = false;
+  t.skipping = false;
 }
 
 // Looks in the file's folder for a copy of what it held (same first bytes, at least as long as
@@ -342,6 +373,7 @@ void FileFollower::handle_truncation(Tailed& t, std::vector<WorkItem>& out,
 }
 
 bool FileFollower::read_records(Tailed& t, std::uint64_t size, std::vector<WorkItem>& out) {
+  if (t.skipping && !skip_long_record(t, size)) return false;
   const std::uint64_t available = size - t.offset;
   const std::size_t want =
       static_cast<std::size_t>(std::min<std::uint64_t>(available, options_.max_batch_bytes));
@@ -384,10 +416,8 @@ bool FileFollower::read_records(Tailed& t, std::uint64_t size, std::vector<WorkI
   }
   const bool full_buffer = static_cast<std::uint64_t>(n) == options_.max_batch_bytes;
   if (consumed == 0 && full_buffer) {
-    // One record larger than a whole batch: hand it on as it is (the decoder will call it bad)
-    // rather than stall the file for ever.
-    batch.records.push_back({0, static_cast<std::uint32_t>(n), ++t.records});
-    consumed = static_cast<std::size_t>(n);
+    // One record larger than a whole batch (a 4624 with a huge payload): read it whole.
+    return read_long_record(t, size, out);
   }
   if (consumed == 0) return false;
   t.offset += consumed;
@@ -398,6 +428,88 @@ bool FileFollower::read_records(Tailed& t, std::uint64_t size, std::vector<WorkI
   out.push_back(std::move(item));
   // More only when the batch budget cut the read short; a trailing partial line waits.
   return full_buffer && t.offset < size;
+}
+
+namespace {
+
+// The first complete record in `data`: a line (without its LF and a CR before it) or an XML
+// <Event> element, and where what it consumes ends; nullopt when it is not complete yet.
+struct FirstRecord {
+  std::size_t start = 0, length = 0, end = 0;
+};
+std::optional<FirstRecord> first_record(std::string_view data, InputFormat format) {
+  if (format == InputFormat::kXml) {
+    const std::size_t start = find_event_start(data, 0);
+    if (start == std::string_view::npos) return std::nullopt;
+    const std::size_t close = data.find(kXmlEnd, start);
+    if (close == std::string_view::npos) return std::nullopt;
+    const std::size_t end = close + kXmlEnd.size();
+    return FirstRecord{start, end - start, end};
+  }
+  const std::size_t nl = data.find('\n');
+  if (nl == std::string_view::npos) return std::nullopt;
+  const std::size_t length = nl > 0 && data[nl - 1] == '\r' ? nl - 1 : nl;
+  return FirstRecord{0, length, nl + 1};
+}
+
+}  // namespace
+
+// A record longer than a batch: read it whole (up to max_record_bytes), in one batch of its own.
+// A longer one is reported and skipped to its end; one still being written waits for its end.
+bool FileFollower::read_long_record(Tailed& t, std::uint64_t size, std::vector<WorkItem>& out) {
+  const std::uint64_t available = size - t.offset;
+  const std::size_t want =
+      static_cast<std::size_t>(std::min<std::uint64_t>(available, options_.max_record_bytes + 1));
+  std::string data(want, '\0');
+  const std::int64_t n = t.file->read_at(t.offset, data.data(), want);
+  if (n <= 0) return false;
+  data.resize(static_cast<std::size_t>(n));
+  const auto record = first_record(data, t.format);
+  LineBatch batch;
+  batch.input_index = options_.input_index;
+  batch.path = t.path;
+  batch.format = t.format;
+  if (record && record->length <= options_.max_record_bytes) {
+    batch.records.push_back({static_cast<std::uint32_t>(record->start),
+                             static_cast<std::uint32_t>(record->length), ++t.records});
+    data.resize(record->end);
+    t.offset += record->end;
+  } else if (data.size() > options_.max_record_bytes) {
+    batch.errors.push_back({++t.records, "record longer than " +
+                                             std::to_string(options_.max_record_bytes >> 20) +
+                                             " MiB, skipped"});
+    t.offset += data.size();
+    t.skipping = true;
+    data.clear();
+  } else {
+    return false;  // still being written
+  }
+  batch.data = std::move(data);
+  batch.checkpoint = t.checkpoint();
+  WorkItem item;
+  item.lines = std::move(batch);
+  out.push_back(std::move(item));
+  return t.offset < size;
+}
+
+// Reads on past the rest of a record too long to keep; true once its end was passed.
+bool FileFollower::skip_long_record(Tailed& t, std::uint64_t size) {
+  while (t.offset < size) {
+    const std::size_t want = static_cast<std::size_t>(
+        std::min<std::uint64_t>(size - t.offset, options_.max_batch_bytes));
+    buffer_.resize(want);
+    const std::int64_t n = t.file->read_at(t.offset, buffer_.data(), want);
+    if (n <= 0) return false;
+    const std::string_view data(buffer_.data(), static_cast<std::size_t>(n));
+    const std::size_t end = t.format == InputFormat::kXml ? data.find(kXmlEnd) : data.find('\n');
+    if (end != std::string_view::npos) {
+      t.offset += end + (t.format == InputFormat::kXml ? kXmlEnd.size() : 1);
+      t.skipping = false;
+      return true;
+    }
+    t.offset += data.size();
+  }
+  return false;
 }
 
 bool FileFollower::collect(std::vector<WorkItem>& out) {
@@ -421,7 +533,7 @@ bool FileFollower::collect(std::vector<WorkItem>& out) {
       }
       reset_to_start(*t);  // rewritten before anything was read from it: nothing lost
     }
-    update_head(*t, info->size);
+    update_head(*t, info->size, out);
     if (info->size != t->last_size) {
       t->last_size = info->size;
       t->last_growth = now();
@@ -454,7 +566,7 @@ bool FileFollower::release_if_done(Tailed& t, const platform::FileInfo& info,
   if (t.offset < info.size && !t.ignored) {
     // The writer is gone; its unterminated last line is a record after all.
     const std::size_t length = static_cast<std::size_t>(
-        std::min<std::uint64_t>(info.size - t.offset, options_.max_batch_bytes));
+        std::min<std::uint64_t>(info.size - t.offset, options_.max_record_bytes));
     batch.data.resize(length);
     const std::int64_t n = t.file->read_at(t.offset, batch.data.data(), length);
     batch.data.resize(n > 0 ? static_cast<std::size_t>(n) : 0);

@@ -30,6 +30,9 @@ class FileFollower {
     std::vector<std::string> globs;  // absolute; wildcards in the file name only
     InputFormat format = InputFormat::kAuto;
     std::size_t max_batch_bytes = 1 << 20;
+    // A record longer than a batch is read whole up to this size (as `scan` reads it); a longer
+    // one is skipped to its end and reported.
+    std::size_t max_record_bytes = std::size_t{64} << 20;
     // A rotated file stays open this long after the rename was noticed and after it last grew,
     // for writers that have not reopened their log yet; deleted files are let go as soon as they
     // are read to their end.
@@ -79,7 +82,10 @@ class FileFollower {
   void handle_truncation(Tailed& t, std::vector<WorkItem>& out, const std::string& cause);
   bool read_records(Tailed& t, std::uint64_t size, std::vector<WorkItem>& out);
   bool release_if_done(Tailed& t, const platform::FileInfo& info, std::vector<WorkItem>& out);
-  void update_head(Tailed& t, std::uint64_t size);
+  bool read_long_record(Tailed& t, std::uint64_t size, std::vector<WorkItem>& out);
+  bool skip_long_record(Tailed& t, std::uint64_t size);
+  void refuse_if_not_a_log(Tailed& t, std::string_view head, std::vector<WorkItem>& out);
+  void update_head(Tailed& t, std::uint64_t size, std::vector<WorkItem>& out);
   CollectionGap gap(const std::string& path, std::string cause, std::uint64_t from) const;
 
   Options options_;

@@ -1,0 +1,189 @@
+// decode_files_merged: several files as one stream in event time (a k-way merge of DecodeStreams).
+#include "decode/merge.hpp"
+
+#include <algorithm>
+#include <memory>
+
+namespace sw {
+namespace decode_detail {
+
+namespace {
+
+struct HeldLater {
+  template <typename H>
+  bool operator()(const H& a, const H& b) const {
+    return a.time != b.time ? a.time > b.time : a.seq > b.seq;
+  }
+};
+
+}  // namespace
+
+std::size_t TimeMerger::add_stream(std::string key) {
+  streams_.push_back(Stream{std::move(key), {}, 0, false, 0});
+  return streams_.size() - 1;
+}
+
+void TimeMerger::push(std::size_t stream, const Event& event) {
+  Stream& s = streams_[stream];
+  Held held;
+  held.time = event.time_created;
+  held.seq = s.next_seq++;
+  if (!pool_.empty()) {
+    held.event = std::move(pool_.back());
+    pool_.pop_back();
+  }
+  held.event = event;
+  if (s.heap.empty() || held.time > s.newest) s.newest = held.time;
+  s.ended = false;
+  s.heap.push_back(std::move(held));
+  std::push_heap(s.heap.begin(), s.heap.end(), HeldLater());
+  ++held_;
+  stats_.held_peak = std::max(stats_.held_peak, held_);
+}
+
+void TimeMerger::end(std::size_t stream) {
+  streams_[stream].ended = true;
+}
+
+bool TimeMerger::ready(const Stream& s) const {
+  if (s.heap.empty()) return false;
+  if (s.ended) return true;
+  // Memory is shared out among the streams; a stream over its share gives up its oldest early.
+  const std::size_t share = std::max<std::size_t>(64, options_.max_held_events / streams_.size());
+  if (s.heap.size() >= share) return true;
+  return s.heap.front().time < s.newest - options_.reorder_window;
+}
+
+bool TimeMerger::before(std::size_t a, std::size_t b) const {
+  const Held& x = streams_[a].heap.front();
+  const Held& y = streams_[b].heap.front();
+  if (x.time != y.time) return x.time < y.time;
+  if (streams_[a].key != streams_[b].key) return streams_[a].key < streams_[b].key;
+  return a < b;  // the same file given twice: identical events either way
+}
+
+void TimeMerger::pop(Stream& s, const Release& out) {
+  std::pop_heap(s.heap.begin(), s.heap.end(), HeldLater());
+  Held held = std::move(s.heap.back());
+  s.heap.pop_back();
+  --held_;
+  if (released_any_ && held.time < released_time_) ++stats_.late_events;
+  if (!released_any_ || held.time > released_time_) released_time_ = held.time;
+  released_any_ = true;
+  out(held.event);
+  held.event.clear();
+  if (pool_.size() < 64) pool_.push_back(std::move(held.event));
+}
+
+void TimeMerger::release(const Release& out) {
+  for (;;) {
+    std::optional<std::size_t> best;
+    for (std::size_t i = 0; i < streams_.size(); ++i) {
+      const Stream& s = streams_[i];
+      if (s.heap.empty() && s.ended) continue;
+      if (!ready(s)) return;  // it may still deliver something older than every head
+      if (!best || before(i, *best)) best = i;
+    }
+    if (!best) return;
+    pop(streams_[*best], out);
+  }
+}
+
+void TimeMerger::release_over_budget(const Release& out) {
+  while (held_ > options_.max_held_events) {
+    std::optional<std::size_t> best;
+    for (std::size_t i = 0; i < streams_.size(); ++i) {
+      if (!streams_[i].heap.empty() && (!best || before(i, *best))) best = i;
+    }
+    if (!best) return;
+    pop(streams_[*best], out);
+  }
+}
+
+std::optional<std::size_t> TimeMerger::hungry() const {
+  for (std::size_t i = 0; i < streams_.size(); ++i) {
+    if (!streams_[i].ended && !ready(streams_[i])) return i;
+  }
+  return std::nullopt;
+}
+
+}  // namespace decode_detail
+
+namespace {
+
+// One input's events into the merger; its errors straight on, its progress summed over all.
+class MergeInputSink : public EventSink {
+ public:
+  MergeInputSink(decode_detail::TimeMerger& merger, std::size_t stream, EventSink& out,
+                 std::vector<std::uint64_t>& done, std::uint64_t& total)
+      : merger_(merger), stream_(stream), out_(out), done_(done), total_(total) {}
+  void on_event(Event& event) override { merger_.push(stream_, event); }
+  void on_error(const DecodeError& error) override { out_.on_error(error); }
+  void on_progress(std::uint64_t done, std::uint64_t /*total*/) override {
+    done_[stream_] = done;
+    std::uint64_t sum = 0;
+    for (std::uint64_t d : done_) sum += d;
+    out_.on_progress(sum, total_);
+  }
+
+ private:
+  decode_detail::TimeMerger& merger_;
+  std::size_t stream_;
+  EventSink& out_;
+  std::vector<std::uint64_t>& done_;
+  std::uint64_t& total_;
+};
+
+// Memory per open text file: its read buffer. Many files share a budget, down to a floor.
+std::size_t read_size_for(std::size_t files) {
+  constexpr std::size_t kBudget = std::size_t{64} << 20;
+  return std::clamp<std::size_t>(kBudget / std::max<std::size_t>(files, 1), 64 << 10, 1 << 20);
+}
+
+}  // namespace
+
+DecodeStats decode_files_merged(const std::vector<std::string>& paths, const DecodeOptions& options,
+                                EventSink& sink, const MergeOptions& merge,
+                                MergeStats* merge_stats) {
+  decode_detail::TimeMerger merger(merge);
+  std::vector<std::unique_ptr<MergeInputSink>> sinks;
+  std::vector<std::unique_ptr<DecodeStream>> streams;
+  std::vector<std::uint64_t> done(paths.size(), 0);
+  std::uint64_t total = 0;
+  std::uint64_t refused = 0;
+  const std::size_t read_size = read_size_for(paths.size());
+  for (const std::string& path : paths) {
+    const std::size_t index = merger.add_stream(path);
+    sinks.push_back(std::make_unique<MergeInputSink>(merger, index, sink, done, total));
+    std::string error;
+    streams.push_back(DecodeStream::open(path, options, *sinks.back(), error, read_size));
+    if (!streams.back()) {
+      ++refused;
+      merger.end(index);
+      sink.on_error(DecodeError{path == "-" ? "stdin" : path, 0, error, DecodeError::Kind::kFile});
+      continue;
+    }
+    total += streams.back()->size();
+  }
+  const decode_detail::TimeMerger::Release out = [&](Event& e) { sink.on_event(e); };
+  for (;;) {
+    merger.release(out);
+    const auto next = merger.hungry();
+    if (!next) break;
+    if (!streams[*next]->step()) merger.end(*next);
+  }
+  DecodeStats stats;
+  for (const auto& s : streams) {
+    if (!s) continue;
+    stats.records_read += s->stats().records_read;
+    stats.records_bad += s->stats().records_bad;
+    stats.bytes_read += s->stats().bytes_read;
+  }
+  if (merge_stats) {
+    *merge_stats = merger.stats();
+    merge_stats->files_refused = refused;
+  }
+  return stats;
+}
+
+}  // namespace sw

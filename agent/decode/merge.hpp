@@ -1,0 +1,69 @@
+// The k-way merge behind decode_files_merged: events of several inputs, each mostly in time
+// order, released in time order with bounded memory. Feeding is the caller's (a DecodeStream
+// step, a batch of a followed file), so the same merger serves pulled and pushed inputs.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sessionwatch/decode.hpp"
+
+namespace sw::decode_detail {
+
+class TimeMerger {
+ public:
+  using Release = std::function<void(Event&)>;
+
+  explicit TimeMerger(const MergeOptions& options) : options_(options) {}
+
+  // A new input. `key` (its path) orders events of equal time across inputs, so the result does
+  // not depend on the order inputs were added in.
+  std::size_t add_stream(std::string key);
+  // Copies the event in.
+  void push(std::size_t stream, const Event& event);
+  // The stream has nothing more for now (end of file): it no longer holds the others back.
+  void end(std::size_t stream);
+  // Releases events in time order for as long as every open stream has an event it is sure of:
+  // one older than the newest it was given by more than the reorder window, or any once ended.
+  void release(const Release& out);
+  // Releases the oldest held events, ready or not, while more than max_held_events are held: the
+  // memory bound when a stream cannot be fed on demand (it comes at its own pace).
+  void release_over_budget(const Release& out);
+  // An open stream that must be fed before anything more can be released; nullopt when none
+  // (then everything held was released).
+  std::optional<std::size_t> hungry() const;
+
+  std::size_t held() const { return held_; }
+  const MergeStats& stats() const { return stats_; }
+
+ private:
+  struct Held {
+    Ticks time = 0;
+    std::uint64_t seq = 0;  // arrival in its stream: equal times keep the stream's order
+    Event event;
+  };
+  struct Stream {
+    std::string key;
+    std::vector<Held> heap;  // min-heap on (time, seq)
+    Ticks newest = 0;
+    bool ended = false;
+    std::uint64_t next_seq = 0;
+  };
+
+  bool ready(const Stream& s) const;
+  bool before(std::size_t a, std::size_t b) const;
+  void pop(Stream& s, const Release& out);
+
+  MergeOptions options_;
+  std::vector<Stream> streams_;
+  std::vector<Event> pool_;  // released events, reused for their buffers
+  std::size_t held_ = 0;
+  bool released_any_ = false;
+  Ticks released_time_ = 0;
+  MergeStats stats_;
+};
+
+}  // namespace sw::decode_detail
