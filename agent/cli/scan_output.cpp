@@ -1,15 +1,19 @@
 #include "cli/scan_output.hpp"
 
 #include <cstdio>
+#include <utility>
 
 #include "sessionwatch/alert_builder.hpp"
 #include "sessionwatch/session.hpp"
 
 namespace sw::cli {
 
-ScanOutput::ScanOutput(Mode mode, const std::vector<std::string>& rule_paths) : mode_(mode) {
+ScanOutput::ScanOutput(Mode mode, const std::vector<std::string>& rule_paths,
+                       decltype(TrackerOptions::on_state_change) on_state_change)
+    : mode_(mode) {
   DetectorOptions options;
   options.rule_paths = rule_paths;
+  options.tracker.on_state_change = std::move(on_state_change);
   // A scan reads whole files one after another (Security.evtx, then the TS-LSM log, ...): hold
   // events long enough to see every file's events in time order, within a memory cap.
   options.tracker.reorder_window = 30LL * 86400 * kTicksPerSecond;
@@ -33,6 +37,7 @@ void ScanOutput::on_alert(Alert&& alert) {
       break;
     }
     case Mode::kTable:
+    case Mode::kCollect:
       table_.push_back(std::move(alert));
       break;
     case Mode::kSessions:
