@@ -116,29 +116,6 @@ int rules_test(const std::vector<std::string>& args) {
   return sink.bad() > 0 ? kExitSomeBad : kExitOk;
 }
 
-std::string xml_escape(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
-
 int rules_xpath(const std::vector<std::string>& args) {
   Args a(args, {"rules", "channel"}, {"help"}, {{'h', "help"}});
   if (!a.ok() || !a.positional().empty()) {
@@ -167,7 +144,7 @@ int rules_xpath(const std::vector<std::string>& args) {
     const std::optional<std::vector<std::uint32_t>> ids = interest.event_ids(channel);
     const eventlog::SubscriptionQuery query =
         eventlog::build_subscription_query(channel, ids ? *ids : std::vector<std::uint32_t>{}, "");
-    xml += "    <Select Path=\"" + xml_escape(channel) + "\">" + xml_escape(query.xpath) +
+    xml += "    <Select Path=\"" + markup_escape(channel) + "\">" + markup_escape(query.xpath) +
            "</Select>\n";
     if (!ids) {
       std::vector<std::string> reasons;

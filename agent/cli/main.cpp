@@ -26,6 +26,9 @@ Commands:
                        alerts it delivered.
   scan FILE...         Decode EVTX, Event XML, JSON lines (Winlogbeat/NXLog) or text files ('-' is
                        standard input) and print alerts, events (--events) or counts (--stats).
+  report -o FILE.html FILE...
+                       Draw the same files as one self-contained HTML page: per computer who
+                       held the console when, remote sessions, refused logons; a summary on top.
   run [-c FILE] [--once]
                        Run the agent: follow the configured inputs, raise alerts to the outputs
                        (default config /etc/sessionwatch/sessionwatch.yaml); --once reads the
@@ -46,6 +49,7 @@ Examples:
   sessionwatch demo
   sessionwatch scan Security.evtx TerminalServices-LocalSessionManager.evtx
   sessionwatch scan --stats forwarded.jsonl
+  sessionwatch report -o console.html Security.evtx TerminalServices-LocalSessionManager.evtx
   wevtutil qe Security /f:xml | sessionwatch scan --events -
   sessionwatch check -c /etc/sessionwatch/sessionwatch.yaml
   sessionwatch help scan
@@ -67,10 +71,10 @@ struct Command {
 
 // Every command, in the order `help` lists them; `help NAME` and dispatch both read this table.
 constexpr Command kCommands[] = {
-    {"demo", sw::cli::cmd_demo},       {"scan", sw::cli::cmd_scan},
-    {"run", sw::run_command},          {"check", sw::check_command},
-    {"service", sw::cli::cmd_service}, {"rules", sw::cli::cmd_rules},
-    {"version", sw::cli::cmd_version},
+    {"demo", sw::cli::cmd_demo},     {"scan", sw::cli::cmd_scan},
+    {"report", sw::cli::cmd_report}, {"run", sw::run_command},
+    {"check", sw::check_command},    {"service", sw::cli::cmd_service},
+    {"rules", sw::cli::cmd_rules},   {"version", sw::cli::cmd_version},
 };
 
 const Command* find_command(const std::string& name) {

@@ -2,16 +2,19 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <utility>
 
 #include "sessionwatch/alert_builder.hpp"
 #include "sessionwatch/session.hpp"
 
 namespace sw::cli {
 
-ScanOutput::ScanOutput(Mode mode, const std::vector<std::string>& rule_paths, Input input)
+ScanOutput::ScanOutput(Mode mode, const std::vector<std::string>& rule_paths, Input input,
+                       decltype(TrackerOptions::on_state_change) on_state_change)
     : mode_(mode) {
   DetectorOptions options;
   options.rule_paths = rule_paths;
+  options.tracker.on_state_change = std::move(on_state_change);
   if (input == Input::kTimeOrdered) {
     // decode_files_merged already hands the events of every file over in time order.
     options.tracker.reorder_window = 0;
@@ -40,6 +43,7 @@ void ScanOutput::on_alert(Alert&& alert) {
       break;
     }
     case Mode::kTable:
+    case Mode::kCollect:
       table_.push_back(std::move(alert));
       break;
     case Mode::kSessions:

@@ -14,12 +14,15 @@ namespace sw::cli {
 
 class ScanOutput {
  public:
-  enum class Mode { kJson, kTable, kSessions };
+  // kCollect: alerts are kept for the caller (alerts()), nothing is printed.
+  enum class Mode { kJson, kTable, kSessions, kCollect };
   // kTimeOrdered: the events arrive in time order (decode_files_merged); kSequential: sources
   // one after another, which the session tracker holds and orders.
   enum class Input { kTimeOrdered, kSequential };
+  // `on_state_change`: see TrackerOptions (the report records console holds with it).
   ScanOutput(Mode mode, const std::vector<std::string>& rule_paths,
-             Input input = Input::kSequential);
+             Input input = Input::kSequential,
+             decltype(TrackerOptions::on_state_change) on_state_change = {});
 
   bool ok() const { return detector_ != nullptr; }
   const std::string& error() const { return error_; }
@@ -28,6 +31,7 @@ class ScanOutput {
   // End of input: flushes the detector and prints what is printed at the end.
   void finish();
   std::size_t alert_count() const { return alert_count_; }
+  const std::vector<Alert>& alerts() const { return table_; }
 
  private:
   Mode mode_;

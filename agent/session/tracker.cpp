@@ -405,10 +405,16 @@ void SessionTracker::Impl::release(Event& event) {
   apply(host, event);
   // The cached console was cleared: the sessions changed.
   if (!host.console_valid) note_concurrent_sessions(host, event.time_created);
+  // A remote logon or logoff leaves the console as it was but queues a derived event.
+  const bool changed = !host.console_valid || !pending.empty();
   enrich(host, event, true);
   ++stats.events_out;
   sink.on_event(event);
   emit_pending();
+  if (changed && opt.on_state_change) {
+    opt.on_state_change(*self, host.name, event.time_created);
+    cached_console(host);  // valid again: the next call is for the next change
+  }
   maybe_sweep(host);
 }
 
@@ -1553,7 +1559,9 @@ void SessionTracker::Impl::maybe_sweep(Host& host) {
 // ---- Public API ----
 
 SessionTracker::SessionTracker(TrackerOptions options, TrackerSink& sink)
-    : impl_(std::make_unique<Impl>(std::move(options), sink)) {}
+    : impl_(std::make_unique<Impl>(std::move(options), sink)) {
+  impl_->self = this;
+}
 SessionTracker::~SessionTracker() = default;
 
 void SessionTracker::push(Event& event) {

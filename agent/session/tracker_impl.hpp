@@ -54,6 +54,7 @@ struct SessionTracker::Impl {
 
   TrackerOptions opt;
   TrackerSink& sink;
+  const SessionTracker* self = nullptr;  // for TrackerOptions::on_state_change
   EvictionHook hook;
   TrackerStats stats;
   std::unordered_map<std::string, Host> hosts;

@@ -24,6 +24,7 @@
 namespace sw {
 
 class ErrorCatalog;
+class SessionTracker;
 
 enum class ConsoleState : std::uint8_t { kUnknown, kNone, kActive, kDisconnected, kLocked };
 // "unknown" | "none" | "active" | "disconnected" | "locked"
@@ -130,6 +131,12 @@ struct TrackerOptions {
   Ticks stale_after = 14 * 86400 * kTicksPerSecond;  // sessions not seen for this long expire
   // The recognizer (nullptr: the built-in catalog when sw_errors is linked, else none).
   const ErrorCatalog* catalog = nullptr;
+  // Told after a released event may have changed a host's sessions or console (a session event;
+  // an observer compares what it saw before), the change applied: the
+  // report draws console holds and session lanes from what console() and sessions() then say.
+  // Called on the tracker's thread with the host's name as tracked and the event's time.
+  std::function<void(const SessionTracker& tracker, std::string_view host, Ticks time)>
+      on_state_change;
 };
 
 // Receives the tracker's output, in order. References are valid during the call only.

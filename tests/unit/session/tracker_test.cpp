@@ -601,5 +601,44 @@ TEST(SessionTracker, UnansweredRemoteLogonsAreCappedPerHostOldestFirst) {
   EXPECT_EQ(h.collector.of_kind("session_logon").size(), 1001u);
 }
 
+// `sessionwatch report` draws console holds and remote sessions from this hook: it is told of
+// each change, with the change already visible through console() and sessions(), and not of
+// events that are not about sessions.
+TEST(TrackerStateHook, ToldOfEachConsoleAndRemoteChangeWithTheChangeApplied) {
+  struct Seen {
+    std::string time;
+    ConsoleState console;
+    std::size_t sessions;
+  };
+  std::vector<Seen> seen;
+  TrackerOptions options;
+  options.reorder_window = 0;
+  options.on_state_change = [&](const SessionTracker& t, std::string_view host, Ticks time) {
+    seen.push_back(
+        {format_time(time).substr(11, 5), t.console(host).state, t.sessions(host).size()});
+  };
+  Harness h(options);
+  const Pairs alice{{"User", "CORP\\alice"}, {"SessionID", "1"}, {"Address", "LOCAL"}};
+  h.run({lsm(21, "2026-11-20T08:00:00Z", 1, alice),
+         system("Service Control Manager", 7036, "2026-11-20T08:00:01Z", 2),  // no session
+         security(4800, "2026-11-20T12:15:00Z", 20,
+                  {{"TargetUserSid", kAliceSid},
+                   {"TargetUserName", "alice"},
+                   {"TargetDomainName", "CORP"},
+                   {"TargetLogonId", "0x5a1f2"},
+                   {"SessionId", "1"}}),
+         // bob's remote logon and logoff leave the console as it is.
+         logon("2026-11-20T13:00:00Z", 30, "bob", "CORP", kBobSid, 10, "0x77"),
+         logoff("2026-11-20T13:05:00Z", 31, "bob", "CORP", 10, "0x77"),
+         lsm(23, "2026-11-20T17:45:00Z", 3, {{"User", "CORP\\alice"}, {"SessionID", "1"}})});
+  std::vector<std::string> got;
+  for (const Seen& s : seen) {
+    got.push_back(s.time + " " + std::string(to_string(s.console)) + " " +
+                  std::to_string(s.sessions));
+  }
+  EXPECT_EQ(got, (std::vector<std::string>{"08:00 active 1", "12:15 locked 1", "13:00 locked 2",
+                                           "13:05 locked 1", "17:45 none 0"}));
+}
+
 }  // namespace
 }  // namespace sw::test
