@@ -132,7 +132,7 @@ void complete_ecs(json& doc, Level level, const std::vector<std::string>& rule_t
   json& event = doc["event"];
   event["module"] = "sessionwatch";
   event["dataset"] = "sessionwatch.alert";
-  event["created"] = format_time(created);
+  if (created != 0) event["created"] = format_time(created);
   event["severity"] = ecs_severity(level);
   if (!rule_tags.empty()) doc["tags"] = rule_tags;
   add_threat(doc, rule_tags);

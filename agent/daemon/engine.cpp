@@ -322,7 +322,7 @@ struct Engine::Impl {
                                    const platform::FileId& id);
   void report_evtx_damage(const EvtxSink& sink, const std::string& path, bool changed_meanwhile,
                           InputMetrics& m);
-  bool store_alerts(const std::vector<Alert>& alerts);
+  bool store_alerts(std::vector<Alert>& alerts);
   void save_state(bool force, bool final = false);
   bool write_full_checkpoint(std::string& error);
   void snapshot_parts(bool changes_only, StateParts& out);
@@ -859,8 +859,14 @@ void Engine::Impl::raise_gap(const CollectionGap& gap, std::vector<Alert>& alert
   alerts.push_back(make_gap_alert(gap, host, now_ticks()));
 }
 
-bool Engine::Impl::store_alerts(const std::vector<Alert>& alerts) {
+bool Engine::Impl::store_alerts(std::vector<Alert>& alerts) {
   if (alerts.empty()) return true;
+  // event.created: when the agent raised the alert. Set here, not when the alert is built, so
+  // the same input gives byte-identical alerts in scan and in tests.
+  const std::string created = format_time(now_ticks());
+  for (Alert& a : alerts) {
+    if (!a.doc["event"].contains("created")) a.doc["event"]["created"] = created;
+  }
   std::string error;
   auto backoff = 100ms;
   for (;;) {

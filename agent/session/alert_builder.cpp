@@ -655,7 +655,7 @@ Alert build_alert(const RuleInfo& rule, const Event& trigger,
   sw["evidence"] = std::move(ev);
   doc["message"] = alert_message(rule, trigger.computer(), err.code, req, sw["console"]);
   doc["sessionwatch"] = std::move(sw);
-  complete_ecs(doc, rule.level, rule.tags, now_ticks());
+  complete_ecs(doc, rule.level, rule.tags, 0);
   return alert;
 }
 

@@ -22,7 +22,9 @@ int ecs_severity(Level level);
 
 // Adds ecs.version, agent.*, observer.*, event.module/dataset/created/severity, tags (the
 // rule's), threat.* (from attack.* tags) and related.user/ip (from user, source, the console
-// holder and the attempt). event.created is `created`, the time the alert was made.
+// holder and the attempt). event.created is `created`, the time the alert was made, when not 0
+// (alerts built from events leave it to the agent that raises them, so that the same input
+// always gives the same document).
 void complete_ecs(nlohmann::json& doc, Level level, const std::vector<std::string>& rule_tags,
                   Ticks created);
 

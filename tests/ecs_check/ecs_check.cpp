@@ -120,9 +120,9 @@ void EcsChecker::walk(const std::string& path, const json& value,
 
 void EcsChecker::check_required(const json& doc, std::vector<std::string>& problems) const {
   static const char* const kRequired[] = {
-      "@timestamp",   "ecs.version",   "message",      "event.kind",    "event.id",
-      "event.action", "event.created", "event.module", "event.dataset", "event.severity",
-      "agent.type",   "agent.version", "rule.id",      "rule.name",     "observer.product"};
+      "@timestamp",    "ecs.version",  "message",       "event.kind",      "event.id",
+      "event.action",  "event.module", "event.dataset", "event.severity",  "agent.type",
+      "agent.version", "rule.id",      "rule.name",     "observer.product"};
   const json flat = doc.flatten();
   for (const char* name : kRequired) {
     std::string pointer = "/" + std::string(name);

@@ -23,6 +23,7 @@
 #include <nlohmann/json.hpp>
 
 #include "agent_process.hpp"
+#include "sessionwatch/event.hpp"
 #include "unit/decode_evtx_native/evtx_builder.hpp"
 
 namespace {
@@ -241,6 +242,10 @@ TEST_F(DaemonE2E, AppendedEventsBecomeAlertsAndSigtermExitsCleanly) {
     EXPECT_TRUE(want.count(id)) << "unexpected alert " << id;
     EXPECT_EQ(n, 1) << "duplicate alert " << id;
   }
+  // The running agent stamps when it raised each alert (ECS event.created).
+  for (const nlohmann::json& doc : alert_docs(alerts()))
+    EXPECT_TRUE(sw::parse_time(doc["event"].value("created", std::string())).has_value())
+        << doc.dump();
   // The checkpoint was written: a restart reads nothing again.
   Agent again(config(), log());
   append(input(), event_lines(500, 50));

@@ -260,7 +260,8 @@ TEST_F(SyslogIntegration, CefExtensionsNameTheConsoleHolder) {
   ASSERT_EQ(rsyslog.wait_for(1, 5s), 1U);
   const Cef cef = parse_cef(rsyslog.received()[0].msg);
   ASSERT_EQ(cef.header.size(), 7U) << rsyslog.received()[0].msg;
-  EXPECT_EQ(cef.header[4], "Console logon refused (7063)");
+  EXPECT_EQ(cef.header[4], "0b3a1c2e-1111-4222-8333-944455556666");
+  EXPECT_EQ(cef.header[5], "Console logon refused (7063)");
   EXPECT_EQ(cef.ext.at("duser"), "alice");
   EXPECT_EQ(cef.ext.at("dntdom"), "CORP");
   EXPECT_EQ(cef.ext.at("cn1Label"), "consoleSessionId");
