@@ -34,7 +34,6 @@ void set_stdin_binary();  // stdin_binary.cpp
 
 namespace {
 
-constexpr std::size_t kChunkSize = 1 << 20;
 constexpr std::size_t kMaxLineBytes = std::size_t{64} << 20;
 constexpr std::uint64_t kProgressEveryBytes = std::uint64_t{16} << 20;
 constexpr std::size_t kMaxXmlCarry = std::size_t{256} << 20;
