@@ -531,33 +531,25 @@ void append_cef(const Alert& alert, const FormatOptions& options, std::string& o
   ext("cs1", to_string(alert.level));
   ext("cs2Label", "eventCode");
   ext("cs2", doc_string(alert.doc, {"event", "code"}, scratch));
+  // A custom field and its label, both left out when the alert has no value for it.
+  auto labelled = [&](std::string_view key, std::string_view label, std::string_view value) {
+    if (value.empty()) return;
+    ext(std::string(key) + "Label", label);
+    ext(key, value);
+  };
   // The console holder is the destination user of the refused logon.
-  const std::string_view holder =
-      doc_string(alert.doc, {"sessionwatch", "console", "user"}, scratch);
-  ext("duser", holder);
+  ext("duser", doc_string(alert.doc, {"sessionwatch", "console", "user"}, scratch));
   ext("dntdom", doc_string(alert.doc, {"sessionwatch", "console", "domain"}, scratch));
-  const std::string_view session =
-      doc_string(alert.doc, {"sessionwatch", "console", "session_id"}, scratch);
-  if (!session.empty()) ext("cn1Label", "consoleSessionId");
-  ext("cn1", session);
-  const std::string_view state =
-      doc_string(alert.doc, {"sessionwatch", "console", "state"}, scratch);
-  if (!state.empty()) ext("cs3Label", "consoleState");
-  ext("cs3", state);
-  const std::string_view since =
-      doc_string(alert.doc, {"sessionwatch", "console", "since"}, scratch);
-  if (!since.empty()) ext("cs4Label", "consoleSince");
-  ext("cs4", since);
-  const std::string_view detection = doc_string(alert.doc, {"sessionwatch", "detection"}, scratch);
-  if (!detection.empty()) ext("cs5Label", "detection");
-  ext("cs5", detection);
-  const std::string_view code = doc_string(alert.doc, {"sessionwatch", "error", "code"}, scratch);
-  if (!code.empty()) ext("cs6Label", "errorCode");
-  ext("cs6", code);
-  const std::string_view requester =
-      doc_string(alert.doc, {"sessionwatch", "attempt", "user"}, scratch);
-  if (!requester.empty()) ext("flexString1Label", "attemptUser");
-  ext("flexString1", requester);
+  labelled("cn1", "consoleSessionId",
+           doc_string(alert.doc, {"sessionwatch", "console", "session_id"}, scratch));
+  labelled("cs3", "consoleState",
+           doc_string(alert.doc, {"sessionwatch", "console", "state"}, scratch));
+  labelled("cs4", "consoleSince",
+           doc_string(alert.doc, {"sessionwatch", "console", "since"}, scratch));
+  labelled("cs5", "detection", doc_string(alert.doc, {"sessionwatch", "detection"}, scratch));
+  labelled("cs6", "errorCode", doc_string(alert.doc, {"sessionwatch", "error", "code"}, scratch));
+  labelled("flexString1", "attemptUser",
+           doc_string(alert.doc, {"sessionwatch", "attempt", "user"}, scratch));
   ext("msg", doc_string(alert.doc, {"message"}, scratch));
 }
 
