@@ -14,29 +14,16 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "integration/shell_run.hpp"
+
 namespace {
 
 namespace fs = std::filesystem;
 
-struct CliRun {
-  int exit_code;
-  std::string out;
-};
+using CliRun = sw_test::ShellRun;
+using sw_test::run_shell;
 
 const std::string kBinary = std::string(SW_BINARY_DIR) + "/agent/cli/sessionwatch";
-
-// Runs a shell command line; its standard output and exit status.
-CliRun run_shell(const std::string& cmd) {
-  CliRun r{-1, {}};
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return r;
-  char buf[65536];
-  std::size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  const int status = pclose(p);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
-}
 
 CliRun run(const std::string& args) {
   return run_shell(kBinary + " " + args + " 2>/dev/null");

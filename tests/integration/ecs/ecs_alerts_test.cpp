@@ -13,22 +13,16 @@
 #include <nlohmann/json.hpp>
 
 #include "ecs_check/ecs_check.hpp"
+#include "integration/shell_run.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
 
 std::string run_stdout(const std::string& args) {
-  const std::string cmd =
-      std::string(SW_BINARY_DIR) + "/agent/cli/sessionwatch " + args + " 2>/dev/null";
-  std::string out;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return out;
-  char buf[65536];
-  std::size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  pclose(p);
-  return out;
+  return sw_test::run_shell(std::string(SW_BINARY_DIR) + "/agent/cli/sessionwatch " + args +
+                            " 2>/dev/null")
+      .out;
 }
 
 // The alerts of a command's output, each with the command that raised it.

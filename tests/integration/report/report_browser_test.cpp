@@ -16,25 +16,16 @@
 
 #include <gtest/gtest.h>
 
+#include "integration/shell_run.hpp"
+
 namespace {
 
 namespace fs = std::filesystem;
 
-struct CommandResult {
-  int exit_code = -1;
-  std::string out;
-};
+using CommandResult = sw_test::ShellRun;
 
 CommandResult run(const std::string& cmd) {
-  CommandResult r;
-  FILE* p = popen(cmd.c_str(), "r");
-  if (!p) return r;
-  char buf[65536];
-  std::size_t n;
-  while ((n = fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
-  const int status = pclose(p);
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return r;
+  return sw_test::run_shell(cmd);
 }
 
 std::string sessionwatch() {
