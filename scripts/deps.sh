@@ -18,6 +18,7 @@ build_pkgs=(
 test_pkgs=(
   rsyslog rsyslog-relp rsyslog-gnutls gnutls-bin openssl libevtx-utils python3 procps
   iproute2 clang-format chromium
+  prometheus  # promtool checks the /metrics exposition
 )
 package_pkgs=(lintian rpm debootstrap fakeroot dpkg-dev)
 # clang (Debian 12: clang 14), its runtimes (ASan, UBSan, TSan, libFuzzer; only recommended by

@@ -451,7 +451,11 @@ bool Engine::Impl::start() {
         io, config.metrics.address, config.metrics.port,
         [this] {
           metrics.queue_bytes = queue.bytes();
-          return metrics.render([this](std::string& out) { outputs->write_metrics(out); });
+          Exposition exposition;
+          metrics.render(exposition);
+          for (const auto& input : inputs) input->write_metrics(exposition);
+          outputs->write_metrics(exposition);
+          return exposition.text();
         },
         [this] { return healthy(); }, error);
     if (!metrics_server) {

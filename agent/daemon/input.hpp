@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "daemon/metrics.hpp"
 #include "daemon/state.hpp"
 #include "daemon/work.hpp"
 #include "sessionwatch/config.hpp"
@@ -39,6 +40,9 @@ class Input {
   // For inputs fed by a thread of their own (the Windows Event Log): called from that thread when
   // collect() has something new. Set once, before init.
   virtual void set_wakeup(std::function<void()> /*wakeup*/) {}
+  // Metric families of this input's own (the engine counts what every input reads). Called on
+  // the metrics thread.
+  virtual void write_metrics(Exposition& /*out*/) const {}
 };
 
 // `needed`: the events the detector reads, for inputs that filter at the origin

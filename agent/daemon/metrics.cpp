@@ -1,5 +1,7 @@
 #include "daemon/metrics.hpp"
 
+#include <cassert>
+#include <charconv>
 #include <chrono>
 
 #include <boost/asio/ip/tcp.hpp>
@@ -15,16 +17,19 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
 
-void counter(std::string& out, const char* name, const char* help, const char* type) {
-  out += "# HELP ";
-  out += name;
-  out += " ";
-  out += help;
-  out += "\n# TYPE ";
-  out += name;
-  out += " ";
-  out += type;
-  out += "\n";
+// A Prometheus label value: backslash, double quote and newline escaped.
+std::string label_value(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    if (c == '\n') {
+      out += "\\n";
+      continue;
+    }
+    if (c == '"' || c == '\\') out.push_back('\\');
+    out.push_back(c);
+  }
+  return out;
 }
 
 class Session : public std::enable_shared_from_this<Session> {
@@ -127,79 +132,107 @@ class BeastMetricsServer : public MetricsServer {
 
 }  // namespace
 
-std::string label_value(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    if (c == '"' || c == '\\') out.push_back('\\');
-    if (c == '\n') {
-      out += "\\n";
-      continue;
+Exposition::Family& Exposition::family(std::string_view name, Type type, std::string_view help) {
+  for (Family& f : families_) {
+    if (f.name != name) continue;
+    assert(f.type == type && f.help == help && "one family, one HELP and TYPE");
+    return f;
+  }
+  families_.push_back(Family{std::string(name), type, std::string(help), {}});
+  return families_.back();
+}
+
+void Exposition::declare(std::string_view name, Type type, std::string_view help) {
+  family(name, type, help);
+}
+
+void Exposition::add(std::string_view name, Type type, std::string_view help, const Labels& labels,
+                     double value) {
+  std::string& out = family(name, type, help).samples;
+  out += name;
+  if (!labels.empty()) {
+    out += '{';
+    for (std::size_t i = 0; i < labels.size(); ++i) {
+      if (i > 0) out += ',';
+      out += labels[i].first;
+      out += "=\"";
+      out += label_value(labels[i].second);
+      out += '"';
     }
-    out.push_back(c);
+    out += '}';
+  }
+  out += ' ';
+  // Shortest round-trip form: integers print without a fraction, as Prometheus writes them.
+  char number[32];
+  const auto [end, ec] = std::to_chars(number, number + sizeof number, value);
+  out.append(number, ec == std::errc() ? end : number);
+  out += '\n';
+}
+
+std::string Exposition::text() const {
+  std::string out;
+  for (const Family& f : families_) {
+    out += "# HELP " + f.name + " " + f.help + "\n";
+    out += "# TYPE " + f.name + (f.type == Type::kCounter ? " counter\n" : " gauge\n");
+    out += f.samples;
   }
   return out;
 }
 
-std::string EngineMetrics::render(const std::function<void(std::string&)>& extra) const {
-  std::string out;
-  out.reserve(4096);
+void EngineMetrics::render(Exposition& out) const {
+  using T = Exposition::Type;
   struct Family {
     const char* name;
     const char* help;
-    const char* type;
-    std::function<std::string(const InputMetrics&)> value;
+    T type;
+    double (*value)(const InputMetrics&);
   };
-  const Family families[] = {
-      {"sessionwatch_input_events_read_total", "Records read from the input.", "counter",
-       [](const InputMetrics& m) { return std::to_string(m.events_read.load()); }},
-      {"sessionwatch_input_events_decoded_total", "Records decoded into events.", "counter",
-       [](const InputMetrics& m) { return std::to_string(m.events_decoded.load()); }},
-      {"sessionwatch_input_events_bad_total", "Records that could not be decoded.", "counter",
-       [](const InputMetrics& m) { return std::to_string(m.events_bad.load()); }},
-      {"sessionwatch_input_bytes_read_total", "Bytes read from the input.", "counter",
-       [](const InputMetrics& m) { return std::to_string(m.bytes_read.load()); }},
+  static constexpr Family kInputFamilies[] = {
+      {"sessionwatch_input_events_read_total", "Records read from the input.", T::kCounter,
+       [](const InputMetrics& m) { return double(m.events_read.load()); }},
+      {"sessionwatch_input_events_decoded_total", "Records decoded into events.", T::kCounter,
+       [](const InputMetrics& m) { return double(m.events_decoded.load()); }},
+      {"sessionwatch_input_events_bad_total", "Records that could not be decoded.", T::kCounter,
+       [](const InputMetrics& m) { return double(m.events_bad.load()); }},
+      {"sessionwatch_input_bytes_read_total", "Bytes read from the input.", T::kCounter,
+       [](const InputMetrics& m) { return double(m.bytes_read.load()); }},
       {"sessionwatch_input_collection_gaps_total", "Collection gaps raised for the input.",
-       "counter", [](const InputMetrics& m) { return std::to_string(m.gaps.load()); }},
+       T::kCounter, [](const InputMetrics& m) { return double(m.gaps.load()); }},
       {"sessionwatch_input_files_refused_total",
        "Files the input matched but does not read (binary, compressed, EVTX in a file input).",
-       "counter", [](const InputMetrics& m) { return std::to_string(m.files_refused.load()); }},
+       T::kCounter, [](const InputMetrics& m) { return double(m.files_refused.load()); }},
       {"sessionwatch_input_lag_seconds", "Time between the last event's creation and its reading.",
-       "gauge", [](const InputMetrics& m) { return std::to_string(m.lag_seconds.load()); }},
+       T::kGauge, [](const InputMetrics& m) { return m.lag_seconds.load(); }},
   };
-  for (const Family& f : families) {
-    counter(out, f.name, f.help, f.type);
+  for (const Family& f : kInputFamilies) {
+    out.declare(f.name, f.type, f.help);
     for (const auto& input : inputs) {
-      out += f.name;
-      out += "{input=\"" + label_value(input->name) + "\",type=\"" + input->type + "\"} ";
-      out += f.value(*input);
-      out += "\n";
+      out.add(f.name, f.type, f.help, {{"input", input->name}, {"type", input->type}},
+              f.value(*input));
     }
   }
-  counter(out, "sessionwatch_rule_matches_total", "Matches per rule.", "counter");
+  constexpr const char* kMatches = "sessionwatch_rule_matches_total";
+  out.declare(kMatches, T::kCounter, "Matches per rule.");
   {
     std::lock_guard lock(mutex_);
     for (const auto& [rule, count] : rule_matches_) {
-      out += "sessionwatch_rule_matches_total{rule=\"" + label_value(rule) + "\"} " +
-             std::to_string(count) + "\n";
+      out.add(kMatches, T::kCounter, "Matches per rule.", {{"rule", rule}}, double(count));
     }
   }
-  counter(out, "sessionwatch_alerts_total", "Alerts raised (collection gaps included).", "counter");
-  out += "sessionwatch_alerts_total " + std::to_string(alerts.load()) + "\n";
-  counter(out, "sessionwatch_pipeline_queue_bytes", "Bytes waiting between reading and detection.",
-          "gauge");
-  out += "sessionwatch_pipeline_queue_bytes " + std::to_string(queue_bytes.load()) + "\n";
-  counter(out, "sessionwatch_checkpoints_written_total", "State files written.", "counter");
-  out +=
-      "sessionwatch_checkpoints_written_total " + std::to_string(checkpoints_written.load()) + "\n";
-  counter(out, "sessionwatch_reloads_total", "Reloads applied.", "counter");
-  out += "sessionwatch_reloads_total " + std::to_string(reloads.load()) + "\n";
-  counter(out, "sessionwatch_reload_failures_total", "Reloads rejected.", "counter");
-  out += "sessionwatch_reload_failures_total " + std::to_string(reload_failures.load()) + "\n";
-  counter(out, "sessionwatch_start_time_seconds", "When the agent started (Unix time).", "gauge");
-  out += "sessionwatch_start_time_seconds " + std::to_string(started_unix.load()) + "\n";
-  counter(out, "sessionwatch_output_sent_total", "Alerts delivered per output.", "counter");
-  if (extra) extra(out);
-  return out;
+  const auto single = [&out](const char* name, T type, const char* help, double value) {
+    out.add(name, type, help, {}, value);
+  };
+  single("sessionwatch_alerts_total", T::kCounter, "Alerts raised (collection gaps included).",
+         double(alerts.load()));
+  single("sessionwatch_pipeline_queue_bytes", T::kGauge,
+         "Bytes waiting between reading and detection.", double(queue_bytes.load()));
+  single("sessionwatch_checkpoints_written_total", T::kCounter, "State files written.",
+         double(checkpoints_written.load()));
+  single("sessionwatch_reloads_total", T::kCounter, "Reloads applied.", double(reloads.load()));
+  single("sessionwatch_reload_failures_total", T::kCounter, "Reloads rejected.",
+         double(reload_failures.load()));
+  single("sessionwatch_start_time_seconds", T::kGauge, "When the agent started (Unix time).",
+         double(started_unix.load()));
 }
 
 std::unique_ptr<MetricsServer> MetricsServer::start(asio::io_context& io,

@@ -8,6 +8,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -17,8 +18,32 @@ class io_context;
 
 namespace sw::daemon {
 
-// A Prometheus label value: backslash, double quote and newline escaped.
-std::string label_value(const std::string& s);
+// The Prometheus text exposition, built family by family: each family's samples follow its one
+// HELP and TYPE line in the order the family was first declared, whichever part of the agent adds
+// them (the engine, each input, each output). Declaring a family twice with another type or help
+// text is a programming error.
+class Exposition {
+ public:
+  enum class Type { kCounter, kGauge };
+  using Labels = std::vector<std::pair<std::string_view, std::string_view>>;
+
+  // Declares a family with no samples yet (so it is listed even while empty).
+  void declare(std::string_view family, Type type, std::string_view help);
+  void add(std::string_view family, Type type, std::string_view help, const Labels& labels,
+           double value);
+  std::string text() const;
+
+ private:
+  struct Family {
+    std::string name;
+    Type type;
+    std::string help;
+    std::string samples;
+  };
+  Family& family(std::string_view name, Type type, std::string_view help);
+
+  std::vector<Family> families_;
+};
 
 struct InputMetrics {
   std::string name;
@@ -47,8 +72,8 @@ class EngineMetrics {
     std::lock_guard lock(mutex_);
     rule_matches_ = std::move(matches);
   }
-  // Prometheus text exposition format; `extra` appends the outputs' lines.
-  std::string render(const std::function<void(std::string&)>& extra) const;
+  // Adds the engine's and its inputs' families.
+  void render(Exposition& out) const;
 
  private:
   mutable std::mutex mutex_;

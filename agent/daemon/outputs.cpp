@@ -1,110 +1,69 @@
-// The built-in outputs (file, stdout): written and flushed to disk synchronously, so they need no
-// spool of their own.
+// The daemon's side of the outputs: every configured output of the forwarding module behind one
+// store() that returns once each alert is durable in every spool, and that waits (backpressure)
+// while a spool cannot take them.
 #include "daemon/outputs.hpp"
 
 #include <algorithm>
 #include <atomic>
-#include <cerrno>
-#include <cstdio>
-#include <cstring>
-#include <filesystem>
-#include <mutex>
-
-#include "daemon/metrics.hpp"
-#include "platform/fsync.hpp"
-#include "sessionwatch/platform.hpp"
-#if defined(SW_HAVE_FORWARD)
 #include <condition_variable>
+#include <mutex>
 
 #include <spdlog/spdlog.h>
 
 #include "daemon/gap_alert.hpp"
-#include "sessionwatch/decode.hpp"
 #include "sessionwatch/forward.hpp"
 #include "sessionwatch/platform.hpp"
-#endif
 
 namespace sw::daemon {
 
 namespace {
 
-class DirectOutput {
- public:
-  DirectOutput(std::string name, std::string type, std::FILE* stream, bool owned)
-      : name_(std::move(name)), type_(std::move(type)), stream_(stream), owned_(owned) {}
-  ~DirectOutput() {
-    if (owned_ && stream_) std::fclose(stream_);
-  }
-  DirectOutput(const DirectOutput&) = delete;
-  DirectOutput& operator=(const DirectOutput&) = delete;
-
-  bool write(const std::string& lines, std::size_t count, std::string& error) {
-    const bool ok = std::fwrite(lines.data(), 1, lines.size(), stream_) == lines.size() &&
-                    (owned_ ? platform::sync_file(stream_) : std::fflush(stream_) == 0);
-    std::lock_guard lock(mutex_);
-    if (!ok) {
-      ++errors_;
-      last_error_ = "write failed: " + std::string(std::strerror(errno));
-      error = name_ + ": " + last_error_;
-      return false;
-    }
-    sent_ += count;
-    bytes_ += lines.size();
-    return true;
-  }
-
-  void write_metrics(std::string& out) const {
-    std::lock_guard lock(mutex_);
-    const std::string labels = "{output=\"" + name_ + "\",type=\"" + type_ + "\"}";
-    out += "sessionwatch_output_sent_total" + labels + " " + std::to_string(sent_) + "\n";
-    out += "sessionwatch_output_retried_total" + labels + " 0\n";
-    out += "sessionwatch_output_dropped_total" + labels + " 0\n";
-    out += "sessionwatch_output_errors_total" + labels + " " + std::to_string(errors_) + "\n";
-    out += "sessionwatch_output_queue_depth" + labels + " 0\n";
-    out += "sessionwatch_output_spool_bytes" + labels + " 0\n";
-    out += "sessionwatch_output_written_bytes_total" + labels + " " + std::to_string(bytes_) + "\n";
-    out += "sessionwatch_output_last_error" + std::string("{output=\"") + name_ + "\",type=\"" +
-           type_ + "\",error=\"" + label_value(last_error_) + "\"} " +
-           (last_error_.empty() ? "0" : "1") + "\n";
-  }
-
- private:
-  std::string name_;
-  std::string type_;
-  std::FILE* stream_;
-  bool owned_;
-  mutable std::mutex mutex_;
-  std::uint64_t sent_ = 0;
-  std::uint64_t bytes_ = 0;
-  std::uint64_t errors_ = 0;
-  std::string last_error_;
+// Per-output families, one sample per output each.
+struct OutputFamily {
+  const char* name;
+  Exposition::Type type;
+  const char* help;
+  double (*value)(const forward::OutputMetrics&);
+};
+using T = Exposition::Type;
+constexpr OutputFamily kOutputFamilies[] = {
+    {"sessionwatch_output_queued_total", T::kCounter, "Alerts accepted into the output's spool.",
+     [](const forward::OutputMetrics& m) { return double(m.queued); }},
+    {"sessionwatch_output_sent_total", T::kCounter, "Alerts the collector confirmed.",
+     [](const forward::OutputMetrics& m) { return double(m.sent); }},
+    {"sessionwatch_output_retried_total", T::kCounter, "Delivery attempts failed and retried.",
+     [](const forward::OutputMetrics& m) { return double(m.retried); }},
+    {"sessionwatch_output_dropped_total", T::kCounter,
+     "Alerts dropped (when_full: drop_oldest, or too large).",
+     [](const forward::OutputMetrics& m) { return double(m.dropped); }},
+    {"sessionwatch_output_dead_lettered_total", T::kCounter,
+     "Alerts the collector rejected for good, kept in the dead-letter file.",
+     [](const forward::OutputMetrics& m) { return double(m.dead_lettered); }},
+    {"sessionwatch_output_queue_depth", T::kGauge, "Alerts waiting in the spool.",
+     [](const forward::OutputMetrics& m) { return double(m.spool_records); }},
+    {"sessionwatch_output_spool_bytes", T::kGauge, "Bytes waiting in the spool.",
+     [](const forward::OutputMetrics& m) { return double(m.spool_bytes); }},
+    {"sessionwatch_output_spool_write_errors_total", T::kCounter,
+     "Spool appends and fsyncs the disk refused (retried).",
+     [](const forward::OutputMetrics& m) { return double(m.spool_write_errors); }},
+    {"sessionwatch_output_spool_lost_total", T::kCounter,
+     "Alerts lost to damaged or missing spool files.",
+     [](const forward::OutputMetrics& m) { return double(m.spool_lost); }},
+    {"sessionwatch_output_spool_lost_unknown_total", T::kCounter,
+     "Spool losses whose alert count could not be told.",
+     [](const forward::OutputMetrics& m) { return double(m.spool_lost_unknown); }},
+    {"sessionwatch_output_spool_corrupt_bytes_total", T::kCounter,
+     "Bytes cut from the spool as torn or corrupt.",
+     [](const forward::OutputMetrics& m) { return double(m.corrupt_bytes); }},
+    {"sessionwatch_output_reconnects_total", T::kCounter, "Connections opened again.",
+     [](const forward::OutputMetrics& m) { return double(m.reconnects); }},
+    {"sessionwatch_output_connected", T::kGauge, "1 while the output holds a connection.",
+     [](const forward::OutputMetrics& m) { return m.connected ? 1.0 : 0.0; }},
+    {"sessionwatch_output_failing", T::kGauge,
+     "1 while the output's last delivery attempt failed (the reason is in the log).",
+     [](const forward::OutputMetrics& m) { return m.last_error.empty() ? 0.0 : 1.0; }},
 };
 
-class DirectOutputs : public AlertOutputs {
- public:
-  bool store(const std::vector<Alert>& alerts, std::string& error) override {
-    if (alerts.empty()) return true;
-    lines_.clear();
-    for (const Alert& alert : alerts) {
-      lines_ += alert.doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-      lines_.push_back('\n');
-    }
-    for (auto& output : outputs_) {
-      if (!output->write(lines_, alerts.size(), error)) return false;
-    }
-    return true;
-  }
-  void close() override {}
-  void write_metrics(std::string& out) const override {
-    for (const auto& output : outputs_) output->write_metrics(out);
-  }
-  std::vector<std::unique_ptr<DirectOutput>> outputs_;
-
- private:
-  std::string lines_;
-};
-
-#if defined(SW_HAVE_FORWARD)
 // The forwarding module's outputs: enqueue() returns once the alerts are durable in that output's
 // spool; its sender thread delivers them. While a spool cannot take alerts (full with when_full:
 // block, or its disk refusing writes), store() waits and retries: the detection thread stops,
@@ -151,31 +110,16 @@ class ForwardOutputs : public AlertOutputs {
   void close() override {
     for (auto& output : outputs_) output->stop(std::chrono::milliseconds(2000));
   }
-  void write_metrics(std::string& out) const override {
+  void write_metrics(Exposition& out) const override {
     for (std::size_t i = 0; i < outputs_.size(); ++i) {
-      const auto& output = outputs_[i];
-      const forward::OutputMetrics m = output->metrics();
-      const std::string labels =
-          "{output=\"" + label_value(m.name) + "\",type=\"" + output->config().type + "\"}";
-      auto line = [&](const char* name, std::uint64_t value) {
-        out += name + labels + " " + std::to_string(value) + "\n";
-      };
-      line("sessionwatch_output_queued_total", m.queued);
-      line("sessionwatch_output_sent_total", m.sent);
-      line("sessionwatch_output_retried_total", m.retried);
-      line("sessionwatch_output_dropped_total", m.dropped);
-      line("sessionwatch_output_dead_lettered_total", m.dead_lettered);
-      line("sessionwatch_output_queue_depth", m.spool_records);
-      line("sessionwatch_output_spool_bytes", m.spool_bytes);
-      line("sessionwatch_output_spool_write_errors_total", m.spool_write_errors);
-      line("sessionwatch_output_spool_lost_total", m.spool_lost);
-      line("sessionwatch_output_spool_lost_unknown_total", m.spool_lost_unknown);
-      line("sessionwatch_output_spool_corrupt_bytes_total", m.corrupt_bytes);
-      line("sessionwatch_output_paused", states_[i]->paused ? 1 : 0);
-      line("sessionwatch_output_reconnects_total", m.reconnects);
-      line("sessionwatch_output_connected", m.connected ? 1 : 0);
-      out += "sessionwatch_output_last_error{output=\"" + label_value(m.name) + "\",error=\"" +
-             label_value(m.last_error) + "\"} " + (m.last_error.empty() ? "0" : "1") + "\n";
+      const forward::OutputMetrics m = outputs_[i]->metrics();
+      const Exposition::Labels labels{{"output", m.name}, {"type", outputs_[i]->config().type}};
+      for (const OutputFamily& f : kOutputFamilies) {
+        out.add(f.name, f.type, f.help, labels, f.value(m));
+      }
+      out.add("sessionwatch_output_paused", Exposition::Type::kGauge,
+              "1 while the inputs wait on this output's spool (full, or its disk refusing writes).",
+              labels, states_[i]->paused ? 1 : 0);
     }
   }
 
@@ -320,13 +264,11 @@ class ForwardOutputs : public AlertOutputs {
   std::mutex gaps_mu_;
   std::vector<Alert> pending_gaps_;
 };
-#endif
 
 }  // namespace
 
 std::unique_ptr<AlertOutputs> make_outputs(const std::vector<OutputConfig>& outputs,
                                            const std::string& /*data_dir*/, std::string& error) {
-#if defined(SW_HAVE_FORWARD)
   auto forwarded = std::make_unique<ForwardOutputs>(platform::host_name());
   for (const OutputConfig& config : outputs) {
     if (!config.forward) {
@@ -343,28 +285,6 @@ std::unique_ptr<AlertOutputs> make_outputs(const std::vector<OutputConfig>& outp
   forwarded->report_open_losses();
   forwarded->start();
   return forwarded;
-#endif
-  auto set = std::make_unique<DirectOutputs>();
-  for (const OutputConfig& config : outputs) {
-    if (config.type == "stdout") {
-      set->outputs_.push_back(std::make_unique<DirectOutput>(config.name, "stdout", stdout, false));
-    } else if (config.type == "file") {
-      const auto dir = std::filesystem::path(config.path).parent_path();
-      std::string ignored;  // the open below reports what matters
-      if (!dir.empty()) platform::create_private_directories(dir.string(), ignored);
-      std::FILE* stream = platform::open_private_for_append(config.path);
-      if (!stream) {
-        error =
-            "output " + config.name + ": cannot open " + config.path + ": " + std::strerror(errno);
-        return nullptr;
-      }
-      set->outputs_.push_back(std::make_unique<DirectOutput>(config.name, "file", stream, true));
-    } else {
-      error = "output " + config.name + ": type " + config.type + " is not available";
-      return nullptr;
-    }
-  }
-  return set;
 }
 
 }  // namespace sw::daemon

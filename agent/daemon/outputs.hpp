@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "daemon/metrics.hpp"
 #include "sessionwatch/alert.hpp"
 #include "sessionwatch/config.hpp"
 
@@ -27,8 +28,8 @@ class AlertOutputs {
   virtual bool wait_delivered(std::chrono::milliseconds /*timeout*/) { return true; }
   // Stops delivery (flushes what it can within its own bounded time).
   virtual void close() = 0;
-  // Prometheus text lines for the per-output metrics.
-  virtual void write_metrics(std::string& out) const = 0;
+  // The per-output metric families.
+  virtual void write_metrics(Exposition& out) const = 0;
 };
 
 std::unique_ptr<AlertOutputs> make_outputs(const std::vector<OutputConfig>& outputs,

@@ -25,8 +25,9 @@ using namespace std::chrono_literals;
 class ScriptedSource : public eventlog::Source {
  public:
   using Step = std::function<void(eventlog::Handler&, Event&)>;
-  ScriptedSource(eventlog::Handler& handler, std::vector<Step> script)
-      : handler_(handler), script_(std::move(script)) {}
+  ScriptedSource(eventlog::Handler& handler, std::vector<Step> script,
+                 const eventlog::SourceStats& stats)
+      : handler_(handler), script_(std::move(script)), stats_(stats) {}
   bool poll(std::chrono::milliseconds wait) override {
     if (stopped_) return false;
     if (next_ < script_.size()) {
@@ -38,11 +39,12 @@ class ScriptedSource : public eventlog::Source {
     return !stopped_;
   }
   void stop() override { stopped_ = true; }
-  eventlog::SourceStats stats() const override { return {}; }
+  eventlog::SourceStats stats() const override { return stats_; }
 
  private:
   eventlog::Handler& handler_;
   std::vector<Step> script_;
+  const eventlog::SourceStats& stats_;  // the steps change it, on the poll thread
   std::size_t next_ = 0;
   Event event_;
   std::atomic<bool> stopped_{false};
@@ -70,7 +72,7 @@ class EventlogInputTest : public ::testing::Test {
                        const eventlog::SourceOptions&, eventlog::Handler& handler,
                        std::string&) -> std::unique_ptr<eventlog::Source> {
           subscribed_ = std::move(channels);
-          return std::make_unique<ScriptedSource>(handler, script);
+          return std::make_unique<ScriptedSource>(handler, script, source_stats_);
         });
     input->set_wakeup([this] {
       std::lock_guard lock(mutex_);
@@ -121,6 +123,7 @@ class EventlogInputTest : public ::testing::Test {
   }
 
   std::vector<eventlog::ChannelConfig> subscribed_;
+  eventlog::SourceStats source_stats_;  // what the stand-in source counts
   std::mutex mutex_;
   std::condition_variable woke_;
   int wakeups_ = 0;
@@ -199,6 +202,34 @@ TEST_F(EventlogInputTest, GapsBecomeCollectionGapsOfTheInput) {
   EXPECT_EQ(gap.count, 9u);
 }
 
+// A channel the service account may not read, and a bookmark the log no longer holds, are health
+// problems an operator must see on the metrics page, not only in one log line.
+TEST_F(EventlogInputTest, UnreadableChannelsAndStaleBookmarksAreExported) {
+  auto input = make({[this](eventlog::Handler& h, Event&) {
+    source_stats_.unreadable_channels = 1;
+    source_stats_.stale_bookmarks = 2;
+    eventlog::CollectionGap gap;
+    gap.channel = "Security";
+    gap.cause = eventlog::GapCause::kChannelUnreadable;
+    gap.detail = "Security: access denied";
+    h.on_gap(gap);
+  }});
+  ASSERT_TRUE(started(*input));
+  ASSERT_EQ(collect(*input, 1).size(), 1u);
+  Exposition exposition;
+  input->write_metrics(exposition);
+  input->exit();
+  const std::string text = exposition.text();
+  EXPECT_NE(text.find("sessionwatch_eventlog_unreadable_channels{input=\"win\"} 1\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("sessionwatch_eventlog_stale_bookmarks_total{input=\"win\"} 2\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("# TYPE sessionwatch_eventlog_unreadable_channels gauge\n"),
+            std::string::npos);
+}
+
 TEST_F(EventlogInputTest, ALogClearedOnAnotherComputerIsLabelledWithIt) {
   auto input = make({[](eventlog::Handler& h, Event&) {
     eventlog::CollectionGap gap;
@@ -227,7 +258,8 @@ TEST_F(EventlogInputTest, TheSourceFormatsMessagesForWhatTheDetectorReads) {
       [&](std::vector<eventlog::ChannelConfig>, const eventlog::SourceOptions& given,
           eventlog::Handler& handler, std::string&) -> std::unique_ptr<eventlog::Source> {
         options = given;
-        return std::make_unique<ScriptedSource>(handler, std::vector<ScriptedSource::Step>{});
+        return std::make_unique<ScriptedSource>(handler, std::vector<ScriptedSource::Step>{},
+                                                source_stats_);
       });
   ASSERT_TRUE(started(*input));
   input->exit();

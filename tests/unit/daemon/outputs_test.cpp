@@ -68,8 +68,9 @@ OutputConfig file_output(const Dir& dir, std::shared_ptr<forward::OutputConfig> 
 }
 
 std::string metric_line(const AlertOutputs& outputs, const std::string& name) {
-  std::string text;
-  outputs.write_metrics(text);
+  Exposition exposition;
+  outputs.write_metrics(exposition);
+  const std::string text = exposition.text();
   const std::string key = name + "{output=\"alerts\",type=\"file\"} ";
   const auto at = text.find(key);
   if (at == std::string::npos) return "missing";

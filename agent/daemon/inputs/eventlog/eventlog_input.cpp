@@ -49,6 +49,10 @@ class EventlogInput final : public Input, private eventlog::Handler {
       error = "input " + config_.name + ": " + error;
       return false;
     }
+    {
+      std::lock_guard lock(mutex_);
+      refresh_stats();  // what create() met (an unreadable channel) before source_ was set
+    }
     thread_ = std::thread([this] {
       while (source_->poll(kPollWait)) {
       }
@@ -104,6 +108,29 @@ class EventlogInput final : public Input, private eventlog::Handler {
 
   void set_wakeup(std::function<void()> wakeup) override { wakeup_ = std::move(wakeup); }
 
+  void write_metrics(Exposition& out) const override {
+    eventlog::SourceStats stats;
+    {
+      std::lock_guard lock(mutex_);
+      stats = stats_;
+    }
+    using T = Exposition::Type;
+    const Exposition::Labels labels{{"input", config_.name}};
+    out.add("sessionwatch_eventlog_unreadable_channels", T::kGauge,
+            "Configured channels the Event Log refuses now (access denied, no such channel).",
+            labels, double(stats.unreadable_channels));
+    out.add("sessionwatch_eventlog_stale_bookmarks_total", T::kCounter,
+            "Saved bookmarks the log no longer holds (cleared or wrapped): read from the oldest.",
+            labels, double(stats.stale_bookmarks));
+    out.add("sessionwatch_eventlog_resubscriptions_total", T::kCounter,
+            "Subscriptions opened again after an error.", labels, double(stats.resubscriptions));
+    out.add("sessionwatch_eventlog_messages_unrendered_total", T::kCounter,
+            "Events delivered without a formatted message.", labels,
+            double(stats.messages_unrendered));
+    out.add("sessionwatch_eventlog_events_filtered_total", T::kCounter,
+            "Events read but not wanted (filtered in the agent).", labels, double(stats.filtered));
+  }
+
  private:
   // ---- eventlog::Handler, on the source thread ----
   void on_event(Event& event) override {
@@ -114,6 +141,7 @@ class EventlogInput final : public Input, private eventlog::Handler {
   void on_batch(std::string_view channel, std::string_view bookmark_xml) override {
     {
       std::unique_lock lock(mutex_);
+      refresh_stats();
       room_.wait(lock, [this] {
         return stopping_ || pending_events_ + batch_.size() <= kEventlogMaxPendingEvents ||
                pending_.empty();
@@ -146,6 +174,7 @@ class EventlogInput final : public Input, private eventlog::Handler {
     spdlog::warn("input {}: {}", config_.name, gap.detail);
     {
       std::lock_guard lock(mutex_);
+      refresh_stats();
       pending_gaps_.push_back(std::move(out));
     }
     if (wakeup_) wakeup_();
@@ -153,6 +182,13 @@ class EventlogInput final : public Input, private eventlog::Handler {
 
   void on_error(std::string_view channel, std::string_view message) override {
     spdlog::warn("input {} ({}): {}", config_.name, channel, message);
+    std::lock_guard lock(mutex_);
+    refresh_stats();
+  }
+
+  // With mutex_ held, on the source thread (or before it starts).
+  void refresh_stats() {
+    if (source_) stats_ = source_->stats();
   }
 
   InputConfig config_;
@@ -169,6 +205,8 @@ class EventlogInput final : public Input, private eventlog::Handler {
   std::deque<EventlogBatch> pending_;
   std::size_t pending_events_ = 0;
   std::vector<CollectionGap> pending_gaps_;
+  // The source's counters as of its last callback: stats() belongs to the source thread.
+  eventlog::SourceStats stats_;
   // channel -> bookmark saved by the last run (the engine keeps the ones after it)
   std::map<std::string, std::string> bookmarks_;
   bool stopping_ = false;
