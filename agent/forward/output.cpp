@@ -11,6 +11,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "forward/outage_log.hpp"
 #include "forward/output_plugin.hpp"
 #include "platform/fsync.hpp"
 #include "sessionwatch/platform.hpp"
@@ -54,7 +55,8 @@ class SpooledOutput final : public Output {
       : config_(std::move(config)),
         spool_(std::move(spool)),
         plugin_(std::move(plugin)),
-        rng_(std::random_device{}()) {}
+        rng_(std::random_device{}()),
+        outage_(config_.name) {}
 
   ~SpooledOutput() override { stop(std::chrono::milliseconds(0)); }
 
@@ -303,10 +305,7 @@ class SpooledOutput final : public Output {
   void failed(const std::string& error, std::size_t records,
               std::chrono::milliseconds retry_after) {
     retried_ += records;
-    if (error != last_logged_error_) {
-      spdlog::warn("output {}: {} (will retry)", config_.name, error);
-      last_logged_error_ = error;
-    }
+    outage_.failed(error, spool_->stats().records, Clock::now());
     set_error(error);
     spool_->rewind();
     written_.clear();
@@ -315,6 +314,9 @@ class SpooledOutput final : public Output {
   }
 
   void refresh_plugin_state() {
+    if (plugin_->connected() != connected_) {
+      outage_.connection_changed(plugin_->connected(), plugin_->active_url());
+    }
     connected_ = plugin_->connected();
     reconnects_ = plugin_->reconnects();
     std::lock_guard lock(mu_);
@@ -355,8 +357,11 @@ class SpooledOutput final : public Output {
     std::size_t n = std::min(c.confirmed, written_.size());
     if (n == 0) return;
     sent_ += n;  // before the spool drains, so wait_drained() callers see the count
+    const std::uint64_t waiting = spool_->stats().records;
     spool_->acknowledge(written_[n - 1]);
     written_.erase(written_.begin(), written_.begin() + static_cast<std::ptrdiff_t>(n));
+    spdlog::trace("output {}: {} alerts confirmed", config_.name, n);
+    outage_.delivered(waiting, spool_->stats().records, plugin_->active_url(), Clock::now());
   }
 
   void run() {
@@ -402,7 +407,10 @@ class SpooledOutput final : public Output {
           spool_->acknowledge(batch[done + n - 1].end);
         } else if (f.status == FlushStatus::kDelivered) {
           sent_ += n;
+          const std::uint64_t waiting = spool_->stats().records;
           spool_->acknowledge(batch[done + n - 1].end);
+          spdlog::trace("output {}: {} alerts delivered", config_.name, n);
+          outage_.delivered(waiting, spool_->stats().records, plugin_->active_url(), Clock::now());
         } else {
           for (std::size_t i = 0; i < n; ++i) written_.push_back(batch[done + i].end);
         }
@@ -436,8 +444,8 @@ class SpooledOutput final : public Output {
   std::deque<SpoolPosition> written_;
   std::chrono::milliseconds backoff_{250};
   std::mt19937 rng_;
-  std::string last_logged_error_;
   std::FILE* dead_letter_file_ = nullptr;
+  OutageLog outage_;
 
   std::atomic<std::uint64_t> queued_{0}, sent_{0}, retried_{0}, dead_lettered_{0}, too_large_{0},
       reconnects_{0};

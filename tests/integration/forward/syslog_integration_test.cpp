@@ -5,7 +5,11 @@
 #include <fstream>
 #include <map>
 #include <set>
+#include <sstream>
 #include <thread>
+
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
 
 #include "forward_test_util.hpp"
 #include "rsyslog_harness.hpp"
@@ -388,6 +392,44 @@ TEST_F(SyslogIntegration, TcpCollectorRestartedMidStreamOf10000) {
   ASSERT_GE(rsyslog.wait_for(10000, 10s), 10000U);
   expect_all_once_or_duplicated(rsyslog.received(), sent);
   EXPECT_GE(out->metrics().reconnects, 1U);
+}
+
+// The log an on-call reader gets for an outage: one warning when delivery starts failing (with the
+// collector's address), none per retry, a line when it works again saying how long it was down,
+// and one when the backlog is delivered. Never an empty "()" where the address belongs.
+TEST_F(SyslogIntegration, AnOutageIsLoggedOnceWithItsEndAndBacklog) {
+  Rsyslog rsyslog(dir_.path() / "rsyslog", Rsyslog::Input::kTcp);
+  OutputConfig c = config(rsyslog.url());
+  c.batch_records = 10;
+  auto log = std::make_shared<std::ostringstream>();
+  auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(*log);
+  spdlog::default_logger()->sinks().push_back(sink);
+  auto out = make(c);
+  const auto sent = alerts(0, 200);
+  ASSERT_TRUE(out->enqueue(sent).ok);
+  out->start();
+  const auto until = std::chrono::steady_clock::now() + 20s;
+  // Five failed attempts (a batch of 10 each) before the collector comes up.
+  while (out->metrics().retried < 50 && std::chrono::steady_clock::now() < until) {
+    std::this_thread::sleep_for(5ms);
+  }
+  std::string error;
+  ASSERT_TRUE(rsyslog.start(error)) << error;
+  ASSERT_TRUE(out->wait_drained(30s)) << out->metrics().last_error;
+  out->stop();  // the sender thread wrote its last line
+  spdlog::default_logger()->sinks().pop_back();
+  const std::string logged = log->str();
+  auto count = [&](const std::string& what) {
+    std::size_t n = 0;
+    for (auto at = logged.find(what); at != std::string::npos; at = logged.find(what, at + 1)) ++n;
+    return n;
+  };
+  EXPECT_EQ(count("alerts wait in the spool and are retried"), 1U) << logged;
+  EXPECT_NE(logged.find(rsyslog.url()), std::string::npos) << logged;
+  EXPECT_EQ(count("delivering again to " + rsyslog.url() + " after "), 1U) << logged;
+  EXPECT_EQ(count("backlog delivered"), 1U) << logged;
+  EXPECT_EQ(logged.find("()"), std::string::npos) << logged;
+  EXPECT_EQ(rsyslog.wait_for(sent.size(), 10s), sent.size());
 }
 
 TEST_F(SyslogIntegration, RelpDeliversAndSurvivesARestartMidStream) {

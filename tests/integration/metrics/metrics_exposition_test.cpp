@@ -2,8 +2,6 @@
 // exposition, and Prometheus' own checker (`promtool check metrics`, Debian's prometheus package)
 // must find no problem in it: every family once, with its HELP and TYPE, its samples together.
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -16,6 +14,7 @@
 #include <thread>
 
 #include "integration/daemon/agent_process.hpp"
+#include "integration/loopback.hpp"
 #include "integration/shell_run.hpp"
 
 namespace {
@@ -24,46 +23,13 @@ namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using sw_test::Agent;
 
-// A port nobody listens on now (the agent binds it a moment later).
-int free_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
-  ::close(fd);
-  return ntohs(addr.sin_port);
-}
-
-// The body of GET `path`, or "" when nothing answers.
-std::string http_get(int port, const std::string& path) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<std::uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  std::string response;
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
-    const std::string request = "GET " + path + " HTTP/1.1\r\nHost: localhost\r\n\r\n";
-    if (::send(fd, request.data(), request.size(), 0) == ssize_t(request.size())) {
-      char buffer[65536];
-      for (ssize_t n; (n = ::recv(fd, buffer, sizeof buffer, 0)) > 0;) response.append(buffer, n);
-    }
-  }
-  ::close(fd);
-  const auto body = response.find("\r\n\r\n");
-  return body == std::string::npos ? "" : response.substr(body + 4);
-}
-
 class MetricsExposition : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = fs::temp_directory_path() / ("sw-metrics-" + std::to_string(::getpid()));
     fs::remove_all(dir_);
     fs::create_directories(dir_ / "in");
-    port_ = free_port();
+    port_ = sw_test::free_port();
     std::ofstream(dir_ / "agent.yaml")
         << "agent:\n  data_dir: " << (dir_ / "data").string() << "\n"
         << "inputs:\n  - type: file\n    name: sample\n    paths: [\"" << (dir_ / "in").string()
@@ -82,7 +48,7 @@ class MetricsExposition : public ::testing::Test {
     const auto until = std::chrono::steady_clock::now() + 30s;
     std::string page;
     while (std::chrono::steady_clock::now() < until) {
-      page = http_get(port_, "/metrics");
+      page = sw_test::http_get(port_, "/metrics").body;
       if (page.find("sessionwatch_output_sent_total{output=\"second\",type=\"file\"} 0") ==
               std::string::npos &&
           page.find("sessionwatch_output_sent_total{output=\"second\"") != std::string::npos) {
@@ -95,7 +61,7 @@ class MetricsExposition : public ::testing::Test {
   }
 
   fs::path dir_;
-  int port_ = 0;
+  unsigned short port_ = 0;
 };
 
 TEST_F(MetricsExposition, PromtoolFindsNoProblemWithTwoOutputs) {

@@ -45,9 +45,10 @@ class SyslogOutput final : public OutputPlugin {
     if (pending_.empty()) return r;
     std::string error;
     if (!connection_ || !connection_->alive(error)) {
+      const std::string where = config_.urls[active_];  // before disconnect() forgets it
       disconnect();
       r.ok = false;
-      r.error = error + " (" + active_url() + "); resending unconfirmed alerts";
+      r.error = error + " (" + where + "); resending unconfirmed alerts";
       return r;
     }
     const std::uint64_t wire = connection_->wire_bytes_written();
