@@ -2,16 +2,7 @@
 #include <cstdio>
 
 #include "cli/commands.hpp"
-
-#ifdef _WIN32
-#include <io.h>
-#define SW_ISATTY _isatty
-#define SW_FILENO _fileno
-#else
-#include <unistd.h>
-#define SW_ISATTY isatty
-#define SW_FILENO fileno
-#endif
+#include "platform/fsync.hpp"
 
 namespace sw::cli {
 
@@ -23,7 +14,7 @@ long long now_ms() {
 }  // namespace
 
 Progress::Progress(std::string label)
-    : label_(std::move(label)), enabled_(SW_ISATTY(SW_FILENO(stderr)) != 0) {}
+    : label_(std::move(label)), enabled_(platform::is_terminal(stderr)) {}
 
 Progress::~Progress() {
   if (printed_) std::fputs("\r\033[K", stderr);

@@ -384,9 +384,9 @@ class Parser {
         if (item["query"]) nonempty_scalar(item["query"], where + ".query", input.query);
         if (item["language"]) parse_language(item["language"], where + ".language", input);
         if (item["event_ids"]) parse_event_ids(item["event_ids"], where + ".event_ids", input);
-#if !defined(_WIN32)
-        error(item["type"].Mark(), where + ": the eventlog input is only available on Windows");
-#endif
+        if (!platform::eventlog_available()) {
+          error(item["type"].Mark(), where + ": the eventlog input is only available on Windows");
+        }
         if (!item["channels"]) {
           error(item.Mark(), where + ": 'channels' is required (e.g. [Security, System])");
         } else {

@@ -23,14 +23,12 @@
 
 #include <zlib.h>
 
+#include "platform/fsync.hpp"
 #include "sessionwatch/decode.hpp"
 #include "sessionwatch/evtx_native.hpp"
 #include "sessionwatch/utf8.hpp"
 
 namespace sw {
-namespace decode_detail {
-void set_stdin_binary();  // stdin_binary.cpp
-}
 
 namespace {
 
@@ -577,7 +575,7 @@ class TextStream final : public DecodeStream {
 // Opens a file for reading with a sentence naming it when that is not possible.
 FilePtr open_input(const std::string& path, std::uint64_t& size, std::string& error) {
   if (path == "-") {
-    decode_detail::set_stdin_binary();
+    platform::set_stdin_binary();
     return FilePtr(stdin);
   }
   std::error_code ec;

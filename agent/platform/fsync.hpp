@@ -1,4 +1,5 @@
-// Small OS shims for durable file I/O and socket state, one implementation per platform.
+// Small OS shims for file I/O (durable writes, wide paths, 64-bit offsets, binary stdin, terminals)
+// and socket state, one implementation per platform: the rest of the agent names no OS.
 #pragma once
 
 #include <cstdint>
@@ -34,5 +35,19 @@ bool truncate_file(std::FILE* file, std::uint64_t size);
 // Bytes written to a connected TCP socket that the peer has not acknowledged yet, when the OS
 // can tell (Linux SIOCOUTQ); nullopt elsewhere.
 std::optional<std::size_t> unacknowledged_socket_bytes(std::intptr_t native_socket);
+
+// Opens a file for binary reading whatever characters its path holds (Windows: _wfopen).
+// nullptr with errno set when it failed.
+std::FILE* open_for_reading(const std::filesystem::path& path);
+
+// Moves the stream to `offset` from the start, beyond 2 GiB too. False on failure.
+bool seek_file(std::FILE* file, std::uint64_t offset);
+
+// Makes standard input deliver bytes unchanged (EVTX, UTF-16, CRLF): only Windows' C runtime
+// translates text by default.
+void set_stdin_binary();
+
+// True when the stream is an interactive terminal (progress lines are drawn only there).
+bool is_terminal(std::FILE* stream);
 
 }  // namespace sw::platform

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "sessionwatch/decode.hpp"
+#include "sessionwatch/platform.hpp"
 
 namespace sw::forward {
 struct OutputConfig;
@@ -32,11 +33,7 @@ std::string_view to_string(LogLevel l);
 
 struct AgentSettings {
   // checkpoints, tracker snapshot, spools
-#if defined(_WIN32)
-  std::string data_dir = "C:/ProgramData/sessionwatch/data";
-#else
-  std::string data_dir = "/var/lib/sessionwatch";
-#endif
+  std::string data_dir = platform::default_data_dir();
   LogLevel log_level = LogLevel::kInfo;
   friend bool operator==(const AgentSettings&, const AgentSettings&) = default;
 };

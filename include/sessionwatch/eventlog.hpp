@@ -277,6 +277,10 @@ struct ChannelConfig {
 };
 
 struct SourceOptions {
+  // Rendered Event XML (UTF-8) to an Event; false with `error` when it is no Windows event. The
+  // caller passes the agent's XML decoder (the same as for exported files): this layer names none.
+  // Called on the polling thread only. Required.
+  std::function<bool(std::string_view xml, Event& out, std::string& error)> decode;
   std::uint32_t batch_size = 100;  // EvtNext batch; Windows refuses more than 1024
   bool render_messages = true;     // EvtFormatMessage for events without RenderingInfo
   // Which events get a message (EvtFormatMessage is the costliest call): those the detector

@@ -134,5 +134,9 @@ std::optional<std::chrono::microseconds> watchdog_interval();
 std::string host_name();
 // /etc/sessionwatch/sessionwatch.yaml; %ProgramData%\sessionwatch\sessionwatch.yaml on Windows.
 std::string default_config_path();
+// Checkpoints, spools and tracker state: /var/lib/sessionwatch; C:/ProgramData/sessionwatch/data.
+std::string default_data_dir();
+// True where the live Windows Event Log can be read (Windows).
+bool eventlog_available();
 
 }  // namespace sw::platform

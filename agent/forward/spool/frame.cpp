@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 
+#include "platform/fsync.hpp"
 #include "sessionwatch/spool.hpp"
 
 namespace sw::forward::spool_file {
@@ -28,14 +29,6 @@ std::optional<HeaderV2> parse_header_v2(const unsigned char* p, std::uint64_t ro
     return std::nullopt;
   }
   return h;
-}
-
-bool seek(std::FILE* file, std::uint64_t offset) {
-#ifdef _WIN32
-  return _fseeki64(file, static_cast<__int64>(offset), SEEK_SET) == 0;
-#else
-  return fseeko(file, static_cast<off_t>(offset), SEEK_SET) == 0;
-#endif
 }
 
 // Reads a frame header of `size` bytes when the rest of the segment has room for one.
@@ -76,7 +69,8 @@ ReadStatus read_v2(std::FILE* file, std::uint64_t offset, std::uint64_t limit, s
 // Whether a candidate header at `offset` starts an intact frame (reads its payload).
 bool intact_at(std::FILE* file, std::uint64_t offset, std::uint64_t limit, std::string& payload,
                Frame& frame) {
-  return seek(file, offset) && read_v2(file, offset, limit, payload, frame) == ReadStatus::kFrame;
+  return platform::seek_file(file, offset) &&
+         read_v2(file, offset, limit, payload, frame) == ReadStatus::kFrame;
 }
 
 }  // namespace
@@ -108,7 +102,7 @@ std::optional<Frame> find_next_frame(std::FILE* file, std::uint64_t from, std::u
   while (base + kFrameHeaderV2 <= limit) {
     const std::size_t want =
         static_cast<std::size_t>(std::min<std::uint64_t>(kChunk, limit - base));
-    if (!seek(file, base)) return std::nullopt;
+    if (!platform::seek_file(file, base)) return std::nullopt;
     const std::size_t got = std::fread(chunk.data(), 1, want, file);
     if (got < kFrameHeaderV2) return std::nullopt;
     const auto* p = reinterpret_cast<const unsigned char*>(chunk.data());
@@ -214,7 +208,7 @@ SegmentMap map_segment(std::FILE* file, Version version, std::uint64_t from, std
   Mapper mapper(map, probe);
   std::string payload;
   std::uint64_t offset = from;
-  bool positioned = seek(file, offset);
+  bool positioned = platform::seek_file(file, offset);
   while (positioned && offset < limit) {
     Frame frame;
     const ReadStatus status = read_frame(file, version, offset, limit, payload, frame);
@@ -227,7 +221,7 @@ SegmentMap map_segment(std::FILE* file, Version version, std::uint64_t from, std
     if (status == ReadStatus::kDamagedFrame) {
       mapper.damaged_frame(frame);
       offset = frame.end;
-      positioned = seek(file, offset);
+      positioned = platform::seek_file(file, offset);
       continue;
     }
     if (version == Version::kV1) break;  // v1 frames cannot be found again after damage
@@ -235,7 +229,7 @@ SegmentMap map_segment(std::FILE* file, Version version, std::uint64_t from, std
     if (!next) break;
     mapper.damage(offset);
     offset = next->offset;
-    positioned = seek(file, offset);
+    positioned = platform::seek_file(file, offset);
   }
   if (offset >= limit) {
     mapper.close_hole(limit);

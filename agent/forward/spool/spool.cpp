@@ -56,11 +56,7 @@ bool parse_full_policy(std::string_view s, FullPolicy& out) {
 namespace spool_detail {
 
 File open_for_reading(const fs::path& p) {
-#ifdef _WIN32
-  File f(_wfopen(p.c_str(), L"rb"));
-#else
-  File f(std::fopen(p.c_str(), "rb"));
-#endif
+  File f(platform::open_for_reading(p));
   // Big reads: stdio's default 4 KiB would mean a read() every few records.
   if (f) std::setvbuf(f.get(), nullptr, _IOFBF, 1 << 18);
   return f;
@@ -553,7 +549,7 @@ bool Spool::read(std::vector<SpoolRecord>& out, std::size_t max_records, std::si
       m.reader_offset = ~0ULL;
     }
     if (m.reader && m.reader_offset != m.read_pos.offset) {
-      if (std::fseek(m.reader.get(), static_cast<long>(m.read_pos.offset), SEEK_SET) != 0) {
+      if (!platform::seek_file(m.reader.get(), m.read_pos.offset)) {
         m.reader.reset();
         m.reader_seq = ~0ULL;
       }

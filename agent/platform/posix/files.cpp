@@ -203,4 +203,12 @@ std::string default_config_path() {
   return "/etc/sessionwatch/sessionwatch.yaml";
 }
 
+std::string default_data_dir() {
+  return "/var/lib/sessionwatch";
+}
+
+bool eventlog_available() {
+  return false;
+}
+
 }  // namespace sw::platform

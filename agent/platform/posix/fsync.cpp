@@ -88,4 +88,18 @@ std::optional<std::size_t> unacknowledged_socket_bytes(std::intptr_t native_sock
   return std::nullopt;
 }
 
+std::FILE* open_for_reading(const std::filesystem::path& path) {
+  return std::fopen(path.c_str(), "rb");
+}
+
+bool seek_file(std::FILE* file, std::uint64_t offset) {
+  return ::fseeko(file, static_cast<off_t>(offset), SEEK_SET) == 0;
+}
+
+void set_stdin_binary() {}
+
+bool is_terminal(std::FILE* stream) {
+  return ::isatty(::fileno(stream)) != 0;
+}
+
 }  // namespace sw::platform

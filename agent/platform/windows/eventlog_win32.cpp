@@ -15,7 +15,6 @@
 #include <vector>
 
 #include "platform/windows/win32_text.hpp"
-#include "sessionwatch/decode.hpp"
 #include "sessionwatch/eventlog.hpp"
 
 namespace sw::eventlog {
@@ -423,7 +422,7 @@ class WinEventLogSource final : public Source {
     Event event;
     std::string error;
     if (render(oldest, EvtRenderEventXml, render_buffer_, xml) &&
-        decoder_.decode(narrow(xml), event, error)) {
+        options_.decode(narrow(xml), event, error)) {
       id = event.record_id;
     }
     EvtClose(oldest);
@@ -553,7 +552,7 @@ class WinEventLogSource final : public Source {
     }
     utf8_ = narrow(xml);
     event_.clear();
-    if (!decoder_.decode(utf8_, event_, decode_error_)) {
+    if (!options_.decode(utf8_, event_, decode_error_)) {
       ++stats_.decode_errors;
       handler_.on_error(ch.config.channel, "undecodable event: " + decode_error_);
       return;
@@ -643,7 +642,6 @@ class WinEventLogSource final : public Source {
   std::atomic<bool> stopping_{false};
   SourceStats stats_;
   std::string last_error_;
-  XmlEventDecoder decoder_;
   Event event_;
   std::vector<wchar_t> render_buffer_;
   std::vector<wchar_t> message_buffer_;
@@ -658,6 +656,10 @@ std::unique_ptr<Source> Source::create(std::vector<ChannelConfig> channels,
                                        std::string& error) {
   if (channels.empty()) {
     error = "the eventlog source needs at least one channel";
+    return nullptr;
+  }
+  if (!options.decode) {
+    error = "the eventlog source needs an event decoder";
     return nullptr;
   }
   if (channels.size() >= MAXIMUM_WAIT_OBJECTS) {

@@ -263,4 +263,12 @@ std::string default_config_path() {
   return root + "\\sessionwatch\\sessionwatch.yaml";
 }
 
+std::string default_data_dir() {
+  return "C:/ProgramData/sessionwatch/data";
+}
+
+bool eventlog_available() {
+  return true;
+}
+
 }  // namespace sw::platform

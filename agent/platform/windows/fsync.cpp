@@ -62,4 +62,20 @@ std::optional<std::size_t> unacknowledged_socket_bytes(std::intptr_t) {
   return std::nullopt;
 }
 
+std::FILE* open_for_reading(const std::filesystem::path& path) {
+  return _wfopen(path.c_str(), L"rb");
+}
+
+bool seek_file(std::FILE* file, std::uint64_t offset) {
+  return _fseeki64(file, static_cast<__int64>(offset), SEEK_SET) == 0;
+}
+
+void set_stdin_binary() {
+  _setmode(_fileno(stdin), _O_BINARY);
+}
+
+bool is_terminal(std::FILE* stream) {
+  return _isatty(_fileno(stream)) != 0;
+}
+
 }  // namespace sw::platform

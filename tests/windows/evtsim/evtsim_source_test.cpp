@@ -9,10 +9,12 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "evtsim/sim_fixture.hpp"
+#include "sessionwatch/decode.hpp"
 #include "sessionwatch/eventlog.hpp"
 
 namespace evtsim {
@@ -74,6 +76,10 @@ el::ChannelConfig channel(const std::string& name, std::string bookmark = {},
 
 el::SourceOptions fast_options() {
   el::SourceOptions o;
+  o.decode = [decoder = std::make_shared<sw::XmlEventDecoder>()](
+                 std::string_view xml, sw::Event& out, std::string& error) {
+    return decoder->decode(xml, out, error);
+  };
   o.first_retry = std::chrono::milliseconds(50);
   o.max_retry = std::chrono::milliseconds(200);
   return o;

@@ -2,9 +2,12 @@
 
 #include <spdlog/spdlog.h>
 
+#include "sessionwatch/decode.hpp"
+
 #include <condition_variable>
 #include <deque>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <thread>
 
@@ -93,6 +96,10 @@ class EventlogInput final : public Input, private eventlog::Handler {
 
   eventlog::SourceOptions source_options() const {
     eventlog::SourceOptions options;
+    options.decode = [decoder = std::make_shared<XmlEventDecoder>()](
+                         std::string_view xml, Event& out, std::string& error) {
+      return decoder->decode(xml, out, error);
+    };
     options.locale = config_.language;
     // Messages only for the events the detector reads: EvtFormatMessage is the costliest call.
     options.wants_message = [needed = needed_](std::string_view channel, std::uint32_t id) {
