@@ -14,6 +14,7 @@
 #include <sstream>
 #include <string>
 
+#include "oracle/evtx/evtx_oracle.hpp"
 #include "sessionwatch/decode.hpp"
 
 namespace {
@@ -49,7 +50,7 @@ void BM_EvtxRead(benchmark::State& state) {
   std::uint64_t records = 0;
   for (auto _ : state) {
     std::string error;
-    auto reader = sw::EvtxReader::open(kSecurityEvtx, error);
+    auto reader = sw::open_oracle_evtx(kSecurityEvtx, error);
     if (!reader) {
       state.SkipWithError(error.c_str());
       return;

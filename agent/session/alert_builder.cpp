@@ -9,9 +9,7 @@
 #include "sessionwatch/alert_ecs.hpp"
 #include "sessionwatch/ip_address.hpp"
 
-#ifdef SW_SESSION_HAVE_ERRORS
 #include "sessionwatch/error_catalog.hpp"
-#endif
 
 namespace sw {
 
@@ -71,7 +69,6 @@ ErrorFacts error_facts(const Event& trigger, bool derived_event) {
     f.code = static_cast<std::uint32_t>(*v);
   f.symbol.assign(field_or_empty(trigger, n.error_symbol));
   f.form.assign(field_or_empty(trigger, n.error_form));
-#ifdef SW_SESSION_HAVE_ERRORS
   const ErrorCatalog& catalog = ErrorCatalog::builtin();
   if (!derived_event) {
     // The enrichment (sessionwatch.error_symbol ...) restates what was found: the field and
@@ -101,7 +98,6 @@ ErrorFacts error_facts(const Event& trigger, bool derived_event) {
       f.message_template = info->message_template;
     }
   }
-#endif
   if (f.message_template.empty() && f.code == 7063) f.message_template = kTemplate7063;
   if (f.message_template.empty() && f.code == 7062) f.message_template = kTemplate7062;
   if (f.symbol.empty() && f.code == 7063) f.symbol = "ERROR_CTX_NO_FORCE_LOGOFF";

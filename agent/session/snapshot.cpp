@@ -2,16 +2,11 @@
 // Held (reordering) events, open arbitrations and the timeline are not saved: a restart loses at
 // most the last few seconds of correlation, never a session or a console holder.
 #include <algorithm>
-#include <cstdio>
-#include <fstream>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 
 #include "session/tracker_impl.hpp"
 #include "sessionwatch/session.hpp"
-
-#include "session/durable_file.hpp"
 
 namespace sw {
 
@@ -333,53 +328,6 @@ bool SessionTracker::restore_parts(const StatePartMap& parts, std::string& error
     error = std::string("bad session tracker state: ") + ex.what();
     return false;
   }
-}
-
-bool SessionTracker::save_snapshot(const std::filesystem::path& path, std::string& error) const {
-  const std::string data = snapshot();
-  std::filesystem::path temp = path;
-  temp += ".tmp";
-  std::FILE* f = std::fopen(temp.string().c_str(), "wb");
-  if (!f) {
-    error = "cannot create " + temp.string();
-    return false;
-  }
-  bool ok = std::fwrite(data.data(), 1, data.size(), f) == data.size();
-  ok = ok && flush_to_disk(f);
-  ok = (std::fclose(f) == 0) && ok;
-  if (!ok) {
-    error = "cannot write " + temp.string();
-    std::error_code ignored;
-    std::filesystem::remove(temp, ignored);
-    return false;
-  }
-  std::error_code ec;
-  std::filesystem::rename(temp, path, ec);
-  if (ec) {
-    error = "cannot rename " + temp.string() + " to " + path.string() + ": " + ec.message();
-    return false;
-  }
-  const std::filesystem::path dir = path.has_parent_path() ? path.parent_path() : ".";
-  if (!flush_directory(dir)) {
-    error = "cannot flush directory " + dir.string();
-    return false;
-  }
-  return true;
-}
-
-bool SessionTracker::load_snapshot(const std::filesystem::path& path, std::string& error) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    error = "cannot open " + path.string();
-    return false;
-  }
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (!restore(text.str(), error)) {
-    error = path.string() + ": " + error;
-    return false;
-  }
-  return true;
 }
 
 }  // namespace sw

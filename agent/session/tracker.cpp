@@ -8,9 +8,7 @@
 #include "session/tracker_impl.hpp"
 #include "sessionwatch/session.hpp"
 
-#ifdef SW_SESSION_HAVE_ERRORS
 #include "sessionwatch/error_catalog.hpp"
-#endif
 
 namespace sw {
 
@@ -268,9 +266,7 @@ bool is_null_guid(std::string_view g) {
 }  // namespace
 
 SessionTracker::Impl::Impl(TrackerOptions o, TrackerSink& s) : opt(std::move(o)), sink(s) {
-#ifdef SW_SESSION_HAVE_ERRORS
   if (!opt.catalog) opt.catalog = &ErrorCatalog::builtin();
-#endif
 }
 
 Host& SessionTracker::Impl::host_for(std::string_view computer) {
@@ -1424,7 +1420,6 @@ std::string SessionTracker::Impl::requester_of(const Host& host, const Event& e)
 void SessionTracker::Impl::enrich(Host& host, Event& e, bool recognize) {
   const Names& n = Names::get();
   if (recognize) {
-#ifdef SW_SESSION_HAVE_ERRORS
     if (opt.catalog) {
       for (const Recognition& r : opt.catalog->recognize(e)) {
         if (!r.error || !r.error->alerting) continue;
@@ -1434,7 +1429,6 @@ void SessionTracker::Impl::enrich(Host& host, Event& e, bool recognize) {
         break;
       }
     }
-#endif
     if (e.payload(n.error_code)) {
       std::string req = requester_of(host, e);
       record_attempt(host, e.time_created, fold_account_text(req));

@@ -177,12 +177,11 @@ class TextLineDecoder {
 // unchanged. Appends to `out`, no trailing newline.
 void write_event_json(const Event& event, std::string& out);
 
-// Reads an EVTX file record by record (libevtx on POSIX, the Windows Event Log API on Windows).
+// Reads an EVTX file record by record: NativeEvtxReader (sessionwatch/evtx_native.hpp), and in
+// tests the libevtx and Event Log API readers it is checked against (tests/oracle/evtx).
 class EvtxReader {
  public:
   virtual ~EvtxReader() = default;
-  // Open a file; false with `error` set when it is not an EVTX file or cannot be read.
-  static std::unique_ptr<EvtxReader> open(const std::string& path, std::string& error);
   // Decodes every record from the one after `after_record_id` (0 = from the start) into the sink.
   virtual DecodeStats read(EventSink& sink, std::uint64_t after_record_id = 0) = 0;
   // Records recovered from slack space (older, overwritten chunks) whose record id is not among

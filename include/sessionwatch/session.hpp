@@ -9,7 +9,6 @@
 #pragma once
 
 #include <cstdint>
-#include <filesystem>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -186,8 +185,6 @@ class SessionTracker {
   static constexpr int kSnapshotVersion = 1;
   std::string snapshot() const;
   bool restore(std::string_view snapshot, std::string& error);
-  bool save_snapshot(const std::filesystem::path& path, std::string& error) const;
-  bool load_snapshot(const std::filesystem::path& path, std::string& error);
   // The same state as parts: "session/tracker" and one "session/host/<key>" per computer. With
   // `changes_only`, the parts changed since the previous call (evicted computers without a
   // value); either way every part counts as saved afterwards.

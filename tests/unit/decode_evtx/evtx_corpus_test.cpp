@@ -8,6 +8,7 @@
 #include <iostream>
 #include <regex>
 
+#include "oracle/evtx/evtx_oracle.hpp"
 #include "unit/decode_xml/collecting_sink.hpp"
 
 namespace sw {
@@ -79,7 +80,7 @@ const CorpusRead& corpus_read(const fs::path& file) {
   auto [it, inserted] = cache.try_emplace(file.string());
   CorpusRead& r = it->second;
   if (!inserted) return r;
-  auto reader = EvtxReader::open(file.string(), r.open_error);
+  auto reader = open_oracle_evtx(file.string(), r.open_error);
   if (!reader) return r;
   CollectingSink sink;
   r.stats = reader->read(sink);

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <set>
 
+#include "oracle/evtx/evtx_oracle.hpp"
 #include "unit/decode_xml/collecting_sink.hpp"
 
 namespace sw {
@@ -29,7 +30,7 @@ struct ReadResult {
 ReadResult read_fixture(const std::string& name, std::uint64_t after = 0) {
   ReadResult r;
   std::string error;
-  auto reader = EvtxReader::open(kEvtxDir + name, error);
+  auto reader = open_oracle_evtx(kEvtxDir + name, error);
   EXPECT_NE(reader, nullptr) << error;
   if (!reader) return r;
   r.hint = reader->record_count_hint();
@@ -55,13 +56,13 @@ const Event* first_event(const CollectingSink& sink, std::uint32_t id) {
 
 TEST(EvtxReader, MissingFileIsAnErrorNamingIt) {
   std::string error;
-  EXPECT_EQ(EvtxReader::open(kEvtxDir + "no-such-file.evtx", error), nullptr);
+  EXPECT_EQ(open_oracle_evtx(kEvtxDir + "no-such-file.evtx", error), nullptr);
   EXPECT_THAT(error, HasSubstr("no-such-file.evtx"));
 }
 
 TEST(EvtxReader, NonEvtxFileIsRefusedByLibevtx) {
   std::string error;
-  EXPECT_EQ(EvtxReader::open(kEvtxDir + "README.md", error), nullptr);
+  EXPECT_EQ(open_oracle_evtx(kEvtxDir + "README.md", error), nullptr);
   EXPECT_THAT(error, HasSubstr("README.md"));
   EXPECT_THAT(error, HasSubstr("libevtx could not open it as an EVTX file"));
 }
@@ -201,7 +202,7 @@ TEST(EvtxReader, ReadsOnlyRecordsAfterACheckpoint) {
 
 TEST(EvtxReader, RecoveredRecordsAreSeparateAndNotDuplicates) {
   std::string error;
-  auto reader = EvtxReader::open(kEvtxDir + "RDPAuth_LocalSessionManager.evtx", error);
+  auto reader = open_oracle_evtx(kEvtxDir + "RDPAuth_LocalSessionManager.evtx", error);
   ASSERT_NE(reader, nullptr) << error;
   CollectingSink allocated;
   reader->read(allocated);

@@ -6,9 +6,7 @@
 
 #include "unit/session/event_builder.hpp"
 
-#ifdef SW_SESSION_HAVE_ERRORS
 #include "sessionwatch/error_catalog.hpp"
-#endif
 
 namespace sw::test {
 namespace {
@@ -21,17 +19,6 @@ constexpr std::string_view kMessage7063 =
     "The user CORP\\alice is already logged on to the console of this computer. You do not have "
     "permission to log in at this time. To resolve this issue, contact CORP\\alice and have them "
     "log off.";
-
-#define REQUIRE_RECOGNIZER()                                                         \
-  do {                                                                               \
-    if (!kHaveRecognizer) GTEST_SKIP() << "sw_errors (the recognizer) is not built"; \
-  } while (0)
-
-#ifdef SW_SESSION_HAVE_ERRORS
-constexpr bool kHaveRecognizer = true;
-#else
-constexpr bool kHaveRecognizer = false;
-#endif
 
 std::vector<Event> alice_at_the_console() {
   return {logon("2026-11-20T08:01:10Z", 1, "alice", "CORP", kAliceSid, 2, "0x5a1f2"),
@@ -52,7 +39,6 @@ struct ObservedCase {
 
 std::vector<ObservedCase> observed_cases() {
   std::vector<ObservedCase> c;
-#ifdef SW_SESSION_HAVE_ERRORS
   c.push_back({"NumericStatusField",
                application(1001, "2026-11-20T13:03:30Z", 11).data({{"ErrorCode", "7063"}}),
                std::string(to_string(ErrorForm::kDecimal))});
@@ -76,7 +62,6 @@ std::vector<ObservedCase> observed_cases() {
        std::string(to_string(ErrorForm::kToolOutput))});
   c.push_back({"MessageAlone", application(1001, "2026-11-20T13:03:30Z", 16).message(kMessage7063),
                std::string(to_string(ErrorForm::kMessage))});
-#endif
   return c;
 }
 
@@ -154,7 +139,6 @@ std::vector<NearMissCase> near_misses() {
 class NearMiss : public ::testing::TestWithParam<NearMissCase> {};
 
 TEST_P(NearMiss, GivesNoAlert) {
-  REQUIRE_RECOGNIZER();
   Harness h;
   std::vector<Event> events = alice_at_the_console();
   events.push_back(GetParam().event);
@@ -167,7 +151,6 @@ INSTANTIATE_TEST_SUITE_P(Session, NearMiss, ::testing::ValuesIn(near_misses()),
                          [](const auto& info) { return info.param.name; });
 
 TEST(Alert, DocumentHasTheEcsShape) {
-  REQUIRE_RECOGNIZER();
   Harness h;
   std::vector<Event> events = alice_at_the_console();
   events.push_back(application(3002, "2026-11-20T14:05:00Z", 20, "InventoryAgent")
@@ -248,7 +231,6 @@ TEST(Alert, RuleAuthorAndMetadataAreCarried) {
 }
 
 TEST(Alert, TrackerAndMessageDisagreementIsStated) {
-  REQUIRE_RECOGNIZER();
   Harness h;
   std::vector<Event> events = alice_at_the_console();
   std::string text(kMessage7063);
@@ -268,7 +250,6 @@ TEST(Alert, TrackerAndMessageDisagreementIsStated) {
 }
 
 TEST(Alert, TrackerAndMessageAgreementIsConfirmed) {
-  REQUIRE_RECOGNIZER();
   Harness h;
   std::vector<Event> events = alice_at_the_console();
   events.push_back(application(1001, "2026-11-20T13:03:30Z", 31).message(kMessage7063));
@@ -282,7 +263,6 @@ TEST(Alert, TrackerAndMessageAgreementIsConfirmed) {
 }
 
 TEST(Alert, MessageNamesTheHolderWhenTheTrackerKnowsNothing) {
-  REQUIRE_RECOGNIZER();
   Harness h;
   h.run({application(1001, "2026-11-20T13:03:30Z", 32).message(kMessage7063)});
   ASSERT_EQ(h.collector.alerts.size(), 1u);
@@ -298,7 +278,6 @@ TEST(Alert, MessageNamesTheHolderWhenTheTrackerKnowsNothing) {
 }
 
 TEST(Alert, RequesterFromTheRefusedArbitrationJustBefore) {
-  REQUIRE_RECOGNIZER();
   Harness h;
   std::vector<Event> events = alice_at_the_console();
   const std::string_view act = "{9C1D2E3F-4A5B-4C6D-8E9F-000000000002}";
@@ -371,7 +350,6 @@ TEST(Alert, TextLineIdsDependOnWhatHappenedNotWhereTheFileLies) {
 }
 
 TEST(Alert, OneIncidentSeenAsAnEventAndAsATextLineCountsOnce) {
-  REQUIRE_RECOGNIZER();
   Harness h;
   std::vector<Event> events = alice_at_the_console();
   events.push_back(application(1001, "2026-11-20T13:03:30Z", 105)
@@ -399,7 +377,6 @@ TEST(Alert, OneIncidentSeenAsAnEventAndAsATextLineCountsOnce) {
 }
 
 TEST(Alert, ATextLineWithoutAComputerNamesNone) {
-  REQUIRE_RECOGNIZER();
   Harness h;
   Event line;
   line.set_channel("Application");
@@ -449,7 +426,6 @@ INSTANTIATE_TEST_SUITE_P(
     [](const auto& info) { return info.param.name; });
 
 TEST(Alert, SameInputTwiceGivesTheSameAlertIds) {
-  REQUIRE_RECOGNIZER();
   auto ids = [] {
     Harness h;
     std::vector<Event> events = alice_at_the_console();
@@ -465,7 +441,6 @@ TEST(Alert, SameInputTwiceGivesTheSameAlertIds) {
 }
 
 TEST(Alert, BuiltinDetectionsCanBeTurnedOff) {
-  REQUIRE_RECOGNIZER();
   Harness h;
   h.collector.detections.set_enabled(false);
   h.run({application(1001, "2026-11-20T13:03:30Z", 30).message(kMessage7063)});

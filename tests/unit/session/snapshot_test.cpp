@@ -1,8 +1,6 @@
-// The tracker's state survives a restart: snapshot text and the atomic snapshot file.
+// The tracker's state survives a restart: its snapshot text restored into a new tracker (the
+// daemon stores it in the state file, tests/unit/daemon/state_test.cpp).
 #include <gtest/gtest.h>
-
-#include <filesystem>
-#include <fstream>
 
 #include "unit/session/event_builder.hpp"
 
@@ -29,16 +27,6 @@ std::vector<Event> a_busy_morning() {
       lsm(41, "2026-11-20T13:02:06Z", 102, {{"User", "CORP\\bob"}, {"SessionID", "2"}}, act),
       lsm(42, "2026-11-20T13:02:08Z", 103, {{"User", "CORP\\bob"}, {"SessionID", "2"}}, act),
   };
-}
-
-std::filesystem::path temp_dir() {
-  const auto dir = std::filesystem::temp_directory_path() /
-                   ("sessionwatch-session-test-" +
-                    std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "-" +
-                    ::testing::UnitTest::GetInstance()->current_test_info()->name());
-  std::filesystem::remove_all(dir);
-  std::filesystem::create_directories(dir);
-  return dir;
 }
 
 TEST(Snapshot, RoundTripKeepsConsoleSessionsAndAttempts) {
@@ -71,23 +59,6 @@ TEST(Snapshot, RoundTripKeepsConsoleSessionsAndAttempts) {
   EXPECT_EQ(after.collector.kinds(), std::vector<std::string>{"session_logoff"});
 }
 
-TEST(Snapshot, FileIsWrittenAtomicallyAndReadBack) {
-  const auto dir = temp_dir();
-  const auto path = dir / "sessions.json";
-  Harness before;
-  before.run(a_busy_morning());
-  std::string error;
-  ASSERT_TRUE(before.tracker.save_snapshot(path, error)) << error;
-  EXPECT_FALSE(std::filesystem::exists(dir / "sessions.json.tmp"));
-  // Overwriting replaces the content whole.
-  ASSERT_TRUE(before.tracker.save_snapshot(path, error)) << error;
-
-  Harness after;
-  ASSERT_TRUE(after.tracker.load_snapshot(path, error)) << error;
-  EXPECT_EQ(after.tracker.snapshot(), before.tracker.snapshot());
-  std::filesystem::remove_all(dir);
-}
-
 TEST(Snapshot, RejectsOtherVersionsAndGarbageWithoutChangingState) {
   Harness h;
   h.run(a_busy_morning());
@@ -106,13 +77,6 @@ TEST(Snapshot, RejectsOtherVersionsAndGarbageWithoutChangingState) {
     EXPECT_FALSE(error.empty());
   }
   EXPECT_EQ(h.tracker.snapshot(), good);
-}
-
-TEST(Snapshot, MissingFileIsAnError) {
-  Harness h;
-  std::string error;
-  EXPECT_FALSE(h.tracker.load_snapshot("/nonexistent/sessionwatch/sessions.json", error));
-  EXPECT_NE(error.find("cannot open"), std::string::npos);
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "decode/xml/xml_event_decoder.hpp"
+#include "oracle/evtx/evtx_oracle.hpp"
 #include "sessionwatch/decode.hpp"
 
 namespace sw {
@@ -207,7 +208,7 @@ class WindowsEvtxReader final : public EvtxReader {
 
 }  // namespace
 
-std::unique_ptr<EvtxReader> EvtxReader::open(const std::string& path, std::string& error) {
+std::unique_ptr<EvtxReader> open_oracle_evtx(const std::string& path, std::string& error) {
   std::error_code ec;
   const std::filesystem::path fs_path = utf8_path(path);
   const std::uint64_t size = std::filesystem::file_size(fs_path, ec);

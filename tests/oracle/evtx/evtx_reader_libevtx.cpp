@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "decode/xml/xml_event_decoder.hpp"
+#include "oracle/evtx/evtx_oracle.hpp"
 #include "sessionwatch/decode.hpp"
 
 namespace sw {
@@ -245,7 +246,7 @@ class LibevtxReader final : public EvtxReader {
 
 }  // namespace
 
-std::unique_ptr<EvtxReader> EvtxReader::open(const std::string& path, std::string& error) {
+std::unique_ptr<EvtxReader> open_oracle_evtx(const std::string& path, std::string& error) {
   std::error_code ec;
   const std::uint64_t size = std::filesystem::file_size(path, ec);
   if (ec) {
