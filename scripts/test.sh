@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The whole test suite, as CI runs it: native build (-Werror, GCC) + ctest; the clang ASan+UBSan
+# The whole test suite, as CI runs it: the format check (clang-format, .clang-format); native build (-Werror, GCC) + ctest; the clang ASan+UBSan
 # build + ctest, which also replays each fuzz corpus, then every fuzz target briefly; the clang
 # ThreadSanitizer build of the threaded modules' tests (daemon, forward, platform, pipeline) +
 # ctest; the Windows cross build whose unit tests run under wine; the Debian package installed,
@@ -46,6 +46,9 @@ summary() {
   if [ "$status" = 0 ]; then echo "=== all test stages passed ==="; else echo "=== FAILED: $failed ==="; fi
 }
 trap summary EXIT
+
+step "format check (clang-format --dry-run --Werror, every tracked C++ file)"
+git ls-files -z '*.cpp' '*.hpp' '*.h' | xargs -0 clang-format --dry-run --Werror
 
 step "native build (warnings are errors)"
 cmake -S . -B build/test -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSW_WERROR=ON -DSW_BUILD_BENCH=ON >/dev/null
