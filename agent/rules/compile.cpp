@@ -11,32 +11,52 @@ namespace {
 
 using namespace detail;
 
-Detection compile_detection(const YAML::Node& det, const CompileContext& ctx) {
-  if (!det.IsMap()) fail(det, "'detection' must be a map");
-  Detection d;
-  YAML::Node condition;
+// Search identifiers; one that fails still names a selection, so the condition is checked too.
+std::vector<Selection> compile_selections(const YAML::Node& det, const CompileContext& ctx,
+                                          YAML::Node& condition, ErrorCollector& errors) {
+  std::vector<Selection> selections;
   for (auto it = det.begin(); it != det.end(); ++it) {
-    const std::string key = scalar(it->first, "a search identifier");
+    std::string key;
+    errors.attempt([&] { key = scalar(it->first, "a search identifier"); });
     if (key == "condition") {
       condition = it->second;
       continue;
     }
-    if (key == "timeframe")
-      fail(it->first, "unsupported: 'timeframe' (Sigma v1 aggregation); use a correlation rule");
-    d.selections.push_back(compile_selection(key, it->second, ctx));
+    selections.emplace_back().name = key;
+    errors.attempt([&] {
+      if (key == "timeframe")
+        fail(it->first, "unsupported: 'timeframe' (Sigma v1 aggregation); use a correlation rule");
+      selections.back() = compile_selection(key, it->second, ctx);
+    });
   }
-  if (!condition) fail(det, "detection has no condition");
+  return selections;
+}
+
+}  // namespace
+
+namespace detail {
+
+Detection compile_detection(const YAML::Node& det, const CompileContext& ctx) {
+  if (!det.IsMap()) fail(det, "'detection' must be a map");
+  Detection d;
+  YAML::Node condition;
+  ErrorCollector errors;
+  d.selections = compile_selections(det, ctx, condition, errors);
+  if (!condition) errors.attempt([&] { fail(det, "detection has no condition"); });
   std::vector<Condition> alternatives;
   auto parse_one = [&](const YAML::Node& c) {
-    if (!c.IsScalar()) fail(c, "a condition must be a string");
-    alternatives.push_back(parse_condition(c.Scalar(), c.Mark(), d.selections));
+    errors.attempt([&] {
+      if (!c.IsScalar()) fail(c, "a condition must be a string");
+      alternatives.push_back(parse_condition(c.Scalar(), c.Mark(), d.selections));
+    });
   };
-  if (condition.IsSequence()) {
+  if (condition && condition.IsSequence()) {
     for (const YAML::Node& c : condition) parse_one(c);
-    if (alternatives.empty()) fail(condition, "empty condition list");
-  } else {
+    if (condition.size() == 0) errors.attempt([&] { fail(condition, "empty condition list"); });
+  } else if (condition) {
     parse_one(condition);
   }
+  errors.throw_if_any();
   if (alternatives.size() == 1) {
     d.condition = std::move(alternatives[0]);
   } else {
@@ -45,6 +65,22 @@ Detection compile_detection(const YAML::Node& det, const CompileContext& ctx) {
   }
   return d;
 }
+
+LogsourceKey parse_logsource(const YAML::Node& doc) {
+  const YAML::Node ls = doc["logsource"];
+  if (!ls || !ls.IsMap()) fail(doc, "rule has no logsource map");
+  LogsourceKey key;
+  ErrorCollector errors;
+  errors.attempt([&] { key.product = lower(optional_scalar(ls, "product")); });
+  errors.attempt([&] { key.category = lower(optional_scalar(ls, "category")); });
+  errors.attempt([&] { key.service = lower(optional_scalar(ls, "service")); });
+  errors.throw_if_any();
+  return key;
+}
+
+}  // namespace detail
+
+namespace {
 
 std::shared_ptr<const Detection> remap_fields(const Detection& d,
                                               const std::map<std::string, std::string>& fieldmap) {
@@ -61,29 +97,14 @@ std::shared_ptr<const Detection> remap_fields(const Detection& d,
   return out;
 }
 
-CompiledRule compile_rule(const YAML::Node& doc, const std::string& source,
-                          const CompileContext& ctx) {
-  CompiledRule rule;
-  rule.info = parse_info(doc, source);
-  rule.name = optional_scalar(doc, "name");
-  const YAML::Node ls = doc["logsource"];
-  if (!ls || !ls.IsMap()) fail(doc, "rule has no logsource map");
-  const std::string product = lower(optional_scalar(ls, "product"));
-  const std::string category = lower(optional_scalar(ls, "category"));
-  const std::string service = lower(optional_scalar(ls, "service"));
-  std::vector<LogSource> sources;
-  std::string error;
-  if (!ctx.logsources.resolve(product, category, service, sources, error)) fail(ls, error);
-  const YAML::Node det = doc["detection"];
-  auto detection = std::make_shared<const Detection>(compile_detection(det, ctx));
+// One variant per logsource the rule reads, narrowed to the event ids its condition requires.
+void add_variants(CompiledRule& rule, const std::shared_ptr<const Detection>& detection,
+                  const std::vector<LogSource>& sources) {
   const auto required = required_event_ids(*detection, detection->condition);
-  static const FieldId kErrorCode = intern_field("sessionwatch.error_code");
-  rule.recognized_errors_only = requires_field(*detection, detection->condition, kErrorCode);
-  excluded_channels(*detection, detection->condition, rule.excluded_channels);
-  if (sources.empty()) sources.emplace_back();  // any channel
   for (const LogSource& src : sources) {
     CompiledRule::Variant v;
     v.detection = src.fieldmap.empty() ? detection : remap_fields(*detection, src.fieldmap);
+    v.fieldmap = src.fieldmap;
     for (const std::string& c : src.channels) v.channels.push_back(lower(c));
     std::set<std::uint32_t> ids(src.event_ids.begin(), src.event_ids.end());
     if (required) {
@@ -103,17 +124,46 @@ CompiledRule compile_rule(const YAML::Node& doc, const std::string& source,
     }
     rule.variants.push_back(std::move(v));
   }
+}
+
+CompiledRule compile_rule(const YAML::Node& doc, const std::string& source,
+                          const CompileContext& ctx) {
+  CompiledRule rule;
+  std::vector<LogSource> sources;
+  std::shared_ptr<const Detection> detection;
+  const YAML::Node det = doc["detection"];
+  ErrorCollector errors;
+  errors.attempt([&] { rule.info = parse_info(doc, source); });
+  errors.attempt([&] { rule.name = optional_scalar(doc, "name"); });
+  errors.attempt([&] {
+    rule.logsource = parse_logsource(doc);
+    std::string error;
+    if (!ctx.logsources.resolve(rule.logsource.product, rule.logsource.category,
+                                rule.logsource.service, sources, error)) {
+      fail(doc["logsource"], error);
+    }
+  });
+  errors.attempt(
+      [&] { detection = std::make_shared<const Detection>(compile_detection(det, ctx)); });
+  errors.throw_if_any();
+  static const FieldId kErrorCode = intern_field("sessionwatch.error_code");
+  rule.recognized_errors_only = requires_field(*detection, detection->condition, kErrorCode);
+  excluded_channels(*detection, detection->condition, rule.excluded_channels);
+  if (sources.empty()) sources.emplace_back();  // any channel
+  add_variants(rule, detection, sources);
   if (rule.variants.empty()) {
+    const LogsourceKey& ls = rule.logsource;
     fail(det, "the detection's EventID values never occur in logsource '" +
-                  (category.empty() ? service : category) + "'");
+                  (ls.category.empty() ? ls.service : ls.category) + "'");
   }
   return rule;
 }
 
 }  // namespace
 
-std::size_t parse_rules(std::string_view text, const std::string& source, const CompileContext& ctx,
-                        ParsedRules& out, std::vector<RuleProblem>& problems) {
+std::optional<std::size_t> parse_rules(std::string_view text, const std::string& source,
+                                       const CompileContext& ctx, ParsedRules& out,
+                                       std::vector<RuleProblem>& problems) {
   std::vector<YAML::Node> docs;
   yaml::Problem problem;
   if (!yaml::load_all(text, docs, problem)) {
@@ -122,7 +172,7 @@ std::size_t parse_rules(std::string_view text, const std::string& source, const 
                                    problem.column,
                                    {},
                                    (problem.syntax ? "YAML syntax: " : "") + problem.message});
-    return 0;
+    return std::nullopt;
   }
   std::size_t seen = 0;
   for (const YAML::Node& doc : docs) {
@@ -146,6 +196,11 @@ std::size_t parse_rules(std::string_view text, const std::string& source, const 
       }
     } catch (const CompileError& e) {
       problems.push_back(RuleProblem{source, e.mark.line + 1, e.mark.column + 1, label, e.message});
+    } catch (const CompileErrors& all) {
+      for (const CompileError& e : all.errors) {
+        problems.push_back(
+            RuleProblem{source, e.mark.line + 1, e.mark.column + 1, label, e.message});
+      }
     } catch (const YAML::Exception& e) {
       problems.push_back(
           RuleProblem{source, e.mark.line + 1, e.mark.column + 1, label, "YAML: " + e.msg});

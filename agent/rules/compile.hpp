@@ -42,14 +42,21 @@ class LogsourceMap {
   std::map<std::string, Product> products_;
 };
 
+// A rule's `logsource` as written (lower-case), to match Sigma filters against it.
+struct LogsourceKey {
+  std::string product, category, service;
+};
+
 struct CompiledRule {
   RuleInfo info;
   std::string name;  // Sigma `name`, for correlation references
+  LogsourceKey logsource;
   struct Variant {
     std::shared_ptr<const Detection> detection;
     std::vector<std::string> channels;                        // lower-case; empty = any
     std::vector<std::uint32_t> event_ids;                     // empty = any
     std::vector<std::pair<FieldId, std::string>> conditions;  // folded values
+    std::map<std::string, std::string> fieldmap;              // of its logsource, for filters
   };
   std::vector<Variant> variants;
   // What the condition says about where the rule can fire, for RuleSet::interest():
@@ -85,9 +92,10 @@ struct CompileContext {
   const LogsourceMap& logsources;
 };
 
-// Parses every YAML document of `text`; good rules go to `out`, one problem per bad document.
-// Returns the number of rule documents seen.
-std::size_t parse_rules(std::string_view text, const std::string& source, const CompileContext& ctx,
+// Parses every YAML document of `text`; good rules go to `out`, every problem of every bad
+// document to `problems`. Returns the number of rule documents seen, nullopt when `text` is not
+// YAML at all.
+std::optional<std::size_t> parse_rules(std::string_view text, const std::string& source, const CompileContext& ctx,
                         ParsedRules& out, std::vector<RuleProblem>& problems);
 
 // "5m" -> ticks; nullopt when not <number><s|m|h|d>.

@@ -1,9 +1,20 @@
 // YAML accessors and rule metadata shared by every part of the rule compiler.
+#include <algorithm>
 #include <charconv>
 
 #include "rules/compile_internal.hpp"
 
 namespace sw::rules::detail {
+
+void ErrorCollector::throw_if_any() {
+  if (errors_.errors.empty()) return;
+  std::stable_sort(errors_.errors.begin(), errors_.errors.end(),
+                   [](const CompileError& a, const CompileError& b) {
+                     return std::pair(a.mark.line, a.mark.column) <
+                            std::pair(b.mark.line, b.mark.column);
+                   });
+  throw std::move(errors_);
+}
 
 [[noreturn]] void fail(const YAML::Node& at, std::string message) {
   throw CompileError{at.Mark(), std::move(message)};
@@ -61,22 +72,28 @@ bool parse_bool(const YAML::Node& n, bool& out) {
 
 RuleInfo parse_info(const YAML::Node& doc, const std::string& source) {
   RuleInfo info;
-  info.title = optional_scalar(doc, "title");
-  if (info.title.empty()) fail(doc, "rule has no title");
-  info.id = optional_scalar(doc, "id");
-  info.description = optional_scalar(doc, "description");
-  info.author = optional_scalar(doc, "author");
-  const std::string level = optional_scalar(doc, "level");
-  if (!level.empty() && !parse_level(lower(level), info.level)) {
-    fail(doc["level"],
-         "unknown level '" + level + "' (informational, low, medium, high or critical)");
-  }
-  info.tags = string_list(doc, "tags");
-  info.references = string_list(doc, "references");
-  info.falsepositives = string_list(doc, "falsepositives");
-  info.source = source;
+  ErrorCollector errors;
+  errors.attempt([&] {
+    info.title = optional_scalar(doc, "title");
+    if (info.title.empty()) fail(doc, "rule has no title");
+  });
+  errors.attempt([&] { info.id = optional_scalar(doc, "id"); });
+  errors.attempt([&] { info.description = optional_scalar(doc, "description"); });
+  errors.attempt([&] { info.author = optional_scalar(doc, "author"); });
+  errors.attempt([&] {
+    const std::string level = optional_scalar(doc, "level");
+    if (!level.empty() && !parse_level(lower(level), info.level)) {
+      fail(doc["level"],
+           "unknown level '" + level + "' (informational, low, medium, high or critical)");
+    }
+  });
+  errors.attempt([&] { info.tags = string_list(doc, "tags"); });
+  errors.attempt([&] { info.references = string_list(doc, "references"); });
+  errors.attempt([&] { info.falsepositives = string_list(doc, "falsepositives"); });
   // Metadata we carry no further but still validate the shape of.
-  string_list(doc, "fields");
+  errors.attempt([&] { string_list(doc, "fields"); });
+  info.source = source;
+  errors.throw_if_any();
   return info;
 }
 

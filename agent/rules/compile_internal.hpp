@@ -21,6 +21,33 @@ struct CompileError {
   std::string message;
 };
 
+// Everything wrong with one rule document, in document order.
+struct CompileErrors {
+  std::vector<CompileError> errors;
+};
+
+// Runs the independent parts of a rule document and keeps every part's error instead of stopping
+// at the first, so `rules check` shows a bad level and a broken condition in one run.
+class ErrorCollector {
+ public:
+  template <typename Part>
+  void attempt(Part&& part) {
+    try {
+      part();
+    } catch (CompileError& e) {
+      errors_.errors.push_back(std::move(e));
+    } catch (CompileErrors& e) {
+      for (CompileError& one : e.errors) errors_.errors.push_back(std::move(one));
+    }
+  }
+  bool empty() const { return errors_.errors.empty(); }
+  // Throws CompileErrors (sorted by position) when any part failed.
+  void throw_if_any();
+
+ private:
+  CompileErrors errors_;
+};
+
 [[noreturn]] void fail(const YAML::Node& at, std::string message);
 [[noreturn]] void fail_at(const YAML::Mark& at, std::string message);
 
@@ -32,6 +59,10 @@ std::vector<std::string> string_list(const YAML::Node& parent, const char* key);
 bool parse_bool(const YAML::Node& n, bool& out);
 std::optional<std::uint64_t> count_value(const YAML::Node& n);
 RuleInfo parse_info(const YAML::Node& doc, const std::string& source);
+
+// compile.cpp: a detection section (selections and condition), a logsource.
+Detection compile_detection(const YAML::Node& det, const CompileContext& ctx);
+LogsourceKey parse_logsource(const YAML::Node& doc);
 
 // modifiers.cpp: one search identifier (field tests with their modifiers, or keywords).
 Selection compile_selection(const std::string& name, const YAML::Node& node,

@@ -331,9 +331,11 @@ FieldTest compile_field(const YAML::Node& key, const YAML::Node& value, const Co
 
 std::vector<FieldTest> compile_map(const YAML::Node& map, const CompileContext& ctx) {
   std::vector<FieldTest> tests;
+  ErrorCollector errors;
   for (auto it = map.begin(); it != map.end(); ++it) {
-    tests.push_back(compile_field(it->first, it->second, ctx));
+    errors.attempt([&] { tests.push_back(compile_field(it->first, it->second, ctx)); });
   }
+  errors.throw_if_any();
   return tests;
 }  // namespace
 
@@ -357,7 +359,11 @@ Selection compile_selection(const std::string& name, const YAML::Node& node,
     }
     if (maps && scalars) fail(node, "a search identifier mixes maps and keywords");
     if (maps) {
-      for (const YAML::Node& item : node) s.alternatives.push_back(compile_map(item, ctx));
+      ErrorCollector errors;
+      for (const YAML::Node& item : node) {
+        errors.attempt([&] { s.alternatives.push_back(compile_map(item, ctx)); });
+      }
+      errors.throw_if_any();
     } else {
       FieldTest t;
       t.keyword = true;

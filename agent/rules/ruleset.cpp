@@ -603,40 +603,63 @@ struct Loader {
 
   void add_text(std::string_view text, const std::string& source) {
     ++result.files;
-    const std::size_t before = result.problems.size();
     rules::CompileContext ctx{options, logsources};
-    documents += rules::parse_rules(text, source, ctx, parsed, result.problems);
-    (void)before;
+    const auto seen = rules::parse_rules(text, source, ctx, parsed, result.problems);
+    if (seen) {
+      documents += *seen;
+    } else {
+      ++result.rejected_files;
+    }
+  }
+
+  void reject_file(const std::string& path, std::string message) {
+    ++result.files;
+    ++result.rejected_files;
+    result.problems.push_back(RuleProblem{path, 0, 0, {}, std::move(message)});
+  }
+
+  // Rule files under a directory, sorted; entries that cannot be files (directories) are left
+  // out, anything else named *.yml/*.yaml is kept so that reading it reports why it fails.
+  std::vector<std::filesystem::path> files_under(const std::string& dir) {
+    namespace fs = std::filesystem;
+    std::vector<fs::path> files;
+    std::error_code ec;
+    for (auto it = fs::recursive_directory_iterator(dir, ec);
+         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+      const std::string ext = it->path().extension().string();
+      if (ext != ".yml" && ext != ".yaml") continue;
+      std::error_code type_ec;
+      if (!it->is_directory(type_ec)) files.push_back(it->path());
+    }
+    if (ec)
+      result.problems.push_back(
+          RuleProblem{dir, 0, 0, {}, "cannot read directory: " + ec.message()});
+    std::sort(files.begin(), files.end());
+    return files;
+  }
+
+  void add_file(const std::string& path) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    const fs::file_status st = fs::status(path, ec);
+    if (fs::exists(st) && !fs::is_regular_file(st)) {
+      reject_file(path, "cannot open: not a regular file");
+      return;
+    }
+    std::string text, error;
+    if (!yaml::read_bounded_file(path, yaml::Limits{}.max_bytes, text, error)) {
+      reject_file(path, error);
+      return;
+    }
+    add_text(text, path);
   }
 
   void add_path(const std::string& path) {
-    namespace fs = std::filesystem;
     std::error_code ec;
-    std::vector<fs::path> files;
-    if (fs::is_directory(path, ec)) {
-      for (auto it = fs::recursive_directory_iterator(path, ec);
-           !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-        if (!it->is_regular_file(ec)) continue;
-        const std::string ext = it->path().extension().string();
-        if (ext == ".yml" || ext == ".yaml") files.push_back(it->path());
-      }
-      if (ec)
-        result.problems.push_back(
-            RuleProblem{path, 0, 0, {}, "cannot read directory: " + ec.message()});
-      std::sort(files.begin(), files.end());
-    } else if (fs::exists(path, ec)) {
-      files.push_back(path);
+    if (std::filesystem::is_directory(path, ec)) {
+      for (const std::filesystem::path& f : files_under(path)) add_file(f.string());
     } else {
-      result.problems.push_back(RuleProblem{path, 0, 0, {}, "no such file or directory"});
-      return;
-    }
-    for (const fs::path& f : files) {
-      std::string text, error;
-      if (!yaml::read_bounded_file(f.string(), yaml::Limits{}.max_bytes, text, error)) {
-        result.problems.push_back(RuleProblem{f.string(), 0, 0, {}, error});
-        continue;
-      }
-      add_text(text, f.string());
+      add_file(path);
     }
   }
 

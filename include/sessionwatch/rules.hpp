@@ -107,8 +107,9 @@ struct RuleLoadResult {
   std::unique_ptr<RuleSet> rules;     // always set; holds every rule that compiled
   std::vector<RuleProblem> problems;  // one per rejected rule (or broken file)
   std::size_t files = 0;
-  std::size_t loaded = 0;    // rules (detection and correlation) that compiled
-  std::size_t rejected = 0;  // rules rejected (unsupported or broken)
+  std::size_t loaded = 0;          // rules (detection and correlation) that compiled
+  std::size_t rejected = 0;        // rules rejected (unsupported or broken)
+  std::size_t rejected_files = 0;  // files not read or not YAML: their rules are not counted
   bool ok() const { return problems.empty(); }
 };
 
