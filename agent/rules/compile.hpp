@@ -95,8 +95,9 @@ struct CompileContext {
 // Parses every YAML document of `text`; good rules go to `out`, every problem of every bad
 // document to `problems`. Returns the number of rule documents seen, nullopt when `text` is not
 // YAML at all.
-std::optional<std::size_t> parse_rules(std::string_view text, const std::string& source, const CompileContext& ctx,
-                        ParsedRules& out, std::vector<RuleProblem>& problems);
+std::optional<std::size_t> parse_rules(std::string_view text, const std::string& source,
+                                       const CompileContext& ctx, ParsedRules& out,
+                                       std::vector<RuleProblem>& problems);
 
 // "5m" -> ticks; nullopt when not <number><s|m|h|d>.
 std::optional<Ticks> parse_timespan(std::string_view s);

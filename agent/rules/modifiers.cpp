@@ -12,9 +12,21 @@ struct Modifiers {
   bool re = false, re_i = false, re_m = false, re_s = false;
   bool cidr = false, exists = false, fieldref = false, expand = false, neq = false;
   std::optional<ValueMatcher::NumberOp> number;
+  ValueMatcher::TimePart time_part = ValueMatcher::kNoTimePart;
   // Transformations, in the order written.
   std::vector<std::string> transforms;  // windash, base64, base64offset, utf16le/be, utf16, wide
 };
+
+std::optional<ValueMatcher::TimePart> time_part(const std::string& name) {
+  static const std::pair<const char*, ValueMatcher::TimePart> kParts[] = {
+      {"minute", ValueMatcher::kMinute}, {"hour", ValueMatcher::kHour},
+      {"day", ValueMatcher::kDay},       {"week", ValueMatcher::kWeek},
+      {"month", ValueMatcher::kMonth},   {"year", ValueMatcher::kYear}};
+  for (const auto& [part_name, part] : kParts) {
+    if (name == part_name) return part;
+  }
+  return std::nullopt;
+}
 
 Modifiers parse_modifiers(const std::vector<std::string>& names, const YAML::Node& key) {
   Modifiers m;
@@ -58,15 +70,21 @@ Modifiers parse_modifiers(const std::vector<std::string>& names, const YAML::Nod
     else if (name == "windash" || name == "base64" || name == "base64offset" || name == "utf16le" ||
              name == "utf16be" || name == "utf16" || name == "wide")
       m.transforms.push_back(name);
-    else if (name == "minute" || name == "hour" || name == "day" || name == "week" ||
-             name == "month" || name == "year")
-      fail(key, "unsupported: time modifier '" + name + "'");
+    else if (auto part = time_part(name))
+      m.time_part = *part;
     else if (name.empty())
       fail(key, "empty modifier (two '|' in a row)");
     else
       fail(key, "unknown modifier '" + name + "'");
   }
   if ((m.re_i || m.re_m || m.re_s) && !m.re) fail(key, "modifiers i, m and s need 're'");
+  const bool time = m.time_part != ValueMatcher::kNoTimePart;
+  if (time && (m.re || m.cidr || m.exists || m.fieldref || m.expand || !m.transforms.empty() ||
+               m.contains || m.startswith || m.endswith)) {
+    fail(key,
+         "a time modifier (minute, hour, day, week, month, year) takes a number, alone or "
+         "with gt/gte/lt/lte/neq");
+  }
   const int kinds = m.re + m.cidr + m.exists + m.fieldref + m.number.has_value();
   if (kinds > 1)
     fail(key, "modifiers re, cidr, exists, fieldref and gt/gte/lt/lte exclude each other");
@@ -207,7 +225,7 @@ void compile_value(const YAML::Node& v, const Modifiers& m, const CompileContext
                    std::vector<ValueMatcher>& out) {
   if (v.IsNull()) {
     if (m.re || m.cidr || m.number || m.fieldref || m.exists || !m.transforms.empty() ||
-        m.contains || m.startswith || m.endswith)
+        m.time_part || m.contains || m.startswith || m.endswith)
       fail(v, "null cannot take modifiers");
     ValueMatcher vm;
     vm.kind = ValueMatcher::kNull;
@@ -258,7 +276,7 @@ void compile_value(const YAML::Node& v, const Modifiers& m, const CompileContext
     out.push_back(std::move(vm));
     return;
   }
-  if (m.number) {
+  if (m.number || m.time_part != ValueMatcher::kNoTimePart) {
     double d = 0;
     auto r = std::from_chars(s.data(), s.data() + s.size(), d);
     if (is_hex_literal(s) && parse_uint(s)) {
@@ -267,7 +285,8 @@ void compile_value(const YAML::Node& v, const Modifiers& m, const CompileContext
       fail(v, "'" + s + "' is not a number");
     }
     vm.kind = ValueMatcher::kNumber;
-    vm.number_op = *m.number;
+    vm.number_op = m.number.value_or(ValueMatcher::kEq);
+    vm.time_part = m.time_part;
     vm.number = d;
     out.push_back(std::move(vm));
     return;
