@@ -70,17 +70,24 @@ struct CompiledRule {
 struct CompiledCorrelation {
   RuleInfo info;
   std::string name;
-  std::string type;                    // event_count | value_count | temporal | temporal_ordered
+  // event_count | value_count | value_sum | value_avg | value_percentile | temporal |
+  // temporal_ordered
+  std::string type;
   std::vector<std::string> rule_refs;  // ids or names, as written
   std::vector<std::string> group_by;
   // alias -> (rule name -> field)
   std::map<std::string, std::map<std::string, std::string>> aliases;
   Ticks timespan = 0;
-  std::optional<std::uint64_t> gt, gte, lt, lte, eq, neq;
-  std::vector<std::string> value_fields;  // value_count `field`
+  std::optional<double> gt, gte, lt, lte, eq, neq;
+  std::vector<std::string> value_fields;  // `field` of value_count and the value_* types
   bool generate = false;
   int line = 0, column = 0;  // of the `correlation` key, for reference errors
 };
+
+// The correlation types that aggregate a field's values (sum, average, share) over a window.
+inline bool is_value_aggregate(std::string_view type) {
+  return type == "value_sum" || type == "value_avg" || type == "value_percentile";
+}
 
 struct ParsedRules {
   std::vector<CompiledRule> rules;

@@ -7,20 +7,6 @@
 namespace sw::rules {
 namespace {
 
-std::optional<double> parse_number(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  if (s.empty()) return std::nullopt;
-  if (is_hex_literal(s)) {
-    if (auto u = parse_uint(s)) return static_cast<double>(*u);
-    return std::nullopt;
-  }
-  double d = 0;
-  auto r = std::from_chars(s.data(), s.data() + s.size(), d);
-  if (r.ec != std::errc() || r.ptr != s.data() + s.size()) return std::nullopt;
-  return d;
-}
-
 bool ref_compare(std::string_view value, std::string_view other, ValueMatcher::RefShape shape,
                  bool cased) {
   auto eq = [cased](std::string_view a, std::string_view b) {
@@ -48,6 +34,20 @@ bool ref_compare(std::string_view value, std::string_view other, ValueMatcher::R
 }
 
 }  // namespace
+
+std::optional<double> parse_number(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  if (s.empty()) return std::nullopt;
+  if (is_hex_literal(s)) {
+    if (auto u = parse_uint(s)) return static_cast<double>(*u);
+    return std::nullopt;
+  }
+  double d = 0;
+  auto r = std::from_chars(s.data(), s.data() + s.size(), d);
+  if (r.ec != std::errc() || r.ptr != s.data() + s.size()) return std::nullopt;
+  return d;
+}
 
 std::optional<double> time_part_of(std::string_view date, ValueMatcher::TimePart part) {
   using namespace std::chrono;

@@ -71,6 +71,9 @@ struct Detection {
   Condition condition;
 };
 
+// A number as events carry it: decimal, floating point or 0x-hex, blanks around allowed.
+std::optional<double> parse_number(std::string_view s);
+
 // The `part` of an ISO 8601 date (parse_time's forms) in UTC; week is the ISO week (1-53).
 std::optional<double> time_part_of(std::string_view date, ValueMatcher::TimePart part);
 

@@ -102,7 +102,7 @@ struct RuleSet::Impl {
   using Lookup = FunctionRef<std::optional<std::string_view>(FieldId)>;
   std::size_t feed(const Feed& f, Ticks time, const EventRef& ref, Lookup lookup, MatchCallback& cb,
                    int depth);
-  bool condition_holds(const CompiledCorrelation& c, std::uint64_t count) const;
+  bool condition_holds(const CompiledCorrelation& c, double count) const;
   std::uint64_t need(const CompiledCorrelation& c) const;
   void evict(std::uint32_t correlation, Ticks now, Ticks span);
   const std::string& correlation_id(std::size_t c) const {
@@ -179,16 +179,21 @@ std::size_t RuleSet::Impl::on_rule(std::uint32_t r, const CompiledRule::Variant&
 }
 
 std::uint64_t RuleSet::Impl::need(const CompiledCorrelation& c) const {
+  // Sums, averages and shares are over every value of the window, as far as the bound allows.
+  if (rules::is_value_aggregate(c.type))
+    return std::max<std::size_t>(options.max_values_per_group, 1);
+  const auto whole = [](double d) { return static_cast<std::uint64_t>(d); };
   std::uint64_t n = 1;
-  if (c.gt) n = std::max<std::uint64_t>(n, *c.gt + 1);
-  if (c.gte) n = std::max<std::uint64_t>(n, *c.gte);
-  if (c.eq) n = std::max<std::uint64_t>(n, *c.eq);
+  if (c.gt) n = std::max<std::uint64_t>(n, whole(*c.gt) + 1);
+  if (c.gte) n = std::max<std::uint64_t>(n, whole(*c.gte));
+  if (c.eq) n = std::max<std::uint64_t>(n, whole(*c.eq));
   if (!c.gt && !c.gte && !c.eq) n = c.rule_refs.size();  // temporal without a condition
   return n;
 }
 
-bool RuleSet::Impl::condition_holds(const CompiledCorrelation& c, std::uint64_t count) const {
-  if (!c.gt && !c.gte && !c.eq && !c.lt && !c.lte && !c.neq) return count >= c.rule_refs.size();
+bool RuleSet::Impl::condition_holds(const CompiledCorrelation& c, double count) const {
+  if (!c.gt && !c.gte && !c.eq && !c.lt && !c.lte && !c.neq)
+    return count >= static_cast<double>(c.rule_refs.size());
   if (c.gt && !(count > *c.gt)) return false;
   if (c.gte && !(count >= *c.gte)) return false;
   if (c.eq && !(count == *c.eq)) return false;
@@ -223,6 +228,25 @@ void RuleSet::Impl::evict(std::uint32_t correlation, Ticks now, Ticks span) {
   }
 }
 
+namespace {
+
+// value_sum, value_avg: over the window's values; value_percentile: the share (in percent) of
+// the window's events whose value equals the current event's, so `lte: 1` finds rare values.
+std::optional<double> aggregate(const CompiledCorrelation& c, const std::deque<Entry>& entries,
+                                const std::string& current) {
+  if (!rules::is_value_aggregate(c.type) || entries.empty()) return std::nullopt;
+  if (c.type == "value_percentile") {
+    const auto same = std::count_if(entries.begin(), entries.end(),
+                                    [&](const Entry& e) { return e.value == current; });
+    return 100.0 * static_cast<double>(same) / static_cast<double>(entries.size());
+  }
+  double sum = 0;
+  for (const Entry& e : entries) sum += rules::parse_number(e.value).value_or(0);
+  return c.type == "value_sum" ? sum : sum / static_cast<double>(entries.size());
+}
+
+}  // namespace
+
 std::size_t RuleSet::Impl::feed(const Feed& f, Ticks time, const EventRef& ref, Lookup lookup,
                                 MatchCallback& cb, int depth) {
   if (depth > 16) return 0;  // chains are acyclic (checked at load); this is a backstop
@@ -247,6 +271,12 @@ std::size_t RuleSet::Impl::feed(const Feed& f, Ticks time, const EventRef& ref, 
       distinct.append(*v);
       distinct += '\x1f';
     }
+  } else if (rules::is_value_aggregate(c.type)) {
+    auto v = lookup(value_fields[f.correlation][f.member].front());
+    if (!v) return 0;  // an event without the field adds no value
+    // Sums and averages need a number; an event whose value is not one adds nothing.
+    if (c.type != "value_percentile" && !rules::parse_number(*v)) return 0;
+    distinct.assign(*v);
   }
 
   auto it = groups.find(key);
@@ -271,6 +301,7 @@ std::size_t RuleSet::Impl::feed(const Feed& f, Ticks time, const EventRef& ref, 
   // Keep entries in time order even when events arrive slightly out of order.
   auto pos = std::upper_bound(entries.begin(), entries.end(), time,
                               [](Ticks t, const Entry& e) { return t < e.time; });
+  const std::string current = distinct;
   entries.insert(pos, Entry{time, f.member, std::move(distinct), ref, true});
   const std::size_t cap =
       c.type == "temporal_ordered"
@@ -285,8 +316,11 @@ std::size_t RuleSet::Impl::feed(const Feed& f, Ticks time, const EventRef& ref, 
     }
   }
 
-  std::uint64_t count = entries.size();
-  if (c.type == "temporal") {
+  const std::optional<double> value = aggregate(c, entries, current);
+  double count = static_cast<double>(entries.size());
+  if (value) {
+    count = *value;
+  } else if (c.type == "temporal") {
     std::set<std::uint32_t> members;
     for (const Entry& e : entries) members.insert(e.member);
     count = members.size();
@@ -301,8 +335,9 @@ std::size_t RuleSet::Impl::feed(const Feed& f, Ticks time, const EventRef& ref, 
 
   CorrelationMatch m;
   m.type = c.type;
+  m.value = value;
   for (std::size_t i = 0; i < c.group_by.size(); ++i) m.group.emplace_back(c.group_by[i], g.key[i]);
-  m.count = count;
+  m.count = value ? entries.size() : static_cast<std::uint64_t>(count);
   m.timespan = c.timespan;
   m.first = entries.front().time;
   m.last = entries.back().time;
