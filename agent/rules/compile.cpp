@@ -13,7 +13,8 @@ using namespace detail;
 
 // Search identifiers; one that fails still names a selection, so the condition is checked too.
 std::vector<Selection> compile_selections(const YAML::Node& det, const CompileContext& ctx,
-                                          YAML::Node& condition, ErrorCollector& errors) {
+                                          std::string_view skip_key, YAML::Node& condition,
+                                          ErrorCollector& errors) {
   std::vector<Selection> selections;
   for (auto it = det.begin(); it != det.end(); ++it) {
     std::string key;
@@ -22,6 +23,7 @@ std::vector<Selection> compile_selections(const YAML::Node& det, const CompileCo
       condition = it->second;
       continue;
     }
+    if (!skip_key.empty() && key == skip_key) continue;
     selections.emplace_back().name = key;
     errors.attempt([&] {
       if (key == "timeframe")
@@ -36,12 +38,13 @@ std::vector<Selection> compile_selections(const YAML::Node& det, const CompileCo
 
 namespace detail {
 
-Detection compile_detection(const YAML::Node& det, const CompileContext& ctx) {
+Detection compile_detection(const YAML::Node& det, const CompileContext& ctx,
+                            std::string_view skip_key) {
   if (!det.IsMap()) fail(det, "'detection' must be a map");
   Detection d;
   YAML::Node condition;
   ErrorCollector errors;
-  d.selections = compile_selections(det, ctx, condition, errors);
+  d.selections = compile_selections(det, ctx, skip_key, condition, errors);
   if (!condition) errors.attempt([&] { fail(det, "detection has no condition"); });
   std::vector<Condition> alternatives;
   auto parse_one = [&](const YAML::Node& c) {
@@ -78,10 +81,6 @@ LogsourceKey parse_logsource(const YAML::Node& doc) {
   return key;
 }
 
-}  // namespace detail
-
-namespace {
-
 std::shared_ptr<const Detection> remap_fields(const Detection& d,
                                               const std::map<std::string, std::string>& fieldmap) {
   auto out = std::make_shared<Detection>(d);
@@ -96,6 +95,10 @@ std::shared_ptr<const Detection> remap_fields(const Detection& d,
   }
   return out;
 }
+
+}  // namespace detail
+
+namespace {
 
 // One variant per logsource the rule reads, narrowed to the event ids its condition requires.
 void add_variants(CompiledRule& rule, const std::shared_ptr<const Detection>& detection,
@@ -185,14 +188,14 @@ std::optional<std::size_t> parse_rules(std::string_view text, const std::string&
       if (label.empty()) label = optional_scalar(doc, "title");
       if (doc["action"])
         fail(doc["action"], "unsupported: multi-document 'action' (Sigma v1 rule collections)");
-      if (doc["filter"] && !doc["detection"])
-        fail(doc["filter"], "unsupported: Sigma filter rules");
-      if (doc["correlation"]) {
+      if (doc["filter"] && !doc["detection"]) {
+        out.filters.push_back(compile_filter(doc, source, ctx));
+      } else if (doc["correlation"]) {
         out.correlations.push_back(compile_correlation(doc, source));
       } else if (doc["detection"]) {
         out.rules.push_back(compile_rule(doc, source, ctx));
       } else {
-        fail(doc, "document has neither 'detection' nor 'correlation'");
+        fail(doc, "document has none of 'detection', 'correlation' and 'filter'");
       }
     } catch (const CompileError& e) {
       problems.push_back(RuleProblem{source, e.mark.line + 1, e.mark.column + 1, label, e.message});

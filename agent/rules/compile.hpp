@@ -57,6 +57,8 @@ struct CompiledRule {
     std::vector<std::uint32_t> event_ids;                     // empty = any
     std::vector<std::pair<FieldId, std::string>> conditions;  // folded values
     std::map<std::string, std::string> fieldmap;              // of its logsource, for filters
+    // Sigma filters applied to this rule: an event any of them matches does not fire it.
+    std::vector<std::shared_ptr<const Detection>> filters;
   };
   std::vector<Variant> variants;
   // What the condition says about where the rule can fire, for RuleSet::interest():
@@ -84,6 +86,19 @@ struct CompiledCorrelation {
   int line = 0, column = 0;  // of the `correlation` key, for reference errors
 };
 
+// A Sigma filter (sigma-filters-specification.md): a detection that suppresses the rules it names
+// (all rules when it names none) whose logsource it covers.
+struct CompiledFilter {
+  RuleInfo info;
+  LogsourceKey logsource;              // empty parts match any
+  std::vector<std::string> rule_refs;  // ids or names
+  std::shared_ptr<const Detection> detection;
+};
+
+// Adds `filter` to `rule` when it names the rule (or names none) and covers its logsource.
+// Returns whether it applied.
+bool apply_filter(const CompiledFilter& filter, CompiledRule& rule);
+
 // The correlation types that aggregate a field's values (sum, average, share) over a window.
 inline bool is_value_aggregate(std::string_view type) {
   return type == "value_sum" || type == "value_avg" || type == "value_percentile";
@@ -92,6 +107,7 @@ inline bool is_value_aggregate(std::string_view type) {
 struct ParsedRules {
   std::vector<CompiledRule> rules;
   std::vector<CompiledCorrelation> correlations;
+  std::vector<CompiledFilter> filters;
 };
 
 struct CompileContext {

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -61,7 +63,12 @@ std::optional<std::uint64_t> count_value(const YAML::Node& n);
 RuleInfo parse_info(const YAML::Node& doc, const std::string& source);
 
 // compile.cpp: a detection section (selections and condition), a logsource.
-Detection compile_detection(const YAML::Node& det, const CompileContext& ctx);
+// `skip_key` names a key of the section that is not a search identifier (a filter's `rules`).
+Detection compile_detection(const YAML::Node& det, const CompileContext& ctx,
+                            std::string_view skip_key = {});
+// A copy of `d` with its fields renamed by a logsource's fieldmap.
+std::shared_ptr<const Detection> remap_fields(const Detection& d,
+                                              const std::map<std::string, std::string>& fieldmap);
 LogsourceKey parse_logsource(const YAML::Node& doc);
 
 // modifiers.cpp: one search identifier (field tests with their modifiers, or keywords).
@@ -76,6 +83,10 @@ Condition parse_condition(std::string_view text, const YAML::Mark& mark,
 std::optional<std::set<std::uint32_t>> required_event_ids(const Detection& d, const Condition& c);
 bool requires_field(const Detection& d, const Condition& c, FieldId field);
 void excluded_channels(const Detection& d, const Condition& c, std::vector<std::string>& out);
+
+// filter.cpp: one Sigma filter document.
+CompiledFilter compile_filter(const YAML::Node& doc, const std::string& source,
+                              const CompileContext& ctx);
 
 // correlation.cpp: one correlation rule document.
 CompiledCorrelation compile_correlation(const YAML::Node& doc, const std::string& source);

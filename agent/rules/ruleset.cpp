@@ -96,6 +96,11 @@ struct RuleSet::Impl {
   }
   void build_index();
   bool conditions_hold(const CompiledRule::Variant& v, const Event& e);
+  // True when a Sigma filter applied to the rule matches the event.
+  bool filtered_out(const CompiledRule::Variant& v, const Event& e) {
+    return std::any_of(v.filters.begin(), v.filters.end(),
+                       [&](const auto& filter) { return evaluator.matches(*filter, e); });
+  }
   std::size_t on_rule(std::uint32_t r, const CompiledRule::Variant& v, const Event& e,
                       MatchCallback& cb);
   // `lookup(field id, index in group-by / value fields)` gives a contributing value.
@@ -382,6 +387,7 @@ std::size_t RuleSet::match(const Event& event, MatchCallback on_match) {
       if (m.rule_epoch[iv.rule] == m.epoch) continue;  // already fired through another source
       if (!iv.variant->conditions.empty() && !m.conditions_hold(*iv.variant, event)) continue;
       if (!m.evaluator.matches(*iv.variant->detection, event)) continue;
+      if (m.filtered_out(*iv.variant, event)) continue;
       m.rule_epoch[iv.rule] = m.epoch;
       calls += m.on_rule(iv.rule, *iv.variant, event, on_match);
     }
@@ -714,6 +720,9 @@ struct Loader {
     for (CompiledRule& r : parsed.rules) {
       if (!duplicate(r.info, 0, 0)) impl->rules.push_back(std::move(r));
     }
+    for (const rules::CompiledFilter& f : parsed.filters) {
+      for (CompiledRule& r : impl->rules) rules::apply_filter(f, r);
+    }
     std::vector<CompiledCorrelation> corrs;
     for (CompiledCorrelation& c : parsed.correlations) {
       if (!duplicate(c.info, c.line, c.column)) corrs.push_back(std::move(c));
@@ -852,7 +861,7 @@ struct Loader {
       impl->correlation_silent[c] = corr_users[c] > 0 && !corr_generate[c];
     impl->build_index();
 
-    result.loaded = nr + nc;
+    result.loaded = nr + nc + parsed.filters.size();
     result.rejected = documents >= result.loaded ? documents - result.loaded : 0;
     result.rules = RuleSet::Impl::wrap(std::move(impl));
     return std::move(result);
