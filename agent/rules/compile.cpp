@@ -13,7 +13,8 @@ using namespace detail;
 
 // Search identifiers; one that fails still names a selection, so the condition is checked too.
 std::vector<Selection> compile_selections(const YAML::Node& det, const CompileContext& ctx,
-                                          std::string_view skip_key, YAML::Node& condition,
+                                          std::string_view skip_key,
+                                          std::optional<YAML::Node>& condition,
                                           ErrorCollector& errors) {
   std::vector<Selection> selections;
   for (auto it = det.begin(); it != det.end(); ++it) {
@@ -42,7 +43,9 @@ Detection compile_detection(const YAML::Node& det, const CompileContext& ctx,
                             std::string_view skip_key) {
   if (!det.IsMap()) fail(det, "'detection' must be a map");
   Detection d;
-  YAML::Node condition;
+  // Optional, not a default YAML::Node: that one is a defined null, which would pass for a
+  // condition that is not there.
+  std::optional<YAML::Node> condition;
   ErrorCollector errors;
   d.selections = compile_selections(det, ctx, skip_key, condition, errors);
   if (!condition) errors.attempt([&] { fail(det, "detection has no condition"); });
@@ -53,11 +56,11 @@ Detection compile_detection(const YAML::Node& det, const CompileContext& ctx,
       alternatives.push_back(parse_condition(c.Scalar(), c.Mark(), d.selections));
     });
   };
-  if (condition && condition.IsSequence()) {
-    for (const YAML::Node& c : condition) parse_one(c);
-    if (condition.size() == 0) errors.attempt([&] { fail(condition, "empty condition list"); });
+  if (condition && condition->IsSequence()) {
+    for (const YAML::Node& c : *condition) parse_one(c);
+    if (condition->size() == 0) errors.attempt([&] { fail(*condition, "empty condition list"); });
   } else if (condition) {
-    parse_one(condition);
+    parse_one(*condition);
   }
   errors.throw_if_any();
   if (alternatives.size() == 1) {

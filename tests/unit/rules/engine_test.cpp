@@ -383,6 +383,14 @@ TEST(Engine, TimeModifiers) {
   EXPECT_EQ(nan[0].message, "'noon' is not a number");
 }
 
+// A detection without a condition is named as such, at the detection (Hayabusa ships one).
+TEST(Errors, MissingConditionIsNamedAtTheDetection) {
+  auto p = problems_of(rule(kSecurity, "  sel:\n    EventID: 4624\n"));
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_EQ(p[0].message, "detection has no condition");
+  EXPECT_EQ(p[0].line, 8);
+}
+
 TEST(Errors, BrokenYamlAndOneBadRuleAmongGood) {
   auto yaml = problems_of("title: x\n  bad: [\n");
   ASSERT_EQ(yaml.size(), 1u);
