@@ -44,8 +44,10 @@ int rules_check(const std::vector<std::string>& paths) {
   }
   const RuleLoadResult loaded = RuleSet::load(paths);
   for (const RuleProblem& p : loaded.problems) std::printf("%s\n", to_string(p).c_str());
-  std::fprintf(stderr, "sessionwatch rules check: %zu file(s), %zu rule(s) loaded, %zu rejected\n",
-               loaded.files, loaded.loaded, loaded.rejected);
+  std::fprintf(stderr,
+               "sessionwatch rules check: %zu file(s), %zu rule(s) loaded, %zu rule(s) rejected, "
+               "%zu file(s) rejected (unreadable or not YAML)\n",
+               loaded.files, loaded.loaded, loaded.rejected, loaded.rejected_files);
   return loaded.ok() ? kExitOk : kExitSomeBad;
 }
 

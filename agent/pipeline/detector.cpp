@@ -116,6 +116,7 @@ class ChainDetector final : public Detector, private TrackerSink {
               {"timespan_seconds", c.timespan / kTicksPerSecond},
               {"first", format_time(c.first)},
               {"last", format_time(c.last)}};
+          if (c.value) alert.doc["sessionwatch"]["correlation"]["value"] = *c.value;
         }
         emit(std::move(alert));
       });

@@ -2,23 +2,10 @@
 
 #include <algorithm>
 #include <charconv>
+#include <chrono>
 
 namespace sw::rules {
 namespace {
-
-std::optional<double> parse_number(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  if (s.empty()) return std::nullopt;
-  if (is_hex_literal(s)) {
-    if (auto u = parse_uint(s)) return static_cast<double>(*u);
-    return std::nullopt;
-  }
-  double d = 0;
-  auto r = std::from_chars(s.data(), s.data() + s.size(), d);
-  if (r.ec != std::errc() || r.ptr != s.data() + s.size()) return std::nullopt;
-  return d;
-}
 
 bool ref_compare(std::string_view value, std::string_view other, ValueMatcher::RefShape shape,
                  bool cased) {
@@ -47,6 +34,52 @@ bool ref_compare(std::string_view value, std::string_view other, ValueMatcher::R
 }
 
 }  // namespace
+
+std::optional<double> parse_number(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  if (s.empty()) return std::nullopt;
+  if (is_hex_literal(s)) {
+    if (auto u = parse_uint(s)) return static_cast<double>(*u);
+    return std::nullopt;
+  }
+  double d = 0;
+  auto r = std::from_chars(s.data(), s.data() + s.size(), d);
+  if (r.ec != std::errc() || r.ptr != s.data() + s.size()) return std::nullopt;
+  return d;
+}
+
+std::optional<double> time_part_of(std::string_view date, ValueMatcher::TimePart part) {
+  using namespace std::chrono;
+  const auto ticks = parse_time(date);
+  if (!ticks) return std::nullopt;
+  using TickDuration = duration<std::int64_t, std::ratio<1, kTicksPerSecond>>;
+  const TickDuration since_epoch(*ticks);
+  const sys_days day = floor<days>(sys_time<TickDuration>(since_epoch));
+  const year_month_day ymd(day);
+  const TickDuration time_of_day = since_epoch - day.time_since_epoch();
+  switch (part) {
+    case ValueMatcher::kMinute:
+      return static_cast<double>(duration_cast<minutes>(time_of_day).count() % 60);
+    case ValueMatcher::kHour:
+      return static_cast<double>(duration_cast<hours>(time_of_day).count());
+    case ValueMatcher::kDay:
+      return static_cast<double>(static_cast<unsigned>(ymd.day()));
+    case ValueMatcher::kMonth:
+      return static_cast<double>(static_cast<unsigned>(ymd.month()));
+    case ValueMatcher::kYear:
+      return static_cast<double>(static_cast<int>(ymd.year()));
+    case ValueMatcher::kWeek: {
+      // ISO 8601: week 1 holds the year's first Thursday; weeks start on Monday.
+      const sys_days thursday = day - (weekday(day).iso_encoding() - 1) * days{1} + days{3};
+      const sys_days jan1 = sys_days(year_month_day(thursday).year() / January / 1);
+      return static_cast<double>((thursday - jan1).count() / 7 + 1);
+    }
+    case ValueMatcher::kNoTimePart:
+      break;
+  }
+  return std::nullopt;
+}
 
 bool Evaluator::matches(const Detection& d, const Event& e) {
   return eval(d, d.condition, e);
@@ -141,7 +174,8 @@ bool Evaluator::value(const ValueMatcher& m, std::optional<std::string_view> v, 
     }
     case ValueMatcher::kNumber: {
       if (!v) return m.negate;
-      auto n = parse_number(*v);
+      auto n = m.time_part == ValueMatcher::kNoTimePart ? parse_number(*v)
+                                                        : time_part_of(*v, m.time_part);
       if (!n) return m.negate;
       switch (m.number_op) {
         case ValueMatcher::kGt:
@@ -155,6 +189,9 @@ bool Evaluator::value(const ValueMatcher& m, std::optional<std::string_view> v, 
           break;
         case ValueMatcher::kLte:
           hit = *n <= m.number;
+          break;
+        case ValueMatcher::kEq:
+          hit = *n == m.number;
           break;
       }
       break;

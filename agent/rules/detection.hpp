@@ -19,12 +19,14 @@ struct ValueMatcher {
     kString,    // wildcard pattern
     kRegex,     // |re
     kCidr,      // |cidr
-    kNumber,    // |gt |gte |lt |lte
+    kNumber,    // |gt |gte |lt |lte, or a time part (|hour ...) equal to or compared with it
     kExists,    // |exists
     kNull,      // null: field absent or empty
     kFieldRef,  // |fieldref: compare with another field of the same event
   };
-  enum NumberOp : std::uint8_t { kGt, kGte, kLt, kLte };
+  enum NumberOp : std::uint8_t { kGt, kGte, kLt, kLte, kEq };
+  // Time modifiers: the number is compared with this part of the field's date (UTC).
+  enum TimePart : std::uint8_t { kNoTimePart, kMinute, kHour, kDay, kWeek, kMonth, kYear };
   enum RefShape : std::uint8_t { kRefExact, kRefPrefix, kRefSuffix, kRefContains };
 
   Kind kind = kString;
@@ -34,6 +36,7 @@ struct ValueMatcher {
   std::shared_ptr<RE2> regex;
   Cidr cidr;
   NumberOp number_op = kGt;
+  TimePart time_part = kNoTimePart;
   double number = 0;
   bool exists = true;
   FieldId ref_field = 0;
@@ -67,6 +70,12 @@ struct Detection {
   std::vector<Selection> selections;
   Condition condition;
 };
+
+// A number as events carry it: decimal, floating point or 0x-hex, blanks around allowed.
+std::optional<double> parse_number(std::string_view s);
+
+// The `part` of an ISO 8601 date (parse_time's forms) in UTC; week is the ISO week (1-53).
+std::optional<double> time_part_of(std::string_view date, ValueMatcher::TimePart part);
 
 // Evaluates with a reusable scratch string for rendered numbers.
 class Evaluator {

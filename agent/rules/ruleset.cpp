@@ -96,13 +96,18 @@ struct RuleSet::Impl {
   }
   void build_index();
   bool conditions_hold(const CompiledRule::Variant& v, const Event& e);
+  // True when a Sigma filter applied to the rule matches the event.
+  bool filtered_out(const CompiledRule::Variant& v, const Event& e) {
+    return std::any_of(v.filters.begin(), v.filters.end(),
+                       [&](const auto& filter) { return evaluator.matches(*filter, e); });
+  }
   std::size_t on_rule(std::uint32_t r, const CompiledRule::Variant& v, const Event& e,
                       MatchCallback& cb);
   // `lookup(field id, index in group-by / value fields)` gives a contributing value.
   using Lookup = FunctionRef<std::optional<std::string_view>(FieldId)>;
   std::size_t feed(const Feed& f, Ticks time, const EventRef& ref, Lookup lookup, MatchCallback& cb,
                    int depth);
-  bool condition_holds(const CompiledCorrelation& c, std::uint64_t count) const;
+  bool condition_holds(const CompiledCorrelation& c, double count) const;
   std::uint64_t need(const CompiledCorrelation& c) const;
   void evict(std::uint32_t correlation, Ticks now, Ticks span);
   const std::string& correlation_id(std::size_t c) const {
@@ -179,16 +184,21 @@ std::size_t RuleSet::Impl::on_rule(std::uint32_t r, const CompiledRule::Variant&
 }
 
 std::uint64_t RuleSet::Impl::need(const CompiledCorrelation& c) const {
+  // Sums, averages and shares are over every value of the window, as far as the bound allows.
+  if (rules::is_value_aggregate(c.type))
+    return std::max<std::size_t>(options.max_values_per_group, 1);
+  const auto whole = [](double d) { return static_cast<std::uint64_t>(d); };
   std::uint64_t n = 1;
-  if (c.gt) n = std::max<std::uint64_t>(n, *c.gt + 1);
-  if (c.gte) n = std::max<std::uint64_t>(n, *c.gte);
-  if (c.eq) n = std::max<std::uint64_t>(n, *c.eq);
+  if (c.gt) n = std::max<std::uint64_t>(n, whole(*c.gt) + 1);
+  if (c.gte) n = std::max<std::uint64_t>(n, whole(*c.gte));
+  if (c.eq) n = std::max<std::uint64_t>(n, whole(*c.eq));
   if (!c.gt && !c.gte && !c.eq) n = c.rule_refs.size();  // temporal without a condition
   return n;
 }
 
-bool RuleSet::Impl::condition_holds(const CompiledCorrelation& c, std::uint64_t count) const {
-  if (!c.gt && !c.gte && !c.eq && !c.lt && !c.lte && !c.neq) return count >= c.rule_refs.size();
+bool RuleSet::Impl::condition_holds(const CompiledCorrelation& c, double count) const {
+  if (!c.gt && !c.gte && !c.eq && !c.lt && !c.lte && !c.neq)
+    return count >= static_cast<double>(c.rule_refs.size());
   if (c.gt && !(count > *c.gt)) return false;
   if (c.gte && !(count >= *c.gte)) return false;
   if (c.eq && !(count == *c.eq)) return false;
@@ -223,6 +233,25 @@ void RuleSet::Impl::evict(std::uint32_t correlation, Ticks now, Ticks span) {
   }
 }
 
+namespace {
+
+// value_sum, value_avg: over the window's values; value_percentile: the share (in percent) of
+// the window's events whose value equals the current event's, so `lte: 1` finds rare values.
+std::optional<double> aggregate(const CompiledCorrelation& c, const std::deque<Entry>& entries,
+                                const std::string& current) {
+  if (!rules::is_value_aggregate(c.type) || entries.empty()) return std::nullopt;
+  if (c.type == "value_percentile") {
+    const auto same = std::count_if(entries.begin(), entries.end(),
+                                    [&](const Entry& e) { return e.value == current; });
+    return 100.0 * static_cast<double>(same) / static_cast<double>(entries.size());
+  }
+  double sum = 0;
+  for (const Entry& e : entries) sum += rules::parse_number(e.value).value_or(0);
+  return c.type == "value_sum" ? sum : sum / static_cast<double>(entries.size());
+}
+
+}  // namespace
+
 std::size_t RuleSet::Impl::feed(const Feed& f, Ticks time, const EventRef& ref, Lookup lookup,
                                 MatchCallback& cb, int depth) {
   if (depth > 16) return 0;  // chains are acyclic (checked at load); this is a backstop
@@ -247,6 +276,12 @@ std::size_t RuleSet::Impl::feed(const Feed& f, Ticks time, const EventRef& ref, 
       distinct.append(*v);
       distinct += '\x1f';
     }
+  } else if (rules::is_value_aggregate(c.type)) {
+    auto v = lookup(value_fields[f.correlation][f.member].front());
+    if (!v) return 0;  // an event without the field adds no value
+    // Sums and averages need a number; an event whose value is not one adds nothing.
+    if (c.type != "value_percentile" && !rules::parse_number(*v)) return 0;
+    distinct.assign(*v);
   }
 
   auto it = groups.find(key);
@@ -271,6 +306,7 @@ std::size_t RuleSet::Impl::feed(const Feed& f, Ticks time, const EventRef& ref, 
   // Keep entries in time order even when events arrive slightly out of order.
   auto pos = std::upper_bound(entries.begin(), entries.end(), time,
                               [](Ticks t, const Entry& e) { return t < e.time; });
+  const std::string current = distinct;
   entries.insert(pos, Entry{time, f.member, std::move(distinct), ref, true});
   const std::size_t cap =
       c.type == "temporal_ordered"
@@ -285,8 +321,11 @@ std::size_t RuleSet::Impl::feed(const Feed& f, Ticks time, const EventRef& ref, 
     }
   }
 
-  std::uint64_t count = entries.size();
-  if (c.type == "temporal") {
+  const std::optional<double> value = aggregate(c, entries, current);
+  double count = static_cast<double>(entries.size());
+  if (value) {
+    count = *value;
+  } else if (c.type == "temporal") {
     std::set<std::uint32_t> members;
     for (const Entry& e : entries) members.insert(e.member);
     count = members.size();
@@ -301,8 +340,9 @@ std::size_t RuleSet::Impl::feed(const Feed& f, Ticks time, const EventRef& ref, 
 
   CorrelationMatch m;
   m.type = c.type;
+  m.value = value;
   for (std::size_t i = 0; i < c.group_by.size(); ++i) m.group.emplace_back(c.group_by[i], g.key[i]);
-  m.count = count;
+  m.count = value ? entries.size() : static_cast<std::uint64_t>(count);
   m.timespan = c.timespan;
   m.first = entries.front().time;
   m.last = entries.back().time;
@@ -347,6 +387,7 @@ std::size_t RuleSet::match(const Event& event, MatchCallback on_match) {
       if (m.rule_epoch[iv.rule] == m.epoch) continue;  // already fired through another source
       if (!iv.variant->conditions.empty() && !m.conditions_hold(*iv.variant, event)) continue;
       if (!m.evaluator.matches(*iv.variant->detection, event)) continue;
+      if (m.filtered_out(*iv.variant, event)) continue;
       m.rule_epoch[iv.rule] = m.epoch;
       calls += m.on_rule(iv.rule, *iv.variant, event, on_match);
     }
@@ -603,40 +644,63 @@ struct Loader {
 
   void add_text(std::string_view text, const std::string& source) {
     ++result.files;
-    const std::size_t before = result.problems.size();
     rules::CompileContext ctx{options, logsources};
-    documents += rules::parse_rules(text, source, ctx, parsed, result.problems);
-    (void)before;
+    const auto seen = rules::parse_rules(text, source, ctx, parsed, result.problems);
+    if (seen) {
+      documents += *seen;
+    } else {
+      ++result.rejected_files;
+    }
+  }
+
+  void reject_file(const std::string& path, std::string message) {
+    ++result.files;
+    ++result.rejected_files;
+    result.problems.push_back(RuleProblem{path, 0, 0, {}, std::move(message)});
+  }
+
+  // Rule files under a directory, sorted; entries that cannot be files (directories) are left
+  // out, anything else named *.yml/*.yaml is kept so that reading it reports why it fails.
+  std::vector<std::filesystem::path> files_under(const std::string& dir) {
+    namespace fs = std::filesystem;
+    std::vector<fs::path> files;
+    std::error_code ec;
+    for (auto it = fs::recursive_directory_iterator(dir, ec);
+         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+      const std::string ext = it->path().extension().string();
+      if (ext != ".yml" && ext != ".yaml") continue;
+      std::error_code type_ec;
+      if (!it->is_directory(type_ec)) files.push_back(it->path());
+    }
+    if (ec)
+      result.problems.push_back(
+          RuleProblem{dir, 0, 0, {}, "cannot read directory: " + ec.message()});
+    std::sort(files.begin(), files.end());
+    return files;
+  }
+
+  void add_file(const std::string& path) {
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    const fs::file_status st = fs::status(path, ec);
+    if (fs::exists(st) && !fs::is_regular_file(st)) {
+      reject_file(path, "cannot open: not a regular file");
+      return;
+    }
+    std::string text, error;
+    if (!yaml::read_bounded_file(path, yaml::Limits{}.max_bytes, text, error)) {
+      reject_file(path, error);
+      return;
+    }
+    add_text(text, path);
   }
 
   void add_path(const std::string& path) {
-    namespace fs = std::filesystem;
     std::error_code ec;
-    std::vector<fs::path> files;
-    if (fs::is_directory(path, ec)) {
-      for (auto it = fs::recursive_directory_iterator(path, ec);
-           !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
-        if (!it->is_regular_file(ec)) continue;
-        const std::string ext = it->path().extension().string();
-        if (ext == ".yml" || ext == ".yaml") files.push_back(it->path());
-      }
-      if (ec)
-        result.problems.push_back(
-            RuleProblem{path, 0, 0, {}, "cannot read directory: " + ec.message()});
-      std::sort(files.begin(), files.end());
-    } else if (fs::exists(path, ec)) {
-      files.push_back(path);
+    if (std::filesystem::is_directory(path, ec)) {
+      for (const std::filesystem::path& f : files_under(path)) add_file(f.string());
     } else {
-      result.problems.push_back(RuleProblem{path, 0, 0, {}, "no such file or directory"});
-      return;
-    }
-    for (const fs::path& f : files) {
-      std::string text, error;
-      if (!yaml::read_bounded_file(f.string(), yaml::Limits{}.max_bytes, text, error)) {
-        result.problems.push_back(RuleProblem{f.string(), 0, 0, {}, error});
-        continue;
-      }
-      add_text(text, f.string());
+      add_file(path);
     }
   }
 
@@ -655,6 +719,9 @@ struct Loader {
     };
     for (CompiledRule& r : parsed.rules) {
       if (!duplicate(r.info, 0, 0)) impl->rules.push_back(std::move(r));
+    }
+    for (const rules::CompiledFilter& f : parsed.filters) {
+      for (CompiledRule& r : impl->rules) rules::apply_filter(f, r);
     }
     std::vector<CompiledCorrelation> corrs;
     for (CompiledCorrelation& c : parsed.correlations) {
@@ -794,7 +861,7 @@ struct Loader {
       impl->correlation_silent[c] = corr_users[c] > 0 && !corr_generate[c];
     impl->build_index();
 
-    result.loaded = nr + nc;
+    result.loaded = nr + nc + parsed.filters.size();
     result.rejected = documents >= result.loaded ? documents - result.loaded : 0;
     result.rules = RuleSet::Impl::wrap(std::move(impl));
     return std::move(result);

@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <type_traits>
@@ -48,6 +49,9 @@ struct RuleOptions {
   // first) and events remembered per group for the alert.
   std::size_t max_groups_per_correlation = 10000;
   std::size_t max_events_per_group = 64;
+  // Values kept per group for value_sum, value_avg and value_percentile (the most recent of the
+  // window when it holds more).
+  std::size_t max_values_per_group = 4096;
 };
 
 // Identity of an event that contributed to a correlation (enough to find it again).
@@ -62,9 +66,14 @@ struct EventRef {
 
 // Extra facts of a correlation match.
 struct CorrelationMatch {
-  std::string type;  // event_count | value_count | temporal | temporal_ordered
+  // event_count | value_count | value_sum | value_avg | value_percentile | temporal |
+  // temporal_ordered
+  std::string type;
   std::vector<std::pair<std::string, std::string>> group;  // group-by field -> value
   std::uint64_t count = 0;  // events, distinct values or distinct rules, per type
+  // value_sum, value_avg: the sum or average of the field; value_percentile: the share (percent)
+  // of the window's events that carry the triggering event's value. Empty for the other types.
+  std::optional<double> value;
   Ticks timespan = 0;
   Ticks first = 0;  // time of the oldest contributing event in the window
   Ticks last = 0;
@@ -107,8 +116,9 @@ struct RuleLoadResult {
   std::unique_ptr<RuleSet> rules;     // always set; holds every rule that compiled
   std::vector<RuleProblem> problems;  // one per rejected rule (or broken file)
   std::size_t files = 0;
-  std::size_t loaded = 0;    // rules (detection and correlation) that compiled
-  std::size_t rejected = 0;  // rules rejected (unsupported or broken)
+  std::size_t loaded = 0;          // rules (detection and correlation) that compiled
+  std::size_t rejected = 0;        // rules rejected (unsupported or broken)
+  std::size_t rejected_files = 0;  // files not read or not YAML: their rules are not counted
   bool ok() const { return problems.empty(); }
 };
 

@@ -1,5 +1,6 @@
 // The command line, run as a user would: the real binary, its output and its exit codes.
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
@@ -194,6 +195,64 @@ TEST(Cli, RulesCheckAcceptsTheShippedRulesAndLocatesABrokenOne) {
   EXPECT_EQ(r.exit_code, 1);
   EXPECT_NE(r.out.find("broken.yml:7:"), std::string::npos) << r.out;
   fs::remove_all(dir);
+}
+
+// A rule with three independent mistakes shows all three, each with its place, in one run.
+TEST_F(CliFiles, RulesCheckReportsEveryProblemOfEveryRule) {
+  write("bad.yml",
+        "title: Bad\nid: r1\nlogsource: {product: windows, service: security}\nlevel: hihg\n"
+        "detection:\n  sel:\n    EventID|nosuchmod: 1\n  other: {EventID: 2}\n"
+        "  condition: sel and (\n");
+  write("also_bad.yml",
+        "title: Also bad\nid: r2\nlogsource: {product: windows, service: security}\n"
+        "detection:\n  sel: {EventID: 1}\n  condition: sel or missing\n");
+  const Full r = run_full("rules check " + dir_.string());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.out.find("bad.yml:4:8: [r1] unknown level 'hihg'"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("bad.yml:7:5: [r1] unknown modifier 'nosuchmod'"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("bad.yml:9:23: [r1] condition: expression expected at the end"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("also_bad.yml:6:21: [r2] condition: 'missing' names no selection"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.err.find("0 rule(s) loaded, 2 rule(s) rejected"), std::string::npos) << r.err;
+}
+
+// A file that is not YAML, and files that cannot be opened, count as rejected and say why.
+TEST_F(CliFiles, RulesCheckCountsEveryRejectedFileWithItsReason) {
+  write("good.yml",
+        "title: Good\nlogsource: {product: windows, service: security}\n"
+        "detection:\n  sel: {EventID: 1}\n  condition: sel\n");
+  write("syntax.yml", "title: [\n");
+  fs::create_symlink(dir_ / "nowhere", dir_ / "dangling.yml");
+  fs::create_symlink(dir_ / "loop.yml", dir_ / "loop.yml");
+  const Full r = run_full("rules check " + dir_.string() + " " + (dir_ / "absent.yml").string());
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.out.find("syntax.yml:2:1: YAML syntax:"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("dangling.yml:0:0: cannot open: No such file or directory"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("loop.yml:0:0: cannot open: Too many levels of symbolic links"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("absent.yml:0:0: cannot open: No such file or directory"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.err.find("5 file(s), 1 rule(s) loaded, 0 rule(s) rejected, 4 file(s) rejected"),
+            std::string::npos)
+      << r.err;
+}
+
+// Permission is the usual reason a rule file cannot be read (root reads anything: skipped).
+TEST_F(CliFiles, RulesCheckNamesPermissionDenied) {
+  if (geteuid() == 0) GTEST_SKIP() << "running as root, which can read a mode 000 file";
+  const fs::path p = write("secret.yml", "title: t\n");
+  fs::permissions(p, fs::perms::none);
+  const Full r = run_full("rules check " + p.string());
+  EXPECT_NE(r.out.find("secret.yml:0:0: cannot open: Permission denied"), std::string::npos)
+      << r.out;
+  EXPECT_NE(r.err.find("1 file(s) rejected"), std::string::npos) << r.err;
 }
 
 TEST(Cli, ShippedRulesFireOnTheSample) {

@@ -125,6 +125,85 @@ correlation:
   EXPECT_FALSE(error.empty());
 }
 
+Event sized_logon(std::string_view user, Ticks t, std::string_view bytes) {
+  Event e = logon(4625, user, t);
+  e.add_field("Bytes", bytes);
+  return e;
+}
+
+std::string value_rule(const std::string& type, const std::string& condition) {
+  return "title: " + type + "\nid: v-" + type + "\ncorrelation:\n  type: " + type +
+         "\n  rules: [failed]\n  group-by: [TargetUserName]\n  timespan: 10m\n  condition: {" +
+         condition + "}\n";
+}
+
+TEST(Correlation, ValueSumAddsTheFieldPerGroupInsideTheWindow) {
+  auto rs = load(value_rule("value_sum", "field: Bytes, gt: 1000"));
+  EXPECT_TRUE(corr_hits(*rs, sized_logon("a", 0, "600")).empty());
+  EXPECT_TRUE(corr_hits(*rs, sized_logon("b", kSec, "900")).empty());       // another group
+  EXPECT_TRUE(corr_hits(*rs, sized_logon("a", 2 * kSec, "oops")).empty());  // not a number
+  auto hits = corr_hits(*rs, sized_logon("a", 3 * kSec, "0x1F5"));          // 501
+  ASSERT_EQ(hits.size(), 1u);
+  ASSERT_TRUE(hits[0].value.has_value());
+  EXPECT_DOUBLE_EQ(*hits[0].value, 1101.0);
+  EXPECT_EQ(hits[0].count, 2u);
+  // Outside the window the old value no longer counts.
+  EXPECT_TRUE(corr_hits(*rs, sized_logon("b", 11 * 60 * kSec, "200")).empty());
+}
+
+TEST(Correlation, ValueAvgComparesTheMeanAndTakesAnUpperBound) {
+  auto high = load(value_rule("value_avg", "field: Bytes, gt: 500.5"));
+  EXPECT_TRUE(corr_hits(*high, sized_logon("a", 0, "400")).empty());
+  auto hits = corr_hits(*high, sized_logon("a", kSec, "602"));
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_DOUBLE_EQ(*hits[0].value, 501.0);
+  auto low = load(value_rule("value_avg", "field: Bytes, lt: 10"));
+  EXPECT_TRUE(corr_hits(*low, sized_logon("a", 0, "50")).empty());
+  EXPECT_EQ(corr_hits(*low, sized_logon("c", kSec, "3")).size(), 1u);
+}
+
+TEST(Correlation, ValuePercentileFindsRareValues) {
+  auto rs = load(value_rule("value_percentile", "field: IpAddress, lte: 10"));
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_TRUE(corr_hits(*rs, logon(4625, "a", i * kSec, "10.0.0.1")).empty()) << i;
+  }
+  // One event in eleven (9.1 %) comes from a new address.
+  auto hits = corr_hits(*rs, logon(4625, "a", 10 * kSec, "10.9.9.9"));
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_NEAR(*hits[0].value, 100.0 / 11, 1e-9);
+}
+
+TEST(Correlation, ValueAggregatesSurviveARestart) {
+  const std::string corr = value_rule("value_sum", "field: Bytes, gte: 100");
+  auto first = load(corr);
+  corr_hits(*first, sized_logon("a", 0, "60"));
+  StateParts parts;
+  first->snapshot_parts(false, parts);
+  StatePartMap saved;
+  for (const StatePart& p : parts) saved[p.key] = *p.value;
+  auto second = load(corr);
+  std::string error;
+  ASSERT_TRUE(second->restore_parts(saved, error)) << error;
+  auto hits = corr_hits(*second, sized_logon("a", kSec, "40"));
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_DOUBLE_EQ(*hits[0].value, 100.0);
+}
+
+TEST(Correlation, ValueAggregatesNeedOneFieldAndCountsStayWhole) {
+  auto problems = [](const std::string& yaml) {
+    return RuleSet::load_texts({{"base.yml", kBase}, {"c.yml", yaml}}).problems;
+  };
+  auto no_field = problems(value_rule("value_sum", "gt: 3"));
+  ASSERT_EQ(no_field.size(), 1u);
+  EXPECT_EQ(no_field[0].message, "value_sum needs 'field' in its condition");
+  auto upper = problems(value_rule("value_sum", "field: Bytes, lt: 3"));
+  ASSERT_EQ(upper.size(), 1u);
+  EXPECT_TRUE(upper[0].unsupported());
+  auto fraction = problems(value_rule("event_count", "gte: 2.5"));
+  ASSERT_EQ(fraction.size(), 1u);
+  EXPECT_EQ(fraction[0].message, "'2.5' is not a count");
+}
+
 TEST(Correlation, GroupsAreBounded) {
   RuleOptions o;
   o.max_groups_per_correlation = 16;

@@ -341,18 +341,54 @@ TEST(Errors, UnsupportedFeaturesAreNamed) {
   ASSERT_EQ(agg.size(), 1u);
   EXPECT_TRUE(agg[0].unsupported());
   EXPECT_NE(agg[0].message.find("aggregation"), std::string::npos);
-  auto time = problems_of(rule(kSecurity, "  sel:\n    X|hour: 3\n  condition: sel\n"));
-  ASSERT_EQ(time.size(), 1u);
-  EXPECT_EQ(time[0].message, "unsupported: time modifier 'hour'");
   auto product = problems_of(
       rule("  product: linux\n  service: auth\n", "  sel:\n    X: a\n  condition: sel\n"));
   ASSERT_EQ(product.size(), 1u);
   EXPECT_TRUE(product[0].unsupported());
-  auto sum = problems_of(
-      "title: s\nid: s1\ncorrelation:\n  type: value_sum\n  rules: [r1]\n"
-      "  group-by: [X]\n  timespan: 5m\n  condition: {gte: 3}\n");
-  ASSERT_EQ(sum.size(), 1u);
-  EXPECT_EQ(sum[0].message, "unsupported: correlation type 'value_sum'");
+}
+
+// Time modifiers take a part of the field's date (UTC): alone they test equality, with
+// gt/gte/lt/lte they compare, with neq they exclude.
+TEST(Engine, TimeModifiers) {
+  auto at = [](std::string_view date) {
+    return make_event("Security", 4624, {{"When", std::string(date)}});
+  };
+  auto hour = load_ok(rule(kSecurity, "  sel:\n    When|hour: 3\n  condition: sel\n"));
+  EXPECT_TRUE(fires(*hour, at("2024-03-05T03:59:59.123Z")));
+  EXPECT_TRUE(fires(*hour, at("2024-03-05 05:10:00+02:00")));  // 03:10 UTC
+  EXPECT_FALSE(fires(*hour, at("2024-03-05T13:00:00Z")));
+  EXPECT_FALSE(fires(*hour, at("not a date")));
+  auto night = load_ok(rule(kSecurity,
+                            "  late:\n    When|hour|gte: 22\n  early:\n    When|hour|lt: 6\n"
+                            "  condition: late or early\n"));
+  EXPECT_TRUE(fires(*night, at("2024-03-05T23:00:00Z")));
+  EXPECT_TRUE(fires(*night, at("2024-03-05T05:59:00Z")));
+  EXPECT_FALSE(fires(*night, at("2024-03-05T12:00:00Z")));
+  auto parts = load_ok(rule(kSecurity,
+                            "  sel:\n    When|minute: 7\n    When|day: 31\n    When|month: 12\n"
+                            "    When|year: 2024\n    When|week: 1\n  condition: sel\n"));
+  // 2024-12-31 is a Tuesday in ISO week 1 of 2025.
+  EXPECT_TRUE(fires(*parts, at("2024-12-31T10:07:00Z")));
+  EXPECT_FALSE(fires(*parts, at("2024-12-31T10:08:00Z")));
+  auto week = load_ok(rule(kSecurity, "  sel:\n    When|week: 53\n  condition: sel\n"));
+  EXPECT_TRUE(fires(*week, at("2021-01-03T00:00:00Z")));  // Sunday of 2020's week 53
+  auto not_june = load_ok(rule(kSecurity, "  sel:\n    When|month|neq: 6\n  condition: sel\n"));
+  EXPECT_TRUE(fires(*not_june, at("2024-05-01T00:00:00Z")));
+  EXPECT_FALSE(fires(*not_june, at("2024-06-01T00:00:00Z")));
+  auto bad = problems_of(rule(kSecurity, "  sel:\n    When|hour|contains: 3\n  condition: sel\n"));
+  ASSERT_EQ(bad.size(), 1u);
+  EXPECT_NE(bad[0].message.find("time modifier"), std::string::npos) << bad[0].message;
+  auto nan = problems_of(rule(kSecurity, "  sel:\n    When|hour: noon\n  condition: sel\n"));
+  ASSERT_EQ(nan.size(), 1u);
+  EXPECT_EQ(nan[0].message, "'noon' is not a number");
+}
+
+// A detection without a condition is named as such, at the detection (Hayabusa ships one).
+TEST(Errors, MissingConditionIsNamedAtTheDetection) {
+  auto p = problems_of(rule(kSecurity, "  sel:\n    EventID: 4624\n"));
+  ASSERT_EQ(p.size(), 1u);
+  EXPECT_EQ(p[0].message, "detection has no condition");
+  EXPECT_EQ(p[0].line, 8);
 }
 
 TEST(Errors, BrokenYamlAndOneBadRuleAmongGood) {
