@@ -2,11 +2,13 @@
 # Every side-by-side benchmark in one run, each job next to its peer, written to
 # docs/performance.md as one table (job, sessionwatch, peer, ratio, machine).
 #
-#   bench/run-all.sh                   the full run (1M-line relay, 300k-line scans, 60 s idle)
+#   bench/run-all.sh                   the full run (1M-line relay, 300k-line scans, 60 s idle and live)
 #   SIZE=quick bench/run-all.sh        about 2 minutes (smaller inputs, 10 s idle)
 #   SIZE=smoke OUT=/tmp/p.md ...       seconds; the figures mean nothing (checks the script runs)
 #
-# Sizes (override one at a time): RELAY_EVENTS, SCAN_EVENTS, RULE_EVENTS, IDLE_SECONDS, EVTX_DIR.
+# Sizes (override one at a time): RELAY_EVENTS, SCAN_EVENTS, RULE_EVENTS, IDLE_SECONDS,
+# LATENCY_SECONDS, LATENCY_RATE, EVTX_DIR. JOBS="scan idle" runs only those jobs (relay scan evtx
+# rules idle latency).
 # Environment: SESSIONWATCH (default build/release/agent/cli/sessionwatch), SW_SHARED_DIR
 # (default ../shared next to the repository), OUT (default docs/performance.md), KEEP=1 keeps
 # the scratch folder. Needs python3, rsyslog, jq, libevtx-utils (evtxexport), strace.

@@ -18,16 +18,17 @@ ROOT = os.environ["SW_ROOT"]
 SW = os.environ["SESSIONWATCH"]
 SHARED = os.environ["SW_SHARED_DIR"]
 OUT = os.environ["OUT"]
-SIZES = {  # relay events, scan events, rule events, idle seconds
-    "full": (1_000_000, 300_000, 100_000, 60),
-    "quick": (200_000, 100_000, 30_000, 10),
-    "smoke": (2_000, 2_000, 1_000, 1),
+SIZES = {  # relay events, scan events, rule events, idle seconds, live latency seconds
+    "full": (1_000_000, 300_000, 100_000, 60, 60),
+    "quick": (200_000, 100_000, 30_000, 10, 10),
+    "smoke": (2_000, 2_000, 1_000, 1, 1),
 }
 SIZE = os.environ.get("SIZE", "full")
 if SIZE not in SIZES:
     sys.exit(f"SIZE must be one of {', '.join(SIZES)}")
-RELAY_N, SCAN_N, RULE_N, IDLE_S = (int(os.environ.get(k, d)) for k, d in zip(
-    ("RELAY_EVENTS", "SCAN_EVENTS", "RULE_EVENTS", "IDLE_SECONDS"), SIZES[SIZE]))
+RELAY_N, SCAN_N, RULE_N, IDLE_S, LATENCY_S = (int(os.environ.get(k, d)) for k, d in zip(
+    ("RELAY_EVENTS", "SCAN_EVENTS", "RULE_EVENTS", "IDLE_SECONDS", "LATENCY_SECONDS"), SIZES[SIZE]))
+LATENCY_RATE = int(os.environ.get("LATENCY_RATE", "10000"))
 EVTX_DIR = os.environ.get("EVTX_DIR", os.path.join(SHARED, "corpus", "evtx"))
 
 
@@ -85,7 +86,7 @@ def relay_job(work):
         f"{a['eps'] / r['eps']:.1f}x faster")
     row(job + ": CPU s per 1M events", f"{a['cpu1m']:.2f}", f"rsyslog {r['cpu1m']:.2f}",
         f"{r['cpu1m'] / a['cpu1m']:.1f}x less")
-    row(job + ": peak RSS MB", f"{a['rss']:.0f}", f"rsyslog {r['rss']:.0f}", f"{r['rss'] / a['rss']:.1f}x less")
+    row(job + ": peak RSS MB", f"{a['rss']:.0f}", f"rsyslog {r['rss']:.0f}", f"{a['rss'] / r['rss']:.2f}x of its")
 
 
 # ---- scan on JSON lines vs jq doing the same selection ----
@@ -99,7 +100,7 @@ def scan_job(work):
     job = f"scan --rules rules, {SCAN_N:,} JSON lines"
     row(job + ": events/s per CPU s", f"{SCAN_N / ours['cpu']:,.0f}",
         f"jq select 7063 {SCAN_N / peer['cpu']:,.0f}", f"{peer['cpu'] / ours['cpu']:.1f}x less CPU")
-    row(job + ": peak RSS MB", f"{ours['rss']:.0f}", f"jq {peer['rss']:.0f}", f"{peer['rss'] / ours['rss']:.1f}x less")
+    row(job + ": peak RSS MB", f"{ours['rss']:.0f}", f"jq {peer['rss']:.0f}", f"{ours['rss'] / peer['rss']:.1f}x of its")
 
 
 # ---- EVTX: scan --rules over the corpus vs evtxexport -f xml of each file ----
@@ -225,6 +226,105 @@ def idle_job(work):
     row(f"idle {IDLE_S} s: CPU s", f"{ours[1]:.2f}", f"rsyslog {peer[1]:.2f}", "-")
 
 
+# ---- live latency: a line appended to a followed file until its alert is in the output file ----
+
+LATENCY_CONF = """agent:
+  data_dir: {d}/data
+  log_level: warn
+inputs:
+  - type: file
+    name: live
+    paths: ["{d}/live.jsonl"]
+    format: jsonl
+outputs:
+  - type: file
+    name: alerts
+    path: {d}/alerts.jsonl
+"""
+RSYSLOG_LATENCY = """global(workDirectory="{d}/rsyslog")
+module(load="imfile" mode="inotify")
+module(load="mmjsonparse")
+template(name="msgonly" type="string" string="%msg%\\n")
+input(type="imfile" file="{d}/live.jsonl" tag="live" ruleset="relay")
+ruleset(name="relay") {{
+  action(type="mmjsonparse" cookie="" useRawMsg="on")
+  if $!winlog!event_data!Win32Status == "7063" then {{
+    action(type="omfile" file="{d}/rsyslog/out.log" template="msgonly" flushOnTXEnd="on")
+  }}
+}}
+"""
+
+
+def percentile(values, q):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(q * len(values)))]
+
+
+def latency_of(argv, d, source, out_path):
+    """Appends `source` to live.jsonl at LATENCY_RATE lines/s; ms from each 7063 line's append
+    to the arrival of its line in out_path (the n-th alert answers the n-th 7063 line)."""
+    live = os.path.join(d, "live.jsonl")
+    open(live, "w").close()
+    p = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    sent, got = [], []
+    try:
+        time.sleep(2)  # started and following the file
+        step, per_step = 0.01, max(1, LATENCY_RATE // 100)
+        t0 = time.monotonic()
+        out_off = 0
+        with open(live, "ab", buffering=0) as f:
+            for i in range(0, len(source), per_step):
+                chunk = source[i:i + per_step]
+                f.write(b"".join(chunk))
+                now = time.monotonic()
+                sent += [now] * sum(1 for l in chunk if b'"Win32Status":"7063"' in l)
+                out_off, got = poll_lines(out_path, out_off, got)
+                pause = t0 + (i // per_step + 1) * step - time.monotonic()
+                if pause > 0:
+                    time.sleep(pause)
+        deadline = time.monotonic() + 60
+        while len(got) < len(sent) and time.monotonic() < deadline:
+            out_off, got = poll_lines(out_path, out_off, got)
+            time.sleep(0.001)
+    finally:
+        p.terminate()
+        p.wait(30)
+    if len(got) < len(sent):
+        raise RuntimeError(f"{argv[0]}: {len(got)} of {len(sent)} alerts arrived within 60 s")
+    return [(g - s) * 1000 for s, g in zip(sent, got)]
+
+
+def poll_lines(path, off, got):
+    try:
+        with open(path, "rb") as f:
+            f.seek(off)
+            chunk = f.read()
+    except FileNotFoundError:
+        return off, got
+    complete = chunk[:chunk.rfind(b"\n") + 1]
+    now = time.monotonic()
+    got += [now] * complete.count(b"\n")
+    return off + len(complete), got
+
+
+def latency_job(work):
+    data = os.path.join(work, "live-source.jsonl")
+    gen_jsonl(LATENCY_RATE * LATENCY_S, data)
+    source = open(data, "rb").readlines()
+    d = os.path.join(work, "latency")
+    os.makedirs(os.path.join(d, "rsyslog"))
+    open(os.path.join(d, "sw.yaml"), "w").write(LATENCY_CONF.format(d=d))
+    open(os.path.join(d, "rsyslog.conf"), "w").write(RSYSLOG_LATENCY.format(d=d))
+    ours = latency_of([SW, "run", "-c", os.path.join(d, "sw.yaml")], d, source, os.path.join(d, "alerts.jsonl"))
+    peer = latency_of(["rsyslogd", "-n", "-f", os.path.join(d, "rsyslog.conf"), "-i", os.path.join(d, "rs.pid")],
+                      d, source, os.path.join(d, "rsyslog", "out.log"))
+    for name, q in (("p50", 0.5), ("p99", 0.99)):
+        a, b = percentile(ours, q), percentile(peer, q)
+        row(f"live latency at {LATENCY_RATE:,} events/s for {LATENCY_S} s ({len(ours)} alerts), "
+            f"append to alert written: {name} ms", f"{a:.1f}", f"rsyslog imfile (inotify) {b:.1f}",
+            f"{b / a:.1f}x lower" if a > 0 else "-")
+
+
 def machine():
     model = "unknown"
     for l in open("/proc/cpuinfo"):
@@ -257,10 +357,24 @@ How each row is measured (every side a fresh process; CPU s = user + system of a
 - **idle**: `sessionwatch run` with one file input on an empty file, against rsyslog's imfile on
   the same file: context switches per second of all threads (each a wakeup) and CPU seconds,
   read from /proc over the idle span after 2 s of start-up.
+- **live latency**: generated lines appended to a followed file at 10,000 a second (100 every
+  10 ms); for each 7063 line, the time from its append to its alert line in the output file
+  (sessionwatch `run`, file input and file output; rsyslog imfile in inotify mode, mmjsonparse,
+  the 7063 filter, omfile). The load generator shares the machine.
+
+The sections after the table (from "Findings" on) are written by hand and kept by the script.
 """
 
 
+KEPT = "\n## Findings\n"  # from this heading on, the file is written by hand and kept
+
+
 def write_table(where, failures):
+    kept = ""
+    if os.path.exists(where):
+        text = open(where).read()
+        if KEPT in text:
+            kept = text[text.index(KEPT):]
     with open(where, "w") as f:
         f.write(HEAD.format(size=f"{SIZE} (relay {RELAY_N:,}, scan {SCAN_N:,}, rules {RULE_N:,} events, "
                                  f"idle {IDLE_S} s)"))
@@ -270,14 +384,19 @@ def write_table(where, failures):
             f.write(f"| {job} | {ours} | {peer} | {ratio} | {m} |\n")
         for name, why in failures:
             f.write(f"| {name} | failed: {why} | | | {m} |\n")
+        f.write(kept)
 
 
 def main():
     work = tempfile.mkdtemp(prefix="sw-run-all.")
     failures = []
     try:
-        for name, job in (("relay", relay_job), ("scan", scan_job), ("evtx", evtx_job),
-                          ("rules", rules_job), ("idle", idle_job)):
+        jobs = (("relay", relay_job), ("scan", scan_job), ("evtx", evtx_job),
+                ("rules", rules_job), ("idle", idle_job), ("latency", latency_job))
+        wanted = os.environ.get("JOBS", "").split()
+        for name, job in jobs:
+            if wanted and name not in wanted:
+                continue
             print(f"== {name}", flush=True)
             try:
                 job(work)
