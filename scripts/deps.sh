@@ -17,7 +17,7 @@ build_pkgs=(
 )
 test_pkgs=(
   rsyslog rsyslog-relp rsyslog-gnutls gnutls-bin openssl libevtx-utils python3 procps
-  iproute2 clang-format chromium
+  iproute2 clang-format chromium jq strace
   prometheus  # promtool checks the /metrics exposition
 )
 package_pkgs=(lintian rpm debootstrap fakeroot dpkg-dev)

@@ -7,17 +7,6 @@
 namespace sw {
 namespace decode_detail {
 
-namespace {
-
-struct HeldLater {
-  template <typename H>
-  bool operator()(const H& a, const H& b) const {
-    return a.time != b.time ? a.time > b.time : a.seq > b.seq;
-  }
-};
-
-}  // namespace
-
 std::size_t TimeMerger::add_stream(std::string key) {
   streams_.push_back(Stream{std::move(key), {}, 0, false, 0});
   return streams_.size() - 1;
@@ -25,18 +14,9 @@ std::size_t TimeMerger::add_stream(std::string key) {
 
 void TimeMerger::push(std::size_t stream, const Event& event) {
   Stream& s = streams_[stream];
-  Held held;
-  held.time = event.time_created;
-  held.seq = s.next_seq++;
-  if (!pool_.empty()) {
-    held.event = std::move(pool_.back());
-    pool_.pop_back();
-  }
-  held.event = event;
-  if (s.heap.empty() || held.time > s.newest) s.newest = held.time;
+  if (s.heap.empty() || event.time_created > s.newest) s.newest = event.time_created;
   s.ended = false;
-  s.heap.push_back(std::move(held));
-  std::push_heap(s.heap.begin(), s.heap.end(), HeldLater());
+  s.heap.push(event, event.time_created, s.next_seq++);
   ++held_;
   stats_.held_peak = std::max(stats_.held_peak, held_);
 }
@@ -51,28 +31,24 @@ bool TimeMerger::ready(const Stream& s) const {
   // Memory is shared out among the streams; a stream over its share gives up its oldest early.
   const std::size_t share = std::max<std::size_t>(64, options_.max_held_events / streams_.size());
   if (s.heap.size() >= share) return true;
-  return s.heap.front().time < s.newest - options_.reorder_window;
+  return s.heap.top().time < s.newest - options_.reorder_window;
 }
 
 bool TimeMerger::before(std::size_t a, std::size_t b) const {
-  const Held& x = streams_[a].heap.front();
-  const Held& y = streams_[b].heap.front();
+  const EventHeap::Entry& x = streams_[a].heap.top();
+  const EventHeap::Entry& y = streams_[b].heap.top();
   if (x.time != y.time) return x.time < y.time;
   if (streams_[a].key != streams_[b].key) return streams_[a].key < streams_[b].key;
   return a < b;  // the same file given twice: identical events either way
 }
 
 void TimeMerger::pop(Stream& s, const Release& out) {
-  std::pop_heap(s.heap.begin(), s.heap.end(), HeldLater());
-  Held held = std::move(s.heap.back());
-  s.heap.pop_back();
+  const Ticks time = s.heap.top().time;
   --held_;
-  if (released_any_ && held.time < released_time_) ++stats_.late_events;
-  if (!released_any_ || held.time > released_time_) released_time_ = held.time;
+  if (released_any_ && time < released_time_) ++stats_.late_events;
+  if (!released_any_ || time > released_time_) released_time_ = time;
   released_any_ = true;
-  out(held.event);
-  held.event.clear();
-  if (pool_.size() < 64) pool_.push_back(std::move(held.event));
+  s.heap.pop(out);
 }
 
 void TimeMerger::release(const Release& out) {

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "core/event_heap.hpp"
 #include "sessionwatch/decode.hpp"
 
 namespace sw::decode_detail {
@@ -40,14 +41,9 @@ class TimeMerger {
   const MergeStats& stats() const { return stats_; }
 
  private:
-  struct Held {
-    Ticks time = 0;
-    std::uint64_t seq = 0;  // arrival in its stream: equal times keep the stream's order
-    Event event;
-  };
   struct Stream {
     std::string key;
-    std::vector<Held> heap;  // min-heap on (time, seq)
+    EventHeap heap;  // equal times keep the stream's order
     Ticks newest = 0;
     bool ended = false;
     std::uint64_t next_seq = 0;
@@ -59,7 +55,6 @@ class TimeMerger {
 
   MergeOptions options_;
   std::vector<Stream> streams_;
-  std::vector<Event> pool_;  // released events, reused for their buffers
   std::size_t held_ = 0;
   bool released_any_ = false;
   Ticks released_time_ = 0;

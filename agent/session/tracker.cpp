@@ -349,34 +349,20 @@ void SessionTracker::Impl::push(Event& event) {
   }
   if (event.time_created > max_time) max_time = event.time_created;
   if (event.time_created < released_time) ++stats.late_events;
-  Held held;
-  held.time = event.time_created;
-  held.seq = next_seq++;
-  if (!pool.empty()) {
-    held.event = std::move(pool.back());
-    pool.pop_back();
-  }
-  held.event = event;
-  heap.push_back(std::move(held));
-  std::push_heap(heap.begin(), heap.end(), HeldLater());
+  heap.push(event, event.time_created, next_seq++);
   stats.buffered_peak = std::max(stats.buffered_peak, heap.size());
   while (!heap.empty() && (heap.size() > opt.max_buffered_events ||
-                           heap.front().time < max_time - opt.reorder_window)) {
+                           heap.top().time < max_time - opt.reorder_window)) {
     pop_and_release();
   }
 }
 
 void SessionTracker::Impl::pop_and_release() {
-  std::pop_heap(heap.begin(), heap.end(), HeldLater());
-  Held held = std::move(heap.back());
-  heap.pop_back();
-  release(held.event);
-  held.event.clear();
-  if (pool.size() < 64) pool.push_back(std::move(held.event));
+  heap.pop([this](Event& event) { release(event); });
 }
 
 void SessionTracker::Impl::release_until(Ticks t) {
-  while (!heap.empty() && heap.front().time < t) pop_and_release();
+  while (!heap.empty() && heap.top().time < t) pop_and_release();
   for (auto& [key, host] : hosts) decide_arbitrations(host, t, false);
   emit_pending();
 }

@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/event_heap.hpp"
 #include "session/tracker_state.hpp"
 #include "sessionwatch/session.hpp"
 
@@ -38,18 +39,6 @@ struct SessionTracker::Impl {
   using RemoteHint = session_detail::RemoteHint;
   using Kind = session_detail::Kind;
 
-  struct Held {
-    Ticks time = 0;
-    std::uint64_t seq = 0;
-    Event event;
-  };
-  // Min-heap on (time, arrival): equal times keep their arrival order.
-  struct HeldLater {
-    bool operator()(const Held& a, const Held& b) const {
-      return a.time != b.time ? a.time > b.time : a.seq > b.seq;
-    }
-  };
-
   Impl(TrackerOptions o, TrackerSink& s);
 
   TrackerOptions opt;
@@ -66,8 +55,7 @@ struct SessionTracker::Impl {
   };
   std::unordered_map<std::string, Host*, NameHash, std::equal_to<>> aliases;
 
-  std::vector<Held> heap;
-  std::vector<Event> pool;
+  EventHeap heap;  // the reorder window: equal times keep their arrival order
   std::uint64_t next_seq = 0;
   Ticks max_time = std::numeric_limits<Ticks>::min() / 2;
   Ticks released_time = std::numeric_limits<Ticks>::min() / 2;

@@ -1,0 +1,82 @@
+#include "core/event_heap.hpp"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace sw {
+namespace {
+
+Event event_at(Ticks time, std::string_view computer) {
+  Event e;
+  e.time_created = time;
+  e.set_computer(computer);
+  e.add_field("TargetUserName", std::string(computer) + "-user");
+  return e;
+}
+
+std::vector<std::string> drain(EventHeap& heap) {
+  std::vector<std::string> out;
+  while (!heap.empty()) {
+    heap.pop([&](Event& e) {
+      out.push_back(std::string(e.computer()) + "@" + std::to_string(e.time_created));
+    });
+  }
+  return out;
+}
+
+TEST(EventHeap, ReleasesByTimeThenArrival) {
+  EventHeap heap;
+  std::uint64_t seq = 0;
+  for (const auto& [time, name] : std::vector<std::pair<Ticks, std::string>>{
+           {30, "c"}, {10, "a"}, {20, "b"}, {10, "a2"}, {20, "b2"}}) {
+    heap.push(event_at(time, name), time, seq++);
+  }
+  EXPECT_EQ(heap.size(), 5u);
+  EXPECT_EQ(heap.top().time, 10);
+  EXPECT_EQ(drain(heap), (std::vector<std::string>{"a@10", "a2@10", "b@20", "b2@20", "c@30"}));
+}
+
+TEST(EventHeap, AReusedSlotHoldsOnlyTheNewEvent) {
+  EventHeap heap;
+  Event big = event_at(1, "first");
+  big.add_field("Extra", std::string(300, 'x'));
+  heap.push(big, 1, 0);
+  drain(heap);
+  heap.push(event_at(2, "second"), 2, 1);
+  heap.pop([](Event& e) {
+    EXPECT_EQ(e.computer(), "second");
+    ASSERT_EQ(e.fields().size(), 1u);
+    EXPECT_EQ(e.value(e.fields()[0]), "second-user");
+  });
+}
+
+TEST(EventHeap, AnEventPushedWhileOneIsHandedOutLeavesItIntact) {
+  EventHeap heap;
+  heap.push(event_at(1, "handed-out"), 1, 0);
+  std::uint64_t seq = 1;
+  heap.pop([&](Event& e) {
+    // Enough pushes to grow the slots many times over.
+    for (int i = 0; i < 1000; ++i) heap.push(event_at(100 + i, "later"), 100 + i, seq++);
+    EXPECT_EQ(e.computer(), "handed-out");
+    EXPECT_EQ(e.value(e.fields()[0]), "handed-out-user");
+  });
+  EXPECT_EQ(heap.size(), 1000u);
+  EXPECT_EQ(drain(heap).front(), "later@100");
+}
+
+TEST(EventHeap, ABurstIsReleasedAndTheHeapStaysUsable) {
+  EventHeap heap;
+  std::uint64_t seq = 0;
+  for (int i = 5000; i > 0; --i) heap.push(event_at(i, "burst"), i, seq++);
+  const std::vector<std::string> out = drain(heap);
+  ASSERT_EQ(out.size(), 5000u);
+  EXPECT_EQ(out.front(), "burst@1");
+  EXPECT_EQ(out.back(), "burst@5000");
+  heap.push(event_at(7, "after"), 7, seq++);
+  EXPECT_EQ(drain(heap), std::vector<std::string>{"after@7"});
+}
+
+}  // namespace
+}  // namespace sw
