@@ -26,6 +26,8 @@ using detail::FlushStatus;
 using detail::OutputPlugin;
 using detail::Record;
 using Clock = std::chrono::steady_clock;
+// Long enough never to fire in practice, short enough for the clock arithmetic not to overflow.
+constexpr std::chrono::milliseconds kIdleWait = std::chrono::hours(24);
 
 // A spool record is: u8 id length | id | formatted record.
 void encode_record(const Alert& alert, const FormatOptions& format, std::string& out) {
@@ -375,10 +377,10 @@ class SpooledOutput final : public Output {
     std::vector<Record> records;
     while (!should_exit()) {
       confirm_written(/*idle=*/false);
-      // With writes awaiting confirmation, come back soon to confirm them; idle, wait for records
-      // (an idle agent must not wake up: stop() wakes the wait).
-      auto wait =
-          written_.empty() ? std::chrono::milliseconds(5000) : std::chrono::milliseconds(20);
+      // With writes awaiting confirmation, come back soon to confirm them; idle, wait until records
+      // arrive (an idle agent must not wake up: stop() and enqueue() wake the wait).
+      const std::chrono::milliseconds wait =
+          written_.empty() ? kIdleWait : std::chrono::milliseconds(20);
       if (!spool_->read(batch, config_.batch_records, config_.batch_bytes, wait)) {
         confirm_written(/*idle=*/true);
         continue;
