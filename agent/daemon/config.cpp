@@ -574,6 +574,15 @@ ConfigResult parse_config(std::string_view yaml, const std::string& file) {
 
 ConfigResult load_config(const std::string& path) {
   std::string text, error;
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    ConfigResult result;
+    result.errors.push_back({path, 0, 0,
+                             "is a directory, not a config file (give the file, e.g. " +
+                                 (std::filesystem::path(path) / "sessionwatch.yaml").string() +
+                                 ")"});
+    return result;
+  }
   if (!yaml::read_bounded_file(path, yaml::Limits{}.max_bytes, text, error)) {
     ConfigResult result;
     result.errors.push_back({path, 0, 0, "cannot read the config file: " + error});
