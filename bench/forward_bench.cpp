@@ -12,6 +12,7 @@
 #include <random>
 #include <thread>
 
+#include "forward/outputs/syslog/syslog_output.hpp"
 #include "forward_bench_alerts.hpp"
 #include "sessionwatch/forward.hpp"
 #include "sessionwatch/spool.hpp"
@@ -136,7 +137,7 @@ void BM_OutputEnqueue(benchmark::State& state) {
   OutputConfig c;
   c.name = "bench";
   c.type = "syslog";
-  c.urls = {"tcp://127.0.0.1:9"};
+  detail::edit_options<detail::SyslogOptions>(c).endpoints.urls = {"tcp://127.0.0.1:9"};
   c.format.format = static_cast<Format>(state.range(1));
   c.spool.dir = dir;
   c.spool.max_bytes = 8ULL << 30;
@@ -175,12 +176,13 @@ void BM_OutputToTcp(benchmark::State& state) {
   OutputConfig c;
   c.name = "bench";
   c.type = "syslog";
-  c.urls = {"tcp://127.0.0.1:" + std::to_string(acceptor.local_endpoint().port())};
+  detail::edit_options<detail::SyslogOptions>(c).endpoints.urls = {
+      "tcp://127.0.0.1:" + std::to_string(acceptor.local_endpoint().port())};
   c.format.format = Format::kRfc5424;
   c.spool.dir = dir;
   c.spool.max_bytes = 1ULL << 30;
   // Only the tail of each iteration waits for it; the steady state does not depend on it.
-  c.confirm_delay = 0ms;
+  detail::edit_options<detail::SyslogOptions>(c).confirm_delay = 0ms;
   auto made = make_output(c);
   made.output->start();
   std::vector<sw::Alert> alerts;

@@ -36,6 +36,9 @@ int main() {
 #include <random>
 #include <thread>
 
+#include "forward/outputs/http/http_output.hpp"
+#include "forward/outputs/relp/relp_output.hpp"
+#include "forward/outputs/syslog/syslog_output.hpp"
 #include "forward_bench_alerts.hpp"
 #include "rsyslog_harness.hpp"
 #include "sessionwatch/forward.hpp"
@@ -268,7 +271,7 @@ RunResult run_transport(Transport transport, int total, int batch) {
     http_sink = std::make_unique<HttpSink>();
     c.type = "http";
     c.format.format = Format::kJson;
-    c.urls = {http_sink->url()};
+    detail::edit_options<detail::HttpOptions>(c).endpoints.urls = {http_sink->url()};
   } else {
     std::string why;
     if (!Rsyslog::available(why)) {
@@ -285,8 +288,13 @@ RunResult run_transport(Transport transport, int total, int batch) {
     rsyslog = std::make_unique<Rsyslog>(dir / "rsyslog", input, &pki);
     if (!rsyslog->start(result.error)) return result;
     c.type = transport == Transport::kRelp ? "relp" : "syslog";
-    c.urls = {rsyslog->url()};
-    c.tls.ca_file = pki.ca.string();
+    if (transport == Transport::kRelp) {
+      detail::edit_options<detail::RelpOptions>(c).endpoints.urls = {rsyslog->url()};
+    } else {
+      auto& syslog = detail::edit_options<detail::SyslogOptions>(c);
+      syslog.endpoints.urls = {rsyslog->url()};
+      syslog.tls.ca_file = pki.ca.string();
+    }
   }
   pid_t collector = rsyslog ? read_pid(dir / "rsyslog" / "rsyslog.pid") : -1;
   if (collector > 0) keep_collector_off_our_cores(collector);

@@ -17,8 +17,8 @@ namespace {
 constexpr const char* kCheckHelp = R"(Usage: sessionwatch check [-c FILE]
 
 Validates the configuration and the rules it names, and prints what would run: each input with
-the files its globs match now, the rules, the outputs, the metrics endpoint. Problems are printed
-as file:line:column: message.
+the files its globs match now, the rules, the outputs, the metrics endpoint. Every problem is
+printed, as file:line:column: key: message; inputs that match no file now are warnings.
 
 Options:
   -c, --config FILE    the configuration (default %s)
@@ -47,8 +47,9 @@ Options:
                        event time
   -h, --help           this text
 
-Exit status: 0 stopped cleanly (--once: everything read and delivered), 1 could not start or
-(--once) alerts left undelivered in the spool, 2 invalid configuration or refused rules.
+Exit status: 0 stopped cleanly (--once: everything read and delivered), 1 could not start,
+(--once) an input matches no file or alerts were left undelivered in the spool, 2 invalid
+configuration or refused rules.
 )";
 
 // -c FILE, --config FILE, --config=FILE, -h/--help, and with `run_options` --once and
@@ -97,6 +98,28 @@ bool parse_config_option(const std::vector<std::string>& args, std::string& path
   return true;
 }
 
+// Inputs that would read nothing now: a warning per glob that matches no file, and in `empty` the
+// names of the inputs none of whose globs matches one (`run --once` refuses to start on them).
+std::vector<ConfigError> inputs_matching_nothing(const Config& config,
+                                                 std::vector<std::string>* empty = nullptr) {
+  std::vector<ConfigError> warnings;
+  for (const InputConfig& input : config.inputs) {
+    std::size_t unmatched = 0;
+    for (const std::string& glob : input.paths) {
+      const std::string why = daemon::why_glob_matches_nothing(glob);
+      if (why.empty()) continue;
+      ++unmatched;
+      warnings.push_back({config.file, input.line, 0,
+                          "input " + input.name + ": " + glob + " matches no file now (" + why +
+                              "); it is read once files appear there"});
+    }
+    if (empty && !input.paths.empty() && unmatched == input.paths.size()) {
+      empty->push_back(input.name);
+    }
+  }
+  return warnings;
+}
+
 }  // namespace
 
 int run_check(const std::string& config_path, std::FILE* out, std::FILE* err) {
@@ -112,6 +135,10 @@ int run_check(const std::string& config_path, std::FILE* out, std::FILE* err) {
     return kDaemonExitConfig;
   }
   const Config& config = *result.config;
+  for (const ConfigError& w : inputs_matching_nothing(config)) {
+    std::fprintf(err, "%s\n",
+                 to_string(ConfigError{w.file, w.line, w.column, "warning: " + w.message}).c_str());
+  }
   std::vector<std::string> problems;
   auto detector = daemon::make_detector(config, problems);
   for (const std::string& p : problems) std::fprintf(err, "%s\n", p.c_str());
@@ -166,6 +193,16 @@ int run_daemon(const std::string& config_path, const RunOptions& options, RunSum
   }
   for (const ConfigError& w : result.warnings) spdlog::warn("{}", to_string(w));
   Config config = std::move(*result.config);
+  std::vector<std::string> empty_inputs;
+  for (const ConfigError& w : inputs_matching_nothing(config, &empty_inputs)) {
+    spdlog::warn("{}", to_string(w));
+  }
+  if (options.once && !empty_inputs.empty()) {
+    // A backfill that reads nothing must not look like one that read everything.
+    spdlog::critical("--once: input {} matches no file; nothing to read, not starting",
+                     empty_inputs.front());
+    return kDaemonExitFailed;
+  }
   std::vector<std::string> problems;
   auto detector = daemon::make_detector(config, problems, options.reorder_window_seconds);
   for (const std::string& p : problems) {

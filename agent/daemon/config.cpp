@@ -458,18 +458,18 @@ class Parser {
       if (!scalar(item["type"], where + ".type", output.type)) continue;
 #if defined(SW_HAVE_FORWARD)
       // The forwarding module owns the output keys (url, format, tls, spool, ...).
-      std::vector<forward::ConfigError> forward_errors;
-      auto parsed = forward::parse_output_config(item, config_.agent.data_dir, forward_errors);
+      std::vector<forward::ConfigError> forward_errors, forward_warnings;
+      auto parsed = forward::parse_output_config(item, {config_.agent.data_dir, base_dir_},
+                                                 forward_errors, &forward_warnings);
       for (const forward::ConfigError& e : forward_errors) {
-        errors_.push_back({file_, e.line, e.column, where + ": " + e.message});
+        errors_.push_back({file_, e.line, e.column, keyed(where, e)});
+      }
+      for (const forward::ConfigError& e : forward_warnings) {
+        warnings_.push_back({file_, e.line, e.column, keyed(where, e)});
       }
       if (!parsed) continue;
-      if (parsed->type == "file" && parsed->file.path.is_relative()) {
-        parsed->file.path = resolve(parsed->file.path.string());
-      }
-      warn_output(item, *parsed);
       output.name = parsed->name;
-      output.path = parsed->type == "file" ? parsed->file.path.string() : std::string();
+      output.path = parsed->type == "file" ? parsed->options->target() : std::string();
       output.forward = std::make_shared<const forward::OutputConfig>(std::move(*parsed));
 #else
       if (output.type == "file") {
@@ -506,17 +506,9 @@ class Parser {
   }
 
 #if defined(SW_HAVE_FORWARD)
-  void warn_output(const YAML::Node& item, const forward::OutputConfig& output) {
-    if (!output.tls.verify) {
-      warning(item["tls"]["verify"].Mark(),
-              "tls.verify: false accepts any certificate: anyone on the path can read and forge "
-              "the alerts");
-    }
-    for (std::size_t i = 0; i < output.urls.size() && i < output.http.basic_auth.size(); ++i) {
-      if (!output.http.basic_auth[i].empty() && output.urls[i].rfind("http://", 0) == 0) {
-        warning(item.Mark(), "the password of " + output.urls[i] + " travels in clear (http://)");
-      }
-    }
+  // "outputs[2].batch.records: must be between ..."
+  static std::string keyed(const std::string& where, const forward::ConfigError& e) {
+    return where + (e.key.empty() ? "" : "." + e.key) + ": " + e.message;
   }
 #endif
 
@@ -582,6 +574,15 @@ ConfigResult parse_config(std::string_view yaml, const std::string& file) {
 
 ConfigResult load_config(const std::string& path) {
   std::string text, error;
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    ConfigResult result;
+    result.errors.push_back({path, 0, 0,
+                             "is a directory, not a config file (give the file, e.g. " +
+                                 (std::filesystem::path(path) / "sessionwatch.yaml").string() +
+                                 ")"});
+    return result;
+  }
   if (!yaml::read_bounded_file(path, yaml::Limits{}.max_bytes, text, error)) {
     ConfigResult result;
     result.errors.push_back({path, 0, 0, "cannot read the config file: " + error});

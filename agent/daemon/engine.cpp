@@ -297,6 +297,7 @@ struct Engine::Impl {
   void on_watch(const std::vector<platform::WatchEvent>& events);
   void watch_for_creation(const std::string& dir, const std::string& error);
   void retry_missing_directories();
+  void directory_gone(const std::string& dir);
   void begin_stop(std::string_view reason);
   void finish();
   void on_reload();
@@ -612,8 +613,9 @@ bool Engine::Impl::healthy() const {
          (outputs && outputs->waiting_for_spool());
 }
 
-// A folder an input reads that does not exist yet: watch the nearest parent that does, so the
-// folder is followed as soon as it is created (mkdir -p creates several levels one by one).
+// A folder an input reads that does not exist (yet, or any more): watch the nearest parent that
+// does, so the folder is followed as soon as it is created (mkdir -p creates several levels one
+// by one).
 void Engine::Impl::watch_for_creation(const std::string& dir, const std::string& error) {
   std::error_code ec;
   if (std::filesystem::exists(dir, ec)) {
@@ -649,6 +651,15 @@ void Engine::Impl::retry_missing_directories() {
   }
 }
 
+// An input folder was removed or moved away, and its watch with it: watch it again if something
+// already stands at its path, else wait for it to be created.
+void Engine::Impl::directory_gone(const std::string& dir) {
+  std::string error;
+  if (watcher->add(dir, error)) return;
+  spdlog::warn("input folder {} went away; watching for it to come back", dir);
+  watch_for_creation(dir, error);
+}
+
 void Engine::Impl::on_watch(const std::vector<platform::WatchEvent>& events) {
   const bool appeared = std::any_of(events.begin(), events.end(), [](const auto& e) {
     return e.kind == platform::WatchKind::kAppeared || e.kind == platform::WatchKind::kOverflow;
@@ -662,6 +673,7 @@ void Engine::Impl::on_watch(const std::vector<platform::WatchEvent>& events) {
     if (e.kind == platform::WatchKind::kChanged) continue;
     auto it = inputs_by_directory.find(e.directory);
     if (it == inputs_by_directory.end()) continue;
+    if (e.kind == platform::WatchKind::kGone && e.name.empty()) directory_gone(e.directory);
     for (std::size_t i : it->second) rescan_needed[i] = true;
   }
   schedule_collect();

@@ -41,4 +41,18 @@ std::vector<std::string> list_glob(const std::string& glob) {
   return files;
 }
 
+std::string why_glob_matches_nothing(const std::string& glob) {
+  if (!list_glob(glob).empty()) return {};
+  const std::filesystem::path folder = std::filesystem::path(glob).parent_path();
+  std::error_code ec;
+  if (!std::filesystem::exists(folder, ec)) {
+    return "the folder " + folder.string() + " does not exist";
+  }
+  if (!std::filesystem::is_directory(folder, ec)) return folder.string() + " is not a folder";
+  std::filesystem::directory_iterator probe(folder, ec);
+  if (ec) return "the folder " + folder.string() + " cannot be read: " + ec.message();
+  return "no file in " + folder.string() + " matches " +
+         std::filesystem::path(glob).filename().string();
+}
+
 }  // namespace sw::daemon

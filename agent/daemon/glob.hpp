@@ -20,4 +20,8 @@ bool matches_any_glob(const std::vector<std::string>& globs, const std::string& 
 // The regular files a glob matches now, sorted by path (nothing when its folder is unreadable).
 std::vector<std::string> list_glob(const std::string& glob);
 
+// Why `glob` matches no file now ("the folder /x does not exist", ...); empty when it matches
+// one. For `check` and the start of `run`, which warn about inputs that would read nothing.
+std::string why_glob_matches_nothing(const std::string& glob);
+
 }  // namespace sw::daemon

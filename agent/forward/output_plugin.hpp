@@ -56,14 +56,44 @@ class OutputPlugin {
 
 using PluginFactory = std::unique_ptr<OutputPlugin> (*)(const OutputConfig& config,
                                                         std::string& error);
+class ConfigReader;
+// Reads the type's own keys into its options; `shared` holds the shared keys already read (the
+// format, for checks that depend on it). Reports every problem to `reader`.
+using PluginParse = std::shared_ptr<const OutputOptions> (*)(ConfigReader& reader,
+                                                             const YAML::Node& node,
+                                                             const OutputConfig& shared);
 
 struct PluginEntry {
   std::string_view type;
+  // Its own keys, beside the shared ones (forward/config.cpp): any other key is refused.
+  std::span<const std::string_view> keys;
+  PluginParse parse;
   PluginFactory make;
+  // Records travel over syslog (RFC 5424 by default, CEF behind a syslog header).
+  bool syslog_transport = false;
 };
 
 // Every output type, in registry.cpp: adding one is one line there and one folder.
 std::span<const PluginEntry> plugin_registry();
+
+// The options of `config` as the type's own struct; null (and `error`) when they are missing or
+// of another type (a config built in code without them).
+template <class Options>
+const Options* options_of(const OutputConfig& config, std::string& error) {
+  const auto* options = dynamic_cast<const Options*>(config.options.get());
+  if (!options) error = config.type + " output has no " + config.type + " options";
+  return options;
+}
+
+// For configs built in code (tests, benches): the options of `config` as a mutable copy of the
+// type's struct (default ones when it has none), which `config` then holds.
+template <class Options>
+Options& edit_options(OutputConfig& config) {
+  const auto* current = dynamic_cast<const Options*>(config.options.get());
+  auto copy = current ? std::make_shared<Options>(*current) : std::make_shared<Options>();
+  config.options = copy;
+  return *copy;
+}
 
 // scheme://host:port/path, with [v6] hosts.
 struct Url {

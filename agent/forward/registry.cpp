@@ -1,4 +1,5 @@
-// The output factory's table. A new output is a folder under outputs/ and one line here.
+// The output factory's table. A new output is a folder under outputs/ (its options, their
+// parser and the plugin) and one line here.
 #include <array>
 
 #include "forward/output_plugin.hpp"
@@ -12,12 +13,11 @@ namespace sw::forward::detail {
 
 std::span<const PluginEntry> plugin_registry() {
   static const std::array kEntries = {
-      PluginEntry{"syslog", &make_syslog_output},
+      kSyslogOutput,
 #ifdef SW_HAVE_RELP
-      PluginEntry{"relp", &make_relp_output},
+      kRelpOutput,
 #endif
-      PluginEntry{"http", &make_http_output},     PluginEntry{"file", &make_file_output},
-      PluginEntry{"stdout", &make_stdout_output},
+      kHttpOutput,   kFileOutput, kStdoutOutput,
   };
   return kEntries;
 }

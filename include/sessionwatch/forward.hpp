@@ -52,74 +52,54 @@ bool parse_facility(std::string_view s, int& out);
 
 // ---------------------------------------------------------------- configuration
 
-enum class TcpFraming { kOctetCounting, kLineFeed };
-enum class HttpBody { kJsonLines, kJsonArray, kElasticBulk };
-
-struct TlsOptions {
-  bool verify = true;       // peer certificate and host name checked
-  std::string ca_file;      // PEM bundle; empty: the system store
-  std::string cert_file;    // client certificate (mTLS), PEM
-  std::string key_file;     // its private key, PEM
-  std::string server_name;  // name to verify and send as SNI; empty: the URL's host
-};
-
-struct HttpOptions {
-  std::string path = "/";                                    // used when the URL has no path
-  std::vector<std::pair<std::string, std::string>> headers;  // e.g. Authorization: Splunk <token>
-  // Per URL (same index as OutputConfig::urls, may be shorter): "user:password" taken out of
-  // the URL as written, sent as basic authentication; empty: none.
-  std::vector<std::string> basic_auth;
-  HttpBody body = HttpBody::kJsonLines;
-  std::string bulk_index;  // _bulk: index name in the action line (empty: from the URL path)
-  bool gzip = false;
-};
-
-struct FileOptions {
-  std::filesystem::path path;              // "-" is stdout for type stdout
-  std::uint64_t max_bytes = 100ULL << 20;  // rotate when the file would grow past this
-  int max_files = 5;                       // path.1 .. path.N kept
-};
-
 struct RetryOptions {
   std::chrono::milliseconds initial{250};
   std::chrono::milliseconds max{30'000};
   double jitter = 0.2;  // +-20% so many agents do not reconnect in lockstep
 };
 
+// What one output type alone reads (URLs, TLS, HTTP body, file path ...). Each type defines its
+// own under agent/forward/outputs/<type>/ with its parser, which refuses keys it does not know.
+class OutputOptions {
+ public:
+  virtual ~OutputOptions() = default;
+  // The collector or file this output writes to, for the default name and `check`.
+  virtual std::string target() const = 0;
+};
+
+// The keys every output shares; the rest is the type's `options`.
 struct OutputConfig {
-  std::string name;               // unique; names the spool directory and the metrics
-  std::string type;               // syslog | relp | http | file | stdout
-  std::vector<std::string> urls;  // in failover order: udp:// tcp:// tls:// relp:// http(s)://
+  std::string name;  // unique; names the spool directory and the metrics
+  std::string type;  // syslog | relp | http | file | stdout
   FormatOptions format;
-  TcpFraming framing = TcpFraming::kOctetCounting;
-  TlsOptions tls;
-  HttpOptions http;
-  FileOptions file;
   SpoolOptions spool;  // dir empty: <data_dir>/spool/<name>
   RetryOptions retry;
   std::size_t batch_records = 500;
   std::size_t batch_bytes = 1 << 20;
-  std::chrono::milliseconds connect_timeout{5000};
-  std::chrono::milliseconds io_timeout{10'000};
-  // TCP/TLS: a write counts as confirmed once the peer's TCP acknowledged it and the connection
-  // is still up this long after the write.
-  std::chrono::milliseconds confirm_delay{200};
-  // While on a secondary collector, try the first one again this often.
-  std::chrono::milliseconds failback_interval{30'000};
   std::filesystem::path dead_letter;  // empty: <spool dir>/dead-letter.jsonl
+  std::shared_ptr<const OutputOptions> options;
 };
 
 struct ConfigError {
   std::string message;
   int line = 0;  // 1-based line in the YAML, 0 when unknown
   int column = 0;
+  std::string key;  // the key's path inside the output ("batch.records"); empty: the output
 };
 
-// Parses one item of the `outputs:` list. data_dir places the spool; errors carry the YAML line.
+struct OutputParseContext {
+  std::filesystem::path data_dir;  // places the spools
+  std::filesystem::path base_dir;  // anchors relative paths (the config file's folder)
+};
+
+// Parses one item of the `outputs:` list: every problem of the item is reported, each with its
+// key and YAML line. Warnings (valid but risky settings) go to `warnings` when given.
 std::optional<OutputConfig> parse_output_config(const YAML::Node& node,
-                                                const std::filesystem::path& data_dir,
-                                                std::vector<ConfigError>& errors);
-// Checks a config for contradictions (no URL, bad scheme, TLS files missing, ...).
+                                                const OutputParseContext& context,
+                                                std::vector<ConfigError>& errors,
+                                                std::vector<ConfigError>* warnings = nullptr);
+// Checks the shared keys of a config built in code (name, spool, batch); the type's options are
+// checked when they are parsed and when the output is made.
 std::vector<ConfigError> validate(const OutputConfig& config);
 
 // ---------------------------------------------------------------- outputs

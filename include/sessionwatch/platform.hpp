@@ -90,7 +90,9 @@ enum class WatchKind {
 };
 struct WatchEvent {
   std::string directory;
-  std::string name;  // empty for kOverflow
+  // Empty for kOverflow; empty with kGone: `directory` itself was removed or moved away and is no
+  // longer watched (add it again once it is back).
+  std::string name;
   WatchKind kind = WatchKind::kChanged;
 };
 

@@ -14,6 +14,7 @@
 #include <boost/asio/ssl/context.hpp>
 #include <boost/asio/ssl/stream.hpp>
 
+#include "forward/net/endpoints.hpp"
 #include "forward/output_plugin.hpp"
 
 namespace sw::forward::detail {

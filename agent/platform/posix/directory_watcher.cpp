@@ -71,11 +71,24 @@ class InotifyWatcher : public DirectoryWatcher {
       }
       auto dir = directories_.find(header.wd);
       if (dir == directories_.end()) continue;
+      if (header.mask & IN_IGNORED) {
+        // The kernel dropped the watch (its folder was deleted; IN_DELETE_SELF came first).
+        directories_.erase(dir);
+        continue;
+      }
       WatchKind kind = WatchKind::kChanged;
       if (header.mask & (IN_CREATE | IN_MOVED_TO)) {
         kind = WatchKind::kAppeared;
       } else if (header.mask & (IN_DELETE | IN_MOVED_FROM | IN_DELETE_SELF | IN_MOVE_SELF)) {
         kind = WatchKind::kGone;
+      }
+      if (header.mask & IN_MOVE_SELF) {
+        // The folder lives on elsewhere: stop following it under its old name.
+        std::string directory = dir->second;
+        ::inotify_rm_watch(descriptor_.native_handle(), header.wd);
+        directories_.erase(dir);
+        events.push_back({std::move(directory), "", kind});
+        continue;
       }
       events.push_back({dir->second, std::move(name), kind});
     }

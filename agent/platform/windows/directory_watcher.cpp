@@ -88,8 +88,10 @@ class WindowsDirectoryWatcher : public DirectoryWatcher {
                                  static_cast<DWORD>(buffer.size() * sizeof(DWORD)), FALSE, kFilter,
                                  &size, nullptr, nullptr)) {
         if (state->stopped || GetLastError() == ERROR_OPERATION_ABORTED) return;
-        // The directory went away or the handle broke: ask for a rescan, like inotify errors.
-        deliver(state, {WatchEvent{"", "", WatchKind::kOverflow}});
+        // The directory went away or the handle broke: say it is no longer watched (the daemon
+        // watches for it to come back) and ask for a rescan, like inotify errors.
+        deliver(state, {WatchEvent{directory, "", WatchKind::kGone},
+                        WatchEvent{"", "", WatchKind::kOverflow}});
         return;
       }
       if (size == 0) {

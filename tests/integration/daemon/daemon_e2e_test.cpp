@@ -738,6 +738,30 @@ TEST_F(DaemonE2E, FolderCreatedAfterTheStartIsFollowed) {
   EXPECT_EQ(agent.wait_exit(20s), 0);
 }
 
+// The followed folder removed and made again, and a followed file deleted and written again:
+// both are picked up without a restart (before, the folder's watch died with it and its inputs
+// saw nothing until the agent was restarted).
+TEST_F(DaemonE2E, FolderRemovedAndMadeAgainIsFollowedAgain) {
+  write_config();
+  Agent agent(config(), log());
+  ASSERT_TRUE(agent.started());
+  const std::string first = event_lines(0, 100, 10);
+  append(input(), first);
+  ASSERT_TRUE(wait_for_ids(expected_ids(first), 20s));
+  fs::remove(input());
+  const std::string second = event_lines(100, 100, 10);
+  append(input(), second);
+  ASSERT_TRUE(wait_for_ids(expected_ids(first + second), 20s)) << read_file(log());
+  fs::remove_all(dir_ / "in");
+  EXPECT_TRUE(wait_for_log("went away", 20s)) << read_file(log());
+  fs::create_directories(dir_ / "in");
+  const std::string third = event_lines(200, 100, 10);
+  append(input(), third);
+  EXPECT_TRUE(wait_for_ids(expected_ids(first + second + third), 20s)) << read_file(log());
+  agent.signal(SIGTERM);
+  EXPECT_EQ(agent.wait_exit(20s), 0);
+}
+
 // ---------------------------------------------------------------- run --once
 
 TEST_F(DaemonE2E, RunOnceReadsToTheEndDeliversAndExitsAndTheNextRunCarriesOn) {

@@ -16,12 +16,17 @@
 
 #include <sstream>
 
+#include "forward/outputs/http/http_output.hpp"
 #include "forward_test_util.hpp"
 #include "rsyslog_harness.hpp"
 #include "sessionwatch/forward.hpp"
 
 namespace sw::forward {
 namespace {
+
+detail::HttpOptions& http_options(OutputConfig& c) {
+  return detail::edit_options<detail::HttpOptions>(c);
+}
 
 namespace asio = boost::asio;
 namespace http = boost::beast::http;
@@ -136,13 +141,13 @@ class HttpIntegration : public ::testing::Test {
     OutputConfig c;
     c.name = "http-it";
     c.type = "http";
-    c.urls = urls;
+    http_options(c).endpoints.urls = urls;
     c.spool.dir = dir_.path() / "spool";
     c.retry.initial = 20ms;
     c.retry.max = 200ms;
-    c.connect_timeout = 1s;
-    c.io_timeout = 5s;
-    c.http.headers = {{"Authorization", "Splunk 00000000-1111-2222-3333-444444444444"}};
+    http_options(c).endpoints.connect_timeout = 1s;
+    http_options(c).endpoints.io_timeout = 5s;
+    http_options(c).headers = {{"Authorization", "Splunk 00000000-1111-2222-3333-444444444444"}};
     return c;
   }
   std::unique_ptr<Output> run(const OutputConfig& c, const std::vector<Alert>& alerts) {
@@ -193,8 +198,8 @@ TEST_F(HttpIntegration, JsonLinesWithHeadersOn2xx) {
 TEST_F(HttpIntegration, JsonArrayGzipped) {
   HttpCollector server({});
   OutputConfig c = config({server.url()});
-  c.http.body = HttpBody::kJsonArray;
-  c.http.gzip = true;
+  http_options(c).body = detail::HttpBody::kJsonArray;
+  http_options(c).gzip = true;
   auto sent = alerts(10);
   run(c, sent);
   auto seen = server.seen();
@@ -209,8 +214,8 @@ TEST_F(HttpIntegration, JsonArrayGzipped) {
 TEST_F(HttpIntegration, ElasticsearchBulkUsesEventIdAsDocumentId) {
   HttpCollector server({});
   OutputConfig c = config({server.url("/_bulk")});
-  c.http.body = HttpBody::kElasticBulk;
-  c.http.bulk_index = "sessionwatch-alerts";
+  http_options(c).body = detail::HttpBody::kElasticBulk;
+  http_options(c).bulk_index = "sessionwatch-alerts";
   auto sent = alerts(5);
   run(c, sent);
   auto seen = server.seen();
@@ -277,7 +282,7 @@ TEST_F(HttpIntegration, UrlPasswordIsBasicAuthAndNeverShown) {
   auto parsed =
       parse_output_config(YAML::Load("{type: http, name: basic, url: '" + written +
                                      "', retry: {initial: 10ms, max: 20ms}, http: {path: /}}"),
-                          dir_.path(), errors);
+                          {dir_.path(), {}}, errors);
   ASSERT_TRUE(parsed) << errors[0].message;
   auto log = std::make_shared<std::ostringstream>();
   auto sink = std::make_shared<spdlog::sinks::ostream_sink_mt>(*log);

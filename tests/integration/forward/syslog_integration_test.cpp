@@ -11,12 +11,18 @@
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
 
+#include "forward/outputs/relp/relp_output.hpp"
+#include "forward/outputs/syslog/syslog_output.hpp"
 #include "forward_test_util.hpp"
 #include "rsyslog_harness.hpp"
 #include "sessionwatch/forward.hpp"
 
 namespace sw::forward {
 namespace {
+
+detail::SyslogOptions& syslog(OutputConfig& c) {
+  return detail::edit_options<detail::SyslogOptions>(c);
+}
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
@@ -36,15 +42,21 @@ class SyslogIntegration : public ::testing::Test {
     OutputConfig c;
     c.name = "it";
     c.type = url.rfind("relp", 0) == 0 ? "relp" : "syslog";
-    c.urls = {url};
     c.format.format = format;
     c.format.cef_syslog_header = true;
     c.spool.dir = dir_.path() / "spool";
     c.retry.initial = 20ms;
     c.retry.max = 200ms;
-    c.confirm_delay = 50ms;
-    c.connect_timeout = 2s;
-    c.io_timeout = 5s;
+    detail::Endpoints endpoints;
+    endpoints.urls = {url};
+    endpoints.connect_timeout = 2s;
+    endpoints.io_timeout = 5s;
+    if (c.type == "relp") {
+      detail::edit_options<detail::RelpOptions>(c).endpoints = endpoints;
+    } else {
+      syslog(c).endpoints = endpoints;
+      syslog(c).confirm_delay = 50ms;
+    }
     return c;
   }
 
@@ -116,7 +128,7 @@ TEST_F(SyslogIntegration, TcpLineFeedFramingRfc3164) {
   std::string error;
   ASSERT_TRUE(rsyslog.start(error)) << error;
   OutputConfig c = config(rsyslog.url(), Format::kRfc3164);
-  c.framing = TcpFraming::kLineFeed;
+  syslog(c).framing = detail::TcpFraming::kLineFeed;
   auto out = make(c);
   auto sent = alerts(0, 20);
   ASSERT_TRUE(out->enqueue(sent).ok);
@@ -290,7 +302,7 @@ TEST_F(SyslogIntegration, SpoofingComputerNameCannotPoseAsAnotherProgram) {
   std::size_t expected = 0;
   for (Format format : {Format::kRfc3164, Format::kCef}) {
     OutputConfig c = config(rsyslog.url(), format);
-    c.framing = TcpFraming::kLineFeed;
+    syslog(c).framing = detail::TcpFraming::kLineFeed;
     c.spool.dir = dir_.path() / ("spool-" + std::string(to_string(format)));
     auto out = make(c);
     std::vector<Alert> sent;
@@ -317,9 +329,10 @@ TEST_F(SyslogIntegration, HostileFieldArrivesAsOneEscapedRecord) {
   std::string error;
   ASSERT_TRUE(rsyslog.start(error)) << error;
   const std::string hostile = "x\"]\\\n<86>1 2021-01-01T00:00:00Z forged sessionwatch - - - {}\r\n";
-  for (TcpFraming framing : {TcpFraming::kOctetCounting, TcpFraming::kLineFeed}) {
+  for (detail::TcpFraming framing :
+       {detail::TcpFraming::kOctetCounting, detail::TcpFraming::kLineFeed}) {
     OutputConfig c = config(rsyslog.url());
-    c.framing = framing;
+    syslog(c).framing = framing;
     c.spool.dir = dir_.path() / ("spool-" + std::to_string(static_cast<int>(framing)));
     auto out = make(c);
     std::vector<Alert> one = {make_alert(1, hostile)};
@@ -460,7 +473,7 @@ TEST_F(TlsIntegration, VerifiedConnectionDelivers) {
   std::string error;
   ASSERT_TRUE(rsyslog.start(error)) << error;
   OutputConfig c = config("tls://localhost:" + std::to_string(rsyslog.port()));
-  c.tls.ca_file = pki_.ca.string();
+  syslog(c).tls.ca_file = pki_.ca.string();
   auto out = make(c);
   auto sent = alerts(0, 100);
   ASSERT_TRUE(out->enqueue(sent).ok);
@@ -493,7 +506,7 @@ TEST_F(TlsIntegration, WrongCaIsRefusedAndAlertsStaySpooled) {
   std::string error;
   ASSERT_TRUE(rsyslog.start(error)) << error;
   OutputConfig c = config("tls://localhost:" + std::to_string(rsyslog.port()));
-  c.tls.ca_file = pki_.other_ca.string();
+  syslog(c).tls.ca_file = pki_.other_ca.string();
   auto out = make(c);
   expect_refused(*out, rsyslog, "certificate of 'localhost' not accepted");
 }
@@ -503,8 +516,8 @@ TEST_F(TlsIntegration, WrongHostNameIsRefusedAndAlertsStaySpooled) {
   std::string error;
   ASSERT_TRUE(rsyslog.start(error)) << error;
   OutputConfig c = config("tls://127.0.0.1:" + std::to_string(rsyslog.port()));
-  c.tls.ca_file = pki_.ca.string();
-  c.tls.server_name = "siem.wrong.example";
+  syslog(c).tls.ca_file = pki_.ca.string();
+  syslog(c).tls.server_name = "siem.wrong.example";
   auto out = make(c);
   expect_refused(*out, rsyslog, "hostname mismatch");
 }
@@ -590,8 +603,8 @@ TEST_F(SyslogIntegration, FailsOverToTheSecondCollectorAndBack) {
   std::string error;
   ASSERT_TRUE(second.start(error)) << error;
   OutputConfig c = config(first.url());
-  c.urls.push_back(second.url());
-  c.failback_interval = 200ms;
+  syslog(c).endpoints.urls.push_back(second.url());
+  syslog(c).failback_interval = 200ms;
   auto out = make(c);
   out->start();
   auto batch1 = alerts(0, 20);

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "daemon/outputs.hpp"
+#include "forward/outputs/file/file_output.hpp"
 #include "sessionwatch/forward.hpp"
 
 namespace sw::daemon {
@@ -57,7 +58,8 @@ std::vector<nlohmann::json> lines_of(const fs::path& p) {
 OutputConfig file_output(const Dir& dir, std::shared_ptr<forward::OutputConfig> forward) {
   forward->name = "alerts";
   forward->type = "file";
-  forward->file.path = dir.path() / "alerts.jsonl";
+  forward::detail::edit_options<forward::detail::FileOptions>(*forward).path =
+      dir.path() / "alerts.jsonl";
   forward->spool.dir = dir.path() / "spool";
   forward->retry.initial = 10ms;
   OutputConfig c;

@@ -10,11 +10,20 @@
 #include <sys/stat.h>
 #endif
 
+#include "forward/outputs/file/file_output.hpp"
+#include "forward/outputs/syslog/syslog_output.hpp"
 #include "forward_test_util.hpp"
 #include "sessionwatch/forward.hpp"
 
 namespace sw::forward {
 namespace {
+
+detail::FileOptions& file(OutputConfig& c) {
+  return detail::edit_options<detail::FileOptions>(c);
+}
+const detail::FileOptions& file(const OutputConfig& c) {
+  return dynamic_cast<const detail::FileOptions&>(*c.options);
+}
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
@@ -25,7 +34,7 @@ OutputConfig file_config(const fs::path& dir) {
   OutputConfig c;
   c.name = "file-test";
   c.type = "file";
-  c.file.path = dir / "out" / "alerts.jsonl";
+  file(c).path = dir / "out" / "alerts.jsonl";
   c.spool.dir = dir / "spool";
   c.retry.initial = 10ms;
   return c;
@@ -113,13 +122,13 @@ TEST(FileOutput, AFileRenamedAwayIsReopenedAtItsPath) {
   out.start();
   ASSERT_TRUE(out.enqueue(alerts(0, 10)).ok);
   ASSERT_TRUE(out.wait_drained(10s));
-  const fs::path rotated = c.file.path.string() + ".1";
-  fs::rename(c.file.path, rotated);
+  const fs::path rotated = file(c).path.string() + ".1";
+  fs::rename(file(c).path, rotated);
   ASSERT_TRUE(out.enqueue(alerts(10, 15)).ok);
   ASSERT_TRUE(out.wait_drained(10s));
   out.stop();
   EXPECT_EQ(read_lines(rotated).size(), 10U);
-  const auto fresh = read_lines(c.file.path);
+  const auto fresh = read_lines(file(c).path);
   ASSERT_EQ(fresh.size(), 5U);
   EXPECT_EQ(fresh[0], make_alert(10).doc);
 }
@@ -180,14 +189,14 @@ TEST(FileOutput, RetriesUntilThePathBecomesWritable) {
   fs::remove(dir.path() / "out");
   ASSERT_TRUE(made.output->wait_drained(10s));
   made.output->stop();
-  EXPECT_EQ(read_lines(c.file.path).size(), 5U);
+  EXPECT_EQ(read_lines(file(c).path).size(), 5U);
 }
 
 TEST(FileOutput, RotatesBySize) {
   TempDir dir;
   OutputConfig c = file_config(dir.path());
-  c.file.max_bytes = 4096;
-  c.file.max_files = 100;
+  file(c).max_bytes = 4096;
+  file(c).max_files = 100;
   auto made = make_output(c);
   ASSERT_TRUE(made.output) << made.error;
   auto batch = alerts(0, 100);
@@ -221,7 +230,7 @@ TEST(FileOutput, AnOversizedAlertIsDroppedAndCountedTheRestDelivered) {
   ASSERT_TRUE(made.output->wait_drained(10s));
   made.output->stop();
   EXPECT_EQ(made.output->metrics().dropped, 1U);
-  auto lines = read_lines(c.file.path);
+  auto lines = read_lines(file(c).path);
   ASSERT_EQ(lines.size(), 2U);
   EXPECT_EQ(lines[1], batch[2].doc);
 }
@@ -266,7 +275,7 @@ TEST(FileOutput, AFullSpoolDiskRefusesTheCallAndKeepsNothingOfIt) {
     made.output->start();
     ASSERT_TRUE(made.output->wait_drained(20s));
     made.output->stop();
-    auto lines = read_lines(c.file.path);
+    auto lines = read_lines(file(c).path);
     ASSERT_EQ(lines.size(), 50U + count);
     for (std::size_t i = 0; i < count; ++i) EXPECT_EQ(lines[50 + i], second[i].doc) << i;
   }
@@ -276,7 +285,7 @@ TEST(MakeOutput, RefusesBadConfigWithAReason) {
   OutputConfig c;
   c.name = "x";
   c.type = "syslog";
-  c.urls = {"udp://"};
+  detail::edit_options<detail::SyslogOptions>(c).endpoints.urls = {"udp://"};
   c.spool.dir = "/tmp/unused";
   auto made = make_output(c);
   EXPECT_FALSE(made.output);

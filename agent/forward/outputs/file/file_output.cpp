@@ -14,7 +14,7 @@ namespace {
 
 class FileOutput final : public OutputPlugin {
  public:
-  explicit FileOutput(const OutputConfig& c) : options_(c.file) {}
+  explicit FileOutput(const FileOptions& options) : options_(options) {}
   ~FileOutput() override { close(); }
 
   FlushResult flush(std::span<const Record> records) override {
@@ -105,11 +105,13 @@ class FileOutput final : public OutputPlugin {
 }  // namespace
 
 std::unique_ptr<OutputPlugin> make_file_output(const OutputConfig& config, std::string& error) {
-  if (config.file.path.empty()) {
+  const FileOptions* options = options_of<FileOptions>(config, error);
+  if (!options) return nullptr;
+  if (options->path.empty()) {
     error = "file output needs a path";
     return nullptr;
   }
-  return std::make_unique<FileOutput>(config);
+  return std::make_unique<FileOutput>(*options);
 }
 
 }  // namespace sw::forward::detail

@@ -42,14 +42,14 @@ std::string json_string(std::string_view s) {
 
 class HttpOutput final : public OutputPlugin {
  public:
-  HttpOutput(const OutputConfig& config, std::vector<Url> urls,
+  HttpOutput(const HttpOptions& config, std::vector<Url> urls,
              std::shared_ptr<asio::ssl::context> tls)
       : config_(config), urls_(std::move(urls)), tls_(std::move(tls)) {}
 
   FlushResult flush(std::span<const Record> records) override {
     build_body(records);
     std::string_view body = body_;
-    if (config_.http.gzip) {
+    if (config_.gzip) {
       if (!gzip_compress(body_, gzipped_)) return retry("gzip failed", {});
       body = gzipped_;
     }
@@ -83,7 +83,7 @@ class HttpOutput final : public OutputPlugin {
 
   void exit() override { connection_.reset(); }
   std::string active_url() const override {
-    return connected_ ? config_.urls[active_] : std::string();
+    return connected_ ? config_.endpoints.urls[active_] : std::string();
   }
   bool connected() const override { return connected_; }
   std::uint64_t reconnects() const override { return reconnects_; }
@@ -100,7 +100,7 @@ class HttpOutput final : public OutputPlugin {
   std::string connect(std::size_t i) {
     connection_ = std::make_unique<Connection>(ioc_, urls_[i].scheme == "https" ? tls_ : nullptr,
                                                config_.tls);
-    std::string err = connection_->connect(urls_[i], config_.connect_timeout);
+    std::string err = connection_->connect(urls_[i], config_.endpoints.connect_timeout);
     if (!err.empty()) {
       connection_.reset();
       return err;
@@ -115,27 +115,26 @@ class HttpOutput final : public OutputPlugin {
   std::string exchange(const Url& url, std::string_view body,
                        http::response<http::string_body>& response) {
     http::request<http::string_body> req{http::verb::post,
-                                         url.path.empty() ? config_.http.path : url.path, 11};
+                                         url.path.empty() ? config_.path : url.path, 11};
     req.set(http::field::host, url.host + ":" + url.port);
     req.set(http::field::user_agent, "sessionwatch/0.1");
-    req.set(http::field::content_type, config_.http.body == HttpBody::kJsonArray
-                                           ? "application/json"
-                                           : "application/x-ndjson");
-    if (config_.http.gzip) req.set(http::field::content_encoding, "gzip");
+    req.set(http::field::content_type,
+            config_.body == HttpBody::kJsonArray ? "application/json" : "application/x-ndjson");
+    if (config_.gzip) req.set(http::field::content_encoding, "gzip");
     if (!url.authorization.empty()) req.set(http::field::authorization, url.authorization);
-    for (const auto& [name, value] : config_.http.headers) req.set(name, value);
+    for (const auto& [name, value] : config_.headers) req.set(name, value);
     req.keep_alive(true);
     req.body() = std::string(body);
     req.prepare_payload();
     boost::system::error_code ec;
     connection_->with_stream([&](auto& stream) {
-      ec = connection_->run(config_.io_timeout,
+      ec = connection_->run(config_.endpoints.io_timeout,
                             [&](auto handler) { http::async_write(stream, req, handler); });
       if (ec) return;
       boost::beast::flat_buffer buffer;
       http::response_parser<http::string_body> parser;
       parser.body_limit(1 << 20);
-      ec = connection_->run(config_.io_timeout, [&](auto handler) {
+      ec = connection_->run(config_.endpoints.io_timeout, [&](auto handler) {
         http::async_read(stream, buffer, parser, handler);
       });
       if (!ec) response = parser.release();
@@ -144,7 +143,7 @@ class HttpOutput final : public OutputPlugin {
     reused_ = true;
     if (ec) {
       reused_ = was_reused;
-      return "POST to " + config_.urls[active_] + " failed: " + ec.message();
+      return "POST to " + config_.endpoints.urls[active_] + " failed: " + ec.message();
     }
     return {};
   }
@@ -156,7 +155,8 @@ class HttpOutput final : public OutputPlugin {
       r.count = records;
       return r;
     }
-    std::string what = "HTTP " + std::to_string(status) + " from " + config_.urls[active_];
+    std::string what =
+        "HTTP " + std::to_string(status) + " from " + config_.endpoints.urls[active_];
     std::string body = response.body().substr(0, 200);
     for (char& c : body) {
       if (static_cast<unsigned char>(c) < 0x20) c = ' ';
@@ -182,7 +182,7 @@ class HttpOutput final : public OutputPlugin {
 
   void build_body(std::span<const Record> records) {
     body_.clear();
-    switch (config_.http.body) {
+    switch (config_.body) {
       case HttpBody::kJsonLines:
         for (const Record& rec : records) {
           body_ += rec.payload;
@@ -202,8 +202,8 @@ class HttpOutput final : public OutputPlugin {
         // of stored twice.
         for (const Record& rec : records) {
           body_ += "{\"create\":{";
-          if (!config_.http.bulk_index.empty()) {
-            body_ += "\"_index\":" + json_string(config_.http.bulk_index) + ",";
+          if (!config_.bulk_index.empty()) {
+            body_ += "\"_index\":" + json_string(config_.bulk_index) + ",";
           }
           body_ += "\"_id\":" + json_string(rec.id) + "}}\n";
           body_ += rec.payload;
@@ -213,7 +213,7 @@ class HttpOutput final : public OutputPlugin {
     }
   }
 
-  OutputConfig config_;
+  HttpOptions config_;
   std::vector<Url> urls_;
   std::shared_ptr<asio::ssl::context> tls_;
   asio::io_context ioc_;
@@ -238,18 +238,22 @@ std::string basic_authorization(const std::string& userinfo) {
 
 }  // namespace
 
-std::unique_ptr<OutputPlugin> make_http_output(const OutputConfig& config, std::string& error) {
+std::unique_ptr<OutputPlugin> make_http_output(const OutputConfig& output, std::string& error) {
+  const HttpOptions* options = options_of<HttpOptions>(output, error);
+  if (!options) return nullptr;
+  const HttpOptions& config = *options;
   std::vector<Url> urls;
   bool any_tls = false;
-  for (const auto& u : config.urls) {
+  for (std::size_t i = 0; i < config.endpoints.urls.size(); ++i) {
+    const std::string& u = config.endpoints.urls[i];
     Url url;
     if (!parse_url(u, url, error)) return nullptr;
     if (url.scheme != "http" && url.scheme != "https") {
       error = "'" + u + "': http output needs http:// or https://";
       return nullptr;
     }
-    if (urls.size() < config.http.basic_auth.size() && !config.http.basic_auth[urls.size()].empty())
-      url.authorization = basic_authorization(config.http.basic_auth[urls.size()]);
+    if (i < config.endpoints.logins.size() && !config.endpoints.logins[i].empty())
+      url.authorization = basic_authorization(config.endpoints.logins[i]);
     any_tls = any_tls || url.scheme == "https";
     urls.push_back(url);
   }

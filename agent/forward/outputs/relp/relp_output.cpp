@@ -25,7 +25,7 @@ constexpr int kWindow = 128;
 
 class RelpOutput final : public OutputPlugin {
  public:
-  RelpOutput(const OutputConfig& config, std::vector<Url> urls)
+  RelpOutput(const RelpOptions& config, std::vector<Url> urls)
       : config_(config), urls_(std::move(urls)) {}
   ~RelpOutput() override {
     close_session();
@@ -72,7 +72,7 @@ class RelpOutput final : public OutputPlugin {
           client_, reinterpret_cast<unsigned char*>(const_cast<char*>(rec.payload.data())),
           rec.payload.size());
       if (rc != RELP_RET_OK || failed_) {
-        std::string err = "RELP send to " + config_.urls[active_] + " failed (librelp " +
+        std::string err = "RELP send to " + config_.endpoints.urls[active_] + " failed (librelp " +
                           std::to_string(rc) + (last_error_.empty() ? "" : ": " + last_error_) +
                           ")";
         abort_session();
@@ -88,7 +88,7 @@ class RelpOutput final : public OutputPlugin {
     ConfirmResult r;
     if (failed_) {
       r.ok = false;
-      r.error = "RELP session to " + config_.urls[active_] + " broke: " + last_error_;
+      r.error = "RELP session to " + config_.endpoints.urls[active_] + " broke: " + last_error_;
       abort_session();
       return r;
     }
@@ -97,7 +97,7 @@ class RelpOutput final : public OutputPlugin {
       close_session();  // waits for the responses to everything sent
       if (failed_) {
         r.ok = false;
-        r.error = "RELP close with " + config_.urls[active_] + " failed: " + last_error_;
+        r.error = "RELP close with " + config_.endpoints.urls[active_] + " failed: " + last_error_;
         failed_ = false;
         sent_ = reported_ = 0;
         return r;
@@ -114,7 +114,7 @@ class RelpOutput final : public OutputPlugin {
 
   void exit() override { close_session(); }
   std::string active_url() const override {
-    return client_ ? config_.urls[active_] : std::string();
+    return client_ ? config_.endpoints.urls[active_] : std::string();
   }
   bool connected() const override { return client_ != nullptr; }
   std::uint64_t reconnects() const override { return reconnects_; }
@@ -152,16 +152,17 @@ class RelpOutput final : public OutputPlugin {
     auto seconds = [](std::chrono::milliseconds ms) {
       return static_cast<int>(std::max<std::int64_t>(1, (ms.count() + 999) / 1000));
     };
-    relpCltSetTimeout(client_, static_cast<unsigned>(seconds(config_.io_timeout)));
-    relpCltSetConnTimeout(client_, seconds(config_.connect_timeout));
+    relpCltSetTimeout(client_, static_cast<unsigned>(seconds(config_.endpoints.io_timeout)));
+    relpCltSetConnTimeout(client_, seconds(config_.endpoints.connect_timeout));
     relpCltSetWindowSize(client_, kWindow);
     relpRetVal rc =
         relpCltConnect(client_, AF_UNSPEC,
                        reinterpret_cast<unsigned char*>(const_cast<char*>(urls_[i].port.c_str())),
                        reinterpret_cast<unsigned char*>(const_cast<char*>(urls_[i].host.c_str())));
     if (rc != RELP_RET_OK || failed_) {
-      std::string err = "cannot open RELP session with " + config_.urls[i] + " (librelp " +
-                        std::to_string(rc) + (last_error_.empty() ? "" : ": " + last_error_) + ")";
+      std::string err = "cannot open RELP session with " + config_.endpoints.urls[i] +
+                        " (librelp " + std::to_string(rc) +
+                        (last_error_.empty() ? "" : ": " + last_error_) + ")";
       abort_session();
       return err;
     }
@@ -184,7 +185,7 @@ class RelpOutput final : public OutputPlugin {
     failed_ = false;
   }
 
-  OutputConfig config_;
+  RelpOptions config_;
   std::vector<Url> urls_;
   relpEngine_t* engine_ = nullptr;
   relpClt_t* client_ = nullptr;
@@ -199,9 +200,11 @@ class RelpOutput final : public OutputPlugin {
 
 }  // namespace
 
-std::unique_ptr<OutputPlugin> make_relp_output(const OutputConfig& config, std::string& error) {
+std::unique_ptr<OutputPlugin> make_relp_output(const OutputConfig& output, std::string& error) {
+  const RelpOptions* config = options_of<RelpOptions>(output, error);
+  if (!config) return nullptr;
   std::vector<Url> urls;
-  for (const auto& u : config.urls) {
+  for (const auto& u : config->endpoints.urls) {
     Url url;
     if (!parse_url(u, url, error)) return nullptr;
     if (url.scheme != "relp") {
@@ -214,7 +217,7 @@ std::unique_ptr<OutputPlugin> make_relp_output(const OutputConfig& config, std::
     error = "relp output needs a url";
     return nullptr;
   }
-  return std::make_unique<RelpOutput>(config, std::move(urls));
+  return std::make_unique<RelpOutput>(*config, std::move(urls));
 }
 
 }  // namespace sw::forward::detail

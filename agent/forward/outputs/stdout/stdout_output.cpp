@@ -32,7 +32,14 @@ class StdoutOutput final : public OutputPlugin {
   std::string line_;
 };
 
+std::shared_ptr<const OutputOptions> parse_stdout_options(ConfigReader&, const YAML::Node&,
+                                                          const OutputConfig&) {
+  return std::make_shared<StdoutOptions>();
+}
+
 }  // namespace
+
+const PluginEntry kStdoutOutput = {"stdout", {}, &parse_stdout_options, &make_stdout_output, false};
 
 std::unique_ptr<OutputPlugin> make_stdout_output(const OutputConfig&, std::string&) {
   return std::make_unique<StdoutOutput>();

@@ -22,7 +22,7 @@ using udp = asio::ip::udp;
 
 class SyslogOutput final : public OutputPlugin {
  public:
-  SyslogOutput(const OutputConfig& config, std::vector<Url> urls,
+  SyslogOutput(const SyslogOptions& config, std::vector<Url> urls,
                std::shared_ptr<asio::ssl::context> tls)
       : config_(config), urls_(std::move(urls)), tls_(std::move(tls)) {
     stream_ = urls_.front().scheme != "udp";
@@ -45,7 +45,7 @@ class SyslogOutput final : public OutputPlugin {
     if (pending_.empty()) return r;
     std::string error;
     if (!connection_ || !connection_->alive(error)) {
-      const std::string where = config_.urls[active_];  // before disconnect() forgets it
+      const std::string where = config_.endpoints.urls[active_];  // before disconnect() forgets it
       disconnect();
       r.ok = false;
       r.error = error + " (" + where + "); resending unconfirmed alerts";
@@ -64,7 +64,7 @@ class SyslogOutput final : public OutputPlugin {
 
   void exit() override { disconnect(); }
   std::string active_url() const override {
-    return connected_ ? config_.urls[active_] : std::string();
+    return connected_ ? config_.endpoints.urls[active_] : std::string();
   }
   bool connected() const override { return connected_; }
   std::uint64_t reconnects() const override { return reconnects_; }
@@ -97,8 +97,8 @@ class SyslogOutput final : public OutputPlugin {
         frames_.push_back('\n');
       }
     }
-    if (std::string err = connection_->write(frames_, config_.io_timeout); !err.empty()) {
-      std::string where = config_.urls[active_];
+    if (std::string err = connection_->write(frames_, config_.endpoints.io_timeout); !err.empty()) {
+      std::string where = config_.endpoints.urls[active_];
       disconnect();
       return retry(err + " (" + where + ")");
     }
@@ -123,7 +123,7 @@ class SyslogOutput final : public OutputPlugin {
       }
       if (ec) {
         // ECONNREFUSED from an earlier ICMP port unreachable, or no route: try the next one.
-        std::string where = config_.urls[active_];
+        std::string where = config_.endpoints.urls[active_];
         disconnect();
         if (r.count > 0) break;
         return retry("send to " + where + " failed: " + ec.message());
@@ -164,7 +164,7 @@ class SyslogOutput final : public OutputPlugin {
     }
     connection_ =
         std::make_unique<Connection>(ioc_, url.scheme == "tls" ? tls_ : nullptr, config_.tls);
-    std::string err = connection_->connect(url, config_.connect_timeout);
+    std::string err = connection_->connect(url, config_.endpoints.connect_timeout);
     if (!err.empty()) {
       connection_.reset();
       return err;
@@ -185,7 +185,7 @@ class SyslogOutput final : public OutputPlugin {
     udp_.reset();
   }
 
-  OutputConfig config_;
+  SyslogOptions config_;
   std::vector<Url> urls_;
   std::shared_ptr<asio::ssl::context> tls_;
   bool stream_ = true;
@@ -203,10 +203,13 @@ class SyslogOutput final : public OutputPlugin {
 
 }  // namespace
 
-std::unique_ptr<OutputPlugin> make_syslog_output(const OutputConfig& config, std::string& error) {
+std::unique_ptr<OutputPlugin> make_syslog_output(const OutputConfig& output, std::string& error) {
+  const SyslogOptions* options = options_of<SyslogOptions>(output, error);
+  if (!options) return nullptr;
+  const SyslogOptions& config = *options;
   std::vector<Url> urls;
   bool any_tls = false;
-  for (const auto& u : config.urls) {
+  for (const auto& u : config.endpoints.urls) {
     Url url;
     if (!parse_url(u, url, error)) return nullptr;
     if (url.scheme != "udp" && url.scheme != "tcp" && url.scheme != "tls") {
