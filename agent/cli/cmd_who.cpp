@@ -129,10 +129,12 @@ void print_refusals(const json& answer) {
   for (std::size_t i = 0; i < shown; ++i) {
     const json& a = refusals[refusals.size() - 1 - i];
     const std::string address = text(a, "address");
+    std::string requester = text(a, "requester");
+    if (requester.empty()) requester = "(requester not named)";
     std::printf("  %s  %s%s  %s; holder %s (%s)\n", when(text(a, "time")).c_str(),
-                text(a, "requester", "someone").c_str(),
-                address.empty() ? "" : (" from " + address).c_str(), text(a, "detection").c_str(),
-                text(a, "holder", "unknown").c_str(), text(a, "holder_state", "?").c_str());
+                requester.c_str(), address.empty() ? "" : (" from " + address).c_str(),
+                text(a, "detection").c_str(), text(a, "holder", "unknown").c_str(),
+                text(a, "holder_state", "?").c_str());
   }
 }
 

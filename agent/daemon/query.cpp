@@ -131,6 +131,10 @@ HostView LiveState::next_view(const HostView* old, Pending& p,
                              : std::make_shared<RefusalLog>();
     for (AlertSummary& a : p.alerts) log->recent.push_back(std::move(a));
     log->total += p.alerts.size();
+    // Inputs deliver at their own pace (a tool's text file after the Event Log): keep time order,
+    // so the ring drops the oldest refusals and readers get them in order.
+    std::stable_sort(log->recent.begin(), log->recent.end(),
+                     [](const AlertSummary& a, const AlertSummary& b) { return a.time < b.time; });
     keep_last(log->recent, options_.max_refusals);
     view.refusals = std::move(log);
   }

@@ -150,6 +150,24 @@ TEST_F(QueryTest, TheRefusalRingIsBounded) {
   EXPECT_EQ(r["refusals"][2]["requester"], "CORP\\svc-inventory");  // the newest stays
 }
 
+TEST_F(QueryTest, RefusalsFromInputsOfDifferentPaceAreKeptInTimeOrder) {
+  feed(0, lines_.size());
+  Alert late;  // a tool's text line read after the Event Log, about an earlier time
+  late.id = "0123456789abcdef0123456789abcdef";
+  late.host = "WS-FIN-07";
+  late.time = parse_time("2026-11-20T13:00:00Z").value();
+  late.doc = {{"user", {{"name", "carol"}, {"domain", "CORP"}}}};
+  live_->on_alert(late);
+  live_->publish(detector_->tracker());
+  const json r = get("/v1/hosts/ws-fin-07/refusals");
+  ASSERT_EQ(r["refusals"].size(), 5u);
+  EXPECT_EQ(r["refusals"][0]["requester"], "CORP\\carol");
+  for (std::size_t i = 1; i < r["refusals"].size(); ++i) {
+    EXPECT_LE(r["refusals"][i - 1]["time"].get<std::string>(),
+              r["refusals"][i]["time"].get<std::string>());
+  }
+}
+
 TEST_F(QueryTest, BadRequestsGetAClearJsonError) {
   feed(0, lines_.size());
   const struct {
