@@ -7,6 +7,7 @@
 
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
+#include "cli/report_from_agent.hpp"
 #include "cli/report_html.hpp"
 #include "cli/report_model.hpp"
 #include "cli/scan_output.hpp"
@@ -17,6 +18,7 @@ namespace sw::cli {
 namespace {
 
 constexpr const char* kReportHelp = R"(Usage: sessionwatch report [options] -o report.html FILE...
+       sessionwatch report --from-agent URL [--computer NAME] -o report.html
 
 Reads the same files as 'sessionwatch scan' (EVTX, Event XML, Winlogbeat/NXLog JSON lines, tool
 output; '-' is standard input), runs the same detections and writes one self-contained HTML page
@@ -29,6 +31,10 @@ output; '-' is standard input), runs the same detections and writes one self-con
 and on top: the computers with most refusals, the longest console holds, the top requesters
 and the refusals per hour.
 
+With --from-agent, the page shows a running agent's state instead of files: who holds each
+console now and since when, the open remote sessions, and the recent refusals the agent keeps
+(docs/query.md), up to the last event the agent saw.
+
 Options:
   -o, --output FILE    the page to write (required; '-' writes to standard output)
   --rules DIR          load Sigma rules from DIR (repeatable); without it the built-in
@@ -36,13 +42,18 @@ Options:
   --from T, --to T     only this time range (UTC, 2026-11-20T08:00:00Z or 2026-11-20); the
                        default is the time the input spans
   --computer NAME      only this computer (FQDN or short name, any case)
+  --from-agent URL     draw the running agent at URL (its metrics.listen address, e.g.
+                       http://127.0.0.1:9464) instead of files
+  --token-file FILE    with --from-agent: the agent's bearer token (else SESSIONWATCH_TOKEN)
   -h, --help           this text
 
-Example:
+Examples:
   sessionwatch report -o console.html Security.evtx TerminalServices-LocalSessionManager.evtx
+  sessionwatch report --from-agent http://127.0.0.1:9464 -o now.html
 
 Exit status: 0 written and all records decoded, 1 written but some records were bad (the first
-reasons are printed on stderr), 2 usage error, unreadable input or the page cannot be written.
+reasons are printed on stderr), 2 usage error, unreadable input or the page cannot be written,
+3 the agent could not be asked (--from-agent).
 )";
 
 std::optional<Ticks> parse_report_time(const std::string& s) {
@@ -99,21 +110,49 @@ bool record(const Args& a, ReportRecorder& recorder, DecodeProblems& problems) {
   return true;
 }
 
+int usage_error(const std::string& why) {
+  std::fprintf(stderr, "sessionwatch report: %s\n\n%s", why.c_str(), kReportHelp);
+  return kExitUsage;
+}
+
+int report_agent(const Args& a) {
+  constexpr int kExitNoAgent = 3;
+  if (!a.positional().empty()) return usage_error("--from-agent reads no FILE");
+  if (a.value("from") || a.value("to") || !a.values("rules").empty()) {
+    return usage_error("--from, --to and --rules read files; not with --from-agent");
+  }
+  AgentEndpoint agent;
+  std::string error;
+  if (!make_agent_endpoint(*a.value("from-agent"), a.value("token-file"), agent, error)) {
+    return usage_error(error);
+  }
+  ReportData data;
+  if (!report_from_agent(agent, a.value("computer").value_or(std::string()), data, error)) {
+    std::fprintf(stderr, "sessionwatch report: %s\n", error.c_str());
+    return kExitNoAgent;
+  }
+  const std::string out = *a.value("output");
+  if (!write_page(out, render_report_html(data, ReportPage{{"agent " + agent.url}, now_text()}))) {
+    std::fprintf(stderr, "sessionwatch report: cannot write %s\n", out.c_str());
+    return kExitUsage;
+  }
+  return kExitOk;
+}
+
 }  // namespace
 
 int cmd_report(const std::vector<std::string>& args) {
-  Args a(args, {"output", "rules", "from", "to", "computer"}, {"help"},
+  Args a(args, {"output", "rules", "from", "to", "computer", "from-agent", "token-file"}, {"help"},
          {{'h', "help"}, {'o', "output"}});
   if (a.flag("help")) {
     std::fputs(kReportHelp, stdout);
     return kExitOk;
   }
-  const auto usage = [](const std::string& why) {
-    std::fprintf(stderr, "sessionwatch report: %s\n\n%s", why.c_str(), kReportHelp);
-    return kExitUsage;
-  };
+  const auto usage = usage_error;
   if (!a.ok()) return usage(a.error());
   if (!a.value("output")) return usage("-o FILE is required");
+  if (a.value("from-agent")) return report_agent(a);
+  if (a.value("token-file")) return usage("--token-file goes with --from-agent");
   if (a.positional().empty()) return usage("no FILE given ('-' reads standard input)");
   ReportFilter filter;
   const std::optional<std::string> from = a.value("from"), to = a.value("to");

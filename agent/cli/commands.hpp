@@ -9,6 +9,7 @@ namespace sw::cli {
 
 int cmd_scan(const std::vector<std::string>& args);
 int cmd_report(const std::vector<std::string>& args);
+int cmd_who(const std::vector<std::string>& args);
 int cmd_demo(const std::vector<std::string>& args);
 int cmd_version(const std::vector<std::string>& args);
 int cmd_rules(const std::vector<std::string>& args);

@@ -29,6 +29,12 @@ Commands:
   report -o FILE.html FILE...
                        Draw the same files as one self-contained HTML page: per computer who
                        held the console when, remote sessions, refused logons; a summary on top.
+  report --from-agent URL -o FILE.html
+                       The same page drawn from a running agent's state (who holds each
+                       console now, open sessions, recent refusals).
+  who HOST [--agent URL]
+                       Ask the running agent who holds HOST's console, since when, how to reach
+                       or log them off, and who was refused lately.
   run [-c FILE] [--once]
                        Run the agent: follow the configured inputs, raise alerts to the outputs
                        (default config /etc/sessionwatch/sessionwatch.yaml); --once reads the
@@ -50,6 +56,7 @@ Examples:
   sessionwatch scan Security.evtx TerminalServices-LocalSessionManager.evtx
   sessionwatch scan --stats forwarded.jsonl
   sessionwatch report -o console.html Security.evtx TerminalServices-LocalSessionManager.evtx
+  sessionwatch who WS-FIN-07
   wevtutil qe Security /f:xml | sessionwatch scan --events -
   sessionwatch check -c /etc/sessionwatch/sessionwatch.yaml
   sessionwatch help scan
@@ -71,10 +78,11 @@ struct Command {
 
 // Every command, in the order `help` lists them; `help NAME` and dispatch both read this table.
 constexpr Command kCommands[] = {
-    {"demo", sw::cli::cmd_demo},     {"scan", sw::cli::cmd_scan},
-    {"report", sw::cli::cmd_report}, {"run", sw::run_command},
-    {"check", sw::check_command},    {"service", sw::cli::cmd_service},
-    {"rules", sw::cli::cmd_rules},   {"version", sw::cli::cmd_version},
+    {"demo", sw::cli::cmd_demo},       {"scan", sw::cli::cmd_scan},
+    {"report", sw::cli::cmd_report},   {"who", sw::cli::cmd_who},
+    {"run", sw::run_command},          {"check", sw::check_command},
+    {"service", sw::cli::cmd_service}, {"rules", sw::cli::cmd_rules},
+    {"version", sw::cli::cmd_version},
 };
 
 const Command* find_command(const std::string& name) {

@@ -22,32 +22,6 @@ std::string session_key(const SessionRecord& s) {
   return s.session_id ? "s" + std::to_string(*s.session_id) : "l" + std::to_string(s.logon_id);
 }
 
-std::string account(std::string_view domain, std::string_view user) {
-  if (user.empty()) return {};
-  return domain.empty() ? std::string(user) : std::string(domain) + "\\" + std::string(user);
-}
-
-std::string text_at(const nlohmann::json& doc, std::initializer_list<const char*> path) {
-  const nlohmann::json* j = &doc;
-  for (const char* key : path) {
-    if (!j->is_object() || !j->contains(key)) return {};
-    j = &(*j)[key];
-  }
-  if (j->is_string()) return j->get<std::string>();
-  if (j->is_number()) return j->dump();
-  return {};
-}
-
-// Who was refused: the alert's user, else what the tracker attributed the attempt to.
-std::string requester_of(const nlohmann::json& doc) {
-  std::string who = account(text_at(doc, {"user", "domain"}), text_at(doc, {"user", "name"}));
-  if (who.empty()) {
-    who = account(text_at(doc, {"sessionwatch", "attempt", "domain"}),
-                  text_at(doc, {"sessionwatch", "attempt", "user"}));
-  }
-  return who;
-}
-
 }  // namespace
 
 HostReport& ReportRecorder::host(std::string_view name) {
@@ -114,18 +88,7 @@ void ReportRecorder::record_remote(HostReport& h, const std::vector<SessionRecor
 
 void ReportRecorder::on_alert(const Alert& alert) {
   note_time(alert.time);
-  ReportAlert a;
-  a.id = alert.id;
-  a.time = alert.time;
-  a.host = alert.host.empty() ? std::string("(no computer)") : alert.host;
-  a.requester = requester_of(alert.doc);
-  a.address = text_at(alert.doc, {"source", "address"});
-  if (a.address.empty()) a.address = text_at(alert.doc, {"sessionwatch", "attempt", "address"});
-  a.detection = text_at(alert.doc, {"sessionwatch", "detection"});
-  a.holder = account(text_at(alert.doc, {"sessionwatch", "console", "domain"}),
-                     text_at(alert.doc, {"sessionwatch", "console", "user"}));
-  a.holder_state = text_at(alert.doc, {"sessionwatch", "console", "state"});
-  a.rule = alert.rule_name;
+  ReportAlert a = daemon::summarize_alert(alert);
   host(a.host);
   data_.alerts.push_back(std::move(a));
 }

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "daemon/query.hpp"
 #include "sessionwatch/alert.hpp"
 #include "sessionwatch/session.hpp"
 
@@ -31,12 +32,8 @@ struct RemoteSpan {
   std::vector<std::pair<Ticks, ConsoleState>> states;  // (since, state), in time order
 };
 
-// One alert as the page shows it.
-struct ReportAlert {
-  std::string id;  // the alert's event.id
-  Ticks time = 0;
-  std::string host, requester, address, detection, holder, holder_state, rule;
-};
+// One alert as the page shows it (as the agent's query API tells it too).
+using ReportAlert = daemon::AlertSummary;
 
 struct HostReport {
   std::string name;  // as tracked (the DNS name once one was seen)

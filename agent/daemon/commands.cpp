@@ -6,6 +6,7 @@
 
 #include "daemon/engine.hpp"
 #include "daemon/glob.hpp"
+#include "daemon/query.hpp"
 #include "sessionwatch/config.hpp"
 #include "sessionwatch/daemon.hpp"
 #include "sessionwatch/platform.hpp"
@@ -176,8 +177,11 @@ int run_check(const std::string& config_path, std::FILE* out, std::FILE* err) {
                  output.path.empty() ? "" : ", path ", output.path.c_str());
   }
   if (config.metrics.enabled) {
-    std::fprintf(out, "metrics: http://%s:%u/metrics\n", config.metrics.address.c_str(),
-                 static_cast<unsigned>(config.metrics.port));
+    const bool v6 = config.metrics.address.find(':') != std::string::npos;
+    std::fprintf(out, "metrics: http://%s%s%s:%u/metrics, query API /v1/hosts%s\n", v6 ? "[" : "",
+                 config.metrics.address.c_str(), v6 ? "]" : "",
+                 static_cast<unsigned>(config.metrics.port),
+                 config.metrics.token.empty() ? "" : " (bearer token required)");
   } else {
     std::fprintf(out, "metrics: off\n");
   }
@@ -204,7 +208,9 @@ int run_daemon(const std::string& config_path, const RunOptions& options, RunSum
     return kDaemonExitFailed;
   }
   std::vector<std::string> problems;
-  auto detector = daemon::make_detector(config, problems, options.reorder_window_seconds);
+  // What the query API answers from: kept across pipeline restarts (reloads), as the tracker is.
+  auto live = std::make_shared<daemon::LiveState>();
+  auto detector = daemon::make_detector(config, problems, options.reorder_window_seconds, live);
   for (const std::string& p : problems) {
     if (detector) {
       spdlog::warn("rule skipped: {}", p);
@@ -226,7 +232,7 @@ int run_daemon(const std::string& config_path, const RunOptions& options, RunSum
     if (summary) *summary = total;
   };
   for (;;) {
-    daemon::Engine engine(std::move(config), config_path, std::move(detector), options);
+    daemon::Engine engine(std::move(config), config_path, std::move(detector), options, live);
     const daemon::EngineExit exit = engine.run();
     RunSummary run = engine.summary();
     run.delivered = exit != daemon::EngineExit::kUndelivered;

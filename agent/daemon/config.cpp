@@ -516,13 +516,46 @@ class Parser {
     return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
   }
 
+  // The token itself never appears in a message: only where it came from.
+  void parse_metrics_token(const YAML::Node& node) {
+    constexpr std::size_t kMinTokenLength = 16;
+    const YAML::Node inline_token = node["token"], file = node["token_file"];
+    if (inline_token && file) {
+      error(file.Mark(), "metrics: token and token_file are exclusive; keep one");
+      return;
+    }
+    std::string token;
+    if (inline_token && !nonempty_scalar(inline_token, "metrics.token", token)) return;
+    if (file) {
+      std::string path, read_error;
+      if (!nonempty_scalar(file, "metrics.token_file", path)) return;
+      path = resolve(path);
+      if (!yaml::read_bounded_file(path, 4096, token, read_error)) {
+        error(file.Mark(), "metrics.token_file " + path + ": " + read_error);
+        return;
+      }
+      while (!token.empty() && (token.back() == '\n' || token.back() == '\r')) token.pop_back();
+    }
+    if ((inline_token || file) && token.size() < kMinTokenLength) {
+      error((file ? file : inline_token).Mark(), "metrics: the token must be at least " +
+                                                     std::to_string(kMinTokenLength) +
+                                                     " characters (e.g. openssl rand -hex 32)");
+      return;
+    }
+    if (token.find_first_of(" \t\r\n") != std::string::npos) {
+      error((file ? file : inline_token).Mark(), "metrics: the token must not contain spaces");
+      return;
+    }
+    config_.metrics.token = std::move(token);
+  }
+
   void parse_metrics(const YAML::Node& node) {
     if (node.IsNull()) return;
     if (!node.IsMap()) {
       error(node.Mark(), "'metrics' must be a mapping (listen)");
       return;
     }
-    check_keys(node, {"listen"}, "metrics");
+    check_keys(node, {"listen", "token", "token_file"}, "metrics");
     std::string listen;
     if (!node["listen"] || !nonempty_scalar(node["listen"], "metrics.listen", listen)) return;
     // host:port, IPv6 as [addr]:port.
@@ -548,10 +581,13 @@ class Parser {
             "metrics.listen '" + listen + "' must be address:port, e.g. 127.0.0.1:9464");
       return;
     }
-    if (!loopback(host)) {
-      warning(node["listen"].Mark(), "metrics.listen " + listen +
-                                         " is reachable beyond this machine (the endpoint has no "
-                                         "authentication); prefer 127.0.0.1");
+    parse_metrics_token(node);
+    if (!loopback(host) && config_.metrics.token.empty()) {
+      error(node["listen"].Mark(),
+            "metrics.listen " + listen +
+                " is reachable beyond this machine: set metrics.token or metrics.token_file (a "
+                "bearer token every request must carry), or listen on 127.0.0.1");
+      return;
     }
     config_.metrics.enabled = true;
     config_.metrics.address = host;

@@ -23,6 +23,8 @@
 #include "daemon/inputs/evtx/evtx_input.hpp"
 #include "daemon/metrics.hpp"
 #include "daemon/outputs.hpp"
+#include "daemon/query.hpp"
+#include "daemon/query_api.hpp"
 #include "daemon/record_id_gaps.hpp"
 #include "daemon/state.hpp"
 #include "daemon/timers.hpp"
@@ -191,7 +193,8 @@ void setup_logging(LogLevel level) {
 }
 
 std::unique_ptr<Detector> make_detector(const Config& config, std::vector<std::string>& problems,
-                                        std::int64_t reorder_window_seconds) {
+                                        std::int64_t reorder_window_seconds,
+                                        std::shared_ptr<LiveState> live) {
   DetectorOptions options;
   options.rule_paths = config.rules.paths;
   options.skip_broken_rules = config.rules.skip_broken;
@@ -205,14 +208,22 @@ std::unique_ptr<Detector> make_detector(const Config& config, std::vector<std::s
     options.tracker.reorder_window = reorder_window_seconds * kTicksPerSecond;
     options.tracker.max_buffered_events = 500000;
   }
+  if (live) {
+    options.tracker.on_state_change = [live](const SessionTracker& tracker, std::string_view host,
+                                             Ticks time) {
+      live->on_state_change(tracker, host, time);
+    };
+  }
   return Detector::create(options, problems);
 }
 
 struct Engine::Impl {
-  Impl(Config c, std::string path, std::unique_ptr<Detector> d, RunOptions o)
+  Impl(Config c, std::string path, std::unique_ptr<Detector> d, RunOptions o,
+       std::shared_ptr<LiveState> l)
       : config(std::move(c)),
         config_path(std::move(path)),
         detector(std::move(d)),
+        live(l ? std::move(l) : std::make_shared<LiveState>()),
         options(o),
         store((std::filesystem::path(config.agent.data_dir) / "state.json").string()),
         host(platform::host_name()),
@@ -227,6 +238,7 @@ struct Engine::Impl {
   Config config;
   std::string config_path;
   std::unique_ptr<Detector> detector;  // the detection thread's once started
+  std::shared_ptr<LiveState> live;     // written by the detection thread, read by the API
   // What the detector read when the inputs started: `event_ids: auto` subscriptions ask for it,
   // so a reload whose rules read other events restarts the inputs.
   EventInterest subscribed_interest;
@@ -335,9 +347,9 @@ struct Engine::Impl {
 };
 
 Engine::Engine(Config config, std::string config_path, std::unique_ptr<Detector> detector,
-               RunOptions options)
+               RunOptions options, std::shared_ptr<LiveState> live)
     : impl_(std::make_unique<Impl>(std::move(config), std::move(config_path), std::move(detector),
-                                   options)) {}
+                                   options, std::move(live))) {}
 Engine::~Engine() = default;
 EngineExit Engine::run() {
   return impl_->run();
@@ -384,6 +396,8 @@ bool Engine::Impl::start() {
   if (!restored) {
     spdlog::warn("session tracker state not restored ({}); starting with an empty tracker", error);
   }
+  live->mark_all(detector->tracker());
+  live->publish(detector->tracker());
   outputs = make_outputs(config.outputs, config.agent.data_dir, error);
   if (!outputs) {
     spdlog::critical("{}", error);
@@ -448,17 +462,21 @@ bool Engine::Impl::start() {
   signals = platform::SignalWatcher::create(
       io, [this](std::string_view why) { begin_stop(why); }, [this] { on_reload(); });
   if (config.metrics.enabled) {
-    metrics_server = MetricsServer::start(
-        io, config.metrics.address, config.metrics.port,
-        [this] {
-          metrics.queue_bytes = queue.bytes();
-          Exposition exposition;
-          metrics.render(exposition);
-          for (const auto& input : inputs) input->write_metrics(exposition);
-          outputs->write_metrics(exposition);
-          return exposition.text();
-        },
-        [this] { return healthy(); }, error);
+    MetricsServer::Handlers handlers;
+    handlers.render = [this] {
+      metrics.queue_bytes = queue.bytes();
+      Exposition exposition;
+      metrics.render(exposition);
+      for (const auto& input : inputs) input->write_metrics(exposition);
+      outputs->write_metrics(exposition);
+      return exposition.text();
+    };
+    handlers.healthy = [this] { return healthy(); };
+    handlers.api = [live = live](std::string_view target) {
+      return answer_query(*live, target, now_ticks());
+    };
+    metrics_server = MetricsServer::start(io, config.metrics.address, config.metrics.port,
+                                          std::move(handlers), config.metrics.token, error);
     if (!metrics_server) {
       spdlog::critical("{}", error);
       return false;
@@ -743,7 +761,7 @@ void Engine::Impl::reload() {
     return;
   }
   std::vector<std::string> problems;
-  auto fresh = make_detector(*result.config, problems, options.reorder_window_seconds);
+  auto fresh = make_detector(*result.config, problems, options.reorder_window_seconds, live);
   for (const std::string& p : problems) {
     if (fresh) {
       spdlog::warn("rule skipped: {}", p);
@@ -815,6 +833,7 @@ void Engine::Impl::detection_main() {
     busy_since_ms = steady_ms();
     apply_pending_detector();
     const bool stored = process(item);
+    live->publish(detector->tracker());
     busy_since_ms = 0;
     if (!stored) {
       stored_all = false;
@@ -835,7 +854,9 @@ void Engine::Impl::detection_main() {
     if (merger) end_round({}, alerts);  // every file read: release what is held
     detector->flush([&](Alert&& a) { alerts.push_back(std::move(a)); });
     metrics.alerts += alerts.size();
-    if (store_alerts(alerts)) {
+    const bool stored = store_alerts(alerts);
+    live->publish(detector->tracker());
+    if (stored) {
       dirty = true;
       save_state(true, true);
     }
@@ -882,6 +903,7 @@ bool Engine::Impl::store_alerts(std::vector<Alert>& alerts) {
   const std::string created = format_time(now_ticks());
   for (Alert& a : alerts) {
     if (!a.doc["event"].contains("created")) a.doc["event"]["created"] = created;
+    live->on_alert(a);
   }
   std::string error;
   auto backoff = 100ms;
@@ -940,6 +962,7 @@ bool Engine::Impl::process(WorkItem& item) {
 void Engine::Impl::deliver(std::size_t input_index, const std::string& path, Event& event,
                            const Detector::AlertCallback& on_alert) {
   if (!merger) {
+    const LiveState::CauseScope cause(live.get(), event);
     detector->process(event, on_alert);
     return;
   }
@@ -948,7 +971,10 @@ void Engine::Impl::deliver(std::size_t input_index, const std::string& path, Eve
   merger->push(it->second, event);
   // A file read whole at once (EVTX) or a file the io thread cannot be asked for must not make
   // the merge hold more than its budget.
-  merger->release_over_budget([&](Event& e) { detector->process(e, on_alert); });
+  merger->release_over_budget([&](Event& e) {
+    const LiveState::CauseScope cause(live.get(), e);
+    detector->process(e, on_alert);
+  });
 }
 
 void Engine::Impl::end_round(const std::vector<std::pair<std::size_t, std::string>>& fed,
@@ -963,7 +989,10 @@ void Engine::Impl::end_round(const std::vector<std::pair<std::size_t, std::strin
 void Engine::Impl::release_merged(std::vector<Alert>& alerts) {
   if (!merger) return;
   const Detector::AlertCallback on_alert = [&](Alert&& a) { alerts.push_back(std::move(a)); };
-  const auto process = [&](Event& e) { detector->process(e, on_alert); };
+  const auto process = [&](Event& e) {
+    const LiveState::CauseScope cause(live.get(), e);
+    detector->process(e, on_alert);
+  };
   // Before the first round is in, a file not read yet could still hold the oldest events: only
   // what is over the memory budget goes on.
   if (merge_started) {
@@ -985,6 +1014,7 @@ void Engine::Impl::process_eventlog(EventlogBatch& batch, std::vector<Alert>& al
   Ticks last_time = 0;
   for (Event& e : batch.events) {
     last_time = std::max(last_time, e.time_created);
+    const LiveState::CauseScope cause(live.get(), e);
     detector->process(e, on_alert);
   }
   m.events_read += batch.events.size();

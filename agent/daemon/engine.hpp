@@ -13,6 +13,8 @@
 
 namespace sw::daemon {
 
+class LiveState;
+
 enum class EngineExit {
   kStopped,      // asked to stop: drained and flushed
   kRestart,      // reload with inputs/outputs changed: run again with new_config()
@@ -22,9 +24,10 @@ enum class EngineExit {
 
 class Engine {
  public:
-  // `config_path` is re-read on reload.
+  // `config_path` is re-read on reload. `live` (from make_detector's hook) is what the query API
+  // answers from; null: the engine keeps its own, and the API knows only what was restored.
   Engine(Config config, std::string config_path, std::unique_ptr<Detector> detector,
-         RunOptions options = {});
+         RunOptions options = {}, std::shared_ptr<LiveState> live = nullptr);
   ~Engine();
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
@@ -44,8 +47,10 @@ class Engine {
 
 // Builds the detector a config asks for; problems (rules with file:line) in `problems`.
 // `reorder_window_seconds` > 0 holds events to process them in time order (RunOptions).
+// `live`: told of every change of the tracker's state, for the query API.
 std::unique_ptr<Detector> make_detector(const Config& config, std::vector<std::string>& problems,
-                                        std::int64_t reorder_window_seconds = 0);
+                                        std::int64_t reorder_window_seconds = 0,
+                                        std::shared_ptr<LiveState> live = nullptr);
 
 void setup_logging(LogLevel level);
 

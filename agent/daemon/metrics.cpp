@@ -4,6 +4,7 @@
 #include <charconv>
 #include <chrono>
 
+#include <openssl/crypto.h>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
@@ -32,10 +33,26 @@ std::string label_value(std::string_view s) {
   return out;
 }
 
+// "Authorization: Bearer <token>", compared in constant time: how long the comparison takes
+// says nothing of how much of a guess was right.
+bool authorized(std::string_view header, const std::string& token) {
+  constexpr std::string_view kScheme = "Bearer ";
+  if (token.empty()) return true;
+  if (header.size() != kScheme.size() + token.size() ||
+      header.substr(0, kScheme.size()) != kScheme) {
+    return false;
+  }
+  return CRYPTO_memcmp(header.data() + kScheme.size(), token.data(), token.size()) == 0;
+}
+
+std::string json_error(std::string_view message) {
+  return "{\"error\":\"" + std::string(message) + "\"}\n";
+}
+
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, MetricsServer::Render& render, MetricsServer::Healthy& healthy)
-      : stream_(std::move(socket)), render_(render), healthy_(healthy) {}
+  Session(tcp::socket socket, const MetricsServer::Handlers& handlers, const std::string& token)
+      : stream_(std::move(socket)), handlers_(handlers), token_(token) {}
 
   void start() {
     stream_.expires_after(std::chrono::seconds(10));
@@ -46,27 +63,41 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
  private:
+  void reply(http::status status, const char* content_type, std::string body) {
+    response_.result(status);
+    response_.set(http::field::content_type, content_type);
+    response_.body() = std::move(body);
+  }
+
+  void route() {
+    const std::string_view target(request_.target().data(), request_.target().size());
+    const auto authorization = request_[http::field::authorization];
+    if (!authorized(std::string_view(authorization.data(), authorization.size()), token_)) {
+      response_.set(http::field::www_authenticate, "Bearer realm=\"sessionwatch\"");
+      reply(http::status::unauthorized, "application/json",
+            json_error("this agent wants a bearer token (Authorization: Bearer <metrics.token>)"));
+    } else if (request_.method() != http::verb::get && request_.method() != http::verb::head) {
+      reply(http::status::method_not_allowed, "application/json", json_error("GET only"));
+    } else if (target == "/metrics") {
+      reply(http::status::ok, "text/plain; version=0.0.4; charset=utf-8", handlers_.render());
+    } else if (target == "/healthz") {
+      const bool ok = handlers_.healthy();
+      reply(ok ? http::status::ok : http::status::service_unavailable, "text/plain",
+            ok ? "ok\n" : "stalled\n");
+    } else if (target.substr(0, 4) == "/v1/" && handlers_.api) {
+      HttpReply answer = handlers_.api(target);
+      reply(static_cast<http::status>(answer.status), "application/json", std::move(answer.body));
+    } else {
+      reply(http::status::not_found, "application/json",
+            json_error("try /metrics, /healthz or /v1/hosts"));
+    }
+  }
+
   void respond() {
     response_.version(request_.version());
     response_.keep_alive(false);
     response_.set(http::field::server, "sessionwatch");
-    const auto target = request_.target();
-    if (request_.method() != http::verb::get && request_.method() != http::verb::head) {
-      response_.result(http::status::method_not_allowed);
-      response_.body() = "GET only\n";
-    } else if (target == "/metrics") {
-      response_.result(http::status::ok);
-      response_.set(http::field::content_type, "text/plain; version=0.0.4; charset=utf-8");
-      response_.body() = render_();
-    } else if (target == "/healthz") {
-      const bool ok = healthy_();
-      response_.result(ok ? http::status::ok : http::status::service_unavailable);
-      response_.set(http::field::content_type, "text/plain");
-      response_.body() = ok ? "ok\n" : "stalled\n";
-    } else {
-      response_.result(http::status::not_found);
-      response_.body() = "try /metrics or /healthz\n";
-    }
+    route();
     response_.prepare_payload();
     http::async_write(stream_, response_,
                       [self = shared_from_this()](beast::error_code, std::size_t) {
@@ -79,14 +110,14 @@ class Session : public std::enable_shared_from_this<Session> {
   beast::flat_buffer buffer_;
   http::request<http::string_body> request_;
   http::response<http::string_body> response_;
-  MetricsServer::Render& render_;
-  MetricsServer::Healthy& healthy_;
+  const MetricsServer::Handlers& handlers_;
+  const std::string& token_;
 };
 
 class BeastMetricsServer : public MetricsServer {
  public:
-  BeastMetricsServer(asio::io_context& io, Render render, Healthy healthy)
-      : acceptor_(io), render_(std::move(render)), healthy_(std::move(healthy)) {}
+  BeastMetricsServer(asio::io_context& io, Handlers handlers, std::string token)
+      : acceptor_(io), handlers_(std::move(handlers)), token_(std::move(token)) {}
 
   bool listen(const std::string& address, std::uint16_t port, std::string& error) {
     beast::error_code ec;
@@ -119,14 +150,14 @@ class BeastMetricsServer : public MetricsServer {
   void accept() {
     acceptor_.async_accept([this](beast::error_code ec, tcp::socket socket) {
       if (ec == asio::error::operation_aborted || stopped_) return;
-      if (!ec) std::make_shared<Session>(std::move(socket), render_, healthy_)->start();
+      if (!ec) std::make_shared<Session>(std::move(socket), handlers_, token_)->start();
       accept();
     });
   }
 
   tcp::acceptor acceptor_;
-  Render render_;
-  Healthy healthy_;
+  Handlers handlers_;
+  std::string token_;
   bool stopped_ = false;
 };
 
@@ -237,9 +268,9 @@ void EngineMetrics::render(Exposition& out) const {
 
 std::unique_ptr<MetricsServer> MetricsServer::start(asio::io_context& io,
                                                     const std::string& address, std::uint16_t port,
-                                                    Render render, Healthy healthy,
+                                                    Handlers handlers, std::string token,
                                                     std::string& error) {
-  auto server = std::make_unique<BeastMetricsServer>(io, std::move(render), std::move(healthy));
+  auto server = std::make_unique<BeastMetricsServer>(io, std::move(handlers), std::move(token));
   if (!server->listen(address, port, error)) return nullptr;
   return server;
 }

@@ -1,5 +1,6 @@
 // Self-monitoring: counters the engine updates and a Prometheus text rendering of them, served at
-// /metrics (and /healthz) by a small Boost.Beast server on loopback.
+// /metrics (and /healthz) by a small Boost.Beast server on loopback, which also answers the query
+// API under /v1/ (query_api.hpp). With a token, every request must carry it as a bearer token.
 #pragma once
 
 #include <atomic>
@@ -80,14 +81,25 @@ class EngineMetrics {
   std::vector<std::pair<std::string, std::uint64_t>> rule_matches_;
 };
 
+struct HttpReply {
+  int status = 200;
+  std::string body;  // JSON
+};
+
 class MetricsServer {
  public:
-  using Render = std::function<std::string()>;
-  using Healthy = std::function<bool()>;
+  struct Handlers {
+    std::function<std::string()> render;  // /metrics
+    std::function<bool()> healthy;        // /healthz
+    // /v1/...: the request target (path and query) in, a JSON reply out. Empty: 404.
+    std::function<HttpReply(std::string_view target)> api;
+  };
   virtual ~MetricsServer() = default;
+  // `token` non-empty: every request needs "Authorization: Bearer <token>" (401 otherwise).
   static std::unique_ptr<MetricsServer> start(boost::asio::io_context& io,
                                               const std::string& address, std::uint16_t port,
-                                              Render render, Healthy healthy, std::string& error);
+                                              Handlers handlers, std::string token,
+                                              std::string& error);
   virtual void stop() = 0;
 };
 

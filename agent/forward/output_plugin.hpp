@@ -109,6 +109,8 @@ bool parse_url(std::string_view text, Url& out, std::string& error);
 // percent-decoded "user:password" (empty when there is none).
 bool take_userinfo(std::string_view text, std::string& url, std::string& userinfo,
                    std::string& error);
+// "%41b" -> "Ab"; false on a truncated or non-hex escape.
+bool percent_decode(std::string_view in, std::string& out);
 // The URL as it may be printed: a password in it replaced by "***".
 std::string redact_url(std::string_view text);
 std::string_view default_port(std::string_view scheme);

@@ -31,6 +31,8 @@ int hex_value(char c) {
   return -1;
 }
 
+}  // namespace
+
 bool percent_decode(std::string_view in, std::string& out) {
   out.clear();
   for (std::size_t i = 0; i < in.size(); ++i) {
@@ -46,8 +48,6 @@ bool percent_decode(std::string_view in, std::string& out) {
   }
   return true;
 }
-
-}  // namespace
 
 bool take_userinfo(std::string_view text, std::string& url, std::string& userinfo,
                    std::string& error) {

@@ -91,6 +91,9 @@ struct MetricsSettings {
   bool enabled = false;  // off when the section or its listen key is absent
   std::string address = "127.0.0.1";
   std::uint16_t port = 9464;
+  // Bearer token every request must carry (from `token` or `token_file`); empty: none. Required
+  // when the listener is beyond loopback. Never logged or printed.
+  std::string token;
   friend bool operator==(const MetricsSettings&, const MetricsSettings&) = default;
 };
 

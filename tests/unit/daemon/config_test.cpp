@@ -282,18 +282,75 @@ bool has_warning(const ConfigResult& r, const std::string& part, int line) {
   });
 }
 
-TEST(ConfigWarnings, MetricsBeyondLoopbackIsValidButWarned) {
+bool has_error(const ConfigResult& r, const std::string& part) {
+  return std::any_of(r.errors.begin(), r.errors.end(), [&](const ConfigError& e) {
+    return e.message.find(part) != std::string::npos;
+  });
+}
+
+std::string all_messages(const ConfigResult& r) {
+  std::string out;
+  for (const auto* list : {&r.errors, &r.warnings}) {
+    for (const ConfigError& e : *list) out += to_string(e) + "\n";
+  }
+  return out;
+}
+
+constexpr const char* kToken = "s3cret-token-0123456789abcdef";
+
+TEST(ConfigMetrics, BeyondLoopbackWithoutTokenIsRefused) {
   for (const char* listen : {"0.0.0.0:9464", "[::]:9464", "10.1.2.3:9464"}) {
     const ConfigResult r =
         parse_config(std::string(kOk) + "metrics:\n  listen: \"" + listen + "\"\n", "c.yaml");
-    ASSERT_TRUE(r.config) << listen;
-    EXPECT_TRUE(has_warning(r, "reachable beyond this machine", 7)) << listen;
+    EXPECT_FALSE(r.config) << listen;
+    EXPECT_TRUE(has_error(r, "set metrics.token or metrics.token_file")) << listen;
   }
   for (const char* listen : {"127.0.0.1:9464", "[::1]:9464", "localhost:9464"}) {
     const ConfigResult r =
         parse_config(std::string(kOk) + "metrics:\n  listen: \"" + listen + "\"\n", "c.yaml");
     ASSERT_TRUE(r.config) << listen;
     EXPECT_TRUE(r.warnings.empty()) << listen << ": " << to_string(r.warnings[0]);
+    EXPECT_TRUE(r.config->metrics.token.empty());
+  }
+}
+
+TEST(ConfigMetrics, BeyondLoopbackWithTokenIsAcceptedAndTheTokenNeverShown) {
+  const ConfigResult r = parse_config(
+      std::string(kOk) + "metrics:\n  listen: 0.0.0.0:9464\n" + "  token: " + kToken + "\n",
+      "c.yaml");
+  ASSERT_TRUE(r.config) << all_messages(r);
+  EXPECT_EQ(r.config->metrics.token, kToken);
+  EXPECT_EQ(all_messages(r).find(kToken), std::string::npos);
+}
+
+TEST(ConfigMetrics, TokenFileIsReadRelativeToTheConfigWithoutItsNewline) {
+  const auto dir = std::filesystem::temp_directory_path() / "sw_config_token_test";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "token") << kToken << "\n";
+  const ConfigResult r =
+      parse_config(std::string(kOk) + "metrics:\n  listen: 0.0.0.0:9464\n  token_file: token\n",
+                   (dir / "sw.yaml").string());
+  ASSERT_TRUE(r.config) << all_messages(r);
+  EXPECT_EQ(r.config->metrics.token, kToken);
+  std::filesystem::remove_all(dir);
+}
+
+TEST(ConfigMetrics, BadTokensAreRefusedWithoutEchoingThem) {
+  const std::string base = std::string(kOk) + "metrics:\n  listen: 127.0.0.1:9464\n";
+  const struct {
+    std::string yaml, message;
+  } cases[] = {
+      {base + "  token: short1\n", "at least 16 characters"},
+      {base + "  token: \"has a space in it 0123\"\n", "must not contain spaces"},
+      {base + "  token: " + kToken + "\n  token_file: /x\n", "exclusive"},
+      {base + "  token_file: /nonexistent/sw-token\n", "metrics.token_file /nonexistent/sw-token"},
+  };
+  for (const auto& c : cases) {
+    const ConfigResult r = parse_config(c.yaml, "c.yaml");
+    EXPECT_FALSE(r.config) << c.yaml;
+    EXPECT_TRUE(has_error(r, c.message)) << c.yaml << "\n" << all_messages(r);
+    EXPECT_EQ(all_messages(r).find("short1"), std::string::npos);
+    EXPECT_EQ(all_messages(r).find("has a space"), std::string::npos);
   }
 }
 

@@ -1,0 +1,186 @@
+#include "daemon/query.hpp"
+
+#include <algorithm>
+#include <utility>
+
+namespace sw::daemon {
+
+namespace {
+
+std::string text_at(const nlohmann::json& doc, std::initializer_list<const char*> path) {
+  const nlohmann::json* j = &doc;
+  for (const char* key : path) {
+    if (!j->is_object() || !j->contains(key)) return {};
+    j = &(*j)[key];
+  }
+  if (j->is_string()) return j->get<std::string>();
+  if (j->is_number()) return j->dump();
+  return {};
+}
+
+// Who was refused: the alert's user, else whom the tracker attributed the attempt to.
+std::string requester_of(const nlohmann::json& doc) {
+  std::string who = account_name(text_at(doc, {"user", "domain"}), text_at(doc, {"user", "name"}));
+  if (who.empty()) {
+    who = account_name(text_at(doc, {"sessionwatch", "attempt", "domain"}),
+                       text_at(doc, {"sessionwatch", "attempt", "user"}));
+  }
+  return who;
+}
+
+bool same_console(const ConsoleInfo& a, const ConsoleInfo& b) {
+  return a.state == b.state && a.user == b.user && a.domain == b.domain &&
+         a.session_id == b.session_id && a.since == b.since;
+}
+
+template <typename Deque>
+void keep_last(Deque& d, std::size_t n) {
+  while (d.size() > n) d.pop_front();
+}
+
+}  // namespace
+
+std::string account_name(std::string_view domain, std::string_view user) {
+  if (user.empty()) return {};
+  return domain.empty() ? std::string(user) : std::string(domain) + "\\" + std::string(user);
+}
+
+AlertSummary summarize_alert(const Alert& alert) {
+  AlertSummary a;
+  a.id = alert.id;
+  a.time = alert.time;
+  a.host = alert.host.empty() ? std::string("(no computer)") : alert.host;
+  a.requester = requester_of(alert.doc);
+  a.address = text_at(alert.doc, {"source", "address"});
+  if (a.address.empty()) a.address = text_at(alert.doc, {"sessionwatch", "attempt", "address"});
+  a.detection = text_at(alert.doc, {"sessionwatch", "detection"});
+  a.holder = account_name(text_at(alert.doc, {"sessionwatch", "console", "domain"}),
+                          text_at(alert.doc, {"sessionwatch", "console", "user"}));
+  a.holder_state = text_at(alert.doc, {"sessionwatch", "console", "state"});
+  a.rule = alert.rule_name;
+  return a;
+}
+
+LiveState::LiveState(LiveStateOptions options) : options_(options) {}
+
+LiveState::CauseScope::CauseScope(LiveState* state, const Event& event) : state_(state) {
+  if (state_) state_->cause_ = &event;
+}
+
+LiveState::CauseScope::~CauseScope() {
+  if (state_) state_->cause_ = nullptr;
+}
+
+LiveState::Pending& LiveState::pending_for(std::string_view name) {
+  Pending& p = pending_[host_key(name)];
+  // The tracker names a computer by its DNS name once one was seen: keep the fullest spelling.
+  if (p.name.empty() || name.find('.') != std::string_view::npos) p.name.assign(name);
+  return p;
+}
+
+void LiveState::on_state_change(const SessionTracker& tracker, std::string_view host, Ticks time) {
+  Pending& p = pending_for(host);
+  p.state_changed = true;
+  p.last_change = std::max(p.last_change, time);
+  // Most changes are remote sessions coming and going: only the events that changed who holds
+  // the console, or how, are the console's sources.
+  ConsoleInfo now = tracker.console(host);
+  ConsoleInfo& before = consoles_[host_key(host)];
+  if (same_console(before, now)) return;
+  before = std::move(now);
+  EventSource source;
+  source.time = time;
+  // With a reorder window the tracker releases events later than they were pushed: the event
+  // being processed is the cause only when it is the one released.
+  if (cause_ && cause_->time_created == time && host_key(cause_->computer()) == host_key(host)) {
+    source.channel = std::string(cause_->channel());
+    source.event_id = cause_->event_id;
+    source.record_id = cause_->record_id;
+    source.file = std::string(cause_->origin());
+    source.line = cause_->source_offset;
+  }
+  p.sources.push_back(std::move(source));
+  if (p.sources.size() > options_.max_sources) p.sources.erase(p.sources.begin());
+}
+
+void LiveState::on_alert(const Alert& alert) {
+  if (alert.host.empty()) return;  // a text line that names no computer: nobody to ask about
+  pending_for(alert.host).alerts.push_back(summarize_alert(alert));
+}
+
+void LiveState::mark_all(const SessionTracker& tracker) {
+  for (const std::string& name : tracker.hosts()) {
+    pending_for(name).state_changed = true;
+    consoles_[host_key(name)] = tracker.console(name);
+  }
+}
+
+HostView LiveState::next_view(const HostView* old, Pending& p,
+                              const SessionTracker& tracker) const {
+  HostView view = old ? *old : HostView{};
+  if (view.name.empty() || p.name.find('.') != std::string::npos) view.name = p.name;
+  if (p.state_changed) {
+    view.console = tracker.console(p.name);
+    view.sessions = tracker.sessions(p.name);
+  }
+  if (p.last_change > view.last_change) view.last_change = p.last_change;
+  for (EventSource& s : p.sources) view.sources.push_back(std::move(s));
+  keep_last(view.sources, options_.max_sources);
+  if (!p.alerts.empty()) {
+    auto log = view.refusals ? std::make_shared<RefusalLog>(*view.refusals)
+                             : std::make_shared<RefusalLog>();
+    for (AlertSummary& a : p.alerts) log->recent.push_back(std::move(a));
+    log->total += p.alerts.size();
+    // Inputs deliver at their own pace (a tool's text file after the Event Log): keep time order,
+    // so the ring drops the oldest refusals and readers get them in order.
+    std::stable_sort(log->recent.begin(), log->recent.end(),
+                     [](const AlertSummary& a, const AlertSummary& b) { return a.time < b.time; });
+    keep_last(log->recent, options_.max_refusals);
+    view.refusals = std::move(log);
+  }
+  return view;
+}
+
+void LiveState::publish(const SessionTracker& tracker) {
+  if (pending_.empty()) return;
+  std::vector<std::pair<std::string, std::shared_ptr<const HostView>>> fresh;
+  fresh.reserve(pending_.size());
+  for (auto& [key, p] : pending_) {
+    // Only this thread writes hosts_: reading it without the lock here races with nothing.
+    const auto it = hosts_.find(key);
+    const HostView* old = it == hosts_.end() ? nullptr : it->second.get();
+    fresh.emplace_back(key, std::make_shared<const HostView>(next_view(old, p, tracker)));
+  }
+  pending_.clear();
+  std::lock_guard lock(mutex_);
+  for (auto& [key, view] : fresh) hosts_[key] = std::move(view);
+  while (hosts_.size() > options_.max_hosts) drop_stalest();
+}
+
+void LiveState::drop_stalest() {
+  auto stalest = hosts_.begin();
+  for (auto it = hosts_.begin(); it != hosts_.end(); ++it) {
+    if (it->second->last_change < stalest->second->last_change) stalest = it;
+  }
+  consoles_.erase(stalest->first);
+  hosts_.erase(stalest);
+}
+
+std::shared_ptr<const HostView> LiveState::find(std::string_view computer) const {
+  const std::string key = host_key(computer);
+  std::lock_guard lock(mutex_);
+  const auto it = hosts_.find(key);
+  return it == hosts_.end() ? nullptr : it->second;
+}
+
+std::vector<std::shared_ptr<const HostView>> LiveState::hosts() const {
+  std::vector<std::shared_ptr<const HostView>> out;
+  {
+    std::lock_guard lock(mutex_);
+    out.reserve(hosts_.size());
+    for (const auto& [key, view] : hosts_) out.push_back(view);
+  }
+  return out;
+}
+
+}  // namespace sw::daemon
