@@ -412,10 +412,11 @@ class Parser {
 
   void parse_rules(const YAML::Node& node) {
     if (!node.IsMap()) {
-      error(node.Mark(), "'rules' must be a mapping (paths, on_error)");
+      error(node.Mark(), "'rules' must be a mapping (paths, on_error, placeholders)");
       return;
     }
-    check_keys(node, {"paths", "on_error"}, "rules");
+    check_keys(node, {"paths", "on_error", "placeholders"}, "rules");
+    if (node["placeholders"]) parse_placeholders(node["placeholders"]);
     if (node["paths"]) {
       std::vector<std::string> raw;
       if (string_list(node["paths"], "rules.paths", raw)) {
@@ -431,6 +432,29 @@ class Parser {
       } else {
         error(node["on_error"].Mark(), "rules.on_error '" + value + "' is not one of refuse, skip");
       }
+    }
+  }
+
+  // placeholders: {name: value | [values]}: what a rule's `|expand` `%name%` stands for.
+  void parse_placeholders(const YAML::Node& node) {
+    if (!node.IsMap()) {
+      error(node.Mark(), "rules.placeholders must map each name to a value or a list of values");
+      return;
+    }
+    for (const auto& entry : node) {
+      const std::string name = entry.first.Scalar();
+      const std::string where = "rules.placeholders." + name;
+      std::vector<std::string> values;
+      if (entry.second.IsScalar()) {
+        values.push_back(entry.second.Scalar());
+      } else if (!string_list(entry.second, where, values)) {
+        continue;
+      }
+      if (name.empty() || name.find('%') != std::string::npos) {
+        error(entry.first.Mark(), where + ": name it without % signs");
+        continue;
+      }
+      config_.rules.placeholders[name] = std::move(values);
     }
   }
 

@@ -197,6 +197,7 @@ std::unique_ptr<Detector> make_detector(const Config& config, std::vector<std::s
                                         std::shared_ptr<LiveState> live) {
   DetectorOptions options;
   options.rule_paths = config.rules.paths;
+  options.placeholders = config.rules.placeholders;
   options.skip_broken_rules = config.rules.skip_broken;
   // A live agent must not hold events waiting for later ones (an alert would wait for the next
   // event): events are enriched as they arrive, in the order each source delivers them, and no
@@ -1019,6 +1020,7 @@ void Engine::Impl::process_eventlog(EventlogBatch& batch, std::vector<Alert>& al
   }
   m.events_read += batch.events.size();
   m.events_decoded += batch.events.size();
+  spdlog::trace("input {}: batch of {} events from {}", m.name, batch.events.size(), batch.channel);
   if (last_time != 0) {
     m.lag_seconds =
         static_cast<double>(now_ticks() - last_time) / static_cast<double>(kTicksPerSecond);
@@ -1091,6 +1093,9 @@ void Engine::Impl::process_lines(const LineBatch& batch, std::vector<Alert>& ale
   m.events_decoded += decoded;
   m.events_bad += bad;
   m.bytes_read += batch.data.size();
+  spdlog::trace("input {}: batch of {} records ({} bytes) from {}: {} events, {} bad", m.name,
+                batch.records.size() + batch.errors.size(), batch.data.size(), batch.path, decoded,
+                bad);
   if (last_time != 0) {
     m.lag_seconds = static_cast<double>(now - last_time) / static_cast<double>(kTicksPerSecond);
   }

@@ -154,7 +154,9 @@ std::unique_ptr<Detector> Detector::create(const DetectorOptions& options,
   std::unique_ptr<RuleSet> rules;
   std::size_t count = 0;
   if (!options.rule_paths.empty()) {
-    RuleLoadResult loaded = RuleSet::load(options.rule_paths);
+    RuleOptions rule_options;
+    rule_options.placeholders = options.placeholders;
+    RuleLoadResult loaded = RuleSet::load(options.rule_paths, rule_options);
     for (const RuleProblem& p : loaded.problems) problems.push_back(to_string(p));
     if (!loaded.ok() && !options.skip_broken_rules) return nullptr;
     if (loaded.loaded == 0) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -84,6 +85,8 @@ struct OutputConfig {
 struct RulesSettings {
   std::vector<std::string> paths;  // empty: the built-in 7063/7062 detections
   bool skip_broken = false;        // on_error: refuse (false) | skip (true)
+  // Values of the rules' `|expand` placeholders, by name without the % signs.
+  std::map<std::string, std::vector<std::string>> placeholders;
   friend bool operator==(const RulesSettings&, const RulesSettings&) = default;
 };
 

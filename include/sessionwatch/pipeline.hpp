@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -23,6 +24,8 @@ struct DetectorOptions {
   // refuse (false): any broken rule fails create(); skip (true): broken rules are reported in
   // `problems` and left out.
   bool skip_broken_rules = false;
+  // Values of the rules' `|expand` placeholders (RuleOptions::placeholders).
+  std::map<std::string, std::vector<std::string>> placeholders;
   // The tracker's options. Batch scans widen the reorder window so that files read one after
   // another are still seen in time order; the daemon keeps the default and no timeline.
   TrackerOptions tracker;

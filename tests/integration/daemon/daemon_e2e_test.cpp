@@ -257,6 +257,34 @@ TEST_F(DaemonE2E, AppendedEventsBecomeAlertsAndSigtermExitsCleanly) {
     EXPECT_EQ(n, 1) << "re-read after restart: " << id;
 }
 
+// log_level chooses how much an on-call reader sees: info has the lifecycle (a file followed from
+// its start), debug adds per file and connection detail (each checkpoint written), trace each batch
+// read. A level's lines appear at it and not at the level above.
+TEST_F(DaemonE2E, EachLogLevelAddsItsOwnLines) {
+  append(input(), event_lines(0, 50));
+  std::map<std::string, std::string> logged;
+  for (const std::string level : {"info", "debug", "trace"}) {
+    write_config();
+    std::string text = read_file(config());
+    text.replace(text.find("log_level: info"), 15, "log_level: " + level);
+    std::ofstream(config(), std::ios::trunc) << text;
+    fs::remove_all(dir_ / "data");  // each run reads the file again
+    const fs::path level_log = dir_ / ("agent-" + level + ".log");
+    Agent agent(config(), level_log, {"--once"});
+    ASSERT_TRUE(agent.started());
+    ASSERT_EQ(agent.wait_exit(60s), 0) << read_file(level_log);
+    logged[level] = read_file(level_log);
+  }
+  const std::string followed = "following " + input().string() + " from its start";
+  const std::string checkpoint = "checkpoint: ";
+  const std::string batch = "input winlogbeat: batch of 50 records";
+  EXPECT_NE(logged["info"].find(followed), std::string::npos) << logged["info"];
+  EXPECT_EQ(logged["info"].find(checkpoint), std::string::npos) << logged["info"];
+  EXPECT_NE(logged["debug"].find(checkpoint), std::string::npos) << logged["debug"];
+  EXPECT_EQ(logged["debug"].find(batch), std::string::npos) << logged["debug"];
+  EXPECT_NE(logged["trace"].find(batch), std::string::npos) << logged["trace"];
+}
+
 TEST_F(DaemonE2E, RotationByRenameAndByCopyTruncateLosesAndRepeatsNothing) {
   write_config();
   Agent agent(config(), log());

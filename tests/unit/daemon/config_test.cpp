@@ -133,6 +133,9 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"inputs:\n  - type: file\n    paths: [/x/*.log]\noutputs:\n  - type: stdout\n"
                 "rules:\n  on_error: ignore\n",
                 7, 13, "not one of refuse, skip"},
+        BadCase{"inputs:\n  - type: file\n    paths: [/x/*.log]\noutputs:\n  - type: stdout\n"
+                "rules:\n  placeholders: [admins]\n",
+                7, 17, "map each name to a value or a list"},
         BadCase{"inputs:\n  - type: file\n    paths: [/x/*.log]\n", 1, 1, "'outputs' is required"},
         BadCase{"inputs: [\n", 2, 1, "invalid YAML"},
         BadCase{"inputs:\n  - type: file\n    paths: [/x/*.log]\n  - type: file\n    name: file-1\n"
@@ -141,6 +144,18 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"extra: 1\ninputs:\n  - type: file\n    paths: [/x/*.log]\noutputs:\n  - type: "
                 "stdout\n",
                 1, 1, "unknown key 'extra' in top level"}));
+
+// What a rule's `|expand` `%name%` stands for: a value or a list, by name.
+TEST(Config, RulePlaceholdersAreValuesByName) {
+  auto r = parse_config(
+      std::string(kOk) + "rules:\n  placeholders:\n    admins: [alice, bob]\n    dc: DC01\n",
+      "c.yaml");
+  ASSERT_TRUE(r.config) << (r.errors.empty() ? "" : to_string(r.errors[0]));
+  const auto& p = r.config->rules.placeholders;
+  ASSERT_EQ(p.size(), 2U);
+  EXPECT_EQ(p.at("admins"), (std::vector<std::string>{"alice", "bob"}));
+  EXPECT_EQ(p.at("dc"), std::vector<std::string>{"DC01"});
+}
 
 TEST(Config, EveryProblemIsReportedInFileOrder) {
   const ConfigResult r = parse_config(
