@@ -12,9 +12,7 @@
 #include "sessionwatch/config.hpp"
 #include "sessionwatch/platform.hpp"
 #include "sessionwatch/yaml_guard.hpp"
-#if defined(SW_HAVE_FORWARD)
 #include "sessionwatch/forward.hpp"
-#endif
 
 namespace sw {
 
@@ -480,7 +478,6 @@ class Parser {
       output.line = item.Mark().line + 1;
       output.column = item.Mark().column + 1;
       if (!scalar(item["type"], where + ".type", output.type)) continue;
-#if defined(SW_HAVE_FORWARD)
       // The forwarding module owns the output keys (url, format, tls, spool, ...).
       std::vector<forward::ConfigError> forward_errors, forward_warnings;
       auto parsed = forward::parse_output_config(item, {config_.agent.data_dir, base_dir_},
@@ -495,23 +492,6 @@ class Parser {
       output.name = parsed->name;
       output.path = parsed->type == "file" ? parsed->options->target() : std::string();
       output.forward = std::make_shared<const forward::OutputConfig>(std::move(*parsed));
-#else
-      if (output.type == "file") {
-        check_keys(item, {"type", "name", "path"}, where);
-        std::string path;
-        if (!item["path"]) {
-          error(item.Mark(), where + ": 'path' is required for a file output");
-        } else if (nonempty_scalar(item["path"], where + ".path", path)) {
-          output.path = resolve(path);
-        }
-      } else if (output.type == "stdout") {
-        check_keys(item, {"type", "name"}, where);
-      } else {
-        error(item["type"].Mark(),
-              where + ".type '" + output.type + "' is not available in this build (file, stdout)");
-        continue;
-      }
-#endif
       if (output.name.empty()) {
         if (item["name"]) {
           nonempty_scalar(item["name"], where + ".name", output.name);
@@ -529,12 +509,10 @@ class Parser {
     }
   }
 
-#if defined(SW_HAVE_FORWARD)
   // "outputs[2].batch.records: must be between ..."
   static std::string keyed(const std::string& where, const forward::ConfigError& e) {
     return where + (e.key.empty() ? "" : "." + e.key) + ": " + e.message;
   }
-#endif
 
   static bool loopback(const std::string& host) {
     return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
