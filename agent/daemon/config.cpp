@@ -10,9 +10,9 @@
 #include <yaml-cpp/yaml.h>
 
 #include "sessionwatch/config.hpp"
+#include "sessionwatch/forward.hpp"
 #include "sessionwatch/platform.hpp"
 #include "sessionwatch/yaml_guard.hpp"
-#include "sessionwatch/forward.hpp"
 
 namespace sw {
 
