@@ -13,7 +13,7 @@ build_pkgs=(
   build-essential cmake ninja-build ccache pkg-config git ca-certificates
   libspdlog-dev libfmt-dev libboost-dev libboost-system-dev nlohmann-json3-dev libyaml-cpp-dev
   libre2-dev libpugixml-dev libsimdjson-dev libevtx-dev libbfio-dev libssl-dev zlib1g-dev librelp-dev
-  libsystemd-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libsystemd-dev libgtest-dev libgmock-dev libbenchmark-dev librdkafka-dev
 )
 test_pkgs=(
   rsyslog rsyslog-relp rsyslog-gnutls gnutls-bin openssl libevtx-utils python3 procps
