@@ -291,6 +291,9 @@ struct Engine::Impl {
   SteadyClock::time_point last_save{};
   SteadyClock::duration save_gap = kSaveInterval;  // grows with the time a save takes
   bool full_checkpoint_due = false;                // the detector was replaced (reload)
+  // Stream checkpoints stored since the last state write: handed back to their inputs once a
+  // write holds them.
+  std::map<std::pair<std::size_t, std::string>, std::string> uncommitted;
   std::uint64_t alerts_at_last_metrics = ~0ULL;
   Event event;
   std::map<std::string, EvtxFileVersion> evtx_seen;
@@ -329,7 +332,8 @@ struct Engine::Impl {
   void process_lines(const LineBatch& batch, std::vector<Alert>& alerts,
                      std::vector<CollectionGap>& gaps);
   void check_record_id(const LineBatch& batch, std::vector<CollectionGap>& gaps);
-  void process_eventlog(EventlogBatch& batch, std::vector<Alert>& alerts);
+  void process_events(EventBatch& batch, std::vector<Alert>& alerts);
+  void hand_back_commits();
   std::optional<EvtxCheckpoint> process_evtx(const EvtxJob& job, std::vector<Alert>& alerts,
                                              std::vector<CollectionGap>& gaps);
   EvtxCheckpoint evtx_resume_point(const std::string& input, const std::string& path,
@@ -925,7 +929,7 @@ bool Engine::Impl::process(WorkItem& item) {
   if (item.lines) process_lines(*item.lines, alerts, gaps);
   if (item.round) end_round(*item.round, alerts);
   if (item.evtx) evtx_checkpoint = process_evtx(*item.evtx, alerts, gaps);
-  if (item.eventlog) process_eventlog(*item.eventlog, alerts);
+  if (item.events) process_events(*item.events, alerts);
   std::vector<Alert> all;
   all.reserve(gaps.size() + alerts.size());
   for (const CollectionGap& gap : gaps) raise_gap(gap, all);
@@ -951,9 +955,10 @@ bool Engine::Impl::process(WorkItem& item) {
         *evtx_checkpoint;
     dirty = true;
   }
-  if (item.eventlog) {
-    const EventlogBatch& b = *item.eventlog;
-    committed.eventlog[config.inputs[b.input_index].name][b.channel] = b.bookmark_xml;
+  if (item.events) {
+    EventBatch& b = *item.events;
+    committed.streams[config.inputs[b.input_index].name][b.stream] = b.checkpoint;
+    uncommitted[{b.input_index, std::move(b.stream)}] = std::move(b.checkpoint);
     dirty = true;
   }
   if (!gaps.empty()) dirty = true;
@@ -1009,7 +1014,7 @@ void Engine::Impl::refuse(const RefusedFile& file) {
                file.reason);
 }
 
-void Engine::Impl::process_eventlog(EventlogBatch& batch, std::vector<Alert>& alerts) {
+void Engine::Impl::process_events(EventBatch& batch, std::vector<Alert>& alerts) {
   InputMetrics& m = *metrics.inputs[batch.input_index];
   const auto on_alert = [&](Alert&& a) { alerts.push_back(std::move(a)); };
   Ticks last_time = 0;
@@ -1020,7 +1025,7 @@ void Engine::Impl::process_eventlog(EventlogBatch& batch, std::vector<Alert>& al
   }
   m.events_read += batch.events.size();
   m.events_decoded += batch.events.size();
-  spdlog::trace("input {}: batch of {} events from {}", m.name, batch.events.size(), batch.channel);
+  spdlog::trace("input {}: batch of {} events from {}", m.name, batch.events.size(), batch.stream);
   if (last_time != 0) {
     m.lag_seconds =
         static_cast<double>(now_ticks() - last_time) / static_cast<double>(kTicksPerSecond);
@@ -1292,9 +1297,20 @@ void Engine::Impl::save_state(bool force, bool final) {
                 store.full_bytes(), store.journal_bytes());
   dirty = false;
   full_checkpoint_due = false;
+  hand_back_commits();
   if (!full) {
     save_gap = std::max<SteadyClock::duration>(kSaveInterval, (last_save - now) * kSaveCostFactor);
   }
+}
+
+// Inputs are only ever called on the io thread; it runs until the detection thread is done.
+void Engine::Impl::hand_back_commits() {
+  if (uncommitted.empty()) return;
+  asio::post(io, [this, commits = std::move(uncommitted)] {
+    for (const auto& [key, checkpoint] : commits)
+      inputs[key.first]->committed(key.second, checkpoint);
+  });
+  uncommitted.clear();
 }
 
 }  // namespace sw::daemon

@@ -35,6 +35,10 @@ class Input {
   virtual bool settling() const { return false; }
   // Where this input stands now, to write a checkpoint at once on first start.
   virtual void positions(AgentState& /*state*/) const {}
+  // `checkpoint` of `stream` (from an EventBatch of this input) is now in the state file: every
+  // alert of the events before it is in every output's spool. Inputs that also keep their
+  // position elsewhere (a Kafka consumer group's offsets) move it on here, never earlier.
+  virtual void committed(const std::string& /*stream*/, const std::string& /*checkpoint*/) {}
   // The detection thread started (or finished) a job this input queued.
   virtual void job_started(const std::string& /*path*/) {}
   // For inputs fed by a thread of their own (the Windows Event Log): called from that thread when

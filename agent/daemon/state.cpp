@@ -57,13 +57,13 @@ void positions_to_json(const AgentState& state, json& doc) {
     }
     evtx[input] = std::move(list);
   }
-  json& eventlog = doc["eventlog"] = json::object();
-  for (const auto& [input, channels] : state.eventlog) {
+  json& streams = doc["streams"] = json::object();
+  for (const auto& [input, entries] : state.streams) {
     json list = json::array();
-    for (const auto& [channel, bookmark] : channels) {
-      list.push_back({{"channel", channel}, {"bookmark", bookmark}});
+    for (const auto& [stream, checkpoint] : entries) {
+      list.push_back({{"stream", stream}, {"checkpoint", checkpoint}});
     }
-    eventlog[input] = std::move(list);
+    streams[input] = std::move(list);
   }
 }
 
@@ -72,7 +72,7 @@ void positions_from_json(const json& doc, AgentState& state) {
   state.saved_at = doc.value("saved_at", Ticks{0});
   state.files.clear();
   state.evtx.clear();
-  state.eventlog.clear();
+  state.streams.clear();
   for (const auto& [input, list] : doc.at("files").items()) {
     for (const auto& e : list) {
       FileCheckpoint cp;
@@ -104,11 +104,19 @@ void positions_from_json(const json& doc, AgentState& state) {
       state.evtx[input][cp.path] = cp;
     }
   }
-  // Absent in states written before the eventlog input existed.
+  if (const auto it = doc.find("streams"); it != doc.end()) {
+    for (const auto& [input, list] : it->items()) {
+      for (const auto& e : list) {
+        state.streams[input][e.at("stream").get<std::string>()] =
+            e.at("checkpoint").get<std::string>();
+      }
+    }
+  }
+  // States written before streams were generic kept the Windows Event Log bookmarks apart.
   if (const auto it = doc.find("eventlog"); it != doc.end()) {
     for (const auto& [input, list] : it->items()) {
       for (const auto& e : list) {
-        state.eventlog[input][e.at("channel").get<std::string>()] =
+        state.streams[input][e.at("channel").get<std::string>()] =
             e.at("bookmark").get<std::string>();
       }
     }

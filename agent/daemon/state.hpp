@@ -39,8 +39,9 @@ struct AgentState {
   std::map<std::string, std::map<platform::FileId, FileCheckpoint>> files;
   // input name -> path -> position
   std::map<std::string, std::map<std::string, EvtxCheckpoint>> evtx;
-  // input name -> channel -> bookmark XML (Windows Event Log)
-  std::map<std::string, std::map<std::string, std::string>> eventlog;
+  // input name -> stream -> the input's own checkpoint, opaque here (a Windows Event Log
+  // channel's bookmark XML, a Kafka partition's offset)
+  std::map<std::string, std::map<std::string, std::string>> streams;
   // The detector's state and the record-id streams of followed files ("record_ids/..."), part
   // by part.
   StatePartMap parts;

@@ -73,13 +73,15 @@ struct EvtxJob {
   std::string path;
 };
 
-// One EvtNext batch of a live Windows Event Log channel, already decoded by the source, and the
-// bookmark after its last event: the channel's checkpoint once the batch's alerts are spooled.
-struct EventlogBatch {
+// Decoded events of one stream of an input (a Windows Event Log channel, a Kafka partition) and
+// the input's checkpoint after the last of them: opaque to the engine, which stores it in the
+// state file once the batch's alerts are spooled and then hands it back through
+// Input::committed().
+struct EventBatch {
   std::size_t input_index = 0;
-  std::string channel;
+  std::string stream;
   std::vector<Event> events;
-  std::string bookmark_xml;
+  std::string checkpoint;
 };
 
 // A file an input matched but does not read (binary, compressed, EVTX in a file input): said
@@ -95,7 +97,7 @@ struct WorkItem {
   std::optional<RefusedFile> refused;
   std::optional<LineBatch> lines;
   std::optional<EvtxJob> evtx;
-  std::optional<EventlogBatch> eventlog;
+  std::optional<EventBatch> events;
   // `run --once`: every input had nothing more to read when this was queued; once the detection
   // thread reaches it, everything read before it has been processed.
   bool drained = false;
@@ -105,7 +107,7 @@ struct WorkItem {
   std::optional<std::vector<std::pair<std::size_t, std::string>>> round;
   std::size_t bytes() const {
     if (lines) return lines->data.size();
-    if (eventlog) return 64 + eventlog->events.size() * 512;  // a typical decoded event
+    if (events) return 64 + events->events.size() * 512;  // a typical decoded event
     return 64;
   }
 };

@@ -137,28 +137,28 @@ TEST_F(EventlogInputTest, HandsOnEachBatchWithItsBookmark) {
   const std::vector<WorkItem> items = collect(*input, 2);
   input->exit();
   ASSERT_EQ(items.size(), 2u);
-  ASSERT_TRUE(items[0].eventlog);
-  const EventlogBatch& first = *items[0].eventlog;
+  ASSERT_TRUE(items[0].events);
+  const EventBatch& first = *items[0].events;
   EXPECT_EQ(first.input_index, 3u);
-  EXPECT_EQ(first.channel, "Security");
+  EXPECT_EQ(first.stream, "Security");
   ASSERT_EQ(first.events.size(), 2u);
   // Copies: the source reused its Event for the next one.
   EXPECT_EQ(first.events[0].event_id, 4624u);
   EXPECT_EQ(first.events[0].payload("TargetUserName").value_or(""), "alice");
   EXPECT_EQ(first.events[1].record_id, 11u);
   EXPECT_EQ(first.events[1].origin(), "win:Security");
-  EXPECT_EQ(eventlog::bookmark_record_id(first.bookmark_xml, "Security"), 11u);
-  ASSERT_TRUE(items[1].eventlog);
-  EXPECT_EQ(items[1].eventlog->channel, "System");
-  ASSERT_EQ(items[1].eventlog->events.size(), 1u);
-  EXPECT_EQ(items[1].eventlog->events[0].payload("TargetUserName").value_or(""), "bob");
+  EXPECT_EQ(eventlog::bookmark_record_id(first.checkpoint, "Security"), 11u);
+  ASSERT_TRUE(items[1].events);
+  EXPECT_EQ(items[1].events->stream, "System");
+  ASSERT_EQ(items[1].events->events.size(), 1u);
+  EXPECT_EQ(items[1].events->events[0].payload("TargetUserName").value_or(""), "bob");
 }
 
 TEST_F(EventlogInputTest, ResumesEachChannelFromItsSavedBookmark) {
   auto input = make({});
   AgentState state;
-  state.eventlog["win"]["Security"] = eventlog::make_bookmark_xml({"Security", 4711});
-  state.eventlog["other-input"]["System"] = eventlog::make_bookmark_xml({"System", 99});
+  state.streams["win"]["Security"] = eventlog::make_bookmark_xml({"Security", 4711});
+  state.streams["other-input"]["System"] = eventlog::make_bookmark_xml({"System", 99});
   ASSERT_TRUE(started(*input, state));
   input->exit();
   ASSERT_EQ(subscribed_.size(), 2u);
@@ -173,8 +173,8 @@ TEST_F(EventlogInputTest, ResumesEachChannelFromItsSavedBookmark) {
   // The first checkpoint keeps what was saved; nothing read since is in it.
   AgentState now;
   input->positions(now);
-  EXPECT_EQ(now.eventlog["win"]["Security"], state.eventlog["win"]["Security"]);
-  EXPECT_EQ(now.eventlog["win"].count("System"), 0u);
+  EXPECT_EQ(now.streams["win"]["Security"], state.streams["win"]["Security"]);
+  EXPECT_EQ(now.streams["win"].count("System"), 0u);
 }
 
 TEST_F(EventlogInputTest, GapsBecomeCollectionGapsOfTheInput) {
@@ -338,14 +338,14 @@ TEST(EventlogChannelIds, TheLogSaysWhatWasChosenAndWhy) {
 
 TEST(EventlogState, BookmarksSurviveTheStateFile) {
   AgentState state;
-  state.eventlog["win"]["Security"] = eventlog::make_bookmark_xml({"Security", 4711});
-  state.eventlog["win"]["Microsoft-Windows-TerminalServices-LocalSessionManager/Operational"] =
+  state.streams["win"]["Security"] = eventlog::make_bookmark_xml({"Security", 4711});
+  state.streams["win"]["Microsoft-Windows-TerminalServices-LocalSessionManager/Operational"] =
       eventlog::make_bookmark_xml(
           {"Microsoft-Windows-TerminalServices-LocalSessionManager/Operational", 7});
   AgentState back;
   std::string error;
   ASSERT_TRUE(parse_state(serialize_state(state), back, error)) << error;
-  EXPECT_EQ(back.eventlog, state.eventlog);
+  EXPECT_EQ(back.streams, state.streams);
 }
 
 TEST(EventlogState, StateWithoutBookmarksStillLoads) {
@@ -353,7 +353,7 @@ TEST(EventlogState, StateWithoutBookmarksStillLoads) {
   std::string error;
   ASSERT_TRUE(parse_state(R"({"version":1,"files":{},"evtx":{},"detector":""})", back, error))
       << error;
-  EXPECT_TRUE(back.eventlog.empty());
+  EXPECT_TRUE(back.streams.empty());
 }
 
 }  // namespace

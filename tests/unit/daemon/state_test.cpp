@@ -34,7 +34,7 @@ AgentState sample_state() {
   s.evtx["evtx-2"]["/srv/Security.evtx"] = {
       "/srv/Security.evtx", {64769, 99}, 31337, EvtxPosition{3, 4096, 31200, 31337}};
   s.evtx["evtx-2"]["/srv/Old.evtx"] = {"/srv/Old.evtx", {64769, 98}, 12, std::nullopt};
-  s.eventlog["eventlog"]["Security"] = "<BookmarkList><Bookmark RecordId='42'/></BookmarkList>";
+  s.streams["eventlog"]["Security"] = "<BookmarkList><Bookmark RecordId='42'/></BookmarkList>";
   s.parts
       ["record_ids/win/64769:1234\x1e"
        "dc01\x1e"
@@ -52,9 +52,22 @@ TEST_F(StateTest, RoundTripsEveryField) {
   ASSERT_TRUE(parse_state(serialize_state(s), back, error)) << error;
   EXPECT_EQ(back.files, s.files);
   EXPECT_EQ(back.evtx, s.evtx);
-  EXPECT_EQ(back.eventlog, s.eventlog);
+  EXPECT_EQ(back.streams, s.streams);
   EXPECT_EQ(back.parts, s.parts);
   EXPECT_EQ(back.saved_at, s.saved_at);
+}
+
+// A state written before stream checkpoints were generic kept the Event Log bookmarks under
+// "eventlog": an upgrade must resume those channels where they stood.
+TEST_F(StateTest, EventlogBookmarksOfEarlierVersionsBecomeStreams) {
+  nlohmann::json doc = nlohmann::json::parse(serialize_state(sample_state()));
+  doc.erase("streams");
+  doc["eventlog"] = {{"win", {{{"channel", "Security"}, {"bookmark", "<BookmarkList/>"}}}}};
+  AgentState back;
+  std::string error;
+  ASSERT_TRUE(parse_state(doc.dump(), back, error)) << error;
+  ASSERT_EQ(back.streams.count("win"), 1u);
+  EXPECT_EQ(back.streams["win"]["Security"], "<BookmarkList/>");
 }
 
 TEST_F(StateTest, MissingFileIsFirstStartNotAnError) {
@@ -233,7 +246,7 @@ TEST_F(StateJournalTest, AnEditedOffsetIsCaughtByTheChecksumAndThePreviousCheckp
   const AgentState sample = sample_state();
   EXPECT_EQ(back.files.at("win").begin()->second.head_hash, 0xfeedbeefcafef00dULL);
   EXPECT_EQ(back.evtx, sample.evtx);
-  EXPECT_EQ(back.eventlog, sample.eventlog);
+  EXPECT_EQ(back.streams, sample.streams);
   EXPECT_EQ(back.parts.count("record_ids/win/64769:1234\x1e"
                              "dc01\x1e"
                              "Security"),

@@ -28,7 +28,7 @@ class EventlogInput final : public Input, private eventlog::Handler {
 
   bool init(const AgentState& state, std::vector<WorkItem>&, std::string& error) override {
     std::vector<eventlog::ChannelConfig> channels;
-    const auto saved = state.eventlog.find(config_.name);
+    const auto saved = state.streams.find(config_.name);
     for (const std::string& name : config_.channels) {
       eventlog::ChannelConfig channel;
       channel.channel = name;
@@ -36,7 +36,7 @@ class EventlogInput final : public Input, private eventlog::Handler {
       std::string note;
       channel.event_ids = channel_event_ids(config_, name, needed_, note);
       if (!note.empty()) spdlog::info("input {}: {}", config_.name, note);
-      if (saved != state.eventlog.end()) {
+      if (saved != state.streams.end()) {
         if (auto it = saved->second.find(name); it != saved->second.end()) {
           channel.bookmark_xml = it->second;
           bookmarks_[name] = it->second;
@@ -71,9 +71,9 @@ class EventlogInput final : public Input, private eventlog::Handler {
       pending_gaps_.clear();
       out.push_back(std::move(item));
     }
-    for (EventlogBatch& batch : pending_) {
+    for (EventBatch& batch : pending_) {
       WorkItem item;
-      item.eventlog = std::move(batch);
+      item.events = std::move(batch);
       out.push_back(std::move(item));
     }
     pending_.clear();
@@ -110,7 +110,7 @@ class EventlogInput final : public Input, private eventlog::Handler {
 
   void positions(AgentState& state) const override {
     std::lock_guard lock(mutex_);
-    for (const auto& [channel, xml] : bookmarks_) state.eventlog[config_.name][channel] = xml;
+    for (const auto& [channel, xml] : bookmarks_) state.streams[config_.name][channel] = xml;
   }
 
   void set_wakeup(std::function<void()> wakeup) override { wakeup_ = std::move(wakeup); }
@@ -154,10 +154,10 @@ class EventlogInput final : public Input, private eventlog::Handler {
                pending_.empty();
       });
       if (stopping_) return;  // not handed on: the checkpoint stays before these events
-      EventlogBatch batch;
+      EventBatch batch;
       batch.input_index = index_;
-      batch.channel = std::string(channel);
-      batch.bookmark_xml = std::string(bookmark_xml);
+      batch.stream = std::string(channel);
+      batch.checkpoint = std::string(bookmark_xml);
       pending_events_ += batch_.size();
       batch.events = std::move(batch_);
       batch_.clear();
@@ -209,7 +209,7 @@ class EventlogInput final : public Input, private eventlog::Handler {
 
   mutable std::mutex mutex_;
   std::condition_variable room_;
-  std::deque<EventlogBatch> pending_;
+  std::deque<EventBatch> pending_;
   std::size_t pending_events_ = 0;
   std::vector<CollectionGap> pending_gaps_;
   // The source's counters as of its last callback: stats() belongs to the source thread.
