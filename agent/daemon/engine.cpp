@@ -153,12 +153,6 @@ class LogLimiter {
   std::map<std::string, Entry> entries_;
 };
 
-struct Decoders {
-  JsonLineDecoder json;
-  XmlEventDecoder xml;
-  std::unique_ptr<TextLineDecoder> text;
-};
-
 bool same_pipeline(const Config& a, const Config& b) {
   if (a.agent.data_dir != b.agent.data_dir || !(a.metrics == b.metrics)) return false;
   if (a.inputs.size() != b.inputs.size() || a.outputs.size() != b.outputs.size()) return false;
@@ -248,7 +242,6 @@ struct Engine::Impl {
   std::string host;
   std::unique_ptr<AlertOutputs> outputs;
   std::vector<std::unique_ptr<Input>> inputs;
-  std::vector<Decoders> decoders;
   std::vector<RecordIdGaps> record_id_gaps;  // per input; the detection thread's
   EngineMetrics metrics;
   LogLimiter limiter;
@@ -295,7 +288,6 @@ struct Engine::Impl {
   // write holds them.
   std::map<std::pair<std::size_t, std::string>, std::string> uncommitted;
   std::uint64_t alerts_at_last_metrics = ~0ULL;
-  Event event;
   std::map<std::string, EvtxFileVersion> evtx_seen;
   // `run --once`: the events of every file input and EVTX file merged by event time (as `scan`
   // does), so the result does not depend on the order of the inputs or of their files.
@@ -329,9 +321,10 @@ struct Engine::Impl {
   void end_round(const std::vector<std::pair<std::size_t, std::string>>& fed,
                  std::vector<Alert>& alerts);
   void release_merged(std::vector<Alert>& alerts);
-  void process_lines(const LineBatch& batch, std::vector<Alert>& alerts,
+  void process_lines(LineBatch& batch, std::vector<Alert>& alerts,
                      std::vector<CollectionGap>& gaps);
-  void check_record_id(const LineBatch& batch, std::vector<CollectionGap>& gaps);
+  void check_record_id(const LineBatch& batch, const Event& event,
+                       std::vector<CollectionGap>& gaps);
   void process_events(EventBatch& batch, std::vector<Alert>& alerts);
   void hand_back_commits();
   std::optional<EvtxCheckpoint> process_evtx(const EvtxJob& job, std::vector<Alert>& alerts,
@@ -425,14 +418,6 @@ bool Engine::Impl::start() {
     m->name = ic.name;
     m->type = std::string(to_string(ic.type));
     metrics.inputs.push_back(std::move(m));
-    Decoders d;
-    DecodeOptions text_options;
-    text_options.format = InputFormat::kText;
-    text_options.default_computer = ic.computer.empty() ? host : ic.computer;
-    if (!ic.channel.empty()) text_options.default_channel = ic.channel;
-    d.text = std::make_unique<TextLineDecoder>(text_options);
-    d.json.set_nxlog_time_offset(ic.nxlog_time_offset_minutes);
-    decoders.push_back(std::move(d));
     restore_record_ids(ic.name, state, record_id_gaps.emplace_back());
     for (const std::string& dir : input->directories()) inputs_by_directory[dir].push_back(i);
     inputs.push_back(std::move(input));
@@ -1032,7 +1017,8 @@ void Engine::Impl::process_events(EventBatch& batch, std::vector<Alert>& alerts)
   }
 }
 
-void Engine::Impl::check_record_id(const LineBatch& batch, std::vector<CollectionGap>& gaps) {
+void Engine::Impl::check_record_id(const LineBatch& batch, const Event& event,
+                                   std::vector<CollectionGap>& gaps) {
   const auto skipped = record_id_gaps[batch.input_index].observe(
       batch.checkpoint.id, event.computer(), event.channel(), event.record_id);
   if (!skipped) return;
@@ -1048,61 +1034,33 @@ void Engine::Impl::check_record_id(const LineBatch& batch, std::vector<Collectio
   gaps.push_back(std::move(gap));
 }
 
-void Engine::Impl::process_lines(const LineBatch& batch, std::vector<Alert>& alerts,
+// The file input decoded the batch on its own thread; here its events are tracked and matched.
+void Engine::Impl::process_lines(LineBatch& batch, std::vector<Alert>& alerts,
                                  std::vector<CollectionGap>& gaps) {
   InputMetrics& m = *metrics.inputs[batch.input_index];
-  Decoders& d = decoders[batch.input_index];
   const auto on_alert = [&](Alert&& a) { alerts.push_back(std::move(a)); };
-  const Ticks now = now_ticks();
-  std::string error;
-  std::uint64_t decoded = 0, bad = 0;
-  Ticks last_time = 0;
   for (const RecordError& e : batch.errors) {
-    ++bad;
     limiter.error("decode:" + batch.path, "{}:{}: {}", batch.path, e.number, e.reason);
   }
-  for (const RecordRef& r : batch.records) {
-    const std::string_view record(batch.data.data() + r.offset, r.length);
-    event.clear();
-    error.clear();
-    InputFormat format = batch.format;
-    if (format == InputFormat::kAuto) format = detect_format(record);
-    bool ok = false;
-    switch (format) {
-      case InputFormat::kXml:
-        ok = d.xml.decode(record, event, error);
-        break;
-      case InputFormat::kText:
-        ok = d.text->decode(record, now, event, error);
-        break;
-      default:
-        ok = d.json.decode(record, event, error);
-        break;
-    }
-    if (!ok) {
-      ++bad;
-      limiter.error("decode:" + batch.path, "{}:{}: {}", batch.path, r.number,
-                    error.empty() ? "not an event" : error);
-      continue;
-    }
-    ++decoded;
-    check_record_id(batch, gaps);
-    event.set_origin(batch.path);
-    event.source_offset = r.number;
+  Ticks last_time = 0;
+  for (Event& event : batch.events) {
+    check_record_id(batch, event, gaps);
     last_time = event.time_created;
     deliver(batch.input_index, batch.path, event, on_alert);
   }
   if (batch.closed) record_id_gaps[batch.input_index].forget(batch.checkpoint.id);
   release_merged(alerts);
-  m.events_read += batch.records.size() + batch.errors.size();
+  const std::size_t decoded = batch.events.size();
+  if (batch.pool) batch.pool->give(std::move(batch.events));
+  m.events_read += batch.records_read;
   m.events_decoded += decoded;
-  m.events_bad += bad;
-  m.bytes_read += batch.data.size();
+  m.events_bad += batch.errors.size();
+  m.bytes_read += batch.bytes_read;
   spdlog::trace("input {}: batch of {} records ({} bytes) from {}: {} events, {} bad", m.name,
-                batch.records.size() + batch.errors.size(), batch.data.size(), batch.path, decoded,
-                bad);
+                batch.records_read, batch.bytes_read, batch.path, decoded, batch.errors.size());
   if (last_time != 0) {
-    m.lag_seconds = static_cast<double>(now - last_time) / static_cast<double>(kTicksPerSecond);
+    m.lag_seconds =
+        static_cast<double>(now_ticks() - last_time) / static_cast<double>(kTicksPerSecond);
   }
 }
 

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -55,15 +56,46 @@ struct RecordError {
   std::string reason;
 };
 
+// Vectors of decoded events handed back once processed, so that a steady stream decodes into
+// the same Events (whose buffers keep their capacity) instead of allocating per event on one
+// thread and freeing on another. Shared by an input (take) and the detection thread (give).
+class EventPool {
+ public:
+  std::vector<Event> take() {
+    std::lock_guard lock(mutex_);
+    if (free_.empty()) return {};
+    std::vector<Event> events = std::move(free_.back());
+    free_.pop_back();
+    return events;
+  }
+  void give(std::vector<Event>&& events) {
+    std::lock_guard lock(mutex_);
+    if (free_.size() < kKept) free_.push_back(std::move(events));
+  }
+
+ private:
+  static constexpr std::size_t kKept = 4;
+  std::mutex mutex_;
+  std::vector<std::vector<Event>> free_;
+};
+
+// Records of one followed file: read by the FileFollower (`data`, `records`), then decoded by
+// the file input into `events` before the batch is queued.
 struct LineBatch {
   std::size_t input_index = 0;
   std::string path;
   InputFormat format = InputFormat::kJsonl;
   std::string data;
   std::vector<RecordRef> records;
-  std::vector<RecordError> errors;  // before `records`
+  std::vector<RecordError> errors;  // records too long to read, then records not an event
   FileCheckpoint checkpoint;        // true after these records
   bool closed = false;              // the file was drained and let go: forget its checkpoint
+  // After decoding: the events in file order, and what was read to get them.
+  std::vector<Event> events;
+  std::uint64_t bytes_read = 0;
+  std::uint64_t records_read = 0;
+  std::size_t memory = 0;           // heap bytes held by `events`
+  std::shared_ptr<EventPool> pool;  // where `events` go once processed
 };
 
 // "Read this EVTX file from its checkpoint on": the detection thread does the reading, since the
@@ -106,7 +138,7 @@ struct WorkItem {
   // waiting for it.
   std::optional<std::vector<std::pair<std::size_t, std::string>>> round;
   std::size_t bytes() const {
-    if (lines) return lines->data.size();
+    if (lines) return lines->data.size() + lines->memory;
     if (events) return 64 + events->events.size() * 512;  // a typical decoded event
     return 64;
   }

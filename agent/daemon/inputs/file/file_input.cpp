@@ -2,6 +2,7 @@
 #include "daemon/inputs/file/file_input.hpp"
 
 #include "daemon/inputs/file/file_follower.hpp"
+#include "daemon/inputs/file/line_decoder.hpp"
 #include "daemon/timers.hpp"
 
 namespace sw::daemon {
@@ -23,7 +24,9 @@ FileFollower::Options follower_options(const InputConfig& config, std::size_t in
 class FileInput : public Input {
  public:
   FileInput(const InputConfig& config, std::size_t index)
-      : name_(config.name), follower_(follower_options(config, index)) {}
+      : name_(config.name),
+        follower_(follower_options(config, index)),
+        decoder_(config, platform::host_name()) {}
 
   bool init(const AgentState& state, std::vector<WorkItem>& out, std::string&) override {
     if (auto it = state.files.find(name_); it != state.files.end()) {
@@ -31,12 +34,17 @@ class FileInput : public Input {
       for (const auto& [id, cp] : it->second) restored.push_back(cp);
       follower_.restore(std::move(restored));
     }
+    const std::size_t first = out.size();
     follower_.rescan(out);
+    decode(out, first);
     return true;
   }
   bool collect(bool rescan, std::vector<WorkItem>& out) override {
+    const std::size_t first = out.size();
     if (rescan) follower_.rescan(out);
-    return follower_.collect(out);
+    const bool more = follower_.collect(out);
+    decode(out, first);
+    return more;
   }
   std::vector<std::string> directories() const override { return follower_.directories(); }
   bool lingering() const override { return follower_.lingering(); }
@@ -46,8 +54,15 @@ class FileInput : public Input {
   }
 
  private:
+  void decode(std::vector<WorkItem>& out, std::size_t first) {
+    for (std::size_t i = first; i < out.size(); ++i) {
+      if (out[i].lines) decoder_.decode(*out[i].lines);
+    }
+  }
+
   std::string name_;
   FileFollower follower_;
+  LineDecoder decoder_;
 };
 
 }  // namespace

@@ -1,0 +1,71 @@
+#include "daemon/inputs/file/line_decoder.hpp"
+
+namespace sw::daemon {
+
+namespace {
+
+std::unique_ptr<TextLineDecoder> make_text_decoder(const InputConfig& config,
+                                                   const std::string& host) {
+  DecodeOptions options;
+  options.format = InputFormat::kText;
+  options.default_computer = config.computer.empty() ? host : config.computer;
+  if (!config.channel.empty()) options.default_channel = config.channel;
+  return std::make_unique<TextLineDecoder>(options);
+}
+
+// What a decoded event holds on the heap, for the work queue's memory budget.
+std::size_t footprint(const Event& event) {
+  return sizeof(Event) + event.buffer_size() + event.fields().size() * sizeof(Field);
+}
+
+}  // namespace
+
+LineDecoder::LineDecoder(const InputConfig& config, const std::string& host)
+    : text_(make_text_decoder(config, host)) {
+  json_.set_nxlog_time_offset(config.nxlog_time_offset_minutes);
+}
+
+bool LineDecoder::decode_one(std::string_view record, InputFormat format, Ticks now, Event& event,
+                             std::string& error) {
+  if (format == InputFormat::kAuto) format = detect_format(record);
+  switch (format) {
+    case InputFormat::kXml:
+      return xml_.decode(record, event, error);
+    case InputFormat::kText:
+      return text_->decode(record, now, event, error);
+    default:
+      return json_.decode(record, event, error);
+  }
+}
+
+void LineDecoder::decode(LineBatch& batch) {
+  const Ticks now = now_ticks();
+  std::string error;
+  const std::size_t unread = batch.errors.size();  // records too long to read
+  std::vector<Event> events = pool_->take();
+  std::size_t count = 0;
+  for (const RecordRef& r : batch.records) {
+    const std::string_view record(batch.data.data() + r.offset, r.length);
+    if (count == events.size()) events.emplace_back();
+    Event& event = events[count];
+    event.clear();
+    error.clear();
+    if (!decode_one(record, batch.format, now, event, error)) {
+      batch.errors.push_back({r.number, error.empty() ? "not an event" : error});
+      continue;
+    }
+    event.set_origin(batch.path);
+    event.source_offset = r.number;
+    batch.memory += footprint(event);
+    ++count;
+  }
+  events.resize(count);
+  batch.events = std::move(events);
+  batch.pool = pool_;
+  batch.bytes_read = batch.data.size();
+  batch.records_read = batch.records.size() + unread;
+  batch.data = std::string();
+  batch.records = {};
+}
+
+}  // namespace sw::daemon
