@@ -321,11 +321,10 @@ struct Engine::Impl {
   void end_round(const std::vector<std::pair<std::size_t, std::string>>& fed,
                  std::vector<Alert>& alerts);
   void release_merged(std::vector<Alert>& alerts);
-  void process_lines(LineBatch& batch, std::vector<Alert>& alerts,
-                     std::vector<CollectionGap>& gaps);
-  void check_record_id(const LineBatch& batch, const Event& event,
+  void process_events(EventBatch& batch, std::vector<Alert>& alerts,
+                      std::vector<CollectionGap>& gaps);
+  void check_record_id(const EventBatch& batch, const Event& event,
                        std::vector<CollectionGap>& gaps);
-  void process_events(EventBatch& batch, std::vector<Alert>& alerts);
   void hand_back_commits();
   std::optional<EvtxCheckpoint> process_evtx(const EvtxJob& job, std::vector<Alert>& alerts,
                                              std::vector<CollectionGap>& gaps);
@@ -509,12 +508,12 @@ EngineExit Engine::Impl::run() {
     }
     return EngineExit::kFailed;
   }
-  std::size_t files = 0;
-  for (const auto& [input, entries] : committed.files) files += entries.size();
+  std::size_t streams = 0;
+  for (const auto& [input, entries] : committed.streams) streams += entries.size();
   spdlog::info("sessionwatch running: {} input(s), {} output(s), {} rule(s), data in {}",
                inputs.size(), config.outputs.size(), detector->rule_count(), config.agent.data_dir);
   platform::service::notify_ready("running: " + std::to_string(inputs.size()) + " inputs, " +
-                                  std::to_string(files) + " files");
+                                  std::to_string(streams) + " streams");
   io.run();
   if (detection_thread.joinable()) detection_thread.join();
   for (auto& input : inputs) input->exit();
@@ -558,7 +557,10 @@ void Engine::Impl::collect_round() {
   const bool found = !out.empty();
   std::vector<std::pair<std::size_t, std::string>> fed;
   for (WorkItem& item : out) {
-    if (item.lines) fed.emplace_back(item.lines->input_index, item.lines->path);
+    if (item.events) {
+      const EventBatch& b = *item.events;
+      fed.emplace_back(b.input_index, b.origin.empty() ? b.stream : b.origin);
+    }
     queue.push(std::move(item));
   }
   if (options.once) {
@@ -911,10 +913,9 @@ bool Engine::Impl::process(WorkItem& item) {
   std::vector<CollectionGap> gaps = std::move(item.gaps);
   std::optional<EvtxCheckpoint> evtx_checkpoint;
   if (item.refused) refuse(*item.refused);
-  if (item.lines) process_lines(*item.lines, alerts, gaps);
+  if (item.events) process_events(*item.events, alerts, gaps);
   if (item.round) end_round(*item.round, alerts);
   if (item.evtx) evtx_checkpoint = process_evtx(*item.evtx, alerts, gaps);
-  if (item.events) process_events(*item.events, alerts);
   std::vector<Alert> all;
   all.reserve(gaps.size() + alerts.size());
   for (const CollectionGap& gap : gaps) raise_gap(gap, all);
@@ -925,16 +926,6 @@ bool Engine::Impl::process(WorkItem& item) {
     // The checkpoint moves only once the alerts of these events are in every output.
     if (!store_alerts(all)) return false;
   }
-  if (item.lines) {
-    const LineBatch& b = *item.lines;
-    auto& entries = committed.files[config.inputs[b.input_index].name];
-    if (b.closed) {
-      entries.erase(b.checkpoint.id);
-    } else {
-      entries[b.checkpoint.id] = b.checkpoint;
-    }
-    dirty = true;
-  }
   if (evtx_checkpoint) {
     committed.evtx[config.inputs[item.evtx->input_index].name][evtx_checkpoint->path] =
         *evtx_checkpoint;
@@ -942,8 +933,13 @@ bool Engine::Impl::process(WorkItem& item) {
   }
   if (item.events) {
     EventBatch& b = *item.events;
-    committed.streams[config.inputs[b.input_index].name][b.stream] = b.checkpoint;
-    uncommitted[{b.input_index, std::move(b.stream)}] = std::move(b.checkpoint);
+    auto& entries = committed.streams[config.inputs[b.input_index].name];
+    if (b.forget) {
+      entries.erase(b.stream);
+    } else {
+      entries[b.stream] = b.checkpoint;
+      uncommitted[{b.input_index, std::move(b.stream)}] = std::move(b.checkpoint);
+    }
     dirty = true;
   }
   if (!gaps.empty()) dirty = true;
@@ -999,32 +995,14 @@ void Engine::Impl::refuse(const RefusedFile& file) {
                file.reason);
 }
 
-void Engine::Impl::process_events(EventBatch& batch, std::vector<Alert>& alerts) {
-  InputMetrics& m = *metrics.inputs[batch.input_index];
-  const auto on_alert = [&](Alert&& a) { alerts.push_back(std::move(a)); };
-  Ticks last_time = 0;
-  for (Event& e : batch.events) {
-    last_time = std::max(last_time, e.time_created);
-    const LiveState::CauseScope cause(live.get(), e);
-    detector->process(e, on_alert);
-  }
-  m.events_read += batch.events.size();
-  m.events_decoded += batch.events.size();
-  spdlog::trace("input {}: batch of {} events from {}", m.name, batch.events.size(), batch.stream);
-  if (last_time != 0) {
-    m.lag_seconds =
-        static_cast<double>(now_ticks() - last_time) / static_cast<double>(kTicksPerSecond);
-  }
-}
-
-void Engine::Impl::check_record_id(const LineBatch& batch, const Event& event,
+void Engine::Impl::check_record_id(const EventBatch& batch, const Event& event,
                                    std::vector<CollectionGap>& gaps) {
-  const auto skipped = record_id_gaps[batch.input_index].observe(
-      batch.checkpoint.id, event.computer(), event.channel(), event.record_id);
+  const auto skipped = record_id_gaps[batch.input_index].observe(batch.stream, event.computer(),
+                                                                 event.channel(), event.record_id);
   if (!skipped) return;
   CollectionGap gap;
   gap.input = config.inputs[batch.input_index].name;
-  gap.path = batch.path;
+  gap.path = batch.origin;
   gap.stream = std::string(event.computer()) + " " + std::string(event.channel());
   gap.cause = "record_ids_skipped";
   gap.unit = "records";
@@ -1034,21 +1012,22 @@ void Engine::Impl::check_record_id(const LineBatch& batch, const Event& event,
   gaps.push_back(std::move(gap));
 }
 
-// The file input decoded the batch on its own thread; here its events are tracked and matched.
-void Engine::Impl::process_lines(LineBatch& batch, std::vector<Alert>& alerts,
-                                 std::vector<CollectionGap>& gaps) {
+// The input decoded the batch on its own thread; here its events are tracked and matched.
+void Engine::Impl::process_events(EventBatch& batch, std::vector<Alert>& alerts,
+                                  std::vector<CollectionGap>& gaps) {
   InputMetrics& m = *metrics.inputs[batch.input_index];
   const auto on_alert = [&](Alert&& a) { alerts.push_back(std::move(a)); };
+  const std::string& origin = batch.origin.empty() ? batch.stream : batch.origin;
   for (const RecordError& e : batch.errors) {
-    limiter.error("decode:" + batch.path, "{}:{}: {}", batch.path, e.number, e.reason);
+    limiter.error("decode:" + origin, "{}:{}: {}", origin, e.number, e.reason);
   }
   Ticks last_time = 0;
   for (Event& event : batch.events) {
-    check_record_id(batch, event, gaps);
-    last_time = event.time_created;
-    deliver(batch.input_index, batch.path, event, on_alert);
+    if (batch.check_record_ids) check_record_id(batch, event, gaps);
+    last_time = std::max(last_time, event.time_created);
+    deliver(batch.input_index, origin, event, on_alert);
   }
-  if (batch.closed) record_id_gaps[batch.input_index].forget(batch.checkpoint.id);
+  if (batch.forget) record_id_gaps[batch.input_index].forget(batch.stream);
   release_merged(alerts);
   const std::size_t decoded = batch.events.size();
   if (batch.pool) batch.pool->give(std::move(batch.events));
@@ -1057,7 +1036,7 @@ void Engine::Impl::process_lines(LineBatch& batch, std::vector<Alert>& alerts,
   m.events_bad += batch.errors.size();
   m.bytes_read += batch.bytes_read;
   spdlog::trace("input {}: batch of {} records ({} bytes) from {}: {} events, {} bad", m.name,
-                batch.records_read, batch.bytes_read, batch.path, decoded, batch.errors.size());
+                batch.records_read, batch.bytes_read, origin, decoded, batch.errors.size());
   if (last_time != 0) {
     m.lag_seconds =
         static_cast<double>(now_ticks() - last_time) / static_cast<double>(kTicksPerSecond);
@@ -1193,8 +1172,8 @@ static std::string record_ids_prefix(const std::string& input) {
 // The record-id streams of the files this input still follows, as they were at the checkpoint.
 void Engine::Impl::restore_record_ids(const std::string& input, const AgentState& state,
                                       RecordIdGaps& gaps) {
-  std::set<platform::FileId> open_files;
-  if (const auto it = state.files.find(input); it != state.files.end()) {
+  std::set<std::string, std::less<>> open_files;
+  if (const auto it = state.streams.find(input); it != state.streams.end()) {
     for (const auto& entry : it->second) open_files.insert(entry.first);
   }
   try {

@@ -4,7 +4,7 @@
 
 namespace sw::daemon {
 
-std::optional<RecordIdGaps::Skipped> RecordIdGaps::observe(const platform::FileId& file,
+std::optional<RecordIdGaps::Skipped> RecordIdGaps::observe(std::string_view file,
                                                            std::string_view computer,
                                                            std::string_view channel,
                                                            std::uint64_t record_id) {
@@ -15,7 +15,7 @@ std::optional<RecordIdGaps::Skipped> RecordIdGaps::observe(const platform::FileI
       for (const auto& entry : streams_) unsaved_.insert(entry.first);
       streams_.clear();
     }
-    Key key{file, std::string(computer), std::string(channel)};
+    Key key{std::string(file), std::string(computer), std::string(channel)};
     unsaved_.insert(key);
     streams_.emplace(std::move(key), Stream{record_id, 1});
     return std::nullopt;
@@ -33,7 +33,7 @@ std::optional<RecordIdGaps::Skipped> RecordIdGaps::observe(const platform::FileI
   return skipped;
 }
 
-void RecordIdGaps::forget(const platform::FileId& file) {
+void RecordIdGaps::forget(std::string_view file) {
   for (auto it = streams_.begin(); it != streams_.end();) {
     if (std::get<0>(it->first) != file) {
       ++it;
@@ -47,14 +47,13 @@ void RecordIdGaps::forget(const platform::FileId& file) {
 // Unique per stream; the value holds what restore_parts() reads back.
 std::string RecordIdGaps::part_key(std::string_view prefix, const Key& key) {
   const auto& [file, computer, channel] = key;
-  return std::string(prefix) + std::to_string(file.device) + ":" + std::to_string(file.inode) +
-         "\x1e" + computer + "\x1e" + channel;
+  return std::string(prefix) + file + "\x1e" + computer + "\x1e" + channel;
 }
 
 void RecordIdGaps::snapshot_parts(std::string_view prefix, bool changes_only, StateParts& out) {
   const auto part = [&](const Key& key, const Stream& s) {
     const auto& [file, computer, channel] = key;
-    const nlohmann::json value = {file.device, file.inode, computer, channel, s.last, s.run};
+    const nlohmann::json value = {file, computer, channel, s.last, s.run};
     out.push_back({part_key(prefix, key), value.dump()});
   };
   if (!changes_only) {
@@ -73,16 +72,22 @@ void RecordIdGaps::snapshot_parts(std::string_view prefix, bool changes_only, St
 }
 
 void RecordIdGaps::restore_parts(std::string_view prefix, const StatePartMap& parts,
-                                 const std::set<platform::FileId>& open_files) {
+                                 const std::set<std::string, std::less<>>& open_files) {
   streams_.clear();
   unsaved_.clear();
   for (auto it = parts.lower_bound(std::string(prefix));
        it != parts.end() && it->first.starts_with(prefix); ++it) {
-    const nlohmann::json v = nlohmann::json::parse(it->second);
-    const platform::FileId file{v.at(0).get<std::uint64_t>(), v.at(1).get<std::uint64_t>()};
-    if (!open_files.count(file)) continue;
-    streams_.emplace(Key{file, v.at(2).get<std::string>(), v.at(3).get<std::string>()},
-                     Stream{v.at(4).get<std::uint64_t>(), v.at(5).get<std::uint64_t>()});
+    nlohmann::json v = nlohmann::json::parse(it->second);
+    if (v.size() == 6) {  // earlier versions: the file's device and inode as two numbers
+      const std::string file = std::to_string(v.at(0).get<std::uint64_t>()) + ":" +
+                               std::to_string(v.at(1).get<std::uint64_t>());
+      v.erase(0);
+      v[0] = file;
+    }
+    const std::string file = v.at(0).get<std::string>();
+    if (!open_files.contains(file)) continue;
+    streams_.emplace(Key{file, v.at(1).get<std::string>(), v.at(2).get<std::string>()},
+                     Stream{v.at(3).get<std::uint64_t>(), v.at(4).get<std::uint64_t>()});
   }
 }
 

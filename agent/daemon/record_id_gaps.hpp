@@ -4,7 +4,8 @@
 // one file means events were lost before the file was written (a forwarder that dropped them, a
 // log that wrapped between two exports). Ids of different computers and channels are independent,
 // and a forwarder's filter (Winlogbeat `event_id`, an NXLog query) leaves holes by design, so:
-//   - ids are compared only within one file (its identity), per computer and channel;
+//   - ids are compared only within one file (its identity: the input's stream key), per computer
+//     and channel;
 //   - a hole is a gap only in a stream that has proven itself complete: at least kProof
 //     consecutive ids since it started or since its last hole. A filtered stream rarely shows
 //     that many in a row; a complete one always does;
@@ -22,8 +23,6 @@
 #include <string_view>
 #include <tuple>
 
-#include "daemon/work.hpp"
-#include "sessionwatch/platform.hpp"
 #include "sessionwatch/state_parts.hpp"
 
 namespace sw::daemon {
@@ -39,10 +38,10 @@ class RecordIdGaps {
     std::uint64_t from = 0;
     std::uint64_t to = 0;
   };
-  std::optional<Skipped> observe(const platform::FileId& file, std::string_view computer,
+  std::optional<Skipped> observe(std::string_view file, std::string_view computer,
                                  std::string_view channel, std::uint64_t record_id);
   // The file was let go: its streams end.
-  void forget(const platform::FileId& file);
+  void forget(std::string_view file);
 
   // Every stream, or those changed since the last call (nullopt: gone), as parts keyed under
   // `prefix` (one tracker's: "record_ids/<input>/").
@@ -50,15 +49,16 @@ class RecordIdGaps {
   // The streams under `prefix` of files in `open_files` (the others were let go meanwhile).
   // Throws on a malformed part.
   void restore_parts(std::string_view prefix, const StatePartMap& parts,
-                     const std::set<platform::FileId>& open_files);
+                     const std::set<std::string, std::less<>>& open_files);
 
  private:
   struct Stream {
     std::uint64_t last = 0;
     std::uint64_t run = 0;  // consecutive ids up to `last`
   };
-  using Key = std::tuple<platform::FileId, std::string, std::string>;
-  using KeyView = std::tuple<platform::FileId, std::string_view, std::string_view>;
+  // (file identity as its input keys it, computer, channel)
+  using Key = std::tuple<std::string, std::string, std::string>;
+  using KeyView = std::tuple<std::string_view, std::string_view, std::string_view>;
   // Compares keys as views, so a lookup builds no strings. (std::less<> would compare a tuple of
   // string_views with one of strings, which clang rejects with libstdc++ 12.)
   struct KeyLess {

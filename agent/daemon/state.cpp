@@ -16,29 +16,29 @@ namespace sw::daemon {
 
 namespace {
 
-constexpr int kStateVersion = 2;
+constexpr int kStateVersion = 3;
 constexpr std::string_view kChecksumPrefix = "crc32c:";
 // A journal record: 4-byte little-endian payload length, 4-byte CRC32C of the payload, payload.
 constexpr std::size_t kFrameHeader = 8;
 
 using nlohmann::json;
 
+// An input's checkpoint that is a JSON object (a file position) is kept as one, so the state
+// file stays readable; any other text (a bookmark's XML) as a string.
+json checkpoint_value(const std::string& checkpoint) {
+  if (checkpoint.starts_with('{')) {
+    json value = json::parse(checkpoint, nullptr, false);
+    if (value.is_object()) return value;
+  }
+  return checkpoint;
+}
+
+std::string checkpoint_text(const json& value) {
+  return value.is_string() ? value.get<std::string>() : value.dump();
+}
+
 void positions_to_json(const AgentState& state, json& doc) {
   doc["saved_at"] = state.saved_at;
-  json& files = doc["files"] = json::object();
-  for (const auto& [input, entries] : state.files) {
-    json list = json::array();
-    for (const auto& [id, cp] : entries) {
-      list.push_back({{"path", cp.path},
-                      {"device", cp.id.device},
-                      {"inode", cp.id.inode},
-                      {"offset", cp.offset},
-                      {"records", cp.records},
-                      {"head_length", cp.head_length},
-                      {"head_hash", cp.head_hash}});
-    }
-    files[input] = std::move(list);
-  }
   json& evtx = doc["evtx"] = json::object();
   for (const auto& [input, entries] : state.evtx) {
     json list = json::array();
@@ -61,7 +61,7 @@ void positions_to_json(const AgentState& state, json& doc) {
   for (const auto& [input, entries] : state.streams) {
     json list = json::array();
     for (const auto& [stream, checkpoint] : entries) {
-      list.push_back({{"stream", stream}, {"checkpoint", checkpoint}});
+      list.push_back({{"stream", stream}, {"checkpoint", checkpoint_value(checkpoint)}});
     }
     streams[input] = std::move(list);
   }
@@ -70,22 +70,8 @@ void positions_to_json(const AgentState& state, json& doc) {
 // Throws on malformed input. Replaces the positions of `state`.
 void positions_from_json(const json& doc, AgentState& state) {
   state.saved_at = doc.value("saved_at", Ticks{0});
-  state.files.clear();
   state.evtx.clear();
   state.streams.clear();
-  for (const auto& [input, list] : doc.at("files").items()) {
-    for (const auto& e : list) {
-      FileCheckpoint cp;
-      cp.path = e.at("path").get<std::string>();
-      cp.id.device = e.at("device").get<std::uint64_t>();
-      cp.id.inode = e.at("inode").get<std::uint64_t>();
-      cp.offset = e.at("offset").get<std::uint64_t>();
-      cp.records = e.at("records").get<std::uint64_t>();
-      cp.head_length = e.at("head_length").get<std::uint32_t>();
-      cp.head_hash = e.at("head_hash").get<std::uint64_t>();
-      state.files[input][cp.id] = cp;
-    }
-  }
   for (const auto& [input, list] : doc.at("evtx").items()) {
     for (const auto& e : list) {
       EvtxCheckpoint cp;
@@ -108,11 +94,21 @@ void positions_from_json(const json& doc, AgentState& state) {
     for (const auto& [input, list] : it->items()) {
       for (const auto& e : list) {
         state.streams[input][e.at("stream").get<std::string>()] =
-            e.at("checkpoint").get<std::string>();
+            checkpoint_text(e.at("checkpoint"));
       }
     }
   }
-  // States written before streams were generic kept the Windows Event Log bookmarks apart.
+  // States of version 2 kept file positions and Windows Event Log bookmarks apart: they become
+  // the streams of the file and eventlog inputs, keyed as those inputs key them.
+  if (const auto it = doc.find("files"); it != doc.end()) {
+    for (const auto& [input, list] : it->items()) {
+      for (const auto& e : list) {
+        const std::string key = std::to_string(e.at("device").get<std::uint64_t>()) + ":" +
+                                std::to_string(e.at("inode").get<std::uint64_t>());
+        state.streams[input][key] = e.dump();
+      }
+    }
+  }
   if (const auto it = doc.find("eventlog"); it != doc.end()) {
     for (const auto& [input, list] : it->items()) {
       for (const auto& e : list) {
@@ -262,7 +258,7 @@ bool parse_state(std::string_view text, AgentState& state, std::string& error) {
   try {
     const json doc = json::parse(text);
     const int version = doc.at("version").get<int>();
-    if (version != 1 && version != kStateVersion) {
+    if (version < 1 || version > kStateVersion) {
       error = "unsupported state version " + doc.at("version").dump();
       return false;
     }

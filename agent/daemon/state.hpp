@@ -35,12 +35,10 @@ struct EvtxCheckpoint {
 };
 
 struct AgentState {
-  // input name -> file identity -> position
-  std::map<std::string, std::map<platform::FileId, FileCheckpoint>> files;
   // input name -> path -> position
   std::map<std::string, std::map<std::string, EvtxCheckpoint>> evtx;
-  // input name -> stream -> the input's own checkpoint, opaque here (a Windows Event Log
-  // channel's bookmark XML, a Kafka partition's offset)
+  // input name -> stream -> the input's own checkpoint, opaque here (a followed file's position,
+  // a Windows Event Log channel's bookmark XML, a Kafka partition's offset)
   std::map<std::string, std::map<std::string, std::string>> streams;
   // The detector's state and the record-id streams of followed files ("record_ids/..."), part
   // by part.
@@ -49,7 +47,7 @@ struct AgentState {
   Ticks saved_at = 0;             // when this state was written (for the downtime on restart)
 };
 
-// The full state as one JSON document (no checksum); parse_state reads versions 1 and 2.
+// The full state as one JSON document (no checksum); parse_state reads versions 1 to 3.
 std::string serialize_state(const AgentState& state);
 bool parse_state(std::string_view text, AgentState& state, std::string& error);
 

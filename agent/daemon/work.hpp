@@ -15,18 +15,6 @@
 
 namespace sw::daemon {
 
-// Position in one followed file. `head_hash` covers the first `head_length` bytes, so a reused
-// inode or a file replaced under the same identity is told apart from the file we read.
-struct FileCheckpoint {
-  std::string path;
-  platform::FileId id;
-  std::uint64_t offset = 0;   // end of the last complete record handed on
-  std::uint64_t records = 0;  // records (lines) before offset: the next one is records + 1
-  std::uint32_t head_length = 0;
-  std::uint64_t head_hash = 0;
-  friend bool operator==(const FileCheckpoint&, const FileCheckpoint&) = default;
-};
-
 // Events the agent cannot account for: raised as a collection_gap alert.
 struct CollectionGap {
   std::string input;  // input name (output name for spool losses)
@@ -42,12 +30,6 @@ struct CollectionGap {
   // Records (or bytes, when records cannot be counted) missed; nullopt when unknown.
   std::optional<std::uint64_t> count;
   std::string stream;  // within the file: "computer channel" whose record ids jumped
-};
-
-struct RecordRef {
-  std::uint32_t offset = 0;  // in LineBatch::data
-  std::uint32_t length = 0;
-  std::uint64_t number = 0;  // line (or XML record) number in the file, 1-based
 };
 
 // A record the reader could not hand on (longer than the largest record it accepts).
@@ -79,25 +61,6 @@ class EventPool {
   std::vector<std::vector<Event>> free_;
 };
 
-// Records of one followed file: read by the FileFollower (`data`, `records`), then decoded by
-// the file input into `events` before the batch is queued.
-struct LineBatch {
-  std::size_t input_index = 0;
-  std::string path;
-  InputFormat format = InputFormat::kJsonl;
-  std::string data;
-  std::vector<RecordRef> records;
-  std::vector<RecordError> errors;  // records too long to read, then records not an event
-  FileCheckpoint checkpoint;        // true after these records
-  bool closed = false;              // the file was drained and let go: forget its checkpoint
-  // After decoding: the events in file order, and what was read to get them.
-  std::vector<Event> events;
-  std::uint64_t bytes_read = 0;
-  std::uint64_t records_read = 0;
-  std::size_t memory = 0;           // heap bytes held by `events`
-  std::shared_ptr<EventPool> pool;  // where `events` go once processed
-};
-
 // "Read this EVTX file from its checkpoint on": the detection thread does the reading, since the
 // EVTX reader hands events to a sink synchronously.
 struct EvtxJob {
@@ -105,15 +68,24 @@ struct EvtxJob {
   std::string path;
 };
 
-// Decoded events of one stream of an input (a Windows Event Log channel, a Kafka partition) and
-// the input's checkpoint after the last of them: opaque to the engine, which stores it in the
-// state file once the batch's alerts are spooled and then hands it back through
+// Decoded events of one stream of an input (a followed file, a Windows Event Log channel, a
+// Kafka partition) and the input's checkpoint after the last of them: opaque to the engine, which
+// stores it in the state file once the batch's alerts are spooled, then hands it back through
 // Input::committed().
 struct EventBatch {
   std::size_t input_index = 0;
-  std::string stream;
+  std::string stream;  // the checkpoint's key within the input (a file's identity, a channel)
+  std::string origin;  // what to call the stream in logs (a file's path)
   std::vector<Event> events;
-  std::string checkpoint;
+  std::vector<RecordError> errors;  // records that are no events, counted and logged
+  std::string checkpoint;           // true after these events
+  bool forget = false;              // the stream is over: drop its checkpoint instead
+  // Compare record ids per computer and channel within the stream (forwarded events in files).
+  bool check_record_ids = false;
+  std::uint64_t bytes_read = 0;  // what was read to get these events (metrics)
+  std::uint64_t records_read = 0;
+  std::size_t memory = 0;           // heap bytes held by `events` (the work queue's budget)
+  std::shared_ptr<EventPool> pool;  // where `events` go once processed, when set
 };
 
 // A file an input matched but does not read (binary, compressed, EVTX in a file input): said
@@ -127,7 +99,6 @@ struct RefusedFile {
 struct WorkItem {
   std::vector<CollectionGap> gaps;  // raised before the records
   std::optional<RefusedFile> refused;
-  std::optional<LineBatch> lines;
   std::optional<EvtxJob> evtx;
   std::optional<EventBatch> events;
   // `run --once`: every input had nothing more to read when this was queued; once the detection
@@ -138,8 +109,7 @@ struct WorkItem {
   // waiting for it.
   std::optional<std::vector<std::pair<std::size_t, std::string>>> round;
   std::size_t bytes() const {
-    if (lines) return lines->data.size() + lines->memory;
-    if (events) return 64 + events->events.size() * 512;  // a typical decoded event
+    if (events) return 64 + events->memory + events->events.size() * 512;
     return 64;
   }
 };

@@ -69,11 +69,11 @@ class FollowerTest : public ::testing::Test {
   // Runs rescan + collect until nothing is left; returns the records and remembers the rest.
   std::vector<std::string> drain(FileFollower& f, bool rescan = true) {
     std::vector<std::string> lines;
-    std::vector<WorkItem> items;
+    std::vector<FileWork> items;
     if (rescan) f.rescan(items);
     while (f.collect(items)) {
     }
-    for (WorkItem& item : items) {
+    for (FileWork& item : items) {
       for (CollectionGap& g : item.gaps) gaps_.push_back(std::move(g));
       if (item.refused) refused_.push_back(*item.refused);
       if (!item.lines) continue;
@@ -450,7 +450,7 @@ TEST_F(FollowerTest, RewrittenPastTheOffsetWithoutACopyIsAGapWithTheUnreadBytes)
   auto o = options();
   o.max_batch_bytes = 256;  // reading stops part way, having seen the whole file
   FileFollower f(o);
-  std::vector<WorkItem> items;
+  std::vector<FileWork> items;
   f.rescan(items);
   f.collect(items);
   const std::uint64_t offset = f.positions().at(0).offset;

@@ -9,12 +9,12 @@
 namespace sw::daemon {
 namespace {
 
-const platform::FileId kFile{1, 10};
-const platform::FileId kOtherFile{1, 11};
+const std::string kFile = "1:10";
+const std::string kOtherFile = "1:11";
 
 // Feeds ids first..last (inclusive) of one stream; true when none of them was a gap.
 bool feed(RecordIdGaps& gaps, std::uint64_t first, std::uint64_t last,
-          const platform::FileId& file = kFile, std::string_view computer = "dc01",
+          std::string_view file = kFile, std::string_view computer = "dc01",
           std::string_view channel = "Security") {
   bool quiet = true;
   for (std::uint64_t id = first; id <= last; ++id) {
@@ -96,6 +96,21 @@ TEST(RecordIdGaps, RestoredStreamsSeeTheSameGaps) {
   ASSERT_TRUE(skipped);
   EXPECT_EQ(skipped->from, 101u);
   EXPECT_EQ(skipped->to, 104u);
+}
+
+// Earlier versions kept a stream's file as device and inode numbers: an upgrade keeps the streams
+// of the files still followed.
+TEST(RecordIdGaps, PartsOfEarlierVersionsAreRestored) {
+  const StatePartMap parts = {
+      {"record_ids/in/1:10\x1e"
+       "dc01\x1e"
+       "Security",
+       R"([1,10,"dc01","Security",100,100])"}};
+  RecordIdGaps after;
+  after.restore_parts("record_ids/in/", parts, {kFile});
+  const auto skipped = after.observe(kFile, "dc01", "Security", 105);
+  ASSERT_TRUE(skipped);
+  EXPECT_EQ(skipped->from, 101u);
 }
 
 TEST(RecordIdGaps, ChangesOnlyHoldWhatChangedAndWhatWasLetGo) {

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "daemon/inputs/file/file_checkpoint.hpp"
 #include "daemon/state.hpp"
 
 namespace sw::daemon {
@@ -27,10 +28,23 @@ class StateTest : public ::testing::Test {
   fs::path dir_;
 };
 
+// The followed file's position, as the file input keeps it in the state.
+FileCheckpoint file_of(const AgentState& s) {
+  FileCheckpoint cp;
+  std::string error;
+  EXPECT_TRUE(parse_checkpoint(s.streams.at("win").begin()->second, cp, error)) << error;
+  return cp;
+}
+void set_offset(AgentState& s, std::uint64_t offset) {
+  FileCheckpoint cp = file_of(s);
+  cp.offset = offset;
+  s.streams["win"][file_stream_key(cp.id)] = checkpoint_text(cp);
+}
+
 AgentState sample_state() {
   AgentState s;
   FileCheckpoint cp{"/var/log/a.jsonl", {64769, 1234}, 4096, 17, 1024, 0xfeedbeefcafef00dULL};
-  s.files["win"][cp.id] = cp;
+  s.streams["win"][file_stream_key(cp.id)] = checkpoint_text(cp);
   s.evtx["evtx-2"]["/srv/Security.evtx"] = {
       "/srv/Security.evtx", {64769, 99}, 31337, EvtxPosition{3, 4096, 31200, 31337}};
   s.evtx["evtx-2"]["/srv/Old.evtx"] = {"/srv/Old.evtx", {64769, 98}, 12, std::nullopt};
@@ -50,7 +64,6 @@ TEST_F(StateTest, RoundTripsEveryField) {
   AgentState back;
   std::string error;
   ASSERT_TRUE(parse_state(serialize_state(s), back, error)) << error;
-  EXPECT_EQ(back.files, s.files);
   EXPECT_EQ(back.evtx, s.evtx);
   EXPECT_EQ(back.streams, s.streams);
   EXPECT_EQ(back.parts, s.parts);
@@ -70,6 +83,22 @@ TEST_F(StateTest, EventlogBookmarksOfEarlierVersionsBecomeStreams) {
   EXPECT_EQ(back.streams["win"]["Security"], "<BookmarkList/>");
 }
 
+// Version 2 kept file positions under "files": an upgrade resumes each file where it stood.
+TEST_F(StateTest, FilePositionsOfVersion2BecomeTheFileInputsStreams) {
+  const std::string v2 = R"({"version":2,"saved_at":5,"parts":{},"evtx":{},"files":{"win":[
+      {"path":"/var/log/a.jsonl","device":64769,"inode":1234,"offset":4096,"records":17,
+       "head_length":1024,"head_hash":99}]}})";
+  AgentState back;
+  std::string error;
+  ASSERT_TRUE(parse_state(v2, back, error)) << error;
+  ASSERT_EQ(back.streams["win"].count("64769:1234"), 1u);
+  const FileCheckpoint cp = file_of(back);
+  EXPECT_EQ(cp.path, "/var/log/a.jsonl");
+  EXPECT_EQ(cp.offset, 4096u);
+  EXPECT_EQ(cp.records, 17u);
+  EXPECT_EQ(cp.head_hash, 99u);
+}
+
 TEST_F(StateTest, MissingFileIsFirstStartNotAnError) {
   StateStore store((dir_ / "state.json").string());
   AgentState s;
@@ -85,12 +114,12 @@ TEST_F(StateTest, SaveReplacesAtomicallyAndLeavesNoTemporary) {
   std::string error;
   AgentState s = sample_state();
   ASSERT_TRUE(store.save(s, error)) << error;
-  s.files["win"].begin()->second.offset = 8192;
+  set_offset(s, 8192);
   ASSERT_TRUE(store.save(s, error)) << error;
   AgentState back;
   std::vector<std::string> notes;
   ASSERT_TRUE(store.load(back, error, notes)) << error;
-  EXPECT_EQ(back.files["win"].begin()->second.offset, 8192u);
+  EXPECT_EQ(file_of(back).offset, 8192u);
   EXPECT_TRUE(notes.empty());
   std::set<std::string> names;
   for (const auto& e : fs::directory_iterator(dir_)) names.insert(e.path().filename().string());
@@ -109,7 +138,7 @@ TEST_F(StateTest, TornTemporaryFromACrashDoesNotHideTheLastGoodState) {
   AgentState back;
   std::vector<std::string> notes;
   ASSERT_TRUE(store.load(back, error, notes)) << error;
-  EXPECT_EQ(back.files, sample_state().files);
+  EXPECT_EQ(back.streams, sample_state().streams);
   // And the next save goes through regardless of the leftover.
   ASSERT_TRUE(store.save(back, error)) << error;
   EXPECT_FALSE(fs::exists(dir_ / "state.json.tmp"));
@@ -134,7 +163,7 @@ TEST_F(StateTest, CorruptStateIsReportedWithItsPath) {
 TEST_F(StateTest, FutureVersionIsRefused) {
   AgentState s;
   std::string error;
-  EXPECT_FALSE(parse_state(R"({"version": 3, "files": {}, "evtx": {}})", s, error));
+  EXPECT_FALSE(parse_state(R"({"version": 4, "files": {}, "evtx": {}})", s, error));
   EXPECT_NE(error.find("version"), std::string::npos);
 }
 
@@ -178,9 +207,9 @@ class StateJournalTest : public StateTest {
     std::string error;
     AgentState s = sample_state();
     ASSERT_TRUE(store.save(s, error)) << error;
-    s.files["win"].begin()->second.offset = 5000;
+    set_offset(s, 5000);
     ASSERT_TRUE(store.append(s, {{"session/host/ws01", "v2"}}, error)) << error;
-    s.files["win"].begin()->second.offset = 6000;
+    set_offset(s, 6000);
     ASSERT_TRUE(
         store.append(s, {{"session/host/ws02", "new"}, {"rules/x\x1ey", std::nullopt}}, error))
         << error;
@@ -192,7 +221,7 @@ class StateJournalTest : public StateTest {
     EXPECT_TRUE(store.load(back, error, notes)) << error;
     return back;
   }
-  std::uint64_t offset(const AgentState& s) { return s.files.at("win").begin()->second.offset; }
+  std::uint64_t offset(const AgentState& s) { return file_of(s).offset; }
 };
 
 TEST_F(StateJournalTest, AppendedCheckpointsAreReadBackInOrder) {
@@ -230,7 +259,7 @@ TEST_F(StateJournalTest, AnEditedOffsetIsCaughtByTheChecksumAndThePreviousCheckp
   StateStore store(state().string());
   write_three(store);
   AgentState s = sample_state();
-  s.files["win"].begin()->second.offset = 7000;
+  set_offset(s, 7000);
   std::string error;
   ASSERT_TRUE(store.save(s, error)) << error;  // the previous one (and its journal) kept
   // The offset moved forward by hand (or a flipped bit): it would skip events silently.
@@ -244,9 +273,9 @@ TEST_F(StateJournalTest, AnEditedOffsetIsCaughtByTheChecksumAndThePreviousCheckp
   EXPECT_EQ(offset(back), 6000u) << "the previous full checkpoint and its journal";
   // Everything else a checkpoint holds comes back with it.
   const AgentState sample = sample_state();
-  EXPECT_EQ(back.files.at("win").begin()->second.head_hash, 0xfeedbeefcafef00dULL);
+  EXPECT_EQ(file_of(back).head_hash, 0xfeedbeefcafef00dULL);
   EXPECT_EQ(back.evtx, sample.evtx);
-  EXPECT_EQ(back.streams, sample.streams);
+  EXPECT_EQ(back.streams.at("eventlog"), sample.streams.at("eventlog"));
   EXPECT_EQ(back.parts.count("record_ids/win/64769:1234\x1e"
                              "dc01\x1e"
                              "Security"),
@@ -296,7 +325,7 @@ TEST_F(StateJournalTest, AFullCheckpointStartsANewJournal) {
   StateStore store(state().string());
   write_three(store);
   AgentState s = sample_state();
-  s.files["win"].begin()->second.offset = 9000;
+  set_offset(s, 9000);
   std::string error;
   ASSERT_TRUE(store.save(s, error)) << error;
   EXPECT_EQ(store.journal_bytes(), 0u);

@@ -158,6 +158,7 @@ class EventlogInput final : public Input, private eventlog::Handler {
       batch.input_index = index_;
       batch.stream = std::string(channel);
       batch.checkpoint = std::string(bookmark_xml);
+      batch.records_read = batch_.size();
       pending_events_ += batch_.size();
       batch.events = std::move(batch_);
       batch_.clear();

@@ -132,7 +132,7 @@ std::unique_ptr<FileFollower::Tailed> FileFollower::open_at(const std::string& p
 }
 
 void FileFollower::apply_restored(const std::map<platform::FileId, std::string>& matches,
-                                  std::vector<WorkItem>& out) {
+                                  std::vector<FileWork>& out) {
   for (const FileCheckpoint& cp : restored_) {
     bool rotated = false;
     std::string path = find_restored(cp, matches, rotated);
@@ -153,7 +153,7 @@ void FileFollower::apply_restored(const std::map<platform::FileId, std::string>&
       }
       continue;
     }
-    WorkItem item;
+    FileWork item;
     item.gaps.push_back(gap(cp.path, path.empty() ? "removed" : "unreadable", cp.offset));
     spdlog::warn("input {}: {} ({}); its checkpoint at byte {} is dropped", options_.input_name,
                  cp.path, path.empty() ? "gone while the agent was down" : error, cp.offset);
@@ -187,7 +187,7 @@ std::string FileFollower::find_restored(const FileCheckpoint& cp,
   return {};
 }
 
-void FileFollower::rescan(std::vector<WorkItem>& out) {
+void FileFollower::rescan(std::vector<FileWork>& out) {
   std::map<platform::FileId, std::string> matches;
   for (const std::string& dir : directories()) {
     std::error_code ec;
@@ -245,7 +245,7 @@ void FileFollower::start_new_file(Tailed& t) {
                t.last_size);
 }
 
-void FileFollower::update_head(Tailed& t, std::uint64_t size, std::vector<WorkItem>& out) {
+void FileFollower::update_head(Tailed& t, std::uint64_t size, std::vector<FileWork>& out) {
   if (t.head_length >= kHeadBytes || size <= t.head_length) return;
   const auto length = static_cast<std::uint32_t>(std::min<std::uint64_t>(size, kHeadBytes));
   std::string head(length, '\0');
@@ -291,13 +291,13 @@ std::optional<std::string> file_input_refusal(std::string_view head) {
 }  // namespace
 
 void FileFollower::refuse_if_not_a_log(Tailed& t, std::string_view head,
-                                       std::vector<WorkItem>& out) {
+                                       std::vector<FileWork>& out) {
   if (t.ignored) return;
   auto why = file_input_refusal(head);
   if (!why) return;
   // Nothing of it becomes an event; the checkpoint moves to its end so it is not judged again.
   t.ignored = true;
-  WorkItem item;
+  FileWork item;
   item.refused = RefusedFile{options_.input_index, t.path, std::move(*why)};
   out.push_back(std::move(item));
 }
@@ -344,9 +344,9 @@ bool FileFollower::follow_copy(Tailed& t) {
   return false;
 }
 
-void FileFollower::handle_truncation(Tailed& t, std::vector<WorkItem>& out,
+void FileFollower::handle_truncation(Tailed& t, std::vector<FileWork>& out,
                                      const std::string& cause) {
-  WorkItem item;
+  FileWork item;
   if (!follow_copy(t)) {
     CollectionGap g = gap(t.path, cause, t.offset);
     // Bytes seen but not read yet are lost for sure; what was written after the last look, if
@@ -372,7 +372,7 @@ void FileFollower::handle_truncation(Tailed& t, std::vector<WorkItem>& out,
   out.push_back(std::move(item));
 }
 
-bool FileFollower::read_records(Tailed& t, std::uint64_t size, std::vector<WorkItem>& out) {
+bool FileFollower::read_records(Tailed& t, std::uint64_t size, std::vector<FileWork>& out) {
   if (t.skipping && !skip_long_record(t, size)) return false;
   const std::uint64_t available = size - t.offset;
   const std::size_t want =
@@ -423,7 +423,7 @@ bool FileFollower::read_records(Tailed& t, std::uint64_t size, std::vector<WorkI
   t.offset += consumed;
   batch.data.assign(data.substr(0, consumed));
   batch.checkpoint = t.checkpoint();
-  WorkItem item;
+  FileWork item;
   item.lines = std::move(batch);
   out.push_back(std::move(item));
   // More only when the batch budget cut the read short; a trailing partial line waits.
@@ -456,7 +456,7 @@ std::optional<FirstRecord> first_record(std::string_view data, InputFormat forma
 
 // A record longer than a batch: read it whole (up to max_record_bytes), in one batch of its own.
 // A longer one is reported and skipped to its end; one still being written waits for its end.
-bool FileFollower::read_long_record(Tailed& t, std::uint64_t size, std::vector<WorkItem>& out) {
+bool FileFollower::read_long_record(Tailed& t, std::uint64_t size, std::vector<FileWork>& out) {
   const std::uint64_t available = size - t.offset;
   const std::size_t want =
       static_cast<std::size_t>(std::min<std::uint64_t>(available, options_.max_record_bytes + 1));
@@ -486,7 +486,7 @@ bool FileFollower::read_long_record(Tailed& t, std::uint64_t size, std::vector<W
   }
   batch.data = std::move(data);
   batch.checkpoint = t.checkpoint();
-  WorkItem item;
+  FileWork item;
   item.lines = std::move(batch);
   out.push_back(std::move(item));
   return t.offset < size;
@@ -512,7 +512,7 @@ bool FileFollower::skip_long_record(Tailed& t, std::uint64_t size) {
   return false;
 }
 
-bool FileFollower::collect(std::vector<WorkItem>& out) {
+bool FileFollower::collect(std::vector<FileWork>& out) {
   bool more = false;
   // Rotated files first: the old file is read to its end before its successor.
   std::vector<Tailed*> order;
@@ -555,7 +555,7 @@ bool FileFollower::collect(std::vector<WorkItem>& out) {
 // once it stayed quiet for rotate_wait after the rename was noticed, so a writer that has not
 // reopened its log yet is still read. True when let go.
 bool FileFollower::release_if_done(Tailed& t, const platform::FileInfo& info,
-                                   std::vector<WorkItem>& out) {
+                                   std::vector<FileWork>& out) {
   const bool deleted = info.links == 0;
   const bool quiet = now() - std::max(t.last_growth, t.rotated_at) >= options_.rotate_wait;
   if (!deleted && !quiet) return false;
@@ -579,7 +579,7 @@ bool FileFollower::release_if_done(Tailed& t, const platform::FileInfo& info,
                deleted ? "deleted" : "quiet since it was rotated", t.offset, t.records);
   batch.checkpoint = t.checkpoint();
   batch.closed = true;
-  WorkItem item;
+  FileWork item;
   item.lines = std::move(batch);
   out.push_back(std::move(item));
   return true;

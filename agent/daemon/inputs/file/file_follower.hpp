@@ -12,6 +12,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,43 @@
 #include "sessionwatch/platform.hpp"
 
 namespace sw::daemon {
+
+// Position in one followed file. `head_hash` covers the first `head_length` bytes, so a reused
+// inode or a file replaced under the same identity is told apart from the file we read.
+struct FileCheckpoint {
+  std::string path;
+  platform::FileId id;
+  std::uint64_t offset = 0;   // end of the last complete record handed on
+  std::uint64_t records = 0;  // records (lines) before offset: the next one is records + 1
+  std::uint32_t head_length = 0;
+  std::uint64_t head_hash = 0;
+  friend bool operator==(const FileCheckpoint&, const FileCheckpoint&) = default;
+};
+
+struct RecordRef {
+  std::uint32_t offset = 0;  // in LineBatch::data
+  std::uint32_t length = 0;
+  std::uint64_t number = 0;  // line (or XML record) number in the file, 1-based
+};
+
+// Complete records of one followed file, as read.
+struct LineBatch {
+  std::size_t input_index = 0;
+  std::string path;
+  InputFormat format = InputFormat::kJsonl;
+  std::string data;
+  std::vector<RecordRef> records;
+  std::vector<RecordError> errors;  // records too long to read
+  FileCheckpoint checkpoint;        // true after these records
+  bool closed = false;              // the file was drained and let go: forget its checkpoint
+};
+
+// What the follower found: gaps (raised before the records), a file it will not read, records.
+struct FileWork {
+  std::vector<CollectionGap> gaps;
+  std::optional<RefusedFile> refused;
+  std::optional<LineBatch> lines;
+};
 
 class FileFollower {
  public:
@@ -52,10 +90,10 @@ class FileFollower {
   std::vector<std::string> directories() const;
   // Lists the files matching the globs: takes up new ones, notices renamed and deleted ones.
   // Gaps found (a checkpointed file that is gone or was replaced) come out as work items.
-  void rescan(std::vector<WorkItem>& out);
+  void rescan(std::vector<FileWork>& out);
   // Reads what was appended: at most one batch per file. True when a file has more to read
   // than fitted (call again).
-  bool collect(std::vector<WorkItem>& out);
+  bool collect(std::vector<FileWork>& out);
   // Where every followed file is now (the reader's position, ahead of what was committed).
   std::vector<FileCheckpoint> positions() const;
   // True while a rotated file is kept open waiting for late writes: call collect() again after
@@ -71,7 +109,7 @@ class FileFollower {
                                   const FileCheckpoint* from, std::string& error);
   bool head_matches(platform::InputFile& file, std::uint32_t length, std::uint64_t hash);
   void apply_restored(const std::map<platform::FileId, std::string>& matches,
-                      std::vector<WorkItem>& out);
+                      std::vector<FileWork>& out);
   std::string find_restored(const FileCheckpoint& cp,
                             const std::map<platform::FileId, std::string>& matches,
                             bool& rotated) const;
@@ -79,13 +117,13 @@ class FileFollower {
   bool content_changed(Tailed& t, std::uint64_t size);
   void reset_to_start(Tailed& t);
   bool follow_copy(Tailed& t);
-  void handle_truncation(Tailed& t, std::vector<WorkItem>& out, const std::string& cause);
-  bool read_records(Tailed& t, std::uint64_t size, std::vector<WorkItem>& out);
-  bool release_if_done(Tailed& t, const platform::FileInfo& info, std::vector<WorkItem>& out);
-  bool read_long_record(Tailed& t, std::uint64_t size, std::vector<WorkItem>& out);
+  void handle_truncation(Tailed& t, std::vector<FileWork>& out, const std::string& cause);
+  bool read_records(Tailed& t, std::uint64_t size, std::vector<FileWork>& out);
+  bool release_if_done(Tailed& t, const platform::FileInfo& info, std::vector<FileWork>& out);
+  bool read_long_record(Tailed& t, std::uint64_t size, std::vector<FileWork>& out);
   bool skip_long_record(Tailed& t, std::uint64_t size);
-  void refuse_if_not_a_log(Tailed& t, std::string_view head, std::vector<WorkItem>& out);
-  void update_head(Tailed& t, std::uint64_t size, std::vector<WorkItem>& out);
+  void refuse_if_not_a_log(Tailed& t, std::string_view head, std::vector<FileWork>& out);
+  void update_head(Tailed& t, std::uint64_t size, std::vector<FileWork>& out);
   CollectionGap gap(const std::string& path, std::string cause, std::uint64_t from) const;
 
   Options options_;

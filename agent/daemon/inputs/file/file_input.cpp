@@ -1,6 +1,9 @@
 // The `file` input: a FileFollower over the input's globs.
 #include "daemon/inputs/file/file_input.hpp"
 
+#include <spdlog/spdlog.h>
+
+#include "daemon/inputs/file/file_checkpoint.hpp"
 #include "daemon/inputs/file/file_follower.hpp"
 #include "daemon/inputs/file/line_decoder.hpp"
 #include "daemon/timers.hpp"
@@ -29,34 +32,63 @@ class FileInput : public Input {
         decoder_(config, platform::host_name()) {}
 
   bool init(const AgentState& state, std::vector<WorkItem>& out, std::string&) override {
-    if (auto it = state.files.find(name_); it != state.files.end()) {
-      std::vector<FileCheckpoint> restored;
-      for (const auto& [id, cp] : it->second) restored.push_back(cp);
-      follower_.restore(std::move(restored));
+    if (auto it = state.streams.find(name_); it != state.streams.end()) {
+      follower_.restore(restored_checkpoints(it->second));
     }
-    const std::size_t first = out.size();
-    follower_.rescan(out);
-    decode(out, first);
+    std::vector<FileWork> found;
+    follower_.rescan(found);
+    hand_on(found, out);
     return true;
   }
   bool collect(bool rescan, std::vector<WorkItem>& out) override {
-    const std::size_t first = out.size();
-    if (rescan) follower_.rescan(out);
-    const bool more = follower_.collect(out);
-    decode(out, first);
+    std::vector<FileWork> found;
+    if (rescan) follower_.rescan(found);
+    const bool more = follower_.collect(found);
+    hand_on(found, out);
     return more;
   }
   std::vector<std::string> directories() const override { return follower_.directories(); }
   bool lingering() const override { return follower_.lingering(); }
   void positions(AgentState& state) const override {
-    auto& entries = state.files[name_];
-    for (const FileCheckpoint& cp : follower_.positions()) entries.emplace(cp.id, cp);
+    auto& entries = state.streams[name_];
+    for (const FileCheckpoint& cp : follower_.positions()) {
+      entries.emplace(file_stream_key(cp.id), checkpoint_text(cp));
+    }
   }
 
  private:
-  void decode(std::vector<WorkItem>& out, std::size_t first) {
-    for (std::size_t i = first; i < out.size(); ++i) {
-      if (out[i].lines) decoder_.decode(*out[i].lines);
+  std::vector<FileCheckpoint> restored_checkpoints(
+      const std::map<std::string, std::string>& streams) const {
+    std::vector<FileCheckpoint> restored;
+    std::string error;
+    for (const auto& [key, text] : streams) {
+      FileCheckpoint cp;
+      if (parse_checkpoint(text, cp, error)) {
+        restored.push_back(std::move(cp));
+      } else {
+        spdlog::warn("input {}: checkpoint {} is not a file position ({}); dropped", name_, key,
+                     error);
+      }
+    }
+    return restored;
+  }
+
+  // Records become events here, on the input's thread (the detection thread only tracks).
+  void hand_on(std::vector<FileWork>& found, std::vector<WorkItem>& out) {
+    for (FileWork& work : found) {
+      WorkItem& item = out.emplace_back();
+      item.gaps = std::move(work.gaps);
+      item.refused = std::move(work.refused);
+      if (!work.lines) continue;
+      const LineBatch& lines = *work.lines;
+      EventBatch& batch = item.events.emplace();
+      batch.input_index = lines.input_index;
+      batch.stream = file_stream_key(lines.checkpoint.id);
+      batch.origin = lines.path;
+      batch.forget = lines.closed;
+      if (!lines.closed) batch.checkpoint = checkpoint_text(lines.checkpoint);
+      batch.check_record_ids = true;
+      decoder_.decode(lines, batch);
     }
   }
 

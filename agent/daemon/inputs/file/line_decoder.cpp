@@ -38,34 +38,32 @@ bool LineDecoder::decode_one(std::string_view record, InputFormat format, Ticks 
   }
 }
 
-void LineDecoder::decode(LineBatch& batch) {
+void LineDecoder::decode(const LineBatch& lines, EventBatch& out) {
   const Ticks now = now_ticks();
   std::string error;
-  const std::size_t unread = batch.errors.size();  // records too long to read
+  out.errors = lines.errors;
   std::vector<Event> events = pool_->take();
   std::size_t count = 0;
-  for (const RecordRef& r : batch.records) {
-    const std::string_view record(batch.data.data() + r.offset, r.length);
+  for (const RecordRef& r : lines.records) {
+    const std::string_view record(lines.data.data() + r.offset, r.length);
     if (count == events.size()) events.emplace_back();
     Event& event = events[count];
     event.clear();
     error.clear();
-    if (!decode_one(record, batch.format, now, event, error)) {
-      batch.errors.push_back({r.number, error.empty() ? "not an event" : error});
+    if (!decode_one(record, lines.format, now, event, error)) {
+      out.errors.push_back({r.number, error.empty() ? "not an event" : error});
       continue;
     }
-    event.set_origin(batch.path);
+    event.set_origin(lines.path);
     event.source_offset = r.number;
-    batch.memory += footprint(event);
+    out.memory += footprint(event);
     ++count;
   }
   events.resize(count);
-  batch.events = std::move(events);
-  batch.pool = pool_;
-  batch.bytes_read = batch.data.size();
-  batch.records_read = batch.records.size() + unread;
-  batch.data = std::string();
-  batch.records = {};
+  out.events = std::move(events);
+  out.pool = pool_;
+  out.bytes_read = lines.data.size();
+  out.records_read = lines.records.size() + lines.errors.size();
 }
 
 }  // namespace sw::daemon

@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "daemon/inputs/file/file_follower.hpp"
 #include "daemon/work.hpp"
 #include "sessionwatch/config.hpp"
 #include "sessionwatch/decode.hpp"
@@ -16,9 +17,9 @@ class LineDecoder {
  public:
   // `host`: the computer of text lines that name none (unless the input sets `computer`).
   LineDecoder(const InputConfig& config, const std::string& host);
-  // Decodes `batch.data` into `batch.events` (each with its origin and line number) and appends
-  // a RecordError per record that is not an event; then lets the raw bytes go.
-  void decode(LineBatch& batch);
+  // The events of `lines` (each with its origin and line number) into `out`, with a RecordError
+  // per record that is not an event.
+  void decode(const LineBatch& lines, EventBatch& out);
 
  private:
   bool decode_one(std::string_view record, InputFormat format, Ticks now, Event& event,
