@@ -20,7 +20,6 @@
 
 #include "daemon/gap_alert.hpp"
 #include "daemon/input.hpp"
-#include "daemon/inputs/evtx/evtx_input.hpp"
 #include "daemon/metrics.hpp"
 #include "daemon/outputs.hpp"
 #include "daemon/query.hpp"
@@ -30,7 +29,6 @@
 #include "daemon/timers.hpp"
 #include "decode/merge.hpp"
 #include "sessionwatch/decode.hpp"
-#include "sessionwatch/evtx_native.hpp"
 #include "sessionwatch/platform.hpp"
 
 namespace sw::daemon {
@@ -40,8 +38,6 @@ using namespace std::chrono_literals;
 using SteadyClock = std::chrono::steady_clock;
 
 namespace {
-
-class EvtxSink;
 
 constexpr std::size_t kQueueCapacityBytes = 8u << 20;
 // Checkpoints are written at most this often, and never more often than it takes to write them
@@ -288,7 +284,6 @@ struct Engine::Impl {
   // write holds them.
   std::map<std::pair<std::size_t, std::string>, std::string> uncommitted;
   std::uint64_t alerts_at_last_metrics = ~0ULL;
-  std::map<std::string, EvtxFileVersion> evtx_seen;
   // `run --once`: the events of every file input and EVTX file merged by event time (as `scan`
   // does), so the result does not depend on the order of the inputs or of their files.
   std::unique_ptr<decode_detail::TimeMerger> merger;
@@ -326,12 +321,8 @@ struct Engine::Impl {
   void check_record_id(const EventBatch& batch, const Event& event,
                        std::vector<CollectionGap>& gaps);
   void hand_back_commits();
-  std::optional<EvtxCheckpoint> process_evtx(const EvtxJob& job, std::vector<Alert>& alerts,
-                                             std::vector<CollectionGap>& gaps);
-  EvtxCheckpoint evtx_resume_point(const std::string& input, const std::string& path,
-                                   const platform::FileId& id);
-  void report_evtx_damage(const EvtxSink& sink, const std::string& path, bool changed_meanwhile,
-                          InputMetrics& m);
+  std::optional<std::string> run_job(InputJob& job, std::vector<Alert>& alerts,
+                                     std::vector<CollectionGap>& gaps);
   bool store_alerts(std::vector<Alert>& alerts);
   void save_state(bool force, bool final = false);
   bool write_full_checkpoint(std::string& error);
@@ -911,11 +902,11 @@ bool Engine::Impl::store_alerts(std::vector<Alert>& alerts) {
 bool Engine::Impl::process(WorkItem& item) {
   std::vector<Alert> alerts;
   std::vector<CollectionGap> gaps = std::move(item.gaps);
-  std::optional<EvtxCheckpoint> evtx_checkpoint;
+  std::optional<std::string> job_checkpoint;
   if (item.refused) refuse(*item.refused);
   if (item.events) process_events(*item.events, alerts, gaps);
   if (item.round) end_round(*item.round, alerts);
-  if (item.evtx) evtx_checkpoint = process_evtx(*item.evtx, alerts, gaps);
+  if (item.job) job_checkpoint = run_job(*item.job, alerts, gaps);
   std::vector<Alert> all;
   all.reserve(gaps.size() + alerts.size());
   for (const CollectionGap& gap : gaps) raise_gap(gap, all);
@@ -926,9 +917,10 @@ bool Engine::Impl::process(WorkItem& item) {
     // The checkpoint moves only once the alerts of these events are in every output.
     if (!store_alerts(all)) return false;
   }
-  if (evtx_checkpoint) {
-    committed.evtx[config.inputs[item.evtx->input_index].name][evtx_checkpoint->path] =
-        *evtx_checkpoint;
+  if (job_checkpoint) {
+    const InputJob& job = *item.job;
+    committed.streams[config.inputs[job.input_index].name][job.stream] = *job_checkpoint;
+    uncommitted[{job.input_index, job.stream}] = std::move(*job_checkpoint);
     dirty = true;
   }
   if (item.events) {
@@ -1043,126 +1035,27 @@ void Engine::Impl::process_events(EventBatch& batch, std::vector<Alert>& alerts,
   }
 }
 
-namespace {
-
-class EvtxSink : public EventSink {
- public:
-  using Deliver = std::function<void(Event&)>;
-  EvtxSink(Deliver deliver, const std::string& path, InputMetrics& metrics)
-      : deliver_(std::move(deliver)), path_(path), metrics_(metrics) {}
-  // Records with a header id up to this are skipped (resuming by record id).
-  std::uint64_t skip_through = 0;
-
-  void on_event(Event& event) override {
-    ++metrics_.events_read;
-    const std::uint64_t id = event.source_offset;  // the record header's id
-    if (skip_through != 0 && id <= skip_through) return;
-    ++metrics_.events_decoded;
-    if (first == 0 || id < first) first = id;
-    event.set_origin(path_);
-    deliver_(event);
-  }
-  // Kept until the read is over: damage seen in a file that changed meanwhile is most likely
-  // the part still being written, read whole next time.
-  void on_error(const DecodeError& e) override {
-    ++metrics_.events_read;
-    ++errors;
-    if (kept.size() < kMaxKept) kept.push_back(e);
-  }
-  std::uint64_t first = 0;
-  std::uint64_t errors = 0;
-  std::vector<DecodeError> kept;
-
- private:
-  static constexpr std::size_t kMaxKept = 100;
-  Deliver deliver_;
-  const std::string& path_;
-  InputMetrics& metrics_;
-};
-
-}  // namespace
-
-// Where to carry on in an EVTX file: its checkpoint when it is the same file.
-EvtxCheckpoint Engine::Impl::evtx_resume_point(const std::string& input, const std::string& path,
-                                               const platform::FileId& id) {
-  EvtxCheckpoint cp{path, id, 0, std::nullopt};
-  auto& entries = committed.evtx[input];
-  if (auto it = entries.find(path); it != entries.end() && it->second.id == id) cp = it->second;
-  return cp;
-}
-
-void Engine::Impl::report_evtx_damage(const EvtxSink& sink, const std::string& path,
-                                      bool changed_meanwhile, InputMetrics& m) {
-  if (sink.errors == 0) return;
-  if (changed_meanwhile) {
-    spdlog::debug("{}: changed while being read ({} problem(s) seen); read again once it settles",
-                  path, sink.errors);
-    return;
-  }
-  m.events_bad += sink.errors;
-  for (const DecodeError& e : sink.kept) {
-    limiter.error("decode:" + path, "{}:{}: {}", e.origin, e.position, e.reason);
-  }
-}
-
-std::optional<EvtxCheckpoint> Engine::Impl::process_evtx(const EvtxJob& job,
-                                                         std::vector<Alert>& alerts,
-                                                         std::vector<CollectionGap>& gaps) {
-  inputs[job.input_index]->job_started(job.path);
-  const auto version = evtx_file_version(job.path);
-  if (!version) return std::nullopt;
-  if (auto seen = evtx_seen.find(job.path); seen != evtx_seen.end() && seen->second == *version) {
-    return std::nullopt;  // nothing new since it was last read
-  }
-  const std::string& name = config.inputs[job.input_index].name;
-  EvtxCheckpoint cp = evtx_resume_point(name, job.path, version->id);
-  std::string error;
-  // The native parser: portable (the same reader on Windows), about 30x faster than libevtx, and
-  // it reads files libevtx cannot (docs/evtx-format.md).
-  auto reader = NativeEvtxReader::open_file(job.path, error);
-  if (!reader) {
-    // Often a file still being copied in: the next change notification retries.
-    limiter.error("evtx:" + job.path, "{}: {}", job.path, error);
-    return std::nullopt;
-  }
-  InputMetrics& m = *metrics.inputs[job.input_index];
+// A job an input queued (an EVTX file to read), run here since its reader hands events over
+// synchronously; the stream's checkpoint once read, nullopt when nothing was.
+std::optional<std::string> Engine::Impl::run_job(InputJob& job, std::vector<Alert>& alerts,
+                                                 std::vector<CollectionGap>& gaps) {
   const Detector::AlertCallback on_alert = [&](Alert&& a) { alerts.push_back(std::move(a)); };
-  EvtxSink sink([&](Event& e) { deliver(job.input_index, job.path, e, on_alert); }, job.path, m);
-  EvtxPosition position = cp.position.value_or(EvtxPosition{});
-  // Without a position (older state) resume after the record id.
-  if (!cp.position) sink.skip_through = cp.record_id;
-  DecodeStats stats;
-  if (!reader->read_from(sink, position, stats)) {
-    spdlog::warn(
-        "input {}: {} holds other records at its checkpoint (replaced or wrapped); "
-        "reading the records after id {}",
-        name, job.path, position.last_record_id);
-    sink.skip_through = position.last_record_id;
-    position = EvtxPosition{};
-    reader->read_from(sink, position, stats);
-  }
-  if (auto it = merge_streams.find({job.input_index, job.path}); it != merge_streams.end()) {
+  InputJob::Context context;
+  const auto& stored = committed.streams[config.inputs[job.input_index].name];
+  if (const auto it = stored.find(job.stream); it != stored.end()) context.checkpoint = &it->second;
+  context.deliver = [&](Event& e) { deliver(job.input_index, job.origin, e, on_alert); };
+  context.error = [&](const std::string& key, const std::string& message) {
+    limiter.error(key, "{}", message);
+  };
+  context.gaps = &gaps;
+  context.metrics = metrics.inputs[job.input_index].get();
+  std::optional<std::string> checkpoint = job.run(context);
+  if (auto it = merge_streams.find({job.input_index, job.origin}); it != merge_streams.end()) {
     // Read whole: it holds the others back no longer.
     merger->end(it->second);
     release_merged(alerts);
   }
-  if (sink.skip_through > 0 && sink.first > sink.skip_through + 1) {
-    CollectionGap gap;
-    gap.input = name;
-    gap.path = job.path;
-    gap.cause = "record_ids_skipped";
-    gap.unit = "records";
-    gap.from = sink.skip_through + 1;
-    gap.to = sink.first - 1;
-    gap.count = gap.to - gap.from + 1;
-    gaps.push_back(gap);
-  }
-  report_evtx_damage(sink, job.path, evtx_file_version(job.path) != version, m);
-  if (position.last_record_id == 0) position.last_record_id = cp.record_id;
-  cp.record_id = position.last_record_id;
-  cp.position = position;
-  evtx_seen[job.path] = *version;
-  return cp;
+  return checkpoint;
 }
 
 static std::string record_ids_prefix(const std::string& input) {

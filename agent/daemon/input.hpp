@@ -39,8 +39,6 @@ class Input {
   // alert of the events before it is in every output's spool. Inputs that also keep their
   // position elsewhere (a Kafka consumer group's offsets) move it on here, never earlier.
   virtual void committed(const std::string& /*stream*/, const std::string& /*checkpoint*/) {}
-  // The detection thread started (or finished) a job this input queued.
-  virtual void job_started(const std::string& /*path*/) {}
   // For inputs fed by a thread of their own (the Windows Event Log): called from that thread when
   // collect() has something new. Set once, before init.
   virtual void set_wakeup(std::function<void()> /*wakeup*/) {}

@@ -39,24 +39,6 @@ std::string checkpoint_text(const json& value) {
 
 void positions_to_json(const AgentState& state, json& doc) {
   doc["saved_at"] = state.saved_at;
-  json& evtx = doc["evtx"] = json::object();
-  for (const auto& [input, entries] : state.evtx) {
-    json list = json::array();
-    for (const auto& [path, cp] : entries) {
-      json entry = {{"path", cp.path},
-                    {"device", cp.id.device},
-                    {"inode", cp.id.inode},
-                    {"record_id", cp.record_id}};
-      if (cp.position) {
-        entry["position"] = {{"chunk", cp.position->chunk},
-                             {"offset", cp.position->offset},
-                             {"chunk_first_id", cp.position->chunk_first_id},
-                             {"last_record_id", cp.position->last_record_id}};
-      }
-      list.push_back(std::move(entry));
-    }
-    evtx[input] = std::move(list);
-  }
   json& streams = doc["streams"] = json::object();
   for (const auto& [input, entries] : state.streams) {
     json list = json::array();
@@ -70,26 +52,7 @@ void positions_to_json(const AgentState& state, json& doc) {
 // Throws on malformed input. Replaces the positions of `state`.
 void positions_from_json(const json& doc, AgentState& state) {
   state.saved_at = doc.value("saved_at", Ticks{0});
-  state.evtx.clear();
   state.streams.clear();
-  for (const auto& [input, list] : doc.at("evtx").items()) {
-    for (const auto& e : list) {
-      EvtxCheckpoint cp;
-      cp.path = e.at("path").get<std::string>();
-      cp.id.device = e.at("device").get<std::uint64_t>();
-      cp.id.inode = e.at("inode").get<std::uint64_t>();
-      cp.record_id = e.at("record_id").get<std::uint64_t>();
-      // Absent in states written before positions were kept: those resume by record id.
-      if (const auto it = e.find("position"); it != e.end()) {
-        EvtxPosition& p = cp.position.emplace();
-        p.chunk = it->at("chunk").get<std::uint64_t>();
-        p.offset = it->at("offset").get<std::uint32_t>();
-        p.chunk_first_id = it->at("chunk_first_id").get<std::uint64_t>();
-        p.last_record_id = it->at("last_record_id").get<std::uint64_t>();
-      }
-      state.evtx[input][cp.path] = cp;
-    }
-  }
   if (const auto it = doc.find("streams"); it != doc.end()) {
     for (const auto& [input, list] : it->items()) {
       for (const auto& e : list) {
@@ -98,8 +61,14 @@ void positions_from_json(const json& doc, AgentState& state) {
       }
     }
   }
-  // States of version 2 kept file positions and Windows Event Log bookmarks apart: they become
-  // the streams of the file and eventlog inputs, keyed as those inputs key them.
+  // States of version 2 kept file positions, EVTX positions and Windows Event Log bookmarks
+  // apart: they become the streams of the file, evtx and eventlog inputs, keyed as those inputs
+  // key them.
+  if (const auto it = doc.find("evtx"); it != doc.end()) {
+    for (const auto& [input, list] : it->items()) {
+      for (const auto& e : list) state.streams[input][e.at("path").get<std::string>()] = e.dump();
+    }
+  }
   if (const auto it = doc.find("files"); it != doc.end()) {
     for (const auto& [input, list] : it->items()) {
       for (const auto& e : list) {

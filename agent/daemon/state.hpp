@@ -19,24 +19,11 @@
 
 #include "daemon/work.hpp"
 #include "sessionwatch/event.hpp"
-#include "sessionwatch/evtx_native.hpp"
 #include "sessionwatch/state_parts.hpp"
 
 namespace sw::daemon {
 
-struct EvtxCheckpoint {
-  std::string path;
-  platform::FileId id;
-  // Record header id of the last record handed on. Only resumes from it when there is no
-  // position (a state written before positions were kept) or the file changed under it.
-  std::uint64_t record_id = 0;
-  std::optional<EvtxPosition> position;  // where reading carries on
-  friend bool operator==(const EvtxCheckpoint&, const EvtxCheckpoint&) = default;
-};
-
 struct AgentState {
-  // input name -> path -> position
-  std::map<std::string, std::map<std::string, EvtxCheckpoint>> evtx;
   // input name -> stream -> the input's own checkpoint, opaque here (a followed file's position,
   // a Windows Event Log channel's bookmark XML, a Kafka partition's offset)
   std::map<std::string, std::map<std::string, std::string>> streams;

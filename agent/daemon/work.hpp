@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -61,13 +62,6 @@ class EventPool {
   std::vector<std::vector<Event>> free_;
 };
 
-// "Read this EVTX file from its checkpoint on": the detection thread does the reading, since the
-// EVTX reader hands events to a sink synchronously.
-struct EvtxJob {
-  std::size_t input_index = 0;
-  std::string path;
-};
-
 // Decoded events of one stream of an input (a followed file, a Windows Event Log channel, a
 // Kafka partition) and the input's checkpoint after the last of them: opaque to the engine, which
 // stores it in the state file once the batch's alerts are spooled, then hands it back through
@@ -88,6 +82,30 @@ struct EventBatch {
   std::shared_ptr<EventPool> pool;  // where `events` go once processed, when set
 };
 
+struct InputMetrics;
+
+// Work an input leaves to the detection thread, for readers that hand events over synchronously
+// (an EVTX file read from its checkpoint to its end): the job reads, the engine tracks and
+// matches what it is handed, then stores the checkpoint the job returns.
+class InputJob {
+ public:
+  struct Context {
+    const std::string* checkpoint = nullptr;  // the stream's stored checkpoint, if any
+    std::function<void(Event&)> deliver;      // tracks and matches one event
+    // Logs an error at most once a minute per key.
+    std::function<void(const std::string& key, const std::string& message)> error;
+    std::vector<CollectionGap>* gaps = nullptr;  // raised before the events' alerts
+    InputMetrics* metrics = nullptr;
+  };
+  virtual ~InputJob() = default;
+  // The stream's checkpoint after what was read; nullopt when nothing was (unchanged, unreadable).
+  virtual std::optional<std::string> run(Context& context) = 0;
+
+  std::size_t input_index = 0;
+  std::string stream;  // the checkpoint's key within the input
+  std::string origin;  // what to call it in logs (a file's path)
+};
+
 // A file an input matched but does not read (binary, compressed, EVTX in a file input): said
 // once per file, in the log and the metrics.
 struct RefusedFile {
@@ -99,7 +117,7 @@ struct RefusedFile {
 struct WorkItem {
   std::vector<CollectionGap> gaps;  // raised before the records
   std::optional<RefusedFile> refused;
-  std::optional<EvtxJob> evtx;
+  std::shared_ptr<InputJob> job;
   std::optional<EventBatch> events;
   // `run --once`: every input had nothing more to read when this was queued; once the detection
   // thread reaches it, everything read before it has been processed.

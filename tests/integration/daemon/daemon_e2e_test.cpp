@@ -905,10 +905,10 @@ class DaemonEvtxE2E : public DaemonE2E {
   void set_checkpoint(std::uint64_t record_id) {
     const fs::path state = dir_ / "data" / "state.json";
     auto doc = nlohmann::json::parse(read_file(state));
-    auto& list = doc["evtx"]["evtx"];
+    auto& list = doc["streams"]["evtx"];  // the evtx input's checkpoint per file
     ASSERT_EQ(list.size(), 1u) << doc.dump();
-    list[0]["record_id"] = record_id;
-    list[0].erase("position");
+    list[0]["checkpoint"]["record_id"] = record_id;
+    list[0]["checkpoint"].erase("position");
     doc.erase("checksum");  // edited on purpose: read as it is (with a warning)
     std::ofstream(state) << doc.dump(1) << "\n";
   }

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "daemon/inputs/evtx/evtx_job.hpp"
 #include "daemon/inputs/file/file_checkpoint.hpp"
 #include "daemon/state.hpp"
 
@@ -45,9 +46,10 @@ AgentState sample_state() {
   AgentState s;
   FileCheckpoint cp{"/var/log/a.jsonl", {64769, 1234}, 4096, 17, 1024, 0xfeedbeefcafef00dULL};
   s.streams["win"][file_stream_key(cp.id)] = checkpoint_text(cp);
-  s.evtx["evtx-2"]["/srv/Security.evtx"] = {
-      "/srv/Security.evtx", {64769, 99}, 31337, EvtxPosition{3, 4096, 31200, 31337}};
-  s.evtx["evtx-2"]["/srv/Old.evtx"] = {"/srv/Old.evtx", {64769, 98}, 12, std::nullopt};
+  s.streams["evtx-2"]["/srv/Security.evtx"] = checkpoint_text(EvtxCheckpoint{
+      "/srv/Security.evtx", {64769, 99}, 31337, EvtxPosition{3, 4096, 31200, 31337}});
+  s.streams["evtx-2"]["/srv/Old.evtx"] =
+      checkpoint_text(EvtxCheckpoint{"/srv/Old.evtx", {64769, 98}, 12, std::nullopt});
   s.streams["eventlog"]["Security"] = "<BookmarkList><Bookmark RecordId='42'/></BookmarkList>";
   s.parts
       ["record_ids/win/64769:1234\x1e"
@@ -64,7 +66,6 @@ TEST_F(StateTest, RoundTripsEveryField) {
   AgentState back;
   std::string error;
   ASSERT_TRUE(parse_state(serialize_state(s), back, error)) << error;
-  EXPECT_EQ(back.evtx, s.evtx);
   EXPECT_EQ(back.streams, s.streams);
   EXPECT_EQ(back.parts, s.parts);
   EXPECT_EQ(back.saved_at, s.saved_at);
@@ -84,8 +85,9 @@ TEST_F(StateTest, EventlogBookmarksOfEarlierVersionsBecomeStreams) {
 }
 
 // Version 2 kept file positions under "files": an upgrade resumes each file where it stood.
-TEST_F(StateTest, FilePositionsOfVersion2BecomeTheFileInputsStreams) {
-  const std::string v2 = R"({"version":2,"saved_at":5,"parts":{},"evtx":{},"files":{"win":[
+TEST_F(StateTest, PositionsOfVersion2BecomeTheInputsStreams) {
+  const std::string v2 = R"({"version":2,"saved_at":5,"parts":{},
+      "evtx":{"e":[{"path":"/srv/S.evtx","device":1,"inode":2,"record_id":7}]},"files":{"win":[
       {"path":"/var/log/a.jsonl","device":64769,"inode":1234,"offset":4096,"records":17,
        "head_length":1024,"head_hash":99}]}})";
   AgentState back;
@@ -97,6 +99,10 @@ TEST_F(StateTest, FilePositionsOfVersion2BecomeTheFileInputsStreams) {
   EXPECT_EQ(cp.offset, 4096u);
   EXPECT_EQ(cp.records, 17u);
   EXPECT_EQ(cp.head_hash, 99u);
+  EvtxCheckpoint evtx;
+  ASSERT_TRUE(parse_checkpoint(back.streams["e"]["/srv/S.evtx"], evtx, error)) << error;
+  EXPECT_EQ(evtx.record_id, 7u);
+  EXPECT_FALSE(evtx.position);
 }
 
 TEST_F(StateTest, MissingFileIsFirstStartNotAnError) {
@@ -274,7 +280,7 @@ TEST_F(StateJournalTest, AnEditedOffsetIsCaughtByTheChecksumAndThePreviousCheckp
   // Everything else a checkpoint holds comes back with it.
   const AgentState sample = sample_state();
   EXPECT_EQ(file_of(back).head_hash, 0xfeedbeefcafef00dULL);
-  EXPECT_EQ(back.evtx, sample.evtx);
+  EXPECT_EQ(back.streams.at("evtx-2"), sample.streams.at("evtx-2"));
   EXPECT_EQ(back.streams.at("eventlog"), sample.streams.at("eventlog"));
   EXPECT_EQ(back.parts.count("record_ids/win/64769:1234\x1e"
                              "dc01\x1e"

@@ -10,6 +10,7 @@
 #include <spdlog/spdlog.h>
 
 #include "daemon/glob.hpp"
+#include "daemon/inputs/evtx/evtx_job.hpp"
 #include "daemon/timers.hpp"
 
 namespace sw::daemon {
@@ -78,19 +79,13 @@ class EvtxInput : public Input {
         offered_[path] = *version;
         queued_.insert(path);
         WorkItem item;
-        item.evtx = EvtxJob{index_, path};
+        item.job = std::make_shared<EvtxJob>(index_, name_, path, versions_read_,
+                                             [this](const std::string& p) { job_started(p); });
         out.push_back(std::move(item));
       }
     }
     std::erase_if(settling_, [&](const auto& entry) { return !present.count(entry.first); });
     return false;
-  }
-
-  void job_started(const std::string& path) override {
-    std::lock_guard lock(mutex_);
-    queued_.erase(path);
-    // What the job is about to read is the version to compare the next notification with.
-    if (const auto version = evtx_file_version(path)) offered_[path] = *version;
   }
 
   std::vector<std::string> directories() const override { return glob_directories(globs_); }
@@ -101,6 +96,14 @@ class EvtxInput : public Input {
   bool settling() const override { return lingering(); }
 
  private:
+  // On the detection thread, when a job this input queued begins.
+  void job_started(const std::string& path) {
+    std::lock_guard lock(mutex_);
+    queued_.erase(path);
+    // What the job is about to read is the version to compare the next notification with.
+    if (const auto version = evtx_file_version(path)) offered_[path] = *version;
+  }
+
   struct Settling {
     EvtxFileVersion version;
     Clock::time_point changed;  // when this version was first seen
@@ -153,6 +156,7 @@ class EvtxInput : public Input {
   std::set<std::string> queued_;
   std::map<std::string, EvtxFileVersion> offered_;
   std::map<std::string, Settling> settling_;
+  std::shared_ptr<EvtxVersionsRead> versions_read_ = std::make_shared<EvtxVersionsRead>();
 };
 
 }  // namespace
