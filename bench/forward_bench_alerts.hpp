@@ -32,16 +32,14 @@ inline Alert sample_alert(int n) {
   a.rule_id = "0b3a1c2e-1111-4222-8333-944455556666";
   a.rule_name = "Console logon refused (7063)";
   a.host = "WS01";
-  a.doc = {{"@timestamp", "2021-02-12T12:34:28.1944370Z"},
-           {"event", {{"id", a.id}, {"code", "7063"}, {"kind", "alert"}}},
-           {"rule", {{"id", a.rule_id}, {"name", a.rule_name}, {"level", "high"}}},
-           {"host", {{"name", a.host}}},
-           {"user", {{"name", "alice"}, {"domain", "CORP"}}},
-           {"source", {{"ip", "10.20.30.41"}}},
-           {"winlog", {{"channel", "System"}, {"record_id", n}, {"computer_name", "WS01"}}},
-           {"message",
-            "The user CORP\\alice is already logged on to the console of this computer. You do "
-            "not have permission to log in at this time."}};
+  a.event_code = "7063";
+  a.user = AlertUser{"alice", "CORP"};
+  a.source = AlertSource{"10.20.30.41", "10.20.30.41", {}};
+  a.message =
+      "The user CORP\\alice is already logged on to the console of this computer. You do not "
+      "have permission to log in at this time.";
+  a.extras = {{"event", {{"kind", "alert"}}},
+              {"winlog", {{"channel", "System"}, {"record_id", n}, {"computer_name", "WS01"}}}};
   return a;
 }
 

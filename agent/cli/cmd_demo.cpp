@@ -16,6 +16,7 @@
 #include "cli/commands.hpp"
 #include "cli/scan_output.hpp"
 #include "sessionwatch/alert_builder.hpp"
+#include "sessionwatch/alert_json.hpp"
 #include "sessionwatch/daemon.hpp"
 
 namespace sw::embedded {
@@ -133,13 +134,7 @@ std::vector<Alert> read_alerts(const fs::path& file) {
   std::vector<Alert> alerts;
   std::ifstream in(file, std::ios::binary);
   for (std::string line; std::getline(in, line);) {
-    auto doc = nlohmann::json::parse(line, nullptr, false);
-    if (doc.is_discarded() || !doc.is_object()) continue;
-    Alert a;
-    a.host = doc["host"].value("name", std::string());
-    a.rule_name = doc["rule"].value("name", std::string());
-    a.doc = std::move(doc);
-    alerts.push_back(std::move(a));
+    if (auto alert = parse_alert_json(line)) alerts.push_back(std::move(*alert));
   }
   return alerts;
 }

@@ -71,13 +71,12 @@ class RuleTestSink : public EventSink {
  private:
   void print(const Alert& a) {
     ++fired_;
-    const nlohmann::json& w = a.doc.value("winlog", nlohmann::json::object());
+    const nlohmann::json& w = a.extras.value("winlog", nlohmann::json::object());
     std::string event = w.value("channel", std::string("?")) + " " +
                         w.value("event_id", nlohmann::json("?")).dump() + " record " +
                         w.value("record_id", nlohmann::json("?")).dump();
-    std::printf("%s  %-60s  %s\n", a.doc.value("@timestamp", std::string()).c_str(),
-                a.rule_name.c_str(), event.c_str());
-    const nlohmann::json sw = a.doc.value("sessionwatch", nlohmann::json::object());
+    std::printf("%s  %-60s  %s\n", format_time(a.time).c_str(), a.rule_name.c_str(), event.c_str());
+    const nlohmann::json sw = a.extras.value("sessionwatch", nlohmann::json::object());
     if (sw.contains("matched_fields") && sw["matched_fields"].is_array()) {
       const nlohmann::json data = w.value("event_data", nlohmann::json::object());
       for (const auto& f : sw["matched_fields"]) {

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "sessionwatch/alert_builder.hpp"
+#include "sessionwatch/alert_json.hpp"
 #include "sessionwatch/session.hpp"
 
 namespace sw::cli {
@@ -36,8 +37,8 @@ void ScanOutput::on_alert(Alert&& alert) {
   ++alert_count_;
   switch (mode_) {
     case Mode::kJson: {
-      const std::string line =
-          alert.doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      std::string line;
+      write_alert_json(alert, line);
       std::fwrite(line.data(), 1, line.size(), stdout);
       std::fputc('\n', stdout);
       break;
@@ -56,8 +57,9 @@ void ScanOutput::finish() {
   if (mode_ == Mode::kTable) {
     // Alerts come out when they are decided (a correlation, an arbitration after its grace
     // time), not always in the order of their events: a table for people reads by time.
+    // By @timestamp as written (a year past 9999 has more digits and sorts as its text does).
     std::stable_sort(table_.begin(), table_.end(), [](const Alert& a, const Alert& b) {
-      return a.doc.value("@timestamp", std::string()) < b.doc.value("@timestamp", std::string());
+      return format_time(a.time) < format_time(b.time);
     });
     std::fputs(render_alert_table(table_).c_str(), stdout);
   } else if (mode_ == Mode::kSessions) {

@@ -45,25 +45,16 @@ std::string technique_id(std::string_view tag) {
   return digits ? id : std::string();
 }
 
-void add_unique(json& array, const json& value) {
-  if (!value.is_string() || value.get_ref<const std::string&>().empty()) return;
+void add_unique(json& array, std::string_view value) {
+  if (value.empty()) return;
   for (const json& v : array) {
-    if (v == value) return;
+    if (v.get_ref<const std::string&>() == value) return;
   }
-  array.push_back(value);
+  array.push_back(std::string(value));
 }
 
-// A string at a path of the document, or null.
-const json& at_path(const json& doc, std::initializer_list<const char*> path) {
-  static const json kNull;
-  const json* node = &doc;
-  for (const char* key : path) {
-    if (!node->is_object()) return kNull;
-    auto it = node->find(key);
-    if (it == node->end()) return kNull;
-    node = &*it;
-  }
-  return *node;
+void add_unique_nullable(json& array, const NullableText& value) {
+  if (value) add_unique(array, std::string_view(*value));
 }
 
 void add_threat(json& doc, const std::vector<std::string>& tags) {
@@ -88,16 +79,20 @@ void add_threat(json& doc, const std::vector<std::string>& tags) {
   doc["threat"] = std::move(threat);
 }
 
-void add_related(json& doc) {
+void add_related(Alert& alert) {
+  json& doc = alert.extras;
   json users = json::array();
-  add_unique(users, at_path(doc, {"user", "name"}));
-  add_unique(users, at_path(doc, {"sessionwatch", "attempt", "user"}));
-  add_unique(users, at_path(doc, {"sessionwatch", "console", "user"}));
+  if (alert.user) add_unique(users, alert.user->name);
+  if (alert.attempt) add_unique_nullable(users, alert.attempt->user);
+  if (alert.console) add_unique_nullable(users, alert.console->user);
   json ips = json::array();
-  add_unique(ips, at_path(doc, {"source", "ip"}));
+  if (alert.source) add_unique(ips, alert.source->ip);
   json hosts = json::array();
-  add_unique(hosts, at_path(doc, {"host", "name"}));
-  add_unique(hosts, at_path(doc, {"host", "hostname"}));
+  add_unique(hosts, alert.host);
+  if (const auto host = doc.find("host"); host != doc.end() && host->is_object()) {
+    if (const auto name = host->find("hostname"); name != host->end() && name->is_string())
+      add_unique(hosts, name->get_ref<const std::string&>());
+  }
   json related = json::object();
   if (!users.empty()) related["user"] = std::move(users);
   if (!ips.empty()) related["ip"] = std::move(ips);
@@ -123,8 +118,8 @@ int ecs_severity(Level level) {
   return 47;
 }
 
-void complete_ecs(json& doc, Level level, const std::vector<std::string>& rule_tags,
-                  Ticks created) {
+void complete_ecs(Alert& alert, const std::vector<std::string>& rule_tags, Ticks created) {
+  json& doc = alert.extras;
   doc["ecs"] = {{"version", std::string(kEcsVersion)}};
   doc["agent"] = {{"type", "sessionwatch"}, {"version", SW_VERSION}};
   doc["observer"] = {
@@ -132,11 +127,11 @@ void complete_ecs(json& doc, Level level, const std::vector<std::string>& rule_t
   json& event = doc["event"];
   event["module"] = "sessionwatch";
   event["dataset"] = "sessionwatch.alert";
-  if (created != 0) event["created"] = format_time(created);
-  event["severity"] = ecs_severity(level);
+  if (created != 0) alert.created = format_time(created);
+  event["severity"] = ecs_severity(alert.level);
   if (!rule_tags.empty()) doc["tags"] = rule_tags;
   add_threat(doc, rule_tags);
-  add_related(doc);
+  add_related(alert);
 }
 
 }  // namespace sw

@@ -885,7 +885,7 @@ bool Engine::Impl::store_alerts(std::vector<Alert>& alerts) {
   // the same input gives byte-identical alerts in scan and in tests.
   const std::string created = format_time(now_ticks());
   for (Alert& a : alerts) {
-    if (!a.doc["event"].contains("created")) a.doc["event"]["created"] = created;
+    if (a.created.empty()) a.created = created;
     live->on_alert(a);
   }
   std::string error;

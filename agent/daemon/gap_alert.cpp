@@ -60,29 +60,21 @@ Alert make_gap_alert(const CollectionGap& gap, const std::string& host, Ticks no
                             {"range", std::move(range)}};
   if (!gap.stream.empty()) details["stream"] = gap.stream;
   details["count"] = gap.count ? nlohmann::json(*gap.count) : nlohmann::json(nullptr);
-  const std::string message = describe(gap);
-  alert.doc = {
-      {"@timestamp", format_time(now)},
-      {"message", message},
+  alert.message = describe(gap);
+  alert.extras = {
       {"event",
-       {{"id", alert.id},
-        {"kind", "alert"},
+       {{"kind", "alert"},
         {"category", {"host"}},
         {"type", {"info"}},
         {"action", "collection_gap"}}},
       {"rule",
-       {{"id", alert.rule_id},
-        {"name", alert.rule_name},
-        {"description",
+       {{"description",
          "sessionwatch could not account for some events of an input; silence from it "
          "does not mean nothing happened there."},
         {"ruleset", "sessionwatch"}}},
-      {"sessionwatch",
-       {{"collection_gap", std::move(details)},
-        {"rule", {{"level", std::string(to_string(alert.level))}}}}},
+      {"sessionwatch", {{"collection_gap", std::move(details)}}},
   };
-  if (!host.empty()) alert.doc["host"] = {{"name", host}};
-  complete_ecs(alert.doc, alert.level, {}, now);
+  complete_ecs(alert, {}, now);
   return alert;
 }
 

@@ -7,27 +7,6 @@ namespace sw::daemon {
 
 namespace {
 
-std::string text_at(const nlohmann::json& doc, std::initializer_list<const char*> path) {
-  const nlohmann::json* j = &doc;
-  for (const char* key : path) {
-    if (!j->is_object() || !j->contains(key)) return {};
-    j = &(*j)[key];
-  }
-  if (j->is_string()) return j->get<std::string>();
-  if (j->is_number()) return j->dump();
-  return {};
-}
-
-// Who was refused: the alert's user, else whom the tracker attributed the attempt to.
-std::string requester_of(const nlohmann::json& doc) {
-  std::string who = account_name(text_at(doc, {"user", "domain"}), text_at(doc, {"user", "name"}));
-  if (who.empty()) {
-    who = account_name(text_at(doc, {"sessionwatch", "attempt", "domain"}),
-                       text_at(doc, {"sessionwatch", "attempt", "user"}));
-  }
-  return who;
-}
-
 bool same_console(const ConsoleInfo& a, const ConsoleInfo& b) {
   return a.state == b.state && a.user == b.user && a.domain == b.domain &&
          a.session_id == b.session_id && a.since == b.since;
@@ -50,13 +29,16 @@ AlertSummary summarize_alert(const Alert& alert) {
   a.id = alert.id;
   a.time = alert.time;
   a.host = alert.host.empty() ? std::string("(no computer)") : alert.host;
-  a.requester = requester_of(alert.doc);
-  a.address = text_at(alert.doc, {"source", "address"});
-  if (a.address.empty()) a.address = text_at(alert.doc, {"sessionwatch", "attempt", "address"});
-  a.detection = text_at(alert.doc, {"sessionwatch", "detection"});
-  a.holder = account_name(text_at(alert.doc, {"sessionwatch", "console", "domain"}),
-                          text_at(alert.doc, {"sessionwatch", "console", "user"}));
-  a.holder_state = text_at(alert.doc, {"sessionwatch", "console", "state"});
+  const AlertAttempt attempt = alert.attempt.value_or(AlertAttempt{});
+  const AlertConsole console = alert.console.value_or(AlertConsole{});
+  if (alert.user) a.requester = account_name(alert.user->domain.value_or(""), alert.user->name);
+  if (a.requester.empty())  // not said by the event: whom the tracker attributed the attempt to
+    a.requester = account_name(attempt.domain.value_or(""), attempt.user.value_or(""));
+  if (alert.source) a.address = alert.source->address;
+  if (a.address.empty()) a.address = attempt.address.value_or("");
+  a.detection = alert.detection;
+  a.holder = account_name(console.domain.value_or(""), console.user.value_or(""));
+  a.holder_state = console.state.value_or("");
   a.rule = alert.rule_name;
   return a;
 }

@@ -103,20 +103,20 @@ class ChainDetector final : public Detector, private TrackerSink {
                           ? build_alert(m.rule, event, evidence_of(*m.correlation), &context)
                           : build_alert(m.rule, event, evidence, &context);
         if (!m.matched_fields.empty()) {
-          alert.doc["sessionwatch"]["matched_fields"] = m.matched_fields;
+          alert.extras["sessionwatch"]["matched_fields"] = m.matched_fields;
         }
         if (m.correlation) {
           const CorrelationMatch& c = *m.correlation;
           nlohmann::json group = nlohmann::json::object();
           for (const auto& [field, value] : c.group) group[field] = value;
-          alert.doc["sessionwatch"]["correlation"] = {
+          alert.extras["sessionwatch"]["correlation"] = {
               {"type", c.type},
               {"group", group},
               {"count", c.count},
               {"timespan_seconds", c.timespan / kTicksPerSecond},
               {"first", format_time(c.first)},
               {"last", format_time(c.last)}};
-          if (c.value) alert.doc["sessionwatch"]["correlation"]["value"] = *c.value;
+          if (c.value) alert.extras["sessionwatch"]["correlation"]["value"] = *c.value;
         }
         emit(std::move(alert));
       });

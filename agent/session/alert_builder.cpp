@@ -143,53 +143,73 @@ TrackerConsole tracker_console(const Event& trigger, bool derived_event,
   return c;
 }
 
-json console_json(const ErrorFacts& err, const TrackerConsole& tc) {
-  json c;
+NullableText nullable(std::string_view s) {
+  return s.empty() ? NullableText() : NullableText(std::string(s));
+}
+
+// sessionwatch.console: who holds it (typed) and, as extras, where each part came from and
+// what the tracker said when the message disagrees with it.
+struct ConsoleFacts {
+  AlertConsole holder;
+  json extras = json::object();
+};
+
+// The holder the message names, else the one the tracker knew.
+void console_holder(const ErrorFacts& err, const TrackerConsole& tc, ConsoleFacts& c,
+                    json& sources) {
+  if (!err.holder_user.empty()) {
+    c.holder.user = err.holder_user;
+    c.holder.domain = nullable(err.holder_domain);
+    sources["user"] = "message";
+    if (!err.holder_domain.empty()) sources["domain"] = "message";
+  } else if (tc.known && !tc.user.empty()) {
+    c.holder.user = tc.user;
+    c.holder.domain = nullable(tc.domain);
+    sources["user"] = "tracker";
+    if (!tc.domain.empty()) sources["domain"] = "tracker";
+  }
+}
+
+json tracker_console_json(const TrackerConsole& tc) {
+  return {{"user", tc.user},
+          {"domain", text_or_null(tc.domain)},
+          {"session_id", tc.session_id ? json(*tc.session_id) : json(nullptr)},
+          {"state", tc.state},
+          {"since", text_or_null(tc.since)}};
+}
+
+std::string disagreement_text(const ErrorFacts& err, const TrackerConsole& tc) {
+  std::string text = "the message names " + join_account(err.holder_domain, err.holder_user) +
+                     " as the console user, the tracker has " + join_account(tc.domain, tc.user);
+  if (tc.session_id) text += " (session " + std::to_string(*tc.session_id) + ")";
+  text += " " + tc.state;
+  if (!tc.since.empty()) text += " since " + tc.since;
+  return text;
+}
+
+ConsoleFacts console_facts(const ErrorFacts& err, const TrackerConsole& tc) {
+  ConsoleFacts c;
   json sources = json::object();
   const bool message_holder = !err.holder_user.empty();
   const bool tracker_holder = tc.known && !tc.user.empty();
   const bool disagree = message_holder && tracker_holder &&
                         !same_account(err.holder_domain, err.holder_user, tc.domain, tc.user);
-  if (message_holder) {
-    c["user"] = err.holder_user;
-    c["domain"] = text_or_null(err.holder_domain);
-    sources["user"] = "message";
-    if (!err.holder_domain.empty()) sources["domain"] = "message";
-  } else if (tracker_holder) {
-    c["user"] = tc.user;
-    c["domain"] = text_or_null(tc.domain);
-    sources["user"] = "tracker";
-    if (!tc.domain.empty()) sources["domain"] = "tracker";
-  } else {
-    c["user"] = nullptr;
-    c["domain"] = nullptr;
-  }
+  console_holder(err, tc, c, sources);
   if (tc.known && !disagree) {
-    c["session_id"] = tc.session_id ? json(*tc.session_id) : json(nullptr);
-    c["state"] = tc.state;
-    c["since"] = text_or_null(tc.since);
+    c.holder.session_id = tc.session_id;
+    c.holder.state = tc.state;
+    c.holder.since = nullable(tc.since);
     if (tc.session_id) sources["session_id"] = "tracker";
     sources["state"] = "tracker";
     if (!tc.since.empty()) sources["since"] = "tracker";
-  } else {
-    c["session_id"] = nullptr;
-    c["state"] = disagree ? json(nullptr) : json(tc.state.empty() ? "unknown" : tc.state);
-    c["since"] = nullptr;
+  } else if (!disagree) {
+    c.holder.state = tc.state.empty() ? "unknown" : tc.state;
   }
-  c["source"] = std::move(sources);
-  if (message_holder && tracker_holder && !disagree) c["confirmed_by"] = "tracker";
+  c.extras["source"] = std::move(sources);
+  if (message_holder && tracker_holder && !disagree) c.extras["confirmed_by"] = "tracker";
   if (disagree) {
-    std::string text = "the message names " + join_account(err.holder_domain, err.holder_user) +
-                       " as the console user, the tracker has " + join_account(tc.domain, tc.user);
-    if (tc.session_id) text += " (session " + std::to_string(*tc.session_id) + ")";
-    text += " " + tc.state;
-    if (!tc.since.empty()) text += " since " + tc.since;
-    c["disagreement"] = text;
-    c["tracker"] = {{"user", tc.user},
-                    {"domain", text_or_null(tc.domain)},
-                    {"session_id", tc.session_id ? json(*tc.session_id) : json(nullptr)},
-                    {"state", tc.state},
-                    {"since", text_or_null(tc.since)}};
+    c.extras["disagreement"] = disagreement_text(err, tc);
+    c.extras["tracker"] = tracker_console_json(tc);
   }
   return c;
 }
@@ -305,50 +325,56 @@ std::optional<ClientAddress> parse_client_address(std::string_view text) {
   return ClientAddress{boost::asio::ip::address_v6(ip->bytes).to_string(), port};
 }
 
-json source_json(std::string_view address) {
-  json source = {{"address", std::string(address)}};
+AlertSource source_of(std::string_view address) {
+  AlertSource source{std::string(address), {}, {}};
   if (const auto parsed = parse_client_address(address)) {
-    source["ip"] = parsed->ip;
-    if (parsed->port) source["port"] = *parsed->port;
+    source.ip = parsed->ip;
+    source.port = parsed->port;
   }
   return source;
 }
 
 // host.name: the machine's one name (the tracker gave the event its DNS name when one was
 // seen); host.hostname: its short name.
+// host.* but its name (a typed member).
 json host_json(std::string_view computer, const AlertContext* context) {
-  json host = {{"name", std::string(computer)}, {"os", {{"type", "windows"}}}};
+  json host = {{"os", {{"type", "windows"}}}};
   std::string short_name = context ? context->hostname : std::string();
   if (short_name.empty()) short_name = host_short_name(computer);
   if (!short_name.empty()) host["hostname"] = std::move(short_name);
   return host;
 }
 
-std::string remediation(std::string_view computer, std::uint32_t code, const json& console) {
+// "DOMAIN\user", or "user" when the domain is unknown; "" when the user is.
+std::string account_text(const AlertConsole& holder) {
+  if (!holder.user) return {};
+  return holder.domain ? *holder.domain + "\\" + *holder.user : *holder.user;
+}
+
+// " (locked since ...)": the holder's state, when known.
+std::string state_text(const AlertConsole& console) {
+  if (!console.state || *console.state == "unknown") return {};
+  std::string text = " (" + *console.state;
+  if (console.since) text += " since " + *console.since;
+  return text + ")";
+}
+
+std::string remediation(std::string_view computer, std::uint32_t code,
+                        const AlertConsole& console) {
   // A text line may name no computer: say so rather than print an empty name.
   const bool named = !computer.empty();
   const std::string host = named ? std::string(computer) : "<COMPUTER>";
   const std::string where = named ? host : "the computer that logged it (its name is unknown)";
-  std::string holder = "the user logged on at the console";
-  if (console["user"].is_string()) {
-    holder = console["domain"].is_string()
-                 ? console["domain"].get<std::string>() + "\\" + console["user"].get<std::string>()
-                 : console["user"].get<std::string>();
-  }
+  std::string holder = account_text(console);
+  if (holder.empty()) holder = "the user logged on at the console";
   std::string id = "<ID>";
-  if (console["session_id"].is_number()) id = std::to_string(console["session_id"].get<int>());
+  if (console.session_id) id = std::to_string(static_cast<int>(*console.session_id));
   std::string text;
   if (code == 7062) {
     text = holder + " is logged on to " + where +
            " and only that user or an administrator may log on. ";
   } else {
-    text = holder + " holds the console of " + where;
-    if (console["state"].is_string() && console["state"] != "unknown") {
-      text += " (" + console["state"].get<std::string>();
-      if (console["since"].is_string()) text += " since " + console["since"].get<std::string>();
-      text += ")";
-    }
-    text += ". ";
+    text = holder + " holds the console of " + where + state_text(console) + ". ";
   }
   text += "Contact " + holder + " and ask them to log off. ";
   text += "To see who is logged on: quser /server:" + host + " (or qwinsta /server:" + host + "). ";
@@ -460,11 +486,9 @@ EventClass classify(const Event& trigger, std::uint32_t error_code, bool derived
   return other;
 }
 
-json event_json(const Alert& alert, const Event& trigger, const EventClass& what) {
-  json event = {{"kind", "alert"}, {"id", alert.id}};
-  // A text line carries no event id: no code rather than a made-up "0".
-  if (trigger.event_id != 0 || trigger.record_id != 0)
-    event["code"] = std::to_string(trigger.event_id);
+// event.* but its id and code (typed members).
+json event_json(const Event& trigger, const EventClass& what) {
+  json event = {{"kind", "alert"}};
   event["category"] =
       what.process ? json::array({"process"}) : json::array({"authentication", "session"});
   event["type"] = json::array({std::string(what.type)});
@@ -474,16 +498,9 @@ json event_json(const Alert& alert, const Event& trigger, const EventClass& what
   return event;
 }
 
-std::string account_text(const json& holder) {
-  if (!holder.is_object() || !holder.value("user", json()).is_string()) return {};
-  const std::string user = holder["user"].get<std::string>();
-  const json domain = holder.value("domain", json());
-  return domain.is_string() ? domain.get<std::string>() + "\\" + user : user;
-}
-
 // message: the alert in one sentence, for a collector that shows only that.
 std::string alert_message(const RuleInfo& rule, std::string_view computer, std::uint32_t code,
-                          const Requester& req, const json& console) {
+                          const Requester& req, const AlertConsole& console) {
   const std::string where =
       computer.empty() ? std::string("an unnamed computer") : std::string(computer);
   if (code != 7063 && code != 7062) return rule.title + " on " + where;
@@ -497,19 +514,12 @@ std::string alert_message(const RuleInfo& rule, std::string_view computer, std::
   }
   std::string text = who + " to " + where + " was refused (" + std::to_string(code) + ")";
   const std::string holder = account_text(console);
-  if (!holder.empty()) {
-    text += ": " + holder + " holds the console";
-    if (console.value("state", json()).is_string() && console["state"] != "unknown") {
-      text += " (" + console["state"].get<std::string>();
-      if (console.value("since", json()).is_string())
-        text += " since " + console["since"].get<std::string>();
-      text += ")";
-    }
-  }
+  if (!holder.empty()) text += ": " + holder + " holds the console" + state_text(console);
   return text;
 }
 
 // ECS rule.*: the ECS names only; the Sigma level, file and references go to sessionwatch.rule.
+// rule.* but its id and name (typed members).
 json rule_json(const RuleInfo& rule) {
   json authors = json::array();
   std::string_view rest = rule.author;
@@ -521,9 +531,7 @@ json rule_json(const RuleInfo& rule) {
     if (!one.empty()) authors.push_back(std::string(one));
     rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
   }
-  json r = {{"id", rule.id},
-            {"uuid", rule.id},
-            {"name", rule.title},
+  json r = {{"uuid", rule.id},
             {"description", rule.description},
             {"ruleset", rule.source == "builtin" ? "sessionwatch" : "sigma"}};
   if (!authors.empty()) r["author"] = std::move(authors);
@@ -531,8 +539,9 @@ json rule_json(const RuleInfo& rule) {
   return r;
 }
 
+// sessionwatch.rule but its level (the alert's).
 json sessionwatch_rule_json(const RuleInfo& rule) {
-  json r = {{"level", std::string(to_string(rule.level))}, {"file", rule.source}};
+  json r = {{"file", rule.source}};
   if (!rule.references.empty()) r["references"] = rule.references;
   return r;
 }
@@ -557,83 +566,7 @@ std::string record_identity(const Event& e) {
   return id;
 }
 
-}  // namespace
-
-Alert build_alert(const RuleInfo& rule, const Event& trigger,
-                  const std::vector<EvidenceRef>& evidence, const AlertContext* context) {
-  const Names& n = Names::get();
-  const bool derived_event = trigger.channel() == derived::kChannel;
-  const ErrorFacts err = error_facts(trigger, derived_event);
-  const TrackerConsole tc = tracker_console(trigger, derived_event, context);
-  const Requester req = requester_of(trigger, derived_event, context);
-
-  Alert alert;
-  alert.host.assign(trigger.computer());
-  alert.time = trigger.time_created;
-  alert.level = rule.level;
-  alert.rule_id = rule.id;
-  alert.rule_name = rule.title;
-  // The machine by its key, so the NetBIOS and the DNS spelling of it give one id.
-  alert.id = stable_alert_id(host_key(trigger.computer()), trigger.channel(),
-                             record_identity(trigger), rule.id);
-
-  json& doc = alert.doc;
-  doc["@timestamp"] = format_time(trigger.time_created);
-  doc["event"] = event_json(alert, trigger, classify(trigger, err.code, derived_event));
-  if (!trigger.computer().empty()) doc["host"] = host_json(trigger.computer(), context);
-  if (req.user_carried && !req.user.empty()) {
-    doc["user"] = {{"name", req.user}, {"domain", text_or_null(req.domain)}};
-  }
-  if (req.address_carried && !req.address.empty()) doc["source"] = source_json(req.address);
-  if (err.code) {
-    const json console_for_text = console_json(err, tc);
-    const std::string holder_user =
-        console_for_text["user"].is_string() ? console_for_text["user"].get<std::string>() : "";
-    const std::string holder_domain =
-        console_for_text["domain"].is_string() ? console_for_text["domain"].get<std::string>() : "";
-    doc["error"] = {{"code", std::to_string(err.code)},
-                    {"id", text_or_null(err.symbol)},
-                    {"message", fill_template(err.message_template, holder_domain, holder_user)}};
-  }
-  doc["rule"] = rule_json(rule);
-  doc["winlog"] = winlog_json(trigger, derived_event);
-
-  json sw;
-  std::string detection = "observed";
-  if (derived_event) {
-    const std::string_view d = field_or_empty(trigger, n.detection);
-    if (!d.empty()) detection.assign(d);
-  }
-  sw["detection"] = detection;
-  sw["rule"] = sessionwatch_rule_json(rule);
-  if (err.code) {
-    sw["error"] = {{"code", err.code},
-                   {"form", text_or_null(err.form)},
-                   {"field", text_or_null(err.field)},
-                   {"matched", text_or_null(err.matched)}};
-  }
-  json console = console_json(err, tc);
-  json attempt;
-  attempt["user"] = text_or_null(req.user);
-  attempt["domain"] = text_or_null(req.domain);
-  attempt["address"] = text_or_null(req.address);
-  attempt["session_id"] = req.session_id ? json(*req.session_id) : json(nullptr);
-  attempt["time"] = format_time(trigger.time_created);
-  attempt["count_last_hour"] = context ? json(context->attempts_last_hour) : json(nullptr);
-  json attempt_sources = json::object();
-  if (!req.source.empty()) attempt_sources["user"] = req.source;
-  if (!req.address_source.empty()) attempt_sources["address"] = req.address_source;
-  if (req.session_id) attempt_sources["session_id"] = "tracker";
-  if (context) attempt_sources["count_last_hour"] = "tracker";
-  attempt["source"] = std::move(attempt_sources);
-  if (!req.basis.empty()) attempt["basis"] = req.basis;
-  sw["attempt"] = std::move(attempt);
-  if (err.code == 7063 || err.code == 7062) {
-    sw["remediation"] = remediation(trigger.computer(), err.code, console);
-  } else {
-    sw["remediation"] = nullptr;
-  }
-  sw["console"] = std::move(console);
+json evidence_json(const Event& trigger, const std::vector<EvidenceRef>& evidence) {
   json ev = json::array();
   auto add_evidence = [&](const EvidenceRef& r) {
     ev.push_back({{"channel", r.channel},
@@ -648,10 +581,93 @@ Alert build_alert(const RuleInfo& rule, const Event& trigger,
   } else {
     for (const EvidenceRef& r : evidence) add_evidence(r);
   }
-  sw["evidence"] = std::move(ev);
-  doc["message"] = alert_message(rule, trigger.computer(), err.code, req, sw["console"]);
-  doc["sessionwatch"] = std::move(sw);
-  complete_ecs(doc, rule.level, rule.tags, 0);
+  return ev;
+}
+
+// sessionwatch.attempt: who was refused (typed) and, as extras, when, how often, and where
+// each part came from.
+json attempt_extras(const Requester& req, const Event& trigger, const AlertContext* context) {
+  json attempt;
+  attempt["session_id"] = req.session_id ? json(*req.session_id) : json(nullptr);
+  attempt["time"] = format_time(trigger.time_created);
+  attempt["count_last_hour"] = context ? json(context->attempts_last_hour) : json(nullptr);
+  json attempt_sources = json::object();
+  if (!req.source.empty()) attempt_sources["user"] = req.source;
+  if (!req.address_source.empty()) attempt_sources["address"] = req.address_source;
+  if (req.session_id) attempt_sources["session_id"] = "tracker";
+  if (context) attempt_sources["count_last_hour"] = "tracker";
+  attempt["source"] = std::move(attempt_sources);
+  if (!req.basis.empty()) attempt["basis"] = req.basis;
+  return attempt;
+}
+
+// error.* (ECS) and sessionwatch.error but its code (a typed member).
+void add_error(const ErrorFacts& err, const AlertConsole& holder, Alert& alert) {
+  alert.error_code = err.code;
+  alert.extras["error"] = {
+      {"code", std::to_string(err.code)},
+      {"id", text_or_null(err.symbol)},
+      {"message",
+       fill_template(err.message_template, holder.domain.value_or(""), holder.user.value_or(""))}};
+  alert.extras["sessionwatch"]["error"] = {{"form", text_or_null(err.form)},
+                                           {"field", text_or_null(err.field)},
+                                           {"matched", text_or_null(err.matched)}};
+}
+
+// The identity of the alert: its id, time, rule and host.
+Alert alert_head(const RuleInfo& rule, const Event& trigger) {
+  Alert alert;
+  alert.host.assign(trigger.computer());
+  alert.time = trigger.time_created;
+  alert.level = rule.level;
+  alert.rule_id = rule.id;
+  alert.rule_name = rule.title;
+  // The machine by its key, so the NetBIOS and the DNS spelling of it give one id.
+  alert.id = stable_alert_id(host_key(trigger.computer()), trigger.channel(),
+                             record_identity(trigger), rule.id);
+  // A text line carries no event id: no code rather than a made-up "0".
+  if (trigger.event_id != 0 || trigger.record_id != 0)
+    alert.event_code = std::to_string(trigger.event_id);
+  return alert;
+}
+
+}  // namespace
+
+Alert build_alert(const RuleInfo& rule, const Event& trigger,
+                  const std::vector<EvidenceRef>& evidence, const AlertContext* context) {
+  const Names& n = Names::get();
+  const bool derived_event = trigger.channel() == derived::kChannel;
+  const ErrorFacts err = error_facts(trigger, derived_event);
+  const Requester req = requester_of(trigger, derived_event, context);
+  ConsoleFacts console = console_facts(err, tracker_console(trigger, derived_event, context));
+
+  Alert alert = alert_head(rule, trigger);
+  json& doc = alert.extras;
+  doc["event"] = event_json(trigger, classify(trigger, err.code, derived_event));
+  if (!trigger.computer().empty()) doc["host"] = host_json(trigger.computer(), context);
+  if (req.user_carried && !req.user.empty()) alert.user = AlertUser{req.user, nullable(req.domain)};
+  if (req.address_carried && !req.address.empty()) alert.source = source_of(req.address);
+  if (err.code) add_error(err, console.holder, alert);
+  doc["rule"] = rule_json(rule);
+  doc["winlog"] = winlog_json(trigger, derived_event);
+
+  alert.detection = "observed";
+  if (derived_event) {
+    const std::string_view d = field_or_empty(trigger, n.detection);
+    if (!d.empty()) alert.detection.assign(d);
+  }
+  json& sw = doc["sessionwatch"];
+  sw["rule"] = sessionwatch_rule_json(rule);
+  alert.attempt = AlertAttempt{nullable(req.user), nullable(req.domain), nullable(req.address)};
+  sw["attempt"] = attempt_extras(req, trigger, context);
+  sw["remediation"] = err.code == 7063 || err.code == 7062
+                          ? json(remediation(trigger.computer(), err.code, console.holder))
+                          : json(nullptr);
+  sw["console"] = std::move(console.extras);
+  alert.console = std::move(console.holder);
+  sw["evidence"] = evidence_json(trigger, evidence);
+  alert.message = alert_message(rule, trigger.computer(), err.code, req, *alert.console);
+  complete_ecs(alert, rule.tags, 0);
   return alert;
 }
 
@@ -710,46 +726,40 @@ void BuiltinDetections::on_event(const Event& event, const std::vector<EvidenceR
 
 // ---- Table ----
 
+namespace {
+
+// "DOMAIN\user from ADDRESS": said by the event, else the tracker's guess (marked so), or "-".
+std::string table_requester(const Alert& a) {
+  const std::string from = a.source ? " from " + a.source->address : std::string();
+  if (a.user) return join_account(a.user->domain.value_or(""), a.user->name) + from;
+  if (a.attempt && a.attempt->user) {
+    // Not said by the event: the tracker's guess, with its basis in sessionwatch.attempt.
+    std::string text = account_text(AlertConsole{a.attempt->user, a.attempt->domain, {}, {}, {}});
+    if (a.attempt->address) text += " from " + *a.attempt->address;
+    return text + " (guessed)";
+  }
+  return "-" + from;
+}
+
+// "DOMAIN\user #2 (locked)", or "-".
+std::string table_holder(const AlertConsole& console) {
+  std::string holder = account_text(console);
+  if (holder.empty()) return "-";
+  if (console.session_id) holder += " #" + std::to_string(*console.session_id);
+  if (console.state) holder += " (" + *console.state + ")";
+  return holder;
+}
+
+}  // namespace
+
 std::string render_alert_table(const std::vector<Alert>& alerts) {
   std::vector<std::array<std::string, 7>> rows;
   rows.push_back({"TIME", "HOST", "REQUESTER", "CONSOLE HOLDER", "SINCE", "DETECTION", "RULE"});
-  auto str = [](const json& j) -> std::string { return j.is_string() ? j.get<std::string>() : ""; };
-  auto account = [&](const json& j) -> std::string {
-    if (!j.is_object() || !j.contains("user") || !j["user"].is_string()) return "-";
-    std::string d = j.contains("domain") ? str(j["domain"]) : "";
-    return d.empty() ? str(j["user"]) : d + "\\" + str(j["user"]);
-  };
   for (const Alert& a : alerts) {
-    const json& doc = a.doc;
-    const json sw = doc.value("sessionwatch", json::object());
-    std::string requester = "-";
-    if (doc.contains("user") && doc["user"].contains("name")) {
-      const std::string domain = str(doc["user"].value("domain", json()));
-      requester =
-          domain.empty() ? str(doc["user"]["name"]) : domain + "\\" + str(doc["user"]["name"]);
-      if (doc.contains("source") && doc["source"].contains("address"))
-        requester += " from " + str(doc["source"]["address"]);
-    } else if (const json attempt = sw.value("attempt", json::object());
-               attempt.value("user", json()).is_string()) {
-      // Not said by the event: the tracker's guess, with its basis in sessionwatch.attempt.
-      requester = account(attempt);
-      if (attempt.value("address", json()).is_string())
-        requester += " from " + str(attempt["address"]);
-      requester += " (guessed)";
-    } else if (doc.contains("source") && doc["source"].contains("address")) {
-      requester += " from " + str(doc["source"]["address"]);
-    }
-    const json console = sw.value("console", json::object());
-    std::string holder = account(console);
-    if (holder != "-") {
-      if (console.contains("session_id") && console["session_id"].is_number())
-        holder += " #" + std::to_string(console["session_id"].get<long long>());
-      if (console.contains("state") && console["state"].is_string())
-        holder += " (" + console["state"].get<std::string>() + ")";
-    }
-    std::string since = console.contains("since") ? str(console["since"]) : "";
-    rows.push_back({str(doc.value("@timestamp", json())), a.host, requester, holder,
-                    since.empty() ? "-" : since, str(sw.value("detection", json())), a.rule_name});
+    const AlertConsole& console = a.console ? *a.console : AlertConsole{};
+    const std::string since = console.since.value_or("");
+    rows.push_back({format_time(a.time), a.host, table_requester(a), table_holder(console),
+                    since.empty() ? "-" : since, a.detection, a.rule_name});
   }
   std::array<std::size_t, 7> width{};
   for (const auto& r : rows) {

@@ -1,8 +1,11 @@
-// An alert: the ECS JSON document sessionwatch forwards, plus the few facts outputs need
-// without re-reading the document. Alerts are rare, so clarity (nlohmann::json) wins over speed.
+// An alert: the ECS document sessionwatch forwards. The fields the formats, the report and the
+// query API read are typed members; what else a builder, a rule or an event adds (winlog.*,
+// evidence, threat.* ...) is in `extras`, in the document's own shape. write_alert_json
+// (alert_json.hpp) serializes both as one document, its keys in order.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,14 +36,53 @@ struct RuleInfo {
   std::string source;  // file the rule came from ("builtin" for built-in detections)
 };
 
+// An empty optional is written as JSON null: the field is in the document, its value unknown.
+using NullableText = std::optional<std::string>;
+
+// ECS user.*: the account the triggering event itself names.
+struct AlertUser {
+  std::string name;
+  NullableText domain;
+};
+
+// ECS source.*: the client address the triggering event itself names; ip and port only when
+// the address parses as one.
+struct AlertSource {
+  std::string address;
+  std::string ip;  // "" when the address is a name, not an IP
+  std::optional<std::uint16_t> port;
+};
+
+// sessionwatch.console.*: who holds the console (each part null when unknown).
+struct AlertConsole {
+  NullableText user, domain;
+  std::optional<std::uint32_t> session_id;
+  NullableText state, since;
+};
+
+// sessionwatch.attempt.*: who was refused, said by the event or guessed by the tracker.
+struct AlertAttempt {
+  NullableText user, domain, address;
+};
+
 struct Alert {
-  std::string id;  // event.id: stable hash of (computer, channel, record/line id, rule id)
-  Ticks time = 0;  // @timestamp: the triggering event's time
-  Level level = Level::kMedium;
-  std::string rule_id;    // rule.id (MSGID in syslog)
-  std::string rule_name;  // rule.name
-  std::string host;       // host.name
-  nlohmann::json doc;     // the whole ECS document, including the fields above
+  std::string id;          // event.id: stable hash of (computer, channel, record/line id, rule id)
+  Ticks time = 0;          // @timestamp: the triggering event's time
+  std::string created;     // event.created: when the agent raised it; "" until then
+  std::string event_code;  // event.code: the triggering event's id; "" for a text line
+  Level level = Level::kMedium;  // sessionwatch.rule.level
+  std::string rule_id;           // rule.id (MSGID in syslog)
+  std::string rule_name;         // rule.name
+  std::string host;              // host.name; "" when the event names no computer
+  std::string message;           // message: the alert in one sentence
+  std::optional<AlertUser> user;
+  std::optional<AlertSource> source;
+  std::string detection;                    // sessionwatch.detection; "" when not a detection
+  std::optional<std::uint32_t> error_code;  // sessionwatch.error.code
+  std::optional<AlertConsole> console;
+  std::optional<AlertAttempt> attempt;
+  // Every other field, nested as in the document. No key here may repeat a member above.
+  nlohmann::json extras = nlohmann::json::object();
 };
 
 // A deterministic id: the same inputs always give the same 32-hex-digit id.

@@ -20,12 +20,11 @@ inline constexpr std::string_view kEcsVersion = "9.4.0";
 // detection rules use for low, medium, high and critical (21, 47, 73, 99).
 int ecs_severity(Level level);
 
-// Adds ecs.version, agent.*, observer.*, event.module/dataset/created/severity, tags (the
-// rule's), threat.* (from attack.* tags) and related.user/ip (from user, source, the console
-// holder and the attempt). event.created is `created`, the time the alert was made, when not 0
-// (alerts built from events leave it to the agent that raises them, so that the same input
-// always gives the same document).
-void complete_ecs(nlohmann::json& doc, Level level, const std::vector<std::string>& rule_tags,
-                  Ticks created);
+// Adds to the alert's extras ecs.version, agent.*, observer.*, event.module/dataset/severity,
+// tags (the rule's), threat.* (from attack.* tags) and related.user/ip/hosts (from the typed
+// user, source, console holder, attempt and host). `created`, when not 0, is the time the alert
+// was made (event.created); alerts built from events leave it to the agent that raises them, so
+// that the same input always gives the same document.
+void complete_ecs(Alert& alert, const std::vector<std::string>& rule_tags, Ticks created);
 
 }  // namespace sw

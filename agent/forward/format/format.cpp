@@ -3,12 +3,10 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
 #include <cstdio>
 #include <cstring>
 
+#include "sessionwatch/alert_json.hpp"
 #include "sessionwatch/forward.hpp"
 #include "sessionwatch/utf8.hpp"
 
@@ -136,203 +134,17 @@ void append_cef_value(std::string_view raw, std::string& out) {
   }
 }
 
-// A string (or an integer, rendered into `scratch`) at a dotted path of the document, or ""
-// (never throws on odd documents). A view into the document: no copy per field and alert.
-std::string_view doc_string(const nlohmann::json& doc, std::initializer_list<std::string_view> path,
-                            std::string& scratch) {
-  const nlohmann::json* node = &doc;
-  for (std::string_view key : path) {
-    if (!node->is_object()) return {};
-    const auto& object = node->get_ref<const nlohmann::json::object_t&>();
-    auto it = object.find(key);
-    if (it == object.end()) return {};
-    node = &it->second;
-  }
-  if (node->is_string()) return node->get_ref<const std::string&>();
-  if (node->is_number_integer()) {
-    scratch = std::to_string(node->get<std::int64_t>());
-    return scratch;
-  }
-  return {};
+// A nullable text member as the formats print it: "" for null (a field left out).
+std::string_view text_of(const NullableText& text) {
+  return text ? std::string_view(*text) : std::string_view();
 }
 
-// Appends to a std::string through a raw cursor. std::string::push_back is an out-of-line call
-// per character with libstdc++ (extern template), which was a third of the JSON writer's time.
-class Appender {
- public:
-  explicit Appender(std::string& s) : s_(s), n_(s.size()) {}
-  ~Appender() { s_.resize(n_); }
-  Appender(const Appender&) = delete;
-  Appender& operator=(const Appender&) = delete;
+// What an alert without a console holder or an attempt reads as: every part unknown.
+const AlertConsole kNoConsole{};
+const AlertAttempt kNoAttempt{};
 
-  void push_back(char c) {
-    reserve(1);
-    s_.data()[n_++] = c;
-  }
-  void append(const char* p, std::size_t n) {
-    reserve(n);
-    std::memcpy(s_.data() + n_, p, n);
-    n_ += n;
-  }
-  void append(std::string_view v) { append(v.data(), v.size()); }
-  Appender& operator+=(std::string_view v) {
-    append(v);
-    return *this;
-  }
-
- private:
-  void reserve(std::size_t n) {
-    // Grows by a bounded step (std::string doubles its capacity underneath), so an appender on
-    // a large shared buffer never zero-fills more than it is about to write.
-    if (n_ + n > s_.size()) s_.resize(n_ + std::max<std::size_t>(n, 1024));
-  }
-  std::string& s_;
-  std::size_t n_;
-};
-
-// nlohmann's dump(-1, ' ', false, replace) writes one byte at a time through a virtual adapter.
-// This writer produces the same bytes with bulk appends; anything unusual (invalid UTF-8, floats,
-// binary) is still handed to nlohmann.
-bool needs_json_escape(unsigned char c) {
-  return c < 0x20 || c == '"' || c == '\\';
-}
-
-bool has_non_ascii(std::string_view s) {
-  std::size_t i = 0;
-#ifdef __SSE2__
-  __m128i any = _mm_setzero_si128();
-  for (; i + 16 <= s.size(); i += 16) {
-    any = _mm_or_si128(any, _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + i)));
-  }
-  if (_mm_movemask_epi8(any) != 0) return true;
-#endif
-  unsigned char high = 0;
-  for (; i < s.size(); ++i) high |= static_cast<unsigned char>(s[i]);
-  return high >= 0x80;
-}
-
-// Index of the first byte at or after `from` that JSON must escape, or s.size(). Sixteen bytes
-// per step where SSE2 exists (every x86-64): the message field is most of a record.
-std::size_t find_json_escape(std::string_view s, std::size_t from) {
-  std::size_t i = from;
-#ifdef __SSE2__
-  const __m128i quote = _mm_set1_epi8('"');
-  const __m128i backslash = _mm_set1_epi8('\\');
-  const __m128i space = _mm_set1_epi8(0x20);
-  for (; i + 16 <= s.size(); i += 16) {
-    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + i));
-    // Signed compare: bytes >= 0x80 also test "< 0x20"; the movemask of v itself removes them.
-    const __m128i special =
-        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)),
-                     _mm_cmplt_epi8(v, space));
-    const int mask = _mm_movemask_epi8(special) & ~_mm_movemask_epi8(v);
-    if (mask != 0) return i + static_cast<std::size_t>(__builtin_ctz(static_cast<unsigned>(mask)));
-  }
-#endif
-  for (; i < s.size(); ++i) {
-    if (needs_json_escape(static_cast<unsigned char>(s[i]))) return i;
-  }
-  return s.size();
-}
-
-void append_json_string(std::string_view s, Appender& out) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  if (has_non_ascii(s) && !is_valid_utf8(s)) {
-    out += nlohmann::json(std::string(s))
-               .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-    return;
-  }
-  out.push_back('"');
-  std::size_t run = 0;  // start of the pending bytes that need no escape
-  for (std::size_t i = find_json_escape(s, 0); i < s.size(); i = find_json_escape(s, i + 1)) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    out.append(s.data() + run, i - run);
-    run = i + 1;
-    out.push_back('\\');
-    switch (c) {
-      case '"':
-        out.push_back('"');
-        break;
-      case '\\':
-        out.push_back('\\');
-        break;
-      case '\b':
-        out.push_back('b');
-        break;
-      case '\f':
-        out.push_back('f');
-        break;
-      case '\n':
-        out.push_back('n');
-        break;
-      case '\r':
-        out.push_back('r');
-        break;
-      case '\t':
-        out.push_back('t');
-        break;
-      default:
-        out.append("u00");
-        out.push_back(kHex[c >> 4]);
-        out.push_back(kHex[c & 0xF]);
-    }
-  }
-  out.append(s.data() + run, s.size() - run);
-  out.push_back('"');
-}
-
-void append_json_value(const nlohmann::json& j, Appender& out) {
-  switch (j.type()) {
-    case nlohmann::json::value_t::object: {
-      out.push_back('{');
-      bool first = true;
-      for (const auto& [key, value] : j.get_ref<const nlohmann::json::object_t&>()) {
-        if (!first) out.push_back(',');
-        first = false;
-        append_json_string(key, out);
-        out.push_back(':');
-        append_json_value(value, out);
-      }
-      out.push_back('}');
-      return;
-    }
-    case nlohmann::json::value_t::array: {
-      out.push_back('[');
-      bool first = true;
-      for (const auto& value : j.get_ref<const nlohmann::json::array_t&>()) {
-        if (!first) out.push_back(',');
-        first = false;
-        append_json_value(value, out);
-      }
-      out.push_back(']');
-      return;
-    }
-    case nlohmann::json::value_t::string:
-      append_json_string(j.get_ref<const std::string&>(), out);
-      return;
-    case nlohmann::json::value_t::boolean:
-      out.append(j.get<bool>() ? "true" : "false");
-      return;
-    case nlohmann::json::value_t::null:
-      out.append("null");
-      return;
-    case nlohmann::json::value_t::number_integer:
-    case nlohmann::json::value_t::number_unsigned: {
-      char buf[24];
-      auto r = j.is_number_unsigned() ? std::to_chars(buf, buf + sizeof buf, j.get<std::uint64_t>())
-                                      : std::to_chars(buf, buf + sizeof buf, j.get<std::int64_t>());
-      out.append(buf, static_cast<std::size_t>(r.ptr - buf));
-      return;
-    }
-    default:  // floats (nlohmann's shortest round-trip form), binary, discarded
-      out += j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-      return;
-  }
-}
-
-void append_json(const Alert& alert, std::string& out) {
-  Appender appender(out);
-  append_json_value(alert.doc, appender);
+std::string number_text(std::optional<std::uint32_t> n) {
+  return n ? std::to_string(*n) : std::string();
 }
 
 std::string_view hostname_of(const Alert& alert, const FormatOptions& options) {
@@ -465,25 +277,26 @@ void append_rfc5424(const Alert& alert, const FormatOptions& options, std::strin
   param("rule_name", alert.rule_name);
   param("level", to_string(alert.level));
   param("host", alert.host);
-  std::string scratch;
-  param("user", doc_string(alert.doc, {"user", "name"}, scratch));
-  param("domain", doc_string(alert.doc, {"user", "domain"}, scratch));
-  param("source_ip", doc_string(alert.doc, {"source", "ip"}, scratch));
-  param("event_code", doc_string(alert.doc, {"event", "code"}, scratch));
+  param("user", alert.user ? std::string_view(alert.user->name) : std::string_view());
+  param("domain", alert.user ? text_of(alert.user->domain) : std::string_view());
+  param("source_ip", alert.source ? std::string_view(alert.source->ip) : std::string_view());
+  param("event_code", alert.event_code);
   // The answer to "who holds the console?", for a collector that parses only the SD.
-  param("holder_user", doc_string(alert.doc, {"sessionwatch", "console", "user"}, scratch));
-  param("holder_domain", doc_string(alert.doc, {"sessionwatch", "console", "domain"}, scratch));
-  param("holder_session",
-        doc_string(alert.doc, {"sessionwatch", "console", "session_id"}, scratch));
-  param("holder_state", doc_string(alert.doc, {"sessionwatch", "console", "state"}, scratch));
-  param("holder_since", doc_string(alert.doc, {"sessionwatch", "console", "since"}, scratch));
-  param("attempt_user", doc_string(alert.doc, {"sessionwatch", "attempt", "user"}, scratch));
-  param("attempt_domain", doc_string(alert.doc, {"sessionwatch", "attempt", "domain"}, scratch));
-  param("attempt_address", doc_string(alert.doc, {"sessionwatch", "attempt", "address"}, scratch));
-  param("detection", doc_string(alert.doc, {"sessionwatch", "detection"}, scratch));
-  param("error_code", doc_string(alert.doc, {"sessionwatch", "error", "code"}, scratch));
+  const AlertConsole& console = alert.console ? *alert.console : kNoConsole;
+  const std::string holder_session = number_text(console.session_id);
+  param("holder_user", text_of(console.user));
+  param("holder_domain", text_of(console.domain));
+  param("holder_session", holder_session);
+  param("holder_state", text_of(console.state));
+  param("holder_since", text_of(console.since));
+  const AlertAttempt& attempt = alert.attempt ? *alert.attempt : kNoAttempt;
+  param("attempt_user", text_of(attempt.user));
+  param("attempt_domain", text_of(attempt.domain));
+  param("attempt_address", text_of(attempt.address));
+  param("detection", alert.detection);
+  param("error_code", number_text(alert.error_code));
   out.append("] ");
-  append_json(alert, out);
+  write_alert_json(alert, out);
 }
 
 int cef_severity(Level level) {
@@ -523,14 +336,13 @@ void append_cef(const Alert& alert, const FormatOptions& options, std::string& o
   ext("rt", std::to_string(alert.time / (kTicksPerSecond / 1000)));
   ext("externalId", alert.id);
   ext("dvchost", alert.host);
-  std::string scratch;
-  ext("suser", doc_string(alert.doc, {"user", "name"}, scratch));
-  ext("sntdom", doc_string(alert.doc, {"user", "domain"}, scratch));
-  ext("src", doc_string(alert.doc, {"source", "ip"}, scratch));
+  ext("suser", alert.user ? std::string_view(alert.user->name) : std::string_view());
+  ext("sntdom", alert.user ? text_of(alert.user->domain) : std::string_view());
+  ext("src", alert.source ? std::string_view(alert.source->ip) : std::string_view());
   ext("cs1Label", "level");
   ext("cs1", to_string(alert.level));
   ext("cs2Label", "eventCode");
-  ext("cs2", doc_string(alert.doc, {"event", "code"}, scratch));
+  ext("cs2", alert.event_code);
   // A custom field and its label, both left out when the alert has no value for it.
   auto labelled = [&](std::string_view key, std::string_view label, std::string_view value) {
     if (value.empty()) return;
@@ -538,19 +350,17 @@ void append_cef(const Alert& alert, const FormatOptions& options, std::string& o
     ext(key, value);
   };
   // The console holder is the destination user of the refused logon.
-  ext("duser", doc_string(alert.doc, {"sessionwatch", "console", "user"}, scratch));
-  ext("dntdom", doc_string(alert.doc, {"sessionwatch", "console", "domain"}, scratch));
-  labelled("cn1", "consoleSessionId",
-           doc_string(alert.doc, {"sessionwatch", "console", "session_id"}, scratch));
-  labelled("cs3", "consoleState",
-           doc_string(alert.doc, {"sessionwatch", "console", "state"}, scratch));
-  labelled("cs4", "consoleSince",
-           doc_string(alert.doc, {"sessionwatch", "console", "since"}, scratch));
-  labelled("cs5", "detection", doc_string(alert.doc, {"sessionwatch", "detection"}, scratch));
-  labelled("cs6", "errorCode", doc_string(alert.doc, {"sessionwatch", "error", "code"}, scratch));
+  const AlertConsole& console = alert.console ? *alert.console : kNoConsole;
+  ext("duser", text_of(console.user));
+  ext("dntdom", text_of(console.domain));
+  labelled("cn1", "consoleSessionId", number_text(console.session_id));
+  labelled("cs3", "consoleState", text_of(console.state));
+  labelled("cs4", "consoleSince", text_of(console.since));
+  labelled("cs5", "detection", alert.detection);
+  labelled("cs6", "errorCode", number_text(alert.error_code));
   labelled("flexString1", "attemptUser",
-           doc_string(alert.doc, {"sessionwatch", "attempt", "user"}, scratch));
-  ext("msg", doc_string(alert.doc, {"message"}, scratch));
+           alert.attempt ? text_of(alert.attempt->user) : std::string_view());
+  ext("msg", alert.message);
 }
 
 }  // namespace
@@ -590,14 +400,14 @@ bool parse_facility(std::string_view s, int& out) {
 void format_alert(const Alert& alert, const FormatOptions& options, std::string& out) {
   switch (options.format) {
     case Format::kJson:
-      append_json(alert, out);
+      write_alert_json(alert, out);
       return;
     case Format::kRfc5424:
       append_rfc5424(alert, options, out);
       return;
     case Format::kRfc3164:
       append_rfc3164_header(alert, options, out);
-      append_json(alert, out);
+      write_alert_json(alert, out);
       return;
     case Format::kCef:
       append_cef(alert, options, out);

@@ -19,6 +19,7 @@
 #include "forward/outputs/http/http_output.hpp"
 #include "forward_test_util.hpp"
 #include "rsyslog_harness.hpp"
+#include "sessionwatch/alert_json.hpp"
 #include "sessionwatch/forward.hpp"
 
 namespace sw::forward {
@@ -191,7 +192,7 @@ TEST_F(HttpIntegration, JsonLinesWithHeadersOn2xx) {
   }
   ASSERT_EQ(got.size(), 30U);
   for (std::size_t i = 0; i < got.size(); ++i)
-    EXPECT_EQ(nlohmann::json::parse(got[i]), sent[i].doc);
+    EXPECT_EQ(nlohmann::json::parse(got[i]), alert_to_json(sent[i]));
   EXPECT_EQ(out->metrics().sent, 30U);
 }
 
@@ -208,7 +209,7 @@ TEST_F(HttpIntegration, JsonArrayGzipped) {
   EXPECT_EQ(seen[0].content_type, "application/json");
   auto array = nlohmann::json::parse(seen[0].body);
   ASSERT_EQ(array.size(), 10U);
-  for (std::size_t i = 0; i < 10; ++i) EXPECT_EQ(array[i], sent[i].doc);
+  for (std::size_t i = 0; i < 10; ++i) EXPECT_EQ(array[i], alert_to_json(sent[i]));
 }
 
 TEST_F(HttpIntegration, ElasticsearchBulkUsesEventIdAsDocumentId) {
@@ -226,7 +227,7 @@ TEST_F(HttpIntegration, ElasticsearchBulkUsesEventIdAsDocumentId) {
     EXPECT_EQ(
         nlohmann::json::parse(l[2 * i]),
         (nlohmann::json{{"create", {{"_index", "sessionwatch-alerts"}, {"_id", sent[i].id}}}}));
-    EXPECT_EQ(nlohmann::json::parse(l[2 * i + 1]), sent[i].doc);
+    EXPECT_EQ(nlohmann::json::parse(l[2 * i + 1]), alert_to_json(sent[i]));
   }
 }
 
@@ -267,7 +268,7 @@ TEST_F(HttpIntegration, ClientErrorIsPoisonDeadLetteredNotRetried) {
   ASSERT_EQ(dl.size(), 4U);
   for (std::size_t i = 0; i < 4; ++i) {
     EXPECT_EQ(dl[i]["event_id"], sent[i].id);
-    EXPECT_EQ(nlohmann::json::parse(dl[i]["record"].get<std::string>()), sent[i].doc);
+    EXPECT_EQ(nlohmann::json::parse(dl[i]["record"].get<std::string>()), alert_to_json(sent[i]));
     EXPECT_NE(dl[i]["error"].get<std::string>().find("HTTP 400"), std::string::npos);
   }
 }

@@ -15,6 +15,7 @@
 #include "forward/outputs/syslog/syslog_output.hpp"
 #include "forward_test_util.hpp"
 #include "rsyslog_harness.hpp"
+#include "sessionwatch/alert_json.hpp"
 #include "sessionwatch/forward.hpp"
 
 namespace sw::forward {
@@ -116,7 +117,7 @@ TEST_F(SyslogIntegration, TcpOctetCountedRfc5424FieldByField) {
                   "\" rule_id=\"0b3a1c2e-1111-4222-8333-944455556666\" rule_name=\"Console logon "
                   "refused (7063)\" level=\"high\" host=\"WS01\" user=\"alice\" domain=\"CORP\" "
                   "event_code=\"7063\"]");
-    EXPECT_EQ(nlohmann::json::parse(got[i].msg), a.doc);
+    EXPECT_EQ(nlohmann::json::parse(got[i].msg), alert_to_json(a));
   }
   OutputMetrics m = out->metrics();
   EXPECT_EQ(m.sent, 50U);
@@ -142,7 +143,7 @@ TEST_F(SyslogIntegration, TcpLineFeedFramingRfc3164) {
     EXPECT_EQ(got[i].hostname, "WS01");
     EXPECT_EQ(got[i].app_name, "sessionwatch");
     // rsyslog keeps the space after "TAG:" in %msg% for RFC 3164.
-    EXPECT_EQ(nlohmann::json::parse(got[i].msg), sent[i].doc);
+    EXPECT_EQ(nlohmann::json::parse(got[i].msg), alert_to_json(sent[i]));
   }
 }
 
@@ -171,16 +172,10 @@ TEST_F(SyslogIntegration, UdpDatagramsCef) {
 // An alert as the tracker builds it: the console holder, the attempt and the error.
 Alert console_alert(int n) {
   Alert a = make_alert(n, "bob");
-  a.doc["sessionwatch"] = {
-      {"detection", "inferred"},
-      {"error", {{"code", 7063}}},
-      {"attempt", {{"user", "bob"}, {"domain", "CORP"}, {"address", "10.20.30.41"}}},
-      {"console",
-       {{"user", "alice"},
-        {"domain", "CORP"},
-        {"session_id", 1},
-        {"state", "locked"},
-        {"since", "2026-11-20T12:15:00.0000000Z"}}}};
+  a.detection = "inferred";
+  a.error_code = 7063;
+  a.attempt = AlertAttempt{"bob", "CORP", "10.20.30.41"};
+  a.console = AlertConsole{"alice", "CORP", 1, "locked", "2026-11-20T12:15:00.0000000Z"};
   return a;
 }
 
@@ -483,7 +478,7 @@ TEST_F(TlsIntegration, VerifiedConnectionDelivers) {
   ASSERT_EQ(rsyslog.wait_for(100, 5s), 100U);
   auto got = rsyslog.received();
   for (std::size_t i = 0; i < got.size(); ++i) {
-    EXPECT_EQ(nlohmann::json::parse(got[i].msg), sent[i].doc);
+    EXPECT_EQ(nlohmann::json::parse(got[i].msg), alert_to_json(sent[i]));
     EXPECT_EQ(got[i].msgid, "0b3a1c2e111142228333944455556666");
   }
 }
@@ -558,7 +553,7 @@ TEST_F(SyslogIntegration, SpoolFullBlockGivesBackpressureDropOldestCounts) {
   // What arrived is the newest alerts, in order.
   auto got = rsyslog.received();
   for (std::size_t i = 0; i < got.size(); ++i) {
-    EXPECT_EQ(nlohmann::json::parse(got[i].msg), sent[m.dropped + i].doc);
+    EXPECT_EQ(nlohmann::json::parse(got[i].msg), alert_to_json(sent[m.dropped + i]));
   }
 }
 
@@ -593,7 +588,7 @@ TEST_F(SyslogIntegration, CorruptSpoolTailIsCutAndTheRestDelivered) {
   ASSERT_EQ(rsyslog.wait_for(99, 5s), 99U);
   auto got = rsyslog.received();
   for (std::size_t i = 0; i < got.size(); ++i) {
-    EXPECT_EQ(nlohmann::json::parse(got[i].msg), sent[i].doc);
+    EXPECT_EQ(nlohmann::json::parse(got[i].msg), alert_to_json(sent[i]));
   }
 }
 

@@ -12,7 +12,7 @@ import sys
 
 # Which module implements each public header (a new header must be added here).
 HEADER_OWNER = {
-    "alert.hpp": "core", "alert_ecs.hpp": "core", "event.hpp": "core", "interest.hpp": "core",
+    "alert.hpp": "core", "alert_ecs.hpp": "core", "alert_json.hpp": "core", "event.hpp": "core", "interest.hpp": "core",
     "ip_address.hpp": "core", "utf8.hpp": "core", "wildcard.hpp": "core",
     "yaml_guard.hpp": "core",
     "error_catalog.hpp": "errors",

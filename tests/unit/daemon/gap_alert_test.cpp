@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "daemon/gap_alert.hpp"
+#include "sessionwatch/alert_json.hpp"
 
 namespace sw::daemon {
 namespace {
@@ -16,17 +17,17 @@ TEST(GapAlert, NamesSourceRangeCauseAndCount) {
   gap.count = 399;
   const Alert a = make_gap_alert(gap, "collector01", 0);
   EXPECT_EQ(a.rule_id, "sessionwatch-collection-gap");
-  EXPECT_EQ(a.doc["rule"]["id"], "sessionwatch-collection-gap");
-  EXPECT_EQ(a.doc["event"]["action"], "collection_gap");
-  EXPECT_EQ(a.doc["event"]["id"], a.id);
-  const auto& g = a.doc["sessionwatch"]["collection_gap"];
+  EXPECT_EQ(alert_to_json(a)["rule"]["id"], "sessionwatch-collection-gap");
+  EXPECT_EQ(alert_to_json(a)["event"]["action"], "collection_gap");
+  EXPECT_EQ(alert_to_json(a)["event"]["id"], a.id);
+  const auto g = alert_to_json(a)["sessionwatch"]["collection_gap"];
   EXPECT_EQ(g["input"], "security");
   EXPECT_EQ(g["source"], "/srv/evtx/Security.evtx");
   EXPECT_EQ(g["cause"], "record_ids_skipped");
   EXPECT_EQ(g["range"]["from"], 101);
   EXPECT_EQ(g["range"]["to"], 499);
   EXPECT_EQ(g["count"], 399);
-  EXPECT_NE(a.doc["message"].get<std::string>().find("101..499"), std::string::npos);
+  EXPECT_NE(alert_to_json(a)["message"].get<std::string>().find("101..499"), std::string::npos);
   // The same gap reported twice (after a crash) carries the same id; another gap does not.
   EXPECT_EQ(make_gap_alert(gap, "collector01", 12345).id, a.id);
   gap.from = 102;
@@ -36,8 +37,8 @@ TEST(GapAlert, NamesSourceRangeCauseAndCount) {
 TEST(GapAlert, UnknownCountIsNull) {
   CollectionGap gap{"in", "/var/log/a.log", "truncated", "bytes", 4096, 0, std::nullopt};
   const Alert a = make_gap_alert(gap, "h", 0);
-  EXPECT_TRUE(a.doc["sessionwatch"]["collection_gap"]["count"].is_null());
-  EXPECT_FALSE(a.doc["sessionwatch"]["collection_gap"]["range"].contains("to"));
+  EXPECT_TRUE(alert_to_json(a)["sessionwatch"]["collection_gap"]["count"].is_null());
+  EXPECT_FALSE(alert_to_json(a)["sessionwatch"]["collection_gap"]["range"].contains("to"));
 }
 
 TEST(GapAlert, RecordIdsSkippedInAFileNameTheStream) {
@@ -51,8 +52,9 @@ TEST(GapAlert, RecordIdsSkippedInAFileNameTheStream) {
   gap.count = 4;
   gap.stream = "dc01.contoso.local Security";
   const Alert a = make_gap_alert(gap, "h", 0);
-  EXPECT_EQ(a.doc["sessionwatch"]["collection_gap"]["stream"], "dc01.contoso.local Security");
-  const std::string message = a.doc["message"];
+  EXPECT_EQ(alert_to_json(a)["sessionwatch"]["collection_gap"]["stream"],
+            "dc01.contoso.local Security");
+  const std::string message = alert_to_json(a)["message"];
   EXPECT_NE(message.find("101..104 of dc01.contoso.local Security"), std::string::npos) << message;
   // Another stream of the same file with the same ids is another gap.
   gap.stream = "ws01.contoso.local Security";

@@ -11,6 +11,7 @@
 
 #include "daemon/outputs.hpp"
 #include "forward/outputs/file/file_output.hpp"
+#include "sessionwatch/alert_json.hpp"
 #include "sessionwatch/forward.hpp"
 
 namespace sw::daemon {
@@ -42,7 +43,7 @@ std::vector<Alert> some_alerts(int count) {
     Alert a;
     a.id = stable_alert_id("ws01", "Security", std::to_string(i), "rule");
     a.rule_id = "rule";
-    a.doc = {{"event", {{"id", a.id}}}, {"n", i}};
+    a.extras = {{"n", i}};
     alerts.push_back(std::move(a));
   }
   return alerts;

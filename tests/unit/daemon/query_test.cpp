@@ -12,6 +12,7 @@
 #include "daemon/engine.hpp"
 #include "daemon/query.hpp"
 #include "daemon/query_api.hpp"
+#include "sessionwatch/alert_json.hpp"
 #include "sessionwatch/decode.hpp"
 
 namespace sw::daemon {
@@ -156,7 +157,7 @@ TEST_F(QueryTest, RefusalsFromInputsOfDifferentPaceAreKeptInTimeOrder) {
   late.id = "0123456789abcdef0123456789abcdef";
   late.host = "WS-FIN-07";
   late.time = parse_time("2026-11-20T13:00:00Z").value();
-  late.doc = {{"user", {{"name", "carol"}, {"domain", "CORP"}}}};
+  late.user = AlertUser{"carol", "CORP"};
   live_->on_alert(late);
   live_->publish(detector_->tracker());
   const json r = get("/v1/hosts/ws-fin-07/refusals");

@@ -3,6 +3,7 @@
 #include "daemon/gap_alert.hpp"
 #include "ecs_check/ecs_check.hpp"
 #include "sessionwatch/alert_ecs.hpp"
+#include "sessionwatch/alert_json.hpp"
 
 namespace sw {
 namespace {
@@ -54,11 +55,11 @@ TEST(EcsChecker, EventTypeMustFitTheCategory) {
 TEST(EcsAlert, CollectionGapAlertIsCleanEcs) {
   daemon::CollectionGap gap{"in", "/var/log/a.log", "truncated", "bytes", 4096, 0, std::nullopt};
   const Alert a = daemon::make_gap_alert(gap, "collector01", 0);
-  const auto problems = test::EcsChecker(SW_ECS_FIELDS).check(a.doc);
+  const auto problems = test::EcsChecker(SW_ECS_FIELDS).check(alert_to_json(a));
   std::string all;
   for (const std::string& p : problems) all += "\n  " + p;
   EXPECT_TRUE(problems.empty()) << all;
-  EXPECT_EQ(a.doc["event"]["severity"], ecs_severity(Level::kHigh));
+  EXPECT_EQ(alert_to_json(a)["event"]["severity"], ecs_severity(Level::kHigh));
 }
 
 TEST(EcsAlert, SeverityGrowsWithTheLevel) {
@@ -69,9 +70,10 @@ TEST(EcsAlert, SeverityGrowsWithTheLevel) {
 }
 
 TEST(EcsAlert, AttackTagsBecomeThreatFields) {
-  json doc = {{"event", json::object()}};
-  complete_ecs(doc, Level::kHigh,
-               {"attack.lateral_movement", "attack.t1021.001", "attack.t1078", "cve.2021-1"}, 0);
+  Alert a;
+  a.level = Level::kHigh;
+  complete_ecs(a, {"attack.lateral_movement", "attack.t1021.001", "attack.t1078", "cve.2021-1"}, 0);
+  const json doc = alert_to_json(a);
   EXPECT_EQ(doc["threat"]["framework"], "MITRE ATT&CK");
   EXPECT_EQ(doc["threat"]["technique"]["id"], json::array({"T1021.001", "T1078"}));
   EXPECT_EQ(doc["threat"]["tactic"]["id"], json::array({"TA0008"}));

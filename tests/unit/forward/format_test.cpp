@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "forward_test_util.hpp"
+#include "sessionwatch/alert_json.hpp"
 #include "sessionwatch/forward.hpp"
 #include "sessionwatch/utf8.hpp"
 
@@ -34,7 +35,7 @@ TEST(FormatJson, IsTheDocumentOnOneLine) {
   Alert a = make_alert(1, kHostile);
   std::string line = render(a, Format::kJson);
   EXPECT_FALSE(has_line_break_or_control(line));
-  EXPECT_EQ(nlohmann::json::parse(line), a.doc);
+  EXPECT_EQ(nlohmann::json::parse(line), alert_to_json(a));
 }
 
 TEST(FormatJson, InvalidUtf8IsReplacedNotFatal) {
@@ -48,22 +49,22 @@ TEST(FormatJson, InvalidUtf8IsReplacedNotFatal) {
 // producing exactly what nlohmann's dump would, for every kind of value.
 TEST(FormatJson, SameBytesAsNlohmannDumpForEveryValueKind) {
   Alert a = make_alert(3, kHostile);
-  a.doc["kinds"] = {{"float", 0.1},
-                    {"whole_float", 2.0},
-                    {"negative", -42},
-                    {"unsigned", std::uint64_t{18446744073709551615ULL}},
-                    {"bool", true},
-                    {"null", nullptr},
-                    {"array", {1, "two", {{"three", 3}}, nlohmann::json::array()}},
-                    {"empty", nlohmann::json::object()},
-                    {"controls", std::string("a\x01"
-                                             "b\x1f"
-                                             "c\td\x7f\b\f")},
-                    {"unicode", "Zoë 日本 \xf0\x9f\x94\x92"},
-                    {"invalid", std::string("bad\xff\xfe\xc0\x80 tail")},
-                    {"quote\"key\\", "\"\\/"}};
+  a.extras["kinds"] = {{"float", 0.1},
+                       {"whole_float", 2.0},
+                       {"negative", -42},
+                       {"unsigned", std::uint64_t{18446744073709551615ULL}},
+                       {"bool", true},
+                       {"null", nullptr},
+                       {"array", {1, "two", {{"three", 3}}, nlohmann::json::array()}},
+                       {"empty", nlohmann::json::object()},
+                       {"controls", std::string("a\x01"
+                                                "b\x1f"
+                                                "c\td\x7f\b\f")},
+                       {"unicode", "Zoë 日本 \xf0\x9f\x94\x92"},
+                       {"invalid", std::string("bad\xff\xfe\xc0\x80 tail")},
+                       {"quote\"key\\", "\"\\/"}};
   std::string line = render(a, Format::kJson);
-  EXPECT_EQ(line, a.doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  EXPECT_EQ(line, alert_to_json(a).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
 TEST(FormatRfc5424, HeaderAndStructuredData) {
@@ -77,7 +78,7 @@ TEST(FormatRfc5424, HeaderAndStructuredData) {
       "\" rule_id=\"0b3a1c2e-1111-4222-8333-944455556666\" rule_name=\"Console logon refused "
       "(7063)\" level=\"high\" host=\"WS01\" user=\"alice\" domain=\"CORP\" event_code=\"7063\"] ";
   ASSERT_EQ(line.substr(0, expected_head.size()), expected_head) << line;
-  EXPECT_EQ(nlohmann::json::parse(line.substr(expected_head.size())), a.doc);
+  EXPECT_EQ(nlohmann::json::parse(line.substr(expected_head.size())), alert_to_json(a));
 }
 
 // The writer scans 16 bytes at a time: a character to escape must be found at every position of
@@ -89,9 +90,9 @@ TEST(FormatJson, EscapesAtEveryPositionLikeNlohmann) {
       std::string value = base;
       value.insert(at, 1, special);
       Alert a = make_alert(1);
-      a.doc = {{"v", value}};
+      a.extras = {{"v", value}};
       EXPECT_EQ(render(a, Format::kJson),
-                a.doc.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace))
+                alert_to_json(a).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace))
           << "special " << static_cast<int>(special) << " at " << at;
     }
   }
@@ -210,7 +211,7 @@ TEST(FormatRfc5424, HostileValueIsEscapedAndStaysOneRecord) {
   ASSERT_LT(i + 1, line.size());
   EXPECT_EQ(user, "evil\"]\\ #012<13>1 2021-01-01T00:00:00Z forged - - - [x@1] {}#015#033");
   EXPECT_EQ(line[i + 1], ' ');
-  EXPECT_EQ(nlohmann::json::parse(line.substr(i + 2)), a.doc);
+  EXPECT_EQ(nlohmann::json::parse(line.substr(i + 2)), alert_to_json(a));
 }
 
 TEST(FormatRfc5424, ShortRuleIdIsKeptAndEmptyOneIsNil) {
@@ -226,7 +227,7 @@ TEST(FormatRfc3164, LegacyHeader) {
   std::string line = render(a, Format::kRfc3164);
   const std::string head = "<83>Feb 12 12:34:28 WS01 sessionwatch: ";
   ASSERT_EQ(line.substr(0, head.size()), head);
-  EXPECT_EQ(nlohmann::json::parse(line.substr(head.size())), a.doc);
+  EXPECT_EQ(nlohmann::json::parse(line.substr(head.size())), alert_to_json(a));
   a.time = 0;  // 1970-01-01: day padded with a space
   EXPECT_EQ(render(a, Format::kRfc3164).rfind("<83>Jan  1 00:00:00 WS01 ", 0), 0U);
 }

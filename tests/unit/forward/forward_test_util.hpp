@@ -7,6 +7,7 @@
 #include <string>
 
 #include "sessionwatch/alert.hpp"
+#include "sessionwatch/alert_json.hpp"
 
 namespace sw::forward::testing {
 
@@ -18,12 +19,10 @@ inline Alert make_alert(int n, std::string user = "alice") {
   a.rule_id = "0b3a1c2e-1111-4222-8333-944455556666";
   a.rule_name = "Console logon refused (7063)";
   a.host = "WS01";
-  a.doc = {{"@timestamp", "2021-02-12T12:34:28.1944370Z"},
-           {"event", {{"id", a.id}, {"code", "7063"}, {"sequence", n}}},
-           {"rule", {{"id", a.rule_id}, {"name", a.rule_name}}},
-           {"host", {{"name", a.host}}},
-           {"user", {{"name", std::move(user)}, {"domain", "CORP"}}},
-           {"message", "The user CORP\\alice is already logged on to the console"}};
+  a.event_code = "7063";
+  a.extras = {{"event", {{"sequence", n}}}};
+  a.user = AlertUser{std::move(user), "CORP"};
+  a.message = "The user CORP\\alice is already logged on to the console";
   return a;
 }
 

@@ -13,6 +13,7 @@
 #include "forward/outputs/file/file_output.hpp"
 #include "forward/outputs/syslog/syslog_output.hpp"
 #include "forward_test_util.hpp"
+#include "sessionwatch/alert_json.hpp"
 #include "sessionwatch/forward.hpp"
 
 namespace sw::forward {
@@ -63,7 +64,7 @@ TEST(FileOutput, LargeEnqueueIsWhollySpooledInOrder) {
   c.spool.max_bytes = 64ULL << 20;
   c.spool.segment_bytes = 256 << 10;  // several segments closed during the call
   auto batch = alerts(0, 3000);
-  batch[700].doc["message"] = std::string(300 << 10, 'x');  // larger than a segment
+  batch[700].message = std::string(300 << 10, 'x');  // larger than a segment
   {
     auto made = make_output(c);
     ASSERT_TRUE(made.output) << made.error;
@@ -84,7 +85,7 @@ TEST(FileOutput, LargeEnqueueIsWhollySpooledInOrder) {
   ASSERT_EQ(lines.size(), 2999U);
   for (std::size_t i = 0, j = 0; i < batch.size(); ++i) {
     if (i == 700) continue;
-    EXPECT_EQ(lines[j++], batch[i].doc) << "alert " << i;
+    EXPECT_EQ(lines[j++], alert_to_json(batch[i])) << "alert " << i;
   }
 }
 
@@ -103,7 +104,8 @@ TEST(FileOutput, DeliversEveryAlertOnce) {
   auto lines = read_lines(dir.path() / "out" / "alerts.jsonl");
   ASSERT_EQ(lines.size(), 250U);
   for (int i = 0; i < 250; ++i)
-    EXPECT_EQ(lines[static_cast<std::size_t>(i)], batch[static_cast<std::size_t>(i)].doc);
+    EXPECT_EQ(lines[static_cast<std::size_t>(i)],
+              alert_to_json(batch[static_cast<std::size_t>(i)]));
   OutputMetrics m = out.metrics();
   EXPECT_EQ(m.queued, 250U);
   EXPECT_EQ(m.sent, 250U);
@@ -130,7 +132,7 @@ TEST(FileOutput, AFileRenamedAwayIsReopenedAtItsPath) {
   EXPECT_EQ(read_lines(rotated).size(), 10U);
   const auto fresh = read_lines(file(c).path);
   ASSERT_EQ(fresh.size(), 5U);
-  EXPECT_EQ(fresh[0], make_alert(10).doc);
+  EXPECT_EQ(fresh[0], alert_to_json(make_alert(10)));
 }
 
 #ifndef _WIN32
@@ -222,7 +224,7 @@ TEST(FileOutput, AnOversizedAlertIsDroppedAndCountedTheRestDelivered) {
   auto made = make_output(c);
   ASSERT_TRUE(made.output) << made.error;
   auto batch = alerts(0, 3);
-  batch[1].doc["message"] = std::string(200 << 10, 'm');
+  batch[1].message = std::string(200 << 10, 'm');
   EnqueueResult r = made.output->enqueue(batch);
   EXPECT_TRUE(r.ok);
   EXPECT_EQ(r.accepted, 3U);
@@ -232,7 +234,7 @@ TEST(FileOutput, AnOversizedAlertIsDroppedAndCountedTheRestDelivered) {
   EXPECT_EQ(made.output->metrics().dropped, 1U);
   auto lines = read_lines(file(c).path);
   ASSERT_EQ(lines.size(), 2U);
-  EXPECT_EQ(lines[1], batch[2].doc);
+  EXPECT_EQ(lines[1], alert_to_json(batch[2]));
 }
 
 // The spool's disk refuses writes (full): enqueue says so, counts nothing it did not keep, and
@@ -277,7 +279,7 @@ TEST(FileOutput, AFullSpoolDiskRefusesTheCallAndKeepsNothingOfIt) {
     made.output->stop();
     auto lines = read_lines(file(c).path);
     ASSERT_EQ(lines.size(), 50U + count);
-    for (std::size_t i = 0; i < count; ++i) EXPECT_EQ(lines[50 + i], second[i].doc) << i;
+    for (std::size_t i = 0; i < count; ++i) EXPECT_EQ(lines[50 + i], alert_to_json(second[i])) << i;
   }
 }
 

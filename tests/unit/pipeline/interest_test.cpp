@@ -9,6 +9,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "sessionwatch/alert_json.hpp"
 #include "sessionwatch/decode.hpp"
 #include "sessionwatch/evtx_native.hpp"
 #include "sessionwatch/pipeline.hpp"
@@ -64,7 +65,7 @@ Outcome detect(std::vector<Event> events, bool shipped_rules, bool filter) {
   Outcome out;
   if (!detector) return out;
   const EventInterest interest = detector->interest();
-  auto on_alert = [&](Alert&& a) { out.alerts.push_back(a.doc.dump()); };
+  auto on_alert = [&](Alert&& a) { out.alerts.push_back(alert_to_json(a).dump()); };
   for (Event& e : events) {
     if (filter && !interest.accepts(e.channel(), e.event_id)) continue;
     ++out.events_used;

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "sessionwatch/alert_json.hpp"
 #include "sessionwatch/decode.hpp"
 #include "sessionwatch/pipeline.hpp"
 
@@ -52,10 +53,10 @@ class Placeholders : public ::testing::Test {
     EXPECT_TRUE(decoder.decode(line, e, error)) << error;
     std::size_t n = 0;
     detector.process(e, [&](Alert&& a) {
-      if (a.doc["rule"].value("name", "") == "Logon by a console administrator") ++n;
+      if (alert_to_json(a)["rule"].value("name", "") == "Logon by a console administrator") ++n;
     });
     detector.flush([&](Alert&& a) {
-      if (a.doc["rule"].value("name", "") == "Logon by a console administrator") ++n;
+      if (alert_to_json(a)["rule"].value("name", "") == "Logon by a console administrator") ++n;
     });
     return n;
   }

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "sessionwatch/alert_ecs.hpp"
+#include "sessionwatch/alert_json.hpp"
 
 #include "unit/session/event_builder.hpp"
 
@@ -75,7 +76,7 @@ TEST_P(Observed, GivesExactlyOneObservedAlert) {
   h.run(events);
   ASSERT_EQ(h.collector.alerts.size(), 1u);
   const Alert& a = h.collector.alerts[0];
-  const json& doc = a.doc;
+  const json doc = alert_to_json(a);
   EXPECT_EQ(doc["sessionwatch"]["detection"], "observed");
   EXPECT_EQ(doc["error"]["code"], "7063");
   EXPECT_EQ(doc["error"]["id"], "ERROR_CTX_NO_FORCE_LOGOFF");
@@ -160,7 +161,7 @@ TEST(Alert, DocumentHasTheEcsShape) {
   h.run(events);
   ASSERT_EQ(h.collector.alerts.size(), 1u);
   const Alert& a = h.collector.alerts[0];
-  const json& doc = a.doc;
+  const json doc = alert_to_json(a);
   EXPECT_EQ(doc["@timestamp"], "2026-11-20T14:05:00.0000000Z");
   EXPECT_EQ(doc["event"]["kind"], "alert");
   EXPECT_EQ(doc["event"]["id"], a.id);
@@ -208,26 +209,26 @@ TEST(Alert, RuleAuthorAndMetadataAreCarried) {
   Event e = lsm(25, "2026-11-20T13:00:00Z", 9,
                 {{"User", "CORP\\bob"}, {"SessionID", "2"}, {"Address", "10.20.30.41"}});
   const Alert a = build_alert(rule, e, {}, nullptr);
-  EXPECT_EQ(a.doc["rule"]["author"], json::array({"Jane Analyst", "Joe Hunter"}));
-  EXPECT_EQ(a.doc["rule"]["name"], "Console takeover");
-  EXPECT_EQ(a.doc["rule"]["description"], "A remote user took over the console");
-  EXPECT_EQ(a.doc["sessionwatch"]["rule"]["level"], "medium");
-  EXPECT_EQ(a.doc["rule"]["ruleset"], "sigma");
-  EXPECT_EQ(a.doc["sessionwatch"]["rule"]["file"], "rules/takeover.yml");
-  EXPECT_EQ(a.doc["rule"]["reference"], "https://example.org/takeover");
+  EXPECT_EQ(alert_to_json(a)["rule"]["author"], json::array({"Jane Analyst", "Joe Hunter"}));
+  EXPECT_EQ(alert_to_json(a)["rule"]["name"], "Console takeover");
+  EXPECT_EQ(alert_to_json(a)["rule"]["description"], "A remote user took over the console");
+  EXPECT_EQ(alert_to_json(a)["sessionwatch"]["rule"]["level"], "medium");
+  EXPECT_EQ(alert_to_json(a)["rule"]["ruleset"], "sigma");
+  EXPECT_EQ(alert_to_json(a)["sessionwatch"]["rule"]["file"], "rules/takeover.yml");
+  EXPECT_EQ(alert_to_json(a)["rule"]["reference"], "https://example.org/takeover");
   // TS-LSM 25: a session reconnected, with Winlogbeat's action name.
-  EXPECT_EQ(a.doc["event"]["action"], "session-reconnected");
+  EXPECT_EQ(alert_to_json(a)["event"]["action"], "session-reconnected");
   EXPECT_EQ(a.rule_id, rule.id);
   EXPECT_EQ(a.level, Level::kMedium);
   // Not a 7063: no error, no remediation, nothing guessed about the console.
-  EXPECT_FALSE(a.doc.contains("error"));
-  EXPECT_TRUE(a.doc["sessionwatch"]["remediation"].is_null());
-  EXPECT_TRUE(a.doc["sessionwatch"]["console"]["user"].is_null());
-  EXPECT_EQ(a.doc["sessionwatch"]["console"]["state"], "unknown");
-  EXPECT_TRUE(a.doc["sessionwatch"]["attempt"]["count_last_hour"].is_null());
-  EXPECT_EQ(a.doc["user"]["name"], "bob");
-  EXPECT_EQ(a.doc["source"]["ip"], "10.20.30.41");
-  EXPECT_EQ(a.doc["winlog"]["user_data"]["SessionID"], "2");
+  EXPECT_FALSE(alert_to_json(a).contains("error"));
+  EXPECT_TRUE(alert_to_json(a)["sessionwatch"]["remediation"].is_null());
+  EXPECT_TRUE(alert_to_json(a)["sessionwatch"]["console"]["user"].is_null());
+  EXPECT_EQ(alert_to_json(a)["sessionwatch"]["console"]["state"], "unknown");
+  EXPECT_TRUE(alert_to_json(a)["sessionwatch"]["attempt"]["count_last_hour"].is_null());
+  EXPECT_EQ(alert_to_json(a)["user"]["name"], "bob");
+  EXPECT_EQ(alert_to_json(a)["source"]["ip"], "10.20.30.41");
+  EXPECT_EQ(alert_to_json(a)["winlog"]["user_data"]["SessionID"], "2");
 }
 
 TEST(Alert, TrackerAndMessageDisagreementIsStated) {
@@ -238,7 +239,7 @@ TEST(Alert, TrackerAndMessageDisagreementIsStated) {
   events.push_back(application(1001, "2026-11-20T13:03:30Z", 30).message(text));
   h.run(events);
   ASSERT_EQ(h.collector.alerts.size(), 1u);
-  const json& console = h.collector.alerts[0].doc["sessionwatch"]["console"];
+  const json console = alert_to_json(h.collector.alerts[0])["sessionwatch"]["console"];
   EXPECT_EQ(console["user"], "carol");
   EXPECT_EQ(console["source"]["user"], "message");
   EXPECT_TRUE(console["session_id"].is_null()) << "alice's session id is not carol's";
@@ -255,7 +256,7 @@ TEST(Alert, TrackerAndMessageAgreementIsConfirmed) {
   events.push_back(application(1001, "2026-11-20T13:03:30Z", 31).message(kMessage7063));
   h.run(events);
   ASSERT_EQ(h.collector.alerts.size(), 1u);
-  const json& console = h.collector.alerts[0].doc["sessionwatch"]["console"];
+  const json console = alert_to_json(h.collector.alerts[0])["sessionwatch"]["console"];
   EXPECT_EQ(console["user"], "alice");
   EXPECT_EQ(console["source"]["user"], "message");
   EXPECT_EQ(console["confirmed_by"], "tracker");
@@ -266,7 +267,7 @@ TEST(Alert, MessageNamesTheHolderWhenTheTrackerKnowsNothing) {
   Harness h;
   h.run({application(1001, "2026-11-20T13:03:30Z", 32).message(kMessage7063)});
   ASSERT_EQ(h.collector.alerts.size(), 1u);
-  const json& doc = h.collector.alerts[0].doc;
+  const json doc = alert_to_json(h.collector.alerts[0]);
   EXPECT_EQ(doc["sessionwatch"]["console"]["user"], "alice");
   EXPECT_EQ(doc["sessionwatch"]["console"]["domain"], "CORP");
   EXPECT_EQ(doc["sessionwatch"]["console"]["state"], "unknown");
@@ -293,7 +294,7 @@ TEST(Alert, RequesterFromTheRefusedArbitrationJustBefore) {
   events.push_back(application(1001, "2026-11-20T13:03:30Z", 105).data({{"", "Error code 7063"}}));
   h.run(events);
   ASSERT_EQ(h.collector.alerts.size(), 2u);  // the inferred one, then the observed one
-  const json& doc = h.collector.alerts[1].doc;
+  const json doc = alert_to_json(h.collector.alerts[1]);
   EXPECT_EQ(doc["sessionwatch"]["detection"], "observed");
   // A guess is not a fact of the event: it stays under sessionwatch.attempt, with its basis.
   EXPECT_FALSE(doc.contains("user")) << doc.dump();
@@ -364,16 +365,18 @@ TEST(Alert, OneIncidentSeenAsAnEventAndAsATextLineCountsOnce) {
   h.run(events);
   ASSERT_EQ(h.collector.alerts.size(), 2u);
   for (const Alert& a : h.collector.alerts) {
-    EXPECT_EQ(a.doc["sessionwatch"]["attempt"]["count_last_hour"], 1) << a.doc.dump();
-    EXPECT_EQ(a.doc["host"]["name"], "WS-FIN-07.corp.example");
-    EXPECT_EQ(a.doc["host"]["hostname"], "WS-FIN-07");
+    EXPECT_EQ(alert_to_json(a)["sessionwatch"]["attempt"]["count_last_hour"], 1)
+        << alert_to_json(a).dump();
+    EXPECT_EQ(alert_to_json(a)["host"]["name"], "WS-FIN-07.corp.example");
+    EXPECT_EQ(alert_to_json(a)["host"]["hostname"], "WS-FIN-07");
   }
   // A second attempt a minute later is another one.
   Harness again;
   events.push_back(application(1001, "2026-11-20T13:04:30Z", 106).data({{"", "Error code 7063"}}));
   again.run(events);
   ASSERT_EQ(again.collector.alerts.size(), 3u);
-  EXPECT_EQ(again.collector.alerts[2].doc["sessionwatch"]["attempt"]["count_last_hour"], 2);
+  EXPECT_EQ(alert_to_json(again.collector.alerts[2])["sessionwatch"]["attempt"]["count_last_hour"],
+            2);
 }
 
 TEST(Alert, ATextLineWithoutAComputerNamesNone) {
@@ -385,7 +388,7 @@ TEST(Alert, ATextLineWithoutAComputerNamesNone) {
   line.set_message(std::string("rwinsta 1: ") + std::string(kMessage7063));
   h.run({line});
   ASSERT_EQ(h.collector.alerts.size(), 1u);
-  const json& doc = h.collector.alerts[0].doc;
+  const json doc = alert_to_json(h.collector.alerts[0]);
   EXPECT_FALSE(doc.contains("host")) << doc["host"].dump();
   const std::string remediation = doc["sessionwatch"]["remediation"];
   EXPECT_EQ(remediation.find("console of ."), std::string::npos) << remediation;
@@ -404,7 +407,7 @@ TEST_P(ClientAddresses, OnlyValidAddressesAreIps) {
   const AddressCase& c = GetParam();
   Event e = lsm(25, "2026-11-20T13:00:00Z", 9,
                 {{"User", "CORP\\bob"}, {"SessionID", "2"}, {"Address", c.written}});
-  const json doc = build_alert(BuiltinDetections::observed_rule(), e, {}, nullptr).doc;
+  const json doc = alert_to_json(build_alert(BuiltinDetections::observed_rule(), e, {}, nullptr));
   EXPECT_EQ(doc["source"]["address"], c.written);
   EXPECT_EQ(doc["source"].value("ip", json()), c.ip) << doc["source"].dump();
   EXPECT_EQ(doc["source"].value("port", json()), c.port) << doc["source"].dump();

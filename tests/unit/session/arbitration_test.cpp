@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <random>
 
+#include "sessionwatch/alert_json.hpp"
 #include "unit/session/event_builder.hpp"
 #include "unit/session/velociraptor_events.hpp"
 
@@ -174,7 +175,7 @@ TEST(Arbitration, RefusedTakeoverGivesOneInferred7063NamingTheConsoleHolder) {
   EXPECT_TRUE(h.collector.of_kind("console_takeover").empty());
 
   ASSERT_EQ(h.collector.alerts.size(), 1u);
-  const nlohmann::json& doc = h.collector.alerts[0].doc;
+  const nlohmann::json doc = alert_to_json(h.collector.alerts[0]);
   EXPECT_EQ(doc["sessionwatch"]["detection"], "inferred");
   EXPECT_EQ(doc["sessionwatch"]["console"]["user"], "alice");
   EXPECT_EQ(doc["sessionwatch"]["console"]["source"]["user"], "tracker");
@@ -204,10 +205,10 @@ TEST(Arbitration, RepeatedRefusalsAreCountedPerRequester) {
   }
   h.run(events);
   ASSERT_EQ(h.collector.alerts.size(), 3u);
-  EXPECT_EQ(h.collector.alerts[0].doc["sessionwatch"]["attempt"]["count_last_hour"], 1);
-  EXPECT_EQ(h.collector.alerts[1].doc["sessionwatch"]["attempt"]["count_last_hour"], 2);
+  EXPECT_EQ(alert_to_json(h.collector.alerts[0])["sessionwatch"]["attempt"]["count_last_hour"], 1);
+  EXPECT_EQ(alert_to_json(h.collector.alerts[1])["sessionwatch"]["attempt"]["count_last_hour"], 2);
   // 14:40 is more than an hour after 13:20.
-  EXPECT_EQ(h.collector.alerts[2].doc["sessionwatch"]["attempt"]["count_last_hour"], 1);
+  EXPECT_EQ(alert_to_json(h.collector.alerts[2])["sessionwatch"]["attempt"]["count_last_hour"], 1);
   EXPECT_TRUE(h.collector.of_kind("console_idle").empty()) << "alice is at her desk";
 }
 
@@ -226,7 +227,7 @@ TEST(Arbitration, RefusedWhileAnotherUsersRemoteSessionIsInUseGives7062) {
   EXPECT_EQ(refused[0]->event.payload("ErrorCode"), "7062");
   EXPECT_EQ(refused[0]->event.payload("ConsoleUser"), "carol");
   ASSERT_EQ(h.collector.alerts.size(), 1u);
-  EXPECT_EQ(h.collector.alerts[0].doc["error"]["code"], "7062");
+  EXPECT_EQ(alert_to_json(h.collector.alerts[0])["error"]["code"], "7062");
 }
 
 TEST(Arbitration, RefusalWithNobodyKnownAtTheConsoleIsNotGuessed) {
