@@ -86,6 +86,7 @@ rd_kafka_t* make_host_handle() {
   char err[512];
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   rd_kafka_conf_set(conf, "client.id", "sw_kafka_mock_broker", err, sizeof err);
+  rd_kafka_conf_set(conf, "log_level", "3", err, sizeof err);  // not its missing bootstrap list
   rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
   if (!rk) std::fprintf(stderr, "sw_kafka_mock_broker: %s\n", err);
   return rk;
