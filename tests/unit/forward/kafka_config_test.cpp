@@ -23,14 +23,14 @@ std::optional<OutputConfig> parse(const std::string& yaml, std::vector<ConfigErr
                              errors, warnings);
 }
 
+#ifdef SW_HAVE_KAFKA
+
 std::vector<std::string> keys_of(const std::vector<ConfigError>& errors) {
   std::vector<std::string> keys;
   for (const ConfigError& e : errors) keys.push_back(e.key);
   std::sort(keys.begin(), keys.end());
   return keys;
 }
-
-#ifdef SW_HAVE_KAFKA
 
 const detail::KafkaOptions& kafka(const std::optional<OutputConfig>& c) {
   std::string error;
