@@ -58,6 +58,7 @@ class MockBroker {
   MockBroker& operator=(const MockBroker&) = delete;
 
   const std::string& bootstrap() const { return bootstrap_; }
+  pid_t pid() const { return pid_; }
 
   // Sends one command line and returns the broker's answer ("ok" or "error: ...").
   std::string command(const std::string& line) {
