@@ -138,6 +138,10 @@ class KafkaOutput final : public OutputPlugin {
     for (const Record& rec : records) {
       const rd_kafka_resp_err_t e = produce_waiting(rec, r.count == 0);
       if (e == RD_KAFKA_RESP_ERR__QUEUE_FULL && r.count > 0) break;  // confirm() makes room
+      if (e == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE) {
+        if (r.count > 0) break;  // the written ones first; the next flush starts with this one
+        return too_large(rec);
+      }
       if (e != RD_KAFKA_RESP_ERR_NO_ERROR) {
         fail_window();
         return retry(describe(e));
@@ -176,6 +180,17 @@ class KafkaOutput final : public OutputPlugin {
     FlushResult r;
     r.status = FlushStatus::kRetry;
     r.error = std::move(error);
+    return r;
+  }
+
+  // Larger than the producer's message.max.bytes: no retry can deliver it, so it goes to the
+  // dead-letter file instead of holding back every alert behind it.
+  FlushResult too_large(const Record& rec) const {
+    FlushResult r;
+    r.status = FlushStatus::kPoison;
+    r.count = 1;
+    r.error = "alert of " + std::to_string(rec.payload.size()) +
+              " bytes is larger than Kafka's message.max.bytes";
     return r;
   }
 
