@@ -18,6 +18,18 @@ if(NOT WIN32)
   pkg_check_modules(LIBSYSTEMD IMPORTED_TARGET libsystemd)
 endif()
 
+# The Kafka output (librdkafka). Debian has it; the mingw cross build does not, and there the type
+# is refused with a message saying so.
+if(WIN32)
+  set(sw_kafka_default OFF)
+else()
+  set(sw_kafka_default ON)
+endif()
+option(SW_KAFKA "Build the Kafka output with librdkafka (pkg-config rdkafka)" ${sw_kafka_default})
+if(SW_KAFKA)
+  pkg_check_modules(RDKAFKA REQUIRED IMPORTED_TARGET rdkafka)
+endif()
+
 if(TARGET yaml-cpp AND NOT TARGET yaml-cpp::yaml-cpp)
   add_library(yaml-cpp::yaml-cpp ALIAS yaml-cpp)
 endif()

@@ -5,6 +5,7 @@
 #include "forward/output_plugin.hpp"
 #include "forward/outputs/file/file_output.hpp"
 #include "forward/outputs/http/http_output.hpp"
+#include "forward/outputs/kafka/kafka_output.hpp"
 #include "forward/outputs/relp/relp_output.hpp"
 #include "forward/outputs/stdout/stdout_output.hpp"
 #include "forward/outputs/syslog/syslog_output.hpp"
@@ -17,7 +18,7 @@ std::span<const PluginEntry> plugin_registry() {
 #ifdef SW_HAVE_RELP
       kRelpOutput,
 #endif
-      kHttpOutput,   kFileOutput, kStdoutOutput,
+      kHttpOutput,   kFileOutput, kStdoutOutput, kKafkaOutput,
   };
   return kEntries;
 }

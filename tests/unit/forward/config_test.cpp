@@ -157,7 +157,7 @@ TEST(OutputConfig, ContradictionsAreRefused) {
   } cases[] = {
       {"outputs:\n  - type: syslog\n    url: http://x\n", "scheme must be one of"},
       {"outputs:\n  - type: syslog\n", "needs 'url'"},
-      {"outputs:\n  - type: kafka\n    url: tcp://x\n", "unknown output type"},
+      {"outputs:\n  - type: amqp\n    url: tcp://x\n", "unknown output type"},
       {"outputs:\n  - type: http\n    url: http://x\n    format: rfc5424\n    http: {body: bulk}\n",
        "need format json"},
       {"outputs:\n  - type: syslog\n    url: tls://x\n    tls: {cert_file: /nonexistent}\n",
