@@ -3,6 +3,9 @@
 
 #include <algorithm>
 #include <memory>
+#include <thread>
+
+#include "decode/prefetch.hpp"
 
 namespace sw {
 namespace decode_detail {
@@ -116,6 +119,13 @@ std::size_t read_size_for(std::size_t files) {
   return std::clamp<std::size_t>(kBudget / std::max<std::size_t>(files, 1), 64 << 10, 1 << 20);
 }
 
+std::size_t decode_threads_for(const MergeOptions& merge, std::size_t files) {
+  if (merge.decode_threads >= 0) return static_cast<std::size_t>(merge.decode_threads);
+  if (files < 2) return 0;
+  const std::size_t cores = std::max(1u, std::thread::hardware_concurrency());
+  return std::min(cores - 1, files);
+}
+
 }  // namespace
 
 DecodeStats decode_files_merged(const std::vector<std::string>& paths, const DecodeOptions& options,
@@ -128,32 +138,42 @@ DecodeStats decode_files_merged(const std::vector<std::string>& paths, const Dec
   std::uint64_t total = 0;
   std::uint64_t refused = 0;
   const std::size_t read_size = read_size_for(paths.size());
+  // With threads, every stream is stepped through the prefetcher, which records its sink calls
+  // and replays them here: the merge sees what stepping the streams here gives.
+  const std::size_t threads = decode_threads_for(merge, paths.size());
+  std::optional<decode_detail::Prefetcher> ahead;
+  if (threads > 0) ahead.emplace(threads, 2 * threads + 2);
   for (const std::string& path : paths) {
     const std::size_t index = merger.add_stream(path);
     sinks.push_back(std::make_unique<MergeInputSink>(merger, index, sink, done, total));
+    EventSink& stream_sink = ahead ? ahead->new_lane() : *sinks.back();
     std::string error;
-    streams.push_back(DecodeStream::open(path, options, *sinks.back(), error, read_size));
+    streams.push_back(DecodeStream::open(path, options, stream_sink, error, read_size));
     if (!streams.back()) {
       ++refused;
       merger.end(index);
       sink.on_error(DecodeError{path == "-" ? "stdin" : path, 0, error, DecodeError::Kind::kFile});
-      continue;
+    } else {
+      total += streams.back()->size();
     }
-    total += streams.back()->size();
+    if (ahead) ahead->add(std::move(streams.back()));
   }
+  if (ahead) ahead->start();
+  auto step = [&](std::size_t i) { return ahead ? ahead->step(i, *sinks[i]) : streams[i]->step(); };
   const decode_detail::TimeMerger::Release out = [&](Event& e) { sink.on_event(e); };
   for (;;) {
     merger.release(out);
     const auto next = merger.hungry();
     if (!next) break;
-    if (!streams[*next]->step()) merger.end(*next);
+    if (!step(*next)) merger.end(*next);
   }
   DecodeStats stats;
-  for (const auto& s : streams) {
-    if (!s) continue;
-    stats.records_read += s->stats().records_read;
-    stats.records_bad += s->stats().records_bad;
-    stats.bytes_read += s->stats().bytes_read;
+  for (std::size_t i = 0; i < paths.size(); ++i) {
+    if (!ahead && !streams[i]) continue;  // refused
+    const DecodeStats& s = ahead ? ahead->stats(i) : streams[i]->stats();
+    stats.records_read += s.records_read;
+    stats.records_bad += s.records_bad;
+    stats.bytes_read += s.bytes_read;
   }
   if (merge_stats) {
     *merge_stats = merger.stats();

@@ -33,7 +33,35 @@ bool ref_compare(std::string_view value, std::string_view other, ValueMatcher::R
   return false;
 }
 
+std::optional<RequiredRegex> required_in(const FieldTest& t) {
+  // One value, or |all: each value must hold. Keywords search every field: not one field.
+  if (t.keyword || (!t.all && t.values.size() != 1)) return std::nullopt;
+  for (const ValueMatcher& m : t.values) {
+    if (m.kind == ValueMatcher::kRegex && !m.negate) return RequiredRegex{t.field, m.regex.get()};
+  }
+  return std::nullopt;
+}
+
+std::optional<RequiredRegex> required_in(const Detection& d, const Condition& c) {
+  if (c.op == Condition::kSelection) {
+    const Selection& s = d.selections[c.selection];
+    if (s.alternatives.size() != 1) return std::nullopt;
+    for (const FieldTest& t : s.alternatives[0]) {
+      if (auto r = required_in(t)) return r;
+    }
+  } else if (c.op == Condition::kAnd) {
+    for (const Condition& k : c.children) {
+      if (auto r = required_in(d, k)) return r;
+    }
+  }
+  return std::nullopt;  // or / not / "n of": no single branch is required
+}
+
 }  // namespace
+
+std::optional<RequiredRegex> required_regex(const Detection& d) {
+  return required_in(d, d.condition);
+}
 
 std::optional<double> parse_number(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);

@@ -71,6 +71,14 @@ struct Detection {
   Condition condition;
 };
 
+// A positive `|re` test on a field that every way of satisfying the detection passes through:
+// when the regex cannot match, neither can the detection (what RegexPrefilter gates on).
+struct RequiredRegex {
+  FieldId field = 0;
+  const RE2* regex = nullptr;
+};
+std::optional<RequiredRegex> required_regex(const Detection& d);
+
 // A number as events carry it: decimal, floating point or 0x-hex, blanks around allowed.
 std::optional<double> parse_number(std::string_view s);
 

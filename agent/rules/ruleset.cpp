@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "rules/compile.hpp"
+#include "rules/regex_prefilter.hpp"
 #include "sessionwatch/rules.hpp"
 #include "sessionwatch/yaml_guard.hpp"
 
@@ -79,6 +80,9 @@ struct RuleSet::Impl {
   std::vector<std::set<std::string>> unsaved;
 
   std::vector<IndexedVariant> variants;
+  // Per indexed variant: the regex its detection requires, asked of the prefilter first.
+  std::vector<std::optional<rules::RegexPrefilter::Slot>> gates;
+  rules::RegexPrefilter prefilter;
   std::unordered_map<std::string, Bucket> by_channel;  // lower-case channel
   Bucket any_channel;
 
@@ -148,7 +152,10 @@ void RuleSet::Impl::build_index() {
     } else {
       for (const std::string& c : v.channels) add_to_bucket(by_channel[c], v, i);
     }
+    const auto required = rules::required_regex(*v.detection);
+    gates.push_back(required ? prefilter.add(required->field, *required->regex) : std::nullopt);
   }
+  prefilter.compile();
   rule_epoch.assign(rules.size(), 0);
 }
 
@@ -380,12 +387,14 @@ RuleSet::~RuleSet() = default;
 std::size_t RuleSet::match(const Event& event, MatchCallback on_match) {
   Impl& m = *impl_;
   ++m.epoch;
+  m.prefilter.next_event();
   std::size_t calls = 0;
   auto run = [&](const std::vector<std::uint32_t>& list) {
     for (std::uint32_t i : list) {
       const IndexedVariant& iv = m.variants[i];
       if (m.rule_epoch[iv.rule] == m.epoch) continue;  // already fired through another source
       if (!iv.variant->conditions.empty() && !m.conditions_hold(*iv.variant, event)) continue;
+      if (m.gates[i] && !m.prefilter.may_match(*m.gates[i], event)) continue;
       if (!m.evaluator.matches(*iv.variant->detection, event)) continue;
       if (m.filtered_out(*iv.variant, event)) continue;
       m.rule_epoch[iv.rule] = m.epoch;

@@ -110,6 +110,9 @@ struct MergeOptions {
   // Events held across all files, shared among them: a file over its share releases its oldest
   // early (and the daemon's merge releases the oldest of all beyond it).
   std::size_t max_held_events = 100000;
+  // Threads decoding files ahead of the merge (the merge delivers the same events in the same
+  // order either way). -1: one per core beyond the first when there are several files; 0: none.
+  int decode_threads = -1;
 };
 
 struct MergeStats {

@@ -149,5 +149,49 @@ TEST(TimeMerger, WaitsForEveryOpenStreamAndIsReleasedByItsEnd) {
   EXPECT_FALSE(merger.hungry());
 }
 
+// Everything a run handed the sink, in order: events with their payload, errors, progress.
+std::vector<std::string> trace(const RecordingSink& sink, const DecodeStats& stats) {
+  std::vector<std::string> out = sequence(sink);
+  for (const Event& e : sink.events) {
+    std::string fields = std::to_string(e.record_id) + " " + std::string(e.computer());
+    for (const auto& [name, value, origin] : testing::payload(e))
+      fields += " " + name + "=" + value;
+    out.push_back(fields);
+  }
+  for (const DecodeError& e : sink.errors) out.push_back(e.origin + " " + e.reason);
+  for (const auto& [done, total] : sink.progress) {
+    out.push_back(std::to_string(done) + "/" + std::to_string(total));
+  }
+  out.push_back(std::to_string(stats.records_read) + " " + std::to_string(stats.records_bad) + " " +
+                std::to_string(stats.bytes_read));
+  return out;
+}
+
+TEST_F(Merge, FilesDecodedOnThreadsGiveWhatOneThreadGives) {
+  std::string a, b;
+  for (int i = 0; i < 3000; ++i) a += line(i * 3, i % 2 ? "WS-1" : "WS-2", i + 1);
+  for (int i = 0; i < 2000; ++i) b += line(i * 4, "WS-1", 5000 + i);
+  b += "{not json\n";
+  std::vector<std::string> files = {write("a.jsonl", a), write("b.jsonl", b), "/nonexistent/x.evtx",
+                                    write("c.bin", std::string(64, '\0'))};
+  for (const auto& entry : fs::directory_iterator(kData + "/evtx")) {
+    if (entry.path().extension() == ".evtx") files.push_back(entry.path().string());
+  }
+  std::vector<std::string> one_thread;
+  for (int threads : {0, 1, 3}) {
+    MergeOptions options;
+    options.decode_threads = threads;
+    options.max_held_events = 500;  // many small steps: the threads run well ahead of the merge
+    RecordingSink sink;
+    const DecodeStats stats = decode_files_merged(files, {}, sink, options);
+    ASSERT_GT(sink.events.size(), 5000u);
+    if (threads == 0) {
+      one_thread = trace(sink, stats);
+    } else {
+      EXPECT_EQ(trace(sink, stats), one_thread) << threads << " threads";
+    }
+  }
+}
+
 }  // namespace
 }  // namespace sw

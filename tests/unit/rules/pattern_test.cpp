@@ -116,3 +116,26 @@ TEST(Ip, CidrV4AndV6) {
 
 }  // namespace
 }  // namespace sw::rules
+
+namespace sw::rules {
+namespace {
+
+// Case-insensitive contains against the obvious definition (fold both, then find), over every
+// needle of a small alphabet where case, repeats and partial matches collide.
+TEST(Pattern, ContainsAgreesWithFoldThenFind) {
+  const std::vector<std::string> hays = {
+      "",           "a",      "Aa", "aAaB",   "xAAb-aB", "Access is DENIED",
+      "0x8007042e", "aaaaab", "ba", "B-A-b-a"};
+  const std::vector<std::string> needles = {"a",          "ab", "aab",    "b-a", "access is denied",
+                                            "0x8007042e", "x",  "aaaaab", "bb",  "-"};
+  for (const std::string& hay : hays) {
+    for (const std::string& needle : needles) {
+      const bool expected = folded(hay).find(needle) != std::string::npos;
+      EXPECT_EQ(contains(hay, needle, false), expected) << hay << " / " << needle;
+      EXPECT_EQ(contains(hay, needle, true), hay.find(needle) != std::string::npos);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace sw::rules
