@@ -16,6 +16,11 @@ if(NOT WIN32)
   pkg_check_modules(LIBEVTX REQUIRED IMPORTED_TARGET libevtx)
   pkg_check_modules(LIBRELP IMPORTED_TARGET relp)
   pkg_check_modules(LIBSYSTEMD IMPORTED_TARGET libsystemd)
+  # The Kafka input and output; the Windows build has no librdkafka and refuses them.
+  option(SW_KAFKA "Kafka input and output (librdkafka, pkg-config rdkafka)" ON)
+  if(SW_KAFKA)
+    pkg_check_modules(RDKAFKA REQUIRED IMPORTED_TARGET rdkafka)
+  endif()
 endif()
 
 # The Kafka output (librdkafka). Debian has it; the mingw cross build does not, and there the type

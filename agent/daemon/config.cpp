@@ -9,6 +9,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "daemon/inputs/kafka/kafka_config.hpp"
 #include "sessionwatch/config.hpp"
 #include "sessionwatch/forward.hpp"
 #include "sessionwatch/platform.hpp"
@@ -53,6 +54,8 @@ std::string_view to_string(InputType t) {
       return "evtx";
     case InputType::kEventlog:
       return "eventlog";
+    case InputType::kKafka:
+      return "kafka";
   }
   return "file";
 }
@@ -390,9 +393,12 @@ class Parser {
         } else {
           string_list(item["channels"], where + ".channels", input.channels);
         }
+      } else if (type == "kafka") {
+        input.type = InputType::kKafka;
+        parse_kafka(item, where, input);
       } else {
         error(item["type"].Mark(),
-              where + ".type '" + type + "' is not one of file, evtx, eventlog");
+              where + ".type '" + type + "' is not one of file, evtx, eventlog, kafka");
         continue;
       }
       if (item["name"]) {
@@ -507,6 +513,22 @@ class Parser {
       output.yaml = emitter.c_str();
       config_.outputs.push_back(std::move(output));
     }
+  }
+
+  // The Kafka input owns its keys (daemon/inputs/kafka/kafka_config.cpp).
+  void parse_kafka(const YAML::Node& item, const std::string& where, InputConfig& input) {
+    std::vector<forward::ConfigError> kafka_errors, kafka_warnings;
+    input.kafka = daemon::parse_kafka_input(item, {config_.agent.data_dir, base_dir_}, kafka_errors,
+                                            kafka_warnings);
+    for (const forward::ConfigError& e : kafka_errors) {
+      errors_.push_back({file_, e.line, e.column, keyed(where, e)});
+    }
+    for (const forward::ConfigError& e : kafka_warnings) {
+      warnings_.push_back({file_, e.line, e.column, keyed(where, e)});
+    }
+    YAML::Emitter emitter;
+    emitter << item;
+    input.yaml = emitter.c_str();
   }
 
   // "outputs[2].batch.records: must be between ..."

@@ -155,6 +155,7 @@ bool same_pipeline(const Config& a, const Config& b) {
   for (std::size_t i = 0; i < a.inputs.size(); ++i) {
     InputConfig x = a.inputs[i], y = b.inputs[i];
     x.line = y.line = 0;
+    x.kafka = y.kafka = nullptr;  // compared through their yaml
     if (!(x == y)) return false;
   }
   for (std::size_t i = 0; i < a.outputs.size(); ++i) {
@@ -325,7 +326,8 @@ struct Engine::Impl {
                                      std::vector<CollectionGap>& gaps);
   bool store_alerts(std::vector<Alert>& alerts);
   void save_state(bool force, bool final = false);
-  bool write_full_checkpoint(std::string& error);
+  bool write_full_checkpoint(std::string& error, StateParts* written = nullptr);
+  void adopt_parts(const StatePartMap& handed);
   void snapshot_parts(bool changes_only, StateParts& out);
   void restore_record_ids(const std::string& input, const AgentState& state, RecordIdGaps& gaps);
   void apply_pending_detector();
@@ -904,6 +906,7 @@ bool Engine::Impl::process(WorkItem& item) {
   std::vector<CollectionGap> gaps = std::move(item.gaps);
   std::optional<std::string> job_checkpoint;
   if (item.refused) refuse(*item.refused);
+  if (item.adopt_parts) adopt_parts(*item.adopt_parts);
   if (item.events) process_events(*item.events, alerts, gaps);
   if (item.round) end_round(*item.round, alerts);
   if (item.job) job_checkpoint = run_job(*item.job, alerts, gaps);
@@ -1086,12 +1089,32 @@ void Engine::Impl::snapshot_parts(bool changes_only, StateParts& out) {
   }
 }
 
-bool Engine::Impl::write_full_checkpoint(std::string& error) {
+bool Engine::Impl::write_full_checkpoint(std::string& error, StateParts* written) {
   StateParts parts;
   snapshot_parts(false, parts);
   AgentState full = committed;
-  for (StatePart& part : parts) full.parts.emplace(std::move(part.key), std::move(*part.value));
+  for (const StatePart& part : parts) full.parts.emplace(part.key, *part.value);
+  if (written) *written = std::move(parts);
   return store.save(full, error);
+}
+
+// The handed-over parts replace this detector's parts of the same keys (the tracker's header
+// stays ours); the detector restores from parts only as a whole.
+void Engine::Impl::adopt_parts(const StatePartMap& handed) {
+  StateParts current;
+  detector->snapshot_parts(false, current);
+  StatePartMap merged;
+  for (StatePart& part : current) merged.emplace(std::move(part.key), std::move(*part.value));
+  for (const auto& [key, value] : handed) {
+    if (key.starts_with("session/host/") || key.starts_with("session/sids/")) merged[key] = value;
+  }
+  std::string error;
+  if (!detector->restore_parts(merged, error)) {
+    spdlog::warn("handed-over session state not applied: {}", error);
+  }
+  live->mark_all(detector->tracker());
+  full_checkpoint_due = true;  // snapshot_parts(false) above forgot which parts changed
+  dirty = true;
 }
 
 void Engine::Impl::save_state(bool force, bool final) {
@@ -1108,12 +1131,12 @@ void Engine::Impl::save_state(bool force, bool final) {
                     store.journal_bytes() > std::max(kMinJournalBytes, store.full_bytes());
   std::string error;
   bool saved = false;
+  StateParts written;
   if (full) {
-    saved = write_full_checkpoint(error);
+    saved = write_full_checkpoint(error, &written);
   } else {
-    StateParts changes;
-    snapshot_parts(true, changes);
-    saved = store.append(committed, changes, error);
+    snapshot_parts(true, written);
+    saved = store.append(committed, written, error);
   }
   last_save = SteadyClock::now();  // on failure: retried after save_gap, not in a loop
   if (!saved) {
@@ -1127,6 +1150,7 @@ void Engine::Impl::save_state(bool force, bool final) {
                 store.full_bytes(), store.journal_bytes());
   dirty = false;
   full_checkpoint_due = false;
+  for (const auto& input : inputs) input->state_written(written);
   hand_back_commits();
   if (!full) {
     save_gap = std::max<SteadyClock::duration>(kSaveInterval, (last_save - now) * kSaveCostFactor);

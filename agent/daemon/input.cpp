@@ -3,6 +3,7 @@
 #include "daemon/inputs/eventlog/eventlog_input.hpp"
 #include "daemon/inputs/evtx/evtx_input.hpp"
 #include "daemon/inputs/file/file_input.hpp"
+#include "daemon/inputs/kafka/kafka_input.hpp"
 
 namespace sw::daemon {
 
@@ -17,6 +18,8 @@ std::unique_ptr<Input> make_input(const InputConfig& config, std::size_t index,
       // EvtSubscribe with bookmarks (agent/platform/windows); off Windows its source refuses to
       // start with a message, and the config check refuses it before that.
       return make_eventlog_input(config, index, needed);
+    case InputType::kKafka:
+      return make_kafka_input(config, index, error);
   }
   error = "input " + config.name + ": unknown type";
   return nullptr;

@@ -42,6 +42,10 @@ class Input {
   // For inputs fed by a thread of their own (the Windows Event Log): called from that thread when
   // collect() has something new. Set once, before init.
   virtual void set_wakeup(std::function<void()> /*wakeup*/) {}
+  // On the detection thread, after each state write, before the committed() calls it leads to:
+  // the detector parts it wrote (every part after a full write, the changed ones otherwise).
+  // For inputs that hand state on with their checkpoints (a Kafka partition's computers).
+  virtual void state_written(const StateParts& /*parts*/) {}
   // Metric families of this input's own (the engine counts what every input reads). Called on
   // the metrics thread.
   virtual void write_metrics(Exposition& /*out*/) const {}

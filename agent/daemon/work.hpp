@@ -13,6 +13,7 @@
 
 #include "sessionwatch/decode.hpp"
 #include "sessionwatch/platform.hpp"
+#include "sessionwatch/state_parts.hpp"
 
 namespace sw::daemon {
 
@@ -119,6 +120,9 @@ struct WorkItem {
   std::optional<RefusedFile> refused;
   std::shared_ptr<InputJob> job;
   std::optional<EventBatch> events;
+  // Detector parts another relay handed over (a Kafka partition's computers): merged into the
+  // detector's state before the events queued after them.
+  std::optional<StatePartMap> adopt_parts;
   // `run --once`: every input had nothing more to read when this was queued; once the detection
   // thread reaches it, everything read before it has been processed.
   bool drained = false;

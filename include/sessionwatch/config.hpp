@@ -17,6 +17,9 @@
 namespace sw::forward {
 struct OutputConfig;
 }
+namespace sw::daemon {
+struct KafkaInputOptions;
+}
 
 namespace sw {
 
@@ -39,7 +42,7 @@ struct AgentSettings {
   friend bool operator==(const AgentSettings&, const AgentSettings&) = default;
 };
 
-enum class InputType { kFile, kEvtx, kEventlog };
+enum class InputType { kFile, kEvtx, kEventlog, kKafka };
 std::string_view to_string(InputType t);
 
 struct InputConfig {
@@ -65,6 +68,9 @@ struct InputConfig {
   // eventlog only: the language of event messages, a Windows LCID (`language: 0x409`, en-US, the
   // default: the 7063 text recognizer reads English); 0 (`server`) for the server's language.
   std::uint32_t language = 0x409;
+  // kafka only: its keys, parsed by daemon/inputs/kafka (compared through `yaml` on reload).
+  std::shared_ptr<const daemon::KafkaInputOptions> kafka;
+  std::string yaml;
   int line = 0;  // where it was defined, for messages
   friend bool operator==(const InputConfig&, const InputConfig&) = default;
 };

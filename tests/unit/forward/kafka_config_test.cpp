@@ -193,9 +193,7 @@ TEST(KafkaKey, EveryFormatGivesTheAlertsComputer) {
   alert.rule_id = "6d0f3e3a-8d4b-4a57-9a0e-7063aaaa0001";
   alert.rule_name = "a \"rule\" host=\"evil\" dvchost=evil ] x";
   alert.host = "WS-17.contoso.local";
-  alert.doc = {{"host", {{"name", alert.host}}},
-               {"rule", {{"name", alert.rule_name}}},
-               {"message", "console held: dvchost=evil host=\"evil\""}};
+  alert.message = "console held: dvchost=evil host=\"evil\"";
   for (Format f : {Format::kJson, Format::kRfc5424, Format::kRfc3164, Format::kCef}) {
     FormatOptions options;
     options.format = f;
