@@ -191,6 +191,42 @@ void BM_TrackerNoReorderNoTimeline(benchmark::State& state) {
 }
 BENCHMARK(BM_TrackerNoReorderNoTimeline)->Unit(benchmark::kMillisecond)->Iterations(1);
 
+// More computers than the tracker keeps (its `max_hosts` cap, scaled down here): every event of
+// a new computer evicts the quietest one. What a relay owning too many computers does all day.
+void BM_TrackerOverHostCap(benchmark::State& state) {
+  constexpr int kCap = 2000;
+  constexpr int kComputers = 3 * kCap;
+  constexpr int kEvents = 200'000;
+  for (auto _ : state) {
+    CountingSink sink;
+    TrackerOptions options;
+    options.reorder_window = 0;
+    options.max_timeline_per_host = 0;
+    options.max_hosts = kCap;
+    SessionTracker tracker(options, sink);
+    Event e;
+    char computer[32];
+    for (int n = 0; n < kEvents; ++n) {
+      std::snprintf(computer, sizeof computer, "ws-%05d.corp.example", n % kComputers);
+      e.clear();
+      e.set_computer(computer);
+      e.set_channel(kLsmChannel);
+      e.set_provider_name(kLsmProvider);
+      e.event_id = 21;
+      e.time_created = 16'000'000'000'000'000 + n * kTicksPerSecond;
+      e.record_id = static_cast<std::uint64_t>(n) + 1;
+      e.add_field("User", "CORP\\user", FieldOrigin::kUserData);
+      e.add_field("SessionID", "1", FieldOrigin::kUserData);
+      e.add_field("Address", "LOCAL", FieldOrigin::kUserData);
+      tracker.push(e);
+    }
+    tracker.flush();
+    state.counters["hosts_evicted"] = static_cast<double>(tracker.stats().hosts_evicted);
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()) * kEvents);
+}
+BENCHMARK(BM_TrackerOverHostCap)->Unit(benchmark::kMillisecond)->Iterations(1);
+
 // A stream shaped like bench/gen_jsonl.py's Winlogbeat output (200 hosts, RDS hosts busier):
 // network logon pairs, RDP and console logons with TS-LSM 21, disconnects, reconnects that log
 // a fresh type-10 logon which never gets a session or a logoff, and logoffs; ~4.5 ms per event.

@@ -136,16 +136,25 @@ void LiveState::publish(const SessionTracker& tracker) {
   pending_.clear();
   std::lock_guard lock(mutex_);
   for (auto& [key, view] : fresh) hosts_[key] = std::move(view);
-  while (hosts_.size() > options_.max_hosts) drop_stalest();
+  if (hosts_.size() > options_.max_hosts) drop_stalest(hosts_.size() - options_.max_hosts);
 }
 
-void LiveState::drop_stalest() {
-  auto stalest = hosts_.begin();
-  for (auto it = hosts_.begin(); it != hosts_.end(); ++it) {
-    if (it->second->last_change < stalest->second->last_change) stalest = it;
+// One pass for all the hosts over the cap, not one per host: a relay at its cap adds hosts in
+// every batch.
+void LiveState::drop_stalest(std::size_t count) {
+  using Entry = std::pair<Ticks, const std::string*>;
+  std::vector<Entry> ages;
+  ages.reserve(hosts_.size());
+  for (const auto& [key, view] : hosts_) ages.emplace_back(view->last_change, &key);
+  const auto cut = ages.begin() + static_cast<std::ptrdiff_t>(count);
+  std::nth_element(ages.begin(), cut - 1, ages.end(),
+                   [](const Entry& a, const Entry& b) { return a.first < b.first; });
+  std::vector<std::string> gone;
+  for (auto it = ages.begin(); it != cut; ++it) gone.push_back(*it->second);
+  for (const std::string& key : gone) {
+    consoles_.erase(key);
+    hosts_.erase(key);
   }
-  consoles_.erase(stalest->first);
-  hosts_.erase(stalest);
 }
 
 std::shared_ptr<const HostView> LiveState::find(std::string_view computer) const {

@@ -106,7 +106,7 @@ class LiveState {
   };
   Pending& pending_for(std::string_view name);
   HostView next_view(const HostView* old, Pending& p, const SessionTracker& tracker) const;
-  void drop_stalest();  // with the lock held
+  void drop_stalest(std::size_t count);  // with the lock held
 
   LiveStateOptions options_;
   // detection thread only

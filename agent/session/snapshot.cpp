@@ -261,6 +261,7 @@ std::string SessionTracker::snapshot() const {
 void SessionTracker::Impl::install(std::unordered_map<std::string, Host> restored,
                                    Ticks restored_released_time) {
   aliases.clear();
+  victims.clear();
   hosts = std::move(restored);
   evicted_unsaved.clear();
   released_time = std::max(released_time, restored_released_time);

@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <array>
+#include <functional>
 #include <iterator>
 #include <limits>
 #include <set>
@@ -280,8 +281,10 @@ Host& SessionTracker::Impl::host_for(std::string_view computer) {
     it->second.name.assign(computer);
   }
   learn_host_name(it->second, computer);
-  if (aliases.size() >= 4 * opt.max_hosts + 16) aliases.clear();
-  aliases.emplace(std::string(computer), &it->second);
+  if (aliases.size() >= 4 * opt.max_hosts + 16) forget_aliases();
+  if (aliases.emplace(std::string(computer), &it->second).second) {
+    it->second.spellings.emplace_back(computer);
+  }
   return it->second;
 }
 
@@ -304,17 +307,37 @@ void SessionTracker::Impl::use_host_name(const Host& host, Event& event) {
   if (!is_dns_name(computer) || iequals(computer, host.name)) event.set_computer(host.name);
 }
 
+void SessionTracker::Impl::forget_aliases() {
+  aliases.clear();
+  for (auto& [key, host] : hosts) host.spellings.clear();
+}
+
 void SessionTracker::Impl::evict_host() {
-  auto victim = hosts.end();
-  for (auto it = hosts.begin(); it != hosts.end(); ++it) {
-    if (victim == hosts.end() || it->second.last_seen < victim->second.last_seen) victim = it;
+  for (int pass = 0; pass < 2; ++pass) {
+    while (!victims.empty()) {
+      auto [seen, key] = std::move(victims.back());
+      victims.pop_back();
+      const auto it = hosts.find(key);
+      // Gone already, or heard from since it was chosen: no longer among the quietest.
+      if (it == hosts.end() || it->second.last_seen != seen) continue;
+      evict(it);
+      return;
+    }
+    // Hosts not chosen were all heard from later than every host chosen, and only get later.
+    for (const auto& [k, host] : hosts) victims.emplace_back(host.last_seen, k);
+    const std::size_t keep = std::min(victims.size(), std::max<std::size_t>(1, opt.max_hosts / 8));
+    const auto cut = victims.begin() + static_cast<std::ptrdiff_t>(keep);
+    std::nth_element(victims.begin(), cut - 1, victims.end());
+    victims.erase(cut, victims.end());
+    std::sort(victims.begin(), victims.end(), std::greater<>());  // quietest last
   }
-  if (victim == hosts.end()) return;
+}
+
+void SessionTracker::Impl::evict(std::unordered_map<std::string, Host>::iterator victim) {
   ++stats.hosts_evicted;
   if (hook) hook(victim->second.name, "host-cap", 1);
   evicted_unsaved.push_back(victim->first);
-  const Host* gone = &victim->second;
-  std::erase_if(aliases, [gone](const auto& a) { return a.second == gone; });
+  for (const std::string& spelling : victim->second.spellings) aliases.erase(spelling);
   hosts.erase(victim);
 }
 

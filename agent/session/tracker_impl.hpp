@@ -61,6 +61,10 @@ struct SessionTracker::Impl {
   Ticks released_time = std::numeric_limits<Ticks>::min() / 2;
 
   std::vector<std::pair<std::string, Derived>> pending;
+  // The next hosts to evict at the cap, quietest last, with the last_seen they had when chosen:
+  // found an eighth of the cap at a time, so a tracker at its cap does not scan every host for
+  // each new one.
+  std::vector<std::pair<Ticks, std::string>> victims;
   // Keys of hosts evicted since the last snapshot_parts(changes only).
   std::vector<std::string> evicted_unsaved;
   Event scratch;
@@ -74,7 +78,10 @@ struct SessionTracker::Impl {
   void confirm_concurrent_sessions(Host& host, Ticks t);
   // Replaces the hosts with restored ones (snapshot.cpp).
   void install(std::unordered_map<std::string, Host> restored, Ticks restored_released_time);
+  // Makes room for one more host: the one not heard from the longest goes.
   void evict_host();
+  void evict(std::unordered_map<std::string, Host>::iterator victim);
+  void forget_aliases();
   static EvidenceRef evidence_of(const Event& e, std::string_view role);
 
   void push(Event& event);

@@ -84,6 +84,9 @@ struct Host {
   // name per machine in alerts and derived events (see learn_host_name).
   std::string name;
   std::string short_name;  // the NetBIOS spelling (WS-FIN-07) when an event used it
+  // The spellings events used for it that are keys of the tracker's alias table (one or two),
+  // so evicting it removes them without scanning the table.
+  std::vector<std::string> spellings;
   // Two sessions were connected at once: a multi-session server (several interactive sessions
   // are normal there), not a client edition that arbitrates the console.
   bool multi_session = false;

@@ -513,6 +513,37 @@ TEST(SessionTracker, HostCapEvictsTheQuietestHost) {
   EXPECT_EQ(h.tracker.stats().hosts_evicted, 1u);
 }
 
+// At its cap the tracker evicts from a list of the quietest hosts chosen an eighth of the cap at
+// a time; a host heard from after it was chosen is skipped, and the spellings of an evicted host
+// no longer lead to it.
+TEST(SessionTracker, HostCapKeepsTheHostsHeardFromLatest) {
+  TrackerOptions options;
+  options.max_hosts = 16;
+  Harness h(options);
+  std::vector<Event> events;
+  const auto logon = [&](int minute, const std::string& host) {
+    char time[32];
+    std::snprintf(time, sizeof time, "2026-11-20T%02d:%02d:00Z", 8 + minute / 60, minute % 60);
+    events.push_back(lsm(21, time, static_cast<std::uint64_t>(minute + 1),
+                         {{"User", "CORP\\u"}, {"SessionID", "1"}, {"Address", "LOCAL"}}, {},
+                         host));
+  };
+  for (int i = 0; i < 16; ++i) logon(i, "host-" + std::to_string(i));
+  logon(16, "host-16");              // evicts host-0; host-1 is the next chosen
+  logon(17, "HOST-1.corp.example");  // host-1 heard from again, by its DNS name: skipped
+  for (int i = 17; i < 40; ++i) logon(i + 1, "host-" + std::to_string(i));
+  logon(41, "host-0");  // evicted long ago: starts afresh under the same spelling
+  h.run(events);
+  // The 16 hosts heard from latest.
+  std::vector<std::string> expected = {"host-0"};
+  for (int i = 25; i < 40; ++i) expected.push_back("host-" + std::to_string(i));
+  std::vector<std::string> kept = h.tracker.hosts();
+  std::sort(kept.begin(), kept.end());
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(kept, expected);
+  EXPECT_EQ(h.tracker.stats().hosts_evicted, 25u);
+}
+
 TEST(SessionTracker, TimelineListsEveryStep) {
   Harness h;
   h.run({lsm(21, "2026-11-20T08:00:00Z", 1,
