@@ -332,6 +332,7 @@ struct Engine::Impl {
   void restore_record_ids(const std::string& input, const AgentState& state, RecordIdGaps& gaps);
   void apply_pending_detector();
   void publish_rule_matches();
+  void note_evictions();
   void raise_gap(const CollectionGap& gap, std::vector<Alert>& alerts);
   std::size_t input_index(const std::string& name) const;
 };
@@ -819,6 +820,7 @@ void Engine::Impl::detection_main() {
     apply_pending_detector();
     const bool stored = process(item);
     live->publish(detector->tracker());
+    note_evictions();
     busy_since_ms = 0;
     if (!stored) {
       stored_all = false;
@@ -865,6 +867,20 @@ void Engine::Impl::apply_pending_detector() {
   alerts_at_last_metrics = ~0ULL;
   publish_rule_matches();
   dirty = true;
+}
+
+// State the tracker let go at its caps is said (once a minute at most) and counted: alerts that
+// needed it (a console holder, an arbitration) can no longer be raised.
+void Engine::Impl::note_evictions() {
+  const TrackerStats& stats = detector->tracker().stats();
+  if (stats.hosts_evicted > metrics.hosts_evicted) {
+    limiter.error("tracker-hosts",
+                  "session tracker: more computers than it keeps; the state of {} quiet "
+                  "computer(s) was let go (a relay should own fewer computers: docs/scaling.md)",
+                  stats.hosts_evicted - metrics.hosts_evicted);
+  }
+  metrics.hosts_evicted = stats.hosts_evicted;
+  metrics.sessions_evicted = stats.sessions_evicted;
 }
 
 void Engine::Impl::publish_rule_matches() {

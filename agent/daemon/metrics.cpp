@@ -259,6 +259,12 @@ void EngineMetrics::render(Exposition& out) const {
          "Bytes waiting between reading and detection.", double(queue_bytes.load()));
   single("sessionwatch_checkpoints_written_total", T::kCounter, "State files written.",
          double(checkpoints_written.load()));
+  single("sessionwatch_tracker_hosts_evicted_total", T::kCounter,
+         "Computers whose session state was let go at the tracker's cap of computers.",
+         double(hosts_evicted.load()));
+  single("sessionwatch_tracker_sessions_evicted_total", T::kCounter,
+         "Sessions let go at the tracker's cap of sessions per computer.",
+         double(sessions_evicted.load()));
   single("sessionwatch_reloads_total", T::kCounter, "Reloads applied.", double(reloads.load()));
   single("sessionwatch_reload_failures_total", T::kCounter, "Reloads rejected.",
          double(reload_failures.load()));

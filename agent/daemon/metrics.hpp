@@ -65,6 +65,9 @@ class EngineMetrics {
   std::atomic<std::uint64_t> queue_bytes{0};
   std::atomic<std::uint64_t> queue_items{0};
   std::atomic<std::uint64_t> checkpoints_written{0};
+  // The session tracker's caps reached: computers and sessions whose state was let go.
+  std::atomic<std::uint64_t> hosts_evicted{0};
+  std::atomic<std::uint64_t> sessions_evicted{0};
   std::atomic<std::uint64_t> reloads{0};
   std::atomic<std::uint64_t> reload_failures{0};
   std::atomic<std::int64_t> started_unix{0};

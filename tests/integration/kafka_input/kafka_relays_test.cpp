@@ -17,6 +17,11 @@
 #include "agent_process.hpp"
 #include "kafka/mock_broker/mock_broker_process.hpp"
 
+// librdkafka's RD_KAFKA_V_* macros check their argument types with GNU statement expressions.
+#if defined(__clang__)
+#pragma clang diagnostic ignored "-Wgnu-statement-expression"
+#endif
+
 namespace {
 
 using namespace sw_test;

@@ -18,6 +18,11 @@
 #include "daemon/inputs/kafka/kafka_input.hpp"
 #include "daemon/inputs/kafka/partition_state.hpp"
 
+// librdkafka's RD_KAFKA_V_* macros check their argument types with GNU statement expressions.
+#if defined(__clang__)
+#pragma clang diagnostic ignored "-Wgnu-statement-expression"
+#endif
+
 namespace sw::daemon {
 namespace {
 

@@ -44,7 +44,6 @@ struct KafkaInputOptions {
   // librdkafka properties passed as they are (session.timeout.ms, fetch.max.bytes, ...), after
   // the ones above.
   std::map<std::string, std::string> properties;
-  friend bool operator==(const KafkaInputOptions&, const KafkaInputOptions&) = default;
 };
 
 // True when this build has librdkafka (not the Windows build).

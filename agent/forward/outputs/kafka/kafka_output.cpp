@@ -19,6 +19,11 @@
 
 #include "sessionwatch/yaml_guard.hpp"
 
+// librdkafka's RD_KAFKA_V_* macros check their argument types with GNU statement expressions.
+#if defined(__clang__)
+#pragma clang diagnostic ignored "-Wgnu-statement-expression"
+#endif
+
 namespace sw::forward::detail {
 
 namespace {
