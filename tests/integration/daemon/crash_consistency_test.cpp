@@ -180,10 +180,12 @@ TEST_F(CrashConsistency, TwentyKillNinesLoseNoAlertAndRepeatFew) {
   // Each restart reads again what its last checkpoint left, up to the checkpoint interval of
   // events: measured on a 2-core machine with a load of 20, 2.05x alerts delivered in all and at
   // most 4 copies of one (before the journal, when every checkpoint rewrote the whole state:
-  // 5.44x and 11 copies). How many copies one alert gets depends on how many kills land before
-  // the next checkpoint (on a quiet machine a restart can be killed before its first one: 8
-  // copies seen), so the bound is at-least-once with progress, not the measured figure.
-  EXPECT_LT(duplicates, want.size() * 2);
+  // 5.44x and 11 copies). Since the file input decodes on its own thread, more events are
+  // processed per checkpoint interval: 2.06x-2.51x on a quiet machine, 3.01x once under load.
+  // How many copies one alert gets depends on how many kills land before the next checkpoint (on
+  // a quiet machine a restart can be killed before its first one: 8 copies seen), so the bound is
+  // at-least-once with progress, not the measured figure.
+  EXPECT_LT(duplicates, want.size() * 3);
   EXPECT_LE(most_copies, kills / 2);
 }
 
