@@ -17,6 +17,7 @@
 #include "cli/scan_output.hpp"
 #include "sessionwatch/alert_builder.hpp"
 #include "sessionwatch/alert_json.hpp"
+#include "sessionwatch/alert_table.hpp"
 #include "sessionwatch/daemon.hpp"
 
 namespace sw::embedded {

@@ -6,6 +6,7 @@
 
 #include "sessionwatch/alert_builder.hpp"
 #include "sessionwatch/alert_json.hpp"
+#include "sessionwatch/alert_table.hpp"
 #include "sessionwatch/session.hpp"
 
 namespace sw::cli {

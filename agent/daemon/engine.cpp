@@ -18,7 +18,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
-#include "daemon/gap_alert.hpp"
+#include "sessionwatch/gap_alert.hpp"
 #include "daemon/input.hpp"
 #include "daemon/metrics.hpp"
 #include "daemon/outputs.hpp"

@@ -10,7 +10,7 @@
 
 #include <spdlog/spdlog.h>
 
-#include "daemon/gap_alert.hpp"
+#include "sessionwatch/gap_alert.hpp"
 #include "sessionwatch/forward.hpp"
 #include "sessionwatch/platform.hpp"
 

@@ -12,27 +12,14 @@
 #include <vector>
 
 #include "sessionwatch/decode.hpp"
+#include "sessionwatch/gap_alert.hpp"
 #include "sessionwatch/platform.hpp"
 #include "sessionwatch/state_parts.hpp"
 
 namespace sw::daemon {
 
-// Events the agent cannot account for: raised as a collection_gap alert.
-struct CollectionGap {
-  std::string input;  // input name (output name for spool losses)
-  std::string path;   // file, or channel (spool segment)
-  // truncated | replaced | removed | record_ids_skipped | unreadable, or for alerts an output's
-  // spool lost: spool_damaged | spool_segment_missing
-  std::string cause;
-  // The range that could not be read, in the source's units (bytes, record ids); `to` 0 when the
-  // end is unknown.
-  std::string unit;  // "bytes" | "records"
-  std::uint64_t from = 0;
-  std::uint64_t to = 0;
-  // Records (or bytes, when records cannot be counted) missed; nullopt when unknown.
-  std::optional<std::uint64_t> count;
-  std::string stream;  // within the file: "computer channel" whose record ids jumped
-};
+// Events the agent cannot account for (sessionwatch/gap_alert.hpp).
+using sw::CollectionGap;
 
 // A record the reader could not hand on (longer than the largest record it accepts).
 struct RecordError {

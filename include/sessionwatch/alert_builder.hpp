@@ -38,8 +38,4 @@ class BuiltinDetections {
   bool enabled_ = true;
 };
 
-// The alert table for `--format table`: time, host, requester, console holder, since,
-// detection, rule. One header line, one line per alert.
-std::string render_alert_table(const std::vector<Alert>& alerts);
-
 }  // namespace sw

@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "daemon/gap_alert.hpp"
+#include "sessionwatch/gap_alert.hpp"
 #include "ecs_check/ecs_check.hpp"
 #include "sessionwatch/alert_ecs.hpp"
 #include "sessionwatch/alert_json.hpp"
@@ -53,8 +53,8 @@ TEST(EcsChecker, EventTypeMustFitTheCategory) {
 }
 
 TEST(EcsAlert, CollectionGapAlertIsCleanEcs) {
-  daemon::CollectionGap gap{"in", "/var/log/a.log", "truncated", "bytes", 4096, 0, std::nullopt};
-  const Alert a = daemon::make_gap_alert(gap, "collector01", 0);
+  CollectionGap gap{"in", "/var/log/a.log", "truncated", "bytes", 4096, 0, std::nullopt};
+  const Alert a = make_gap_alert(gap, "collector01", 0);
   const auto problems = test::EcsChecker(SW_ECS_FIELDS).check(alert_to_json(a));
   std::string all;
   for (const std::string& p : problems) all += "\n  " + p;

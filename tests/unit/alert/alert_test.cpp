@@ -4,6 +4,7 @@
 
 #include "sessionwatch/alert_ecs.hpp"
 #include "sessionwatch/alert_json.hpp"
+#include "sessionwatch/alert_table.hpp"
 
 #include "unit/session/event_builder.hpp"
 

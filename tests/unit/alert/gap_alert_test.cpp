@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
-#include "daemon/gap_alert.hpp"
 #include "sessionwatch/alert_json.hpp"
+#include "sessionwatch/gap_alert.hpp"
 
 namespace sw::daemon {
 namespace {

@@ -1,8 +1,8 @@
-#include "daemon/gap_alert.hpp"
+#include "sessionwatch/gap_alert.hpp"
 
 #include "sessionwatch/alert_ecs.hpp"
 
-namespace sw::daemon {
+namespace sw {
 
 namespace {
 
@@ -78,4 +78,4 @@ Alert make_gap_alert(const CollectionGap& gap, const std::string& host, Ticks no
   return alert;
 }
 
-}  // namespace sw::daemon
+}  // namespace sw
