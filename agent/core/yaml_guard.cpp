@@ -75,9 +75,8 @@ class Guard : public YAML::EventHandler {
 };
 
 Problem at(const YAML::Mark& mark, bool syntax, std::string message) {
-  // yaml-cpp marks are 0-based; a null mark (-1) means "no position".
-  return Problem{mark.line >= 0 ? mark.line + 1 : 0, mark.column >= 0 ? mark.column + 1 : 0, syntax,
-                 std::move(message)};
+  const Position p = position_of(mark);
+  return Problem{p.line, p.column, syntax, std::move(message)};
 }
 
 // Streams all of `text` through the guard. false + `problem` where it stopped.
@@ -116,6 +115,10 @@ bool build(Build&& run, Problem& problem) {
 }
 
 }  // namespace
+
+Position position_of(const YAML::Mark& mark) {
+  return Position{mark.line >= 0 ? mark.line + 1 : 0, mark.column >= 0 ? mark.column + 1 : 0};
+}
 
 bool load_all(std::string_view text, std::vector<YAML::Node>& docs, Problem& problem,
               const Limits& limits) {

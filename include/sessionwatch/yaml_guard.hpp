@@ -16,7 +16,8 @@
 
 namespace YAML {
 class Node;
-}
+struct Mark;
+}  // namespace YAML
 
 namespace sw::yaml {
 
@@ -33,6 +34,13 @@ struct Problem {
   bool syntax = false;  // the text is not YAML (else: a limit was crossed)
   std::string message;
 };
+
+// 1-based line and column of a yaml-cpp mark (which counts from 0); 0 for a null mark (-1).
+struct Position {
+  int line = 0;
+  int column = 0;
+};
+Position position_of(const YAML::Mark& mark);
 
 // Every document of `text`. false + `problem` on a syntax error or a limit.
 bool load_all(std::string_view text, std::vector<YAML::Node>& docs, Problem& problem,
