@@ -1,0 +1,128 @@
+// State writes (appended to the journal, or full) and the commits they lead to.
+#include "daemon/engine/engine_impl.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <set>
+
+#include <spdlog/spdlog.h>
+#include <boost/asio/post.hpp>
+
+namespace sw::daemon {
+
+namespace {
+
+constexpr int kSaveCostFactor = 8;
+// The journal of checkpoints is folded into a full one when it is larger than this and than the
+// last full checkpoint.
+constexpr std::uint64_t kMinJournalBytes = 4u << 20;
+
+std::string record_ids_prefix(const std::string& input) {
+  return "record_ids/" + input + "/";
+}
+
+}  // namespace
+
+// The record-id streams of the files this input still follows, as they were at the checkpoint.
+void Engine::Impl::restore_record_ids(const std::string& input, const AgentState& state,
+                                      RecordIdGaps& gaps) {
+  std::set<std::string, std::less<>> open_files;
+  if (const auto it = state.streams.find(input); it != state.streams.end()) {
+    for (const auto& entry : it->second) open_files.insert(entry.first);
+  }
+  try {
+    gaps.restore_parts(record_ids_prefix(input), state.parts, open_files);
+  } catch (const std::exception& e) {
+    // Only costs a gap across the restart going unnoticed until the streams prove themselves.
+    spdlog::warn("input {}: record-id streams not restored ({}); they start afresh", input,
+                 e.what());
+  }
+}
+
+// The detector's parts and every input's record-id streams: all changed by the same events.
+void Engine::Impl::snapshot_parts(bool changes_only, StateParts& out) {
+  detector->snapshot_parts(changes_only, out);
+  for (std::size_t i = 0; i < record_id_gaps.size(); ++i) {
+    record_id_gaps[i].snapshot_parts(record_ids_prefix(config.inputs[i].name), changes_only, out);
+  }
+}
+
+bool Engine::Impl::write_full_checkpoint(std::string& error, StateParts* written) {
+  StateParts parts;
+  snapshot_parts(false, parts);
+  AgentState full = committed;
+  for (const StatePart& part : parts) full.parts.emplace(part.key, *part.value);
+  if (written) *written = std::move(parts);
+  return store.save(full, error);
+}
+
+// The handed-over parts replace this detector's parts of the same keys (the tracker's header
+// stays ours); the detector restores from parts only as a whole.
+void Engine::Impl::adopt_parts(const StatePartMap& handed) {
+  StateParts current;
+  detector->snapshot_parts(false, current);
+  StatePartMap merged;
+  for (StatePart& part : current) merged.emplace(std::move(part.key), std::move(*part.value));
+  for (const auto& [key, value] : handed) {
+    if (key.starts_with("session/host/") || key.starts_with("session/sids/")) merged[key] = value;
+  }
+  std::string error;
+  if (!detector->restore_parts(merged, error)) {
+    spdlog::warn("handed-over session state not applied: {}", error);
+  }
+  live->mark_all(detector->tracker());
+  full_checkpoint_due = true;  // snapshot_parts(false) above forgot which parts changed
+  dirty = true;
+}
+
+void Engine::Impl::save_state(bool force, bool final) {
+  if (!dirty) return;
+  // Held events are not in the snapshot: a checkpoint past them would lose them in a crash.
+  if ((options.reorder_window_seconds > 0 || merger) && !final) return;
+  const auto now = SteadyClock::now();
+  if (!force && now - last_save < save_gap) return;
+  committed.saved_at = now_ticks();
+  // Usually only what changed since the last checkpoint is appended to the journal; the journal
+  // is folded into a full checkpoint once it outgrows one, so that cost is spread over as many
+  // bytes of appended checkpoints as it writes.
+  const bool full = final || full_checkpoint_due || store.needs_full() ||
+                    store.journal_bytes() > std::max(kMinJournalBytes, store.full_bytes());
+  std::string error;
+  bool saved = false;
+  StateParts written;
+  if (full) {
+    saved = write_full_checkpoint(error, &written);
+  } else {
+    snapshot_parts(true, written);
+    saved = store.append(committed, written, error);
+  }
+  last_save = SteadyClock::now();  // on failure: retried after save_gap, not in a loop
+  if (!saved) {
+    limiter.error("state", "cannot write checkpoints: {}", error);
+    return;
+  }
+  ++metrics.checkpoints_written;
+  spdlog::debug("checkpoint: {} in {} ms (full {} bytes, journal {} bytes)",
+                full ? "full" : "appended",
+                std::chrono::duration_cast<std::chrono::milliseconds>(last_save - now).count(),
+                store.full_bytes(), store.journal_bytes());
+  dirty = false;
+  full_checkpoint_due = false;
+  for (const auto& input : inputs) input->state_written(written);
+  hand_back_commits();
+  if (!full) {
+    save_gap = std::max<SteadyClock::duration>(kSaveInterval, (last_save - now) * kSaveCostFactor);
+  }
+}
+
+// Inputs are only ever called on the io thread; it runs until the detection thread is done.
+void Engine::Impl::hand_back_commits() {
+  if (uncommitted.empty()) return;
+  asio::post(io, [this, commits = std::move(uncommitted)] {
+    for (const auto& [key, checkpoint] : commits)
+      inputs[key.first]->committed(key.second, checkpoint);
+  });
+  uncommitted.clear();
+}
+
+}  // namespace sw::daemon

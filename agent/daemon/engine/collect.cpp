@@ -1,0 +1,161 @@
+// The io thread: collect rounds over the inputs, and the watches of their folders.
+#include "daemon/engine/engine_impl.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+
+#include <spdlog/spdlog.h>
+#include <boost/asio/post.hpp>
+
+#include "daemon/timers.hpp"
+
+namespace sw::daemon {
+
+using namespace std::chrono_literals;
+
+namespace {
+
+// How often inputs with something pending (a rotated file kept open, an EVTX file still being
+// copied) are looked at without a notification; scaled down by tests (daemon/timers.hpp).
+constexpr auto kLingerCheck = 1s;
+
+}  // namespace
+
+void Engine::Impl::schedule_collect() {
+  if (collect_posted || stopping) return;
+  collect_posted = true;
+  asio::post(io, [this] { collect_round(); });
+}
+
+void Engine::Impl::collect_round() {
+  collect_posted = false;
+  if (stopping || drained_queued) return;
+  // Announce the wait before looking, so a detection thread that frees room right now sees it.
+  reader_waiting = true;
+  if (!queue.has_room()) return;
+  reader_waiting = false;
+  bool more = false;
+  std::vector<WorkItem> out;
+  for (std::size_t i = 0; i < inputs.size(); ++i) {
+    if (inputs[i]->collect(rescan_needed[i], out)) more = true;
+    rescan_needed[i] = false;
+  }
+  const bool found = !out.empty();
+  std::vector<std::pair<std::size_t, std::string>> fed;
+  for (WorkItem& item : out) {
+    if (item.events) {
+      const EventBatch& b = *item.events;
+      fed.emplace_back(b.input_index, b.origin.empty() ? b.stream : b.origin);
+    }
+    queue.push(std::move(item));
+  }
+  if (options.once) {
+    // Done only when a whole round finds nothing new and nothing waits to settle; the marker
+    // then follows the last batch.
+    const bool settling = std::any_of(inputs.begin(), inputs.end(),
+                                      [](const auto& input) { return input->settling(); });
+    // A file waiting to settle may hold the oldest events: the time merge hears of the round
+    // only once nothing does.
+    if (!settling) {
+      WorkItem round;
+      round.round = std::move(fed);
+      queue.push(std::move(round));
+    }
+    if (more || found) {
+      schedule_collect();
+    } else if (settling) {
+      arm_linger();
+    } else {
+      drained_queued = true;
+      WorkItem marker;
+      marker.drained = true;
+      queue.push(std::move(marker));
+    }
+    return;
+  }
+  if (more) schedule_collect();
+  arm_linger();
+}
+
+void Engine::Impl::arm_linger() {
+  if (linger_armed || stopping) return;
+  const bool any = std::any_of(inputs.begin(), inputs.end(),
+                               [](const auto& input) { return input->lingering(); });
+  if (!any) return;
+  linger_armed = true;
+  linger_timer.expires_after(scaled_timer(kLingerCheck));
+  linger_timer.async_wait([this](const boost::system::error_code& ec) {
+    linger_armed = false;
+    if (ec) return;
+    schedule_collect();
+  });
+}
+
+// A folder an input reads that does not exist (yet, or any more): watch the nearest parent that
+// does, so the folder is followed as soon as it is created (mkdir -p creates several levels one
+// by one).
+void Engine::Impl::watch_for_creation(const std::string& dir, const std::string& error) {
+  std::error_code ec;
+  if (std::filesystem::exists(dir, ec)) {
+    spdlog::error("{} (the inputs reading there see nothing until the agent is restarted)", error);
+    return;
+  }
+  std::filesystem::path parent = std::filesystem::path(dir).parent_path();
+  while (parent.has_relative_path() && !std::filesystem::exists(parent, ec)) {
+    parent = parent.parent_path();
+  }
+  std::string parent_error;
+  if (!watcher->add(parent.string(), parent_error)) {
+    spdlog::error("{}; cannot watch {} for it either ({}): restart the agent once it exists", error,
+                  parent.string(), parent_error);
+    return;
+  }
+  if (missing_directories.insert(dir).second) {
+    spdlog::info("input folder {} does not exist yet; watching {} for it", dir, parent.string());
+  }
+}
+
+void Engine::Impl::retry_missing_directories() {
+  std::vector<std::string> waiting(missing_directories.begin(), missing_directories.end());
+  for (const std::string& dir : waiting) {
+    std::string error;
+    if (!watcher->add(dir, error)) {
+      watch_for_creation(dir, error);  // a deeper parent may exist by now
+      continue;
+    }
+    missing_directories.erase(dir);
+    spdlog::info("input folder {} appeared; following its files", dir);
+    for (std::size_t i : inputs_by_directory[dir]) rescan_needed[i] = true;
+  }
+}
+
+// An input folder was removed or moved away, and its watch with it: watch it again if something
+// already stands at its path, else wait for it to be created.
+void Engine::Impl::directory_gone(const std::string& dir) {
+  std::string error;
+  if (watcher->add(dir, error)) return;
+  spdlog::warn("input folder {} went away; watching for it to come back", dir);
+  watch_for_creation(dir, error);
+}
+
+void Engine::Impl::on_watch(const std::vector<platform::WatchEvent>& events) {
+  const bool appeared = std::any_of(events.begin(), events.end(), [](const auto& e) {
+    return e.kind == platform::WatchKind::kAppeared || e.kind == platform::WatchKind::kOverflow;
+  });
+  if (appeared && !missing_directories.empty()) retry_missing_directories();
+  for (const platform::WatchEvent& e : events) {
+    if (e.kind == platform::WatchKind::kOverflow) {
+      std::fill(rescan_needed.begin(), rescan_needed.end(), true);
+      continue;
+    }
+    if (e.kind == platform::WatchKind::kChanged) continue;
+    auto it = inputs_by_directory.find(e.directory);
+    if (it == inputs_by_directory.end()) continue;
+    if (e.kind == platform::WatchKind::kGone && e.name.empty()) directory_gone(e.directory);
+    for (std::size_t i : it->second) rescan_needed[i] = true;
+  }
+  schedule_collect();
+}
+
+}  // namespace sw::daemon

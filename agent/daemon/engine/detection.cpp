@@ -1,0 +1,288 @@
+// The detection thread: work items in order (events, jobs, gaps, refused files), the detector,
+// alerts to the spools.
+#include "daemon/engine/engine_impl.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+#include <spdlog/spdlog.h>
+#include <boost/asio/post.hpp>
+
+#include "sessionwatch/gap_alert.hpp"
+
+namespace sw::daemon {
+
+using namespace std::chrono_literals;
+
+std::size_t Engine::Impl::input_index(const std::string& name) const {
+  for (std::size_t i = 0; i < config.inputs.size(); ++i) {
+    if (config.inputs[i].name == name) return i;
+  }
+  return 0;
+}
+
+void Engine::Impl::detection_main() {
+  WorkItem item;
+  bool stored_all = true;
+  for (;;) {
+    // A pending checkpoint is written when the stream pauses, at most save_gap after the last.
+    std::optional<SteadyClock::time_point> save_due;
+    if (dirty && options.reorder_window_seconds == 0 && !merger) save_due = last_save + save_gap;
+    const WorkQueue::Popped popped = queue.pop(item, save_due);
+    if (popped == WorkQueue::Popped::kTimeout) {
+      save_state(true);
+      continue;
+    }
+    if (popped == WorkQueue::Popped::kClosed) break;
+    {
+      std::lock_guard lock(stop_mutex);
+      if (hard_stop) break;
+    }
+    if (item.drained) {
+      asio::post(io, [this] { begin_stop("inputs drained (--once)"); });
+      continue;
+    }
+    busy_since_ms = steady_ms();
+    apply_pending_detector();
+    const bool stored = process(item);
+    live->publish(detector->tracker());
+    note_evictions();
+    busy_since_ms = 0;
+    if (!stored) {
+      stored_all = false;
+      break;
+    }
+    save_state(false);
+    if (queue.has_room() && reader_waiting.exchange(false)) {
+      asio::post(io, [this] { collect_round(); });
+    }
+  }
+  bool hard = false;
+  {
+    std::lock_guard lock(stop_mutex);
+    hard = hard_stop;
+  }
+  if (!hard && stored_all) {
+    std::vector<Alert> alerts;
+    if (merger) end_round({}, alerts);  // every file read: release what is held
+    detector->flush([&](Alert&& a) { alerts.push_back(std::move(a)); });
+    metrics.alerts += alerts.size();
+    const bool stored = store_alerts(alerts);
+    live->publish(detector->tracker());
+    if (stored) {
+      dirty = true;
+      save_state(true, true);
+    }
+  }
+  asio::post(io, [this] { finish(); });
+}
+
+// State the tracker let go at its caps is said (once a minute at most) and counted: alerts that
+// needed it (a console holder, an arbitration) can no longer be raised.
+void Engine::Impl::note_evictions() {
+  const TrackerStats& stats = detector->tracker().stats();
+  if (stats.hosts_evicted > metrics.hosts_evicted) {
+    limiter.error("tracker-hosts",
+                  "session tracker: more computers than it keeps; the state of {} quiet "
+                  "computer(s) was let go (a relay should own fewer computers: docs/scaling.md)",
+                  stats.hosts_evicted - metrics.hosts_evicted);
+  }
+  metrics.hosts_evicted = stats.hosts_evicted;
+  metrics.sessions_evicted = stats.sessions_evicted;
+}
+
+void Engine::Impl::publish_rule_matches() {
+  const std::uint64_t alerts = detector->stats().alerts;
+  if (alerts == alerts_at_last_metrics) return;
+  alerts_at_last_metrics = alerts;
+  metrics.set_rule_matches(detector->rule_matches());
+}
+
+void Engine::Impl::raise_gap(const CollectionGap& gap, std::vector<Alert>& alerts) {
+  ++metrics.inputs[input_index(gap.input)]->gaps;
+  spdlog::warn("collection gap: input {} {}{}{} {} from {} {}", gap.input, gap.path,
+               gap.stream.empty() ? "" : " ", gap.stream, gap.cause, gap.unit, gap.from);
+  alerts.push_back(make_gap_alert(gap, host, now_ticks()));
+}
+
+bool Engine::Impl::store_alerts(std::vector<Alert>& alerts) {
+  if (alerts.empty()) return true;
+  // event.created: when the agent raised the alert. Set here, not when the alert is built, so
+  // the same input gives byte-identical alerts in scan and in tests.
+  const std::string created = format_time(now_ticks());
+  for (Alert& a : alerts) {
+    if (a.created.empty()) a.created = created;
+    live->on_alert(a);
+  }
+  std::string error;
+  auto backoff = 100ms;
+  for (;;) {
+    if (outputs->store(alerts, error)) return true;
+    limiter.error("store", "cannot store alerts: {} (retrying; sources wait)", error);
+    std::unique_lock lock(stop_mutex);
+    if (stop_cv.wait_for(lock, backoff, [&] { return hard_stop; })) return false;
+    backoff = std::min<std::chrono::milliseconds>(backoff * 2, 5000ms);
+  }
+}
+
+bool Engine::Impl::process(WorkItem& item) {
+  std::vector<Alert> alerts;
+  std::vector<CollectionGap> gaps = std::move(item.gaps);
+  std::optional<std::string> job_checkpoint;
+  if (item.refused) refuse(*item.refused);
+  if (item.adopt_parts) adopt_parts(*item.adopt_parts);
+  if (item.events) process_events(*item.events, alerts, gaps);
+  if (item.round) end_round(*item.round, alerts);
+  if (item.job) job_checkpoint = run_job(*item.job, alerts, gaps);
+  std::vector<Alert> all;
+  all.reserve(gaps.size() + alerts.size());
+  for (const CollectionGap& gap : gaps) raise_gap(gap, all);
+  for (Alert& a : alerts) all.push_back(std::move(a));
+  if (!all.empty()) {
+    metrics.alerts += all.size();
+    publish_rule_matches();
+    // The checkpoint moves only once the alerts of these events are in every output.
+    if (!store_alerts(all)) return false;
+  }
+  if (job_checkpoint) {
+    const InputJob& job = *item.job;
+    committed.streams[config.inputs[job.input_index].name][job.stream] = *job_checkpoint;
+    uncommitted[{job.input_index, job.stream}] = std::move(*job_checkpoint);
+    dirty = true;
+  }
+  if (item.events) {
+    EventBatch& b = *item.events;
+    auto& entries = committed.streams[config.inputs[b.input_index].name];
+    if (b.forget) {
+      entries.erase(b.stream);
+    } else {
+      entries[b.stream] = b.checkpoint;
+      uncommitted[{b.input_index, std::move(b.stream)}] = std::move(b.checkpoint);
+    }
+    dirty = true;
+  }
+  if (!gaps.empty()) dirty = true;
+  return true;
+}
+
+void Engine::Impl::deliver(std::size_t input_index, const std::string& path, Event& event,
+                           const Detector::AlertCallback& on_alert) {
+  if (!merger) {
+    const LiveState::CauseScope cause(live.get(), event);
+    detector->process(event, on_alert);
+    return;
+  }
+  auto [it, added] = merge_streams.try_emplace({input_index, path}, 0);
+  if (added) it->second = merger->add_stream(path);
+  merger->push(it->second, event);
+  // A file read whole at once (EVTX) or a file the io thread cannot be asked for must not make
+  // the merge hold more than its budget.
+  merger->release_over_budget([&](Event& e) {
+    const LiveState::CauseScope cause(live.get(), e);
+    detector->process(e, on_alert);
+  });
+}
+
+void Engine::Impl::end_round(const std::vector<std::pair<std::size_t, std::string>>& fed,
+                             std::vector<Alert>& alerts) {
+  merge_started = true;
+  for (const auto& [key, stream] : merge_streams) {
+    if (std::find(fed.begin(), fed.end(), key) == fed.end()) merger->end(stream);
+  }
+  release_merged(alerts);
+}
+
+void Engine::Impl::release_merged(std::vector<Alert>& alerts) {
+  if (!merger) return;
+  const Detector::AlertCallback on_alert = [&](Alert&& a) { alerts.push_back(std::move(a)); };
+  const auto process = [&](Event& e) {
+    const LiveState::CauseScope cause(live.get(), e);
+    detector->process(e, on_alert);
+  };
+  // Before the first round is in, a file not read yet could still hold the oldest events: only
+  // what is over the memory budget goes on.
+  if (merge_started) {
+    merger->release(process);
+  } else {
+    merger->release_over_budget(process);
+  }
+}
+
+void Engine::Impl::refuse(const RefusedFile& file) {
+  ++metrics.inputs[file.input_index]->files_refused;
+  spdlog::warn("input {}: {} is not read: {}", config.inputs[file.input_index].name, file.path,
+               file.reason);
+}
+
+void Engine::Impl::check_record_id(const EventBatch& batch, const Event& event,
+                                   std::vector<CollectionGap>& gaps) {
+  const auto skipped = record_id_gaps[batch.input_index].observe(batch.stream, event.computer(),
+                                                                 event.channel(), event.record_id);
+  if (!skipped) return;
+  CollectionGap gap;
+  gap.input = config.inputs[batch.input_index].name;
+  gap.path = batch.origin;
+  gap.stream = std::string(event.computer()) + " " + std::string(event.channel());
+  gap.cause = "record_ids_skipped";
+  gap.unit = "records";
+  gap.from = skipped->from;
+  gap.to = skipped->to;
+  gap.count = skipped->to - skipped->from + 1;
+  gaps.push_back(std::move(gap));
+}
+
+// The input decoded the batch on its own thread; here its events are tracked and matched.
+void Engine::Impl::process_events(EventBatch& batch, std::vector<Alert>& alerts,
+                                  std::vector<CollectionGap>& gaps) {
+  InputMetrics& m = *metrics.inputs[batch.input_index];
+  const auto on_alert = [&](Alert&& a) { alerts.push_back(std::move(a)); };
+  const std::string& origin = batch.origin.empty() ? batch.stream : batch.origin;
+  for (const RecordError& e : batch.errors) {
+    limiter.error("decode:" + origin, "{}:{}: {}", origin, e.number, e.reason);
+  }
+  Ticks last_time = 0;
+  for (Event& event : batch.events) {
+    if (batch.check_record_ids) check_record_id(batch, event, gaps);
+    last_time = std::max(last_time, event.time_created);
+    deliver(batch.input_index, origin, event, on_alert);
+  }
+  if (batch.forget) record_id_gaps[batch.input_index].forget(batch.stream);
+  release_merged(alerts);
+  const std::size_t decoded = batch.events.size();
+  if (batch.pool) batch.pool->give(std::move(batch.events));
+  m.events_read += batch.records_read;
+  m.events_decoded += decoded;
+  m.events_bad += batch.errors.size();
+  m.bytes_read += batch.bytes_read;
+  spdlog::trace("input {}: batch of {} records ({} bytes) from {}: {} events, {} bad", m.name,
+                batch.records_read, batch.bytes_read, origin, decoded, batch.errors.size());
+  if (last_time != 0) {
+    m.lag_seconds =
+        static_cast<double>(now_ticks() - last_time) / static_cast<double>(kTicksPerSecond);
+  }
+}
+
+// A job an input queued (an EVTX file to read), run here since its reader hands events over
+// synchronously; the stream's checkpoint once read, nullopt when nothing was.
+std::optional<std::string> Engine::Impl::run_job(InputJob& job, std::vector<Alert>& alerts,
+                                                 std::vector<CollectionGap>& gaps) {
+  const Detector::AlertCallback on_alert = [&](Alert&& a) { alerts.push_back(std::move(a)); };
+  InputJob::Context context;
+  const auto& stored = committed.streams[config.inputs[job.input_index].name];
+  if (const auto it = stored.find(job.stream); it != stored.end()) context.checkpoint = &it->second;
+  context.deliver = [&](Event& e) { deliver(job.input_index, job.origin, e, on_alert); };
+  context.error = [&](const std::string& key, const std::string& message) {
+    limiter.error(key, "{}", message);
+  };
+  context.gaps = &gaps;
+  context.metrics = metrics.inputs[job.input_index].get();
+  std::optional<std::string> checkpoint = job.run(context);
+  if (auto it = merge_streams.find({job.input_index, job.origin}); it != merge_streams.end()) {
+    // Read whole: it holds the others back no longer.
+    merger->end(it->second);
+    release_merged(alerts);
+  }
+  return checkpoint;
+}
+
+}  // namespace sw::daemon

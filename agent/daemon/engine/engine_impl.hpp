@@ -1,0 +1,197 @@
+// The engine's state and steps, shared by the files it is split into (private to daemon/engine*):
+//   lifecycle.cpp    start (data_dir, state, outputs, inputs, watches, metrics, threads), run,
+//                    stop and the watchdog
+//   collect.cpp      the io thread's collect rounds and folder watches
+//   reload.cpp       SIGHUP: the new config compared, the detector swapped or the pipeline
+//   restarted detection.cpp    the detection thread: events, jobs, gaps, refused files, alerts to
+//   the spools checkpoints.cpp  state writes (journal or full), commits handed back to the inputs
+// The io thread owns the inputs, watches and timers; the detection thread owns the detector, the
+// record-id trackers and the committed state; WorkQueue and the mutexes are between them.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "daemon/engine.hpp"
+#include "daemon/engine/log_limiter.hpp"
+#include "daemon/engine/work_queue.hpp"
+#include "daemon/input.hpp"
+#include "daemon/metrics.hpp"
+#include "daemon/outputs.hpp"
+#include "daemon/query.hpp"
+#include "daemon/record_id_gaps.hpp"
+#include "daemon/state.hpp"
+#include "decode/merge.hpp"
+#include "sessionwatch/platform.hpp"
+
+namespace sw::daemon {
+
+namespace asio = boost::asio;
+using SteadyClock = std::chrono::steady_clock;
+
+// Checkpoints are written at most this often, and never more often than it takes to write them
+// times kSaveCostFactor (checkpoints.cpp): with a large tracker state, writing it after every
+// batch would cost more than the events themselves. The state is written at the latest this long
+// after the last event.
+constexpr std::chrono::milliseconds kSaveInterval{200};
+
+// The detection thread's busy_since_ms clock, read by the watchdog.
+inline std::int64_t steady_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             SteadyClock::now().time_since_epoch())
+      .count();
+}
+
+struct Engine::Impl {
+  Impl(Config c, std::string path, std::unique_ptr<Detector> d, RunOptions o,
+       std::shared_ptr<LiveState> l)
+      : config(std::move(c)),
+        config_path(std::move(path)),
+        detector(std::move(d)),
+        live(l ? std::move(l) : std::make_shared<LiveState>()),
+        options(o),
+        store((std::filesystem::path(config.agent.data_dir) / "state.json").string()),
+        host(platform::host_name()),
+        linger_timer(io),
+        watchdog_timer(io),
+        deadline_timer(io) {}
+
+  // Held from start to the end, so it is released last: one agent per data_dir.
+  std::unique_ptr<platform::FileLock> data_dir_lock;
+
+  // ---- configuration and collaborators ----
+  Config config;
+  std::string config_path;
+  std::unique_ptr<Detector> detector;  // the detection thread's once started
+  std::shared_ptr<LiveState> live;     // written by the detection thread, read by the API
+  // What the detector read when the inputs started: `event_ids: auto` subscriptions ask for it,
+  // so a reload whose rules read other events restarts the inputs.
+  EventInterest subscribed_interest;
+  RunOptions options;
+  StateStore store;
+  std::string host;
+  std::unique_ptr<AlertOutputs> outputs;
+  std::vector<std::unique_ptr<Input>> inputs;
+  std::vector<RecordIdGaps> record_id_gaps;  // per input; the detection thread's
+  EngineMetrics metrics;
+  LogLimiter limiter;
+
+  // ---- io thread ----
+  asio::io_context io;
+  std::unique_ptr<platform::DirectoryWatcher> watcher;
+  std::unique_ptr<platform::SignalWatcher> signals;
+  std::unique_ptr<MetricsServer> metrics_server;
+  asio::steady_timer linger_timer;
+  asio::steady_timer watchdog_timer;
+  asio::steady_timer deadline_timer;
+  std::map<std::string, std::vector<std::size_t>> inputs_by_directory;
+  // Input folders that do not exist yet: their nearest existing parent is watched instead.
+  std::set<std::string> missing_directories;
+  std::vector<bool> rescan_needed;
+  bool collect_posted = false;
+  bool linger_armed = false;
+  bool stopping = false;
+  bool drained_queued = false;  // once: the end-of-input marker is in the queue
+  EngineExit exit_kind = EngineExit::kStopped;
+  std::optional<Config> new_config;
+  std::unique_ptr<Detector> new_detector;
+  std::optional<std::chrono::microseconds> watchdog_interval;
+
+  // ---- between the threads ----
+  WorkQueue queue;
+  std::atomic<bool> reader_waiting{false};
+  std::atomic<std::int64_t> busy_since_ms{0};
+  std::mutex swap_mutex;
+  std::unique_ptr<Detector> pending_detector;
+  std::mutex stop_mutex;
+  std::condition_variable stop_cv;
+  bool hard_stop = false;
+  std::thread detection_thread;
+
+  // ---- detection thread ----
+  AgentState committed;
+  bool dirty = false;
+  SteadyClock::time_point last_save{};
+  SteadyClock::duration save_gap = kSaveInterval;  // grows with the time a save takes
+  bool full_checkpoint_due = false;                // the detector was replaced (reload)
+  // Stream checkpoints stored since the last state write: handed back to their inputs once a
+  // write holds them.
+  std::map<std::pair<std::size_t, std::string>, std::string> uncommitted;
+  std::uint64_t alerts_at_last_metrics = ~0ULL;
+  // `run --once`: the events of every file input and EVTX file merged by event time (as `scan`
+  // does), so the result does not depend on the order of the inputs or of their files.
+  std::unique_ptr<decode_detail::TimeMerger> merger;
+  std::map<std::pair<std::size_t, std::string>, std::size_t> merge_streams;
+  bool merge_started = false;  // the first round is in: every file of the backlog is known
+
+  // lifecycle.cpp: start, run, stop (io thread)
+  EngineExit run();
+  bool start();
+  bool lock_data_dir();
+  void arm_watchdog();
+  void begin_stop(std::string_view reason);
+  void finish();
+  bool healthy() const;
+
+  // collect.cpp: collect rounds and folder watches (io thread)
+  void collect_round();
+  void schedule_collect();
+  void arm_linger();
+  void on_watch(const std::vector<platform::WatchEvent>& events);
+  void watch_for_creation(const std::string& dir, const std::string& error);
+  void retry_missing_directories();
+  void directory_gone(const std::string& dir);
+
+  // reload.cpp: SIGHUP (io thread), the detector swap (detection thread)
+  void on_reload();
+  void reload();
+  void reject_reload(const std::string& why);
+  void apply_pending_detector();
+
+  // detection.cpp: the detection thread's loop
+  void detection_main();
+  bool process(WorkItem& item);
+  void refuse(const RefusedFile& file);
+  void deliver(std::size_t input_index, const std::string& path, Event& event,
+               const Detector::AlertCallback& on_alert);
+  void end_round(const std::vector<std::pair<std::size_t, std::string>>& fed,
+                 std::vector<Alert>& alerts);
+  void release_merged(std::vector<Alert>& alerts);
+  void process_events(EventBatch& batch, std::vector<Alert>& alerts,
+                      std::vector<CollectionGap>& gaps);
+  void check_record_id(const EventBatch& batch, const Event& event,
+                       std::vector<CollectionGap>& gaps);
+  std::optional<std::string> run_job(InputJob& job, std::vector<Alert>& alerts,
+                                     std::vector<CollectionGap>& gaps);
+  bool store_alerts(std::vector<Alert>& alerts);
+  void publish_rule_matches();
+  void note_evictions();
+  void raise_gap(const CollectionGap& gap, std::vector<Alert>& alerts);
+  std::size_t input_index(const std::string& name) const;
+
+  // checkpoints.cpp: state writes and the commits they lead to (detection thread)
+  void save_state(bool force, bool final = false);
+  bool write_full_checkpoint(std::string& error, StateParts* written = nullptr);
+  void hand_back_commits();
+  void adopt_parts(const StatePartMap& handed);
+  void snapshot_parts(bool changes_only, StateParts& out);
+  void restore_record_ids(const std::string& input, const AgentState& state, RecordIdGaps& gaps);
+};
+
+}  // namespace sw::daemon

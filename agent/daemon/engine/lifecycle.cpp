@@ -1,0 +1,245 @@
+// The engine's lifecycle: start, run until stopped, stop (drain, flush, deadline), watchdog.
+#include "daemon/engine/engine_impl.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+
+#include <spdlog/spdlog.h>
+#include <boost/asio/post.hpp>
+
+#include "daemon/query_api.hpp"
+
+namespace sw::daemon {
+
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr auto kStopDeadline = 15s;
+constexpr auto kStalledAfter = 60s;
+
+}  // namespace
+
+bool Engine::Impl::start() {
+  std::error_code ec;
+  std::string dir_error;
+  if (!platform::create_private_directories(config.agent.data_dir, dir_error)) {
+    spdlog::critical("cannot create data_dir: {}", dir_error);
+    return false;
+  }
+  if (!lock_data_dir()) return false;
+  AgentState state;
+  std::string error;
+  std::vector<std::string> notes;
+  if (!store.load(state, error, notes) && !error.empty()) {
+    // Unreadable state (kept aside for inspection): say what that costs.
+    spdlog::error("{}; no usable previous checkpoint: starting from the beginning of every input",
+                  error);
+    state = AgentState{};
+  }
+  for (const std::string& note : notes) spdlog::warn("state: {}", note);
+  const bool restored =
+      !state.parts.empty()
+          ? detector->restore_parts(state.parts, error)
+          : state.detector_snapshot.empty() || detector->restore(state.detector_snapshot, error);
+  if (!restored) {
+    spdlog::warn("session tracker state not restored ({}); starting with an empty tracker", error);
+  }
+  live->mark_all(detector->tracker());
+  live->publish(detector->tracker());
+  outputs = make_outputs(config.outputs, config.agent.data_dir, error);
+  if (!outputs) {
+    spdlog::critical("{}", error);
+    return false;
+  }
+
+  subscribed_interest = detector->interest();
+  std::vector<WorkItem> initial;
+  for (std::size_t i = 0; i < config.inputs.size(); ++i) {
+    const InputConfig& ic = config.inputs[i];
+    auto input = make_input(ic, i, subscribed_interest, error);
+    if (input) {
+      input->set_wakeup([this] { asio::post(io, [this] { schedule_collect(); }); });
+    }
+    if (!input || !input->init(state, initial, error)) {
+      spdlog::critical("{}", error);
+      return false;
+    }
+    auto m = std::make_unique<InputMetrics>();
+    m->name = ic.name;
+    m->type = std::string(to_string(ic.type));
+    metrics.inputs.push_back(std::move(m));
+    restore_record_ids(ic.name, state, record_id_gaps.emplace_back());
+    for (const std::string& dir : input->directories()) inputs_by_directory[dir].push_back(i);
+    inputs.push_back(std::move(input));
+  }
+  rescan_needed.assign(inputs.size(), false);
+  // What was restored now lives in the detector and the record-id trackers.
+  state.parts.clear();
+  state.detector_snapshot.clear();
+  if (options.once) merger = std::make_unique<decode_detail::TimeMerger>(MergeOptions{});
+
+  // A checkpoint at once, so a crash before the first event neither re-reads nor skips.
+  committed = state;
+  for (const auto& input : inputs) input->positions(committed);
+  committed.saved_at = now_ticks();
+  if (!write_full_checkpoint(error)) {
+    spdlog::critical("cannot write state: {}", error);
+    return false;
+  }
+
+  watcher = platform::DirectoryWatcher::create(
+      io, [this](const std::vector<platform::WatchEvent>& events) { on_watch(events); }, error);
+  if (!watcher) {
+    spdlog::critical("{}", error);
+    return false;
+  }
+  for (const auto& [dir, indexes] : inputs_by_directory) {
+    if (!watcher->add(dir, error)) watch_for_creation(dir, error);
+  }
+  // What changed between the inputs' first look and the watches (a file renamed or created
+  // meanwhile) sent no notification: the first round looks again.
+  rescan_needed.assign(inputs.size(), true);
+  signals = platform::SignalWatcher::create(
+      io, [this](std::string_view why) { begin_stop(why); }, [this] { on_reload(); });
+  if (config.metrics.enabled) {
+    MetricsServer::Handlers handlers;
+    handlers.render = [this] {
+      metrics.queue_bytes = queue.bytes();
+      Exposition exposition;
+      metrics.render(exposition);
+      for (const auto& input : inputs) input->write_metrics(exposition);
+      outputs->write_metrics(exposition);
+      return exposition.text();
+    };
+    handlers.healthy = [this] { return healthy(); };
+    handlers.api = [live = live](std::string_view target) {
+      return answer_query(*live, target, now_ticks());
+    };
+    metrics_server = MetricsServer::start(io, config.metrics.address, config.metrics.port,
+                                          std::move(handlers), config.metrics.token, error);
+    if (!metrics_server) {
+      spdlog::critical("{}", error);
+      return false;
+    }
+  }
+  metrics.started_unix = std::chrono::duration_cast<std::chrono::seconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
+  detection_thread = std::thread([this] { detection_main(); });
+  for (WorkItem& item : initial) queue.push(std::move(item));
+  schedule_collect();
+  watchdog_interval = platform::service::watchdog_interval();
+  arm_watchdog();
+  return true;
+}
+
+bool Engine::Impl::lock_data_dir() {
+  const std::string path = (std::filesystem::path(config.agent.data_dir) / "lock").string();
+  std::string error;
+  std::uint64_t holder = 0;
+  data_dir_lock = platform::FileLock::acquire(path, error, holder);
+  if (data_dir_lock) return true;
+  if (holder != 0) {
+    spdlog::critical(
+        "data_dir {} is in use by another sessionwatch agent (pid {}; {}): two agents on one "
+        "data_dir would share its spools and checkpoints and deliver events twice. Stop that "
+        "agent or give this one its own data_dir.",
+        config.agent.data_dir, holder, path);
+  } else {
+    spdlog::critical("cannot lock data_dir {}: {}", config.agent.data_dir, error);
+  }
+  return false;
+}
+
+EngineExit Engine::Impl::run() {
+  if (!start()) {
+    if (detection_thread.joinable()) {
+      queue.close();
+      detection_thread.join();
+    }
+    return EngineExit::kFailed;
+  }
+  std::size_t streams = 0;
+  for (const auto& [input, entries] : committed.streams) streams += entries.size();
+  spdlog::info("sessionwatch running: {} input(s), {} output(s), {} rule(s), data in {}",
+               inputs.size(), config.outputs.size(), detector->rule_count(), config.agent.data_dir);
+  platform::service::notify_ready("running: " + std::to_string(inputs.size()) + " inputs, " +
+                                  std::to_string(streams) + " streams");
+  io.run();
+  if (detection_thread.joinable()) detection_thread.join();
+  for (auto& input : inputs) input->exit();
+  bool hard = false;
+  {
+    std::lock_guard lock(stop_mutex);
+    hard = hard_stop;
+  }
+  if (options.once && exit_kind == EngineExit::kStopped && !hard &&
+      !outputs->wait_delivered(options.delivery_timeout)) {
+    spdlog::error(
+        "outputs did not confirm every alert within {}s: the rest stays spooled for the next run",
+        options.delivery_timeout.count());
+    exit_kind = EngineExit::kUndelivered;
+  }
+  outputs->close();
+  return exit_kind;
+}
+
+void Engine::Impl::arm_watchdog() {
+  if (!watchdog_interval) return;
+  watchdog_timer.expires_after(*watchdog_interval / 2);
+  watchdog_timer.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    if (healthy()) platform::service::notify_watchdog();
+    arm_watchdog();
+  });
+}
+
+bool Engine::Impl::healthy() const {
+  const std::int64_t since = busy_since_ms.load();
+  // Backpressure from a full or unwritable spool holds the batch on purpose (logged, metered):
+  // the watchdog must not restart the agent for it.
+  return since == 0 || steady_ms() - since < std::chrono::milliseconds(kStalledAfter).count() ||
+         (outputs && outputs->waiting_for_spool());
+}
+
+void Engine::Impl::begin_stop(std::string_view reason) {
+  if (stopping) {
+    spdlog::warn("{} again: stopping now without waiting for the outputs", reason);
+    outputs->abort();
+    std::lock_guard lock(stop_mutex);
+    hard_stop = true;
+    stop_cv.notify_all();
+    return;
+  }
+  stopping = true;
+  platform::service::notify_stopping();
+  spdlog::info("{}: stopping (draining queued events, flushing alerts and checkpoints)", reason);
+  watcher->stop();
+  linger_timer.cancel();
+  queue.close();
+  deadline_timer.expires_after(kStopDeadline);
+  deadline_timer.async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;
+    spdlog::error(
+        "outputs still failing after {}s: stopping without them (nothing is lost: the "
+        "checkpoints stay before the unstored alerts)",
+        std::chrono::seconds(kStopDeadline).count());
+    outputs->abort();
+    std::lock_guard lock(stop_mutex);
+    hard_stop = true;
+    stop_cv.notify_all();
+  });
+}
+
+void Engine::Impl::finish() {
+  deadline_timer.cancel();
+  watchdog_timer.cancel();
+  linger_timer.cancel();
+  if (metrics_server) metrics_server->stop();
+  signals.reset();
+  io.stop();
+}
+
+}  // namespace sw::daemon

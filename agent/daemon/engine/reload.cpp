@@ -1,0 +1,114 @@
+// SIGHUP: the new configuration and rules are checked, then either the detector is swapped at a
+// batch boundary (same inputs and outputs) or the pipeline is restarted.
+#include "daemon/engine/engine_impl.hpp"
+
+#include <algorithm>
+
+#include <spdlog/spdlog.h>
+
+namespace sw::daemon {
+
+namespace {
+
+bool same_pipeline(const Config& a, const Config& b) {
+  if (a.agent.data_dir != b.agent.data_dir || !(a.metrics == b.metrics)) return false;
+  if (a.inputs.size() != b.inputs.size() || a.outputs.size() != b.outputs.size()) return false;
+  for (std::size_t i = 0; i < a.inputs.size(); ++i) {
+    InputConfig x = a.inputs[i], y = b.inputs[i];
+    x.line = y.line = 0;
+    x.kafka = y.kafka = nullptr;  // compared through their yaml
+    if (!(x == y)) return false;
+  }
+  for (std::size_t i = 0; i < a.outputs.size(); ++i) {
+    const OutputConfig &x = a.outputs[i], &y = b.outputs[i];
+    if (x.type != y.type || x.name != y.name || x.path != y.path || x.yaml != y.yaml) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+void Engine::Impl::on_reload() {
+  if (stopping) return;
+  platform::service::notify_reloading();
+  spdlog::info("SIGHUP: reloading {}", config_path);
+  try {
+    reload();
+  } catch (const std::exception& e) {
+    // Whatever the new files hold (or memory runs out building them), the agent keeps running.
+    reject_reload(e.what());
+  }
+}
+
+void Engine::Impl::reject_reload(const std::string& why) {
+  ++metrics.reload_failures;
+  spdlog::error("reload rejected ({}); the previous configuration and rules keep running", why);
+  platform::service::notify_ready("running (last reload rejected)");
+}
+
+void Engine::Impl::reload() {
+  ConfigResult result = load_config(config_path);
+  if (!result.config) {
+    for (const ConfigError& e : result.errors) spdlog::error("{}", to_string(e));
+    reject_reload("invalid configuration");
+    return;
+  }
+  std::vector<std::string> problems;
+  auto fresh = make_detector(*result.config, problems, options.reorder_window_seconds, live);
+  for (const std::string& p : problems) {
+    if (fresh) {
+      spdlog::warn("rule skipped: {}", p);
+    } else {
+      spdlog::error("{}", p);
+    }
+  }
+  if (!fresh) {
+    reject_reload("broken rules");
+    return;
+  }
+  ++metrics.reloads;
+  const bool auto_filter = std::any_of(config.inputs.begin(), config.inputs.end(), [](auto& i) {
+    return i.event_id_filter == InputConfig::EventIds::kAuto;
+  });
+  if (same_pipeline(config, *result.config) &&
+      !(auto_filter && fresh->interest() != subscribed_interest)) {
+    config.rules = result.config->rules;
+    config.agent.log_level = result.config->agent.log_level;
+    setup_logging(config.agent.log_level);
+    spdlog::info("reload: {} rule(s) loaded; inputs and outputs unchanged", fresh->rule_count());
+    {
+      std::lock_guard lock(swap_mutex);
+      pending_detector = std::move(fresh);
+    }
+    queue.push(WorkItem{});  // wakes the detection thread to swap at a batch boundary
+    platform::service::notify_ready("running (reloaded)");
+    return;
+  }
+  spdlog::info(
+      "reload: inputs, outputs, data_dir or the events the rules read changed; "
+      "restarting the pipeline");
+  new_config = std::move(*result.config);
+  new_detector = std::move(fresh);
+  exit_kind = EngineExit::kRestart;
+  begin_stop("reload");
+}
+
+void Engine::Impl::apply_pending_detector() {
+  std::unique_ptr<Detector> fresh;
+  {
+    std::lock_guard lock(swap_mutex);
+    fresh = std::move(pending_detector);
+  }
+  if (!fresh) return;
+  std::string error;
+  if (!fresh->restore(detector->snapshot(), error)) {
+    spdlog::warn("reload: session tracker state not carried over ({})", error);
+  }
+  detector = std::move(fresh);
+  full_checkpoint_due = true;  // its parts may differ from the old detector's
+  alerts_at_last_metrics = ~0ULL;
+  publish_rule_matches();
+  dirty = true;
+}
+
+}  // namespace sw::daemon

@@ -1,0 +1,74 @@
+// Sources -> detection: the bounded queue of WorkItems between the io thread (the one producer)
+// and the detection thread.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <mutex>
+#include <optional>
+
+#include "daemon/work.hpp"
+
+namespace sw::daemon {
+
+// Sources -> detection: batches, bounded by bytes. push() never blocks (the single producer
+// checks has_room() first); pop() sleeps on a condition variable, so an idle agent uses no CPU.
+class WorkQueue {
+ public:
+  enum class Popped { kItem, kClosed, kTimeout };
+
+  void push(WorkItem&& item) {
+    {
+      std::lock_guard lock(mutex_);
+      bytes_ += item.bytes();
+      items_.push_back(std::move(item));
+    }
+    ready_.notify_one();
+  }
+  bool has_room() const {
+    std::lock_guard lock(mutex_);
+    return bytes_ < kCapacityBytes;
+  }
+  // Waits for an item, until `deadline` when there is one.
+  Popped pop(WorkItem& item, std::optional<std::chrono::steady_clock::time_point> deadline) {
+    std::unique_lock lock(mutex_);
+    const auto ready = [&] { return !items_.empty() || closed_; };
+    if (deadline) {
+      if (!ready_.wait_until(lock, *deadline, ready)) return Popped::kTimeout;
+    } else {
+      ready_.wait(lock, ready);
+    }
+    if (items_.empty()) return Popped::kClosed;
+    item = std::move(items_.front());
+    items_.pop_front();
+    bytes_ -= item.bytes();
+    return Popped::kItem;
+  }
+  void close() {
+    {
+      std::lock_guard lock(mutex_);
+      closed_ = true;
+    }
+    ready_.notify_all();
+  }
+  bool empty() const {
+    std::lock_guard lock(mutex_);
+    return items_.empty();
+  }
+  std::size_t bytes() const {
+    std::lock_guard lock(mutex_);
+    return bytes_;
+  }
+
+ private:
+  static constexpr std::size_t kCapacityBytes = 8u << 20;
+  mutable std::mutex mutex_;
+  std::condition_variable ready_;
+  std::deque<WorkItem> items_;
+  std::size_t bytes_ = 0;
+  bool closed_ = false;
+};
+
+}  // namespace sw::daemon
