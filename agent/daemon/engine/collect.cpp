@@ -51,31 +51,36 @@ void Engine::Impl::collect_round() {
     queue.push(std::move(item));
   }
   if (options.once) {
-    // Done only when a whole round finds nothing new and nothing waits to settle; the marker
-    // then follows the last batch.
-    const bool settling = std::any_of(inputs.begin(), inputs.end(),
-                                      [](const auto& input) { return input->settling(); });
-    // A file waiting to settle may hold the oldest events: the time merge hears of the round
-    // only once nothing does.
-    if (!settling) {
-      WorkItem round;
-      round.round = std::move(fed);
-      queue.push(std::move(round));
-    }
-    if (more || found) {
-      schedule_collect();
-    } else if (settling) {
-      arm_linger();
-    } else {
-      drained_queued = true;
-      WorkItem marker;
-      marker.drained = true;
-      queue.push(std::move(marker));
-    }
+    end_once_round(std::move(fed), more || found);
     return;
   }
   if (more) schedule_collect();
   arm_linger();
+}
+
+// `run --once`: done only when a whole round finds nothing new and nothing waits to settle; the
+// drained marker then follows the last batch.
+void Engine::Impl::end_once_round(std::vector<std::pair<std::size_t, std::string>> fed,
+                                  bool found) {
+  const bool settling = std::any_of(inputs.begin(), inputs.end(),
+                                    [](const auto& input) { return input->settling(); });
+  // A file waiting to settle may hold the oldest events: the time merge hears of the round
+  // only once nothing does.
+  if (!settling) {
+    WorkItem round;
+    round.round = std::move(fed);
+    queue.push(std::move(round));
+  }
+  if (found) {
+    schedule_collect();
+  } else if (settling) {
+    arm_linger();
+  } else {
+    drained_queued = true;
+    WorkItem marker;
+    marker.drained = true;
+    queue.push(std::move(marker));
+  }
 }
 
 void Engine::Impl::arm_linger() {

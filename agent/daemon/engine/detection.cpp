@@ -22,8 +22,14 @@ std::size_t Engine::Impl::input_index(const std::string& name) const {
 }
 
 void Engine::Impl::detection_main() {
+  if (detection_loop() && !stopped_hard()) flush_detector();
+  asio::post(io, [this] { finish(); });
+}
+
+// Until the queue is closed and empty, or a stop that cannot wait; false when alerts could not be
+// stored (their checkpoints stay behind them).
+bool Engine::Impl::detection_loop() {
   WorkItem item;
-  bool stored_all = true;
   for (;;) {
     // A pending checkpoint is written when the stream pauses, at most save_gap after the last.
     std::optional<SteadyClock::time_point> save_due;
@@ -33,48 +39,43 @@ void Engine::Impl::detection_main() {
       save_state(true);
       continue;
     }
-    if (popped == WorkQueue::Popped::kClosed) break;
-    {
-      std::lock_guard lock(stop_mutex);
-      if (hard_stop) break;
-    }
+    if (popped == WorkQueue::Popped::kClosed || stopped_hard()) return true;
     if (item.drained) {
       asio::post(io, [this] { begin_stop("inputs drained (--once)"); });
       continue;
     }
-    busy_since_ms = steady_ms();
-    apply_pending_detector();
-    const bool stored = process(item);
-    live->publish(detector->tracker());
-    note_evictions();
-    busy_since_ms = 0;
-    if (!stored) {
-      stored_all = false;
-      break;
-    }
+    if (!process_timed(item)) return false;
     save_state(false);
     if (queue.has_room() && reader_waiting.exchange(false)) {
       asio::post(io, [this] { collect_round(); });
     }
   }
-  bool hard = false;
-  {
-    std::lock_guard lock(stop_mutex);
-    hard = hard_stop;
+}
+
+// process() with the watchdog's clock running.
+bool Engine::Impl::process_timed(WorkItem& item) {
+  busy_since_ms = steady_ms();
+  apply_pending_detector();
+  const bool stored = process(item);
+  live->publish(detector->tracker());
+  note_evictions();
+  busy_since_ms = 0;
+  return stored;
+}
+
+// At the end: what the detector still holds (events waiting for order, open correlations) is
+// raised and stored, then the final checkpoint written.
+void Engine::Impl::flush_detector() {
+  std::vector<Alert> alerts;
+  if (merger) end_round({}, alerts);  // every file read: release what is held
+  detector->flush([&](Alert&& a) { alerts.push_back(std::move(a)); });
+  metrics.alerts += alerts.size();
+  const bool stored = store_alerts(alerts);
+  live->publish(detector->tracker());
+  if (stored) {
+    dirty = true;
+    save_state(true, true);
   }
-  if (!hard && stored_all) {
-    std::vector<Alert> alerts;
-    if (merger) end_round({}, alerts);  // every file read: release what is held
-    detector->flush([&](Alert&& a) { alerts.push_back(std::move(a)); });
-    metrics.alerts += alerts.size();
-    const bool stored = store_alerts(alerts);
-    live->publish(detector->tracker());
-    if (stored) {
-      dirty = true;
-      save_state(true, true);
-    }
-  }
-  asio::post(io, [this] { finish(); });
 }
 
 // State the tracker let go at its caps is said (once a minute at most) and counted: alerts that

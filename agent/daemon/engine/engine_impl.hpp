@@ -143,7 +143,18 @@ struct Engine::Impl {
   // lifecycle.cpp: start, run, stop (io thread)
   EngineExit run();
   bool start();
+  bool open_data_dir();
   bool lock_data_dir();
+  AgentState load_state();
+  void restore_detector(const AgentState& state);
+  bool open_outputs();
+  bool open_inputs(const AgentState& state, std::vector<WorkItem>& initial);
+  bool write_first_checkpoint(AgentState state);
+  bool watch_input_folders();
+  bool start_metrics_server();
+  void start_detection(std::vector<WorkItem> initial);
+  void stop_hard();
+  bool stopped_hard();
   void arm_watchdog();
   void begin_stop(std::string_view reason);
   void finish();
@@ -151,6 +162,7 @@ struct Engine::Impl {
 
   // collect.cpp: collect rounds and folder watches (io thread)
   void collect_round();
+  void end_once_round(std::vector<std::pair<std::size_t, std::string>> fed, bool found);
   void schedule_collect();
   void arm_linger();
   void on_watch(const std::vector<platform::WatchEvent>& events);
@@ -161,11 +173,18 @@ struct Engine::Impl {
   // reload.cpp: SIGHUP (io thread), the detector swap (detection thread)
   void on_reload();
   void reload();
+  std::unique_ptr<Detector> build_reloaded_detector(const Config& next);
+  bool keeps_pipeline(const Config& next, const Detector& fresh) const;
+  void swap_detector(const Config& next, std::unique_ptr<Detector> fresh);
+  void restart_pipeline(Config next, std::unique_ptr<Detector> fresh);
   void reject_reload(const std::string& why);
   void apply_pending_detector();
 
   // detection.cpp: the detection thread's loop
   void detection_main();
+  bool detection_loop();
+  bool process_timed(WorkItem& item);
+  void flush_detector();
   bool process(WorkItem& item);
   void refuse(const RefusedFile& file);
   void deliver(std::size_t input_index, const std::string& path, Event& event,

@@ -21,14 +21,36 @@ constexpr auto kStalledAfter = 60s;
 
 }  // namespace
 
+// Each step logs why it failed; run() then stops the detection thread if it was started.
 bool Engine::Impl::start() {
-  std::error_code ec;
-  std::string dir_error;
-  if (!platform::create_private_directories(config.agent.data_dir, dir_error)) {
-    spdlog::critical("cannot create data_dir: {}", dir_error);
+  if (!open_data_dir()) return false;
+  AgentState state = load_state();
+  restore_detector(state);
+  std::vector<WorkItem> initial;
+  if (!open_outputs() || !open_inputs(state, initial)) return false;
+  // What was restored now lives in the detector and the record-id trackers.
+  state.parts.clear();
+  state.detector_snapshot.clear();
+  if (options.once) merger = std::make_unique<decode_detail::TimeMerger>(MergeOptions{});
+  if (!write_first_checkpoint(std::move(state)) || !watch_input_folders()) return false;
+  signals = platform::SignalWatcher::create(
+      io, [this](std::string_view why) { begin_stop(why); }, [this] { on_reload(); });
+  if (config.metrics.enabled && !start_metrics_server()) return false;
+  start_detection(std::move(initial));
+  return true;
+}
+
+bool Engine::Impl::open_data_dir() {
+  std::string error;
+  if (!platform::create_private_directories(config.agent.data_dir, error)) {
+    spdlog::critical("cannot create data_dir: {}", error);
     return false;
   }
-  if (!lock_data_dir()) return false;
+  return lock_data_dir();
+}
+
+// The last run's state; an empty one on first start, or when it is unreadable.
+AgentState Engine::Impl::load_state() {
   AgentState state;
   std::string error;
   std::vector<std::string> notes;
@@ -39,6 +61,11 @@ bool Engine::Impl::start() {
     state = AgentState{};
   }
   for (const std::string& note : notes) spdlog::warn("state: {}", note);
+  return state;
+}
+
+void Engine::Impl::restore_detector(const AgentState& state) {
+  std::string error;
   const bool restored =
       !state.parts.empty()
           ? detector->restore_parts(state.parts, error)
@@ -48,16 +75,21 @@ bool Engine::Impl::start() {
   }
   live->mark_all(detector->tracker());
   live->publish(detector->tracker());
-  outputs = make_outputs(config.outputs, config.agent.data_dir, error);
-  if (!outputs) {
-    spdlog::critical("{}", error);
-    return false;
-  }
+}
 
+bool Engine::Impl::open_outputs() {
+  std::string error;
+  outputs = make_outputs(config.outputs, config.agent.data_dir, error);
+  if (!outputs) spdlog::critical("{}", error);
+  return outputs != nullptr;
+}
+
+// Builds and initializes every input from `state`; the work they found at once goes to `initial`.
+bool Engine::Impl::open_inputs(const AgentState& state, std::vector<WorkItem>& initial) {
   subscribed_interest = detector->interest();
-  std::vector<WorkItem> initial;
   for (std::size_t i = 0; i < config.inputs.size(); ++i) {
     const InputConfig& ic = config.inputs[i];
+    std::string error;
     auto input = make_input(ic, i, subscribed_interest, error);
     if (input) {
       input->set_wakeup([this] { asio::post(io, [this] { schedule_collect(); }); });
@@ -75,20 +107,22 @@ bool Engine::Impl::start() {
     inputs.push_back(std::move(input));
   }
   rescan_needed.assign(inputs.size(), false);
-  // What was restored now lives in the detector and the record-id trackers.
-  state.parts.clear();
-  state.detector_snapshot.clear();
-  if (options.once) merger = std::make_unique<decode_detail::TimeMerger>(MergeOptions{});
+  return true;
+}
 
-  // A checkpoint at once, so a crash before the first event neither re-reads nor skips.
-  committed = state;
+// A checkpoint at once, so a crash before the first event neither re-reads nor skips.
+bool Engine::Impl::write_first_checkpoint(AgentState state) {
+  committed = std::move(state);
   for (const auto& input : inputs) input->positions(committed);
   committed.saved_at = now_ticks();
-  if (!write_full_checkpoint(error)) {
-    spdlog::critical("cannot write state: {}", error);
-    return false;
-  }
+  std::string error;
+  if (write_full_checkpoint(error)) return true;
+  spdlog::critical("cannot write state: {}", error);
+  return false;
+}
 
+bool Engine::Impl::watch_input_folders() {
+  std::string error;
   watcher = platform::DirectoryWatcher::create(
       io, [this](const std::vector<platform::WatchEvent>& events) { on_watch(events); }, error);
   if (!watcher) {
@@ -101,29 +135,32 @@ bool Engine::Impl::start() {
   // What changed between the inputs' first look and the watches (a file renamed or created
   // meanwhile) sent no notification: the first round looks again.
   rescan_needed.assign(inputs.size(), true);
-  signals = platform::SignalWatcher::create(
-      io, [this](std::string_view why) { begin_stop(why); }, [this] { on_reload(); });
-  if (config.metrics.enabled) {
-    MetricsServer::Handlers handlers;
-    handlers.render = [this] {
-      metrics.queue_bytes = queue.bytes();
-      Exposition exposition;
-      metrics.render(exposition);
-      for (const auto& input : inputs) input->write_metrics(exposition);
-      outputs->write_metrics(exposition);
-      return exposition.text();
-    };
-    handlers.healthy = [this] { return healthy(); };
-    handlers.api = [live = live](std::string_view target) {
-      return answer_query(*live, target, now_ticks());
-    };
-    metrics_server = MetricsServer::start(io, config.metrics.address, config.metrics.port,
-                                          std::move(handlers), config.metrics.token, error);
-    if (!metrics_server) {
-      spdlog::critical("{}", error);
-      return false;
-    }
-  }
+  return true;
+}
+
+bool Engine::Impl::start_metrics_server() {
+  MetricsServer::Handlers handlers;
+  handlers.render = [this] {
+    metrics.queue_bytes = queue.bytes();
+    Exposition exposition;
+    metrics.render(exposition);
+    for (const auto& input : inputs) input->write_metrics(exposition);
+    outputs->write_metrics(exposition);
+    return exposition.text();
+  };
+  handlers.healthy = [this] { return healthy(); };
+  handlers.api = [live = live](std::string_view target) {
+    return answer_query(*live, target, now_ticks());
+  };
+  std::string error;
+  metrics_server = MetricsServer::start(io, config.metrics.address, config.metrics.port,
+                                        std::move(handlers), config.metrics.token, error);
+  if (!metrics_server) spdlog::critical("{}", error);
+  return metrics_server != nullptr;
+}
+
+// The detection thread, the work the inputs found at start, the first collect round, the watchdog.
+void Engine::Impl::start_detection(std::vector<WorkItem> initial) {
   metrics.started_unix = std::chrono::duration_cast<std::chrono::seconds>(
                              std::chrono::system_clock::now().time_since_epoch())
                              .count();
@@ -132,7 +169,6 @@ bool Engine::Impl::start() {
   schedule_collect();
   watchdog_interval = platform::service::watchdog_interval();
   arm_watchdog();
-  return true;
 }
 
 bool Engine::Impl::lock_data_dir() {
@@ -170,12 +206,7 @@ EngineExit Engine::Impl::run() {
   io.run();
   if (detection_thread.joinable()) detection_thread.join();
   for (auto& input : inputs) input->exit();
-  bool hard = false;
-  {
-    std::lock_guard lock(stop_mutex);
-    hard = hard_stop;
-  }
-  if (options.once && exit_kind == EngineExit::kStopped && !hard &&
+  if (options.once && exit_kind == EngineExit::kStopped && !stopped_hard() &&
       !outputs->wait_delivered(options.delivery_timeout)) {
     spdlog::error(
         "outputs did not confirm every alert within {}s: the rest stays spooled for the next run",
@@ -207,10 +238,7 @@ bool Engine::Impl::healthy() const {
 void Engine::Impl::begin_stop(std::string_view reason) {
   if (stopping) {
     spdlog::warn("{} again: stopping now without waiting for the outputs", reason);
-    outputs->abort();
-    std::lock_guard lock(stop_mutex);
-    hard_stop = true;
-    stop_cv.notify_all();
+    stop_hard();
     return;
   }
   stopping = true;
@@ -226,11 +254,21 @@ void Engine::Impl::begin_stop(std::string_view reason) {
         "outputs still failing after {}s: stopping without them (nothing is lost: the "
         "checkpoints stay before the unstored alerts)",
         std::chrono::seconds(kStopDeadline).count());
-    outputs->abort();
-    std::lock_guard lock(stop_mutex);
-    hard_stop = true;
-    stop_cv.notify_all();
+    stop_hard();
   });
+}
+
+// Stops without waiting for the outputs: the detection thread leaves its retries and its loop.
+void Engine::Impl::stop_hard() {
+  outputs->abort();
+  std::lock_guard lock(stop_mutex);
+  hard_stop = true;
+  stop_cv.notify_all();
+}
+
+bool Engine::Impl::stopped_hard() {
+  std::lock_guard lock(stop_mutex);
+  return hard_stop;
 }
 
 void Engine::Impl::finish() {

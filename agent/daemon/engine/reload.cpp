@@ -53,8 +53,23 @@ void Engine::Impl::reload() {
     reject_reload("invalid configuration");
     return;
   }
+  auto fresh = build_reloaded_detector(*result.config);
+  if (!fresh) {
+    reject_reload("broken rules");
+    return;
+  }
+  ++metrics.reloads;
+  if (keeps_pipeline(*result.config, *fresh)) {
+    swap_detector(*result.config, std::move(fresh));
+  } else {
+    restart_pipeline(std::move(*result.config), std::move(fresh));
+  }
+}
+
+// Null when the rules are broken; rules skipped (`skip_broken`) are said as warnings.
+std::unique_ptr<Detector> Engine::Impl::build_reloaded_detector(const Config& next) {
   std::vector<std::string> problems;
-  auto fresh = make_detector(*result.config, problems, options.reorder_window_seconds, live);
+  auto fresh = make_detector(next, problems, options.reorder_window_seconds, live);
   for (const std::string& p : problems) {
     if (fresh) {
       spdlog::warn("rule skipped: {}", p);
@@ -62,32 +77,35 @@ void Engine::Impl::reload() {
       spdlog::error("{}", p);
     }
   }
-  if (!fresh) {
-    reject_reload("broken rules");
-    return;
-  }
-  ++metrics.reloads;
+  return fresh;
+}
+
+// True when only the rules or the log level changed: the inputs and outputs keep running.
+bool Engine::Impl::keeps_pipeline(const Config& next, const Detector& fresh) const {
   const bool auto_filter = std::any_of(config.inputs.begin(), config.inputs.end(), [](auto& i) {
     return i.event_id_filter == InputConfig::EventIds::kAuto;
   });
-  if (same_pipeline(config, *result.config) &&
-      !(auto_filter && fresh->interest() != subscribed_interest)) {
-    config.rules = result.config->rules;
-    config.agent.log_level = result.config->agent.log_level;
-    setup_logging(config.agent.log_level);
-    spdlog::info("reload: {} rule(s) loaded; inputs and outputs unchanged", fresh->rule_count());
-    {
-      std::lock_guard lock(swap_mutex);
-      pending_detector = std::move(fresh);
-    }
-    queue.push(WorkItem{});  // wakes the detection thread to swap at a batch boundary
-    platform::service::notify_ready("running (reloaded)");
-    return;
+  return same_pipeline(config, next) && !(auto_filter && fresh.interest() != subscribed_interest);
+}
+
+void Engine::Impl::swap_detector(const Config& next, std::unique_ptr<Detector> fresh) {
+  config.rules = next.rules;
+  config.agent.log_level = next.agent.log_level;
+  setup_logging(config.agent.log_level);
+  spdlog::info("reload: {} rule(s) loaded; inputs and outputs unchanged", fresh->rule_count());
+  {
+    std::lock_guard lock(swap_mutex);
+    pending_detector = std::move(fresh);
   }
+  queue.push(WorkItem{});  // wakes the detection thread to swap at a batch boundary
+  platform::service::notify_ready("running (reloaded)");
+}
+
+void Engine::Impl::restart_pipeline(Config next, std::unique_ptr<Detector> fresh) {
   spdlog::info(
       "reload: inputs, outputs, data_dir or the events the rules read changed; "
       "restarting the pipeline");
-  new_config = std::move(*result.config);
+  new_config = std::move(next);
   new_detector = std::move(fresh);
   exit_kind = EngineExit::kRestart;
   begin_stop("reload");
