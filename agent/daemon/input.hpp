@@ -46,6 +46,9 @@ class Input {
   // the detector parts it wrote (every part after a full write, the changed ones otherwise).
   // For inputs that hand state on with their checkpoints (a Kafka partition's computers).
   virtual void state_written(const StateParts& /*parts*/) {}
+  // True for inputs that override state_written(): the engine keeps the parts of a full write
+  // for them (the whole detector state, a second copy), and otherwise does not.
+  virtual bool wants_state_written() const { return false; }
   // Metric families of this input's own (the engine counts what every input reads). Called on
   // the metrics thread.
   virtual void write_metrics(Exposition& /*out*/) const {}

@@ -1,4 +1,6 @@
 // State writes (appended to the journal, or full) and the commits they lead to.
+#include "daemon/engine/checkpoints.hpp"
+
 #include "daemon/engine/engine_impl.hpp"
 
 #include <algorithm>
@@ -22,6 +24,18 @@ std::string record_ids_prefix(const std::string& input) {
 }
 
 }  // namespace
+
+AgentState full_state(const AgentState& positions, StateParts& parts, bool keep_parts) {
+  AgentState full = positions;
+  for (StatePart& part : parts) {
+    if (keep_parts) {
+      full.parts.emplace(part.key, *part.value);
+    } else {
+      full.parts.emplace(part.key, std::move(*part.value));
+    }
+  }
+  return full;
+}
 
 // The record-id streams of the files this input still follows, as they were at the checkpoint.
 void Engine::Impl::restore_record_ids(const std::string& input, const AgentState& state,
@@ -50,8 +64,7 @@ void Engine::Impl::snapshot_parts(bool changes_only, StateParts& out) {
 bool Engine::Impl::write_full_checkpoint(std::string& error, StateParts* written) {
   StateParts parts;
   snapshot_parts(false, parts);
-  AgentState full = committed;
-  for (const StatePart& part : parts) full.parts.emplace(part.key, *part.value);
+  const AgentState full = full_state(committed, parts, written != nullptr);
   if (written) *written = std::move(parts);
   return store.save(full, error);
 }
@@ -91,7 +104,7 @@ void Engine::Impl::save_state(bool force, bool final) {
   bool saved = false;
   StateParts written;
   if (full) {
-    saved = write_full_checkpoint(error, &written);
+    saved = write_full_checkpoint(error, state_written_wanted ? &written : nullptr);
   } else {
     snapshot_parts(true, written);
     saved = store.append(committed, written, error);
@@ -108,7 +121,9 @@ void Engine::Impl::save_state(bool force, bool final) {
                 store.full_bytes(), store.journal_bytes());
   dirty = false;
   full_checkpoint_due = false;
-  for (const auto& input : inputs) input->state_written(written);
+  if (state_written_wanted) {
+    for (const auto& input : inputs) input->state_written(written);
+  }
   hand_back_commits();
   if (!full) {
     save_gap = std::max<SteadyClock::duration>(kSaveInterval, (last_save - now) * kSaveCostFactor);

@@ -89,6 +89,9 @@ struct Engine::Impl {
   std::unique_ptr<AlertOutputs> outputs;
   std::vector<std::unique_ptr<Input>> inputs;
   std::vector<RecordIdGaps> record_id_gaps;  // per input; the detection thread's
+  // Some input reads the detector parts of each state write (Input::state_written): only then
+  // are they kept past a full write, which otherwise moves them into the file's text.
+  bool state_written_wanted = false;
   EngineMetrics metrics;
   LogLimiter limiter;
 

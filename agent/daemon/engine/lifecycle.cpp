@@ -104,6 +104,7 @@ bool Engine::Impl::open_inputs(const AgentState& state, std::vector<WorkItem>& i
     metrics.inputs.push_back(std::move(m));
     restore_record_ids(ic.name, state, record_id_gaps.emplace_back());
     for (const std::string& dir : input->directories()) inputs_by_directory[dir].push_back(i);
+    if (input->wants_state_written()) state_written_wanted = true;
     inputs.push_back(std::move(input));
   }
   rescan_needed.assign(inputs.size(), false);

@@ -156,6 +156,8 @@ class KafkaInput final : public Input {
   std::vector<std::string> directories() const override { return {}; }
   void set_wakeup(std::function<void()> wakeup) override { wakeup_ = std::move(wakeup); }
 
+  bool wants_state_written() const override { return true; }
+
   // On the detection thread.
   void state_written(const StateParts& parts) override {
     std::lock_guard lock(mutex_);
