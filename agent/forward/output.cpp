@@ -14,6 +14,7 @@
 #include "forward/outage_log.hpp"
 #include "forward/output_plugin.hpp"
 #include "platform/fsync.hpp"
+#include "sessionwatch/json_escape.hpp"
 #include "sessionwatch/platform.hpp"
 
 namespace sw::forward {
@@ -43,11 +44,6 @@ Record decode_record(std::string_view data) {
   std::size_t n = static_cast<unsigned char>(data[0]);
   if (n + 1 > data.size()) return {{}, data};
   return {data.substr(1, n), data.substr(1 + n)};
-}
-
-std::string json_escape(std::string_view s) {
-  return nlohmann::json(std::string(s))
-      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 class SpooledOutput final : public Output {
@@ -339,8 +335,8 @@ class SpooledOutput final : public Output {
     }
     std::string line;
     for (const Record& r : records) {
-      line = "{\"output\":" + json_escape(config_.name) + ",\"error\":" + json_escape(error) +
-             ",\"event_id\":" + json_escape(r.id) + ",\"record\":" + json_escape(r.payload) + "}\n";
+      line = "{\"output\":" + json_string(config_.name) + ",\"error\":" + json_string(error) +
+             ",\"event_id\":" + json_string(r.id) + ",\"record\":" + json_string(r.payload) + "}\n";
       if (dead_letter_file_) std::fwrite(line.data(), 1, line.size(), dead_letter_file_);
     }
     if (dead_letter_file_) platform::sync_file(dead_letter_file_);

@@ -11,6 +11,7 @@
 #include <boost/beast/http.hpp>
 
 #include "forward/net/connection.hpp"
+#include "sessionwatch/json_escape.hpp"
 
 namespace sw::forward::detail {
 
@@ -34,11 +35,6 @@ bool gzip_compress(std::string_view data, std::string& out) {
 }
 
 namespace {
-
-std::string json_string(std::string_view s) {
-  return nlohmann::json(std::string(s))
-      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
 
 class HttpOutput final : public OutputPlugin {
  public:
