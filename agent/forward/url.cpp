@@ -1,6 +1,7 @@
 #include <cctype>
 
 #include "forward/output_plugin.hpp"
+#include "sessionwatch/text.hpp"
 
 namespace sw::forward::detail {
 
@@ -93,7 +94,7 @@ bool parse_url(std::string_view text, Url& out, std::string& error) {
     error = "'" + std::string(text) + "' is not a URL (scheme://host:port)";
     return false;
   }
-  for (char c : text.substr(0, sep)) out.scheme.push_back(static_cast<char>(std::tolower(c)));
+  out.scheme = text::lowered(text.substr(0, sep));
   std::string_view rest = text.substr(sep + 3);
   std::size_t slash = rest.find('/');
   std::string_view authority = rest.substr(0, slash);

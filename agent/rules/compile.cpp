@@ -77,9 +77,9 @@ LogsourceKey parse_logsource(const YAML::Node& doc) {
   if (!ls || !ls.IsMap()) fail(doc, "rule has no logsource map");
   LogsourceKey key;
   ErrorCollector errors;
-  errors.attempt([&] { key.product = lower(optional_scalar(ls, "product")); });
-  errors.attempt([&] { key.category = lower(optional_scalar(ls, "category")); });
-  errors.attempt([&] { key.service = lower(optional_scalar(ls, "service")); });
+  errors.attempt([&] { key.product = text::lowered(optional_scalar(ls, "product")); });
+  errors.attempt([&] { key.category = text::lowered(optional_scalar(ls, "category")); });
+  errors.attempt([&] { key.service = text::lowered(optional_scalar(ls, "service")); });
   errors.throw_if_any();
   return key;
 }
@@ -111,7 +111,7 @@ void add_variants(CompiledRule& rule, const std::shared_ptr<const Detection>& de
     CompiledRule::Variant v;
     v.detection = src.fieldmap.empty() ? detection : remap_fields(*detection, src.fieldmap);
     v.fieldmap = src.fieldmap;
-    for (const std::string& c : src.channels) v.channels.push_back(lower(c));
+    for (const std::string& c : src.channels) v.channels.push_back(text::lowered(c));
     std::set<std::uint32_t> ids(src.event_ids.begin(), src.event_ids.end());
     if (required) {
       if (ids.empty()) {
@@ -126,7 +126,7 @@ void add_variants(CompiledRule& rule, const std::shared_ptr<const Detection>& de
     }
     v.event_ids.assign(ids.begin(), ids.end());
     for (const auto& [field, value] : src.conditions) {
-      v.conditions.emplace_back(intern_field(field), lower(value));
+      v.conditions.emplace_back(intern_field(field), text::lowered(value));
     }
     rule.variants.push_back(std::move(v));
   }
