@@ -185,6 +185,10 @@ std::optional<std::size_t> parse_rules(std::string_view text, const std::string&
     if (!doc || doc.IsNull()) continue;
     ++seen;
     std::string label;
+    auto report = [&](const YAML::Mark& mark, std::string message) {
+      const yaml::Position p = yaml::position_of(mark);
+      problems.push_back(RuleProblem{source, p.line, p.column, label, std::move(message)});
+    };
     try {
       if (!doc.IsMap()) fail(doc, "a rule document must be a map");
       label = optional_scalar(doc, "id");
@@ -201,18 +205,13 @@ std::optional<std::size_t> parse_rules(std::string_view text, const std::string&
         fail(doc, "document has none of 'detection', 'correlation' and 'filter'");
       }
     } catch (const CompileError& e) {
-      problems.push_back(RuleProblem{source, e.mark.line + 1, e.mark.column + 1, label, e.message});
+      report(e.mark, e.message);
     } catch (const CompileErrors& all) {
-      for (const CompileError& e : all.errors) {
-        problems.push_back(
-            RuleProblem{source, e.mark.line + 1, e.mark.column + 1, label, e.message});
-      }
+      for (const CompileError& e : all.errors) report(e.mark, e.message);
     } catch (const YAML::Exception& e) {
-      problems.push_back(
-          RuleProblem{source, e.mark.line + 1, e.mark.column + 1, label, "YAML: " + e.msg});
+      report(e.mark, "YAML: " + e.msg);
     } catch (const std::exception& e) {
-      problems.push_back(RuleProblem{source, doc.Mark().line + 1, doc.Mark().column + 1, label,
-                                     std::string("rule rejected: ") + e.what()});
+      report(doc.Mark(), std::string("rule rejected: ") + e.what());
     }
   }
   return seen;

@@ -15,6 +15,7 @@
 
 #include "rules/compile.hpp"
 #include "sessionwatch/text.hpp"
+#include "sessionwatch/yaml_guard.hpp"
 
 namespace sw::rules::detail {
 

@@ -76,8 +76,9 @@ bool LogsourceMap::add_yaml(std::string_view yaml, std::string& error) {
     }
     return true;
   } catch (const CompileError& e) {
-    error = "logsource map:" + std::to_string(e.mark.line + 1) + ":" +
-            std::to_string(e.mark.column + 1) + ": " + e.message;
+    const yaml::Position p = yaml::position_of(e.mark);
+    error = "logsource map:" + std::to_string(p.line) + ":" + std::to_string(p.column) + ": " +
+            e.message;
   } catch (const YAML::Exception& e) {
     error = std::string("logsource map: ") + e.what();
   }
