@@ -48,12 +48,7 @@ class FileOutput final : public OutputPlugin {
   bool connected() const override { return file_ != nullptr; }
 
  private:
-  FlushResult retry() {
-    FlushResult r;
-    r.status = FlushStatus::kRetry;
-    r.error = error_;
-    return r;
-  }
+  FlushResult retry() const { return detail::retry(error_); }
 
   // Lines written before a failure are on their way, but not known to be durable: report them
   // as not delivered so they are written again (at-least-once).

@@ -85,14 +85,6 @@ class HttpOutput final : public OutputPlugin {
   std::uint64_t reconnects() const override { return reconnects_; }
 
  private:
-  static FlushResult retry(std::string error, std::chrono::milliseconds after) {
-    FlushResult r;
-    r.status = FlushStatus::kRetry;
-    r.error = std::move(error);
-    r.retry_after = after;
-    return r;
-  }
-
   std::string connect(std::size_t i) {
     connection_ = std::make_unique<Connection>(ioc_, urls_[i].scheme == "https" ? tls_ : nullptr,
                                                config_.tls);
