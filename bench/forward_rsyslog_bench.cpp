@@ -41,6 +41,7 @@ int main() {
 #include "forward/outputs/syslog/syslog_output.hpp"
 #include "forward_bench_alerts.hpp"
 #include "rsyslog_harness.hpp"
+#include "sessionwatch/file.hpp"
 #include "sessionwatch/forward.hpp"
 
 namespace {
@@ -142,22 +143,22 @@ class LineWatcher {
   void watch() {
     tid_ = static_cast<pid_t>(::gettid());
     std::vector<char> buf(1 << 20);
-    std::FILE* f = nullptr;
+    sw::UniqueFile f;
     while (!stopping_) {
-      if (!f) f = std::fopen(file_.c_str(), "rb");
+      if (!f) f.reset(std::fopen(file_.c_str(), "rb"));
       bool grew = false;
       if (f) {
         std::size_t n;
-        while ((n = std::fread(buf.data(), 1, buf.size(), f)) > 0) {
+        while ((n = std::fread(buf.data(), 1, buf.size(), f.get())) > 0) {
           lines_ += static_cast<std::uint64_t>(std::count(buf.data(), buf.data() + n, '\n'));
           grew = true;
         }
-        std::clearerr(f);
+        std::clearerr(f.get());
       }
       if (grew) last_change_ = Clock::now().time_since_epoch().count();
       std::this_thread::sleep_for(5ms);
     }
-    if (f) std::fclose(f);
+    f.reset();
     cpu_seconds_ = thread_cpu_seconds();
   }
   fs::path file_;

@@ -13,27 +13,35 @@ find_package(simdjson REQUIRED)
 pkg_check_modules(RE2 REQUIRED IMPORTED_TARGET re2)
 
 if(NOT WIN32)
+  # The libevtx oracle the native EVTX reader is tested and benchmarked against (tests/oracle).
   pkg_check_modules(LIBEVTX REQUIRED IMPORTED_TARGET libevtx)
-  pkg_check_modules(LIBRELP IMPORTED_TARGET relp)
-  pkg_check_modules(LIBSYSTEMD IMPORTED_TARGET libsystemd)
-  # The Kafka input and output; the Windows build has no librdkafka and refuses them.
-  option(SW_KAFKA "Kafka input and output (librdkafka, pkg-config rdkafka)" ON)
-  if(SW_KAFKA)
-    pkg_check_modules(RDKAFKA REQUIRED IMPORTED_TARGET rdkafka)
-  endif()
 endif()
 
-# The Kafka output (librdkafka). Debian has it; the mingw cross build does not, and there the type
-# is refused with a message saying so.
+# Optional features, each an explicit option: ON where Debian has the library, OFF for the
+# Windows cross build (which has none of them: the configuration refuses what they add).
 if(WIN32)
-  set(sw_kafka_default OFF)
+  set(sw_feature_default OFF)
 else()
-  set(sw_kafka_default ON)
+  set(sw_feature_default ON)
 endif()
-option(SW_KAFKA "Build the Kafka output with librdkafka (pkg-config rdkafka)" ${sw_kafka_default})
-if(SW_KAFKA)
-  pkg_check_modules(RDKAFKA REQUIRED IMPORTED_TARGET rdkafka)
-endif()
+option(SW_KAFKA "Kafka input and output (librdkafka, pkg-config rdkafka)" ${sw_feature_default})
+option(SW_RELP "RELP output (librelp, pkg-config relp)" ${sw_feature_default})
+option(SW_SYSTEMD "systemd readiness and watchdog (libsystemd, pkg-config libsystemd)"
+       ${sw_feature_default})
+
+# PkgConfig::<prefix> for an option that is ON, or a stop that says what to install.
+macro(sw_feature_package option prefix module package)
+  if(${option})
+    pkg_check_modules(${prefix} QUIET IMPORTED_TARGET ${module})
+    if(NOT ${prefix}_FOUND)
+      message(FATAL_ERROR "${option} is ON but pkg-config finds no '${module}': install "
+                          "${package} (scripts/deps.sh) or configure with -D${option}=OFF")
+    endif()
+  endif()
+endmacro()
+sw_feature_package(SW_KAFKA RDKAFKA rdkafka librdkafka-dev)
+sw_feature_package(SW_RELP LIBRELP relp librelp-dev)
+sw_feature_package(SW_SYSTEMD LIBSYSTEMD libsystemd libsystemd-dev)
 
 if(TARGET yaml-cpp AND NOT TARGET yaml-cpp::yaml-cpp)
   add_library(yaml-cpp::yaml-cpp ALIAS yaml-cpp)

@@ -3,22 +3,13 @@
 #include <array>
 #include <cstdio>
 
+#include "sessionwatch/hash.hpp"
+
 namespace sw {
 
 namespace {
 constexpr std::array<std::string_view, 5> kLevelNames = {"informational", "low", "medium", "high",
                                                          "critical"};
-
-// FNV-1a, 64-bit, over the parts with a separator that cannot occur in them, run twice with
-// different offsets to give 128 bits: stable across platforms and releases, which is all the
-// id needs (it is a dedup key, not a security boundary).
-std::uint64_t fnv1a(std::uint64_t h, std::string_view s) {
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 0x100000001b3ULL;
-  }
-  return h;
-}
 }  // namespace
 
 std::string_view to_string(Level l) {
@@ -53,11 +44,14 @@ int syslog_severity(Level l) {
 
 std::string stable_alert_id(std::string_view computer, std::string_view channel,
                             std::string_view record_identity, std::string_view rule_id) {
-  std::uint64_t a = 0xcbf29ce484222325ULL;
+  // FNV-1a over the parts with a separator that cannot occur in them, run twice with different
+  // offsets to give 128 bits: stable across platforms and releases, which is all the id needs
+  // (it is a dedup key, not a security boundary).
+  std::uint64_t a = kFnv1aOffset;
   std::uint64_t b = 0x84222325cbf29ce4ULL;
   for (std::string_view part : {computer, channel, record_identity, rule_id}) {
-    a = fnv1a(fnv1a(a, part), std::string_view("\x1f", 1));
-    b = fnv1a(fnv1a(b, std::string_view("\x1e", 1)), part);
+    a = fnv1a(std::string_view("\x1f", 1), fnv1a(part, a));
+    b = fnv1a(part, fnv1a(std::string_view("\x1e", 1), b));
   }
   char buf[33];
   std::snprintf(buf, sizeof buf, "%016llx%016llx", static_cast<unsigned long long>(a),

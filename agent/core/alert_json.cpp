@@ -7,11 +7,8 @@
 #include <charconv>
 #include <cstring>
 #include <limits>
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
 
-#include "sessionwatch/utf8.hpp"
+#include "sessionwatch/json_escape.hpp"
 
 namespace sw {
 
@@ -56,91 +53,13 @@ class Appender {
 // nlohmann's dump(-1, ' ', false, replace) writes one byte at a time through a virtual adapter.
 // This writer produces the same bytes with bulk appends; anything unusual (invalid UTF-8, floats,
 // binary) is still handed to nlohmann.
-bool needs_json_escape(unsigned char c) {
-  return c < 0x20 || c == '"' || c == '\\';
-}
-
-bool has_non_ascii(std::string_view s) {
-  std::size_t i = 0;
-#ifdef __SSE2__
-  __m128i any = _mm_setzero_si128();
-  for (; i + 16 <= s.size(); i += 16) {
-    any = _mm_or_si128(any, _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + i)));
-  }
-  if (_mm_movemask_epi8(any) != 0) return true;
-#endif
-  unsigned char high = 0;
-  for (; i < s.size(); ++i) high |= static_cast<unsigned char>(s[i]);
-  return high >= 0x80;
-}
-
-// Index of the first byte at or after `from` that JSON must escape, or s.size(). Sixteen bytes
-// per step where SSE2 exists (every x86-64): the message field is most of a record.
-std::size_t find_json_escape(std::string_view s, std::size_t from) {
-  std::size_t i = from;
-#ifdef __SSE2__
-  const __m128i quote = _mm_set1_epi8('"');
-  const __m128i backslash = _mm_set1_epi8('\\');
-  const __m128i space = _mm_set1_epi8(0x20);
-  for (; i + 16 <= s.size(); i += 16) {
-    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + i));
-    // Signed compare: bytes >= 0x80 also test "< 0x20"; the movemask of v itself removes them.
-    const __m128i special =
-        _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash)),
-                     _mm_cmplt_epi8(v, space));
-    const int mask = _mm_movemask_epi8(special) & ~_mm_movemask_epi8(v);
-    if (mask != 0) return i + static_cast<std::size_t>(__builtin_ctz(static_cast<unsigned>(mask)));
-  }
-#endif
-  for (; i < s.size(); ++i) {
-    if (needs_json_escape(static_cast<unsigned char>(s[i]))) return i;
-  }
-  return s.size();
-}
-
 void append_json_string(std::string_view s, Appender& out) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  if (has_non_ascii(s) && !is_valid_utf8(s)) {
-    out += nlohmann::json(std::string(s))
-               .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  if (has_invalid_utf8(s)) {
+    out += json_string(s);
     return;
   }
   out.push_back('"');
-  std::size_t run = 0;  // start of the pending bytes that need no escape
-  for (std::size_t i = find_json_escape(s, 0); i < s.size(); i = find_json_escape(s, i + 1)) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    out.append(s.data() + run, i - run);
-    run = i + 1;
-    out.push_back('\\');
-    switch (c) {
-      case '"':
-        out.push_back('"');
-        break;
-      case '\\':
-        out.push_back('\\');
-        break;
-      case '\b':
-        out.push_back('b');
-        break;
-      case '\f':
-        out.push_back('f');
-        break;
-      case '\n':
-        out.push_back('n');
-        break;
-      case '\r':
-        out.push_back('r');
-        break;
-      case '\t':
-        out.push_back('t');
-        break;
-      default:
-        out.append("u00");
-        out.push_back(kHex[c >> 4]);
-        out.push_back(kHex[c & 0xF]);
-    }
-  }
-  out.append(s.data() + run, s.size() - run);
+  append_json_escaped(s, out);
   out.push_back('"');
 }
 

@@ -9,6 +9,8 @@
 #include <shared_mutex>
 #include <unordered_map>
 
+#include "sessionwatch/civil_time.hpp"
+
 namespace sw {
 namespace {
 
@@ -172,29 +174,6 @@ std::optional<std::string_view> field_value(const Event& e, FieldId id, std::str
 
 namespace {
 
-// Days from 1970-01-01 to y-m-d (proleptic Gregorian), Howard Hinnant's algorithm.
-constexpr std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
-
-void civil_from_days(std::int64_t z, std::int64_t& y, unsigned& m, unsigned& d) {
-  z += 719468;
-  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const unsigned doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  y = static_cast<std::int64_t>(yoe) + era * 400;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  d = doy - (153 * mp + 2) / 5 + 1;
-  m = mp < 10 ? mp + 3 : mp - 9;
-  y += m <= 2;
-}
-
 bool read_digits(std::string_view s, std::size_t& pos, std::size_t n, int& out) {
   if (pos + n > s.size()) return false;
   int v = 0;
@@ -224,16 +203,16 @@ std::string format_time(Ticks t) {
     rem += 86400 * kTicksPerSecond;
     --days;
   }
-  std::int64_t y;
-  unsigned m, d;
-  civil_from_days(days, y, m, d);
+  const std::chrono::year_month_day date = civil_from_days(days);
+  const int y = static_cast<int>(date.year());
+  const unsigned m = static_cast<unsigned>(date.month());
+  const unsigned d = static_cast<unsigned>(date.day());
   const std::int64_t secs = rem / kTicksPerSecond;
   const std::int64_t frac = rem % kTicksPerSecond;
   char buf[48];
-  std::snprintf(buf, sizeof buf, "%04lld-%02u-%02uT%02lld:%02lld:%02lld.%07lldZ",
-                static_cast<long long>(y), m, d, static_cast<long long>(secs / 3600),
-                static_cast<long long>((secs / 60) % 60), static_cast<long long>(secs % 60),
-                static_cast<long long>(frac));
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02lld:%02lld:%02lld.%07lldZ", y, m, d,
+                static_cast<long long>(secs / 3600), static_cast<long long>((secs / 60) % 60),
+                static_cast<long long>(secs % 60), static_cast<long long>(frac));
   return buf;
 }
 
@@ -292,9 +271,9 @@ std::optional<Ticks> parse_time(std::string_view s) {
     }
   }
   if (pos != s.size()) return std::nullopt;
-  const std::int64_t days =
-      days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
-  const std::int64_t secs = days * 86400 + hour * 3600 + minute * 60 + second - offset_seconds;
+  const std::int64_t secs = seconds_from_civil(year, static_cast<unsigned>(month),
+                                               static_cast<unsigned>(day), hour, minute, second) -
+                            offset_seconds;
   return secs * kTicksPerSecond + frac;
 }
 

@@ -2,19 +2,9 @@
 
 #include <algorithm>
 
+#include "sessionwatch/text.hpp"
+
 namespace sw {
-namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return out;
-}
-
-}  // namespace
-
 void EventInterest::Ids::merge(const Ids& other) {
   if (all) return;
   if (other.all) {
@@ -33,7 +23,7 @@ EventInterest EventInterest::everything() {
 
 EventInterest::Ids& EventInterest::named(std::string_view channel) {
   // A channel named for the first time starts from what every channel needs.
-  auto [it, inserted] = channels_.try_emplace(lower(channel), other_channels_);
+  auto [it, inserted] = channels_.try_emplace(text::lowered(channel), other_channels_);
   return it->second;
 }
 
@@ -67,7 +57,7 @@ void EventInterest::add_everything() {
 }
 
 void EventInterest::narrow(std::string_view channel, const std::set<std::uint32_t>& event_ids) {
-  Ids& ids = channels_[lower(channel)];
+  Ids& ids = channels_[text::lowered(channel)];
   ids.all = false;
   ids.ids = event_ids;
 }
@@ -94,12 +84,12 @@ void EventInterest::merge(const EventInterest& other) {
 }
 
 bool EventInterest::accepts(std::string_view channel, std::uint32_t event_id) const {
-  const Ids& ids = ids_of(lower(channel));
+  const Ids& ids = ids_of(text::lowered(channel));
   return ids.all || ids.ids.count(event_id) != 0;
 }
 
 std::optional<std::vector<std::uint32_t>> EventInterest::event_ids(std::string_view channel) const {
-  const Ids& ids = ids_of(lower(channel));
+  const Ids& ids = ids_of(text::lowered(channel));
   if (ids.all) return std::nullopt;
   return std::vector<std::uint32_t>(ids.ids.begin(), ids.ids.end());
 }

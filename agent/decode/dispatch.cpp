@@ -26,6 +26,7 @@
 #include "platform/fsync.hpp"
 #include "sessionwatch/decode.hpp"
 #include "sessionwatch/evtx_native.hpp"
+#include "sessionwatch/file.hpp"
 #include "sessionwatch/utf8.hpp"
 
 namespace sw {
@@ -440,12 +441,7 @@ class ByteSource {
   std::string error_;
 };
 
-struct FileCloser {
-  void operator()(std::FILE* f) const {
-    if (f && f != stdin) std::fclose(f);
-  }
-};
-using FilePtr = std::unique_ptr<std::FILE, FileCloser>;
+using FilePtr = UniqueFile;
 
 // EVTX files go to the native parser: portable, about 30x faster than libevtx, and it reads files
 // libevtx cannot (docs/evtx-format.md). EvtxReader::open (libevtx / EvtQuery) stays for callers

@@ -6,6 +6,7 @@
 
 #include "errors/recognizer.hpp"
 #include "sessionwatch/error_catalog.hpp"
+#include "sessionwatch/text.hpp"
 
 namespace sw {
 namespace embedded {
@@ -53,26 +54,8 @@ ErrorCatalog load_builtin() {
   return ErrorCatalog(std::move(errors), std::move(related));
 }
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() &&
-         (s.front() == ' ' || s.front() == '\t' || s.front() == '\r' || s.front() == '\n'))
-    s.remove_prefix(1);
-  while (!s.empty() &&
-         (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
-    s.remove_suffix(1);
-  return s;
-}
+using text::iequals;
+using text::trim;
 
 }  // namespace
 

@@ -5,6 +5,8 @@
 #include <cstring>
 #include <functional>
 
+#include "sessionwatch/text.hpp"
+
 namespace sw::errors {
 namespace {
 
@@ -22,38 +24,9 @@ bool is_alpha(char c) {
 bool is_word(char c) {
   return is_digit(c) || is_alpha(c) || c == '_';
 }
-bool is_space(char c) {
-  return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-char lower(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-std::string to_lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = lower(c);
-  return out;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
-  return s;
-}
-
-bool ends_with(std::string_view s, std::string_view suffix) {
-  return s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix;
-}
-
-bool contains_icase(std::string_view hay, std::string_view needle) {
-  if (needle.size() > hay.size()) return false;
-  for (std::size_t i = 0; i + needle.size() <= hay.size(); ++i) {
-    std::size_t k = 0;
-    while (k < needle.size() && lower(hay[i + k]) == needle[k]) ++k;
-    if (k == needle.size()) return true;
-  }
-  return false;
-}
+using text::is_space;
+using text::lower;
+using text::trim;
 
 // Words of a field name, lower case: "Win32Status" -> {win32, status}, "HResult" -> {h, result},
 // "event.code" -> {event, code}, "NTSTATUS" -> {ntstatus}.
@@ -94,7 +67,7 @@ std::string word_before(std::string_view v, std::size_t pos) {
   }
   std::size_t end = i;
   while (i > 0 && (is_alpha(v[i - 1]) || is_digit(v[i - 1]) || v[i - 1] == '_')) --i;
-  return to_lower(v.substr(i, end - i));
+  return text::lowered(v.substr(i, end - i));
 }
 
 std::size_t word_before_start(std::string_view v, std::size_t pos) {
@@ -114,7 +87,7 @@ bool is_error_word(std::string_view w) {
                                                 "hr",    "errorcode", "ntstatus"};
   for (auto k : kWords)
     if (w == k) return true;
-  return ends_with(w, "error") || ends_with(w, "code") || ends_with(w, "status");
+  return w.ends_with("error") || w.ends_with("code") || w.ends_with("status");
 }
 
 bool is_identifier_word(std::string_view w) {
@@ -133,7 +106,7 @@ bool in_error_context(std::string_view v, std::size_t start, std::size_t end) {
   if (!parenthesized) return false;
   const std::string_view before = v.substr(0, start);
   for (std::string_view w : {"error", "fail", "denied", "refused", "unable"})
-    if (contains_icase(before, w)) return true;
+    if (text::icontains_lower(before, w)) return true;
   return false;
 }
 
@@ -220,24 +193,24 @@ Recognizer::Recognizer(const ErrorCatalog& catalog) {
     const std::string_view tmpl = e.message_template;
     const auto first = tmpl.find(kHolderSeparator);
     if (first != std::string_view::npos) {
-      t.lead = to_lower(trim(tmpl.substr(0, first)));
+      t.lead = text::lowered(trim(tmpl.substr(0, first)));
       if (!t.lead.empty()) t.lead.push_back(' ');
       std::string_view after = trim(tmpl.substr(first + kHolderSeparator.size()));
       const auto second = after.find(kHolderSeparator);
       const std::string_view middle =
           second == std::string_view::npos ? after : after.substr(0, second);
-      t.anchor = to_lower(middle.substr(0, middle.find('.')));
+      t.anchor = text::lowered(middle.substr(0, middle.find('.')));
       if (second != std::string_view::npos) {
         const std::string_view before_holder = trim(middle);
         const auto space = before_holder.rfind(' ');
         t.contact_lead =
-            to_lower(before_holder.substr(space == std::string_view::npos ? 0 : space + 1));
+            text::lowered(before_holder.substr(space == std::string_view::npos ? 0 : space + 1));
         t.contact_lead.push_back(' ');
         const std::string_view tail = trim(after.substr(second + kHolderSeparator.size()));
-        t.contact_tail = to_lower(tail.substr(0, tail.find('.')));
+        t.contact_tail = text::lowered(tail.substr(0, tail.find('.')));
       }
     }
-    for (const auto& p : e.phrases) t.phrases.push_back(to_lower(p));
+    for (const auto& p : e.phrases) t.phrases.push_back(text::lowered(p));
     min_symbol_length_ = std::min(min_symbol_length_, e.symbol.size());
     if (!t.anchor.empty()) min_text_length_ = std::min(min_text_length_, t.anchor.size());
     for (const auto& p : t.phrases) min_text_length_ = std::min(min_text_length_, p.size());
@@ -450,7 +423,7 @@ void Recognizer::scan_text(FieldScan& scan) const {
       text.push_back(c);
     }
   }
-  folded = to_lower(text);
+  folded = text::lowered(text);
   for (const TextTarget& t : texts_) {
     bool message = false;
     if (!t.anchor.empty()) {

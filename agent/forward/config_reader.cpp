@@ -1,6 +1,7 @@
 #include "forward/config_reader.hpp"
 
-#include <cctype>
+#include "sessionwatch/units.hpp"
+#include "sessionwatch/yaml_guard.hpp"
 
 namespace sw::forward::detail {
 
@@ -11,8 +12,9 @@ ConfigError located(const YAML::Node& at, std::string_view key, std::string mess
   e.message = std::move(message);
   e.key = std::string(key);
   if (at.IsDefined()) {
-    e.line = at.Mark().line + 1;
-    e.column = at.Mark().column + 1;
+    const yaml::Position p = yaml::position_of(at.Mark());
+    e.line = p.line;
+    e.column = p.column;
   }
   return e;
 }
@@ -89,31 +91,12 @@ bool ConfigReader::boolean(const YAML::Node& map, std::string_view path, bool& o
 bool ConfigReader::size(const YAML::Node& map, std::string_view path, std::uint64_t& out) {
   std::string s;
   if (!string(map, path, s)) return false;
-  std::size_t i = 0;
-  std::uint64_t v = 0;
-  while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) {
-    v = v * 10 + static_cast<std::uint64_t>(s[i] - '0');
-    if (++i > 15) break;
-  }
-  std::string unit;
-  for (; i < s.size(); ++i) {
-    if (s[i] != ' ')
-      unit.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(s[i]))));
-  }
-  std::uint64_t mult = 0;
-  if (unit.empty() || unit == "b")
-    mult = 1;
-  else if (unit == "k" || unit == "kb" || unit == "kib")
-    mult = 1ULL << 10;
-  else if (unit == "m" || unit == "mb" || unit == "mib")
-    mult = 1ULL << 20;
-  else if (unit == "g" || unit == "gb" || unit == "gib")
-    mult = 1ULL << 30;
-  if (mult == 0 || s.empty() || !std::isdigit(static_cast<unsigned char>(s[0]))) {
+  const auto bytes = parse_size(s);
+  if (!bytes) {
     error(child(map, path), path, "expected a size like 1048576, 64KiB or 256MiB, got '" + s + "'");
     return false;
   }
-  out = v * mult;
+  out = *bytes;
   return true;
 }
 
@@ -121,25 +104,12 @@ bool ConfigReader::duration(const YAML::Node& map, std::string_view path,
                             std::chrono::milliseconds& out) {
   std::string s;
   if (!string(map, path, s)) return false;
-  std::size_t i = 0;
-  std::int64_t v = 0;
-  while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i])) && i < 12) {
-    v = v * 10 + (s[i] - '0');
-    ++i;
-  }
-  const std::string unit = s.substr(i);
-  std::int64_t mult = 0;
-  if (unit.empty() || unit == "ms")
-    mult = 1;
-  else if (unit == "s")
-    mult = 1000;
-  else if (unit == "m")
-    mult = 60'000;
-  if (i == 0 || mult == 0) {
+  const auto length = parse_duration(s);
+  if (!length) {
     error(child(map, path), path, "expected a duration like 500ms, 5s or 2m, got '" + s + "'");
     return false;
   }
-  out = std::chrono::milliseconds(v * mult);
+  out = *length;
   return true;
 }
 

@@ -14,6 +14,8 @@
 #include "forward/outage_log.hpp"
 #include "forward/output_plugin.hpp"
 #include "platform/fsync.hpp"
+#include "sessionwatch/file.hpp"
+#include "sessionwatch/json_escape.hpp"
 #include "sessionwatch/platform.hpp"
 
 namespace sw::forward {
@@ -43,11 +45,6 @@ Record decode_record(std::string_view data) {
   std::size_t n = static_cast<unsigned char>(data[0]);
   if (n + 1 > data.size()) return {{}, data};
   return {data.substr(1, n), data.substr(1 + n)};
-}
-
-std::string json_escape(std::string_view s) {
-  return nlohmann::json(std::string(s))
-      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 class SpooledOutput final : public Output {
@@ -331,7 +328,7 @@ class SpooledOutput final : public Output {
                                     ? spool_->directory() / "dead-letter.jsonl"
                                     : config_.dead_letter;
       // Alerts name accounts and computers: owner-only, like the spool.
-      dead_letter_file_ = platform::open_private_file(p, /*append=*/true);
+      dead_letter_file_.reset(platform::open_private_file(p, /*append=*/true));
       if (!dead_letter_file_) {
         spdlog::error("output {}: cannot open dead-letter file {}: {}", config_.name, p.string(),
                       std::strerror(errno));
@@ -339,11 +336,11 @@ class SpooledOutput final : public Output {
     }
     std::string line;
     for (const Record& r : records) {
-      line = "{\"output\":" + json_escape(config_.name) + ",\"error\":" + json_escape(error) +
-             ",\"event_id\":" + json_escape(r.id) + ",\"record\":" + json_escape(r.payload) + "}\n";
-      if (dead_letter_file_) std::fwrite(line.data(), 1, line.size(), dead_letter_file_);
+      line = "{\"output\":" + json_string(config_.name) + ",\"error\":" + json_string(error) +
+             ",\"event_id\":" + json_string(r.id) + ",\"record\":" + json_string(r.payload) + "}\n";
+      if (dead_letter_file_) std::fwrite(line.data(), 1, line.size(), dead_letter_file_.get());
     }
-    if (dead_letter_file_) platform::sync_file(dead_letter_file_);
+    if (dead_letter_file_) platform::sync_file(dead_letter_file_.get());
     dead_lettered_ += records.size();
     spdlog::error("output {}: collector rejected {} alerts for good ({}); kept in dead-letter file",
                   config_.name, records.size(), error);
@@ -424,8 +421,7 @@ class SpooledOutput final : public Output {
     confirm_written(true);
     plugin_->exit();
     refresh_plugin_state();
-    if (dead_letter_file_) std::fclose(dead_letter_file_);
-    dead_letter_file_ = nullptr;
+    dead_letter_file_.reset();
   }
 
   OutputConfig config_;
@@ -446,7 +442,7 @@ class SpooledOutput final : public Output {
   std::deque<SpoolPosition> written_;
   std::chrono::milliseconds backoff_{250};
   std::mt19937 rng_;
-  std::FILE* dead_letter_file_ = nullptr;
+  UniqueFile dead_letter_file_;
   OutageLog outage_;
 
   std::atomic<std::uint64_t> queued_{0}, sent_{0}, retried_{0}, dead_lettered_{0}, too_large_{0},

@@ -32,6 +32,16 @@ struct FlushResult {
   std::chrono::milliseconds retry_after{0};
 };
 
+// Nothing of the batch delivered: the spool keeps it and retries, not before `after` when the
+// peer asked for a pause.
+inline FlushResult retry(std::string error, std::chrono::milliseconds after = {}) {
+  FlushResult r;
+  r.status = FlushStatus::kRetry;
+  r.error = std::move(error);
+  r.retry_after = after;
+  return r;
+}
+
 struct ConfirmResult {
   bool ok = true;             // false: the connection broke; everything written is unconfirmed
   std::size_t confirmed = 0;  // how many of the oldest written records are now confirmed

@@ -77,9 +77,9 @@ LogsourceKey parse_logsource(const YAML::Node& doc) {
   if (!ls || !ls.IsMap()) fail(doc, "rule has no logsource map");
   LogsourceKey key;
   ErrorCollector errors;
-  errors.attempt([&] { key.product = lower(optional_scalar(ls, "product")); });
-  errors.attempt([&] { key.category = lower(optional_scalar(ls, "category")); });
-  errors.attempt([&] { key.service = lower(optional_scalar(ls, "service")); });
+  errors.attempt([&] { key.product = text::lowered(optional_scalar(ls, "product")); });
+  errors.attempt([&] { key.category = text::lowered(optional_scalar(ls, "category")); });
+  errors.attempt([&] { key.service = text::lowered(optional_scalar(ls, "service")); });
   errors.throw_if_any();
   return key;
 }
@@ -111,7 +111,7 @@ void add_variants(CompiledRule& rule, const std::shared_ptr<const Detection>& de
     CompiledRule::Variant v;
     v.detection = src.fieldmap.empty() ? detection : remap_fields(*detection, src.fieldmap);
     v.fieldmap = src.fieldmap;
-    for (const std::string& c : src.channels) v.channels.push_back(lower(c));
+    for (const std::string& c : src.channels) v.channels.push_back(text::lowered(c));
     std::set<std::uint32_t> ids(src.event_ids.begin(), src.event_ids.end());
     if (required) {
       if (ids.empty()) {
@@ -126,7 +126,7 @@ void add_variants(CompiledRule& rule, const std::shared_ptr<const Detection>& de
     }
     v.event_ids.assign(ids.begin(), ids.end());
     for (const auto& [field, value] : src.conditions) {
-      v.conditions.emplace_back(intern_field(field), lower(value));
+      v.conditions.emplace_back(intern_field(field), text::lowered(value));
     }
     rule.variants.push_back(std::move(v));
   }
@@ -185,6 +185,10 @@ std::optional<std::size_t> parse_rules(std::string_view text, const std::string&
     if (!doc || doc.IsNull()) continue;
     ++seen;
     std::string label;
+    auto report = [&](const YAML::Mark& mark, std::string message) {
+      const yaml::Position p = yaml::position_of(mark);
+      problems.push_back(RuleProblem{source, p.line, p.column, label, std::move(message)});
+    };
     try {
       if (!doc.IsMap()) fail(doc, "a rule document must be a map");
       label = optional_scalar(doc, "id");
@@ -201,18 +205,13 @@ std::optional<std::size_t> parse_rules(std::string_view text, const std::string&
         fail(doc, "document has none of 'detection', 'correlation' and 'filter'");
       }
     } catch (const CompileError& e) {
-      problems.push_back(RuleProblem{source, e.mark.line + 1, e.mark.column + 1, label, e.message});
+      report(e.mark, e.message);
     } catch (const CompileErrors& all) {
-      for (const CompileError& e : all.errors) {
-        problems.push_back(
-            RuleProblem{source, e.mark.line + 1, e.mark.column + 1, label, e.message});
-      }
+      for (const CompileError& e : all.errors) report(e.mark, e.message);
     } catch (const YAML::Exception& e) {
-      problems.push_back(
-          RuleProblem{source, e.mark.line + 1, e.mark.column + 1, label, "YAML: " + e.msg});
+      report(e.mark, "YAML: " + e.msg);
     } catch (const std::exception& e) {
-      problems.push_back(RuleProblem{source, doc.Mark().line + 1, doc.Mark().column + 1, label,
-                                     std::string("rule rejected: ") + e.what()});
+      report(doc.Mark(), std::string("rule rejected: ") + e.what());
     }
   }
   return seen;

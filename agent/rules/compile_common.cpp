@@ -23,10 +23,6 @@ void ErrorCollector::throw_if_any() {
   throw CompileError{at, std::move(message)};
 }
 
-std::string lower(std::string_view s) {
-  return folded(s);
-}
-
 std::string scalar(const YAML::Node& n, std::string_view what) {
   if (!n.IsScalar()) fail(n, std::string(what) + " must be a string");
   return n.Scalar();
@@ -58,7 +54,7 @@ std::vector<std::string> string_list(const YAML::Node& parent, const char* key) 
 
 bool parse_bool(const YAML::Node& n, bool& out) {
   if (!n.IsScalar()) return false;
-  const std::string v = lower(n.Scalar());
+  const std::string v = text::lowered(n.Scalar());
   if (v == "true" || v == "yes") {
     out = true;
     return true;
@@ -82,7 +78,7 @@ RuleInfo parse_info(const YAML::Node& doc, const std::string& source) {
   errors.attempt([&] { info.author = optional_scalar(doc, "author"); });
   errors.attempt([&] {
     const std::string level = optional_scalar(doc, "level");
-    if (!level.empty() && !parse_level(lower(level), info.level)) {
+    if (!level.empty() && !parse_level(text::lowered(level), info.level)) {
       fail(doc["level"],
            "unknown level '" + level + "' (informational, low, medium, high or critical)");
     }

@@ -14,6 +14,8 @@
 #include <yaml-cpp/yaml.h>
 
 #include "rules/compile.hpp"
+#include "sessionwatch/text.hpp"
+#include "sessionwatch/yaml_guard.hpp"
 
 namespace sw::rules::detail {
 
@@ -53,7 +55,6 @@ class ErrorCollector {
 [[noreturn]] void fail(const YAML::Node& at, std::string message);
 [[noreturn]] void fail_at(const YAML::Mark& at, std::string message);
 
-std::string lower(std::string_view s);
 std::string scalar(const YAML::Node& n, std::string_view what);
 std::string optional_scalar(const YAML::Node& parent, const char* key);
 // A string or a list of strings (Sigma allows both for references and falsepositives).

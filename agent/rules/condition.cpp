@@ -65,7 +65,7 @@ class ConditionParser {
   }
 
   bool peek_word(std::string_view w) const {
-    return pos_ < tokens_.size() && lower(tokens_[pos_].text) == w;
+    return pos_ < tokens_.size() && text::lowered(tokens_[pos_].text) == w;
   }
 
   Condition combine(Condition::Op op, Condition first, Condition second) {
@@ -139,10 +139,10 @@ class ConditionParser {
       return c;
     }
     if (t.text == ")") error(t.offset, "unexpected ')'");
-    const std::string word = lower(t.text);
+    const std::string word = text::lowered(t.text);
     if (word == "and" || word == "or")
       error(t.offset, "'" + t.text + "' needs an expression before it");
-    if (pos_ + 1 < tokens_.size() && lower(tokens_[pos_ + 1].text) == "of") {
+    if (pos_ + 1 < tokens_.size() && text::lowered(tokens_[pos_ + 1].text) == "of") {
       std::uint32_t n = 0;
       bool all = word == "all";
       if (!all) {
@@ -157,7 +157,7 @@ class ConditionParser {
       pos_ += 2;
       if (pos_ >= tokens_.size()) error(t.offset, "'of' needs a pattern or 'them'");
       const Token& target = tokens_[pos_++];
-      const bool them = lower(target.text) == "them";
+      const bool them = text::lowered(target.text) == "them";
       Condition c;
       for (std::uint32_t i = 0; i < selections_.size(); ++i) {
         const std::string& name = selections_[i].name;

@@ -109,8 +109,9 @@ CompiledCorrelation compile_correlation(const YAML::Node& doc, const std::string
   errors.attempt([&] { c.info = parse_info(doc, source); });
   errors.attempt([&] { c.name = optional_scalar(doc, "name"); });
   const YAML::Node corr = doc["correlation"];
-  c.line = corr.Mark().line + 1;
-  c.column = corr.Mark().column + 1;
+  const yaml::Position at = yaml::position_of(corr.Mark());
+  c.line = at.line;
+  c.column = at.column;
   if (!corr.IsMap()) fail(corr, "'correlation' must be a map");
   errors.attempt([&] { parse_type(corr, c); });
   errors.attempt([&] {

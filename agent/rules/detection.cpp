@@ -12,7 +12,7 @@ bool ref_compare(std::string_view value, std::string_view other, ValueMatcher::R
   auto eq = [cased](std::string_view a, std::string_view b) {
     if (a.size() != b.size()) return false;
     for (std::size_t i = 0; i < a.size(); ++i) {
-      if (cased ? a[i] != b[i] : fold(a[i]) != fold(b[i])) return false;
+      if (cased ? a[i] != b[i] : text::lower(a[i]) != text::lower(b[i])) return false;
     }
     return true;
   };

@@ -123,7 +123,7 @@ void excluded_channels(const Detection& d, const Condition& c, std::vector<std::
     auto literal =
         v.kind == ValueMatcher::kString && !v.negate ? v.pattern.exact_literal() : std::nullopt;
     if (!literal || literal->empty()) return;
-    names.push_back(lower(*literal));
+    names.push_back(text::lowered(*literal));
   }
   out.insert(out.end(), names.begin(), names.end());
 }

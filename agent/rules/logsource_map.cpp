@@ -13,7 +13,6 @@ namespace {
 using detail::CompileError;
 using detail::count_value;
 using detail::fail;
-using detail::lower;
 using detail::scalar;
 using detail::string_list;
 
@@ -61,7 +60,7 @@ bool LogsourceMap::add_yaml(std::string_view yaml, std::string& error) {
       return false;
     }
     for (auto it = root.begin(); it != root.end(); ++it) {
-      Product& p = products_[lower(scalar(it->first, "product"))];
+      Product& p = products_[text::lowered(scalar(it->first, "product"))];
       const YAML::Node body = it->second;
       if (!body.IsMap()) fail(body, "a product maps to any/services/categories");
       if (body["any"]) p.any = parse_sources(body["any"]);
@@ -71,14 +70,15 @@ bool LogsourceMap::add_yaml(std::string_view yaml, std::string& error) {
         if (!m.IsMap()) fail(m, std::string("'") + kind + "' must be a map");
         auto& target = std::string_view(kind) == "services" ? p.services : p.categories;
         for (auto jt = m.begin(); jt != m.end(); ++jt) {
-          target[lower(scalar(jt->first, "name"))] = parse_sources(jt->second);
+          target[text::lowered(scalar(jt->first, "name"))] = parse_sources(jt->second);
         }
       }
     }
     return true;
   } catch (const CompileError& e) {
-    error = "logsource map:" + std::to_string(e.mark.line + 1) + ":" +
-            std::to_string(e.mark.column + 1) + ": " + e.message;
+    const yaml::Position p = yaml::position_of(e.mark);
+    error = "logsource map:" + std::to_string(p.line) + ":" + std::to_string(p.column) + ": " +
+            e.message;
   } catch (const YAML::Exception& e) {
     error = std::string("logsource map: ") + e.what();
   }

@@ -6,20 +6,6 @@
 
 namespace sw::rules {
 
-std::string folded(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = fold(c);
-  return out;
-}
-
-bool iequals(std::string_view a, std::string_view folded_b) {
-  if (a.size() != folded_b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (fold(a[i]) != folded_b[i]) return false;
-  }
-  return true;
-}
-
 namespace {
 
 bool is_wildcard(char c) {
@@ -44,7 +30,7 @@ bool prefix_equal(std::string_view s, std::size_t pos, std::string_view lit, boo
   if (pos + lit.size() > s.size()) return false;
   if (cased) return std::memcmp(s.data() + pos, lit.data(), lit.size()) == 0;
   for (std::size_t i = 0; i < lit.size(); ++i) {
-    if (fold(s[pos + i]) != lit[i]) return false;
+    if (text::lower(s[pos + i]) != lit[i]) return false;
   }
   return true;
 }
@@ -161,7 +147,7 @@ StringPattern::StringPattern(Atoms atoms, bool cased) : cased_(cased), atoms_(st
   normalize(atoms_);
   if (!cased_) {
     for (Atom& a : atoms_) {
-      if (a.kind == Atom::kLiteral) a.text = folded(a.text);
+      if (a.kind == Atom::kLiteral) a.text = text::lowered(a.text);
     }
   }
   const std::size_t n = atoms_.size();

@@ -10,14 +10,9 @@
 #include <vector>
 
 #include "sessionwatch/ip_address.hpp"
+#include "sessionwatch/text.hpp"
 
 namespace sw::rules {
-
-inline char fold(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
-}
-std::string folded(std::string_view s);
-bool iequals(std::string_view a, std::string_view folded_b);
 
 // One piece of a Sigma string value.
 struct Atom {

@@ -18,7 +18,7 @@ bool lower_ascii(std::string_view value, std::string& out) {
   out.resize(value.size());
   for (std::size_t i = 0; i < value.size(); ++i) {
     if (static_cast<unsigned char>(value[i]) >= 0x80) return false;
-    out[i] = fold(value[i]);
+    out[i] = text::lower(value[i]);
   }
   return true;
 }

@@ -9,6 +9,7 @@
 #include "rules/compile.hpp"
 #include "rules/regex_prefilter.hpp"
 #include "sessionwatch/rules.hpp"
+#include "sessionwatch/text.hpp"
 #include "sessionwatch/yaml_guard.hpp"
 
 namespace sw {
@@ -162,7 +163,7 @@ void RuleSet::Impl::build_index() {
 bool RuleSet::Impl::conditions_hold(const CompiledRule::Variant& v, const Event& e) {
   for (const auto& [field, value] : v.conditions) {
     auto actual = field_value(e, field, value_scratch);
-    if (!actual || !rules::iequals(*actual, value)) return false;
+    if (!actual || !text::iequals_lower(*actual, value)) return false;
   }
   return true;
 }
@@ -411,7 +412,7 @@ std::size_t RuleSet::match(const Event& event, MatchCallback on_match) {
   if (!m.by_channel.empty()) {
     const std::string_view ch = event.channel();
     m.channel_scratch.assign(ch);
-    for (char& c : m.channel_scratch) c = rules::fold(c);
+    for (char& c : m.channel_scratch) c = text::lower(c);
     auto it = m.by_channel.find(m.channel_scratch);
     if (it != m.by_channel.end()) run_bucket(it->second);
   }

@@ -11,6 +11,8 @@
 #include <emmintrin.h>
 #endif
 
+#include "sessionwatch/utf8.hpp"
+
 namespace sw {
 
 constexpr bool needs_json_escape(unsigned char c) {
@@ -91,8 +93,24 @@ void append_json_escaped(std::string_view s, Out& out) {
   out.append(s.data() + run, s.size() - run);
 }
 
+inline bool has_non_ascii(std::string_view s) {
+  std::size_t i = 0;
+#ifdef __SSE2__
+  __m128i any = _mm_setzero_si128();
+  for (; i + 16 <= s.size(); i += 16) {
+    any = _mm_or_si128(any, _mm_loadu_si128(reinterpret_cast<const __m128i*>(s.data() + i)));
+  }
+  if (_mm_movemask_epi8(any) != 0) return true;
+#endif
+  unsigned char high = 0;
+  for (; i < s.size(); ++i) high |= static_cast<unsigned char>(s[i]);
+  return high >= 0x80;
+}
+
 // True when `s` holds a byte >= 0x80 that is not part of valid UTF-8.
-bool has_invalid_utf8(std::string_view s);
+inline bool has_invalid_utf8(std::string_view s) {
+  return has_non_ascii(s) && !is_valid_utf8(s);
+}
 
 // Appends `s` as a quoted JSON string. Invalid UTF-8 becomes U+FFFD, one per maximal invalid
 // subpart, as nlohmann::json::dump with error_handler_t::replace writes it (alerts always have).

@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "decode/evtx_native/values.hpp"
+#include "sessionwatch/text.hpp"
 
 namespace sw::evtx_native {
 namespace {
@@ -57,13 +58,6 @@ constexpr AttributeName kAttributeNames[] = {
     {"ThreadID", AttributeKind::kThreadID},
     {"UserID", AttributeKind::kUserID},
 };
-
-std::string_view trim(std::string_view s) {
-  auto space = [](char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; };
-  while (!s.empty() && space(s.front())) s.remove_prefix(1);
-  while (!s.empty() && space(s.back())) s.remove_suffix(1);
-  return s;
-}
 
 template <typename T>
 void set_number(std::string_view text, T& member) {
@@ -308,7 +302,7 @@ void EventBuilder::attribute(const Name& name, std::string_view value, const Typ
 std::string_view EventBuilder::frame_text(const Frame& f) const {
   std::string_view text = std::string_view(text_).substr(f.text_start);
   // Event XML drops whitespace-only text between child elements.
-  if (f.children != 0 && trim(text).empty()) return {};
+  if (f.children != 0 && text::trim(text).empty()) return {};
   return text;
 }
 
@@ -327,7 +321,7 @@ void EventBuilder::end_system_field(const Frame& f, std::string_view text) {
       e.set_provider_guid(provider_guid_);
       break;
     case ElementKind::kEventID: {
-      const auto id = parse_uint(trim(text));
+      const auto id = parse_uint(text::trim(text));
       if (!id || *id > std::numeric_limits<std::uint32_t>::max()) {
         fail("EventID '" + std::string(text) + "' is not a number");
         break;
@@ -341,22 +335,22 @@ void EventBuilder::end_system_field(const Frame& f, std::string_view text) {
       break;
     }
     case ElementKind::kVersion:
-      set_number(trim(text), e.version);
+      set_number(text::trim(text), e.version);
       break;
     case ElementKind::kLevel:
-      set_number(trim(text), e.level);
+      set_number(text::trim(text), e.level);
       break;
     case ElementKind::kTask:
-      set_number(trim(text), e.task);
+      set_number(text::trim(text), e.task);
       break;
     case ElementKind::kOpcode:
-      set_number(trim(text), e.opcode);
+      set_number(text::trim(text), e.opcode);
       break;
     case ElementKind::kKeywords:
-      set_number(trim(text), e.keywords);
+      set_number(text::trim(text), e.keywords);
       break;
     case ElementKind::kEventRecordID:
-      set_number(trim(text), e.record_id);
+      set_number(text::trim(text), e.record_id);
       break;
     case ElementKind::kChannel:
       e.set_channel(text);

@@ -1,4 +1,5 @@
 #include "decode/evtx_native/values.hpp"
+#include "sessionwatch/civil_time.hpp"
 #include "sessionwatch/utf8.hpp"
 
 #include <charconv>
@@ -57,25 +58,18 @@ void append_hex_bytes(const std::uint8_t* data, std::size_t size, std::string& o
   }
 }
 
-constexpr std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
-
 void append_systemtime(const std::uint8_t* p, std::string& out) {
   const unsigned year = le16(p), month = le16(p + 2), day = le16(p + 6), hour = le16(p + 8),
                  minute = le16(p + 10), second = le16(p + 12), millis = le16(p + 14);
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 59 ||
-      millis > 999) {
+  // 30827 is the last year a SYSTEMTIME may hold (FILETIME's range); later ones overflow Ticks.
+  if (year > 30827 || month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 ||
+      second > 59 || millis > 999) {
     append_hex_bytes(p, 16, out);
     return;
   }
   const std::int64_t secs =
-      days_from_civil(year, month, day) * 86400 + hour * 3600 + minute * 60 + second;
+      seconds_from_civil(static_cast<int>(year), month, day, static_cast<int>(hour),
+                         static_cast<int>(minute), static_cast<int>(second));
   out.append(format_time(secs * kTicksPerSecond + static_cast<std::int64_t>(millis) * 10000));
 }
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "sessionwatch/event.hpp"
+#include "sessionwatch/hash.hpp"
 
 namespace sw::jsonl {
 
@@ -44,14 +45,7 @@ class FieldNameCache {
   static constexpr std::size_t kInitialSlots = 256;
   static constexpr std::size_t kMaxEntries = 1 << 16;
 
-  static std::uint64_t hash(std::string_view s) {
-    std::uint64_t h = 1469598103934665603ull;  // FNV-1a
-    for (char c : s) {
-      h ^= static_cast<unsigned char>(c);
-      h *= 1099511628211ull;
-    }
-    return h;
-  }
+  static std::uint64_t hash(std::string_view s) { return fnv1a(s); }
 
   void insert(std::uint64_t h, std::string_view name, FieldId id) {
     const std::size_t mask = slots_.size() - 1;

@@ -22,6 +22,7 @@
 #include "decode/jsonl/field_name_cache.hpp"
 #include "decode/jsonl/winlog_names.hpp"
 #include "sessionwatch/decode.hpp"
+#include "sessionwatch/text.hpp"
 #include "sessionwatch/utf8.hpp"
 
 namespace sw {
@@ -37,18 +38,8 @@ struct LineError {
   std::string reason;
 };
 
-std::string_view trim_right(std::string_view s) {
-  while (!s.empty() &&
-         (s.back() == ' ' || s.back() == '\t' || s.back() == '\r' || s.back() == '\n'))
-    s.remove_suffix(1);
-  return s;
-}
-
-std::string_view trim(std::string_view s) {
-  s = trim_right(s);
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  return s;
-}
+using text::trim;
+using text::trim_right;
 
 // A time parse_time accepted names its zone after the seconds: 'Z' or an offset.
 bool has_zone(std::string_view time) {

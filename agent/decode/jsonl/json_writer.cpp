@@ -20,6 +20,7 @@
 
 #include "decode/jsonl/winlog_names.hpp"
 #include "sessionwatch/decode.hpp"
+#include "sessionwatch/json_escape.hpp"
 #include "sessionwatch/utf8.hpp"
 
 namespace sw {
@@ -27,81 +28,15 @@ namespace {
 
 constexpr std::string_view kExtraPrefix = "sessionwatch.";
 
-// 0: copy as is; otherwise the escape (1 = \uXXXX).
-constexpr auto kEscape = [] {
-  std::array<char, 256> t{};
-  for (int c = 0; c < 0x20; ++c) t[c] = 1;
-  t['"'] = '"';
-  t['\\'] = '\\';
-  t['\b'] = 'b';
-  t['\f'] = 'f';
-  t['\n'] = 'n';
-  t['\r'] = 'r';
-  t['\t'] = 't';
-  return t;
-}();
-
-// True when one of the 8 bytes needs a look: a control character, '"', '\\' or non-ASCII.
-inline bool word_needs_care(std::uint64_t w) {
-  constexpr std::uint64_t kOnes = 0x0101010101010101ull;
-  constexpr std::uint64_t kHigh = 0x8080808080808080ull;
-  const std::uint64_t below_space = (w - kOnes * 0x20) & ~w;
-  const std::uint64_t quote = w ^ (kOnes * '"');
-  const std::uint64_t backslash = w ^ (kOnes * '\\');
-  const std::uint64_t has_quote = (quote - kOnes) & ~quote;
-  const std::uint64_t has_backslash = (backslash - kOnes) & ~backslash;
-  return ((below_space | has_quote | has_backslash) & kHigh) != 0 || (w & kHigh) != 0;
-}
-
+// Decoders hand over valid UTF-8; anything else is repaired here (one U+FFFD per invalid byte).
 void append_escaped(std::string_view s, std::string& out) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  bool utf8_checked = false;
-  std::size_t run = 0;
-  std::size_t i = 0;
-  const std::size_t n = s.size();
-  while (i < n) {
-    // Plain ASCII goes 8 bytes at a time.
-    if (i + 8 <= n) {
-      std::uint64_t w;
-      std::memcpy(&w, s.data() + i, 8);
-      if (!word_needs_care(w)) {
-        i += 8;
-        continue;
-      }
-    }
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x80) {
-      if (!utf8_checked) {
-        // Decoders hand over valid UTF-8; anything else is repaired here, once per string.
-        if (!is_valid_utf8(s.substr(i))) {
-          out.append(s.data() + run, i - run);
-          std::string repaired;
-          append_sanitized_utf8(s.substr(i), repaired);
-          append_escaped(repaired, out);
-          return;
-        }
-        utf8_checked = true;
-      }
-      ++i;
-      continue;
-    }
-    const char e = kEscape[c];
-    if (e == 0) {
-      ++i;
-      continue;
-    }
-    out.append(s.data() + run, i - run);
-    if (e == 1) {
-      const char u[6] = {'\\', 'u', '0', '0', kHex[c >> 4], kHex[c & 15]};
-      out.append(u, 6);
-    } else {
-      const char esc[2] = {'\\', e};
-      out.append(esc, 2);
-    }
-    ++i;
-    run = i;
+  if (has_invalid_utf8(s)) {
+    std::string repaired;
+    append_sanitized_utf8(s, repaired);
+    append_json_escaped(repaired, out);
+    return;
   }
-  out.append(s.data() + run, n - run);
+  append_json_escaped(s, out);
 }
 
 void append_string(std::string_view s, std::string& out) {

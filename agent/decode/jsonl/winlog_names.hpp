@@ -6,6 +6,8 @@
 #include <cstdint>
 #include <string_view>
 
+#include "sessionwatch/text.hpp"
+
 namespace sw::jsonl {
 
 // log.level: Windows levels 1-5 (winmeta.xml). 0 (LogAlways) has no name and is not written.
@@ -28,29 +30,18 @@ inline constexpr std::array<KeywordName, 8> kKeywordNames = {{
     {0x0080000000000000ull, "Classic"},
 }};
 
-inline bool ascii_iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = static_cast<char>(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
-
 // "information" -> 4 (also "info", "informational"); 0 when unknown.
 inline std::uint8_t level_from_name(std::string_view name) {
   for (std::size_t i = 1; i < kLevelNames.size(); ++i)
-    if (ascii_iequals(name, kLevelNames[i])) return static_cast<std::uint8_t>(i);
-  if (ascii_iequals(name, "info") || ascii_iequals(name, "informational")) return 4;
-  if (ascii_iequals(name, "warn")) return 3;
+    if (text::iequals(name, kLevelNames[i])) return static_cast<std::uint8_t>(i);
+  if (text::iequals(name, "info") || text::iequals(name, "informational")) return 4;
+  if (text::iequals(name, "warn")) return 3;
   return 0;
 }
 
 inline std::uint64_t keyword_from_name(std::string_view name) {
   for (const auto& k : kKeywordNames)
-    if (ascii_iequals(name, k.name)) return k.bit;
+    if (text::iequals(name, k.name)) return k.bit;
   return 0;
 }
 

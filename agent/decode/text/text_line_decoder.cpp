@@ -21,6 +21,7 @@
 #include <string>
 
 #include "sessionwatch/decode.hpp"
+#include "sessionwatch/text.hpp"
 #include "sessionwatch/utf8.hpp"
 
 namespace sw {
@@ -40,20 +41,9 @@ bool is_lower(char c) {
 bool is_host_char(char c) {
   return is_digit(c) || is_upper(c) || is_lower(c) || c == '-' || c == '_' || c == '.';
 }
-char lower(char c) {
-  return is_upper(c) ? static_cast<char>(c - 'A' + 'a') : c;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i)
-    if (lower(a[i]) != lower(b[i])) return false;
-  return true;
-}
-
-bool istarts_with(std::string_view s, std::string_view prefix) {
-  return s.size() >= prefix.size() && iequals(s.substr(0, prefix.size()), prefix);
-}
+using text::iequals;
+using text::istarts_with;
+using text::lower;
 
 // Words that open log lines the way a host name would but are not one.
 bool is_level_word(std::string_view w) {

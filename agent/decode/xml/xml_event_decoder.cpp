@@ -7,6 +7,7 @@
 #include <pugixml.hpp>
 
 #include "sessionwatch/decode.hpp"
+#include "sessionwatch/text.hpp"
 #include "sessionwatch/utf8.hpp"
 
 namespace sw {
@@ -121,7 +122,7 @@ class EventBuilder {
         out_.set_provider_name(clean_(provider));
         out_.set_provider_guid(clean_(attribute(child, "Guid")));
       } else if (name == "EventID") {
-        const auto id = parse_uint(trim(text_of(child)));
+        const auto id = parse_uint(text::trim(text_of(child)));
         if (!id || *id > std::numeric_limits<std::uint32_t>::max()) {
           error_ = "EventID '" + std::string(clean_(text_of(child))) + "' is not a number";
           return false;
@@ -134,15 +135,15 @@ class EventBuilder {
           out_.has_qualifiers = true;
         }
       } else if (name == "Version") {
-        set_number(trim(text_of(child)), out_.version);
+        set_number(text::trim(text_of(child)), out_.version);
       } else if (name == "Level") {
-        set_number(trim(text_of(child)), out_.level);
+        set_number(text::trim(text_of(child)), out_.level);
       } else if (name == "Task") {
-        set_number(trim(text_of(child)), out_.task);
+        set_number(text::trim(text_of(child)), out_.task);
       } else if (name == "Opcode") {
-        set_number(trim(text_of(child)), out_.opcode);
+        set_number(text::trim(text_of(child)), out_.opcode);
       } else if (name == "Keywords") {
-        set_number(trim(text_of(child)), out_.keywords);
+        set_number(text::trim(text_of(child)), out_.keywords);
       } else if (name == "TimeCreated") {
         const std::string_view when = attribute(child, "SystemTime");
         if (!when.empty()) {
@@ -154,7 +155,7 @@ class EventBuilder {
           out_.time_created = *ticks;
         }
       } else if (name == "EventRecordID") {
-        set_number(trim(text_of(child)), out_.record_id);
+        set_number(text::trim(text_of(child)), out_.record_id);
       } else if (name == "Correlation") {
         out_.set_activity_id(clean_(attribute(child, "ActivityID")));
         out_.set_related_activity_id(clean_(attribute(child, "RelatedActivityID")));
@@ -224,16 +225,6 @@ class EventBuilder {
   }
 
  private:
-  static std::string_view trim(std::string_view s) {
-    while (!s.empty() &&
-           (s.front() == ' ' || s.front() == '\n' || s.front() == '\r' || s.front() == '\t'))
-      s.remove_prefix(1);
-    while (!s.empty() &&
-           (s.back() == ' ' || s.back() == '\n' || s.back() == '\r' || s.back() == '\t'))
-      s.remove_suffix(1);
-    return s;
-  }
-
   static pugi::xml_node first_element(const pugi::xml_node& parent) {
     for (pugi::xml_node child = parent.first_child(); child; child = child.next_sibling()) {
       if (child.type() == pugi::node_element) return child;

@@ -15,18 +15,14 @@
 #include <vector>
 
 #include "forward/spool/frame.hpp"
+#include "sessionwatch/file.hpp"
 #include "sessionwatch/spool.hpp"
 
 namespace sw::forward {
 
 namespace spool_detail {
 
-struct FileCloser {
-  void operator()(std::FILE* f) const {
-    if (f) std::fclose(f);
-  }
-};
-using File = std::unique_ptr<std::FILE, FileCloser>;
+using File = UniqueFile;
 
 File open_for_reading(const std::filesystem::path& p);
 std::filesystem::path segment_path(const std::filesystem::path& dir, std::uint64_t seq);

@@ -3,20 +3,15 @@
 #include <pugixml.hpp>
 
 #include <algorithm>
-#include <cctype>
 #include <string>
 
 #include "sessionwatch/eventlog.hpp"
+#include "sessionwatch/text.hpp"
 
 namespace sw::eventlog {
 namespace {
 
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
+using text::iequals;
 
 std::string clause(const EventIdRange& r) {
   if (r.first == r.last) return "EventID=" + std::to_string(r.first);

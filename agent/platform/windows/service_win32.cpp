@@ -17,6 +17,7 @@
 
 #include "platform/windows/win32_text.hpp"
 #include "sessionwatch/platform.hpp"
+#include "sessionwatch/text.hpp"
 #include "sessionwatch/winservice.hpp"
 
 namespace sw::winsvc {
@@ -187,13 +188,7 @@ void unregister_event_source(std::string_view name) {
 // A user or managed service account, not a built-in or virtual one (those may log on as
 // services already).
 static bool is_custom_account(std::string_view account) {
-  auto starts = [&](std::string_view prefix) {
-    return account.size() >= prefix.size() &&
-           std::equal(prefix.begin(), prefix.end(), account.begin(), [](char a, char b) {
-             return std::tolower(static_cast<unsigned char>(a)) ==
-                    std::tolower(static_cast<unsigned char>(b));
-           });
-  };
+  auto starts = [&](std::string_view prefix) { return text::istarts_with(account, prefix); };
   return !account.empty() && !starts("NT SERVICE\\") && !starts("NT AUTHORITY\\") &&
          !starts("LocalSystem");
 }

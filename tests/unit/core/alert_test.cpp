@@ -17,6 +17,12 @@ TEST(AlertId, StableAndSensitiveToEveryPart) {
   EXPECT_NE(stable_alert_id("AB", "C", "", ""), stable_alert_id("A", "BC", "", ""));
 }
 
+TEST(AlertId, SameValueAsEveryEarlierRelease) {
+  // Collectors deduplicate on this id: its value is part of the contract, not only its shape.
+  EXPECT_EQ(stable_alert_id("HOST", "Security", "42", "rule-a"),
+            "54226b13c03986e79c03e8ce6b6e75d2");
+}
+
 TEST(Level, ParseAndSeverity) {
   Level l;
   ASSERT_TRUE(parse_level("high", l));

@@ -70,6 +70,14 @@ TEST(EvtxNativeValues, TimesGuidsSidsAndBinary) {
   const std::string st =
       u16le(2017) + u16le(7) + u16le(4) + u16le(20) + u16le(8) + u16le(55) + u16le(14) + u16le(432);
   EXPECT_EQ(render(vt::kSystemTime, st), "2017-07-20T08:55:14.4320000Z");
+  // February 30 runs into March, as Windows converts it; a year past SYSTEMTIME's range (which
+  // would overflow the 100 ns ticks) is shown as its bytes.
+  const std::string feb30 =
+      u16le(2023) + u16le(2) + u16le(4) + u16le(30) + u16le(0) + u16le(0) + u16le(0) + u16le(0);
+  EXPECT_EQ(render(vt::kSystemTime, feb30), "2023-03-02T00:00:00.0000000Z");
+  const std::string far =
+      u16le(60000) + u16le(1) + u16le(0) + u16le(1) + u16le(0) + u16le(0) + u16le(0) + u16le(0);
+  EXPECT_EQ(render(vt::kSystemTime, far), "60EA0100000001000000000000000000");
   EXPECT_EQ(render(vt::kGuid, guid_bytes()), "{54849625-5478-4994-A5BA-3E3B0328C30D}");
   EXPECT_EQ(render(vt::kSid, sid_bytes(5, {18})), "S-1-5-18");
   EXPECT_EQ(render(vt::kSid, sid_bytes(5, {21, 1, 2, 3, 500})), "S-1-5-21-1-2-3-500");

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #endif
 
+#include "sessionwatch/file.hpp"
 #include "sessionwatch/platform.hpp"
 
 namespace sw::platform {
@@ -44,19 +45,18 @@ TEST_F(PrivateFiles, NewDirectoriesAreOwnerOnly) {
 }
 
 TEST_F(PrivateFiles, AFileInTheWayIsAnError) {
-  std::FILE* f = open_private_for_append((dir_ / "file").string());
-  ASSERT_NE(f, nullptr);
-  std::fclose(f);
+  ASSERT_TRUE(UniqueFile(open_private_for_append((dir_ / "file").string())));
   std::string error;
   EXPECT_FALSE(create_private_directories((dir_ / "file").string(), error));
   EXPECT_NE(error.find("not a directory"), std::string::npos) << error;
 }
 
 TEST_F(PrivateFiles, AppendedAndAtomicallyWrittenFilesAreOwnerOnly) {
-  std::FILE* f = open_private_for_append((dir_ / "alerts.jsonl").string());
-  ASSERT_NE(f, nullptr);
-  std::fputs("{}\n", f);
-  std::fclose(f);
+  {
+    UniqueFile f(open_private_for_append((dir_ / "alerts.jsonl").string()));
+    ASSERT_TRUE(f);
+    std::fputs("{}\n", f.get());
+  }
   EXPECT_EQ(mode(dir_ / "alerts.jsonl"), fs::perms::owner_read | fs::perms::owner_write);
   std::string error;
   ASSERT_TRUE(write_file_atomically((dir_ / "state.json").string(), "{}", error)) << error;

@@ -130,7 +130,7 @@ TEST(Pattern, ContainsAgreesWithFoldThenFind) {
                                             "0x8007042e", "x",  "aaaaab", "bb",  "-"};
   for (const std::string& hay : hays) {
     for (const std::string& needle : needles) {
-      const bool expected = folded(hay).find(needle) != std::string::npos;
+      const bool expected = text::lowered(hay).find(needle) != std::string::npos;
       EXPECT_EQ(contains(hay, needle, false), expected) << hay << " / " << needle;
       EXPECT_EQ(contains(hay, needle, true), hay.find(needle) != std::string::npos);
     }

@@ -6,6 +6,7 @@
 
 #include "forward/outputs/file/file_output.hpp"
 #include "platform/fsync.hpp"
+#include "sessionwatch/file.hpp"
 #include "sessionwatch/platform.hpp"
 
 namespace sw::forward::detail {
@@ -19,21 +20,22 @@ class FileOutput final : public OutputPlugin {
 
   FlushResult flush(std::span<const Record> records) override {
     FlushResult r;
-    if (file_ && platform::file_replaced(file_, options_.path.string())) close();
+    if (file_ && platform::file_replaced(file_.get(), options_.path.string())) close();
     if (!file_ && !open()) return retry();
     for (const Record& rec : records) {
       const std::uint64_t need = rec.payload.size() + 1;
       if (size_ > 0 && size_ + need > options_.max_bytes) {
-        if (!platform::sync_file(file_) || !rotate()) return partial(r);
+        if (!platform::sync_file(file_.get()) || !rotate()) return partial(r);
       }
-      if (std::fwrite(rec.payload.data(), 1, rec.payload.size(), file_) != rec.payload.size() ||
-          std::fputc('\n', file_) == EOF) {
+      if (std::fwrite(rec.payload.data(), 1, rec.payload.size(), file_.get()) !=
+              rec.payload.size() ||
+          std::fputc('\n', file_.get()) == EOF) {
         return partial(r);
       }
       size_ += need;
       ++r.count;
     }
-    if (!platform::sync_file(file_)) {
+    if (!platform::sync_file(file_.get())) {
       error_ = "write to " + options_.path.string() + " failed: " + std::strerror(errno);
       close();
       return retry();
@@ -46,12 +48,7 @@ class FileOutput final : public OutputPlugin {
   bool connected() const override { return file_ != nullptr; }
 
  private:
-  FlushResult retry() {
-    FlushResult r;
-    r.status = FlushStatus::kRetry;
-    r.error = error_;
-    return r;
-  }
+  FlushResult retry() const { return detail::retry(error_); }
 
   // Lines written before a failure are on their way, but not known to be durable: report them
   // as not delivered so they are written again (at-least-once).
@@ -66,7 +63,7 @@ class FileOutput final : public OutputPlugin {
     std::string ignored;  // the open below reports what matters
     if (options_.path.has_parent_path())
       platform::create_private_directories(options_.path.parent_path().string(), ignored);
-    file_ = platform::open_private_for_append(options_.path.string());
+    file_.reset(platform::open_private_for_append(options_.path.string()));
     if (!file_) {
       error_ = "cannot open " + options_.path.string() + ": " + std::strerror(errno);
       return false;
@@ -76,10 +73,7 @@ class FileOutput final : public OutputPlugin {
     return true;
   }
 
-  void close() {
-    if (file_) std::fclose(file_);
-    file_ = nullptr;
-  }
+  void close() { file_.reset(); }
 
   bool rotate() {
     close();
@@ -97,7 +91,7 @@ class FileOutput final : public OutputPlugin {
   }
 
   FileOptions options_;
-  std::FILE* file_ = nullptr;
+  UniqueFile file_;
   std::uint64_t size_ = 0;
   std::string error_;
 };

@@ -11,6 +11,7 @@
 #include <boost/beast/http.hpp>
 
 #include "forward/net/connection.hpp"
+#include "sessionwatch/json_escape.hpp"
 
 namespace sw::forward::detail {
 
@@ -34,11 +35,6 @@ bool gzip_compress(std::string_view data, std::string& out) {
 }
 
 namespace {
-
-std::string json_string(std::string_view s) {
-  return nlohmann::json(std::string(s))
-      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
 
 class HttpOutput final : public OutputPlugin {
  public:
@@ -89,14 +85,6 @@ class HttpOutput final : public OutputPlugin {
   std::uint64_t reconnects() const override { return reconnects_; }
 
  private:
-  static FlushResult retry(std::string error, std::chrono::milliseconds after) {
-    FlushResult r;
-    r.status = FlushStatus::kRetry;
-    r.error = std::move(error);
-    r.retry_after = after;
-    return r;
-  }
-
   std::string connect(std::size_t i) {
     connection_ = std::make_unique<Connection>(ioc_, urls_[i].scheme == "https" ? tls_ : nullptr,
                                                config_.tls);

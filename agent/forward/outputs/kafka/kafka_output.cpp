@@ -181,13 +181,6 @@ class KafkaOutput final : public OutputPlugin {
   std::uint64_t reconnects() const override { return reconnects_; }
 
  private:
-  static FlushResult retry(std::string error) {
-    FlushResult r;
-    r.status = FlushStatus::kRetry;
-    r.error = std::move(error);
-    return r;
-  }
-
   // Larger than the producer's message.max.bytes: no retry can deliver it, so it goes to the
   // dead-letter file instead of holding back every alert behind it.
   FlushResult too_large(const Record& rec) const {

@@ -120,13 +120,6 @@ class RelpOutput final : public OutputPlugin {
   std::uint64_t reconnects() const override { return reconnects_; }
 
  private:
-  static FlushResult retry(std::string error) {
-    FlushResult r;
-    r.status = FlushStatus::kRetry;
-    r.error = std::move(error);
-    return r;
-  }
-
   static void on_error(void* user, char* object, char* message, relpRetVal code) {
     auto* self = static_cast<RelpOutput*>(user);
     if (!self) return;

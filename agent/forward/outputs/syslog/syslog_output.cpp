@@ -76,13 +76,6 @@ class SyslogOutput final : public OutputPlugin {
     Clock::time_point written_at;
   };
 
-  static FlushResult retry(std::string error) {
-    FlushResult r;
-    r.status = FlushStatus::kRetry;
-    r.error = std::move(error);
-    return r;
-  }
-
   FlushResult flush_stream(std::span<const Record> records) {
     frames_.clear();
     for (const Record& rec : records) {
