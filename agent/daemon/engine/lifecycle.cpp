@@ -68,7 +68,7 @@ bool Engine::Impl::start() {
     }
     auto m = std::make_unique<InputMetrics>();
     m->name = ic.name;
-    m->type = std::string(to_string(ic.type));
+    m->type = ic.type;
     metrics.inputs.push_back(std::move(m));
     restore_record_ids(ic.name, state, record_id_gaps.emplace_back());
     for (const std::string& dir : input->directories()) inputs_by_directory[dir].push_back(i);

@@ -16,7 +16,7 @@ bool same_pipeline(const Config& a, const Config& b) {
   for (std::size_t i = 0; i < a.inputs.size(); ++i) {
     InputConfig x = a.inputs[i], y = b.inputs[i];
     x.line = y.line = 0;
-    x.kafka = y.kafka = nullptr;  // compared through their yaml
+    x.options = y.options = nullptr;  // compared through their yaml
     if (!(x == y)) return false;
   }
   for (std::size_t i = 0; i < a.outputs.size(); ++i) {
@@ -67,9 +67,8 @@ void Engine::Impl::reload() {
     return;
   }
   ++metrics.reloads;
-  const bool auto_filter = std::any_of(config.inputs.begin(), config.inputs.end(), [](auto& i) {
-    return i.event_id_filter == InputConfig::EventIds::kAuto;
-  });
+  const bool auto_filter =
+      std::any_of(inputs.begin(), inputs.end(), [](auto& i) { return i->follows_interest(); });
   if (same_pipeline(config, *result.config) &&
       !(auto_filter && fresh->interest() != subscribed_interest)) {
     config.rules = result.config->rules;
