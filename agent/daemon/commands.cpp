@@ -105,8 +105,9 @@ std::vector<ConfigError> inputs_matching_nothing(const Config& config,
                                                  std::vector<std::string>* empty = nullptr) {
   std::vector<ConfigError> warnings;
   for (const InputConfig& input : config.inputs) {
+    const std::vector<std::string> globs = input.options->globs();
     std::size_t unmatched = 0;
-    for (const std::string& glob : input.paths) {
+    for (const std::string& glob : globs) {
       const std::string why = daemon::why_glob_matches_nothing(glob);
       if (why.empty()) continue;
       ++unmatched;
@@ -114,7 +115,7 @@ std::vector<ConfigError> inputs_matching_nothing(const Config& config,
                           "input " + input.name + ": " + glob + " matches no file now (" + why +
                               "); it is read once files appear there"});
     }
-    if (empty && !input.paths.empty() && unmatched == input.paths.size()) {
+    if (empty && !globs.empty() && unmatched == globs.size()) {
       empty->push_back(input.name);
     }
   }
@@ -151,17 +152,13 @@ int run_check(const std::string& config_path, std::FILE* out, std::FILE* err) {
   std::fprintf(out, "agent: data_dir %s, log_level %s\n", config.agent.data_dir.c_str(),
                std::string(to_string(config.agent.log_level)).c_str());
   for (const InputConfig& input : config.inputs) {
-    std::fprintf(out, "input %s: type %s", input.name.c_str(),
-                 std::string(to_string(input.type)).c_str());
-    if (input.type == InputType::kFile) {
-      std::fprintf(out, ", format %s", std::string(to_string(input.format)).c_str());
-    }
-    std::fprintf(out, "\n");
-    for (const std::string& glob : input.paths) {
+    std::fprintf(out, "input %s: type %s%s\n", input.name.c_str(), input.type.c_str(),
+                 input.options->summary().c_str());
+    for (const std::string& glob : input.options->globs()) {
       std::fprintf(out, "  %s (%zu file(s) now)\n", glob.c_str(), daemon::list_glob(glob).size());
     }
-    for (const std::string& channel : input.channels) {
-      std::fprintf(out, "  channel %s\n", channel.c_str());
+    for (const std::string& line : input.options->details()) {
+      std::fprintf(out, "  %s\n", line.c_str());
     }
   }
   if (config.rules.paths.empty()) {

@@ -1,15 +1,13 @@
 // sessionwatch.yaml -> sw::Config. yaml-cpp exceptions stay inside this file; problems come out
 // as ConfigError values with file:line:column.
 #include <algorithm>
-#include <charconv>
 #include <filesystem>
-#include <fstream>
 #include <set>
-#include <sstream>
 
 #include <yaml-cpp/yaml.h>
 
-#include "daemon/inputs/kafka/kafka_config.hpp"
+#include "daemon/input_plugin.hpp"
+#include "daemon/yaml_reader.hpp"
 #include "sessionwatch/config.hpp"
 #include "sessionwatch/forward.hpp"
 #include "sessionwatch/platform.hpp"
@@ -46,39 +44,23 @@ std::string_view to_string(LogLevel l) {
   return "info";
 }
 
-std::string_view to_string(InputType t) {
-  switch (t) {
-    case InputType::kFile:
-      return "file";
-    case InputType::kEvtx:
-      return "evtx";
-    case InputType::kEventlog:
-      return "eventlog";
-    case InputType::kKafka:
-      return "kafka";
-  }
-  return "file";
-}
-
 namespace {
 
 class Parser {
  public:
-  Parser(std::string file) : file_(std::move(file)) {
-    base_dir_ = std::filesystem::path(file_).parent_path();
-    if (base_dir_.empty()) base_dir_ = ".";
-  }
+  explicit Parser(const std::string& file) : file_(file), reader_(file) {}
 
   ConfigResult parse(std::string_view text) {
     YAML::Node root;
     yaml::Problem problem;
     if (!yaml::load_first(text, root, problem)) {
-      errors_.push_back({file_, problem.line, problem.column,
-                         (problem.syntax ? "invalid YAML: " : "") + problem.message});
+      reader_.errors().push_back({file_, problem.line, problem.column,
+                                  (problem.syntax ? "invalid YAML: " : "") + problem.message});
       return finish();
     }
     if (!root.IsDefined() || root.IsNull()) {
-      errors_.push_back({file_, 1, 1, "the file is empty: 'inputs' and 'outputs' are required"});
+      reader_.errors().push_back(
+          {file_, 1, 1, "the file is empty: 'inputs' and 'outputs' are required"});
       return finish();
     }
     if (!root.IsMap()) {
@@ -105,174 +87,47 @@ class Parser {
 
  private:
   ConfigResult finish() {
-    std::stable_sort(errors_.begin(), errors_.end(),
-                     [](const ConfigError& a, const ConfigError& b) {
-                       return std::tie(a.line, a.column) < std::tie(b.line, b.column);
-                     });
+    std::vector<ConfigError>& errors = reader_.errors();
+    std::stable_sort(errors.begin(), errors.end(), [](const ConfigError& a, const ConfigError& b) {
+      return std::tie(a.line, a.column) < std::tie(b.line, b.column);
+    });
     ConfigResult result;
-    result.errors = std::move(errors_);
+    result.errors = std::move(errors);
     if (result.errors.empty()) {
       warn_data_dir();
       result.config = std::move(config_);
     }
-    result.warnings = std::move(warnings_);
+    result.warnings = std::move(reader_.warnings());
     return result;
-  }
-
-  void warning(const YAML::Mark& mark, std::string message) {
-    warnings_.push_back({file_, mark.line + 1, mark.column + 1, std::move(message)});
   }
 
   void warn_data_dir() {
     if (platform::readable_by_others(config_.agent.data_dir)) {
-      warnings_.push_back({file_, data_dir_line_, 0,
-                           "agent.data_dir " + config_.agent.data_dir +
-                               " is open to other users (its state and spooled alerts with it); "
-                               "chmod 700 it"});
+      reader_.warnings().push_back(
+          {file_, data_dir_line_, 0,
+           "agent.data_dir " + config_.agent.data_dir +
+               " is open to other users (its state and spooled alerts with it); "
+               "chmod 700 it"});
     }
   }
 
   void error(const YAML::Mark& mark, std::string message) {
-    // yaml-cpp marks are 0-based; a null mark (-1) means "no position".
-    const int line = mark.line >= 0 ? mark.line + 1 : 0;
-    const int column = mark.column >= 0 ? mark.column + 1 : 0;
-    errors_.push_back({file_, line, column, std::move(message)});
+    reader_.error(mark, std::move(message));
   }
-
   void check_keys(const YAML::Node& map, std::initializer_list<std::string_view> allowed,
                   std::string_view where) {
-    for (auto it = map.begin(); it != map.end(); ++it) {
-      const std::string key = it->first.IsScalar() ? it->first.Scalar() : std::string();
-      if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
-      std::string list;
-      for (std::string_view a : allowed) list += (list.empty() ? "" : ", ") + std::string(a);
-      error(it->first.Mark(),
-            "unknown key '" + key + "' in " + std::string(where) + " (allowed: " + list + ")");
-    }
+    reader_.check_keys(map, allowed, where);
   }
-
-  // `language: 0x409 | 1033 | server`
-  void parse_language(const YAML::Node& node, const std::string& where, InputConfig& input) {
-    std::string text;
-    if (!nonempty_scalar(node, where, text)) return;
-    if (text == "server") {
-      input.language = 0;
-      return;
-    }
-    const bool hex = text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X');
-    const std::string_view digits = std::string_view(text).substr(hex ? 2 : 0);
-    std::uint32_t lcid = 0;
-    const auto [end, ec] =
-        std::from_chars(digits.data(), digits.data() + digits.size(), lcid, hex ? 16 : 10);
-    if (ec != std::errc() || end != digits.data() + digits.size() || lcid == 0) {
-      error(node.Mark(), where + " must be a Windows LCID such as 0x409 (en-US) or 'server'");
-      return;
-    }
-    input.language = lcid;
-  }
-
-  // `event_ids: all | auto | [4624, 4634, "4778-4779"]`
-  void parse_event_ids(const YAML::Node& node, const std::string& where, InputConfig& input) {
-    constexpr std::string_view kHelp =
-        " (all: every event; auto: what the rules and the session tracker read; or a list of "
-        "ids and ranges such as [4624, 4634, \"4778-4779\"])";
-    if (node.IsScalar()) {
-      const std::string value = node.Scalar();
-      if (value == "all") {
-        input.event_id_filter = InputConfig::EventIds::kAll;
-      } else if (value == "auto") {
-        input.event_id_filter = InputConfig::EventIds::kAuto;
-      } else {
-        error(node.Mark(),
-              where + " '" + value + "' is not all, auto or a list" + std::string(kHelp));
-      }
-      return;
-    }
-    if (!node.IsSequence() || node.size() == 0) {
-      error(node.Mark(), where + " must be all, auto or a non-empty list" + std::string(kHelp));
-      return;
-    }
-    std::set<std::uint32_t> ids;
-    for (const YAML::Node& item : node) {
-      const std::string text = item.IsScalar() ? item.Scalar() : std::string();
-      std::uint32_t first = 0, last = 0;
-      if (!parse_event_id_range(text, first, last)) {
-        error(item.Mark(),
-              where + ": '" + text + "' is not an event id (0-65535) or a range such as 4778-4779");
-        continue;
-      }
-      if (last - first > 65535) continue;
-      for (std::uint32_t id = first; id <= last; ++id) ids.insert(id);
-    }
-    input.event_id_filter = InputConfig::EventIds::kList;
-    input.event_ids.assign(ids.begin(), ids.end());
-  }
-
-  static bool parse_event_id_range(std::string_view text, std::uint32_t& first,
-                                   std::uint32_t& last) {
-    auto number = [](std::string_view s, std::uint32_t& out) {
-      while (!s.empty() && s.front() == ' ') s.remove_prefix(1);
-      while (!s.empty() && s.back() == ' ') s.remove_suffix(1);
-      if (s.empty() || s.size() > 5) return false;
-      std::uint32_t n = 0;
-      for (char c : s) {
-        if (c < '0' || c > '9') return false;
-        n = n * 10 + static_cast<std::uint32_t>(c - '0');
-      }
-      out = n;
-      return n <= 65535;
-    };
-    const std::size_t dash = text.find('-');
-    if (dash == std::string_view::npos) {
-      if (!number(text, first)) return false;
-      last = first;
-      return true;
-    }
-    return number(text.substr(0, dash), first) && number(text.substr(dash + 1), last) &&
-           first <= last;
-  }
-
   bool scalar(const YAML::Node& node, std::string_view what, std::string& out) {
-    if (!node.IsScalar()) {
-      error(node.Mark(), std::string(what) + " must be a single value");
-      return false;
-    }
-    out = node.Scalar();
-    return true;
+    return reader_.scalar(node, what, out);
   }
-
   bool nonempty_scalar(const YAML::Node& node, std::string_view what, std::string& out) {
-    if (!scalar(node, what, out)) return false;
-    if (out.empty()) {
-      error(node.Mark(), std::string(what) + " must not be empty");
-      return false;
-    }
-    return true;
+    return reader_.nonempty_scalar(node, what, out);
   }
-
-  // A string or a list of strings.
   bool string_list(const YAML::Node& node, std::string_view what, std::vector<std::string>& out) {
-    if (node.IsScalar()) {
-      out.push_back(node.Scalar());
-      return true;
-    }
-    if (!node.IsSequence()) {
-      error(node.Mark(), std::string(what) + " must be a value or a list of values");
-      return false;
-    }
-    for (const YAML::Node& item : node) {
-      std::string value;
-      if (!nonempty_scalar(item, what, value)) return false;
-      out.push_back(std::move(value));
-    }
-    return true;
+    return reader_.string_list(node, what, out);
   }
-
-  std::string resolve(const std::string& path) const {
-    std::filesystem::path p(path);
-    if (p.is_absolute()) return p.lexically_normal().string();
-    return (base_dir_ / p).lexically_normal().string();
-  }
+  std::string resolve(const std::string& path) const { return reader_.resolve(path); }
 
   void parse_agent(const YAML::Node& node) {
     if (!node.IsMap()) {
@@ -306,30 +161,6 @@ class Parser {
     }
   }
 
-  void parse_paths(const YAML::Node& node, const std::string& where, InputConfig& input) {
-    if (!node["paths"]) {
-      error(node.Mark(), where + ": 'paths' is required (one or more file globs)");
-      return;
-    }
-    std::vector<std::string> raw;
-    if (!string_list(node["paths"], where + ".paths", raw)) return;
-    if (raw.empty()) error(node["paths"].Mark(), where + ".paths must not be empty");
-    for (const std::string& glob : raw) {
-      const std::string resolved = resolve(glob);
-      const std::string dir = std::filesystem::path(resolved).parent_path().string();
-      if (dir.find_first_of("*?[") != std::string::npos) {
-        error(node["paths"].Mark(),
-              where + ".paths: '" + glob + "': wildcards are allowed in the file name only");
-        continue;
-      }
-      if (std::filesystem::path(resolved).filename().empty()) {
-        error(node["paths"].Mark(), where + ".paths: '" + glob + "' names no file");
-        continue;
-      }
-      input.paths.push_back(resolved);
-    }
-  }
-
   void parse_inputs(const YAML::Node& node) {
     if (!node.IsSequence() || node.size() == 0) {
       error(node.Mark(), "'inputs' must be a non-empty list of inputs");
@@ -337,81 +168,75 @@ class Parser {
     }
     std::set<std::string> names;
     std::size_t index = 0;
-    for (const YAML::Node& item : node) {
-      ++index;
-      const std::string where = "inputs[" + std::to_string(index) + "]";
-      if (!item.IsMap()) {
-        error(item.Mark(), where + " must be a mapping with a 'type'");
-        continue;
-      }
-      InputConfig input;
-      input.line = item.Mark().line + 1;
-      std::string type;
-      if (!item["type"]) {
-        error(item.Mark(), where + ": 'type' is required (file, evtx or eventlog)");
-        continue;
-      }
-      if (!scalar(item["type"], where + ".type", type)) continue;
-      if (type == "file") {
-        input.type = InputType::kFile;
-        check_keys(item,
-                   {"type", "name", "paths", "format", "computer", "channel", "nxlog_time_zone"},
-                   where);
-        parse_paths(item, where, input);
-        std::string value;
-        if (item["format"] && scalar(item["format"], where + ".format", value)) {
-          if (!parse_input_format(value, input.format) || input.format == InputFormat::kEvtx) {
-            error(item["format"].Mark(), where + ".format '" + value +
-                                             "' is not one of auto, jsonl, xml, text (EVTX files "
-                                             "take an input of type evtx)");
-          }
-        }
-        if (item["computer"])
-          nonempty_scalar(item["computer"], where + ".computer", input.computer);
-        if (item["channel"]) nonempty_scalar(item["channel"], where + ".channel", input.channel);
-        if (item["nxlog_time_zone"] &&
-            scalar(item["nxlog_time_zone"], where + ".nxlog_time_zone", value) &&
-            !parse_utc_offset(value, input.nxlog_time_offset_minutes)) {
-          error(item["nxlog_time_zone"].Mark(),
-                where + ".nxlog_time_zone '" + value + "' is not UTC or an offset such as +01:00");
-        }
-      } else if (type == "evtx") {
-        input.type = InputType::kEvtx;
-        check_keys(item, {"type", "name", "paths"}, where);
-        parse_paths(item, where, input);
-      } else if (type == "eventlog") {
-        input.type = InputType::kEventlog;
-        check_keys(item, {"type", "name", "channels", "query", "event_ids", "language"}, where);
-        if (item["query"]) nonempty_scalar(item["query"], where + ".query", input.query);
-        if (item["language"]) parse_language(item["language"], where + ".language", input);
-        if (item["event_ids"]) parse_event_ids(item["event_ids"], where + ".event_ids", input);
-        if (!platform::eventlog_available()) {
-          error(item["type"].Mark(), where + ": the eventlog input is only available on Windows");
-        }
-        if (!item["channels"]) {
-          error(item.Mark(), where + ": 'channels' is required (e.g. [Security, System])");
-        } else {
-          string_list(item["channels"], where + ".channels", input.channels);
-        }
-      } else if (type == "kafka") {
-        input.type = InputType::kKafka;
-        parse_kafka(item, where, input);
-      } else {
-        error(item["type"].Mark(),
-              where + ".type '" + type + "' is not one of file, evtx, eventlog, kafka");
-        continue;
-      }
-      if (item["name"]) {
-        nonempty_scalar(item["name"], where + ".name", input.name);
-      } else {
-        input.name = type + "-" + std::to_string(index);
-      }
-      if (!names.insert(input.name).second) {
-        error(item["name"] ? item["name"].Mark() : item.Mark(),
-              where + ": another input is already named '" + input.name + "'");
-      }
-      config_.inputs.push_back(std::move(input));
+    for (const YAML::Node& item : node) parse_input(item, ++index, names);
+  }
+
+  // The keys every input has (type, name) here, the rest by the type's own parser
+  // (daemon/inputs/<type>/): any key neither knows is refused.
+  void parse_input(const YAML::Node& item, std::size_t index, std::set<std::string>& names) {
+    const std::string where = "inputs[" + std::to_string(index) + "]";
+    if (!item.IsMap()) {
+      error(item.Mark(), where + " must be a mapping with a 'type'");
+      return;
     }
+    if (!item["type"]) {
+      error(item.Mark(), where + ": 'type' is required (" + daemon::input_types() + ")");
+      return;
+    }
+    InputConfig input;
+    input.line = item.Mark().line + 1;
+    if (!scalar(item["type"], where + ".type", input.type)) return;
+    const daemon::InputPlugin* plugin = daemon::find_input_plugin(input.type);
+    if (!plugin) {
+      error(item["type"].Mark(),
+            where + ".type '" + input.type + "' is not one of " + daemon::input_types());
+      return;
+    }
+    check_input_keys(item, *plugin, where);
+    input.options = plugin->parse(item, {reader_, where, config_.agent.data_dir});
+    parse_input_name(item, where, index, input);
+    if (!names.insert(input.name).second) {
+      error(item["name"] ? item["name"].Mark() : item.Mark(),
+            where + ": another input is already named '" + input.name + "'");
+    }
+    input.yaml = emitted(item);
+    config_.inputs.push_back(std::move(input));
+  }
+
+  // "inputs[2].event_ids: unknown key in a file input (type, name, paths, ...)"
+  void check_input_keys(const YAML::Node& item, const daemon::InputPlugin& plugin,
+                        const std::string& where) {
+    constexpr std::string_view kShared[] = {"type", "name"};
+    std::string list;
+    for (std::string_view k : kShared) list += (list.empty() ? "" : ", ") + std::string(k);
+    for (std::string_view k : plugin.keys) list += ", " + std::string(k);
+    const std::string type(plugin.type);
+    const std::string owner = (type.find_first_of("aeiou") == 0 ? "an " : "a ") + type + " input";
+    for (const auto& kv : item) {
+      const std::string key = kv.first.IsScalar() ? kv.first.Scalar() : emitted(kv.first);
+      const auto known = [&key](std::string_view k) { return k == key; };
+      if (std::any_of(std::begin(kShared), std::end(kShared), known) ||
+          std::any_of(plugin.keys.begin(), plugin.keys.end(), known)) {
+        continue;
+      }
+      error(kv.first.Mark(), where + "." + key + ": unknown key in " + owner + " (" + list + ")");
+    }
+    reader_.check_duplicate_keys(item, where);
+  }
+
+  void parse_input_name(const YAML::Node& item, const std::string& where, std::size_t index,
+                        InputConfig& input) {
+    if (item["name"]) {
+      nonempty_scalar(item["name"], where + ".name", input.name);
+    } else {
+      input.name = input.type + "-" + std::to_string(index);
+    }
+  }
+
+  static std::string emitted(const YAML::Node& node) {
+    YAML::Emitter emitter;
+    emitter << node;
+    return emitter.c_str();
   }
 
   void parse_rules(const YAML::Node& node) {
@@ -486,14 +311,9 @@ class Parser {
       if (!scalar(item["type"], where + ".type", output.type)) continue;
       // The forwarding module owns the output keys (url, format, tls, spool, ...).
       std::vector<forward::ConfigError> forward_errors, forward_warnings;
-      auto parsed = forward::parse_output_config(item, {config_.agent.data_dir, base_dir_},
+      auto parsed = forward::parse_output_config(item, {config_.agent.data_dir, reader_.base_dir()},
                                                  forward_errors, &forward_warnings);
-      for (const forward::ConfigError& e : forward_errors) {
-        errors_.push_back({file_, e.line, e.column, keyed(where, e)});
-      }
-      for (const forward::ConfigError& e : forward_warnings) {
-        warnings_.push_back({file_, e.line, e.column, keyed(where, e)});
-      }
+      reader_.add(where, forward_errors, forward_warnings);
       if (!parsed) continue;
       output.name = parsed->name;
       output.path = parsed->type == "file" ? parsed->options->target() : std::string();
@@ -508,32 +328,9 @@ class Parser {
       if (!names.insert(output.name).second) {
         error(item.Mark(), where + ": another output is already named '" + output.name + "'");
       }
-      YAML::Emitter emitter;
-      emitter << item;
-      output.yaml = emitter.c_str();
+      output.yaml = emitted(item);
       config_.outputs.push_back(std::move(output));
     }
-  }
-
-  // The Kafka input owns its keys (daemon/inputs/kafka/kafka_config.cpp).
-  void parse_kafka(const YAML::Node& item, const std::string& where, InputConfig& input) {
-    std::vector<forward::ConfigError> kafka_errors, kafka_warnings;
-    input.kafka = daemon::parse_kafka_input(item, {config_.agent.data_dir, base_dir_}, kafka_errors,
-                                            kafka_warnings);
-    for (const forward::ConfigError& e : kafka_errors) {
-      errors_.push_back({file_, e.line, e.column, keyed(where, e)});
-    }
-    for (const forward::ConfigError& e : kafka_warnings) {
-      warnings_.push_back({file_, e.line, e.column, keyed(where, e)});
-    }
-    YAML::Emitter emitter;
-    emitter << item;
-    input.yaml = emitter.c_str();
-  }
-
-  // "outputs[2].batch.records: must be between ..."
-  static std::string keyed(const std::string& where, const forward::ConfigError& e) {
-    return where + (e.key.empty() ? "" : "." + e.key) + ": " + e.message;
   }
 
   static bool loopback(const std::string& host) {
@@ -619,10 +416,8 @@ class Parser {
   }
 
   std::string file_;
-  std::filesystem::path base_dir_;
+  daemon::YamlReader reader_;
   Config config_;
-  std::vector<ConfigError> errors_;
-  std::vector<ConfigError> warnings_;
   int data_dir_line_ = 0;
 };
 

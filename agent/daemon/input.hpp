@@ -52,10 +52,13 @@ class Input {
   // Metric families of this input's own (the engine counts what every input reads). Called on
   // the metrics thread.
   virtual void write_metrics(Exposition& /*out*/) const {}
+  // True when what it reads depends on the `needed` events it was made with (an eventlog input
+  // with `event_ids: auto`): a reload whose rules read other events then restarts the inputs.
+  virtual bool follows_interest() const { return false; }
 };
 
-// `needed`: the events the detector reads, for inputs that filter at the origin
-// (eventlog with `event_ids: auto`).
+// The input of `config.type` in the registry (daemon/input_plugin.hpp). `needed`: the events the
+// detector reads, for inputs that filter at the origin (eventlog with `event_ids: auto`).
 std::unique_ptr<Input> make_input(const InputConfig& config, std::size_t index,
                                   const EventInterest& needed, std::string& error);
 

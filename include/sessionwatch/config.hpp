@@ -11,14 +11,10 @@
 #include <string_view>
 #include <vector>
 
-#include "sessionwatch/decode.hpp"
 #include "sessionwatch/platform.hpp"
 
 namespace sw::forward {
 struct OutputConfig;
-}
-namespace sw::daemon {
-struct KafkaInputOptions;
 }
 
 namespace sw {
@@ -42,36 +38,29 @@ struct AgentSettings {
   friend bool operator==(const AgentSettings&, const AgentSettings&) = default;
 };
 
-enum class InputType { kFile, kEvtx, kEventlog, kKafka };
-std::string_view to_string(InputType t);
+// An input's own settings: a struct in its folder, agent/daemon/inputs/<type>/, whose parser fills
+// it and whose input reads it. What `check` says about any input comes through these virtuals, so
+// nothing outside the folder names an input's keys.
+class InputOptions {
+ public:
+  virtual ~InputOptions() = default;
+  // The file globs it reads, absolute (empty: it reads no files). `check` counts their files
+  // now; `check` and `run --once` warn about the ones that match nothing.
+  virtual std::vector<std::string> globs() const { return {}; }
+  // What `check` prints after the input's type (", format jsonl"); empty: nothing.
+  virtual std::string summary() const { return {}; }
+  // Lines `check` prints below the input besides its globs ("channel Security").
+  virtual std::vector<std::string> details() const { return {}; }
+};
 
+// The keys every input shares; the rest is the type's `options`.
 struct InputConfig {
-  InputType type = InputType::kFile;
+  std::string type;  // a type of the input registry (agent/daemon/input.cpp)
   // A name for metrics, logs and checkpoints; defaults to "<type>-<index>" (1-based).
   std::string name;
-  // file/evtx: absolute globs (wildcards in the file name only).
-  std::vector<std::string> paths;
-  InputFormat format = InputFormat::kAuto;  // file only
-  std::string computer;                     // file/text: computer for lines without one
-  std::string channel;                      // file/text: channel for lines without one
-  int nxlog_time_offset_minutes = 0;        // file: `nxlog_time_zone` (DecodeOptions)
-  std::vector<std::string> channels;        // eventlog only
-  // eventlog only: an XPath filter Windows applies to every channel (e.g.
-  // "*[System[Level<=3]]"); empty: every event.
-  std::string query;
-  // eventlog only: which event ids Windows delivers. kAll reads every record (and so notices
-  // record-id gaps); kAuto asks for what the detector reads (the tracker's session events, the
-  // channels errors are reported on, the rules' events); kList for `event_ids` below.
-  enum class EventIds { kAll, kAuto, kList };
-  EventIds event_id_filter = EventIds::kAll;
-  std::vector<std::uint32_t> event_ids;  // kList: sorted, unique
-  // eventlog only: the language of event messages, a Windows LCID (`language: 0x409`, en-US, the
-  // default: the 7063 text recognizer reads English); 0 (`server`) for the server's language.
-  std::uint32_t language = 0x409;
-  // kafka only: its keys, parsed by daemon/inputs/kafka (compared through `yaml` on reload).
-  std::shared_ptr<const daemon::KafkaInputOptions> kafka;
-  std::string yaml;
-  int line = 0;  // where it was defined, for messages
+  std::shared_ptr<const InputOptions> options;
+  std::string yaml;  // the input's mapping, re-emitted (to tell whether a reload changed it)
+  int line = 0;      // where it was defined, for messages
   friend bool operator==(const InputConfig&, const InputConfig&) = default;
 };
 

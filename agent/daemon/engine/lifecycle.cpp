@@ -100,7 +100,7 @@ bool Engine::Impl::open_inputs(const AgentState& state, std::vector<WorkItem>& i
     }
     auto m = std::make_unique<InputMetrics>();
     m->name = ic.name;
-    m->type = std::string(to_string(ic.type));
+    m->type = ic.type;
     metrics.inputs.push_back(std::move(m));
     restore_record_ids(ic.name, state, record_id_gaps.emplace_back());
     for (const std::string& dir : input->directories()) inputs_by_directory[dir].push_back(i);

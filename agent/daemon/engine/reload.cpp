@@ -16,7 +16,7 @@ bool same_pipeline(const Config& a, const Config& b) {
   for (std::size_t i = 0; i < a.inputs.size(); ++i) {
     InputConfig x = a.inputs[i], y = b.inputs[i];
     x.line = y.line = 0;
-    x.kafka = y.kafka = nullptr;  // compared through their yaml
+    x.options = y.options = nullptr;  // compared through their yaml
     if (!(x == y)) return false;
   }
   for (std::size_t i = 0; i < a.outputs.size(); ++i) {
@@ -82,9 +82,8 @@ std::unique_ptr<Detector> Engine::Impl::build_reloaded_detector(const Config& ne
 
 // True when only the rules or the log level changed: the inputs and outputs keep running.
 bool Engine::Impl::keeps_pipeline(const Config& next, const Detector& fresh) const {
-  const bool auto_filter = std::any_of(config.inputs.begin(), config.inputs.end(), [](auto& i) {
-    return i.event_id_filter == InputConfig::EventIds::kAuto;
-  });
+  const bool auto_filter =
+      std::any_of(inputs.begin(), inputs.end(), [](auto& i) { return i->follows_interest(); });
   return same_pipeline(config, next) && !(auto_filter && fresh.interest() != subscribed_interest);
 }
 

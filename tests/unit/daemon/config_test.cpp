@@ -4,10 +4,24 @@
 #include <filesystem>
 #include <fstream>
 
+#include "daemon/inputs/eventlog/eventlog_input.hpp"
+#include "daemon/inputs/file/file_input.hpp"
 #include "sessionwatch/config.hpp"
 
 namespace sw {
 namespace {
+
+using daemon::EventlogInputOptions;
+using daemon::FileInputOptions;
+
+// The typed options of an input (its type's own struct); fails the test when they are missing.
+template <class Options>
+const Options& options(const InputConfig& input) {
+  std::string error;
+  const Options* typed = daemon::options_of<Options>(input, error);
+  if (!typed) throw std::runtime_error(error);
+  return *typed;
+}
 
 // Paths come back in the platform's own spelling ("\\var\\lib\\sw" on Windows).
 std::string native(const char* path) {
@@ -47,11 +61,12 @@ TEST(Config, ValidFileIsTyped) {
   EXPECT_EQ(c.agent.log_level, LogLevel::kDebug);
   ASSERT_EQ(c.inputs.size(), 3u);
   EXPECT_EQ(c.inputs[0].name, "file-1");
-  EXPECT_EQ(c.inputs[0].format, InputFormat::kJsonl);
+  EXPECT_EQ(options<FileInputOptions>(c.inputs[0]).format, InputFormat::kJsonl);
   EXPECT_EQ(c.inputs[1].name, "tools");
-  EXPECT_EQ(c.inputs[1].paths, std::vector<std::string>{native("/var/log/tools/*.log")});
-  EXPECT_EQ(c.inputs[1].computer, "WS01");
-  EXPECT_EQ(c.inputs[2].type, InputType::kEvtx);
+  EXPECT_EQ(options<FileInputOptions>(c.inputs[1]).paths,
+            std::vector<std::string>{native("/var/log/tools/*.log")});
+  EXPECT_EQ(options<FileInputOptions>(c.inputs[1]).computer, "WS01");
+  EXPECT_EQ(c.inputs[2].type, "evtx");
   // Relative paths are taken from the config file's folder.
   EXPECT_EQ(c.rules.paths, std::vector<std::string>{native("/etc/sw/rules")});
   EXPECT_TRUE(c.rules.skip_broken);
@@ -111,7 +126,7 @@ INSTANTIATE_TEST_SUITE_P(
                 2, 3, "unknown key 'data_dri'"},
         BadCase{"inputs:\n  - type: file\n    paths: [/x/*.log]\n    fromat: jsonl\n"
                 "outputs:\n  - type: stdout\n",
-                4, 5, "unknown key 'fromat'"},
+                4, 5, "inputs[1].fromat: unknown key in a file input"},
         BadCase{"inputs:\n  - type: files\n    paths: [/x/*.log]\noutputs:\n  - type: stdout\n", 2,
                 11, "not one of file, evtx, eventlog"},
         BadCase{"inputs:\n  - type: file\noutputs:\n  - type: stdout\n", 2, 5,
@@ -201,9 +216,9 @@ TEST(Config, EventlogEventIdsListAndRanges) {
   EXPECT_TRUE(messages_besides_platform(r).empty()) << messages_besides_platform(r).front();
 #ifdef _WIN32
   ASSERT_TRUE(r.config);
-  EXPECT_EQ(r.config->inputs[0].event_id_filter, InputConfig::EventIds::kList);
-  EXPECT_EQ(r.config->inputs[0].event_ids,
-            (std::vector<std::uint32_t>{21, 23, 24, 25, 4624, 4778, 4779}));
+  const auto& eventlog = options<EventlogInputOptions>(r.config->inputs[0]);
+  EXPECT_EQ(eventlog.event_id_filter, EventlogInputOptions::EventIds::kList);
+  EXPECT_EQ(eventlog.event_ids, (std::vector<std::uint32_t>{21, 23, 24, 25, 4624, 4778, 4779}));
 #endif
 }
 
@@ -213,9 +228,9 @@ TEST(Config, EventlogEventIdsAutoAndAll) {
     EXPECT_TRUE(messages_besides_platform(r).empty()) << value;
 #ifdef _WIN32
     ASSERT_TRUE(r.config);
-    EXPECT_EQ(r.config->inputs[0].event_id_filter, std::string(value) == "auto"
-                                                       ? InputConfig::EventIds::kAuto
-                                                       : InputConfig::EventIds::kAll);
+    EXPECT_EQ(options<EventlogInputOptions>(r.config->inputs[0]).event_id_filter,
+              std::string(value) == "auto" ? EventlogInputOptions::EventIds::kAuto
+                                           : EventlogInputOptions::EventIds::kAll);
 #endif
   }
 }
@@ -231,13 +246,14 @@ TEST(Config, EventlogLanguageIsAnLcidOrTheServers) {
     EXPECT_TRUE(messages_besides_platform(r).empty()) << good;
 #ifdef _WIN32
     ASSERT_TRUE(r.config);
-    EXPECT_EQ(r.config->inputs[0].language, std::string(good) == "server" ? 0u : 0x407u);
+    EXPECT_EQ(options<EventlogInputOptions>(r.config->inputs[0]).language,
+              std::string(good) == "server" ? 0u : 0x407u);
 #endif
   }
   const std::vector<std::string> bad = messages_besides_platform(parse("german"));
   ASSERT_EQ(bad.size(), 1u);
   EXPECT_NE(bad[0].find("language must be a Windows LCID"), std::string::npos) << bad[0];
-  EXPECT_EQ(InputConfig{}.language, 0x409u) << "en-US unless configured";
+  EXPECT_EQ(EventlogInputOptions{}.language, 0x409u) << "en-US unless configured";
 }
 
 TEST(Config, EventlogEventIdsErrorsSayWhere) {
@@ -408,6 +424,127 @@ TEST(ConfigWarnings, DataDirOpenToOthersIsWarned) {
   std::filesystem::remove_all(dir);
 }
 #endif
+
+}  // namespace
+}  // namespace sw
+
+namespace sw {
+namespace {
+
+// The problems of `yaml` other than the ones this build adds for a type it lacks (eventlog off
+// Windows, kafka without librdkafka), as file:line:column: message.
+std::vector<std::string> problems(const std::string& yaml) {
+  std::vector<std::string> out;
+  for (const ConfigError& e : parse_config(yaml, "/etc/sw/sw.yaml").errors) {
+    if (e.message.find("only available on Windows") != std::string::npos) continue;
+    if (e.message.find("not in this build") != std::string::npos) continue;
+    out.push_back(to_string(e));
+  }
+  return out;
+}
+
+// Each input owns its keys: a key of another type (or of none) is refused with its place and
+// key, every one of them in one pass, worded as the outputs' are.
+TEST(ConfigInputs, EachTypeRefusesTheKeysOfTheOthers) {
+  struct Case {
+    const char* keys;  // the item's keys after `type`, the two last ones foreign
+    const char* type;
+    const char* owner;
+    const char* foreign[2];
+  };
+  for (const Case& c : {
+           Case{"    paths: [/x/*.log]\n    event_ids: [4624]\n    brokers: k:9092\n",
+                "file",
+                "a file input",
+                {"event_ids", "brokers"}},
+           Case{"    paths: [/x/*.evtx]\n    channels: [Security]\n    format: xml\n",
+                "evtx",
+                "an evtx input",
+                {"channels", "format"}},
+           Case{"    channels: [Security]\n    paths: [/x/*.log]\n    computer: WS1\n",
+                "eventlog",
+                "an eventlog input",
+                {"paths", "computer"}},
+           Case{"    brokers: k:9092\n    group_id: g\n    topics: t\n    paths: /x/*.log\n"
+                "    event_ids: auto\n",
+                "kafka",
+                "a kafka input",
+                {"paths", "event_ids"}},
+       }) {
+    const std::string yaml = std::string("inputs:\n  - type: ") + c.type + "\n" + c.keys +
+                             "outputs:\n  - type: stdout\n";
+    const std::vector<std::string> errors = problems(yaml);
+    ASSERT_EQ(errors.size(), 2u) << c.type << ": " << (errors.empty() ? "" : errors[0]);
+    const int first_line = std::string(c.type) == "kafka" ? 6 : 4;
+    for (int i = 0; i < 2; ++i) {
+      const std::string expected = "/etc/sw/sw.yaml:" + std::to_string(first_line + i) +
+                                   ":5: inputs[1]." + c.foreign[i] + ": unknown key in " + c.owner +
+                                   " (type, name, ";
+      EXPECT_EQ(errors[i].rfind(expected, 0), 0u) << errors[i] << "\nexpected " << expected;
+    }
+  }
+}
+
+// yaml-cpp keeps both entries of a key given twice and every lookup finds the first: the second
+// `paths` (or `type`) would be ignored without a word.
+TEST(ConfigInputs, AKeyGivenTwiceIsRefused) {
+  for (const char* item : {
+           "  - type: file\n    paths: [/x/*.log]\n    paths: [/y/*.log]\n",
+           "  - type: evtx\n    paths: [/x/*.evtx]\n    paths: [/y/*.evtx]\n",
+           "  - type: eventlog\n    channels: [Security]\n    channels: [System]\n",
+           "  - type: kafka\n    brokers: k:9092\n    group_id: g\n    topics: t\n    topics: u\n",
+       }) {
+    const std::vector<std::string> errors =
+        problems(std::string("inputs:\n") + item + "outputs:\n  - type: stdout\n");
+    ASSERT_EQ(errors.size(), 1u) << item;
+    const int line = std::string(item).find("kafka") != std::string::npos ? 6 : 4;
+    EXPECT_EQ(errors[0].rfind("/etc/sw/sw.yaml:" + std::to_string(line) + ":5: '", 0), 0u)
+        << errors[0];
+    EXPECT_NE(errors[0].find("is given twice in inputs[1] (first on line " +
+                             std::to_string(line - 1) + ")"),
+              std::string::npos)
+        << errors[0];
+  }
+  // A second `type` would have made it another input altogether.
+  const std::vector<std::string> retyped = problems(
+      "inputs:\n  - type: evtx\n    paths: [/x/*.evtx]\n    type: file\n"
+      "outputs:\n  - type: stdout\n");
+  ASSERT_EQ(retyped.size(), 1u);
+  EXPECT_NE(retyped[0].find("'type' is given twice in inputs[1]"), std::string::npos) << retyped[0];
+}
+
+// The sections share the check: a repeated agent.data_dir is not silently the first one.
+TEST(ConfigInputs, AKeyGivenTwiceInASectionIsRefused) {
+  const std::vector<std::string> errors =
+      problems("agent:\n  data_dir: /a\n  data_dir: /b\n" + std::string(kOk));
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].rfind("/etc/sw/sw.yaml:3:3: 'data_dir' is given twice in agent", 0), 0u)
+      << errors[0];
+}
+
+// An eventlog input with no channel would subscribe to nothing and report nothing.
+TEST(ConfigInputs, EventlogChannelsMustNotBeEmpty) {
+  const std::vector<std::string> errors =
+      problems("inputs:\n  - type: eventlog\n    channels: []\noutputs:\n  - type: stdout\n");
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].rfind("/etc/sw/sw.yaml:3:15: inputs[1].channels must not be empty", 0), 0u)
+      << errors[0];
+}
+
+// `check` prints what each input's options say about it; the types come from the registry.
+TEST(ConfigInputs, TheRegistryNamesEveryType) {
+  EXPECT_EQ(daemon::input_types(), "file, evtx, eventlog, kafka");
+  const ConfigResult r = parse_config(kValid, "/etc/sw/sw.yaml");
+  ASSERT_TRUE(r.config);
+  EXPECT_EQ(r.config->inputs[0].options->summary(), ", format jsonl");
+  EXPECT_EQ(r.config->inputs[2].options->globs(),
+            std::vector<std::string>{native("/srv/evtx/*.evtx")});
+  EXPECT_FALSE(r.config->inputs[2].yaml.empty()) << "a reload compares inputs by their keys";
+  EXPECT_EQ(parse_config("inputs:\n  - type: tcp\noutputs:\n  - type: stdout\n", "c.yaml")
+                .errors.at(0)
+                .message,
+            "inputs[1].type 'tcp' is not one of file, evtx, eventlog, kafka");
+}
 
 }  // namespace
 }  // namespace sw

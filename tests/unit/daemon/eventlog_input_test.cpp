@@ -54,10 +54,11 @@ class EventlogInputTest : public ::testing::Test {
  protected:
   InputConfig config() const {
     InputConfig c;
-    c.type = InputType::kEventlog;
+    c.type = "eventlog";
     c.name = "win";
-    c.channels = {"Security", "System"};
-    c.query = "*[System[Level<=3]]";
+    auto& options = edit_options<EventlogInputOptions>(c);
+    options.channels = {"Security", "System"};
+    options.query = "*[System[Level<=3]]";
     return c;
   }
 
@@ -66,6 +67,7 @@ class EventlogInputTest : public ::testing::Test {
   }
   std::unique_ptr<Input> make(const InputConfig& input_config, const EventInterest& needed,
                               std::vector<ScriptedSource::Step> script) {
+    std::string error;
     auto input = make_eventlog_input(
         input_config, 3, needed,
         [this, script](std::vector<eventlog::ChannelConfig> channels,
@@ -73,7 +75,9 @@ class EventlogInputTest : public ::testing::Test {
                        std::string&) -> std::unique_ptr<eventlog::Source> {
           subscribed_ = std::move(channels);
           return std::make_unique<ScriptedSource>(handler, script, source_stats_);
-        });
+        },
+        error);
+    EXPECT_TRUE(input) << error;
     input->set_wakeup([this] {
       std::lock_guard lock(mutex_);
       ++wakeups_;
@@ -249,10 +253,11 @@ TEST_F(EventlogInputTest, ALogClearedOnAnotherComputerIsLabelledWithIt) {
 // Messages in the configured language, and only for the events the detector reads.
 TEST_F(EventlogInputTest, TheSourceFormatsMessagesForWhatTheDetectorReads) {
   InputConfig input_config = config();
-  input_config.language = 0x407;
+  edit_options<EventlogInputOptions>(input_config).language = 0x407;
   EventInterest needed;
   needed.add("Security", 4625);
   eventlog::SourceOptions options;
+  std::string error;
   auto input = make_eventlog_input(
       input_config, 0, needed,
       [&](std::vector<eventlog::ChannelConfig>, const eventlog::SourceOptions& given,
@@ -260,7 +265,8 @@ TEST_F(EventlogInputTest, TheSourceFormatsMessagesForWhatTheDetectorReads) {
         options = given;
         return std::make_unique<ScriptedSource>(handler, std::vector<ScriptedSource::Step>{},
                                                 source_stats_);
-      });
+      },
+      error);
   ASSERT_TRUE(started(*input));
   input->exit();
   EXPECT_EQ(options.locale, 0x407u);
@@ -270,16 +276,17 @@ TEST_F(EventlogInputTest, TheSourceFormatsMessagesForWhatTheDetectorReads) {
 }
 
 TEST_F(EventlogInputTest, ASourceThatCannotStartNamesTheInput) {
+  std::string error;
   auto input = make_eventlog_input(
       config(), 0, EventInterest::everything(),
       [](std::vector<eventlog::ChannelConfig>, const eventlog::SourceOptions&, eventlog::Handler&,
          std::string& error) -> std::unique_ptr<eventlog::Source> {
         error = "Security: access denied";
         return nullptr;
-      });
+      },
+      error);
   AgentState state;
   std::vector<WorkItem> initial;
-  std::string error;
   EXPECT_FALSE(input->init(state, initial, error));
   EXPECT_EQ(error, "input win: Security: access denied");
 }
@@ -289,17 +296,19 @@ TEST_F(EventlogInputTest, EventIdsChooseWhatEachChannelIsAskedFor) {
   EventInterest needed = EventInterest::everything();
   needed.narrow("Security", {4624, 4625, 4634});
   struct Case {
-    InputConfig::EventIds filter;
+    EventlogInputOptions::EventIds filter;
     std::vector<std::uint32_t> list;
     std::vector<std::uint32_t> security;
     std::vector<std::uint32_t> system;
   };
-  for (const Case& c : {Case{InputConfig::EventIds::kAll, {}, {}, {}},
-                        Case{InputConfig::EventIds::kAuto, {}, {4624, 4625, 4634}, {}},
-                        Case{InputConfig::EventIds::kList, {21, 4624}, {21, 4624}, {21, 4624}}}) {
+  using EventIds = EventlogInputOptions::EventIds;
+  for (const Case& c :
+       {Case{EventIds::kAll, {}, {}, {}}, Case{EventIds::kAuto, {}, {4624, 4625, 4634}, {}},
+        Case{EventIds::kList, {21, 4624}, {21, 4624}, {21, 4624}}}) {
     InputConfig input_config = config();
-    input_config.event_id_filter = c.filter;
-    input_config.event_ids = c.list;
+    auto& options = edit_options<EventlogInputOptions>(input_config);
+    options.event_id_filter = c.filter;
+    options.event_ids = c.list;
     subscribed_.clear();
     auto input = make(input_config, needed, {});
     ASSERT_TRUE(started(*input));
@@ -314,8 +323,8 @@ TEST_F(EventlogInputTest, EventIdsChooseWhatEachChannelIsAskedFor) {
 }
 
 TEST(EventlogChannelIds, TheLogSaysWhatWasChosenAndWhy) {
-  InputConfig config;
-  config.event_id_filter = InputConfig::EventIds::kAuto;
+  EventlogInputOptions config;
+  config.event_id_filter = EventlogInputOptions::EventIds::kAuto;
   EventInterest needed = EventInterest::everything();
   needed.narrow("Security", {4624, 4625, 4634, 4778, 4779});
   needed.narrow("Setup", {});
@@ -331,7 +340,7 @@ TEST(EventlogChannelIds, TheLogSaysWhatWasChosenAndWhy) {
   // broken subscription.
   EXPECT_TRUE(channel_event_ids(config, "Setup", needed, note).empty());
   EXPECT_NE(note.find("remove it from channels"), std::string::npos) << note;
-  config.event_id_filter = InputConfig::EventIds::kAll;
+  config.event_id_filter = EventlogInputOptions::EventIds::kAll;
   EXPECT_TRUE(channel_event_ids(config, "Security", needed, note).empty());
   EXPECT_TRUE(note.empty());
 }

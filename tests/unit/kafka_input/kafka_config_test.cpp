@@ -26,10 +26,12 @@ TEST(KafkaConfig, KeysAreTyped) {
       "    librdkafka:\n      fetch.max.bytes: 1048576\n");
   ASSERT_TRUE(r.config) << all_errors(r);
   const InputConfig& input = r.config->inputs.at(0);
-  EXPECT_EQ(input.type, InputType::kKafka);
+  EXPECT_EQ(input.type, "kafka");
   EXPECT_EQ(input.name, "kafka-1");
-  ASSERT_TRUE(input.kafka);
-  const KafkaInputOptions& k = *input.kafka;
+  std::string error;
+  const KafkaInputOptions* options = options_of<KafkaInputOptions>(input, error);
+  ASSERT_TRUE(options) << error;
+  const KafkaInputOptions& k = *options;
   EXPECT_EQ(k.brokers, (std::vector<std::string>{"k1:9092", "k2:9092"}));
   EXPECT_EQ(k.group_id, "relays");
   EXPECT_EQ(k.topics, std::vector<std::string>{"winlogbeat"});

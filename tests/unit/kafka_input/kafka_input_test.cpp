@@ -97,11 +97,11 @@ class KafkaInputTest : public ::testing::Test {
     options->properties["session.timeout.ms"] = "6000";
     options->properties["heartbeat.interval.ms"] = "500";
     InputConfig config;
-    config.type = InputType::kKafka;
+    config.type = "kafka";
     config.name = "bus";
-    config.kafka = options;
+    config.options = options;
     std::string error;
-    auto input = make_kafka_input(config, 2, error);
+    auto input = make_kafka_input(config, 2, EventInterest::everything(), error);
     EXPECT_TRUE(input) << error;
     AgentState state;
     std::vector<WorkItem> initial;

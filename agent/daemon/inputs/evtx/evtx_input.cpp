@@ -49,8 +49,8 @@ bool looks_complete(const std::string& path, std::uint64_t size) {
 
 class EvtxInput : public Input {
  public:
-  EvtxInput(const InputConfig& config, std::size_t index)
-      : name_(config.name), index_(index), globs_(config.paths), settle_(scaled_timer(2s)) {}
+  EvtxInput(const InputConfig& config, const EvtxInputOptions& options, std::size_t index)
+      : name_(config.name), index_(index), globs_(options.paths), settle_(scaled_timer(2s)) {}
 
   bool init(const AgentState&, std::vector<WorkItem>& out, std::string&) override {
     collect(true, out);
@@ -161,8 +161,11 @@ class EvtxInput : public Input {
 
 }  // namespace
 
-std::unique_ptr<Input> make_evtx_input(const InputConfig& config, std::size_t index) {
-  return std::make_unique<EvtxInput>(config, index);
+std::unique_ptr<Input> make_evtx_input(const InputConfig& config, std::size_t index,
+                                       const EventInterest&, std::string& error) {
+  const auto* options = options_of<EvtxInputOptions>(config, error);
+  if (!options) return nullptr;
+  return std::make_unique<EvtxInput>(config, *options, index);
 }
 
 }  // namespace sw::daemon

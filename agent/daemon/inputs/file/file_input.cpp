@@ -14,22 +14,23 @@ namespace {
 
 using namespace std::chrono_literals;
 
-FileFollower::Options follower_options(const InputConfig& config, std::size_t index) {
+FileFollower::Options follower_options(const InputConfig& config, const FileInputOptions& options,
+                                       std::size_t index) {
   FileFollower::Options o;
   o.input_name = config.name;
   o.input_index = index;
-  o.globs = config.paths;
-  o.format = config.format;
+  o.globs = options.paths;
+  o.format = options.format;
   o.rotate_wait = scaled_timer(30s);
   return o;
 }
 
 class FileInput : public Input {
  public:
-  FileInput(const InputConfig& config, std::size_t index)
+  FileInput(const InputConfig& config, const FileInputOptions& options, std::size_t index)
       : name_(config.name),
-        follower_(follower_options(config, index)),
-        decoder_(config, platform::host_name()) {}
+        follower_(follower_options(config, options, index)),
+        decoder_(options, platform::host_name()) {}
 
   bool init(const AgentState& state, std::vector<WorkItem>& out, std::string&) override {
     if (auto it = state.streams.find(name_); it != state.streams.end()) {
@@ -99,8 +100,11 @@ class FileInput : public Input {
 
 }  // namespace
 
-std::unique_ptr<Input> make_file_input(const InputConfig& config, std::size_t index) {
-  return std::make_unique<FileInput>(config, index);
+std::unique_ptr<Input> make_file_input(const InputConfig& config, std::size_t index,
+                                       const EventInterest&, std::string& error) {
+  const auto* options = options_of<FileInputOptions>(config, error);
+  if (!options) return nullptr;
+  return std::make_unique<FileInput>(config, *options, index);
 }
 
 }  // namespace sw::daemon

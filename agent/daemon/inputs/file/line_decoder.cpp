@@ -4,12 +4,12 @@ namespace sw::daemon {
 
 namespace {
 
-std::unique_ptr<TextLineDecoder> make_text_decoder(const InputConfig& config,
+std::unique_ptr<TextLineDecoder> make_text_decoder(const FileInputOptions& input,
                                                    const std::string& host) {
   DecodeOptions options;
   options.format = InputFormat::kText;
-  options.default_computer = config.computer.empty() ? host : config.computer;
-  if (!config.channel.empty()) options.default_channel = config.channel;
+  options.default_computer = input.computer.empty() ? host : input.computer;
+  if (!input.channel.empty()) options.default_channel = input.channel;
   return std::make_unique<TextLineDecoder>(options);
 }
 
@@ -20,9 +20,9 @@ std::size_t footprint(const Event& event) {
 
 }  // namespace
 
-LineDecoder::LineDecoder(const InputConfig& config, const std::string& host)
-    : text_(make_text_decoder(config, host)) {
-  json_.set_nxlog_time_offset(config.nxlog_time_offset_minutes);
+LineDecoder::LineDecoder(const FileInputOptions& options, const std::string& host)
+    : text_(make_text_decoder(options, host)) {
+  json_.set_nxlog_time_offset(options.nxlog_time_offset_minutes);
 }
 
 bool LineDecoder::decode_one(std::string_view record, InputFormat format, Ticks now, Event& event,

@@ -7,8 +7,8 @@
 #include <string>
 
 #include "daemon/inputs/file/file_follower.hpp"
+#include "daemon/inputs/file/file_input.hpp"
 #include "daemon/work.hpp"
-#include "sessionwatch/config.hpp"
 #include "sessionwatch/decode.hpp"
 
 namespace sw::daemon {
@@ -16,7 +16,7 @@ namespace sw::daemon {
 class LineDecoder {
  public:
   // `host`: the computer of text lines that name none (unless the input sets `computer`).
-  LineDecoder(const InputConfig& config, const std::string& host);
+  LineDecoder(const FileInputOptions& options, const std::string& host);
   // The events of `lines` (each with its origin and line number) into `out`, with a RecordError
   // per record that is not an event.
   void decode(const LineBatch& lines, EventBatch& out);

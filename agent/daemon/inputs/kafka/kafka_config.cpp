@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 
+#include "daemon/inputs/kafka/kafka_input.hpp"
 #include "sessionwatch/yaml_guard.hpp"
 
 namespace sw::daemon {
@@ -11,9 +12,9 @@ namespace {
 
 using forward::detail::ConfigReader;
 
-constexpr std::array<std::string_view, 11> kKeys = {
-    "type",         "name", "brokers",        "group_id", "topics",    "start",
-    "handover_dir", "tls",  "revoke_timeout", "sasl",     "librdkafka"};
+constexpr std::array<std::string_view, 9> kKafkaKeys = {
+    "brokers", "group_id",       "topics", "start",     "handover_dir",
+    "tls",     "revoke_timeout", "sasl",   "librdkafka"};
 
 // A list of non-empty strings, or one string.
 bool string_list(ConfigReader& reader, const YAML::Node& item, std::string_view key,
@@ -91,12 +92,10 @@ bool kafka_available() {
 #endif
 }
 
-std::shared_ptr<const KafkaInputOptions> parse_kafka_input(
-    const YAML::Node& item, const forward::OutputParseContext& context,
-    std::vector<forward::ConfigError>& errors, std::vector<forward::ConfigError>& warnings) {
-  ConfigReader reader(context, errors, &warnings);
-  const std::size_t errors_before = errors.size();
-  reader.check_keys(item, kKeys, "", "a kafka input");
+namespace {
+
+std::shared_ptr<const KafkaInputOptions> parse_kafka_keys(ConfigReader& reader,
+                                                          const YAML::Node& item) {
   if (!kafka_available()) {
     reader.error(item["type"], "type", "the kafka input is not in this build (no librdkafka)");
   }
@@ -118,8 +117,23 @@ std::shared_ptr<const KafkaInputOptions> parse_kafka_input(
   forward::detail::parse_tls(reader, item, out->tls_options);
   parse_sasl(reader, item, out->sasl);
   parse_properties(reader, item, out->properties);
-  if (errors.size() != errors_before) return nullptr;
   return out;
 }
+
+// The output readers' helpers (TLS, durations, paths) serve its keys: their problems come back
+// keyed ("inputs[1].sasl.mechanism: ...").
+std::shared_ptr<const InputOptions> parse_kafka_options(const YAML::Node& item,
+                                                        const InputParseContext& context) {
+  std::vector<forward::ConfigError> errors, warnings;
+  const forward::OutputParseContext paths{context.data_dir, context.reader.base_dir()};
+  ConfigReader reader(paths, errors, &warnings);
+  auto options = parse_kafka_keys(reader, item);
+  context.reader.add(context.where, errors, warnings);
+  return options;
+}
+
+}  // namespace
+
+const InputPlugin kKafkaInput = {"kafka", kKafkaKeys, &parse_kafka_options, &make_kafka_input};
 
 }  // namespace sw::daemon

@@ -1,6 +1,5 @@
 // The Kafka input's own keys (`type: kafka`): brokers, consumer group, topics, where a new group
-// starts, TLS/SASL, and the folder where partitions hand their session state over. Parsed here,
-// not in daemon/config.cpp, which only dispatches on `type`.
+// starts, TLS/SASL, and the folder where partitions hand their session state over.
 #pragma once
 
 #include <chrono>
@@ -12,6 +11,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "daemon/input_plugin.hpp"
 #include "forward/net/endpoints.hpp"
 #include "sessionwatch/forward.hpp"
 
@@ -24,7 +24,7 @@ struct KafkaSasl {
   friend bool operator==(const KafkaSasl&, const KafkaSasl&) = default;
 };
 
-struct KafkaInputOptions {
+struct KafkaInputOptions final : InputOptions {
   std::vector<std::string> brokers;  // host:port, the bootstrap list
   std::string group_id;
   std::vector<std::string> topics;
@@ -49,10 +49,6 @@ struct KafkaInputOptions {
 // True when this build has librdkafka (not the Windows build).
 bool kafka_available();
 
-// Reads the keys of one `type: kafka` item of `inputs:` (`type` and `name` are the caller's).
-// Every problem goes to `errors` with its key and line; nullptr when there was one.
-std::shared_ptr<const KafkaInputOptions> parse_kafka_input(
-    const YAML::Node& item, const forward::OutputParseContext& context,
-    std::vector<forward::ConfigError>& errors, std::vector<forward::ConfigError>& warnings);
+extern const InputPlugin kKafkaInput;
 
 }  // namespace sw::daemon

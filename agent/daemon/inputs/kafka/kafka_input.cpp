@@ -5,7 +5,7 @@
 namespace sw::daemon {
 
 std::unique_ptr<Input> make_kafka_input(const InputConfig& config, std::size_t,
-                                        std::string& error) {
+                                        const EventInterest&, std::string& error) {
   error = "input " + config.name + ": the kafka input is not in this build (no librdkafka)";
   return nullptr;
 }
@@ -121,8 +121,8 @@ struct PendingBatch {
 
 class KafkaInput final : public Input {
  public:
-  KafkaInput(const InputConfig& config, std::size_t index)
-      : config_(config), options_(*config.kafka), index_(index) {}
+  KafkaInput(const InputConfig& config, const KafkaInputOptions& options, std::size_t index)
+      : config_(config), options_(options), index_(index) {}
   ~KafkaInput() override { exit(); }
 
   bool init(const AgentState&, std::vector<WorkItem>&, std::string& error) override {
@@ -496,12 +496,10 @@ class KafkaInput final : public Input {
 }  // namespace
 
 std::unique_ptr<Input> make_kafka_input(const InputConfig& config, std::size_t index,
-                                        std::string& error) {
-  if (!config.kafka) {
-    error = "input " + config.name + ": no kafka settings";
-    return nullptr;
-  }
-  return std::make_unique<KafkaInput>(config, index);
+                                        const EventInterest&, std::string& error) {
+  const auto* options = options_of<KafkaInputOptions>(config, error);
+  if (!options) return nullptr;
+  return std::make_unique<KafkaInput>(config, *options, index);
 }
 
 }  // namespace sw::daemon

@@ -25,6 +25,6 @@ inline constexpr std::size_t kKafkaMaxPendingEvents = 20'000;
 
 // Off builds without librdkafka: nullptr and `error` says so.
 std::unique_ptr<Input> make_kafka_input(const InputConfig& config, std::size_t index,
-                                        std::string& error);
+                                        const EventInterest& needed, std::string& error);
 
 }  // namespace sw::daemon
