@@ -1,6 +1,9 @@
 // Interned field ids the session module reads and writes, looked up once.
 #pragma once
 
+#include <cstdint>
+#include <limits>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -26,6 +29,17 @@ struct Names {
 
   static const Names& get();
 };
+
+inline std::string_view payload_or_empty(const Event& e, FieldId id) {
+  auto v = e.payload(id);
+  return v ? *v : std::string_view();
+}
+
+inline std::optional<std::uint32_t> parse_u32(std::string_view s) {
+  auto v = parse_uint(s);
+  if (!v || *v > std::numeric_limits<std::uint32_t>::max()) return std::nullopt;
+  return static_cast<std::uint32_t>(*v);
+}
 
 // "DOMAIN\user" -> (domain, user); "user" -> ("", user).
 inline void split_account(std::string_view text, std::string& domain, std::string& user) {

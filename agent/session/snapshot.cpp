@@ -133,7 +133,7 @@ json host_to_json(const Host& host, bool with_sid_names = true) {
                       {"domain", l.domain},
                       {"sid", l.sid},
                       {"ip", l.ip},
-                      {"type", l.type},
+                      {"type", static_cast<std::uint8_t>(l.type)},
                       {"time", l.time},
                       {"last_seen", l.last_seen},
                       {"session_id", l.session_id ? json(*l.session_id) : json(nullptr)},
@@ -165,7 +165,7 @@ Logon logon_from_json(const json& l) {
   logon.domain = l.at("domain").get<std::string>();
   logon.sid = l.at("sid").get<std::string>();
   logon.ip = l.at("ip").get<std::string>();
-  logon.type = l.at("type").get<std::uint8_t>();
+  logon.type = static_cast<LogonType>(l.at("type").get<std::uint8_t>());
   logon.time = l.at("time").get<Ticks>();
   logon.last_seen = l.at("last_seen").get<Ticks>();
   if (!l.at("session_id").is_null()) logon.session_id = l.at("session_id").get<std::uint32_t>();
