@@ -25,30 +25,20 @@ bool holds_console(const ConsoleInfo& c) {
          c.state == ConsoleState::kLocked;
 }
 
-ConsoleInfo holder_of(const SessionRecord& s) {
-  ConsoleInfo holder;
-  holder.state = s.state;
-  holder.user = s.user;
-  holder.domain = s.domain;
-  holder.session_id = s.session_id;
-  holder.since = s.state_since;
-  holder.logon_time = s.logon_time;
-  return holder;
-}
-
 // What a concluded arbitration derives: a takeover or a refusal, told about the newcomer.
-Derived arbitration_derived(const Arbitration& a, Kind kind, const ConsoleInfo& console) {
-  Derived d;
-  d.kind = kind;
-  d.start_time = a.start;
-  d.user = a.user;
-  d.domain = a.domain;
-  d.address = a.address;
-  d.activity = a.activity;
-  d.console = console;
-  d.with_console = true;
-  d.evidence = a.evidence;
-  return d;
+Derived arbitration_derived(const Arbitration& a, Kind kind, Ticks time,
+                            std::optional<std::uint32_t> session, const ConsoleInfo& console) {
+  return Derived{.kind = kind,
+                 .time = time,
+                 .start_time = a.start,
+                 .user = a.user,
+                 .domain = a.domain,
+                 .session = session,
+                 .address = a.address,
+                 .activity = a.activity,
+                 .console = console,
+                 .with_console = true,
+                 .evidence = a.evidence};
 }
 
 }  // namespace
@@ -214,10 +204,8 @@ void SessionTracker::Impl::conclude(Host& host, Arbitration& a) {
 void SessionTracker::Impl::conclude_takeover(Host& host, Arbitration& a) {
   if (!a.console_disrupted || !holds_console(a.console_before)) return;
   ++stats.takeovers;
-  Derived d = arbitration_derived(a, Kind::kTakeover, a.console_before);
-  d.time = a.connect_time ? a.connect_time : a.last;
-  d.session = a.final_session;
-  queue(host, std::move(d));
+  const Ticks time = a.connect_time ? a.connect_time : a.last;
+  queue(host, arbitration_derived(a, Kind::kTakeover, time, a.final_session, a.console_before));
 }
 
 // Refused: the newcomer got no session while someone else's stayed.
@@ -231,24 +219,21 @@ void SessionTracker::Impl::conclude_refusal(Host& host, Arbitration& a) {
     blocker = c;
   } else if (a.other_session && !a.console_disrupted) {
     code = 7062;
-    blocker = holder_of(*a.other_session);
+    blocker = console_of(*a.other_session);
   }
   if (!code) return;
   ++stats.refusals;
-  Derived d = arbitration_derived(a, Kind::kRefused, blocker);
-  d.time = a.end ? a.end : a.last;
-  d.session = a.new_session;
+  Derived d =
+      arbitration_derived(a, Kind::kRefused, a.end ? a.end : a.last, a.new_session, blocker);
   d.detection = "inferred";
   d.error_code = code;
 
-  RefusedAttempt r;
-  r.time = d.time;
-  r.user = a.user;
-  r.domain = a.domain;
-  r.address = a.address;
-  r.session_id = a.new_session;
-  r.evidence = a.evidence;
-  host.last_refusal = std::move(r);
+  host.last_refusal = RefusedAttempt{.time = d.time,
+                                     .user = a.user,
+                                     .domain = a.domain,
+                                     .address = a.address,
+                                     .session_id = a.new_session,
+                                     .evidence = a.evidence};
   record_attempt(host, d.time, fold_account(a.domain, a.user));
 
   // Refused by a console nobody is at: also said as such.

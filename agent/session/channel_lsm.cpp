@@ -22,6 +22,17 @@ LsmFields lsm_fields(const Event& e) {
   return f;
 }
 
+// Where the session is now: at the console ("LOCAL"), or at the remote client the event names.
+void place_session(Host& host, SessionRecord& s, const LsmFields& f) {
+  if (!f.address.empty()) s.address.assign(f.address);
+  if (f.local) {
+    s.console = true;
+    host.console_free_known = false;
+  } else if (!f.address.empty()) {
+    s.console = false;
+  }
+}
+
 }  // namespace
 
 void SessionTracker::Impl::apply_lsm(Host& host, const Event& e) {
@@ -34,9 +45,8 @@ void SessionTracker::Impl::apply_lsm(Host& host, const Event& e) {
     case 23:
       return on_lsm_session_logoff(host, e, f);
     case 24:
-      return on_lsm_session_disconnect(host, e, f);
     case 25:
-      return on_lsm_session_reconnect(host, e, f);
+      return on_lsm_session_change(host, e, f);
     case 39:
     case 40:
       return on_lsm_disconnected_by(host, e);
@@ -50,15 +60,13 @@ void SessionTracker::Impl::apply_lsm(Host& host, const Event& e) {
 }
 
 Derived SessionTracker::Impl::lsm_derived(const Event& e, const LsmFields& f, Kind kind) const {
-  Derived d;
-  d.kind = kind;
-  d.time = e.time_created;
-  d.user = f.user;
-  d.domain = f.domain;
-  d.session = f.session_id;
-  d.address.assign(f.address);
-  d.evidence.push_back(evidence_of(e, "session event"));
-  return d;
+  return Derived{.kind = kind,
+                 .time = e.time_created,
+                 .user = f.user,
+                 .domain = f.domain,
+                 .session = f.session_id,
+                 .address = std::string(f.address),
+                 .evidence = {evidence_of(e, "session event")}};
 }
 
 void SessionTracker::Impl::on_lsm_session_logon(Host& host, const Event& e, const LsmFields& f) {
@@ -68,13 +76,7 @@ void SessionTracker::Impl::on_lsm_session_logon(Host& host, const Event& e, cons
   SessionRecord& s = session(host, *f.session_id, t, created);
   s.user = f.user;
   s.domain = f.domain;
-  if (!f.address.empty()) s.address.assign(f.address);
-  if (f.local) {
-    s.console = true;
-    host.console_free_known = false;
-  } else if (!f.address.empty()) {
-    s.console = false;
-  }
+  place_session(host, s, f);
   if (created || e.event_id == 21) {
     if (created) s.logon_time = t;
     set_state(s, ConsoleState::kActive, t);
@@ -104,59 +106,52 @@ void SessionTracker::Impl::on_lsm_session_logoff(Host& host, const Event& e, con
   if (known || (!recently_rebooted(host, t) && !repeat)) queue(host, std::move(d));
 }
 
-void SessionTracker::Impl::on_lsm_session_disconnect(Host& host, const Event& e,
-                                                     const LsmFields& f) {
+void SessionTracker::Impl::on_lsm_session_change(Host& host, const Event& e, const LsmFields& f) {
   const Ticks t = e.time_created;
   if (!f.session_id || ended_already(host, *f.session_id, t)) return;
   bool created = false;
   SessionRecord& s = session(host, *f.session_id, t, created);
-  const bool repeat = !created && s.state == ConsoleState::kDisconnected &&
+  const bool connect = e.event_id == 25;
+  // Security 4778/4779 may have told it already: the session is in that state since moments.
+  const bool repeat = !created &&
+                      s.state == (connect ? ConsoleState::kActive : ConsoleState::kDisconnected) &&
+                      (!connect || f.address.empty() || s.address == f.address) &&
                       s.state_since + kRepeatWithin + opt.channel_skew >= t;
   if (!f.user.empty()) {
     s.user = f.user;
     s.domain = f.domain;
   }
+  if (connect) {
+    on_lsm_session_reconnect(host, e, f, s, repeat);
+  } else {
+    on_lsm_session_disconnect(host, e, f, s);
+  }
+  if (!repeat) queue(host, lsm_derived(e, f, connect ? Kind::kReconnect : Kind::kDisconnect));
+}
+
+void SessionTracker::Impl::on_lsm_session_disconnect(Host& host, const Event& e, const LsmFields& f,
+                                                     SessionRecord& s) {
   if (!f.address.empty()) s.address.assign(f.address);
   if (f.local) s.console = true;
   note_console_disruption(host, e, *f.session_id, f.local || s.console);
-  set_state(s, ConsoleState::kDisconnected, t);
-  if (repeat) return;  // Security 4779 told us already
-  queue(host, lsm_derived(e, f, Kind::kDisconnect));
+  set_state(s, ConsoleState::kDisconnected, e.time_created);
 }
 
-void SessionTracker::Impl::on_lsm_session_reconnect(Host& host, const Event& e,
-                                                    const LsmFields& f) {
+void SessionTracker::Impl::on_lsm_session_reconnect(Host& host, const Event& e, const LsmFields& f,
+                                                    SessionRecord& s, bool repeat) {
   const Ticks t = e.time_created;
-  if (!f.session_id || ended_already(host, *f.session_id, t)) return;
-  bool created = false;
-  SessionRecord& s = session(host, *f.session_id, t, created);
   const bool was_console = s.console;
-  const bool repeat = !created && s.state == ConsoleState::kActive &&
-                      (f.address.empty() || s.address == f.address) &&
-                      s.state_since + kRepeatWithin + opt.channel_skew >= t;
-  if (!f.user.empty()) {
-    s.user = f.user;
-    s.domain = f.domain;
-  }
-  if (!f.address.empty()) s.address.assign(f.address);
-  if (f.local) {
-    s.console = true;
-    host.console_free_known = false;
-  } else if (!f.address.empty()) {
-    s.console = false;
-    if (was_console) {
-      // The console's session moved to a remote client: the console is free.
-      host.console_free_known = true;
-      host.console_free_since = t;
-    }
+  place_session(host, s, f);
+  if (was_console && !s.console) {
+    // The console's session moved to a remote client: the console is free.
+    host.console_free_known = true;
+    host.console_free_since = t;
   }
   if (!repeat) {
     s.state = ConsoleState::kActive;
     s.state_since = t;
   }
   note_connect(host, e, f.user, f.domain, *f.session_id, f.address);
-  if (repeat) return;  // Security 4778 told us already
-  queue(host, lsm_derived(e, f, Kind::kReconnect));
 }
 
 void SessionTracker::Impl::on_lsm_disconnected_by(Host& host, const Event& e) {

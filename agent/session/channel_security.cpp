@@ -55,11 +55,10 @@ void SessionTracker::Impl::apply_security(Host& host, const Event& e) {
 
 void SessionTracker::Impl::on_logon(Host& host, const Event& e) {
   const Names& n = Names::get();
-  LogonFields f;
-  f.type = parse_logon_type(payload_or_empty(e, n.logon_type));
-  f.user = payload_or_empty(e, n.target_user_name);
-  f.domain = payload_or_empty(e, n.target_domain_name);
-  f.sid = payload_or_empty(e, n.target_user_sid);
+  const LogonFields f{.type = parse_logon_type(payload_or_empty(e, n.logon_type)),
+                      .user = payload_or_empty(e, n.target_user_name),
+                      .domain = payload_or_empty(e, n.target_domain_name),
+                      .sid = payload_or_empty(e, n.target_user_sid)};
   remember_sid_name(host, f.sid, f.domain, f.user);
   if (!f.type || !is_interactive(*f.type)) return;
   if (is_service_account(f.domain, f.user)) return;
@@ -71,15 +70,13 @@ void SessionTracker::Impl::on_logon(Host& host, const Event& e) {
   if (give_logon_to_session(host, l, *logon_id)) return;
   if (adopt_token_twin(host, l, *logon_id)) return;
   l.announced = true;
-  Derived d;
-  d.kind = Kind::kLogon;
-  d.time = e.time_created;
-  d.user = l.user;
-  d.domain = l.domain;
-  d.logon_id = *logon_id;
-  d.address = remote ? l.ip : std::string("LOCAL");
-  d.evidence.push_back(evidence_of(e, "logon"));
-  queue(host, std::move(d));
+  queue(host, Derived{.kind = Kind::kLogon,
+                      .time = e.time_created,
+                      .user = l.user,
+                      .domain = l.domain,
+                      .logon_id = *logon_id,
+                      .address = remote ? l.ip : std::string("LOCAL"),
+                      .evidence = {evidence_of(e, "logon")}});
 }
 
 void SessionTracker::Impl::remember_sid_name(Host& host, std::string_view sid,
@@ -192,14 +189,12 @@ void SessionTracker::Impl::on_logoff(Host& host, const Event& e) {
     host.console_free_since = t;
   }
   if (!l.announced) return;
-  Derived d;
-  d.kind = Kind::kLogoff;
-  d.time = t;
-  d.user = l.user;
-  d.domain = l.domain;
-  d.logon_id = *logon_id;
-  d.evidence.push_back(evidence_of(e, "logoff"));
-  queue(host, std::move(d));
+  queue(host, Derived{.kind = Kind::kLogoff,
+                      .time = t,
+                      .user = l.user,
+                      .domain = l.domain,
+                      .logon_id = *logon_id,
+                      .evidence = {evidence_of(e, "logoff")}});
 }
 
 void SessionTracker::Impl::end_session_of_logon(Host& host, const Event& e,
@@ -234,15 +229,16 @@ std::vector<std::uint64_t> SessionTracker::Impl::erase_token_twins(Host& host, c
 
 void SessionTracker::Impl::on_station_change(Host& host, const Event& e) {
   const Names& n = Names::get();
-  StationFields f;
-  f.logon_id = parse_uint(payload_or_empty(e, n.logon_id));
-  f.user = payload_or_empty(e, n.account_name);
-  f.domain = payload_or_empty(e, n.account_domain);
-  f.session_name = payload_or_empty(e, n.session_name);
-  f.address = payload_or_empty(e, n.client_address_in);
-  f.console = iequals(f.session_name, "Console");
-  if (f.console) f.address = "LOCAL";
-  f.connect = e.event_id == 4778;
+  const std::string_view session_name = payload_or_empty(e, n.session_name);
+  const bool console = iequals(session_name, "Console");
+  const StationFields f{
+      .logon_id = parse_uint(payload_or_empty(e, n.logon_id)),
+      .user = payload_or_empty(e, n.account_name),
+      .domain = payload_or_empty(e, n.account_domain),
+      .session_name = session_name,
+      .address = console ? std::string_view("LOCAL") : payload_or_empty(e, n.client_address_in),
+      .console = console,
+      .connect = e.event_id == 4778};
   host.console_valid = false;
   SessionRecord* s = session_of_station(host, f);
   if (!f.connect && f.console) note_console_disruption(host, e, s ? *s->session_id : 0, true);
@@ -250,17 +246,15 @@ void SessionTracker::Impl::on_station_change(Host& host, const Event& e) {
     note_connect(host, e, f.user, f.domain, *s->session_id, f.address);
   }
   if (s && update_station(host, e, *s, f)) return;  // TS-LSM 24/25 told us already
-  Derived d;
-  d.kind = f.connect ? Kind::kReconnect : Kind::kDisconnect;
-  d.time = e.time_created;
-  d.user.assign(f.user);
-  d.domain.assign(f.domain);
-  if (s) d.session = s->session_id;
-  if (f.logon_id) d.logon_id = *f.logon_id;
-  d.address.assign(f.address);
-  d.session_name.assign(f.session_name);
-  d.evidence.push_back(evidence_of(e, f.connect ? "reconnect" : "disconnect"));
-  queue(host, std::move(d));
+  queue(host, Derived{.kind = f.connect ? Kind::kReconnect : Kind::kDisconnect,
+                      .time = e.time_created,
+                      .user = std::string(f.user),
+                      .domain = std::string(f.domain),
+                      .session = s ? s->session_id : std::nullopt,
+                      .logon_id = f.logon_id.value_or(0),
+                      .address = std::string(f.address),
+                      .session_name = std::string(f.session_name),
+                      .evidence = {evidence_of(e, f.connect ? "reconnect" : "disconnect")}});
 }
 
 SessionRecord* SessionTracker::Impl::session_of_station(Host& host, const StationFields& f) {

@@ -42,9 +42,7 @@ void SessionTracker::Impl::on_winlogon_logoff(Host& host, const Event& e, std::u
   if (known) {
     d = session_derived(Kind::kLogoff, it->second, t);
   } else {
-    d.kind = Kind::kLogoff;
-    d.time = t;
-    d.session = sid;
+    d = Derived{.kind = Kind::kLogoff, .time = t, .session = sid};
     if (const auto* name = name_of_sid(host, payload_or_empty(e, Names::get().user_sid))) {
       d.domain = name->first;
       d.user = name->second;

@@ -61,16 +61,14 @@ void add_console_fields(const ConsoleInfo& console, Event& e) {
 }  // namespace
 
 Derived SessionTracker::Impl::session_derived(Kind kind, const SessionRecord& s, Ticks t) {
-  Derived d;
-  d.kind = kind;
-  d.time = t;
-  d.user = s.user;
-  d.domain = s.domain;
-  d.session = s.session_id;
-  d.logon_id = s.logon_id;
-  d.address = s.address;
-  d.session_name = s.session_name;
-  return d;
+  return Derived{.kind = kind,
+                 .time = t,
+                 .user = s.user,
+                 .domain = s.domain,
+                 .session = s.session_id,
+                 .logon_id = s.logon_id,
+                 .address = s.address,
+                 .session_name = s.session_name};
 }
 
 void SessionTracker::Impl::queue(Host& host, Derived d) {
@@ -79,14 +77,13 @@ void SessionTracker::Impl::queue(Host& host, Derived d) {
 }
 
 void SessionTracker::Impl::add_to_timeline(Host& host, const Derived& d) {
-  TimelineEntry entry;
-  entry.time = d.time;
-  entry.kind.assign(kind_name(d.kind));
-  entry.user = d.user;
-  entry.domain = d.domain;
-  entry.session_id = d.session;
-  entry.address = d.address;
-  entry.detail = timeline_detail(d);
+  TimelineEntry entry{.time = d.time,
+                      .kind = std::string(kind_name(d.kind)),
+                      .user = d.user,
+                      .domain = d.domain,
+                      .session_id = d.session,
+                      .address = d.address,
+                      .detail = timeline_detail(d)};
   if (host.timeline.size() >= opt.max_timeline_per_host) host.timeline.pop_front();
   // Correlations conclude a little after the fact: keep the timeline in time order.
   auto pos = host.timeline.end();

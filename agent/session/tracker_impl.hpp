@@ -135,13 +135,16 @@ struct SessionTracker::Impl {
   // ---- TS-LSM (channel_lsm.cpp) ----
   void apply_lsm(Host& host, const Event& e);
   Derived lsm_derived(const Event& e, const LsmFields& f, Kind kind) const;
-  void on_lsm_session_logon(Host& host, const Event& e, const LsmFields& f);       // 21, 22
-  void on_lsm_session_logoff(Host& host, const Event& e, const LsmFields& f);      // 23
-  void on_lsm_session_disconnect(Host& host, const Event& e, const LsmFields& f);  // 24
-  void on_lsm_session_reconnect(Host& host, const Event& e, const LsmFields& f);   // 25
-  void on_lsm_disconnected_by(Host& host, const Event& e);                         // 39, 40
-  void on_lsm_arbitration_begin(Host& host, const Event& e, const LsmFields& f);   // 41
-  void on_lsm_arbitration_end(Host& host, const Event& e, const LsmFields& f);     // 42
+  void on_lsm_session_logon(Host& host, const Event& e, const LsmFields& f);   // 21, 22
+  void on_lsm_session_logoff(Host& host, const Event& e, const LsmFields& f);  // 23
+  void on_lsm_session_change(Host& host, const Event& e, const LsmFields& f);  // 24, 25
+  void on_lsm_session_disconnect(Host& host, const Event& e, const LsmFields& f,
+                                 SessionRecord& s);  // 24
+  void on_lsm_session_reconnect(Host& host, const Event& e, const LsmFields& f, SessionRecord& s,
+                                bool repeat);                                     // 25
+  void on_lsm_disconnected_by(Host& host, const Event& e);                        // 39, 40
+  void on_lsm_arbitration_begin(Host& host, const Event& e, const LsmFields& f);  // 41
+  void on_lsm_arbitration_end(Host& host, const Event& e, const LsmFields& f);    // 42
 
   // ---- Security (channel_security.cpp) ----
   void apply_security(Host& host, const Event& e);

@@ -50,6 +50,15 @@ std::string fold_account(std::string_view domain, std::string_view user) {
   return s;
 }
 
+ConsoleInfo console_of(const SessionRecord& s) {
+  return ConsoleInfo{.state = s.state,
+                     .user = s.user,
+                     .domain = s.domain,
+                     .session_id = s.session_id,
+                     .since = s.state_since,
+                     .logon_time = s.logon_time};
+}
+
 ConsoleInfo compute_console(const Host& host) {
   ConsoleInfo info;
   const SessionRecord* best = nullptr;
@@ -57,15 +66,7 @@ ConsoleInfo compute_console(const Host& host) {
     if (!s.console) continue;
     if (!best || s.state_since > best->state_since) best = &s;
   }
-  if (best) {
-    info.state = best->state;
-    info.user = best->user;
-    info.domain = best->domain;
-    info.session_id = best->session_id;
-    info.since = best->state_since;
-    info.logon_time = best->logon_time;
-    return info;
-  }
+  if (best) return console_of(*best);
   // Security only (no TS-LSM): an interactive logon at the machine not tied to a session.
   const Logon* local = nullptr;
   for (std::uint64_t id : host.local_logons) {

@@ -173,6 +173,8 @@ void clear_logons(Host& host);
 void reindex_logons(Host& host);
 const ConsoleInfo& cached_console(Host& host);
 
+// The console as the session holding it shows it.
+ConsoleInfo console_of(const SessionRecord& s);
 ConsoleInfo compute_console(const Host& host);
 std::string fold_account(std::string_view domain, std::string_view user);
 
