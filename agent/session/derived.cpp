@@ -6,6 +6,7 @@
 
 #include "session/names.hpp"
 #include "session/tracker_impl.hpp"
+#include "sessionwatch/hash.hpp"
 
 namespace sw {
 
@@ -13,22 +14,14 @@ using namespace session_detail;
 
 namespace {
 
-std::uint64_t fnv(std::uint64_t h, std::string_view s) {
-  for (unsigned char c : s) {
-    h ^= c;
-    h *= 0x100000001b3ULL;
-  }
-  return h;
-}
-
 // A record identity that is the same whenever the same evidence gives the same fact.
 std::uint64_t derived_record_id(const std::string& host_name, const Derived& d) {
-  std::uint64_t h = fnv(0xcbf29ce484222325ULL, kind_name(d.kind));
-  h = fnv(h, host_key(host_name));
+  std::uint64_t h = fnv1a(kind_name(d.kind));
+  h = fnv1a(host_key(host_name), h);
   for (const EvidenceRef& ev : d.evidence) {
-    h = fnv(h, ev.channel);
-    h = fnv(h, std::to_string(ev.record_id));
-    h = fnv(h, std::to_string(ev.time));
+    h = fnv1a(ev.channel, h);
+    h = fnv1a(std::to_string(ev.record_id), h);
+    h = fnv1a(std::to_string(ev.time), h);
   }
   return h & ((std::uint64_t{1} << 53) - 1);
 }

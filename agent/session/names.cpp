@@ -7,20 +7,6 @@ const Names& Names::get() {
   return names;
 }
 
-namespace {
-char fold(char c) {
-  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
-}
-}  // namespace
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (fold(a[i]) != fold(b[i])) return false;
-  }
-  return true;
-}
-
 bool same_account(std::string_view domain_a, std::string_view user_a, std::string_view domain_b,
                   std::string_view user_b) {
   if (user_a.empty() || user_b.empty() || !iequals(user_a, user_b)) return false;

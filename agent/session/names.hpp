@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "sessionwatch/event.hpp"
+#include "sessionwatch/text.hpp"
 
 namespace sw::session_detail {
 
@@ -110,7 +111,7 @@ inline std::string join_account(std::string_view domain, std::string_view user) 
   return out;
 }
 
-bool iequals(std::string_view a, std::string_view b);
+using text::iequals;
 // Same account: user names equal ignoring case, and domains equal when both are known.
 bool same_account(std::string_view domain_a, std::string_view user_a, std::string_view domain_b,
                   std::string_view user_b);

@@ -7,6 +7,7 @@
 #include "session/tracker_impl.hpp"
 #include "sessionwatch/error_catalog.hpp"
 #include "sessionwatch/session.hpp"
+#include "sessionwatch/text.hpp"
 
 namespace sw {
 
@@ -41,11 +42,7 @@ bool is_dns_name(std::string_view computer) {
 std::string host_key(std::string_view computer) {
   std::string_view label =
       is_dotted_number(computer) ? computer : computer.substr(0, computer.find('.'));
-  std::string key(label);
-  for (char& c : key) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return key;
+  return text::lowered(label);
 }
 
 std::string host_short_name(std::string_view computer) {

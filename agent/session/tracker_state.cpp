@@ -5,6 +5,7 @@
 
 #include "session/names.hpp"
 #include "session/tracker_state.hpp"
+#include "sessionwatch/text.hpp"
 
 namespace sw::session_detail {
 
@@ -43,11 +44,7 @@ bool RecentIds::seen(std::uint64_t id) {
 
 std::string fold_account(std::string_view domain, std::string_view user) {
   if (user.empty()) return {};
-  std::string s = join_account(domain.substr(0, domain.find('.')), user);
-  for (char& c : s) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return s;
+  return text::lowered(join_account(domain.substr(0, domain.find('.')), user));
 }
 
 ConsoleInfo console_of(const SessionRecord& s) {
