@@ -1,6 +1,7 @@
 // The tracker's host table and the names it knows each computer by, the dispatch of events to
 // the channel handlers, and the public API. See tracker_impl.hpp for where the rest lives.
 #include <algorithm>
+#include <array>
 #include <set>
 
 #include "session/names.hpp"
@@ -14,19 +15,11 @@ namespace sw {
 using namespace session_detail;
 
 std::string_view to_string(ConsoleState s) {
-  switch (s) {
-    case ConsoleState::kUnknown:
-      return "unknown";
-    case ConsoleState::kNone:
-      return "none";
-    case ConsoleState::kActive:
-      return "active";
-    case ConsoleState::kDisconnected:
-      return "disconnected";
-    case ConsoleState::kLocked:
-      return "locked";
-  }
-  return "unknown";
+  // In the order of the enumerators.
+  constexpr std::array<std::string_view, 5> kNames = {"unknown", "none", "active", "disconnected",
+                                                      "locked"};
+  const auto i = static_cast<std::size_t>(s);
+  return i < kNames.size() ? kNames[i] : "unknown";
 }
 
 namespace {
