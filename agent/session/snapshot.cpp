@@ -2,6 +2,9 @@
 // Held (reordering) events, open arbitrations and the timeline are not saved: a restart loses at
 // most the last few seconds of correlation, never a session or a console holder.
 #include <algorithm>
+#include <optional>
+#include <type_traits>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -17,24 +20,6 @@ namespace {
 
 constexpr std::string_view kFormat = "sessionwatch-session-tracker";
 
-json session_to_json(const SessionRecord& s) {
-  json j;
-  j["session_id"] = s.session_id ? json(*s.session_id) : json(nullptr);
-  j["logon_id"] = s.logon_id;
-  j["user"] = s.user;
-  j["domain"] = s.domain;
-  j["sid"] = s.sid;
-  j["address"] = s.address;
-  j["client_name"] = s.client_name;
-  j["session_name"] = s.session_name;
-  j["console"] = s.console;
-  j["state"] = to_string(s.state);
-  j["logon_time"] = s.logon_time;
-  j["state_since"] = s.state_since;
-  j["last_seen"] = s.last_seen;
-  return j;
-}
-
 ConsoleState parse_state(const std::string& s) {
   for (ConsoleState c : {ConsoleState::kUnknown, ConsoleState::kNone, ConsoleState::kActive,
                          ConsoleState::kDisconnected, ConsoleState::kLocked}) {
@@ -43,45 +28,169 @@ ConsoleState parse_state(const std::string& s) {
   throw std::runtime_error("unknown session state '" + s + "'");
 }
 
-SessionRecord session_from_json(const json& j) {
-  SessionRecord s;
-  if (!j.at("session_id").is_null()) s.session_id = j.at("session_id").get<std::uint32_t>();
-  s.logon_id = j.at("logon_id").get<std::uint64_t>();
-  s.user = j.at("user").get<std::string>();
-  s.domain = j.at("domain").get<std::string>();
-  s.sid = j.at("sid").get<std::string>();
-  s.address = j.at("address").get<std::string>();
-  s.client_name = j.at("client_name").get<std::string>();
-  s.session_name = j.at("session_name").get<std::string>();
-  s.console = j.at("console").get<bool>();
-  s.state = parse_state(j.at("state").get<std::string>());
-  s.logon_time = j.at("logon_time").get<Ticks>();
-  s.state_since = j.at("state_since").get<Ticks>();
-  s.last_seen = j.at("last_seen").get<Ticks>();
-  return s;
+// Each saved struct lists its members once, with their keys; writing and reading both walk the
+// list. A member is `required` (always written, must be there), `optional` (always written, but
+// missing from snapshots written before it was added) or `if_set` (written when not its default).
+template <class S, class Io>
+void fields(S& e, Io& io) requires std::is_same_v<std::remove_const_t<S>, EvidenceRef> {
+  io.required("channel", e.channel);
+  io.required("record_id", e.record_id);
+  io.required("event_id", e.event_id);
+  io.required("time", e.time);
+  io.required("role", e.role);
 }
 
-json evidence_to_json(const std::vector<EvidenceRef>& list) {
-  json a = json::array();
-  for (const EvidenceRef& e : list) {
-    a.push_back({{"channel", e.channel},
-                 {"record_id", e.record_id},
-                 {"event_id", e.event_id},
-                 {"time", e.time},
-                 {"role", e.role}});
-  }
-  return a;
+template <class S, class Io>
+void fields(S& s, Io& io) requires std::is_same_v<std::remove_const_t<S>, SessionRecord> {
+  io.required("session_id", s.session_id);
+  io.required("logon_id", s.logon_id);
+  io.required("user", s.user);
+  io.required("domain", s.domain);
+  io.required("sid", s.sid);
+  io.required("address", s.address);
+  io.required("client_name", s.client_name);
+  io.required("session_name", s.session_name);
+  io.required("console", s.console);
+  io.required("state", s.state);
+  io.required("logon_time", s.logon_time);
+  io.required("state_since", s.state_since);
+  io.required("last_seen", s.last_seen);
 }
 
-std::vector<EvidenceRef> evidence_from_json(const json& a) {
-  std::vector<EvidenceRef> out;
-  for (const json& e : a) {
-    out.push_back(EvidenceRef{e.at("channel").get<std::string>(),
-                              e.at("record_id").get<std::uint64_t>(),
-                              e.at("event_id").get<std::uint32_t>(), e.at("time").get<Ticks>(),
-                              e.at("role").get<std::string>()});
+template <class S, class Io>
+void fields(S& l, Io& io) requires std::is_same_v<std::remove_const_t<S>, Logon> {
+  io.required("user", l.user);
+  io.required("domain", l.domain);
+  io.required("sid", l.sid);
+  io.required("ip", l.ip);
+  io.required("type", l.type);
+  io.required("time", l.time);
+  io.required("last_seen", l.last_seen);
+  io.required("session_id", l.session_id);
+  io.required("announced", l.announced);
+}
+
+template <class S, class Io>
+void fields(S& r, Io& io) requires std::is_same_v<std::remove_const_t<S>, RefusedAttempt> {
+  io.required("time", r.time);
+  io.required("user", r.user);
+  io.required("domain", r.domain);
+  io.required("address", r.address);
+  io.required("session_id", r.session_id);
+  io.required("evidence", r.evidence);
+}
+
+// The host's own members; its collections are saved apart (host_to_json).
+template <class S, class Io>
+void fields(S& h, Io& io) requires std::is_same_v<std::remove_const_t<S>, Host> {
+  io.required("name", h.name);
+  io.if_set("short_name", h.short_name);
+  io.if_set("multi_session", h.multi_session);
+  io.required("console_free_known", h.console_free_known);
+  io.required("console_free_since", h.console_free_since);
+  io.required("last_seen", h.last_seen);
+  io.optional("last_released", h.last_released);
+  io.optional("last_sweep", h.last_sweep);
+  io.optional("last_logon_ageing", h.last_logon_ageing);
+  io.required("rebooted", h.rebooted);
+  io.required("last_reboot", h.last_reboot);
+}
+
+template <class T>
+struct is_optional : std::false_type {};
+template <class T>
+struct is_optional<std::optional<T>> : std::true_type {};
+template <class T>
+struct is_vector : std::false_type {};
+template <class T>
+struct is_vector<std::vector<T>> : std::true_type {};
+
+template <class T>
+json to_json_value(const T& v);
+
+struct JsonWriter {
+  json& j;
+  template <class T>
+  void required(const char* key, const T& member) {
+    j[key] = to_json_value(member);
   }
-  return out;
+  template <class T>
+  void optional(const char* key, const T& member) {
+    required(key, member);
+  }
+  template <class T>
+  void if_set(const char* key, const T& member) {
+    if (member != T{}) required(key, member);
+  }
+};
+
+template <class T>
+json to_json_value(const T& v) {
+  if constexpr (std::is_same_v<T, ConsoleState>) {
+    return to_string(v);
+  } else if constexpr (std::is_enum_v<T>) {
+    return static_cast<std::underlying_type_t<T>>(v);
+  } else if constexpr (is_optional<T>::value) {
+    return v ? to_json_value(*v) : json(nullptr);
+  } else if constexpr (is_vector<T>::value) {
+    json a = json::array();
+    for (const auto& x : v) a.push_back(to_json_value(x));
+    return a;
+  } else if constexpr (std::is_arithmetic_v<T> || std::is_same_v<T, std::string>) {
+    return v;
+  } else {
+    json j;
+    JsonWriter writer{j};
+    fields(v, writer);
+    return j;
+  }
+}
+
+template <class T>
+void from_json_value(const json& j, T& v);
+
+// Throws on a malformed value (a required key missing, a wrong type).
+struct JsonReader {
+  const json& j;
+  template <class T>
+  void required(const char* key, T& member) {
+    from_json_value(j.at(key), member);
+  }
+  template <class T>
+  void optional(const char* key, T& member) {
+    if (const auto found = j.find(key); found != j.end()) from_json_value(*found, member);
+  }
+  template <class T>
+  void if_set(const char* key, T& member) {
+    optional(key, member);
+  }
+};
+
+template <class T>
+void from_json_value(const json& j, T& v) {
+  if constexpr (std::is_same_v<T, ConsoleState>) {
+    v = parse_state(j.get<std::string>());
+  } else if constexpr (std::is_enum_v<T>) {
+    v = static_cast<T>(j.get<std::underlying_type_t<T>>());
+  } else if constexpr (is_optional<T>::value) {
+    v.reset();
+    if (!j.is_null()) from_json_value(j, v.emplace());
+  } else if constexpr (is_vector<T>::value) {
+    v.clear();
+    for (const json& x : j) from_json_value(x, v.emplace_back());
+  } else if constexpr (std::is_arithmetic_v<T> || std::is_same_v<T, std::string>) {
+    v = j.get<T>();
+  } else {
+    JsonReader reader{j};
+    fields(v, reader);
+  }
+}
+
+template <class T>
+T from_json_as(const json& j) {
+  T v;
+  from_json_value(j, v);
+  return v;
 }
 
 std::vector<SessionRecord> sessions_of(const Host& h) {
@@ -105,41 +214,24 @@ void sid_names_from_json(const json& names, Host& h) {
   }
 }
 
+json logons_to_json(const Host& host) {
+  std::vector<std::pair<std::uint64_t, const Logon*>> sorted;
+  for (const auto& [id, l] : host.logons) sorted.emplace_back(id, &l);
+  std::sort(sorted.begin(), sorted.end());
+  json logons = json::array();
+  for (const auto& [id, l] : sorted) {
+    json j = to_json_value(*l);
+    j["logon_id"] = id;
+    logons.push_back(std::move(j));
+  }
+  return logons;
+}
+
 // `with_sid_names` false: without the SID -> name map (a part of its own).
 json host_to_json(const Host& host, bool with_sid_names = true) {
-  json j;
-  j["name"] = host.name;
-  if (!host.short_name.empty()) j["short_name"] = host.short_name;
-  if (host.multi_session) j["multi_session"] = true;
-  j["console_free_known"] = host.console_free_known;
-  j["console_free_since"] = host.console_free_since;
-  j["last_seen"] = host.last_seen;
-  j["last_released"] = host.last_released;
-  j["last_sweep"] = host.last_sweep;
-  j["last_logon_ageing"] = host.last_logon_ageing;
-  j["rebooted"] = host.rebooted;
-  j["last_reboot"] = host.last_reboot;
-  json sessions = json::array();
-  for (const SessionRecord& s : sessions_of(host)) sessions.push_back(session_to_json(s));
-  j["sessions"] = std::move(sessions);
-  json logons = json::array();
-  std::vector<std::pair<std::uint64_t, const Logon*>> sorted_logons;
-  for (const auto& [id, l] : host.logons) sorted_logons.emplace_back(id, &l);
-  std::sort(sorted_logons.begin(), sorted_logons.end());
-  for (const auto& [id, lp] : sorted_logons) {
-    const Logon& l = *lp;
-    logons.push_back({{"logon_id", id},
-                      {"user", l.user},
-                      {"domain", l.domain},
-                      {"sid", l.sid},
-                      {"ip", l.ip},
-                      {"type", l.type},
-                      {"time", l.time},
-                      {"last_seen", l.last_seen},
-                      {"session_id", l.session_id ? json(*l.session_id) : json(nullptr)},
-                      {"announced", l.announced}});
-  }
-  j["logons"] = std::move(logons);
+  json j = to_json_value(host);
+  j["sessions"] = to_json_value(sessions_of(host));
+  j["logons"] = logons_to_json(host);
   if (with_sid_names) j["sid_names"] = sid_names_to_json(host);
   json attempts = json::array();
   for (const Attempt& a : host.attempts) attempts.push_back({a.time, a.who});
@@ -147,64 +239,20 @@ json host_to_json(const Host& host, bool with_sid_names = true) {
   json ends = json::array();
   for (const auto& [id, when] : host.recent_ends) ends.push_back({id, when});
   j["recent_ends"] = std::move(ends);
-  if (host.last_refusal) {
-    const RefusedAttempt& r = *host.last_refusal;
-    j["last_refusal"] = {{"time", r.time},
-                         {"user", r.user},
-                         {"domain", r.domain},
-                         {"address", r.address},
-                         {"session_id", r.session_id ? json(*r.session_id) : json(nullptr)},
-                         {"evidence", evidence_to_json(r.evidence)}};
-  }
+  if (host.last_refusal) j["last_refusal"] = to_json_value(*host.last_refusal);
   return j;
 }
 
-Logon logon_from_json(const json& l) {
-  Logon logon;
-  logon.user = l.at("user").get<std::string>();
-  logon.domain = l.at("domain").get<std::string>();
-  logon.sid = l.at("sid").get<std::string>();
-  logon.ip = l.at("ip").get<std::string>();
-  logon.type = l.at("type").get<std::uint8_t>();
-  logon.time = l.at("time").get<Ticks>();
-  logon.last_seen = l.at("last_seen").get<Ticks>();
-  if (!l.at("session_id").is_null()) logon.session_id = l.at("session_id").get<std::uint32_t>();
-  logon.announced = l.at("announced").get<bool>();
-  return logon;
-}
-
-RefusedAttempt refusal_from_json(const json& r) {
-  RefusedAttempt ra;
-  ra.time = r.at("time").get<Ticks>();
-  ra.user = r.at("user").get<std::string>();
-  ra.domain = r.at("domain").get<std::string>();
-  ra.address = r.at("address").get<std::string>();
-  if (!r.at("session_id").is_null()) ra.session_id = r.at("session_id").get<std::uint32_t>();
-  ra.evidence = evidence_from_json(r.at("evidence"));
-  return ra;
-}
-
-// Throws on a malformed host. Fields added after version 1 was first written are optional.
+// Throws on a malformed host. Members added after version 1 was first written are optional.
 Host host_from_json(const json& j) {
-  Host h;
-  h.name = j.at("name").get<std::string>();
-  h.short_name = j.value("short_name", std::string());
-  h.multi_session = j.value("multi_session", false);
-  h.console_free_known = j.at("console_free_known").get<bool>();
-  h.console_free_since = j.at("console_free_since").get<Ticks>();
-  h.last_seen = j.at("last_seen").get<Ticks>();
-  h.last_released = j.value("last_released", Ticks{0});
-  h.last_sweep = j.value("last_sweep", Ticks{0});
-  h.last_logon_ageing = j.value("last_logon_ageing", Ticks{0});
-  h.rebooted = j.at("rebooted").get<bool>();
-  h.last_reboot = j.at("last_reboot").get<Ticks>();
+  Host h = from_json_as<Host>(j);
   for (const json& s : j.at("sessions")) {
-    SessionRecord rec = session_from_json(s);
+    SessionRecord rec = from_json_as<SessionRecord>(s);
     if (!rec.session_id) throw std::runtime_error("session without id");
     h.sessions[*rec.session_id] = std::move(rec);
   }
   for (const json& l : j.at("logons")) {
-    h.logons[l.at("logon_id").get<std::uint64_t>()] = logon_from_json(l);
+    h.logons[l.at("logon_id").get<std::uint64_t>()] = from_json_as<Logon>(l);
   }
   if (const auto names = j.find("sid_names"); names != j.end()) sid_names_from_json(*names, h);
   for (const json& a : j.at("attempts")) {
@@ -214,7 +262,8 @@ Host host_from_json(const json& j) {
     for (const json& e : *ends)
       h.recent_ends.emplace_back(e.at(0).get<std::uint32_t>(), e.at(1).get<Ticks>());
   }
-  if (j.contains("last_refusal")) h.last_refusal = refusal_from_json(j.at("last_refusal"));
+  if (j.contains("last_refusal"))
+    h.last_refusal = from_json_as<RefusedAttempt>(j.at("last_refusal"));
   reindex_logons(h);
   return h;
 }

@@ -28,10 +28,39 @@ enum class Kind : std::uint8_t {
 std::string_view kind_name(Kind k);
 std::uint32_t kind_event_id(Kind k);
 
+// Windows' logon types (Security 4624 LogonType), by their names in the Windows documentation.
+enum class LogonType : std::uint8_t {
+  kSystem = 0,
+  kInteractive = 2,
+  kNetwork = 3,
+  kBatch = 4,
+  kService = 5,
+  kUnlock = 7,
+  kNetworkCleartext = 8,
+  kNewCredentials = 9,
+  kRemoteInteractive = 10,
+  kCachedInteractive = 11,
+  kCachedRemoteInteractive = 12,
+  kCachedUnlock = 13
+};
+
+// At the machine's own keyboard and screen: the kinds that hold the console.
+inline bool is_console_logon(LogonType type) {
+  return type == LogonType::kInteractive || type == LogonType::kCachedInteractive;
+}
+// Through Remote Desktop.
+inline bool is_remote_logon(LogonType type) {
+  return type == LogonType::kRemoteInteractive || type == LogonType::kCachedRemoteInteractive;
+}
+// The kinds a person sits in front of: the only ones the tracker keeps.
+inline bool is_interactive(LogonType type) {
+  return is_console_logon(type) || is_remote_logon(type);
+}
+
 // A Security logon (interactive kinds only) not necessarily tied to a TS session yet.
 struct Logon {
   std::string user, domain, sid, ip;
-  std::uint8_t type = 0;
+  LogonType type = LogonType::kSystem;
   Ticks time = 0;
   Ticks last_seen = 0;
   std::optional<std::uint32_t> session_id;
@@ -117,7 +146,7 @@ struct Host {
   std::string since_text;
   // Indexes over `logons`, kept only by the logon helpers below, so that no per-event path
   // walks every logon of a busy host: (time, logon id) for token twins, linking and ageing;
-  // session -> logon ids for ending a session; the console kinds (2, 11) for the console.
+  // session -> logon ids for ending a session; the console kinds for the console.
   std::multimap<Ticks, std::uint64_t> logons_by_time;
   std::unordered_multimap<std::uint32_t, std::uint64_t> logons_by_session;
   std::vector<std::uint64_t> local_logons;
@@ -131,9 +160,6 @@ struct Host {
 // go first), besides ageing out after the longest correlation window.
 inline constexpr std::size_t kMaxLogonsPerHost = 256;
 
-inline bool is_local_logon_type(std::uint8_t type) {
-  return type == 2 || type == 11;
-}
 // After the fields of host.logons[id] were set (time, type, session_id).
 void index_logon(Host& host, std::uint64_t id, const Logon& l);
 // Before the time, type or session of host.logons[id] changes, or it goes.
@@ -147,6 +173,8 @@ void clear_logons(Host& host);
 void reindex_logons(Host& host);
 const ConsoleInfo& cached_console(Host& host);
 
+// The console as the session holding it shows it.
+ConsoleInfo console_of(const SessionRecord& s);
 ConsoleInfo compute_console(const Host& host);
 std::string fold_account(std::string_view domain, std::string_view user);
 

@@ -79,6 +79,39 @@ TEST(Snapshot, RejectsOtherVersionsAndGarbageWithoutChangingState) {
   EXPECT_EQ(h.tracker.snapshot(), good);
 }
 
+// A host's keys added after version 1 was first written (last_released, last_sweep,
+// last_logon_ageing) may be missing; short_name and multi_session are written only when set.
+TEST(Snapshot, OlderHostsWithoutLaterKeysRestoreAndUnsetKeysAreNotWritten) {
+  Harness before;
+  before.run(a_busy_morning());
+  std::string text = before.tracker.snapshot();
+  // alice at the console and carol from afar at once: a multi-session host.
+  EXPECT_NE(text.find("\"multi_session\":true"), std::string::npos) << text;
+  EXPECT_EQ(text.find("\"short_name\""), std::string::npos);  // events spelled the DNS name only
+  Harness single;
+  single.run({a_busy_morning().front()});
+  EXPECT_EQ(single.tracker.snapshot().find("\"multi_session\""), std::string::npos);
+  for (std::string_view key : {"last_released", "last_sweep", "last_logon_ageing"}) {
+    const std::string quoted = "\"" + std::string(key) + "\":";
+    const auto at_key = text.find(quoted);
+    ASSERT_NE(at_key, std::string::npos) << key;
+    text.erase(at_key, text.find(',', at_key) + 1 - at_key);
+  }
+  Harness after;
+  std::string error;
+  ASSERT_TRUE(after.tracker.restore(text, error)) << error;
+  EXPECT_EQ(after.tracker.console("WS-FIN-07").user, "alice");
+  const std::string resaved = after.tracker.snapshot();
+  EXPECT_NE(resaved.find("\"last_sweep\":0"), std::string::npos) << resaved;
+
+  std::string missing_required = before.tracker.snapshot();
+  const auto rebooted = missing_required.find("\"rebooted\":");
+  ASSERT_NE(rebooted, std::string::npos);
+  missing_required.erase(rebooted, missing_required.find(',', rebooted) + 1 - rebooted);
+  EXPECT_FALSE(after.tracker.restore(missing_required, error));
+  EXPECT_NE(error.find("rebooted"), std::string::npos) << error;
+}
+
 }  // namespace
 }  // namespace sw::test
 

@@ -1,0 +1,105 @@
+// Enrichment: the sessionwatch.* fields every released event gets (the error it reports, who
+// holds the console, who asked), the contract with the rules (docs/sessions.md); and the
+// context an alert is built with.
+#include "session/names.hpp"
+#include "session/tracker_impl.hpp"
+#include "sessionwatch/error_catalog.hpp"
+
+namespace sw {
+
+using namespace session_detail;
+
+std::string SessionTracker::Impl::requester_of(const Host& host, const Event& e) const {
+  const Names& n = Names::get();
+  auto pair = [&](FieldId user_id, FieldId domain_id) -> std::string {
+    const std::string_view user = payload_or_empty(e, user_id);
+    if (user.empty() || user == "-") return {};
+    if (user.find('\\') != std::string_view::npos) return std::string(user);
+    return join_account(payload_or_empty(e, domain_id), user);
+  };
+  if (e.channel() == derived::kChannel) return pair(n.target_user, n.target_domain);
+  for (auto [u, d] :
+       {std::pair{n.target_user_name, n.target_domain_name}, std::pair{n.user, n.domain_field},
+        std::pair{n.param1, n.param2}, std::pair{n.account_name, n.account_domain},
+        std::pair{n.account, n.domain_field}, std::pair{n.user_name_field, n.domain_field}}) {
+    std::string r = pair(u, d);
+    if (!r.empty()) return r;
+  }
+  // The account the tool ran as (System/Security@UserID), when it is a person we saw log on.
+  if (!e.user_sid().empty()) {
+    auto it = host.sid_names.find(std::string(e.user_sid()));
+    if (it != host.sid_names.end()) return join_account(it->second.first, it->second.second);
+  }
+  return {};
+}
+
+void SessionTracker::Impl::enrich(Host& host, Event& e, bool recognize) {
+  const Names& n = Names::get();
+  if (recognize) recognize_error(host, e);
+  const ConsoleInfo& c = cached_console(host);
+  e.set_field(n.console_state, to_string(c.state));
+  if (!c.user.empty()) {
+    e.set_field(n.console_user, join_account(c.domain, c.user));
+    // Apart, so rules compare user with user (4624's TargetUserName has no domain).
+    e.set_field(n.console_user_name, c.user);
+    if (!c.domain.empty()) e.set_field(n.console_domain, c.domain);
+  }
+  e.set_field(n.host_sessions, host.multi_session ? "multi" : "unknown");
+  if (c.session_id) e.set_field(n.console_session_id, std::to_string(*c.session_id));
+  if (c.since) {
+    if (host.since_text_for != c.since) {
+      host.since_text = format_time(c.since);
+      host.since_text_for = c.since;
+    }
+    e.set_field(n.console_since, host.since_text);
+  }
+  std::string requester = requester_of(host, e);
+  if (!requester.empty()) e.set_field(n.requester, requester);
+}
+
+void SessionTracker::Impl::recognize_error(Host& host, Event& e) {
+  const Names& n = Names::get();
+  if (opt.catalog) {
+    for (const Recognition& r : opt.catalog->recognize(e)) {
+      if (!r.error || !r.error->alerting) continue;
+      e.set_field(n.error_code, std::to_string(r.error->code));
+      e.set_field(n.error_symbol, r.error->symbol);
+      e.set_field(n.error_form, to_string(r.form));
+      break;
+    }
+  }
+  // Each error reported counts as an attempt of whoever it names.
+  if (e.payload(n.error_code)) {
+    std::string req = requester_of(host, e);
+    record_attempt(host, e.time_created, fold_account_text(req));
+  }
+}
+
+std::string SessionTracker::Impl::fold_account_text(std::string_view account) {
+  std::string domain, user;
+  split_account(account, domain, user);
+  return fold_account(domain, user);
+}
+
+AlertContext SessionTracker::alert_context(const Event& trigger) const {
+  AlertContext ctx;
+  auto it = impl_->hosts.find(host_key(trigger.computer()));
+  if (it == impl_->hosts.end()) return ctx;
+  const Host& host = it->second;
+  ctx.host_known = true;
+  ctx.hostname = host.short_name.empty() ? host_short_name(host.name) : host.short_name;
+  ctx.console = compute_console(host);
+  const std::string who = Impl::fold_account_text(impl_->requester_of(host, trigger));
+  const Ticks t = trigger.time_created;
+  for (const Attempt& a : host.attempts) {
+    if (a.time > t || a.time + impl_->opt.attempt_window < t) continue;
+    if (who.empty() || a.who == who) ++ctx.attempts_last_hour;
+  }
+  if (host.last_refusal && host.last_refusal->time <= t + impl_->opt.channel_skew &&
+      host.last_refusal->time + impl_->opt.requester_window >= t) {
+    ctx.recent_refusal = host.last_refusal;
+  }
+  return ctx;
+}
+
+}  // namespace sw
