@@ -10,8 +10,8 @@
 
 #include <spdlog/spdlog.h>
 
-#include "sessionwatch/gap_alert.hpp"
 #include "sessionwatch/forward.hpp"
+#include "sessionwatch/gap_alert.hpp"
 #include "sessionwatch/platform.hpp"
 
 namespace sw::daemon {

@@ -1,9 +1,9 @@
 #include <gtest/gtest.h>
 
-#include "sessionwatch/gap_alert.hpp"
 #include "ecs_check/ecs_check.hpp"
 #include "sessionwatch/alert_ecs.hpp"
 #include "sessionwatch/alert_json.hpp"
+#include "sessionwatch/gap_alert.hpp"
 
 namespace sw {
 namespace {
