@@ -2,8 +2,8 @@
 
 namespace sw::cli {
 
-Args::Args(std::vector<std::string> argv, std::set<std::string> valued, std::set<std::string> flags,
-           std::map<char, std::string> short_aliases) {
+Args::Args(std::vector<std::string> argv, const std::set<std::string>& valued,
+           const std::set<std::string>& flags, std::map<char, std::string> short_aliases) {
   bool only_positional = false;
   for (std::size_t i = 0; i < argv.size(); ++i) {
     std::string a = argv[i];

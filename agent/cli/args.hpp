@@ -19,8 +19,8 @@ class Args {
  public:
   // `valued`: options that take a value (--rules DIR or --rules=DIR); `flags`: options that don't.
   // Short aliases map a one-letter option to a long name ("c" -> "config").
-  Args(std::vector<std::string> argv, std::set<std::string> valued, std::set<std::string> flags,
-       std::map<char, std::string> short_aliases = {});
+  Args(std::vector<std::string> argv, const std::set<std::string>& valued,
+       const std::set<std::string>& flags, std::map<char, std::string> short_aliases = {});
 
   bool ok() const { return error_.empty(); }
   const std::string& error() const { return error_; }

@@ -150,7 +150,7 @@ int rules_xpath(const std::vector<std::string>& args) {
     if (!ids) {
       std::vector<std::string> reasons;
       if (!detector->tracker().interest().event_ids(channel)) {
-        reasons.push_back("errors can be reported by any of its events");
+        reasons.emplace_back("errors can be reported by any of its events");
       }
       if (rules) {
         for (const std::string& rule : rules->rules_reading_whole(channel)) {

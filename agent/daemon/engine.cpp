@@ -43,8 +43,8 @@ std::unique_ptr<Detector> make_detector(const Config& config, std::vector<std::s
     options.tracker.max_buffered_events = 500000;
   }
   if (live) {
-    options.tracker.on_state_change = [live](const SessionTracker& tracker, std::string_view host,
-                                             Ticks time) {
+    options.tracker.on_state_change = [live = std::move(live)](const SessionTracker& tracker,
+                                                               std::string_view host, Ticks time) {
       live->on_state_change(tracker, host, time);
     };
   }

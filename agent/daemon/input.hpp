@@ -41,6 +41,7 @@ class Input {
   virtual void committed(const std::string& /*stream*/, const std::string& /*checkpoint*/) {}
   // For inputs fed by a thread of their own (the Windows Event Log): called from that thread when
   // collect() has something new. Set once, before init.
+  // NOLINTNEXTLINE(performance-unnecessary-value-param): overrides keep it (std::move)
   virtual void set_wakeup(std::function<void()> /*wakeup*/) {}
   // On the detection thread, after each state write, before the committed() calls it leads to:
   // the detector parts it wrote (every part after a full write, the changed ones otherwise).

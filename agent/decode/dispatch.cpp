@@ -299,11 +299,10 @@ class XmlChunker {
 
   void finish() {
     const bool blank = buffer_.find_first_not_of(" \t\r\n") == std::string::npos;
-    if (!blank && (has_event_start(buffer_) || (!decoded_any_ && !buffer_.empty()))) {
-      decode(buffer_.size());
-    } else if (!decoded_any_) {
-      decode(buffer_.size());  // nothing at all: let the decoder say so
-    }
+    // What is left when it holds an event; with nothing decoded at all, whatever there is (even
+    // nothing), so that the decoder says what was wrong.
+    const bool holds_event = !blank && has_event_start(buffer_);
+    if (holds_event || !decoded_any_) decode(buffer_.size());
   }
 
  private:

@@ -160,7 +160,7 @@ std::unique_ptr<Detector> Detector::create(const DetectorOptions& options,
     for (const RuleProblem& p : loaded.problems) problems.push_back(to_string(p));
     if (!loaded.ok() && !options.skip_broken_rules) return nullptr;
     if (loaded.loaded == 0) {
-      problems.push_back("no rules loaded from the given paths");
+      problems.emplace_back("no rules loaded from the given paths");
       return nullptr;
     }
     count = loaded.loaded;

@@ -101,7 +101,8 @@ std::optional<double> time_part_of(std::string_view date, ValueMatcher::TimePart
       // ISO 8601: week 1 holds the year's first Thursday; weeks start on Monday.
       const sys_days thursday = day - (weekday(day).iso_encoding() - 1) * days{1} + days{3};
       const sys_days jan1 = sys_days(year_month_day(thursday).year() / January / 1);
-      return static_cast<double>((thursday - jan1).count() / 7 + 1);
+      const auto week = (thursday - jan1).count() / 7 + 1;  // whole weeks: integer division
+      return static_cast<double>(week);
     }
     case ValueMatcher::kNoTimePart:
       break;

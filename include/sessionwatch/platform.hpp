@@ -25,6 +25,7 @@ struct FileId {
   std::uint64_t device = 0;
   std::uint64_t inode = 0;
   friend bool operator==(const FileId&, const FileId&) = default;
+  // NOLINTNEXTLINE(modernize-use-nullptr): the check misreads the defaulted comparison
   friend auto operator<=>(const FileId&, const FileId&) = default;
 };
 

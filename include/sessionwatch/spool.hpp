@@ -54,6 +54,7 @@ struct SpoolOptions {
 struct SpoolPosition {
   std::uint64_t segment = 0;
   std::uint64_t offset = 0;
+  // NOLINTNEXTLINE(modernize-use-nullptr): the check misreads the defaulted comparison
   auto operator<=>(const SpoolPosition&) const = default;
 };
 

@@ -24,7 +24,7 @@ void add_url(ConfigReader& reader, const YAML::Node& n, std::string_view key, st
     reader.error(n, key, "expected a URL");
     return;
   }
-  const std::string written = n.Scalar();
+  const std::string& written = n.Scalar();
   std::string url, userinfo, error;
   if (!take_userinfo(written, url, userinfo, error)) {
     reader.error(n, key, error);

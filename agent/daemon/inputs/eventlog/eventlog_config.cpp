@@ -88,7 +88,7 @@ void parse_event_ids(const YAML::Node& node, const InputParseContext& context,
                      EventlogInputOptions& options) {
   const std::string where = context.where + ".event_ids";
   if (node.IsScalar()) {
-    const std::string value = node.Scalar();
+    const std::string& value = node.Scalar();
     if (value == "all") {
       options.event_id_filter = EventlogInputOptions::EventIds::kAll;
     } else if (value == "auto") {

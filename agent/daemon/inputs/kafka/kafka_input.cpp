@@ -423,6 +423,7 @@ class KafkaInput final : public Input {
   // committed (within revoke_timeout), so that their next owner starts where this one stopped.
   void revoked(rd_kafka_t* rk, rd_kafka_topic_partition_list_t* partitions) {
     std::vector<std::string> streams;
+    streams.reserve(static_cast<std::size_t>(partitions->cnt));
     for (int i = 0; i < partitions->cnt; ++i) {
       streams.push_back(stream_name(partitions->elems[i].topic, partitions->elems[i].partition));
     }

@@ -25,12 +25,12 @@ class FileOutput final : public OutputPlugin {
     for (const Record& rec : records) {
       const std::uint64_t need = rec.payload.size() + 1;
       if (size_ > 0 && size_ + need > options_.max_bytes) {
-        if (!platform::sync_file(file_.get()) || !rotate()) return partial(r);
+        if (!platform::sync_file(file_.get()) || !rotate()) return partial();
       }
       if (std::fwrite(rec.payload.data(), 1, rec.payload.size(), file_.get()) !=
               rec.payload.size() ||
           std::fputc('\n', file_.get()) == EOF) {
-        return partial(r);
+        return partial();
       }
       size_ += need;
       ++r.count;
@@ -52,7 +52,7 @@ class FileOutput final : public OutputPlugin {
 
   // Lines written before a failure are on their way, but not known to be durable: report them
   // as not delivered so they are written again (at-least-once).
-  FlushResult partial(FlushResult) {
+  FlushResult partial() {
     error_ = "write to " + options_.path.string() + " failed: " + std::strerror(errno);
     close();
     return retry();
