@@ -11,6 +11,7 @@
 #include "sessionwatch/config.hpp"
 #include "sessionwatch/forward.hpp"
 #include "sessionwatch/platform.hpp"
+#include "sessionwatch/units.hpp"
 #include "sessionwatch/yaml_guard.hpp"
 
 namespace sw {
@@ -380,28 +381,14 @@ class Parser {
     std::string listen;
     if (!node["listen"] || !nonempty_scalar(node["listen"], "metrics.listen", listen)) return;
     // host:port, IPv6 as [addr]:port.
-    std::string host;
-    std::string port_text;
-    if (listen.front() == '[') {
-      const auto close = listen.find(']');
-      if (close != std::string::npos && close + 1 < listen.size() && listen[close + 1] == ':') {
-        host = listen.substr(1, close - 1);
-        port_text = listen.substr(close + 2);
-      }
-    } else if (const auto colon = listen.rfind(':'); colon != std::string::npos) {
-      host = listen.substr(0, colon);
-      port_text = listen.substr(colon + 1);
-    }
-    unsigned long port = 0;
-    bool port_ok = !port_text.empty() &&
-                   port_text.find_first_not_of("0123456789") == std::string::npos &&
-                   port_text.size() <= 5;
-    if (port_ok) port = std::stoul(port_text);
-    if (host.empty() || !port_ok || port == 0 || port > 65535) {
+    const std::optional<HostPort> split = split_host_port(listen);
+    const std::optional<std::uint16_t> port = split ? parse_port(split->port) : std::nullopt;
+    if (!split || split->host.empty() || !port) {
       error(node["listen"].Mark(),
             "metrics.listen '" + listen + "' must be address:port, e.g. 127.0.0.1:9464");
       return;
     }
+    const std::string& host = split->host;
     parse_metrics_token(node);
     if (!loopback(host) && config_.metrics.token.empty()) {
       error(node["listen"].Mark(),
@@ -412,7 +399,7 @@ class Parser {
     }
     config_.metrics.enabled = true;
     config_.metrics.address = host;
-    config_.metrics.port = static_cast<std::uint16_t>(port);
+    config_.metrics.port = *port;
   }
 
   std::string file_;
