@@ -97,22 +97,42 @@ void LiveState::mark_all(const SessionTracker& tracker) {
   }
 }
 
-HostView LiveState::next_view(const HostView* old, Pending& p,
-                              const SessionTracker& tracker) const {
-  HostView view = old ? *old : HostView{};
-  if (view.name.empty() || p.name.find('.') != std::string::npos) view.name = p.name;
-  if (p.state_changed) {
-    view.console = tracker.console(p.name);
-    view.sessions = tracker.sessions(p.name);
+// The session lists of the computers behind, longest behind first, while the budget lasts.
+std::map<std::string, LiveState::SessionList> LiveState::copy_sessions(
+    const SessionTracker& tracker, std::size_t budget) {
+  std::map<std::string, SessionList> copied;
+  std::size_t records = 0;
+  while (!behind_order_.empty() && records < budget) {
+    std::string key = std::move(behind_order_.front());
+    behind_order_.pop_front();
+    if (behind_.erase(key) == 0) continue;  // its view was dropped meanwhile
+    const auto p = pending_.find(key);
+    const auto view = hosts_.find(key);
+    if (p == pending_.end() && view == hosts_.end()) continue;
+    const std::string& name = p != pending_.end() ? p->second.name : view->second->name;
+    auto sessions = std::make_shared<const std::vector<SessionRecord>>(tracker.sessions(name));
+    records += std::max<std::size_t>(sessions->size(), 1);
+    copied.emplace(std::move(key), std::move(sessions));
   }
-  if (p.last_change > view.last_change) view.last_change = p.last_change;
-  for (EventSource& s : p.sources) view.sources.push_back(std::move(s));
+  return copied;
+}
+
+HostView LiveState::next_view(const HostView* old, Pending* p, const SessionTracker& tracker,
+                              SessionList sessions) const {
+  HostView view = old ? *old : HostView{};
+  if (sessions) view.sessions = std::move(sessions);
+  if (!view.sessions) view.sessions = std::make_shared<const std::vector<SessionRecord>>();
+  if (!p) return view;
+  if (view.name.empty() || p->name.find('.') != std::string::npos) view.name = p->name;
+  if (p->state_changed) view.console = tracker.console(p->name);
+  if (p->last_change > view.last_change) view.last_change = p->last_change;
+  for (EventSource& s : p->sources) view.sources.push_back(std::move(s));
   keep_last(view.sources, options_.max_sources);
-  if (!p.alerts.empty()) {
+  if (!p->alerts.empty()) {
     auto log = view.refusals ? std::make_shared<RefusalLog>(*view.refusals)
                              : std::make_shared<RefusalLog>();
-    for (AlertSummary& a : p.alerts) log->recent.push_back(std::move(a));
-    log->total += p.alerts.size();
+    for (AlertSummary& a : p->alerts) log->recent.push_back(std::move(a));
+    log->total += p->alerts.size();
     // Inputs deliver at their own pace (a tool's text file after the Event Log): keep time order,
     // so the ring drops the oldest refusals and readers get them in order.
     std::stable_sort(log->recent.begin(), log->recent.end(),
@@ -123,15 +143,25 @@ HostView LiveState::next_view(const HostView* old, Pending& p,
   return view;
 }
 
-void LiveState::publish(const SessionTracker& tracker) {
-  if (pending_.empty()) return;
+void LiveState::publish(const SessionTracker& tracker, std::size_t session_records) {
+  for (const auto& [key, p] : pending_) {
+    if (p.state_changed && behind_.insert(key).second) behind_order_.push_back(key);
+  }
+  std::map<std::string, SessionList> sessions = copy_sessions(tracker, session_records);
+  if (pending_.empty() && sessions.empty()) return;
   std::vector<std::pair<std::string, std::shared_ptr<const HostView>>> fresh;
-  fresh.reserve(pending_.size());
-  for (auto& [key, p] : pending_) {
+  fresh.reserve(pending_.size() + sessions.size());
+  const auto add = [&](const std::string& key, Pending* p) {
     // Only this thread writes hosts_: reading it without the lock here races with nothing.
     const auto it = hosts_.find(key);
     const HostView* old = it == hosts_.end() ? nullptr : it->second.get();
-    fresh.emplace_back(key, std::make_shared<const HostView>(next_view(old, p, tracker)));
+    const auto list = sessions.find(key);
+    SessionList copied = list == sessions.end() ? nullptr : std::move(list->second);
+    fresh.emplace_back(key, std::make_shared<const HostView>(next_view(old, p, tracker, copied)));
+  };
+  for (auto& [key, p] : pending_) add(key, &p);
+  for (const auto& [key, list] : sessions) {
+    if (list) add(key, nullptr);  // behind from an earlier batch, unchanged since
   }
   pending_.clear();
   std::lock_guard lock(mutex_);
@@ -153,6 +183,7 @@ void LiveState::drop_stalest(std::size_t count) {
   for (auto it = ages.begin(); it != cut; ++it) gone.push_back(*it->second);
   for (const std::string& key : gone) {
     consoles_.erase(key);
+    behind_.erase(key);
     hosts_.erase(key);
   }
 }

@@ -3,9 +3,15 @@
 //
 // The detection thread owns the tracker. Its state-change hook (TrackerOptions::on_state_change)
 // only marks a computer dirty and notes which event changed it; at the end of each batch
-// publish() copies the dirty computers' console and sessions into fresh immutable views and swaps
-// them in under a mutex. Readers take shared pointers to those views under the same mutex and
-// read them afterwards without it: no reader ever sees a view being written.
+// publish() copies the dirty computers' console into fresh immutable views and swaps them in
+// under a mutex. Readers take shared pointers to those views under the same mutex and read them
+// afterwards without it: no reader ever sees a view being written.
+//
+// A computer's session list (up to the tracker's 4,096 logons) costs far more to copy than its
+// console, and a busy relay changes every computer in every batch: publish() copies at most a
+// budget of session records per call, the computers waiting longest first, and a view shares its
+// unchanged parts with the one it replaces. The engine gives a budget at most every few tens of
+// ms and again while idle, so the lists catch up as soon as the input pauses.
 #pragma once
 
 #include <cstdint>
@@ -13,6 +19,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -53,7 +60,8 @@ struct RefusalLog {
 struct HostView {
   std::string name;  // as tracked: the DNS name once one was seen
   ConsoleInfo console;
-  std::vector<SessionRecord> sessions;
+  // As of the last publish() that copied them (never null); shared while unchanged.
+  std::shared_ptr<const std::vector<SessionRecord>> sessions;
   std::deque<EventSource> sources;  // the latest events that changed the console, newest last
   Ticks last_change = 0;            // event time of the latest state change
   std::shared_ptr<const RefusalLog> refusals;  // null until the first alert
@@ -88,8 +96,13 @@ class LiveState {
   void on_alert(const Alert& alert);
   // Every computer the tracker knows becomes dirty (after its state was restored).
   void mark_all(const SessionTracker& tracker);
-  // Copies what changed since the last call from the tracker and makes it visible to readers.
-  void publish(const SessionTracker& tracker);
+  // Copies what changed since the last call from the tracker and makes it visible to readers;
+  // the session lists of changed computers only up to `session_records` (at least one list when
+  // it is not 0), the others wait for a later call.
+  static constexpr std::size_t kAllSessions = static_cast<std::size_t>(-1);
+  void publish(const SessionTracker& tracker, std::size_t session_records = kAllSessions);
+  // Some computer's published session list is behind the tracker's.
+  bool sessions_behind() const { return !behind_.empty(); }
 
   // ---- any thread ----
   // A computer by FQDN or short name, any case; null when unknown.
@@ -104,8 +117,12 @@ class LiveState {
     std::vector<EventSource> sources;
     std::vector<AlertSummary> alerts;
   };
+  using SessionList = std::shared_ptr<const std::vector<SessionRecord>>;
   Pending& pending_for(std::string_view name);
-  HostView next_view(const HostView* old, Pending& p, const SessionTracker& tracker) const;
+  std::map<std::string, SessionList> copy_sessions(const SessionTracker& tracker,
+                                                   std::size_t budget);
+  HostView next_view(const HostView* old, Pending* p, const SessionTracker& tracker,
+                     SessionList sessions) const;
   void drop_stalest(std::size_t count);  // with the lock held
 
   LiveStateOptions options_;
@@ -113,6 +130,10 @@ class LiveState {
   const Event* cause_ = nullptr;
   std::map<std::string, Pending> pending_;       // by host_key
   std::map<std::string, ConsoleInfo> consoles_;  // by host_key: as of the last change
+  // Computers whose published session list is behind the tracker's: by host_key, in the order
+  // they fell behind (the set says which are in the queue).
+  std::deque<std::string> behind_order_;
+  std::set<std::string, std::less<>> behind_;
   // shared
   mutable std::mutex mutex_;
   std::map<std::string, std::shared_ptr<const HostView>> hosts_;  // by host_key

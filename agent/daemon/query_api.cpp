@@ -76,7 +76,7 @@ json host_summary(const HostView& h) {
   return {{"name", h.name},
           {"short_name", host_short_name(h.name)},
           {"console", console_json(h.console)},
-          {"sessions", h.sessions.size()},
+          {"sessions", h.sessions->size()},
           {"refusals", refusal_count(h)},
           {"last_change", time_or_null(h.last_change)}};
 }
@@ -160,7 +160,7 @@ HttpReply console_answer(const HostView& h, Ticks now) {
 
 HttpReply sessions_answer(const HostView& h, Ticks now) {
   json sessions = json::array();
-  for (const SessionRecord& s : h.sessions) sessions.push_back(session_json(s));
+  for (const SessionRecord& s : *h.sessions) sessions.push_back(session_json(s));
   return ok({{"as_of", format_time(now)}, {"host", h.name}, {"sessions", std::move(sessions)}});
 }
 

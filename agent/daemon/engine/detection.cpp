@@ -31,12 +31,10 @@ void Engine::Impl::detection_main() {
 bool Engine::Impl::detection_loop() {
   WorkItem item;
   for (;;) {
-    // A pending checkpoint is written when the stream pauses, at most save_gap after the last.
-    std::optional<SteadyClock::time_point> save_due;
-    if (dirty && options.reorder_window_seconds == 0 && !merger) save_due = last_save + save_gap;
-    const WorkQueue::Popped popped = queue.pop(item, save_due);
+    const WorkQueue::Popped popped = queue.pop(item, wake_up_at());
     if (popped == WorkQueue::Popped::kTimeout) {
-      save_state(true);
+      if (live->sessions_behind()) publish_live();
+      save_state(false);  // when save_gap has passed
       continue;
     }
     if (popped == WorkQueue::Popped::kClosed || stopped_hard()) return true;
@@ -52,12 +50,32 @@ bool Engine::Impl::detection_loop() {
   }
 }
 
+// When the stream pauses: a pending checkpoint is written at most save_gap after the last, and
+// the live view's session lists catch up.
+std::optional<SteadyClock::time_point> Engine::Impl::wake_up_at() const {
+  std::optional<SteadyClock::time_point> at;
+  if (dirty && options.reorder_window_seconds == 0 && !merger) at = last_save + save_gap;
+  if (live->sessions_behind() && (!at || next_sessions_publish < *at)) at = next_sessions_publish;
+  return at;
+}
+
+// The console at once; session lists a budget at a time, at most every kSessionsPublishInterval.
+void Engine::Impl::publish_live() {
+  const auto now = SteadyClock::now();
+  std::size_t session_records = 0;
+  if (now >= next_sessions_publish) {
+    session_records = kSessionRecordsPerPublish;
+    next_sessions_publish = now + kSessionsPublishInterval;
+  }
+  live->publish(detector->tracker(), session_records);
+}
+
 // process() with the watchdog's clock running.
 bool Engine::Impl::process_timed(WorkItem& item) {
   busy_since_ms = steady_ms();
   apply_pending_detector();
   const bool stored = process(item);
-  live->publish(detector->tracker());
+  publish_live();
   note_evictions();
   busy_since_ms = 0;
   return stored;

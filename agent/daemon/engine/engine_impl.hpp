@@ -50,6 +50,10 @@ using SteadyClock = std::chrono::steady_clock;
 // batch would cost more than the events themselves. The state is written at the latest this long
 // after the last event.
 constexpr std::chrono::milliseconds kSaveInterval{200};
+// The live view's session lists (query.hpp) are copied at most this often, at most this many
+// records at a time: a few ms of copying, however many computers each batch changes.
+constexpr std::chrono::milliseconds kSessionsPublishInterval{50};
+constexpr std::size_t kSessionRecordsPerPublish = 16384;
 
 // The detection thread's busy_since_ms clock, read by the watchdog.
 inline std::int64_t steady_ms() {
@@ -132,7 +136,8 @@ struct Engine::Impl {
   bool dirty = false;
   SteadyClock::time_point last_save{};
   SteadyClock::duration save_gap = kSaveInterval;  // grows with the time a save takes
-  bool full_checkpoint_due = false;                // the detector was replaced (reload)
+  SteadyClock::time_point next_sessions_publish{};
+  bool full_checkpoint_due = false;  // the detector was replaced (reload)
   // Stream checkpoints stored since the last state write: handed back to their inputs once a
   // write holds them.
   std::map<std::pair<std::size_t, std::string>, std::string> uncommitted;
@@ -187,6 +192,8 @@ struct Engine::Impl {
   void detection_main();
   bool detection_loop();
   bool process_timed(WorkItem& item);
+  void publish_live();
+  std::optional<SteadyClock::time_point> wake_up_at() const;
   void flush_detector();
   bool process(WorkItem& item);
   void refuse(const RefusedFile& file);

@@ -50,7 +50,8 @@ class QueryTest : public ::testing::Test {
     ASSERT_TRUE(detector_);
   }
 
-  void feed(std::size_t from, std::size_t to) {
+  void feed(std::size_t from, std::size_t to,
+            std::size_t session_records = LiveState::kAllSessions) {
     XmlEventDecoder decoder;
     for (std::size_t i = from; i < to && i < lines_.size(); ++i) {
       Event e;
@@ -61,7 +62,7 @@ class QueryTest : public ::testing::Test {
       const LiveState::CauseScope cause(live_.get(), e);
       detector_->process(e, [&](Alert&& a) { live_->on_alert(a); });
     }
-    live_->publish(detector_->tracker());
+    live_->publish(detector_->tracker(), session_records);
   }
 
   json get(const std::string& target, int expected_status = 200) {
@@ -103,6 +104,29 @@ TEST_F(QueryTest, TheAnswerChangesWhenTheHolderLogsOff) {
   EXPECT_TRUE(console["console"]["holder"].is_null());
   EXPECT_FALSE(console["remediation"].contains("logoff"));
   EXPECT_TRUE(get("/v1/hosts/ws-fin-07/sessions")["sessions"].empty());
+}
+
+TEST_F(QueryTest, TheConsoleIsPublishedAtOnceAndSessionListsWithinTheirBudget) {
+  feed(0, unlock_index(lines_), 0);
+  EXPECT_EQ(get("/v1/hosts/ws-fin-07/console")["console"]["state"], "locked");
+  EXPECT_TRUE(get("/v1/hosts/ws-fin-07/sessions")["sessions"].empty());
+  EXPECT_TRUE(live_->sessions_behind());
+  live_->publish(detector_->tracker(), 1);  // no new event: the list catches up on its own
+  EXPECT_FALSE(live_->sessions_behind());
+  EXPECT_EQ(get("/v1/hosts/ws-fin-07/sessions")["sessions"].size(), 1u);
+}
+
+TEST_F(QueryTest, AViewSharesTheSessionListItsChangeLeftAlone) {
+  feed(0, unlock_index(lines_));
+  const auto before = live_->find("WS-FIN-07");
+  Alert alert;
+  alert.host = "WS-FIN-07.corp.example";
+  live_->on_alert(alert);
+  live_->publish(detector_->tracker());
+  const auto after = live_->find("WS-FIN-07");
+  ASSERT_NE(before, after);
+  EXPECT_EQ(after->refusals->total, (before->refusals ? before->refusals->total : 0) + 1);
+  EXPECT_EQ(before->sessions.get(), after->sessions.get());  // shared, not copied
 }
 
 TEST_F(QueryTest, AComputerIsFoundByFqdnOrShortNameInAnyCase) {
