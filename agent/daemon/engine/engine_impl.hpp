@@ -110,7 +110,8 @@ struct Engine::Impl {
   bool collect_posted = false;
   bool linger_armed = false;
   bool stopping = false;
-  bool drained_queued = false;  // once: the end-of-input marker is in the queue
+  bool operator_asked_stop = false;  // a signal (or the service manager) asked once
+  bool drained_queued = false;       // once: the end-of-input marker is in the queue
   EngineExit exit_kind = EngineExit::kStopped;
   std::optional<Config> new_config;
   std::unique_ptr<Detector> new_detector;
@@ -159,6 +160,7 @@ struct Engine::Impl {
   void stop_hard();
   bool stopped_hard();
   void arm_watchdog();
+  void on_stop_signal(std::string_view why);
   void begin_stop(std::string_view reason);
   void finish();
   bool healthy() const;

@@ -34,7 +34,7 @@ bool Engine::Impl::start() {
   if (options.once) merger = std::make_unique<decode_detail::TimeMerger>(MergeOptions{});
   if (!write_first_checkpoint(std::move(state)) || !watch_input_folders()) return false;
   signals = platform::SignalWatcher::create(
-      io, [this](std::string_view why) { begin_stop(why); }, [this] { on_reload(); });
+      io, [this](std::string_view why) { on_stop_signal(why); }, [this] { on_reload(); });
   if (config.metrics.enabled && !start_metrics_server()) return false;
   start_detection(std::move(initial));
   return true;
@@ -236,12 +236,29 @@ bool Engine::Impl::healthy() const {
          (outputs && outputs->waiting_for_spool());
 }
 
-void Engine::Impl::begin_stop(std::string_view reason) {
-  if (stopping) {
-    spdlog::warn("{} again: stopping now without waiting for the outputs", reason);
+// The operator's stop: the first drains and flushes; a second one, the operator insisting, stops
+// without waiting for the outputs. A stop the engine began itself (--once drained, a reload) does
+// not count as the first, or a SIGTERM during the final flush would skip the last checkpoint and
+// the next run would alert again on everything since the first.
+void Engine::Impl::on_stop_signal(std::string_view why) {
+  if (operator_asked_stop) {
+    spdlog::warn("{} again: stopping now without waiting for the outputs", why);
     stop_hard();
     return;
   }
+  operator_asked_stop = true;
+  if (stopping) {
+    spdlog::info(
+        "{}: already stopping (flushing alerts and checkpoints); send it again to stop "
+        "without waiting for the outputs",
+        why);
+    return;
+  }
+  begin_stop(why);
+}
+
+void Engine::Impl::begin_stop(std::string_view reason) {
+  if (stopping) return;
   stopping = true;
   platform::service::notify_stopping();
   spdlog::info("{}: stopping (draining queued events, flushing alerts and checkpoints)", reason);

@@ -23,6 +23,7 @@
 #include <nlohmann/json.hpp>
 
 #include "agent_process.hpp"
+#include "integration/loopback.hpp"
 #include "sessionwatch/event.hpp"
 #include "unit/decode_evtx_native/evtx_builder.hpp"
 
@@ -791,6 +792,29 @@ TEST_F(DaemonE2E, FolderRemovedAndMadeAgainIsFollowedAgain) {
 }
 
 // ---------------------------------------------------------------- run --once
+
+// `run --once` stops by itself once drained and then waits for its outputs; an operator's SIGTERM
+// in that wait is the first stop request, not a second one: the agent keeps flushing (a hard stop
+// there could skip the last checkpoint, and the next run would alert again). A second SIGTERM
+// stops it without waiting.
+TEST_F(DaemonE2E, SigtermWhileRunOnceFlushesIsTheFirstStopNotTheSecond) {
+  std::ofstream(config())
+      << "agent:\n  data_dir: " << (dir_ / "data").string()
+      << "\n  log_level: info\ninputs:\n  - type: file\n    paths: [\"" << (dir_ / "in").string()
+      << "/*.jsonl\"]\n    format: jsonl\noutputs:\n  - type: file\n    path: " << alerts().string()
+      << "\n  - type: syslog\n    name: collector_down\n    url: tcp://127.0.0.1:"
+      << sw_test::free_port() << "\n";
+  append(input(), event_lines(0, 100));
+  Agent once(config(), log(), {"--once"});
+  ASSERT_TRUE(once.started());
+  ASSERT_TRUE(wait_for_log("inputs drained (--once): stopping", 30s)) << read_file(log());
+  once.signal(SIGTERM);
+  ASSERT_TRUE(wait_for_log("SIGTERM: already stopping", 20s)) << read_file(log());
+  EXPECT_EQ(read_file(log()).find("again: stopping now"), std::string::npos) << read_file(log());
+  once.signal(SIGTERM);
+  EXPECT_TRUE(wait_for_log("SIGTERM again: stopping now", 20s)) << read_file(log());
+  EXPECT_NE(once.wait_exit(20s), -1);
+}
 
 TEST_F(DaemonE2E, RunOnceReadsToTheEndDeliversAndExitsAndTheNextRunCarriesOn) {
   write_config();
