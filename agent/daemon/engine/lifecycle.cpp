@@ -206,16 +206,30 @@ EngineExit Engine::Impl::run() {
                                   std::to_string(streams) + " streams");
   io.run();
   if (detection_thread.joinable()) detection_thread.join();
+  if (delivery_thread.joinable()) delivery_thread.join();
   for (auto& input : inputs) input->exit();
-  if (options.once && exit_kind == EngineExit::kStopped && !stopped_hard() &&
-      !outputs->wait_delivered(options.delivery_timeout)) {
-    spdlog::error(
-        "outputs did not confirm every alert within {}s: the rest stays spooled for the next run",
-        options.delivery_timeout.count());
-    exit_kind = EngineExit::kUndelivered;
-  }
   outputs->close();
   return exit_kind;
+}
+
+// `once`, everything stored and checkpointed: waits for the outputs to confirm on a thread of its
+// own, so that the io loop, and with it the signal watcher, keeps running: a SIGTERM then ends
+// the wait (on_stop_signal) instead of killing the process with the default action.
+void Engine::Impl::wait_for_delivery() {
+  waiting_for_delivery = true;
+  delivery_thread = std::thread([this] {
+    const bool delivered = outputs->wait_delivered(options.delivery_timeout);
+    asio::post(io, [this, delivered] {
+      if (!delivered) {
+        spdlog::error(
+            "outputs did not confirm every alert{}: the rest stays spooled for the next run",
+            stopped_hard() ? " (stopped)"
+                           : fmt::format(" within {}s", options.delivery_timeout.count()));
+        exit_kind = EngineExit::kUndelivered;
+      }
+      end_io();
+    });
+  });
 }
 
 void Engine::Impl::arm_watchdog() {
@@ -247,6 +261,11 @@ void Engine::Impl::on_stop_signal(std::string_view why) {
     return;
   }
   operator_asked_stop = true;
+  if (waiting_for_delivery) {
+    spdlog::warn("{}: not waiting for the outputs any longer", why);
+    stop_hard();
+    return;
+  }
   if (stopping) {
     spdlog::info(
         "{}: already stopping (flushing alerts and checkpoints); send it again to stop "
@@ -289,10 +308,19 @@ bool Engine::Impl::stopped_hard() {
   return hard_stop;
 }
 
+// The detection thread is done; `once` then waits for its outputs before the io loop ends.
 void Engine::Impl::finish() {
   deadline_timer.cancel();
   watchdog_timer.cancel();
   linger_timer.cancel();
+  if (options.once && exit_kind == EngineExit::kStopped && !stopped_hard()) {
+    wait_for_delivery();
+    return;
+  }
+  end_io();
+}
+
+void Engine::Impl::end_io() {
   if (metrics_server) metrics_server->stop();
   signals.reset();
   io.stop();

@@ -1,7 +1,10 @@
 // `sessionwatch run` end to end: a file input, a file output, the real binary, real signals.
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -15,9 +18,11 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <random>
 #include <set>
 #include <sstream>
+#include <stdexcept>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -793,27 +798,98 @@ TEST_F(DaemonE2E, FolderRemovedAndMadeAgainIsFollowedAgain) {
 
 // ---------------------------------------------------------------- run --once
 
-// `run --once` stops by itself once drained and then waits for its outputs; an operator's SIGTERM
-// in that wait is the first stop request, not a second one: the agent keeps flushing (a hard stop
-// there could skip the last checkpoint, and the next run would alert again). A second SIGTERM
-// stops it without waiting.
-TEST_F(DaemonE2E, SigtermWhileRunOnceFlushesIsTheFirstStopNotTheSecond) {
-  std::ofstream(config())
-      << "agent:\n  data_dir: " << (dir_ / "data").string()
-      << "\n  log_level: info\ninputs:\n  - type: file\n    paths: [\"" << (dir_ / "in").string()
-      << "/*.jsonl\"]\n    format: jsonl\noutputs:\n  - type: file\n    path: " << alerts().string()
-      << "\n  - type: syslog\n    name: collector_down\n    url: tcp://127.0.0.1:"
-      << sw_test::free_port() << "\n";
-  append(input(), event_lines(0, 100));
-  Agent once(config(), log(), {"--once"});
-  ASSERT_TRUE(once.started());
-  ASSERT_TRUE(wait_for_log("inputs drained (--once): stopping", 30s)) << read_file(log());
-  once.signal(SIGTERM);
-  ASSERT_TRUE(wait_for_log("SIGTERM: already stopping", 20s)) << read_file(log());
-  EXPECT_EQ(read_file(log()).find("again: stopping now"), std::string::npos) << read_file(log());
-  once.signal(SIGTERM);
-  EXPECT_TRUE(wait_for_log("SIGTERM again: stopping now", 20s)) << read_file(log());
-  EXPECT_NE(once.wait_exit(20s), -1);
+// A collector on loopback: accepts one connection at a time and keeps every byte received.
+class TcpSink {
+ public:
+  TcpSink() {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t size = sizeof address;
+    if (::bind(fd_, reinterpret_cast<sockaddr*>(&address), size) != 0 || ::listen(fd_, 4) != 0 ||
+        ::getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &size) != 0) {
+      throw std::runtime_error("TcpSink: cannot listen on loopback");
+    }
+    port_ = ntohs(address.sin_port);
+    thread_ = std::thread([this] { serve(); });
+  }
+  ~TcpSink() {
+    ::shutdown(fd_, SHUT_RDWR);  // wakes accept()
+    thread_.join();
+    ::close(fd_);
+  }
+  std::uint16_t port() const { return port_; }
+  std::string received() const {
+    std::lock_guard lock(mutex_);
+    return received_;
+  }
+
+ private:
+  void serve() {
+    for (;;) {
+      const int connection = ::accept(fd_, nullptr, nullptr);
+      if (connection < 0) return;
+      char buffer[4096];
+      for (ssize_t n; (n = ::read(connection, buffer, sizeof buffer)) > 0;) {
+        std::lock_guard lock(mutex_);
+        received_.append(buffer, static_cast<std::size_t>(n));
+      }
+      ::close(connection);
+    }
+  }
+
+  int fd_ = -1;
+  std::uint16_t port_ = 0;
+  std::thread thread_;
+  mutable std::mutex mutex_;
+  std::string received_;
+};
+
+// `run --once` waits for its outputs once everything is stored and checkpointed. An operator's
+// SIGTERM in that wait (a collector down, up to delivery_timeout) ends the wait: the agent says
+// so and exits 1 (not killed by the signal's default action), nothing is lost (the alerts stay
+// spooled) and the next run reads nothing twice.
+TEST_F(DaemonE2E, SigtermWhileRunOnceWaitsForItsOutputsEndsTheWaitAndLosesNothing) {
+  const auto write_once_config = [&](std::uint16_t port) {
+    std::ofstream(config()) << "agent:\n  data_dir: " << (dir_ / "data").string()
+                            << "\n  log_level: info\ninputs:\n  - type: file\n    paths: [\""
+                            << (dir_ / "in").string()
+                            << "/*.jsonl\"]\n    format: jsonl\noutputs:\n  - type: file\n    "
+                               "path: "
+                            << alerts().string()
+                            << "\n  - type: syslog\n    name: collector\n    url: tcp://127.0.0.1:"
+                            << port << "\n";
+  };
+  write_once_config(sw_test::free_port());
+  const std::string events = event_lines(0, 100);
+  append(input(), events);
+  {
+    Agent once(config(), log(), {"--once"});
+    ASSERT_TRUE(once.started());
+    ASSERT_TRUE(wait_for_log("inputs drained (--once): stopping", 30s)) << read_file(log());
+    once.signal(SIGTERM);
+    EXPECT_EQ(once.wait_exit(20s), 1) << read_file(log());
+  }
+  const std::string said = read_file(log());
+  EXPECT_NE(said.find("SIGTERM: not waiting for the outputs any longer"), std::string::npos)
+      << said;
+  EXPECT_NE(said.find("stays spooled for the next run"), std::string::npos) << said;
+  const auto want = expected_ids(events);
+  ASSERT_FALSE(want.empty());
+  EXPECT_EQ(alert_ids(alerts()).size(), want.size());
+
+  // The collector is back: the next run delivers the spooled alerts and reads nothing again.
+  TcpSink collector;
+  write_once_config(collector.port());
+  {
+    Agent again(config(), log(), {"--once"});
+    ASSERT_TRUE(again.started());
+    ASSERT_EQ(again.wait_exit(30s), 0) << read_file(log());
+  }
+  const std::string received = collector.received();
+  for (const auto& id : want) EXPECT_NE(received.find(id), std::string::npos) << id;
+  for (const auto& [id, n] : alert_ids(alerts())) EXPECT_EQ(n, 1) << "read again: " << id;
 }
 
 TEST_F(DaemonE2E, RunOnceReadsToTheEndDeliversAndExitsAndTheNextRunCarriesOn) {
