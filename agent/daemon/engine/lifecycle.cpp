@@ -215,16 +215,23 @@ EngineExit Engine::Impl::run() {
 // `once`, everything stored and checkpointed: waits for the outputs to confirm on a thread of its
 // own, so that the io loop, and with it the signal watcher, keeps running: a SIGTERM then ends
 // the wait (on_stop_signal) instead of killing the process with the default action.
+// A stop the operator asked for during the flush leaves no wait.
 void Engine::Impl::wait_for_delivery() {
   waiting_for_delivery = true;
-  delivery_thread = std::thread([this] {
-    const bool delivered = outputs->wait_delivered(options.delivery_timeout);
+  const std::chrono::milliseconds timeout =
+      operator_asked_stop ? std::chrono::milliseconds(0) : options.delivery_timeout;
+  if (!operator_asked_stop) {
+    spdlog::info("inputs read and checkpointed: waiting up to {}s for the outputs to confirm",
+                 options.delivery_timeout.count());
+  }
+  delivery_thread = std::thread([this, timeout] {
+    const bool delivered = outputs->wait_delivered(timeout);
     asio::post(io, [this, delivered] {
       if (!delivered) {
         spdlog::error(
             "outputs did not confirm every alert{}: the rest stays spooled for the next run",
-            stopped_hard() ? " (stopped)"
-                           : fmt::format(" within {}s", options.delivery_timeout.count()));
+            operator_asked_stop ? " (asked to stop)"
+                                : fmt::format(" within {}s", options.delivery_timeout.count()));
         exit_kind = EngineExit::kUndelivered;
       }
       end_io();

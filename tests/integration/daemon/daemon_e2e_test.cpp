@@ -867,7 +867,8 @@ TEST_F(DaemonE2E, SigtermWhileRunOnceWaitsForItsOutputsEndsTheWaitAndLosesNothin
   {
     Agent once(config(), log(), {"--once"});
     ASSERT_TRUE(once.started());
-    ASSERT_TRUE(wait_for_log("inputs drained (--once): stopping", 30s)) << read_file(log());
+    ASSERT_TRUE(wait_for_log("waiting up to 120s for the outputs to confirm", 30s))
+        << read_file(log());
     once.signal(SIGTERM);
     EXPECT_EQ(once.wait_exit(20s), 1) << read_file(log());
   }
