@@ -176,6 +176,16 @@ class DaemonE2E : public ::testing::Test {
     return false;
   }
 
+  // The wanted ids no alert carries yet, for a failure message.
+  std::string missing_ids(const std::set<std::string>& want, const std::string& rule = "") {
+    const auto got = alert_ids(alerts(), rule);
+    std::string missing;
+    for (const auto& id : want) {
+      if (!got.count(id)) missing += id + " ";
+    }
+    return "missing alert ids: " + missing;
+  }
+
   // A rules folder with one rule (kConsoleRuleId) that fires on every 7063 event.
   void write_console_rule_config() {
     {
@@ -319,7 +329,7 @@ TEST_F(DaemonE2E, RotationByRenameAndByCopyTruncateLosesAndRepeatsNothing) {
   add(input(), 280, 100);
   const auto want = expected_ids(all);
   ASSERT_EQ(want.size(), 38u);
-  ASSERT_TRUE(wait_for_ids(want, 30s));
+  ASSERT_TRUE(wait_for_ids(want, 30s)) << missing_ids(want) << "\n" << read_file(log());
   agent.signal(SIGTERM);
   EXPECT_EQ(agent.wait_exit(20s), 0);
   const auto got = alert_ids(alerts());
