@@ -12,7 +12,9 @@
 # Environment: SESSIONWATCH (default build/release/agent/cli/sessionwatch), SW_SHARED_DIR
 # (default ../shared next to the repository), OUT (default docs/performance.md), KEEP=1 keeps
 # the scratch folder. Needs python3, rsyslog, jq, libevtx-utils (evtxexport), strace.
-# Figures on a shared VM drift by up to +-40% between runs: compare rows of one run only.
+# Figures on a shared VM drift by up to +-40% between runs: compare rows of one run only. The
+# live latency job pins the load generator to the first core and the tool under test to the
+# others: run it on a quiet machine.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 export SW_ROOT=$root

@@ -74,6 +74,7 @@ class ForwardOutputs : public AlertOutputs {
   static constexpr auto kWriteRetryFirst = std::chrono::milliseconds(100);
   static constexpr auto kWriteRetryMax = std::chrono::milliseconds(2000);
   static constexpr auto kRepeatLog = std::chrono::seconds(60);
+  static constexpr auto kAbortSlice = std::chrono::milliseconds(100);
 
   explicit ForwardOutputs(std::string host) : host_(std::move(host)) {}
 
@@ -98,12 +99,18 @@ class ForwardOutputs : public AlertOutputs {
     return std::any_of(states_.begin(), states_.end(),
                        [](const auto& s) { return s->paused.load(); });
   }
+  // Ends early after abort(): the wait goes in short slices, as a spool's drain cannot be woken.
   bool wait_delivered(std::chrono::milliseconds timeout) override {
     const auto until = std::chrono::steady_clock::now() + timeout;
     for (auto& output : outputs_) {
-      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-          until - std::chrono::steady_clock::now());
-      if (!output->wait_drained(std::max(left, std::chrono::milliseconds(0)))) return false;
+      for (;;) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            until - std::chrono::steady_clock::now());
+        if (output->wait_drained(std::clamp(left, std::chrono::milliseconds(0), kAbortSlice))) {
+          break;
+        }
+        if (left <= kAbortSlice || !wait_unless_aborted(std::chrono::milliseconds(0))) return false;
+      }
     }
     return true;
   }

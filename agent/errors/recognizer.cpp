@@ -110,6 +110,41 @@ bool in_error_context(std::string_view v, std::size_t start, std::size_t end) {
   return false;
 }
 
+// Eight bytes of `p` as one word (any byte order: only which bytes match matters).
+std::uint64_t load_word(const char* p) {
+  std::uint64_t w;
+  std::memcpy(&w, p, sizeof w);
+  return w;
+}
+
+// Whether any byte of `w` is zero. Exact as a yes/no: a borrow only ever starts at a zero byte.
+bool has_zero_byte(std::uint64_t w) {
+  constexpr std::uint64_t kOnes = 0x0101010101010101ull;
+  constexpr std::uint64_t kHighs = 0x8080808080808080ull;
+  return ((w - kOnes) & ~w & kHighs) != 0;
+}
+
+// Whether `w` has a '7', an 'x' or an 'X' byte ('X' | 0x20 == 'x', and no other byte ORs to it).
+bool word_has_7_or_x(std::uint64_t w) {
+  constexpr std::uint64_t kOnes = 0x0101010101010101ull;
+  return has_zero_byte(w ^ (kOnes * '7')) || has_zero_byte((w | (kOnes * 0x20)) ^ (kOnes * 'x'));
+}
+
+// The per-value test of scan_value, eight bytes at a time: far fewer steps than a byte loop or
+// three memchr calls on the short values most fields hold.
+bool has_7_or_x(std::string_view v) {
+  const std::size_t n = v.size();
+  if (n < sizeof(std::uint64_t)) {
+    for (char c : v)
+      if (c == '7' || c == 'x' || c == 'X') return true;
+    return false;
+  }
+  for (std::size_t i = 0; i + sizeof(std::uint64_t) <= n; i += sizeof(std::uint64_t))
+    if (word_has_7_or_x(load_word(v.data() + i))) return true;
+  // The last word overlaps the words already tested when n is not a multiple of eight.
+  return word_has_7_or_x(load_word(v.data() + n - sizeof(std::uint64_t)));
+}
+
 int form_rank(ErrorForm f) {
   switch (f) {
     case ErrorForm::kMessage:
@@ -477,14 +512,8 @@ void Recognizer::scan_value(FieldId field, std::string_view value, bool is_messa
   if (value.size() < 4) return;
   FieldScan scan{field, value, is_message, out};
   // Every numeric form has a '7' or an 'x'; most short values (names, SIDs without 7, flags) have
-  // neither, and one branch-free pass over them is cheaper than three memchr calls.
-  bool numeric_candidate = true;
-  if (value.size() <= 64) {
-    bool any = false;
-    for (char c : value) any |= (c == '7') | (c == 'x') | (c == 'X');
-    numeric_candidate = any;
-  }
-  if (numeric_candidate) {
+  // neither. Longer values (messages) nearly always do: memchr finds them as fast.
+  if (value.size() > 64 || has_7_or_x(value)) {
     scan_decimals(scan);
     scan_hex(scan, 'x');
     scan_hex(scan, 'X');

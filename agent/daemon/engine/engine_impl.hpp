@@ -114,7 +114,9 @@ struct Engine::Impl {
   bool collect_posted = false;
   bool linger_armed = false;
   bool stopping = false;
-  bool drained_queued = false;  // once: the end-of-input marker is in the queue
+  bool operator_asked_stop = false;   // a signal (or the service manager) asked once
+  bool drained_queued = false;        // once: the end-of-input marker is in the queue
+  bool waiting_for_delivery = false;  // once: stored and checkpointed, the outputs still sending
   EngineExit exit_kind = EngineExit::kStopped;
   std::optional<Config> new_config;
   std::unique_ptr<Detector> new_detector;
@@ -130,6 +132,7 @@ struct Engine::Impl {
   std::condition_variable stop_cv;
   bool hard_stop = false;
   std::thread detection_thread;
+  std::thread delivery_thread;  // once: waits for the outputs while the io loop still runs
 
   // ---- detection thread ----
   AgentState committed;
@@ -164,8 +167,11 @@ struct Engine::Impl {
   void stop_hard();
   bool stopped_hard();
   void arm_watchdog();
+  void on_stop_signal(std::string_view why);
   void begin_stop(std::string_view reason);
   void finish();
+  void wait_for_delivery();
+  void end_io();
   bool healthy() const;
 
   // collect.cpp: collect rounds and folder watches (io thread)

@@ -34,7 +34,7 @@ bool Engine::Impl::start() {
   if (options.once) merger = std::make_unique<decode_detail::TimeMerger>(MergeOptions{});
   if (!write_first_checkpoint(std::move(state)) || !watch_input_folders()) return false;
   signals = platform::SignalWatcher::create(
-      io, [this](std::string_view why) { begin_stop(why); }, [this] { on_reload(); });
+      io, [this](std::string_view why) { on_stop_signal(why); }, [this] { on_reload(); });
   if (config.metrics.enabled && !start_metrics_server()) return false;
   start_detection(std::move(initial));
   return true;
@@ -206,16 +206,37 @@ EngineExit Engine::Impl::run() {
                                   std::to_string(streams) + " streams");
   io.run();
   if (detection_thread.joinable()) detection_thread.join();
+  if (delivery_thread.joinable()) delivery_thread.join();
   for (auto& input : inputs) input->exit();
-  if (options.once && exit_kind == EngineExit::kStopped && !stopped_hard() &&
-      !outputs->wait_delivered(options.delivery_timeout)) {
-    spdlog::error(
-        "outputs did not confirm every alert within {}s: the rest stays spooled for the next run",
-        options.delivery_timeout.count());
-    exit_kind = EngineExit::kUndelivered;
-  }
   outputs->close();
   return exit_kind;
+}
+
+// `once`, everything stored and checkpointed: waits for the outputs to confirm on a thread of its
+// own, so that the io loop, and with it the signal watcher, keeps running: a SIGTERM then ends
+// the wait (on_stop_signal) instead of killing the process with the default action.
+// A stop the operator asked for during the flush leaves no wait.
+void Engine::Impl::wait_for_delivery() {
+  waiting_for_delivery = true;
+  const std::chrono::milliseconds timeout =
+      operator_asked_stop ? std::chrono::milliseconds(0) : options.delivery_timeout;
+  if (!operator_asked_stop) {
+    spdlog::info("inputs read and checkpointed: waiting up to {}s for the outputs to confirm",
+                 options.delivery_timeout.count());
+  }
+  delivery_thread = std::thread([this, timeout] {
+    const bool delivered = outputs->wait_delivered(timeout);
+    asio::post(io, [this, delivered] {
+      if (!delivered) {
+        spdlog::error(
+            "outputs did not confirm every alert{}: the rest stays spooled for the next run",
+            operator_asked_stop ? " (asked to stop)"
+                                : fmt::format(" within {}s", options.delivery_timeout.count()));
+        exit_kind = EngineExit::kUndelivered;
+      }
+      end_io();
+    });
+  });
 }
 
 void Engine::Impl::arm_watchdog() {
@@ -236,12 +257,34 @@ bool Engine::Impl::healthy() const {
          (outputs && outputs->waiting_for_spool());
 }
 
-void Engine::Impl::begin_stop(std::string_view reason) {
-  if (stopping) {
-    spdlog::warn("{} again: stopping now without waiting for the outputs", reason);
+// The operator's stop: the first drains and flushes; a second one, the operator insisting, stops
+// without waiting for the outputs. A stop the engine began itself (--once drained, a reload) does
+// not count as the first, or a SIGTERM during the final flush would skip the last checkpoint and
+// the next run would alert again on everything since the first.
+void Engine::Impl::on_stop_signal(std::string_view why) {
+  if (operator_asked_stop) {
+    spdlog::warn("{} again: stopping now without waiting for the outputs", why);
     stop_hard();
     return;
   }
+  operator_asked_stop = true;
+  if (waiting_for_delivery) {
+    spdlog::warn("{}: not waiting for the outputs any longer", why);
+    stop_hard();
+    return;
+  }
+  if (stopping) {
+    spdlog::info(
+        "{}: already stopping (flushing alerts and checkpoints); send it again to stop "
+        "without waiting for the outputs",
+        why);
+    return;
+  }
+  begin_stop(why);
+}
+
+void Engine::Impl::begin_stop(std::string_view reason) {
+  if (stopping) return;
   stopping = true;
   platform::service::notify_stopping();
   spdlog::info("{}: stopping (draining queued events, flushing alerts and checkpoints)", reason);
@@ -272,10 +315,19 @@ bool Engine::Impl::stopped_hard() {
   return hard_stop;
 }
 
+// The detection thread is done; `once` then waits for its outputs before the io loop ends.
 void Engine::Impl::finish() {
   deadline_timer.cancel();
   watchdog_timer.cancel();
   linger_timer.cancel();
+  if (options.once && exit_kind == EngineExit::kStopped && !stopped_hard()) {
+    wait_for_delivery();
+    return;
+  }
+  end_io();
+}
+
+void Engine::Impl::end_io() {
   if (metrics_server) metrics_server->stop();
   signals.reset();
   io.stop();

@@ -1,6 +1,7 @@
 #include "decode/evtx_native/binxml.hpp"
 
 #include <cstdio>
+#include <new>
 
 #include "decode/evtx_native/values.hpp"
 
@@ -46,7 +47,10 @@ void append_code_point(std::uint32_t cp, std::string& out) {
 
 }  // namespace
 
-BinXmlParser::BinXmlParser() : name_index_(kChunkSize, 0) {}
+BinXmlParser::BinXmlParser()
+    : name_index_(static_cast<std::uint32_t*>(std::calloc(kChunkSize, sizeof(std::uint32_t)))) {
+  if (!name_index_) throw std::bad_alloc();
+}
 
 void BinXmlParser::set_chunk(const std::uint8_t* chunk, std::size_t size) {
   chunk_ = chunk;

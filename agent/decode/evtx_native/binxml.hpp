@@ -4,6 +4,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -55,8 +57,13 @@ class BinXmlParser {
   EventBuilder* builder_ = nullptr;
   std::string* error_ = nullptr;
   std::vector<Value> values_;
+  struct FreeMemory {
+    void operator()(void* p) const { std::free(p); }
+  };
   // Names decoded in this chunk, by chunk offset (index + 1 into names_; 0 = not yet decoded).
-  std::vector<std::uint32_t> name_index_;
+  // 256 KiB from calloc: fresh zero pages from the kernel, so a reader costs only the pages its
+  // chunks' names touch (a vector zeroed all 64 of them per file, 10% of a corpus scan).
+  std::unique_ptr<std::uint32_t[], FreeMemory> name_index_;
   std::vector<std::uint32_t> name_offsets_used_;
   std::vector<Name> names_;
   std::size_t names_live_ = 0;

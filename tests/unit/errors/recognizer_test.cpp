@@ -118,6 +118,29 @@ TEST(Recognizer, FindsEachNumericForm) {
   }
 }
 
+// The short-value prefilter reads eight bytes at a time: a code must be found at any offset of a
+// value of any length, including the bytes of a last, partial word.
+TEST(Recognizer, FindsTheCodeAtEveryOffsetOfAShortValue) {
+  for (std::string_view code : {"0x1B97", "0X1B97", "error 7063"}) {
+    for (std::size_t before = 0; before <= 64; ++before) {
+      for (std::size_t after : {0, 1, 3, 7}) {
+        const std::string value =
+            "status:" + std::string(before, ' ') + std::string(code) + std::string(after, ' ');
+        SCOPED_TRACE(value);
+        EXPECT_EQ(only_7063(event_with("Detail", value)).matched, code);
+      }
+    }
+  }
+}
+
+// And none where no byte can start a numeric form, whatever the length.
+TEST(Recognizer, FindsNoCodeInShortValuesWithoutSevenOrX) {
+  for (std::size_t n = 4; n <= 80; ++n) {
+    const std::string value = "error " + std::string(n, '1') + " 0y1B96 W";
+    EXPECT_TRUE(catalog().recognize(event_with("Status", value)).empty()) << value;
+  }
+}
+
 TEST(Recognizer, FindsTheFilledInMessageAndItsHolder) {
   Event e;
   e.set_message(
