@@ -174,8 +174,9 @@ bool Rsyslog::start(std::string& error) {
     pid_ = -1;
     return false;
   }
-  // Ready when it listens (UDP: give it a moment, there is nothing to connect to).
-  for (int i = 0; i < 200; ++i) {
+  // Ready when it listens (UDP: give it a moment, there is nothing to connect to); up to 20 s,
+  // as a TLS listener starts slowly on a loaded machine.
+  for (int i = 0; i < 800; ++i) {
     int status = 0;
     if (::waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;
