@@ -61,12 +61,11 @@ void Engine::Impl::snapshot_parts(bool changes_only, StateParts& out) {
   }
 }
 
-bool Engine::Impl::write_full_checkpoint(std::string& error, StateParts* written) {
+// Before the detection thread starts: at once, on this thread.
+bool Engine::Impl::write_full_checkpoint(std::string& error) {
   StateParts parts;
   snapshot_parts(false, parts);
-  const AgentState full = full_state(committed, parts, written != nullptr);
-  if (written) *written = std::move(parts);
-  return store.save(full, error);
+  return store.save(full_state(committed, parts, false), error);
 }
 
 // The handed-over parts replace this detector's parts of the same keys (the tracker's header
@@ -89,55 +88,96 @@ void Engine::Impl::adopt_parts(const StatePartMap& handed) {
 }
 
 void Engine::Impl::save_state(bool force, bool final) {
+  take_back_failed_write();
   if (!dirty) return;
   // Held events are not in the snapshot: a checkpoint past them would lose them in a crash.
   if ((options.reorder_window_seconds > 0 || merger) && !final) return;
   const auto now = SteadyClock::now();
   if (!force && now - last_save < save_gap) return;
+  // One write at a time: the store's sizes below are then those of the last one.
+  writer.wait_idle();
   committed.saved_at = now_ticks();
   // Usually only what changed since the last checkpoint is appended to the journal; the journal
   // is folded into a full checkpoint once it outgrows one, so that cost is spread over as many
   // bytes of appended checkpoints as it writes.
   const bool full = final || full_checkpoint_due || store.needs_full() ||
                     store.journal_bytes() > std::max(kMinJournalBytes, store.full_bytes());
-  std::string error;
-  bool saved = false;
-  StateParts written;
-  if (full) {
-    saved = write_full_checkpoint(error, state_written_wanted ? &written : nullptr);
-  } else {
-    snapshot_parts(true, written);
-    saved = store.append(committed, written, error);
-  }
+  auto checkpoint = std::make_shared<PendingCheckpoint>(take_checkpoint(full));
+  checkpoint->taken = now;
   last_save = SteadyClock::now();  // on failure: retried after save_gap, not in a loop
-  if (!saved) {
-    limiter.error("state", "cannot write checkpoints: {}", error);
-    return;
-  }
-  ++metrics.checkpoints_written;
-  spdlog::debug("checkpoint: {} in {} ms (full {} bytes, journal {} bytes)",
-                full ? "full" : "appended",
-                std::chrono::duration_cast<std::chrono::milliseconds>(last_save - now).count(),
-                store.full_bytes(), store.journal_bytes());
+  checkpoint->taking = last_save - now;
   dirty = false;
   full_checkpoint_due = false;
-  if (state_written_wanted) {
-    for (const auto& input : inputs) input->state_written(written);
-  }
-  hand_back_commits();
   if (!full) {
     save_gap = std::max<SteadyClock::duration>(kSaveInterval, (last_save - now) * kSaveCostFactor);
   }
+  writer.submit([this, checkpoint] { write_checkpoint(*checkpoint); });
+  if (final) writer.wait_idle();
+}
+
+// After a failed write: its commits wait for the next one, a full one (the parts it held are
+// no longer among the changed ones).
+void Engine::Impl::take_back_failed_write() {
+  if (!write_failed.exchange(false)) return;
+  writer.wait_idle();
+  for (auto& [key, checkpoint] : failed_commits)
+    uncommitted.try_emplace(key, std::move(checkpoint));
+  failed_commits.clear();
+  dirty = true;
+  full_checkpoint_due = true;
+}
+
+// The detection thread's part of a checkpoint: what the detector, the inputs' record ids and
+// the streams say between two events.
+PendingCheckpoint Engine::Impl::take_checkpoint(bool full) {
+  PendingCheckpoint checkpoint;
+  checkpoint.full = full;
+  if (full) {
+    StateParts parts;
+    snapshot_parts(false, parts);
+    checkpoint.state = full_state(committed, parts, state_written_wanted);
+    if (state_written_wanted) checkpoint.parts = std::move(parts);
+  } else {
+    snapshot_parts(true, checkpoint.parts);
+    checkpoint.state = committed;
+  }
+  checkpoint.commits = std::move(uncommitted);
+  uncommitted.clear();
+  return checkpoint;
+}
+
+// On the writer thread: encoded, written and synced; then its commits go to their inputs.
+void Engine::Impl::write_checkpoint(PendingCheckpoint& checkpoint) {
+  std::string error;
+  const bool saved = checkpoint.full ? store.save(checkpoint.state, error)
+                                     : store.append(checkpoint.state, checkpoint.parts, error);
+  if (!saved) {
+    limiter.error("state", "cannot write checkpoints: {}", error);
+    failed_commits = std::move(checkpoint.commits);
+    write_failed = true;
+    queue.wake();
+    return;
+  }
+  ++metrics.checkpoints_written;
+  const auto ms = [](SteadyClock::duration d) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
+  };
+  spdlog::debug("checkpoint: {} in {} ms, {} ms of it taking it (full {} bytes, journal {} bytes)",
+                checkpoint.full ? "full" : "appended", ms(SteadyClock::now() - checkpoint.taken),
+                ms(checkpoint.taking), store.full_bytes(), store.journal_bytes());
+  if (state_written_wanted) {
+    for (const auto& input : inputs) input->state_written(checkpoint.parts);
+  }
+  hand_back_commits(std::move(checkpoint.commits));
 }
 
 // Inputs are only ever called on the io thread; it runs until the detection thread is done.
-void Engine::Impl::hand_back_commits() {
-  if (uncommitted.empty()) return;
-  asio::post(io, [this, commits = std::move(uncommitted)] {
+void Engine::Impl::hand_back_commits(StreamCommits commits) {
+  if (commits.empty()) return;
+  asio::post(io, [this, commits = std::move(commits)] {
     for (const auto& [key, checkpoint] : commits)
       inputs[key.first]->committed(key.second, checkpoint);
   });
-  uncommitted.clear();
 }
 
 }  // namespace sw::daemon

@@ -23,6 +23,7 @@ std::size_t Engine::Impl::input_index(const std::string& name) const {
 
 void Engine::Impl::detection_main() {
   if (detection_loop() && !stopped_hard()) flush_detector();
+  writer.wait_idle();  // its commits are posted before finish()
   asio::post(io, [this] { finish(); });
 }
 

@@ -29,6 +29,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "daemon/engine.hpp"
+#include "daemon/engine/checkpoint_writer.hpp"
 #include "daemon/engine/log_limiter.hpp"
 #include "daemon/engine/work_queue.hpp"
 #include "daemon/input.hpp"
@@ -61,6 +62,19 @@ inline std::int64_t steady_ms() {
              SteadyClock::now().time_since_epoch())
       .count();
 }
+
+// Stream checkpoints by (input index, stream).
+using StreamCommits = std::map<std::pair<std::size_t, std::string>, std::string>;
+
+// A checkpoint the detection thread took, for the writer thread to write.
+struct PendingCheckpoint {
+  bool full = false;
+  AgentState state;       // full: positions and every part; appended: the positions
+  StateParts parts;       // appended: the changed parts; full: every part when an input reads them
+  StreamCommits commits;  // handed back to their inputs once written
+  SteadyClock::time_point taken;
+  SteadyClock::duration taking{};  // the detection thread's part
+};
 
 struct Engine::Impl {
   Impl(Config c, std::string path, std::unique_ptr<Detector> d, RunOptions o,
@@ -143,7 +157,7 @@ struct Engine::Impl {
   bool full_checkpoint_due = false;  // the detector was replaced (reload)
   // Stream checkpoints stored since the last state write: handed back to their inputs once a
   // write holds them.
-  std::map<std::pair<std::size_t, std::string>, std::string> uncommitted;
+  StreamCommits uncommitted;
   std::uint64_t alerts_at_last_metrics = ~0ULL;
   // `run --once`: the events of every file input and EVTX file merged by event time (as `scan`
   // does), so the result does not depend on the order of the inputs or of their files.
@@ -220,13 +234,24 @@ struct Engine::Impl {
   void raise_gap(const CollectionGap& gap, std::vector<Alert>& alerts);
   std::size_t input_index(const std::string& name) const;
 
-  // checkpoints.cpp: state writes and the commits they lead to (detection thread)
+  // checkpoints.cpp: state writes and the commits they lead to (detection thread; written on
+  // the checkpoint writer's thread)
   void save_state(bool force, bool final = false);
-  bool write_full_checkpoint(std::string& error, StateParts* written = nullptr);
-  void hand_back_commits();
+  void take_back_failed_write();
+  PendingCheckpoint take_checkpoint(bool full);
+  void write_checkpoint(PendingCheckpoint& checkpoint);  // writer thread
+  bool write_full_checkpoint(std::string& error);
+  void hand_back_commits(StreamCommits commits);
   void adopt_parts(const StatePartMap& handed);
   void snapshot_parts(bool changes_only, StateParts& out);
   void restore_record_ids(const std::string& input, const AgentState& state, RecordIdGaps& gaps);
+
+  // ---- between the detection thread and the checkpoint writer ----
+  // Set by a failed write (the writer then wakes the detection thread): its commits wait in
+  // failed_commits, read after writer.wait_idle(), for the next write.
+  std::atomic<bool> write_failed{false};
+  StreamCommits failed_commits;
+  CheckpointWriter writer;  // last: destroyed, so done writing, before what its writes use
 };
 
 }  // namespace sw::daemon

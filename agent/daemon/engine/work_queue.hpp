@@ -31,20 +31,33 @@ class WorkQueue {
     std::lock_guard lock(mutex_);
     return bytes_ < kCapacityBytes;
   }
-  // Waits for an item, until `deadline` when there is one.
+  // Waits for an item, until `deadline` when there is one or until wake().
   Popped pop(WorkItem& item, std::optional<std::chrono::steady_clock::time_point> deadline) {
     std::unique_lock lock(mutex_);
-    const auto ready = [&] { return !items_.empty() || closed_; };
+    const auto ready = [&] { return !items_.empty() || closed_ || woken_; };
     if (deadline) {
       if (!ready_.wait_until(lock, *deadline, ready)) return Popped::kTimeout;
     } else {
       ready_.wait(lock, ready);
+    }
+    if (items_.empty() && !closed_) {
+      woken_ = false;
+      return Popped::kTimeout;
     }
     if (items_.empty()) return Popped::kClosed;
     item = std::move(items_.front());
     items_.pop_front();
     bytes_ -= item.bytes();
     return Popped::kItem;
+  }
+  // The consumer's pop() returns kTimeout now (or at once when it is not waiting): something
+  // other than an item needs it (a checkpoint write failed).
+  void wake() {
+    {
+      std::lock_guard lock(mutex_);
+      woken_ = true;
+    }
+    ready_.notify_all();
   }
   void close() {
     {
@@ -69,6 +82,7 @@ class WorkQueue {
   std::deque<WorkItem> items_;
   std::size_t bytes_ = 0;
   bool closed_ = false;
+  bool woken_ = false;
 };
 
 }  // namespace sw::daemon

@@ -1,0 +1,63 @@
+// The thread that writes checkpoints: the detection thread takes the snapshot (which must see
+// the detector between two events), this thread encodes it, writes it and syncs it, so that cost
+// (half a large state's checkpoint, and the fsync) no longer holds up the next events.
+#pragma once
+
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <thread>
+
+namespace sw::daemon {
+
+// One write at a time, in the order submitted.
+class CheckpointWriter {
+ public:
+  CheckpointWriter() : thread_([this] { run(); }) {}
+  // Finishes the write under way or submitted first.
+  ~CheckpointWriter() {
+    {
+      std::lock_guard lock(mutex_);
+      closed_ = true;
+    }
+    changed_.notify_all();
+    thread_.join();
+  }
+  CheckpointWriter(const CheckpointWriter&) = delete;
+  CheckpointWriter& operator=(const CheckpointWriter&) = delete;
+
+  // Runs `write` on the writer thread, once the write before it is done.
+  void submit(std::function<void()> write) {
+    std::unique_lock lock(mutex_);
+    changed_.wait(lock, [&] { return !job_; });
+    job_ = std::move(write);
+    changed_.notify_all();
+  }
+  // Returns once no write is under way; what the writes did is then visible to the caller.
+  void wait_idle() {
+    std::unique_lock lock(mutex_);
+    changed_.wait(lock, [&] { return !job_; });
+  }
+
+ private:
+  void run() {
+    std::unique_lock lock(mutex_);
+    for (;;) {
+      changed_.wait(lock, [&] { return job_ || closed_; });
+      if (!job_) return;
+      lock.unlock();
+      job_();  // job_ stays set meanwhile: submit() and wait_idle() wait for it
+      lock.lock();
+      job_ = nullptr;
+      changed_.notify_all();
+    }
+  }
+
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::function<void()> job_;
+  bool closed_ = false;
+  std::thread thread_;  // last: starts once the members it uses are
+};
+
+}  // namespace sw::daemon
