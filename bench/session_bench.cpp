@@ -425,6 +425,28 @@ BENCHMARK(BM_TrackerJsonlLike)
     ->Unit(benchmark::kMillisecond)
     ->Iterations(1);
 
+// SessionTracker::sessions() of every host after the Winlogbeat-like stream, as the query API's
+// LiveState asks for them: cost per held record (sessions and logons still open).
+void BM_SessionsOfHeldRecords(benchmark::State& state) {
+  CountingSink sink;
+  TrackerOptions options;
+  options.reorder_window = 0;
+  options.max_timeline_per_host = 0;
+  SessionTracker tracker(options, sink);
+  JsonlLikeLog log(static_cast<int>(state.range(0)));
+  log.run(tracker, 300'000);
+  const std::vector<std::string> hosts = tracker.hosts();
+  std::size_t held = 0;
+  for (auto _ : state) {
+    held = 0;
+    for (const std::string& host : hosts) held += tracker.sessions(host).size();
+    benchmark::DoNotOptimize(held);
+  }
+  state.counters["held_records"] = static_cast<double>(held);
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * held));
+}
+BENCHMARK(BM_SessionsOfHeldRecords)->Arg(10)->Arg(200)->Unit(benchmark::kMillisecond);
+
 }  // namespace
 
 BENCHMARK_MAIN();

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <charconv>
 #include <cstring>
-#include <functional>
 
 #include "sessionwatch/text.hpp"
 
@@ -276,9 +275,42 @@ Recognizer::Recognizer(const ErrorCatalog& catalog) {
     for (const auto& p : t.phrases) add_trigger(p);
     texts_.push_back(std::move(t));
   }
-  // Horspool skips ahead by the pattern length: far fewer steps than memchr on the first letter
-  // of a word in running English text.
-  for (const auto& trig : text_triggers_) trigger_searchers_.emplace_back(trig.begin(), trig.end());
+  // Horspool skips ahead by up to the trigger length: far fewer steps than memchr on the first
+  // letter of a word in running English text, and one pass for all triggers.
+  trigger_search_ = AnyWordSearch(text_triggers_);
+}
+
+AnyWordSearch::AnyWordSearch(std::vector<std::string> words) : words_(std::move(words)) {
+  std::erase_if(words_, [](const std::string& w) { return w.empty(); });
+  if (words_.empty()) return;
+  shortest_ = words_.front().size();
+  for (const std::string& w : words_) shortest_ = std::min(shortest_, w.size());
+  // Past a window ending in byte c, the next occurrence of any word can start no sooner than
+  // c's last place among the first shortest_ - 1 letters of some word allows.
+  skip_.fill(shortest_);
+  for (const std::string& w : words_) {
+    ends_window_[static_cast<unsigned char>(w[shortest_ - 1])] = true;
+    for (std::size_t j = 0; j + 1 < shortest_; ++j) {
+      std::size_t& s = skip_[static_cast<unsigned char>(w[j])];
+      s = std::min(s, shortest_ - 1 - j);
+    }
+  }
+}
+
+bool AnyWordSearch::found_in(std::string_view text) const {
+  if (words_.empty()) return false;
+  const std::size_t n = text.size();
+  for (std::size_t pos = 0; pos + shortest_ <= n;) {
+    const auto last = static_cast<unsigned char>(text[pos + shortest_ - 1]);
+    if (ends_window_[last]) {
+      for (const std::string& w : words_) {
+        if (w.size() <= n - pos && std::memcmp(text.data() + pos, w.data(), w.size()) == 0)
+          return true;
+      }
+    }
+    pos += skip_[last];
+  }
+  return false;
 }
 
 struct Recognizer::FieldScan {
@@ -438,14 +470,7 @@ void Recognizer::scan_symbols(FieldScan& scan) const {
 }
 
 void Recognizer::scan_text(FieldScan& scan) const {
-  bool triggered = false;
-  for (const auto& searcher : trigger_searchers_) {
-    if (std::search(scan.value.begin(), scan.value.end(), searcher) != scan.value.end()) {
-      triggered = true;
-      break;
-    }
-  }
-  if (!triggered) return;
+  if (!trigger_search_.found_in(scan.value)) return;
   // Whitespace runs collapse to one space so rewrapped text matches; `folded` is the same text in
   // lower case, position for position.
   std::string text, folded;

@@ -2,8 +2,8 @@
 // the alerting errors, laid out so the per-event scan is a few memchr-driven passes per value.
 #pragma once
 
+#include <array>
 #include <cstdint>
-#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -12,10 +12,23 @@
 
 namespace sw::errors {
 
+// Whether any of a few words occurs in a text, reading the text once: Horspool's skip table built
+// over the first `shortest` letters of every word (Set Horspool), instead of one search per word.
+class AnyWordSearch {
+ public:
+  explicit AnyWordSearch(std::vector<std::string> words);
+  bool found_in(std::string_view text) const;
+
+ private:
+  std::vector<std::string> words_;
+  std::size_t shortest_ = 0;  // the window: no word is shorter
+  std::array<std::size_t, 256> skip_{};
+  std::array<bool, 256> ends_window_{};  // the last letter of some word's window
+};
+
 class Recognizer {
  public:
   explicit Recognizer(const ErrorCatalog& catalog);
-  // The trigger searchers point into this object's own strings.
   Recognizer(const Recognizer&) = delete;
   Recognizer& operator=(const Recognizer&) = delete;
   std::vector<Recognition> recognize(const Event& event) const;
@@ -50,9 +63,9 @@ class Recognizer {
   std::vector<NumericTarget> hex_targets_;  // 0x1B97, 0x80071B97, 0xC0071B97 ...
   std::vector<const ErrorInfo*> decimals_;  // Win32 codes of alerting errors
   std::vector<TextTarget> texts_;
-  std::vector<std::string> text_triggers_;  // cheap substrings that must occur before
-                                            // any template or phrase matching
-  std::vector<std::boyer_moore_horspool_searcher<std::string::const_iterator>> trigger_searchers_;
+  // Cheap substrings one of which must occur before any template or phrase matching.
+  std::vector<std::string> text_triggers_;
+  AnyWordSearch trigger_search_{{}};
   std::size_t min_symbol_length_ = SIZE_MAX;  // shorter values cannot hold a symbol
   std::size_t min_text_length_ = SIZE_MAX;    // ... nor a phrase or template
 };

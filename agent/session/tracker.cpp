@@ -179,28 +179,50 @@ ConsoleInfo SessionTracker::console(std::string_view host) const {
   return compute_console(it->second);
 }
 
+namespace {
+
+SessionRecord record_of_logon(std::uint64_t id, const Logon& l) {
+  SessionRecord r;
+  r.logon_id = id;
+  r.user = l.user;
+  r.domain = l.domain;
+  r.sid = l.sid;
+  r.console = is_console_logon(l.type);
+  r.address = r.console ? "LOCAL" : l.ip;
+  r.logon_time = r.state_since = l.time;
+  r.last_seen = l.last_seen;
+  return r;
+}
+
+}  // namespace
+
 std::vector<SessionRecord> SessionTracker::sessions(std::string_view host) const {
-  std::vector<SessionRecord> out;
   auto it = impl_->hosts.find(host_key(host));
-  if (it == impl_->hosts.end()) return out;
-  for (const auto& [id, s] : it->second.sessions) out.push_back(s);
-  for (const auto& [id, l] : it->second.logons) {
-    if (l.session_id) continue;
-    SessionRecord r;
-    r.logon_id = id;
-    r.user = l.user;
-    r.domain = l.domain;
-    r.sid = l.sid;
-    r.console = is_console_logon(l.type);
-    r.address = r.console ? "LOCAL" : l.ip;
-    r.logon_time = r.state_since = l.time;
-    r.last_seen = l.last_seen;
-    out.push_back(std::move(r));
+  if (it == impl_->hosts.end()) return {};
+  const Host& h = it->second;
+  // Sorted as keys first, then built once in order: a busy host holds thousands of logons, and
+  // sorting the records themselves moves their strings around. Keys are unique (session ids
+  // of sessions, logon ids of logons without one), so the order is the same either way.
+  struct Key {
+    std::optional<std::uint32_t> session_id;
+    std::uint64_t logon_id;
+    const SessionRecord* session;
+    const Logon* logon;
+  };
+  std::vector<Key> keys;
+  keys.reserve(h.sessions.size() + h.logons.size());
+  for (const auto& [id, s] : h.sessions) keys.push_back({s.session_id, s.logon_id, &s, nullptr});
+  for (const auto& [id, l] : h.logons) {
+    if (!l.session_id) keys.push_back({std::nullopt, id, nullptr, &l});
   }
-  std::sort(out.begin(), out.end(), [](const SessionRecord& a, const SessionRecord& b) {
+  std::sort(keys.begin(), keys.end(), [](const Key& a, const Key& b) {
     if (a.session_id != b.session_id) return a.session_id < b.session_id;
     return a.logon_id < b.logon_id;
   });
+  std::vector<SessionRecord> out;
+  out.reserve(keys.size());
+  for (const Key& k : keys)
+    out.push_back(k.session ? *k.session : record_of_logon(k.logon_id, *k.logon));
   return out;
 }
 

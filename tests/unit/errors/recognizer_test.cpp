@@ -306,3 +306,44 @@ TEST(Recognizer, CustomCatalogIsHonoured) {
 
 }  // namespace
 }  // namespace sw
+
+namespace sw::errors {
+namespace {
+
+bool any_found_naively(const std::vector<std::string>& words, std::string_view text) {
+  for (const std::string& w : words)
+    if (text.find(w) != std::string_view::npos) return true;
+  return false;
+}
+
+// The one-pass search agrees with a search per word on texts built from the words' own letters
+// (so near misses, overlaps and partial words abound), whatever the offset and length.
+TEST(AnyWordSearch, AgreesWithASearchPerWord) {
+  const std::vector<std::vector<std::string>> word_sets = {
+      {"lready", "ermission", "urrently", "dministrator"}, {"abc"}, {"aab", "ab", "abba"}};
+  std::uint32_t seed = 12345;
+  auto next = [&seed] { return seed = seed * 1103515245u + 12345u; };
+  for (const auto& words : word_sets) {
+    const AnyWordSearch search(words);
+    std::string letters;
+    for (const std::string& w : words) letters += w;
+    letters += " .";
+    for (int round = 0; round < 3000; ++round) {
+      std::string text(next() % 40, ' ');
+      for (char& c : text) c = letters[(next() >> 8) % letters.size()];
+      if (round % 3 == 0) text.insert(next() % (text.size() + 1), words[next() % words.size()]);
+      SCOPED_TRACE(text);
+      EXPECT_EQ(search.found_in(text), any_found_naively(words, text));
+    }
+  }
+}
+
+TEST(AnyWordSearch, FindsNothingWithoutWordsOrInShortText) {
+  EXPECT_FALSE(AnyWordSearch({}).found_in("anything at all"));
+  EXPECT_FALSE(AnyWordSearch({"lready"}).found_in("lread"));
+  EXPECT_TRUE(AnyWordSearch({"lready"}).found_in("lready"));
+  EXPECT_TRUE(AnyWordSearch({"dministrator", "lready"}).found_in("an administrator"));
+}
+
+}  // namespace
+}  // namespace sw::errors

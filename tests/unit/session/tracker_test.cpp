@@ -632,6 +632,33 @@ TEST(SessionTracker, UnansweredRemoteLogonsAreCappedPerHostOldestFirst) {
   EXPECT_EQ(h.collector.of_kind("session_logon").size(), 1001u);
 }
 
+// sessions() lists logons without a session first, by logon id, then sessions by session id,
+// each once and with the fields of its logon.
+TEST(SessionTracker, SessionsListsHeldLogonsByIdThenSessions) {
+  Harness h;
+  std::vector<Event> events = console_then_unanswered_rdp_logons(60, 2 * kTicksPerSecond);
+  // Logged in an order unlike their ids.
+  std::reverse(events.begin() + 1, events.end());
+  h.run(events);
+  const auto records = h.tracker.sessions("WS-FIN-07");
+  ASSERT_EQ(remote_logons(records), 60u);
+  for (std::size_t i = 1; i < records.size(); ++i) {
+    const SessionRecord& a = records[i - 1];
+    const SessionRecord& b = records[i];
+    EXPECT_TRUE(a.session_id < b.session_id ||
+                (a.session_id == b.session_id && a.logon_id < b.logon_id))
+        << i;
+  }
+  ASSERT_GE(records.size(), 2u);
+  EXPECT_EQ(records[0].logon_id, 0x500u);  // alice at the console
+  EXPECT_EQ(records[0].address, "LOCAL");
+  const SessionRecord& remote = records[1];
+  EXPECT_EQ(remote.logon_id, 0x10000u);
+  EXPECT_EQ(remote.user, "user0");
+  EXPECT_EQ(remote.address, "10.0.0.9");
+  EXPECT_EQ(remote.sid, "S-1-5-21-1-2-3-2000");
+}
+
 // `sessionwatch report` draws console holds and remote sessions from this hook: it is told of
 // each change, with the change already visible through console() and sessions(), and not of
 // events that are not about sessions.
