@@ -69,6 +69,7 @@ Detection compile_detection(const YAML::Node& det, const CompileContext& ctx,
     d.condition.op = Condition::kOr;
     d.condition.children = std::move(alternatives);
   }
+  mark_costly(d);
   return d;
 }
 

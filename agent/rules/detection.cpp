@@ -57,10 +57,32 @@ std::optional<RequiredRegex> required_in(const Detection& d, const Condition& c)
   return std::nullopt;  // or / not / "n of": no single branch is required
 }
 
+bool costly(const Selection& s) {
+  for (const auto& alternative : s.alternatives) {
+    for (const FieldTest& t : alternative) {
+      if (t.keyword) return true;
+      for (const ValueMatcher& m : t.values) {
+        if (m.kind == ValueMatcher::kRegex) return true;
+      }
+    }
+  }
+  return false;
+}
+
+bool mark_costly(const Detection& d, Condition& c) {
+  c.costly = c.op == Condition::kSelection && costly(d.selections[c.selection]);
+  for (Condition& k : c.children) c.costly = mark_costly(d, k) || c.costly;
+  return c.costly;
+}
+
 }  // namespace
 
 std::optional<RequiredRegex> required_regex(const Detection& d) {
   return required_in(d, d.condition);
+}
+
+void mark_costly(Detection& d) {
+  mark_costly(d, d.condition);
 }
 
 std::optional<double> parse_number(std::string_view s) {
@@ -119,13 +141,18 @@ bool Evaluator::eval(const Detection& d, const Condition& c, const Event& e) {
     case Condition::kSelection:
       return selection(d.selections[c.selection], e);
     case Condition::kAnd:
-      for (const Condition& k : c.children) {
-        if (!eval(d, k, e)) return false;
+      // The cheap children first: one that fails spares the costly ones.
+      for (const bool costly : {false, true}) {
+        for (const Condition& k : c.children) {
+          if (k.costly == costly && !eval(d, k, e)) return false;
+        }
       }
       return true;
     case Condition::kOr:
-      for (const Condition& k : c.children) {
-        if (eval(d, k, e)) return true;
+      for (const bool costly : {false, true}) {
+        for (const Condition& k : c.children) {
+          if (k.costly == costly && eval(d, k, e)) return true;
+        }
       }
       return false;
     case Condition::kNot:

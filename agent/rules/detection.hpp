@@ -63,6 +63,9 @@ struct Condition {
   Op op = kSelection;
   std::uint32_t selection = 0;
   std::uint32_t at_least = 0;  // kAtLeast: how many children must hold ("2 of sel*")
+  // Holds a keyword search or a regex: `and` and `or` try it after its cheap siblings (set by
+  // mark_costly).
+  bool costly = false;
   std::vector<Condition> children;
 };
 
@@ -78,6 +81,11 @@ struct RequiredRegex {
   const RE2* regex = nullptr;
 };
 std::optional<RequiredRegex> required_regex(const Detection& d);
+
+// Sets Condition::costly over the detection's condition tree. Conditions are pure, so the order
+// `and` and `or` try their children in changes only the cost: `keywords and not security` need
+// not search every field of a Security event.
+void mark_costly(Detection& d);
 
 // A number as events carry it: decimal, floating point or 0x-hex, blanks around allowed.
 std::optional<double> parse_number(std::string_view s);
