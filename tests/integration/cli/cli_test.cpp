@@ -54,9 +54,11 @@ std::string slurp(const fs::path& p) {
 class CliFiles : public ::testing::Test {
  protected:
   void SetUp() override {
+    // The pid keeps two test runs on one machine (two checkouts) out of each other's files.
     dir_ =
         fs::temp_directory_path() /
-        ("sw_cli_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+        ("sw_cli_" + std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) +
+         "_" + std::to_string(::getpid()));
     fs::remove_all(dir_);
     fs::create_directories(dir_);
   }
