@@ -285,6 +285,15 @@ class SpooledOutput final : public Output {
     return written_.empty() && spool_->stats().records == 0;
   }
 
+  // Idle, the read waits until records arrive (an idle agent must not wake up: stop() and
+  // enqueue() wake the wait). With writes awaiting confirmation it comes back soon to confirm
+  // them, and so it does while stopping: stop()'s one wake-up may have been taken by a read that
+  // returned nothing, and the drain must still end by its deadline.
+  std::chrono::milliseconds read_wait() {
+    std::lock_guard lock(mu_);
+    return written_.empty() && !stopping_ ? kIdleWait : std::chrono::milliseconds(20);
+  }
+
   // Sleeps, waking early when stop() is called. False when stopping.
   bool pause(std::chrono::milliseconds d) {
     std::unique_lock lock(mu_);
@@ -374,11 +383,7 @@ class SpooledOutput final : public Output {
     std::vector<Record> records;
     while (!should_exit()) {
       confirm_written(/*idle=*/false);
-      // With writes awaiting confirmation, come back soon to confirm them; idle, wait until records
-      // arrive (an idle agent must not wake up: stop() and enqueue() wake the wait).
-      const std::chrono::milliseconds wait =
-          written_.empty() ? kIdleWait : std::chrono::milliseconds(20);
-      if (!spool_->read(batch, config_.batch_records, config_.batch_bytes, wait)) {
+      if (!spool_->read(batch, config_.batch_records, config_.batch_bytes, read_wait())) {
         confirm_written(/*idle=*/true);
         continue;
       }
