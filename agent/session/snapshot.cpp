@@ -2,6 +2,7 @@
 // Held (reordering) events, open arbitrations and the timeline are not saved: a restart loses at
 // most the last few seconds of correlation, never a session or a console holder.
 #include <algorithm>
+#include <charconv>
 #include <optional>
 #include <type_traits>
 #include <vector>
@@ -9,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "session/tracker_impl.hpp"
+#include "sessionwatch/json_escape.hpp"
 #include "sessionwatch/session.hpp"
 
 namespace sw {
@@ -80,7 +82,7 @@ void fields(S& r, Io& io) requires std::is_same_v<std::remove_const_t<S>, Refuse
   io.required("evidence", r.evidence);
 }
 
-// The host's own members; its collections are saved apart (host_to_json).
+// The host's own members; its collections are saved apart (write_host).
 template <class S, class Io>
 void fields(S& h, Io& io) requires std::is_same_v<std::remove_const_t<S>, Host> {
   io.required("name", h.name);
@@ -106,13 +108,21 @@ template <class T>
 struct is_vector<std::vector<T>> : std::true_type {};
 
 template <class T>
-json to_json_value(const T& v);
+void write_text(const T& v, std::string& out);
 
-struct JsonWriter {
-  json& j;
+// Writes the members as JSON text straight into `out`, no document built: a checkpoint encodes
+// every changed computer (thousands of logons each on a busy one) while the detection thread
+// waits, and a document of maps cost ten times the text.
+struct TextWriter {
+  std::string& out;
+  bool first = true;
   template <class T>
   void required(const char* key, const T& member) {
-    j[key] = to_json_value(member);
+    out += first ? "\"" : ",\"";
+    first = false;
+    out += key;
+    out += "\":";
+    write_text(member, out);
   }
   template <class T>
   void optional(const char* key, const T& member) {
@@ -125,24 +135,43 @@ struct JsonWriter {
 };
 
 template <class T>
-json to_json_value(const T& v) {
+void write_integer(T v, std::string& out) {
+  char digits[24];
+  const auto end = std::to_chars(digits, digits + sizeof digits, v).ptr;
+  out.append(digits, static_cast<std::size_t>(end - digits));
+}
+
+template <class T>
+void write_text(const T& v, std::string& out) {
+  static_assert(!std::is_floating_point_v<T>, "the tracker saves no floating-point member");
   if constexpr (std::is_same_v<T, ConsoleState>) {
-    return to_string(v);
+    append_json_string(to_string(v), out);
   } else if constexpr (std::is_enum_v<T>) {
-    return static_cast<std::underlying_type_t<T>>(v);
+    write_integer(static_cast<std::underlying_type_t<T>>(v), out);
   } else if constexpr (is_optional<T>::value) {
-    return v ? to_json_value(*v) : json(nullptr);
+    if (v) {
+      write_text(*v, out);
+    } else {
+      out += "null";
+    }
   } else if constexpr (is_vector<T>::value) {
-    json a = json::array();
-    for (const auto& x : v) a.push_back(to_json_value(x));
-    return a;
-  } else if constexpr (std::is_arithmetic_v<T> || std::is_same_v<T, std::string>) {
-    return v;
+    out += '[';
+    for (std::size_t i = 0; i < v.size(); ++i) {
+      if (i) out += ',';
+      write_text(v[i], out);
+    }
+    out += ']';
+  } else if constexpr (std::is_same_v<T, bool>) {
+    out += v ? "true" : "false";
+  } else if constexpr (std::is_integral_v<T>) {
+    write_integer(v, out);
+  } else if constexpr (std::is_same_v<T, std::string>) {
+    append_json_string(v, out);
   } else {
-    json j;
-    JsonWriter writer{j};
+    out += '{';
+    TextWriter writer{out};
     fields(v, writer);
-    return j;
+    out += '}';
   }
 }
 
@@ -202,10 +231,23 @@ std::vector<SessionRecord> sessions_of(const Host& h) {
   return out;
 }
 
-json sid_names_to_json(const Host& host) {
-  json names = json::object();
-  for (const auto& [sid, name] : host.sid_names) names[sid] = {name.first, name.second};
-  return names;
+// {"sid": [user, domain], ...} by SID, so the same state always reads the same.
+void write_sid_names(const Host& host, std::string& out) {
+  std::vector<const std::pair<const std::string, std::pair<std::string, std::string>>*> sorted;
+  sorted.reserve(host.sid_names.size());
+  for (const auto& entry : host.sid_names) sorted.push_back(&entry);
+  std::sort(sorted.begin(), sorted.end(), [](auto* a, auto* b) { return a->first < b->first; });
+  out += '{';
+  for (std::size_t i = 0; i < sorted.size(); ++i) {
+    if (i) out += ',';
+    append_json_string(sorted[i]->first, out);
+    out += ":[";
+    append_json_string(sorted[i]->second.first, out);
+    out += ',';
+    append_json_string(sorted[i]->second.second, out);
+    out += ']';
+  }
+  out += '}';
 }
 
 void sid_names_from_json(const json& names, Host& h) {
@@ -214,33 +256,70 @@ void sid_names_from_json(const json& names, Host& h) {
   }
 }
 
-json logons_to_json(const Host& host) {
+// By logon id, each with its id among its members.
+void write_logons(const Host& host, std::string& out) {
   std::vector<std::pair<std::uint64_t, const Logon*>> sorted;
+  sorted.reserve(host.logons.size());
   for (const auto& [id, l] : host.logons) sorted.emplace_back(id, &l);
   std::sort(sorted.begin(), sorted.end());
-  json logons = json::array();
-  for (const auto& [id, l] : sorted) {
-    json j = to_json_value(*l);
-    j["logon_id"] = id;
-    logons.push_back(std::move(j));
+  out += '[';
+  for (std::size_t i = 0; i < sorted.size(); ++i) {
+    if (i) out += ',';
+    out += '{';
+    TextWriter writer{out};
+    fields(*sorted[i].second, writer);
+    writer.required("logon_id", sorted[i].first);
+    out += '}';
   }
-  return logons;
+  out += ']';
 }
 
 // `with_sid_names` false: without the SID -> name map (a part of its own).
-json host_to_json(const Host& host, bool with_sid_names = true) {
-  json j = to_json_value(host);
-  j["sessions"] = to_json_value(sessions_of(host));
-  j["logons"] = logons_to_json(host);
-  if (with_sid_names) j["sid_names"] = sid_names_to_json(host);
-  json attempts = json::array();
-  for (const Attempt& a : host.attempts) attempts.push_back({a.time, a.who});
-  j["attempts"] = std::move(attempts);
-  json ends = json::array();
-  for (const auto& [id, when] : host.recent_ends) ends.push_back({id, when});
-  j["recent_ends"] = std::move(ends);
-  if (host.last_refusal) j["last_refusal"] = to_json_value(*host.last_refusal);
-  return j;
+void write_host(const Host& host, bool with_sid_names, std::string& out) {
+  out += '{';
+  TextWriter writer{out};
+  fields(host, writer);
+  writer.required("sessions", sessions_of(host));
+  out += ",\"logons\":";
+  write_logons(host, out);
+  if (with_sid_names) {
+    out += ",\"sid_names\":";
+    write_sid_names(host, out);
+  }
+  out += ",\"attempts\":[";
+  for (std::size_t i = 0; i < host.attempts.size(); ++i) {
+    if (i) out += ',';
+    out += '[';
+    write_integer(host.attempts[i].time, out);
+    out += ',';
+    append_json_string(host.attempts[i].who, out);
+    out += ']';
+  }
+  out += "],\"recent_ends\":[";
+  for (std::size_t i = 0; i < host.recent_ends.size(); ++i) {
+    if (i) out += ',';
+    out += '[';
+    write_integer(host.recent_ends[i].first, out);
+    out += ',';
+    write_integer(host.recent_ends[i].second, out);
+    out += ']';
+  }
+  out += ']';
+  if (host.last_refusal) writer.required("last_refusal", *host.last_refusal);
+  out += '}';
+}
+
+std::string host_text(const Host& host, bool with_sid_names) {
+  std::string out;
+  out.reserve(256 + host.logons.size() * 160 + host.sessions.size() * 256);
+  write_host(host, with_sid_names, out);
+  return out;
+}
+
+std::string sid_names_text(const Host& host) {
+  std::string out;
+  write_sid_names(host, out);
+  return out;
 }
 
 // Throws on a malformed host. Members added after version 1 was first written are optional.
@@ -296,15 +375,19 @@ constexpr std::string_view kSidsPartPrefix = "session/sids/";
 }  // namespace
 
 std::string SessionTracker::snapshot() const {
-  json hosts = json::array();
   std::vector<const Host*> ordered;
   for (const auto& [key, h] : impl_->hosts) ordered.push_back(&h);
   std::sort(ordered.begin(), ordered.end(),
             [](const Host* a, const Host* b) { return a->name < b->name; });
-  for (const Host* h : ordered) hosts.push_back(host_to_json(*h));
-  json root = header_json(impl_->released_time);
-  root["hosts"] = std::move(hosts);
-  return root.dump();
+  std::string out = header_json(impl_->released_time).dump();
+  out.pop_back();  // the header's closing brace: the hosts follow
+  out += ",\"hosts\":[";
+  for (std::size_t i = 0; i < ordered.size(); ++i) {
+    if (i) out += ',';
+    write_host(*ordered[i], true, out);
+  }
+  out += "]}";
+  return out;
 }
 
 void SessionTracker::Impl::install(std::unordered_map<std::string, Host> restored,
@@ -338,10 +421,10 @@ void SessionTracker::snapshot_parts(bool changes_only, StateParts& out) {
   out.push_back({std::string(kHeaderPart), header_json(impl_->released_time).dump()});
   for (auto& [key, h] : impl_->hosts) {
     if (!changes_only || h.unsaved) {
-      out.push_back({std::string(kHostPartPrefix) + key, host_to_json(h, false).dump()});
+      out.push_back({std::string(kHostPartPrefix) + key, host_text(h, false)});
     }
     if (!changes_only || h.sid_names_unsaved) {
-      out.push_back({std::string(kSidsPartPrefix) + key, sid_names_to_json(h).dump()});
+      out.push_back({std::string(kSidsPartPrefix) + key, sid_names_text(h)});
     }
     h.unsaved = h.sid_names_unsaved = false;
   }
