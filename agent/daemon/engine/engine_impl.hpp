@@ -130,6 +130,7 @@ struct Engine::Impl {
   bool stopping = false;
   bool operator_asked_stop = false;   // a signal (or the service manager) asked once
   bool drained_queued = false;        // once: the end-of-input marker is in the queue
+  std::size_t streams_at_start = 0;   // the checkpointed streams when the agent started
   bool waiting_for_delivery = false;  // once: stored and checkpointed, the outputs still sending
   EngineExit exit_kind = EngineExit::kStopped;
   std::optional<Config> new_config;

@@ -36,6 +36,8 @@ bool Engine::Impl::start() {
   signals = platform::SignalWatcher::create(
       io, [this](std::string_view why) { on_stop_signal(why); }, [this] { on_reload(); });
   if (config.metrics.enabled && !start_metrics_server()) return false;
+  // Counted here: once the detection thread runs, `committed` is its own.
+  for (const auto& [input, entries] : committed.streams) streams_at_start += entries.size();
   start_detection(std::move(initial));
   return true;
 }
@@ -198,12 +200,10 @@ EngineExit Engine::Impl::run() {
     }
     return EngineExit::kFailed;
   }
-  std::size_t streams = 0;
-  for (const auto& [input, entries] : committed.streams) streams += entries.size();
   spdlog::info("sessionwatch running: {} input(s), {} output(s), {} rule(s), data in {}",
                inputs.size(), config.outputs.size(), detector->rule_count(), config.agent.data_dir);
   platform::service::notify_ready("running: " + std::to_string(inputs.size()) + " inputs, " +
-                                  std::to_string(streams) + " streams");
+                                  std::to_string(streams_at_start) + " streams");
   io.run();
   if (detection_thread.joinable()) detection_thread.join();
   if (delivery_thread.joinable()) delivery_thread.join();
