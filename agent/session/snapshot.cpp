@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <charconv>
 #include <optional>
+#include <tuple>
 #include <type_traits>
 #include <vector>
 
@@ -274,6 +275,24 @@ void write_logons(const Host& host, std::string& out) {
   out += ']';
 }
 
+// [[a, b], ...]: the host's short histories are saved as pairs.
+template <class Items, class PairOf>
+void write_pairs(const Items& items, PairOf pair_of, std::string& out) {
+  out += '[';
+  bool first = true;
+  for (const auto& item : items) {
+    if (!first) out += ',';
+    first = false;
+    const auto [a, b] = pair_of(item);
+    out += '[';
+    write_text(a, out);
+    out += ',';
+    write_text(b, out);
+    out += ']';
+  }
+  out += ']';
+}
+
 // `with_sid_names` false: without the SID -> name map (a part of its own).
 void write_host(const Host& host, bool with_sid_names, std::string& out) {
   out += '{';
@@ -286,25 +305,12 @@ void write_host(const Host& host, bool with_sid_names, std::string& out) {
     out += ",\"sid_names\":";
     write_sid_names(host, out);
   }
-  out += ",\"attempts\":[";
-  for (std::size_t i = 0; i < host.attempts.size(); ++i) {
-    if (i) out += ',';
-    out += '[';
-    write_integer(host.attempts[i].time, out);
-    out += ',';
-    append_json_string(host.attempts[i].who, out);
-    out += ']';
-  }
-  out += "],\"recent_ends\":[";
-  for (std::size_t i = 0; i < host.recent_ends.size(); ++i) {
-    if (i) out += ',';
-    out += '[';
-    write_integer(host.recent_ends[i].first, out);
-    out += ',';
-    write_integer(host.recent_ends[i].second, out);
-    out += ']';
-  }
-  out += ']';
+  out += ",\"attempts\":";
+  write_pairs(
+      host.attempts, [](const Attempt& a) { return std::tie(a.time, a.who); }, out);
+  out += ",\"recent_ends\":";
+  write_pairs(
+      host.recent_ends, [](const auto& end) { return std::tie(end.first, end.second); }, out);
   if (host.last_refusal) writer.required("last_refusal", *host.last_refusal);
   out += '}';
 }
