@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cstring>
+
 namespace sw::daemon {
 
 std::optional<RecordIdGaps::Skipped> RecordIdGaps::observe(std::string_view file,
@@ -9,18 +11,19 @@ std::optional<RecordIdGaps::Skipped> RecordIdGaps::observe(std::string_view file
                                                            std::string_view channel,
                                                            std::uint64_t record_id) {
   if (record_id == 0) return std::nullopt;  // no id: nothing to compare
-  auto it = streams_.find(KeyView(file, computer, channel));
+  make_key({file, computer, channel}, key_);
+  auto it = streams_.find(std::string_view(key_));
   if (it == streams_.end()) {
     if (streams_.size() >= kMaxStreams) {
-      for (const auto& entry : streams_) unsaved_.insert(entry.first);
+      for (auto& entry : streams_) gone_.insert(entry.first);
       streams_.clear();
+      unsaved_.clear();
     }
-    Key key{std::string(file), std::string(computer), std::string(channel)};
-    unsaved_.insert(key);
-    streams_.emplace(std::move(key), Stream{record_id, 1});
+    it = streams_.emplace(key_, Stream{record_id, 1}).first;
+    mark_unsaved(it);
     return std::nullopt;
   }
-  unsaved_.insert(it->first);
+  mark_unsaved(it);
   Stream& s = it->second;
   if (record_id == s.last + 1) {
     s.last = record_id;
@@ -29,52 +32,82 @@ std::optional<RecordIdGaps::Skipped> RecordIdGaps::observe(std::string_view file
   }
   std::optional<Skipped> skipped;
   if (record_id > s.last + 1 && s.run >= kProof) skipped = Skipped{s.last + 1, record_id - 1};
-  if (record_id != s.last) s = Stream{record_id, 1};
+  if (record_id != s.last) s = Stream{record_id, 1, true};
   return skipped;
 }
 
+void RecordIdGaps::mark_unsaved(Streams::iterator it) {
+  if (it->second.unsaved) return;
+  it->second.unsaved = true;
+  gone_.erase(it->first);  // back again: its part is written, not removed
+  unsaved_.push_back(&*it);
+}
+
+void RecordIdGaps::make_key(const KeyParts& parts, std::string& key) {
+  const auto length = [&](std::string_view s) {
+    const auto n = static_cast<std::uint32_t>(s.size());
+    key.append(reinterpret_cast<const char*>(&n), sizeof n);
+  };
+  key.clear();
+  length(parts.file);
+  length(parts.computer);
+  key.append(parts.file).append(parts.computer).append(parts.channel);
+}
+
+RecordIdGaps::KeyParts RecordIdGaps::split_key(std::string_view key) {
+  std::uint32_t file = 0, computer = 0;
+  std::memcpy(&file, key.data(), sizeof file);
+  std::memcpy(&computer, key.data() + sizeof file, sizeof computer);
+  key.remove_prefix(sizeof file + sizeof computer);
+  return {key.substr(0, file), key.substr(file, computer), key.substr(file + computer)};
+}
+
 void RecordIdGaps::forget(std::string_view file) {
+  // Unsaved entries are dropped before their streams are erased, which would leave them dangling.
+  const auto of_file = [&](std::string_view key) { return split_key(key).file == file; };
+  std::erase_if(unsaved_, [&](const Streams::value_type* entry) { return of_file(entry->first); });
   for (auto it = streams_.begin(); it != streams_.end();) {
-    if (std::get<0>(it->first) != file) {
+    if (!of_file(it->first)) {
       ++it;
       continue;
     }
-    unsaved_.insert(it->first);
+    gone_.insert(it->first);
     it = streams_.erase(it);
   }
 }
 
 // Unique per stream; the value holds what restore_parts() reads back.
-std::string RecordIdGaps::part_key(std::string_view prefix, const Key& key) {
-  const auto& [file, computer, channel] = key;
-  return std::string(prefix) + file + "\x1e" + computer + "\x1e" + channel;
+std::string RecordIdGaps::part_key(std::string_view prefix, const KeyParts& parts) {
+  std::string key(prefix);
+  key.append(parts.file).append(1, '\x1e').append(parts.computer).append(1, '\x1e');
+  return key.append(parts.channel);
 }
 
 void RecordIdGaps::snapshot_parts(std::string_view prefix, bool changes_only, StateParts& out) {
-  const auto part = [&](const Key& key, const Stream& s) {
-    const auto& [file, computer, channel] = key;
-    const nlohmann::json value = {file, computer, channel, s.last, s.run};
+  const auto part = [&](const Streams::value_type& entry) {
+    const KeyParts key = split_key(entry.first);
+    const nlohmann::json value = {key.file, key.computer, key.channel, entry.second.last,
+                                  entry.second.run};
     out.push_back({part_key(prefix, key), value.dump()});
   };
   if (!changes_only) {
-    for (const auto& [key, s] : streams_) part(key, s);
+    for (const auto& entry : streams_) part(entry);
   } else {
-    for (const Key& key : unsaved_) {
-      const auto it = streams_.find(key);
-      if (it == streams_.end()) {
-        out.push_back({part_key(prefix, key), std::nullopt});
-      } else {
-        part(key, it->second);
-      }
+    for (const Streams::value_type* entry : unsaved_) part(*entry);
+    for (const std::string& key : gone_) {
+      out.push_back({part_key(prefix, split_key(key)), std::nullopt});
     }
   }
+  for (Streams::value_type* entry : unsaved_) entry->second.unsaved = false;
   unsaved_.clear();
+  gone_.clear();
 }
 
 void RecordIdGaps::restore_parts(std::string_view prefix, const StatePartMap& parts,
                                  const std::set<std::string, std::less<>>& open_files) {
   streams_.clear();
   unsaved_.clear();
+  gone_.clear();
   for (auto it = parts.lower_bound(std::string(prefix));
        it != parts.end() && it->first.starts_with(prefix); ++it) {
     nlohmann::json v = nlohmann::json::parse(it->second);
@@ -86,7 +119,9 @@ void RecordIdGaps::restore_parts(std::string_view prefix, const StatePartMap& pa
     }
     const std::string file = v.at(0).get<std::string>();
     if (!open_files.contains(file)) continue;
-    streams_.emplace(Key{file, v.at(1).get<std::string>(), v.at(2).get<std::string>()},
+    std::string key;
+    make_key({file, v.at(1).get<std::string>(), v.at(2).get<std::string>()}, key);
+    streams_.emplace(std::move(key),
                      Stream{v.at(3).get<std::uint64_t>(), v.at(4).get<std::uint64_t>()});
   }
 }

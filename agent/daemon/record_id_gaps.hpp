@@ -16,12 +16,12 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
 #include <optional>
 #include <set>
 #include <string>
 #include <string_view>
-#include <tuple>
+#include <unordered_map>
+#include <vector>
 
 #include "sessionwatch/state_parts.hpp"
 
@@ -55,20 +55,31 @@ class RecordIdGaps {
   struct Stream {
     std::uint64_t last = 0;
     std::uint64_t run = 0;  // consecutive ids up to `last`
+    bool unsaved = false;   // changed since the last snapshot_parts()
   };
-  // (file identity as its input keys it, computer, channel)
-  using Key = std::tuple<std::string, std::string, std::string>;
-  using KeyView = std::tuple<std::string_view, std::string_view, std::string_view>;
-  // Compares keys as views, so a lookup builds no strings. (std::less<> would compare a tuple of
-  // string_views with one of strings, which clang rejects with libstdc++ 12.)
-  struct KeyLess {
+  // File identity as its input keys it, computer and channel in one string (the lengths of the
+  // first two, then the three), so a lookup hashes once and compares once, and no two streams
+  // share a key whatever bytes their names carry.
+  struct KeyParts {
+    std::string_view file, computer, channel;
+  };
+  static void make_key(const KeyParts& parts, std::string& key);
+  static KeyParts split_key(std::string_view key);
+  struct KeyHash {
     using is_transparent = void;
-    bool operator()(const KeyView& a, const KeyView& b) const { return a < b; }
+    std::size_t operator()(std::string_view key) const {
+      return std::hash<std::string_view>()(key);
+    }
   };
-  std::map<Key, Stream, KeyLess> streams_;
-  std::set<Key> unsaved_;  // changed or gone since the last snapshot_parts()
+  using Streams = std::unordered_map<std::string, Stream, KeyHash, std::equal_to<>>;
+  Streams streams_;
+  // Streams changed since the last snapshot_parts(): pointers, which rehashing keeps valid.
+  std::vector<Streams::value_type*> unsaved_;
+  std::set<std::string> gone_;  // streams let go since the last snapshot_parts()
+  std::string key_;             // the key being looked up, reused
 
-  static std::string part_key(std::string_view prefix, const Key& key);
+  void mark_unsaved(Streams::iterator it);
+  static std::string part_key(std::string_view prefix, const KeyParts& parts);
 };
 
 }  // namespace sw::daemon

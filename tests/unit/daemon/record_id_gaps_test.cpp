@@ -128,5 +128,39 @@ TEST(RecordIdGaps, ChangesOnlyHoldWhatChangedAndWhatWasLetGo) {
   EXPECT_EQ(gone, 1);
 }
 
+TEST(RecordIdGaps, AStreamLetGoAndSeenAgainIsWrittenNotRemoved) {
+  RecordIdGaps gaps;
+  ASSERT_TRUE(feed(gaps, 1, 10));
+  ASSERT_EQ(parts_of(gaps, true).size(), 1u);
+  gaps.forget(kFile);
+  ASSERT_TRUE(feed(gaps, 20, 21));
+  const StateParts changed = parts_of(gaps, true);
+  ASSERT_EQ(changed.size(), 1u);
+  ASSERT_TRUE(changed[0].value);
+  EXPECT_EQ(changed[0].key, "record_ids/in/" + std::string(kFile) + "\x1e" + "dc01\x1eSecurity");
+  EXPECT_NE(changed[0].value->find("21"), std::string::npos);
+}
+
+// Names are the event's: whatever bytes they carry, two streams never share one.
+TEST(RecordIdGaps, StreamsWhoseNamesRunTogetherStayApart) {
+  RecordIdGaps gaps;
+  for (std::uint64_t id = 1; id <= 100; ++id)
+    ASSERT_FALSE(gaps.observe(kFile,
+                              "a\x1e"
+                              "b",
+                              "c", id));
+  ASSERT_FALSE(gaps.observe(kFile, "a",
+                            "b\x1e"
+                            "c",
+                            500));
+  const auto skipped = gaps.observe(kFile,
+                                    "a\x1e"
+                                    "b",
+                                    "c", 105);
+  ASSERT_TRUE(skipped);
+  EXPECT_EQ(skipped->from, 101u);
+  EXPECT_EQ(parts_of(gaps, false).size(), 2u);
+}
+
 }  // namespace
 }  // namespace sw::daemon
