@@ -43,20 +43,18 @@ const RuleInfo& BuiltinDetections::inferred_rule() {
   return rule;
 }
 
+bool BuiltinDetections::alerts_on(const Event& event) const {
+  if (!enabled_) return false;
+  if (event.channel() == derived::kChannel) return event.event_id == derived::kArbitrationRefused;
+  const std::string_view code = field_or_empty(event, Names::get().error_code);
+  return code == "7063" || code == "7062";
+}
+
 void BuiltinDetections::on_event(const Event& event, const std::vector<EvidenceRef>& evidence,
                                  const AlertContext* context, std::vector<Alert>& out) const {
-  if (!enabled_) return;
-  const Names& n = Names::get();
-  if (event.channel() == derived::kChannel) {
-    if (event.event_id == derived::kArbitrationRefused) {
-      out.push_back(build_alert(inferred_rule(), event, evidence, context));
-    }
-    return;
-  }
-  const std::string_view code = field_or_empty(event, n.error_code);
-  if (code == "7063" || code == "7062") {
-    out.push_back(build_alert(observed_rule(), event, evidence, context));
-  }
+  if (!alerts_on(event)) return;
+  const RuleInfo& rule = event.channel() == derived::kChannel ? inferred_rule() : observed_rule();
+  out.push_back(build_alert(rule, event, evidence, context));
 }
 
 }  // namespace sw

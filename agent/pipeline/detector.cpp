@@ -121,7 +121,7 @@ class ChainDetector final : public Detector, private TrackerSink {
         emit(std::move(alert));
       });
     }
-    if (builtin_.enabled()) {
+    if (builtin_.alerts_on(event)) {
       builtin_out_.clear();
       const AlertContext context = tracker_.alert_context(event);
       builtin_.on_event(event, evidence, &context, builtin_out_);

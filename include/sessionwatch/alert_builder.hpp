@@ -29,6 +29,9 @@ class BuiltinDetections {
   void set_enabled(bool enabled) { enabled_ = enabled; }
   bool enabled() const { return enabled_; }
 
+  // Whether on_event() would raise an alert for this event: lets a caller build the alert's
+  // context (a tracker lookup) only for the few events that get one.
+  bool alerts_on(const Event& event) const;
   // For an enriched event (TrackerSink::on_event) or a derived event (on_derived, with its
   // evidence). Appends at most one alert.
   void on_event(const Event& event, const std::vector<EvidenceRef>& evidence,
