@@ -54,27 +54,32 @@ LiveState::CauseScope::~CauseScope() {
 }
 
 LiveState::Pending& LiveState::pending_for(std::string_view name) {
-  Pending& p = pending_[host_key(name)];
+  return pending_for(host_key(name), name);
+}
+
+LiveState::Pending& LiveState::pending_for(const std::string& key, std::string_view name) {
+  Pending& p = pending_[key];
   // The tracker names a computer by its DNS name once one was seen: keep the fullest spelling.
   if (p.name.empty() || name.find('.') != std::string_view::npos) p.name.assign(name);
   return p;
 }
 
 void LiveState::on_state_change(const SessionTracker& tracker, std::string_view host, Ticks time) {
-  Pending& p = pending_for(host);
+  const std::string key = host_key(host);
+  Pending& p = pending_for(key, host);
   p.state_changed = true;
   p.last_change = std::max(p.last_change, time);
   // Most changes are remote sessions coming and going: only the events that changed who holds
   // the console, or how, are the console's sources.
   ConsoleInfo now = tracker.console(host);
-  ConsoleInfo& before = consoles_[host_key(host)];
+  ConsoleInfo& before = consoles_[key];
   if (same_console(before, now)) return;
   before = std::move(now);
   EventSource source;
   source.time = time;
   // With a reorder window the tracker releases events later than they were pushed: the event
   // being processed is the cause only when it is the one released.
-  if (cause_ && cause_->time_created == time && host_key(cause_->computer()) == host_key(host)) {
+  if (cause_ && cause_->time_created == time && host_key(cause_->computer()) == key) {
     source.channel = std::string(cause_->channel());
     source.event_id = cause_->event_id;
     source.record_id = cause_->record_id;

@@ -119,6 +119,7 @@ class LiveState {
   };
   using SessionList = std::shared_ptr<const std::vector<SessionRecord>>;
   Pending& pending_for(std::string_view name);
+  Pending& pending_for(const std::string& key, std::string_view name);  // key: host_key(name)
   std::map<std::string, SessionList> copy_sessions(const SessionTracker& tracker,
                                                    std::size_t budget);
   HostView next_view(const HostView* old, Pending* p, const SessionTracker& tracker,
