@@ -18,6 +18,7 @@ build_pkgs=(
 test_pkgs=(
   rsyslog rsyslog-relp rsyslog-gnutls gnutls-bin openssl libevtx-utils python3 procps
   iproute2 clang-format chromium jq strace
+  gdb  # an agent that does not exit in time has its threads' stacks printed (agent_process.hpp)
   prometheus  # promtool checks the /metrics exposition
 )
 package_pkgs=(lintian rpm debootstrap fakeroot dpkg-dev)

@@ -11,6 +11,8 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -127,7 +129,17 @@ class Agent {
       }
       std::this_thread::sleep_for(10ms);
     }
+    print_stacks();
     return -1;
+  }
+  // Every thread's stack (gdb, when installed), for a test log that says where an agent hung.
+  void print_stacks() const {
+    if (std::system("command -v gdb >/dev/null 2>&1") != 0) return;
+    std::fprintf(stderr, "agent %d did not exit in time; its threads:\n", static_cast<int>(pid_));
+    const std::string command =
+        "gdb -p " + std::to_string(pid_) +
+        " -batch -nx -ex 'thread apply all bt' 2>&1 | grep -E '^(Thread|#)' >&2";
+    [[maybe_unused]] const int status = std::system(command.c_str());
   }
   void kill9() {
     ::kill(pid_, SIGKILL);
