@@ -64,7 +64,17 @@ LiveState::Pending& LiveState::pending_for(const std::string& key, std::string_v
   return p;
 }
 
+void LiveState::set_enabled(bool enabled) {
+  enabled_ = enabled;
+  if (enabled) return;
+  pending_.clear();
+  consoles_.clear();
+  behind_.clear();
+  behind_order_.clear();
+}
+
 void LiveState::on_state_change(const SessionTracker& tracker, std::string_view host, Ticks time) {
+  if (!enabled_) return;
   const std::string key = host_key(host);
   Pending& p = pending_for(key, host);
   p.state_changed = true;
@@ -91,11 +101,13 @@ void LiveState::on_state_change(const SessionTracker& tracker, std::string_view 
 }
 
 void LiveState::on_alert(const Alert& alert) {
-  if (alert.host.empty()) return;  // a text line that names no computer: nobody to ask about
+  if (!enabled_ || alert.host.empty())
+    return;  // a text line that names no computer: nobody to ask about
   pending_for(alert.host).alerts.push_back(summarize_alert(alert));
 }
 
 void LiveState::mark_all(const SessionTracker& tracker) {
+  if (!enabled_) return;
   for (const std::string& name : tracker.hosts()) {
     pending_for(name).state_changed = true;
     consoles_[host_key(name)] = tracker.console(name);
@@ -149,6 +161,7 @@ HostView LiveState::next_view(const HostView* old, Pending* p, const SessionTrac
 }
 
 void LiveState::publish(const SessionTracker& tracker, std::size_t session_records) {
+  if (!enabled_) return;
   for (const auto& [key, p] : pending_) {
     if (p.state_changed && behind_.insert(key).second) behind_order_.push_back(key);
   }

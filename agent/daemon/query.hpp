@@ -90,6 +90,10 @@ class LiveState {
    private:
     LiveState* state_;
   };
+  // Nobody can ask (the agent serves no query API: `metrics` is off): every call below is then
+  // a no-op, since copying session lists nobody reads costs the detection thread a few percent.
+  // Set before mark_all() at each (re)start; alerts raised while off are not in the refusal logs.
+  void set_enabled(bool enabled);
   // Hook for TrackerOptions::on_state_change: notes the change (and the event that caused it
   // when it changed the console); publish() copies the state.
   void on_state_change(const SessionTracker& tracker, std::string_view host, Ticks time);
@@ -102,7 +106,7 @@ class LiveState {
   static constexpr std::size_t kAllSessions = static_cast<std::size_t>(-1);
   void publish(const SessionTracker& tracker, std::size_t session_records = kAllSessions);
   // Some computer's published session list is behind the tracker's.
-  bool sessions_behind() const { return !behind_.empty(); }
+  bool sessions_behind() const { return enabled_ && !behind_.empty(); }
 
   // ---- any thread ----
   // A computer by FQDN or short name, any case; null when unknown.
@@ -110,6 +114,7 @@ class LiveState {
   std::vector<std::shared_ptr<const HostView>> hosts() const;  // by name
 
  private:
+  bool enabled_ = true;
   struct Pending {
     std::string name;
     bool state_changed = false;

@@ -75,6 +75,7 @@ void Engine::Impl::restore_detector(const AgentState& state) {
   if (!restored) {
     spdlog::warn("session tracker state not restored ({}); starting with an empty tracker", error);
   }
+  live->set_enabled(config.metrics.enabled);  // the query API is served with the metrics
   live->mark_all(detector->tracker());
   live->publish(detector->tracker());
 }

@@ -116,6 +116,20 @@ TEST_F(QueryTest, TheConsoleIsPublishedAtOnceAndSessionListsWithinTheirBudget) {
   EXPECT_EQ(get("/v1/hosts/ws-fin-07/sessions")["sessions"].size(), 1u);
 }
 
+// Without the query API (metrics off) nothing is copied for it; once it is on again (a restart
+// of the pipeline), marking every computer makes the view whole.
+TEST_F(QueryTest, AViewNobodyCanAskForCopiesNothingAndIsWholeOnceEnabled) {
+  live_->set_enabled(false);
+  feed(0, unlock_index(lines_));
+  EXPECT_EQ(live_->find("WS-FIN-07"), nullptr);
+  EXPECT_FALSE(live_->sessions_behind());
+  live_->set_enabled(true);
+  live_->mark_all(detector_->tracker());
+  live_->publish(detector_->tracker());
+  EXPECT_EQ(get("/v1/hosts/ws-fin-07/console")["console"]["state"], "locked");
+  EXPECT_EQ(get("/v1/hosts/ws-fin-07/sessions")["sessions"].size(), 1u);
+}
+
 TEST_F(QueryTest, AViewSharesTheSessionListItsChangeLeftAlone) {
   feed(0, unlock_index(lines_));
   const auto before = live_->find("WS-FIN-07");
