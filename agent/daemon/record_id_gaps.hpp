@@ -23,6 +23,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "sessionwatch/hash.hpp"
 #include "sessionwatch/state_parts.hpp"
 
 namespace sw::daemon {

@@ -84,7 +84,9 @@ void SessionTracker::Impl::remember_sid_name(Host& host, std::string_view sid,
   // Names the account of Winlogon's events and of tools' System/Security@UserID.
   if (sid.empty() || user.empty() || is_service_account(domain, user)) return;
   if (host.sid_names.size() >= 1024) host.sid_names.clear();
-  auto& name = host.sid_names[std::string(sid)];
+  auto it = host.sid_names.find(sid);
+  if (it == host.sid_names.end()) it = host.sid_names.try_emplace(std::string(sid)).first;
+  auto& name = it->second;
   if (name.first != domain || name.second != user) {
     name = {std::string(domain), std::string(user)};
     host.sid_names_unsaved = true;

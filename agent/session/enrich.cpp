@@ -27,7 +27,7 @@ std::string SessionTracker::Impl::requester_of(const Host& host, const Event& e)
   }
   // The account the tool ran as (System/Security@UserID), when it is a person we saw log on.
   if (!e.user_sid().empty()) {
-    auto it = host.sid_names.find(std::string(e.user_sid()));
+    auto it = host.sid_names.find(e.user_sid());
     if (it != host.sid_names.end()) return join_account(it->second.first, it->second.second);
   }
   return {};

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "sessionwatch/hash.hpp"
 #include "sessionwatch/session.hpp"
 
 namespace sw::session_detail {
@@ -122,7 +123,10 @@ struct Host {
   std::optional<Ticks> overlap_since;  // two sessions connected since then, not yet confirmed
   std::unordered_map<std::uint32_t, SessionRecord> sessions;
   std::unordered_map<std::uint64_t, Logon> logons;
-  std::unordered_map<std::string, std::pair<std::string, std::string>> sid_names;
+  // SID -> (domain, user)
+  std::unordered_map<std::string, std::pair<std::string, std::string>, StringViewHash,
+                     std::equal_to<>>
+      sid_names;
   std::vector<std::pair<std::string, RecentIds>> seen_ids;  // per channel
   std::vector<Arbitration> arbitrations;
   std::deque<RemoteHint> hints;

@@ -3,7 +3,9 @@
 // collide: it is not a cryptographic hash.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string_view>
 
 namespace sw {
@@ -19,5 +21,12 @@ constexpr std::uint64_t fnv1a(std::string_view s, std::uint64_t h = kFnv1aOffset
   }
   return h;
 }
+
+// For unordered maps keyed by std::string and looked up by std::string_view without building a
+// string: std::unordered_map<std::string, T, StringViewHash, std::equal_to<>>.
+struct StringViewHash {
+  using is_transparent = void;
+  std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+};
 
 }  // namespace sw
