@@ -175,6 +175,11 @@ class StatsSink : public EventSink {
   std::uint64_t records_ = 0;
 };
 
+int rules_error(ScanOutput& output) {
+  std::fprintf(stderr, "sessionwatch scan: %s\n", output.error().c_str());
+  return kExitUsage;
+}
+
 }  // namespace
 
 int cmd_scan(const std::vector<std::string>& args) {
@@ -230,17 +235,19 @@ int cmd_scan(const std::vector<std::string>& args) {
     run_files(sink);
     std::printf("%s\n", sink.to_json(total.records_bad, total.bytes_read).dump().c_str());
   } else {
+    // Files are decoded while the rules load. Standard input is not: with rules that cannot
+    // load, the scan must stop before it waits for input that may never end.
+    const bool reads_stdin = std::find(files.begin(), files.end(), "-") != files.end();
     ScanOutput output(a.flag("sessions")  ? ScanOutput::Mode::kSessions
                       : format == "table" ? ScanOutput::Mode::kTable
                                           : ScanOutput::Mode::kJson,
-                      a.values("rules"), ScanOutput::Input::kTimeOrdered);
-    if (!output.ok()) {
-      std::fprintf(stderr, "sessionwatch scan: %s\n", output.error().c_str());
-      return kExitUsage;
-    }
+                      a.values("rules"), ScanOutput::Input::kTimeOrdered, {},
+                      reads_stdin ? ScanOutput::Load::kNow : ScanOutput::Load::kInBackground);
+    if (reads_stdin && !output.ok()) return rules_error(output);
     DetectingSink sink(
         output, [&](const DecodeError& e) { errors.add(e); }, progress);
     run_files(sink);
+    if (!output.ok()) return rules_error(output);
     output.finish();
   }
   errors.print_summary(total.records_bad);

@@ -12,7 +12,7 @@
 namespace sw::cli {
 
 ScanOutput::ScanOutput(Mode mode, const std::vector<std::string>& rule_paths, Input input,
-                       decltype(TrackerOptions::on_state_change) on_state_change)
+                       decltype(TrackerOptions::on_state_change) on_state_change, Load load)
     : mode_(mode) {
   DetectorOptions options;
   options.rule_paths = rule_paths;
@@ -26,6 +26,15 @@ ScanOutput::ScanOutput(Mode mode, const std::vector<std::string>& rule_paths, In
     options.tracker.reorder_window = 30LL * 86400 * kTicksPerSecond;
     options.tracker.max_buffered_events = 500000;
   }
+  if (load == Load::kInBackground) {
+    loading_ = std::async(std::launch::async,
+                          [this, options = std::move(options)] { load_rules(options); });
+  } else {
+    load_rules(options);
+  }
+}
+
+void ScanOutput::load_rules(const DetectorOptions& options) {
   std::vector<std::string> problems;
   detector_ = Detector::create(options, problems);
   if (!detector_) {
@@ -77,8 +86,13 @@ DetectingSink::DetectingSink(ScanOutput& output, std::function<void(const Decode
       callback_([this](Alert&& a) { output_.on_alert(std::move(a)); }) {}
 
 void DetectingSink::on_event(Event& event) {
+  if (!output_.ok()) return;
   ++records_;
   output_.detector().process(event, callback_);
+}
+
+void DetectingSink::on_error(const DecodeError& error) {
+  if (output_.ok()) on_error_(error);
 }
 
 }  // namespace sw::cli

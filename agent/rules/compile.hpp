@@ -21,6 +21,7 @@ struct LogSource {
   std::vector<std::uint32_t> event_ids;
   std::vector<std::pair<std::string, std::string>> conditions;
   std::map<std::string, std::string> fieldmap;
+  bool operator==(const LogSource&) const = default;
 };
 
 class LogsourceMap {
@@ -31,13 +32,18 @@ class LogsourceMap {
   // "unsupported: ..." when the map does not know the product, category or service.
   bool resolve(const std::string& product, const std::string& category, const std::string& service,
                std::vector<LogSource>& out, std::string& error) const;
+  // agent/rules/logsources.yaml, compiled in (logsource_table.cpp).
   static const LogsourceMap& builtin();
+  bool operator==(const LogsourceMap&) const = default;
 
  private:
+  static LogsourceMap compiled();  // generated: scripts/gen-logsource-table.py
+
   struct Product {
     std::optional<std::vector<LogSource>> any;
     std::map<std::string, std::vector<LogSource>> services;
     std::map<std::string, std::vector<LogSource>> categories;
+    bool operator==(const Product&) const = default;
   };
   std::map<std::string, Product> products_;
 };

@@ -3,10 +3,6 @@
 #include "rules/compile_internal.hpp"
 #include "sessionwatch/yaml_guard.hpp"
 
-namespace sw::embedded {
-extern const std::string_view logsources_yaml;
-}
-
 namespace sw::rules {
 namespace {
 
@@ -128,12 +124,7 @@ bool LogsourceMap::resolve(const std::string& product, const std::string& catego
 }
 
 const LogsourceMap& LogsourceMap::builtin() {
-  static const LogsourceMap* map = [] {
-    auto* m = new LogsourceMap();
-    std::string error;
-    m->add_yaml(sw::embedded::logsources_yaml, error);  // covered by a unit test
-    return m;
-  }();
+  static const LogsourceMap* map = new LogsourceMap(compiled());  // never destroyed: used to exit
   return *map;
 }
 

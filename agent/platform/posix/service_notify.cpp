@@ -9,8 +9,9 @@
 #include "sessionwatch/platform.hpp"
 
 #if defined(SW_HAVE_LIBSYSTEMD)
-#include <dlfcn.h>
 #include <systemd/sd-daemon.h>
+
+#include "platform/shared_library.hpp"
 #endif
 
 namespace sw::platform::service {
@@ -30,12 +31,10 @@ struct Libsystemd {
 
  private:
   static Libsystemd open() {
+    SharedLibrary library("libsystemd.so.0", "libsystemd0");
     Libsystemd lib;
-    void* handle = dlopen("libsystemd.so.0", RTLD_NOW | RTLD_LOCAL);  // kept open: it is used
-    if (!handle) return lib;                                          // until exit
-    lib.notify = reinterpret_cast<decltype(&sd_notify)>(dlsym(handle, "sd_notify"));
-    lib.watchdog_enabled =
-        reinterpret_cast<decltype(&sd_watchdog_enabled)>(dlsym(handle, "sd_watchdog_enabled"));
+    library.resolve("sd_notify", lib.notify);
+    library.resolve("sd_watchdog_enabled", lib.watchdog_enabled);
     return lib;
   }
 };

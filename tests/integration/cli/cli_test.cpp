@@ -246,6 +246,28 @@ TEST_F(CliFiles, RulesCheckCountsEveryRejectedFileWithItsReason) {
       << r.err;
 }
 
+// Files are decoded while the rules load; rules that cannot load still end the scan with their
+// error alone: no alert, no complaint about the files read meanwhile, exit 2.
+TEST_F(CliFiles, ScanWithRulesThatCannotLoadReportsOnlyThem) {
+  write("bad.yml",
+        "title: Bad\nlogsource: {product: windows, service: security}\n"
+        "detection:\n  sel: {EventID|nosuchmod: 1}\n  condition: sel\n");
+  const std::string files =
+      kEvtx + "RDPAuth_Security.evtx " + (dir_ / "absent.evtx").string() + " " + kSample;
+  for (const char* mode : {"", "--sessions ", "--format table "}) {
+    const Full r = run_full("scan " + std::string(mode) + "--rules " + dir_.string() + " " + files);
+    EXPECT_EQ(r.exit_code, 2) << mode;
+    EXPECT_EQ(r.out, "") << mode;
+    EXPECT_NE(r.err.find("sessionwatch scan: cannot load rules:"), std::string::npos) << r.err;
+    EXPECT_EQ(r.err.find("absent.evtx"), std::string::npos) << r.err;
+  }
+  // Standard input is read only once the rules are known to load.
+  const Full r = run_full("scan --rules " + dir_.string() + " - < " + kSample);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.out, "");
+  EXPECT_NE(r.err.find("cannot load rules:"), std::string::npos) << r.err;
+}
+
 // Permission is the usual reason a rule file cannot be read (root reads anything: skipped).
 TEST_F(CliFiles, RulesCheckNamesPermissionDenied) {
   if (geteuid() == 0) GTEST_SKIP() << "running as root, which can read a mode 000 file";

@@ -14,8 +14,8 @@ std::unique_ptr<Input> make_kafka_input(const InputConfig& config, std::size_t,
 
 #else
 
-#include <librdkafka/rdkafka.h>
 #include <spdlog/spdlog.h>
+#include "forward/outputs/kafka/rdkafka_api.hpp"
 
 #include <atomic>
 #include <charconv>
@@ -31,6 +31,8 @@ std::unique_ptr<Input> make_kafka_input(const InputConfig& config, std::size_t,
 
 namespace sw::daemon {
 
+using forward::rdkafka;
+
 namespace {
 
 constexpr auto kPollWait = std::chrono::milliseconds(100);
@@ -38,11 +40,11 @@ constexpr std::size_t kBatchEvents = 1000;  // per partition, before it is hande
 constexpr int kLoggedBadRecords = 20;       // then only counted
 
 struct KafkaDeleter {
-  void operator()(rd_kafka_t* rk) const { rd_kafka_destroy(rk); }
+  void operator()(rd_kafka_t* rk) const { rdkafka().rd_kafka_destroy(rk); }
   void operator()(rd_kafka_topic_partition_list_t* l) const {
-    rd_kafka_topic_partition_list_destroy(l);
+    rdkafka().rd_kafka_topic_partition_list_destroy(l);
   }
-  void operator()(rd_kafka_message_t* m) const { rd_kafka_message_destroy(m); }
+  void operator()(rd_kafka_message_t* m) const { rdkafka().rd_kafka_message_destroy(m); }
 };
 using PartitionList = std::unique_ptr<rd_kafka_topic_partition_list_t, KafkaDeleter>;
 
@@ -92,7 +94,7 @@ bool set_properties(rd_kafka_conf_t* conf, const KafkaInputOptions& o, std::stri
   char message[512];
   for (const auto& [key, value] : p) {
     if (value.empty()) continue;
-    if (rd_kafka_conf_set(conf, key.c_str(), value.c_str(), message, sizeof message) !=
+    if (rdkafka().rd_kafka_conf_set(conf, key.c_str(), value.c_str(), message, sizeof message) !=
         RD_KAFKA_CONF_OK) {
       error = "librdkafka." + key + ": " + message;
       return false;
@@ -195,30 +197,31 @@ class KafkaInput final : public Input {
 
  private:
   bool create_consumer(std::string& error) {
-    rd_kafka_conf_t* conf = rd_kafka_conf_new();
+    rd_kafka_conf_t* conf = rdkafka().rd_kafka_conf_new();
     if (!set_properties(conf, options_, error)) {
-      rd_kafka_conf_destroy(conf);
+      rdkafka().rd_kafka_conf_destroy(conf);
       return false;
     }
-    rd_kafka_conf_set_opaque(conf, this);
-    rd_kafka_conf_set_rebalance_cb(
+    rdkafka().rd_kafka_conf_set_opaque(conf, this);
+    rdkafka().rd_kafka_conf_set_rebalance_cb(
         conf,
         [](rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* partitions,
            void* opaque) { static_cast<KafkaInput*>(opaque)->rebalance(rk, err, partitions); });
     char message[512];
-    consumer_.reset(rd_kafka_new(RD_KAFKA_CONSUMER, conf, message, sizeof message));
+    consumer_.reset(rdkafka().rd_kafka_new(RD_KAFKA_CONSUMER, conf, message, sizeof message));
     if (!consumer_) {
-      rd_kafka_conf_destroy(conf);
+      rdkafka().rd_kafka_conf_destroy(conf);
       error = message;
       return false;
     }
-    rd_kafka_poll_set_consumer(consumer_.get());
-    PartitionList topics(rd_kafka_topic_partition_list_new(int(options_.topics.size())));
+    rdkafka().rd_kafka_poll_set_consumer(consumer_.get());
+    PartitionList topics(rdkafka().rd_kafka_topic_partition_list_new(int(options_.topics.size())));
     for (const std::string& t : options_.topics) {
-      rd_kafka_topic_partition_list_add(topics.get(), t.c_str(), RD_KAFKA_PARTITION_UA);
+      rdkafka().rd_kafka_topic_partition_list_add(topics.get(), t.c_str(), RD_KAFKA_PARTITION_UA);
     }
-    if (const rd_kafka_resp_err_t err = rd_kafka_subscribe(consumer_.get(), topics.get())) {
-      error = std::string("subscribe: ") + rd_kafka_err2str(err);
+    if (const rd_kafka_resp_err_t err =
+            rdkafka().rd_kafka_subscribe(consumer_.get(), topics.get())) {
+      error = std::string("subscribe: ") + rdkafka().rd_kafka_err2str(err);
       return false;
     }
     return true;
@@ -229,7 +232,7 @@ class KafkaInput final : public Input {
     auto last_flush = std::chrono::steady_clock::now();
     while (!stopping()) {
       std::unique_ptr<rd_kafka_message_t, KafkaDeleter> message(
-          rd_kafka_consumer_poll(consumer_.get(), int(kPollWait.count())));
+          rdkafka().rd_kafka_consumer_poll(consumer_.get(), int(kPollWait.count())));
       if (message) read(*message);
       const auto now = std::chrono::steady_clock::now();
       if (!message || now - last_flush >= kPollWait) {
@@ -239,7 +242,7 @@ class KafkaInput final : public Input {
       }
     }
     commit_durable(true);  // what the engine's final checkpoint made durable
-    rd_kafka_consumer_close(consumer_.get());
+    rdkafka().rd_kafka_consumer_close(consumer_.get());
     consumer_.reset();
   }
 
@@ -251,11 +254,12 @@ class KafkaInput final : public Input {
   void read(const rd_kafka_message_t& message) {
     if (message.err) {
       if (message.err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-        spdlog::warn("input {}: {}", config_.name, rd_kafka_message_errstr(&message));
+        spdlog::warn("input {}: {}", config_.name, rdkafka().rd_kafka_message_errstr(&message));
       }
       return;
     }
-    const std::string stream = stream_name(rd_kafka_topic_name(message.rkt), message.partition);
+    const std::string stream =
+        stream_name(rdkafka().rd_kafka_topic_name(message.rkt), message.partition);
     PendingBatch& batch = batches_[stream];
     if (batch.first_offset < 0) batch.first_offset = message.offset;
     batch.next_offset = message.offset + 1;
@@ -339,7 +343,7 @@ class KafkaInput final : public Input {
 
   // Commits the durable offsets of the owned partitions that moved since their last commit.
   void commit_durable(bool sync) {
-    PartitionList offsets(rd_kafka_topic_partition_list_new(4));
+    PartitionList offsets(rdkafka().rd_kafka_topic_partition_list_new(4));
     std::vector<std::pair<std::string, std::int64_t> > sent;
     {
       std::lock_guard lock(mutex_);
@@ -347,16 +351,18 @@ class KafkaInput final : public Input {
         std::string topic;
         std::int32_t partition = 0;
         if (p.durable <= p.committed || !split_stream(stream, topic, partition)) continue;
-        rd_kafka_topic_partition_list_add(offsets.get(), topic.c_str(), partition)->offset =
-            p.durable;
+        rdkafka()
+            .rd_kafka_topic_partition_list_add(offsets.get(), topic.c_str(), partition)
+            ->offset = p.durable;
         sent.emplace_back(stream, p.durable);
       }
     }
     if (sent.empty()) return;
-    const rd_kafka_resp_err_t err = rd_kafka_commit(consumer_.get(), offsets.get(), sync ? 0 : 1);
+    const rd_kafka_resp_err_t err =
+        rdkafka().rd_kafka_commit(consumer_.get(), offsets.get(), sync ? 0 : 1);
     ++commits_;
     if (err) {
-      spdlog::warn("input {}: offset commit: {}", config_.name, rd_kafka_err2str(err));
+      spdlog::warn("input {}: offset commit: {}", config_.name, rdkafka().rd_kafka_err2str(err));
       return;
     }
     std::lock_guard lock(mutex_);
@@ -368,25 +374,26 @@ class KafkaInput final : public Input {
   // ---- rebalances, on the consumer thread ----
   void rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err,
                  rd_kafka_topic_partition_list_t* partitions) {
-    const bool cooperative = std::string_view(rd_kafka_rebalance_protocol(rk)) == "COOPERATIVE";
+    const bool cooperative =
+        std::string_view(rdkafka().rd_kafka_rebalance_protocol(rk)) == "COOPERATIVE";
     if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
       for (int i = 0; i < partitions->cnt; ++i) assigned(partitions->elems[i]);
       if (cooperative) {
-        if (rd_kafka_error_t* e = rd_kafka_incremental_assign(rk, partitions)) {
-          spdlog::error("input {}: assign: {}", config_.name, rd_kafka_error_string(e));
-          rd_kafka_error_destroy(e);
+        if (rd_kafka_error_t* e = rdkafka().rd_kafka_incremental_assign(rk, partitions)) {
+          spdlog::error("input {}: assign: {}", config_.name, rdkafka().rd_kafka_error_string(e));
+          rdkafka().rd_kafka_error_destroy(e);
         }
       } else {
-        rd_kafka_assign(rk, partitions);
+        rdkafka().rd_kafka_assign(rk, partitions);
       }
     } else {
       revoked(rk, partitions);
       if (cooperative) {
-        if (rd_kafka_error_t* e = rd_kafka_incremental_unassign(rk, partitions)) {
-          rd_kafka_error_destroy(e);
+        if (rd_kafka_error_t* e = rdkafka().rd_kafka_incremental_unassign(rk, partitions)) {
+          rdkafka().rd_kafka_error_destroy(e);
         }
       } else {
-        rd_kafka_assign(rk, nullptr);
+        rdkafka().rd_kafka_assign(rk, nullptr);
       }
     }
     std::lock_guard lock(mutex_);
@@ -427,7 +434,7 @@ class KafkaInput final : public Input {
     for (int i = 0; i < partitions->cnt; ++i) {
       streams.push_back(stream_name(partitions->elems[i].topic, partitions->elems[i].partition));
     }
-    if (!rd_kafka_assignment_lost(rk)) {
+    if (!rdkafka().rd_kafka_assignment_lost(rk)) {
       flush_batches();
       wait_durable(streams);
       commit_durable(true);
@@ -500,6 +507,10 @@ std::unique_ptr<Input> make_kafka_input(const InputConfig& config, std::size_t i
                                         const EventInterest&, std::string& error) {
   const auto* options = options_of<KafkaInputOptions>(config, error);
   if (!options) return nullptr;
+  if (!rdkafka().error.empty()) {
+    error = "input " + config.name + ": " + rdkafka().error;
+    return nullptr;
+  }
   return std::make_unique<KafkaInput>(config, *options, index);
 }
 

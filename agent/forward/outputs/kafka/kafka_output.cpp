@@ -11,7 +11,7 @@
 
 #ifdef SW_HAVE_KAFKA
 
-#include <librdkafka/rdkafka.h>
+#include "forward/outputs/kafka/rdkafka_api.hpp"
 
 #include <deque>
 
@@ -35,7 +35,7 @@ constexpr std::string_view kCompressionNames[] = {"none", "gzip", "snappy", "lz4
 enum class Report : std::uint8_t { kPending, kDelivered, kFailed };
 
 struct ConfDeleter {
-  void operator()(rd_kafka_conf_t* c) const { rd_kafka_conf_destroy(c); }
+  void operator()(rd_kafka_conf_t* c) const { rdkafka().rd_kafka_conf_destroy(c); }
 };
 using ConfPtr = std::unique_ptr<rd_kafka_conf_t, ConfDeleter>;
 
@@ -94,7 +94,8 @@ bool read_password(const KafkaSasl& sasl, std::string& password, std::string& er
 bool set(rd_kafka_conf_t* conf, const std::string& name, const std::string& value,
          std::string& error) {
   char err[512];
-  if (rd_kafka_conf_set(conf, name.c_str(), value.c_str(), err, sizeof err) == RD_KAFKA_CONF_OK) {
+  if (rdkafka().rd_kafka_conf_set(conf, name.c_str(), value.c_str(), err, sizeof err) ==
+      RD_KAFKA_CONF_OK) {
     return true;
   }
   error = "kafka setting " + name + ": " + err;
@@ -102,7 +103,7 @@ bool set(rd_kafka_conf_t* conf, const std::string& name, const std::string& valu
 }
 
 ConfPtr make_conf(const KafkaOptions& options, std::string& error) {
-  ConfPtr conf(rd_kafka_conf_new());
+  ConfPtr conf(rdkafka().rd_kafka_conf_new());
   for (const auto& [name, value] : settings_of(options)) {
     if (!set(conf.get(), name, value, error)) return nullptr;
   }
@@ -159,7 +160,7 @@ class KafkaOutput final : public OutputPlugin {
   ConfirmResult confirm(bool idle) override {
     ConfirmResult r;
     if (!rk_) return r;
-    rd_kafka_poll(rk_, idle && !window_.empty() ? 100 : 0);
+    rdkafka().rd_kafka_poll(rk_, idle && !window_.empty() ? 100 : 0);
     if (!failure_.empty()) {
       r.ok = false;
       r.error = failure_;
@@ -195,19 +196,19 @@ class KafkaOutput final : public OutputPlugin {
   // One stable text per kind of failure, so that an outage is one warning, not one per attempt.
   std::string describe(rd_kafka_resp_err_t e) const {
     return "cannot deliver to Kafka topic " + options_.topic + " at " + options_.brokers.front() +
-           ": " + rd_kafka_err2str(e);
+           ": " + rdkafka().rd_kafka_err2str(e);
   }
 
   std::string create() {
     char err[512];
-    rd_kafka_conf_t* conf = rd_kafka_conf_dup(conf_.get());
-    rd_kafka_conf_set_opaque(conf, this);
-    rd_kafka_conf_set_dr_msg_cb(conf, &KafkaOutput::on_delivery);
-    rd_kafka_conf_set_error_cb(conf, &KafkaOutput::on_error);
-    rd_kafka_conf_set_log_cb(conf, &log_line);
-    rk_ = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);  // owns conf on success
+    rd_kafka_conf_t* conf = rdkafka().rd_kafka_conf_dup(conf_.get());
+    rdkafka().rd_kafka_conf_set_opaque(conf, this);
+    rdkafka().rd_kafka_conf_set_dr_msg_cb(conf, &KafkaOutput::on_delivery);
+    rdkafka().rd_kafka_conf_set_error_cb(conf, &KafkaOutput::on_error);
+    rdkafka().rd_kafka_conf_set_log_cb(conf, &log_line);
+    rk_ = rdkafka().rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);  // owns conf on success
     if (!rk_) {
-      rd_kafka_conf_destroy(conf);
+      rdkafka().rd_kafka_conf_destroy(conf);
       return std::string("cannot create the Kafka producer: ") + err;
     }
     fatal_ = false;
@@ -217,7 +218,7 @@ class KafkaOutput final : public OutputPlugin {
   void destroy() {
     if (!rk_) return;
     fail_window();  // the purged messages' reports are ignored
-    rd_kafka_destroy(rk_);
+    rdkafka().rd_kafka_destroy(rk_);
     rk_ = nullptr;
     set_connected(false);
   }
@@ -225,7 +226,7 @@ class KafkaOutput final : public OutputPlugin {
   rd_kafka_resp_err_t produce(const Record& rec) {
     const std::string key = computer_of(rec.payload, format_);
     const std::uint64_t seq = first_seq_ + window_.size();
-    const rd_kafka_resp_err_t e = rd_kafka_producev(
+    const rd_kafka_resp_err_t e = rdkafka().rd_kafka_producev(
         rk_, RD_KAFKA_V_TOPIC(options_.topic.c_str()), RD_KAFKA_V_KEY(key.data(), key.size()),
         RD_KAFKA_V_VALUE(const_cast<char*>(rec.payload.data()), rec.payload.size()),
         RD_KAFKA_V_HEADER("event.id", rec.id.data(), static_cast<ssize_t>(rec.id.size())),
@@ -244,7 +245,7 @@ class KafkaOutput final : public OutputPlugin {
     const auto until = std::chrono::steady_clock::now() + options_.delivery_timeout;
     rd_kafka_resp_err_t e = produce(rec);
     while (wait && e == RD_KAFKA_RESP_ERR__QUEUE_FULL && std::chrono::steady_clock::now() < until) {
-      rd_kafka_poll(rk_, 50);
+      rdkafka().rd_kafka_poll(rk_, 50);
       e = produce(rec);
     }
     return e;
@@ -256,8 +257,8 @@ class KafkaOutput final : public OutputPlugin {
     first_seq_ += window_.size();
     window_.clear();
     if (rk_) {
-      rd_kafka_purge(rk_, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
-      rd_kafka_poll(rk_, 0);
+      rdkafka().rd_kafka_purge(rk_, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+      rdkafka().rd_kafka_poll(rk_, 0);
     }
     failure_.clear();
   }
@@ -266,11 +267,12 @@ class KafkaOutput final : public OutputPlugin {
   // again before records are handed over (else they would wait out delivery_timeout first).
   bool reachable() {
     const rd_kafka_metadata_t* metadata = nullptr;
-    if (rd_kafka_metadata(rk_, 0, nullptr, &metadata, static_cast<int>(kProbeTimeout.count())) !=
+    if (rdkafka().rd_kafka_metadata(rk_, 0, nullptr, &metadata,
+                                    static_cast<int>(kProbeTimeout.count())) !=
         RD_KAFKA_RESP_ERR_NO_ERROR) {
       return false;
     }
-    rd_kafka_metadata_destroy(metadata);
+    rdkafka().rd_kafka_metadata_destroy(metadata);
     all_down_ = false;
     set_connected(true);
     return true;
@@ -302,7 +304,7 @@ class KafkaOutput final : public OutputPlugin {
     spdlog::debug("output kafka {}: {}", self->options_.target(), reason);
     if (err == RD_KAFKA_RESP_ERR__FATAL) {
       char why[512];
-      rd_kafka_fatal_error(rk, why, sizeof why);
+      rdkafka().rd_kafka_fatal_error(rk, why, sizeof why);
       self->fatal_ = true;
       self->failure_ = "Kafka producer failed for good, recreating it: " + std::string(why);
     } else if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN) {
@@ -331,6 +333,10 @@ class KafkaOutput final : public OutputPlugin {
 std::unique_ptr<OutputPlugin> make_kafka_output(const OutputConfig& output, std::string& error) {
   const KafkaOptions* options = options_of<KafkaOptions>(output, error);
   if (!options) return nullptr;
+  if (!rdkafka().error.empty()) {
+    error = "kafka output: " + rdkafka().error;
+    return nullptr;
+  }
   if (options->brokers.empty() || options->topic.empty()) {
     error = "kafka output needs brokers and a topic";
     return nullptr;

@@ -8,10 +8,8 @@
 
 #ifdef SW_HAVE_RELP
 
-// librelp.h has no extern "C" of its own.
-extern "C" {
-#include <librelp.h>
-}
+#include "forward/outputs/relp/librelp_api.hpp"
+
 #include <sys/socket.h>
 
 #include <csignal>
@@ -29,18 +27,20 @@ class RelpOutput final : public OutputPlugin {
       : config_(config), urls_(std::move(urls)) {}
   ~RelpOutput() override {
     close_session();
-    if (engine_) relpEngineDestruct(&engine_);
+    if (engine_) relp_.relpEngineDestruct(&engine_);
   }
 
   std::string init() override {
     ignore_sigpipe();
-    if (relpEngineConstruct(&engine_) != RELP_RET_OK) return "librelp: cannot create engine";
-    relpEngineSetDbgprint(engine_, &RelpOutput::no_debug);  // librelp calls it unconditionally
-    relpEngineSetDnsLookupMode(engine_, 0);
-    relpEngineSetOnErr(engine_, &RelpOutput::on_error);
-    relpEngineSetOnGenericErr(engine_, &RelpOutput::on_generic_error);
-    relpEngineSetEnableCmd(engine_, reinterpret_cast<unsigned char*>(const_cast<char*>("syslog")),
-                           eRelpCmdState_Required);
+    if (relp_.relpEngineConstruct(&engine_) != RELP_RET_OK) return "librelp: cannot create engine";
+    // librelp calls it unconditionally.
+    relp_.relpEngineSetDbgprint(engine_, &RelpOutput::no_debug);
+    relp_.relpEngineSetDnsLookupMode(engine_, 0);
+    relp_.relpEngineSetOnErr(engine_, &RelpOutput::on_error);
+    relp_.relpEngineSetOnGenericErr(engine_, &RelpOutput::on_generic_error);
+    relp_.relpEngineSetEnableCmd(engine_,
+                                 reinterpret_cast<unsigned char*>(const_cast<char*>("syslog")),
+                                 eRelpCmdState_Required);
     return {};
   }
 
@@ -68,7 +68,7 @@ class RelpOutput final : public OutputPlugin {
     FlushResult r;
     r.status = FlushStatus::kWritten;
     for (const Record& rec : records) {
-      relpRetVal rc = relpCltSendSyslog(
+      relpRetVal rc = relp_.relpCltSendSyslog(
           client_, reinterpret_cast<unsigned char*>(const_cast<char*>(rec.payload.data())),
           rec.payload.size());
       if (rc != RELP_RET_OK || failed_) {
@@ -137,21 +137,21 @@ class RelpOutput final : public OutputPlugin {
   std::string open_session(std::size_t i) {
     failed_ = false;
     last_error_.clear();
-    if (relpEngineCltConstruct(engine_, &client_) != RELP_RET_OK) {
+    if (relp_.relpEngineCltConstruct(engine_, &client_) != RELP_RET_OK) {
       client_ = nullptr;
       return "librelp: cannot create client";
     }
-    relpCltSetUsrPtr(client_, this);
+    relp_.relpCltSetUsrPtr(client_, this);
     auto seconds = [](std::chrono::milliseconds ms) {
       return static_cast<int>(std::max<std::int64_t>(1, (ms.count() + 999) / 1000));
     };
-    relpCltSetTimeout(client_, static_cast<unsigned>(seconds(config_.endpoints.io_timeout)));
-    relpCltSetConnTimeout(client_, seconds(config_.endpoints.connect_timeout));
-    relpCltSetWindowSize(client_, kWindow);
-    relpRetVal rc =
-        relpCltConnect(client_, AF_UNSPEC,
-                       reinterpret_cast<unsigned char*>(const_cast<char*>(urls_[i].port.c_str())),
-                       reinterpret_cast<unsigned char*>(const_cast<char*>(urls_[i].host.c_str())));
+    relp_.relpCltSetTimeout(client_, static_cast<unsigned>(seconds(config_.endpoints.io_timeout)));
+    relp_.relpCltSetConnTimeout(client_, seconds(config_.endpoints.connect_timeout));
+    relp_.relpCltSetWindowSize(client_, kWindow);
+    relpRetVal rc = relp_.relpCltConnect(
+        client_, AF_UNSPEC,
+        reinterpret_cast<unsigned char*>(const_cast<char*>(urls_[i].port.c_str())),
+        reinterpret_cast<unsigned char*>(const_cast<char*>(urls_[i].host.c_str())));
     if (rc != RELP_RET_OK || failed_) {
       std::string err = "cannot open RELP session with " + config_.endpoints.urls[i] +
                         " (librelp " + std::to_string(rc) +
@@ -168,7 +168,7 @@ class RelpOutput final : public OutputPlugin {
 
   // Polite close: librelp waits for the server's responses to everything outstanding.
   void close_session() {
-    if (client_) relpEngineCltDestruct(engine_, &client_);
+    if (client_) relp_.relpEngineCltDestruct(engine_, &client_);
     client_ = nullptr;
   }
 
@@ -178,6 +178,7 @@ class RelpOutput final : public OutputPlugin {
     failed_ = false;
   }
 
+  const Librelp& relp_ = librelp();  // make_relp_output checked that it loaded
   RelpOptions config_;
   std::vector<Url> urls_;
   relpEngine_t* engine_ = nullptr;
@@ -196,6 +197,10 @@ class RelpOutput final : public OutputPlugin {
 std::unique_ptr<OutputPlugin> make_relp_output(const OutputConfig& output, std::string& error) {
   const RelpOptions* config = options_of<RelpOptions>(output, error);
   if (!config) return nullptr;
+  if (!librelp().error.empty()) {
+    error = "relp output: " + librelp().error;
+    return nullptr;
+  }
   std::vector<Url> urls;
   for (const auto& u : config->endpoints.urls) {
     Url url;
