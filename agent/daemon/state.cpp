@@ -10,6 +10,7 @@
 
 #include "platform/fsync.hpp"
 #include "sessionwatch/decode.hpp"
+#include "sessionwatch/json_escape.hpp"
 #include "sessionwatch/spool.hpp"
 
 namespace sw::daemon {
@@ -97,10 +98,88 @@ json state_document(const AgentState& state) {
   return doc;
 }
 
-std::string checksum_of(const json& doc_without_checksum) {
+// Of the document's compact text without its checksum.
+std::string checksum_of(std::string_view compact_text) {
   char hex[16];
-  std::snprintf(hex, sizeof hex, "%08x", forward::crc32c(doc_without_checksum.dump()));
+  std::snprintf(hex, sizeof hex, "%08x", forward::crc32c(compact_text));
   return std::string(kChecksumPrefix) + hex;
+}
+
+// A part's key and its text (none: the part is gone), in the order a json object keeps its keys.
+using PartView = std::pair<std::string_view, const std::string*>;
+
+std::vector<PartView> parts_of(const StatePartMap& parts) {
+  std::vector<PartView> out;
+  out.reserve(parts.size());
+  for (const auto& [key, value] : parts) out.emplace_back(key, &value);
+  return out;
+}
+
+std::vector<PartView> parts_of(const StateParts& parts) {
+  std::vector<PartView> out;
+  out.reserve(parts.size());
+  for (const StatePart& p : parts) out.emplace_back(p.key, p.value ? &*p.value : nullptr);
+  std::stable_sort(out.begin(), out.end(),
+                   [](const PartView& a, const PartView& b) { return a.first < b.first; });
+  // Keys are unique; were one not, the last would win, as in a json object.
+  const auto last_of_each =
+      std::unique(out.rbegin(), out.rend(), [](auto& a, auto& b) { return a.first == b.first; });
+  out.erase(out.begin(), last_of_each.base());
+  return out;
+}
+
+// The parts as a json object of strings, written as nlohmann::json::dump writes it (compact, or
+// with indent 1 one level down).
+void append_parts(const std::vector<PartView>& parts, bool indented, std::string& out) {
+  if (parts.empty()) {
+    out += "{}";
+    return;
+  }
+  out += '{';
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    if (i) out += ',';
+    if (indented) out += "\n  ";
+    append_json_string(parts[i].first, out);
+    out += indented ? ": " : ":";
+    if (parts[i].second) {
+      append_json_string(*parts[i].second, out);
+    } else {
+      out += "null";
+    }
+  }
+  out += indented ? "\n }" : "}";
+}
+
+// `doc` (its "parts" member null) as dump() or dump(1) writes it with `parts` in that member:
+// the parts (the whole detector state in a full checkpoint) are escaped straight from their
+// texts instead of being copied into the document first and dumped from there.
+std::string dump_with_parts(const json& doc, const std::vector<PartView>& parts, bool indented) {
+  const std::string text = indented ? doc.dump(1) : doc.dump();
+  // The first one is the document's own: "parts" sorts before "saved_at" and "streams", the only
+  // members holding objects of other keys.
+  const std::string_view marker = indented ? "\"parts\": null" : "\"parts\":null";
+  const std::size_t at = text.find(marker);
+  std::size_t bytes = text.size();
+  for (const auto& [key, value] : parts) bytes += key.size() + (value ? value->size() : 0) + 8;
+  std::string out;
+  out.reserve(bytes + bytes / 8);
+  out.append(text, 0, at + marker.size() - 4);  // up to the null
+  append_parts(parts, indented, out);
+  out.append(text, at + marker.size());
+  return out;
+}
+
+// A full checkpoint's text: the document with its generation and the checksum of its compact
+// form without the checksum.
+std::string full_text(const AgentState& positions, const std::vector<PartView>& parts,
+                      std::uint64_t generation) {
+  json doc;
+  doc["version"] = kStateVersion;
+  positions_to_json(positions, doc);
+  doc["parts"] = nullptr;
+  doc["generation"] = generation;
+  doc["checksum"] = checksum_of(dump_with_parts(doc, parts, false));
+  return dump_with_parts(doc, parts, true) + "\n";
 }
 
 void store_le32(std::uint32_t v, char* out) {
@@ -141,7 +220,7 @@ std::optional<FullState> read_full(const std::string& path, std::string& problem
     if (const auto sum = doc.find("checksum"); sum != doc.end()) {
       const std::string recorded = sum->get<std::string>();
       doc.erase("checksum");
-      if (checksum_of(doc) != recorded) {
+      if (checksum_of(doc.dump()) != recorded) {
         problem = "checksum mismatch (damaged or edited)";
         return std::nullopt;
       }
@@ -294,13 +373,21 @@ bool StateStore::load(AgentState& state, std::string& error, std::vector<std::st
   return true;
 }
 
+std::uint64_t StateStore::next_generation() const {
+  return std::max<std::uint64_t>(generation_ + 1, static_cast<std::uint64_t>(now_ticks()));
+}
+
 bool StateStore::save(const AgentState& state, std::string& error) {
-  json doc = state_document(state);
-  const std::uint64_t generation =
-      std::max<std::uint64_t>(generation_ + 1, static_cast<std::uint64_t>(now_ticks()));
-  doc["generation"] = generation;
-  doc["checksum"] = checksum_of(doc);
-  const std::string text = doc.dump(1) + "\n";
+  const std::uint64_t generation = next_generation();
+  return write_full(full_text(state, parts_of(state.parts), generation), generation, error);
+}
+
+bool StateStore::save(const AgentState& positions, const StateParts& parts, std::string& error) {
+  const std::uint64_t generation = next_generation();
+  return write_full(full_text(positions, parts_of(parts), generation), generation, error);
+}
+
+bool StateStore::write_full(const std::string& text, std::uint64_t generation, std::string& error) {
   std::error_code ec;
   // The previous full checkpoint stays as the fallback; its journal follows it below.
   std::filesystem::rename(path_, path_ + ".prev", ec);
@@ -322,11 +409,8 @@ bool StateStore::append(const AgentState& state, const StateParts& changes, std:
   json doc;
   doc["generation"] = generation_;
   positions_to_json(state, doc);
-  json& parts = doc["parts"] = json::object();
-  for (const StatePart& p : changes) {
-    parts[p.key] = p.value ? json(*p.value) : json(nullptr);
-  }
-  const std::string payload = doc.dump();
+  doc["parts"] = nullptr;
+  const std::string payload = dump_with_parts(doc, parts_of(changes), false);
   std::string frame(kFrameHeader, '\0');
   store_le32(static_cast<std::uint32_t>(payload.size()), frame.data());
   store_le32(forward::crc32c(payload), frame.data() + 4);

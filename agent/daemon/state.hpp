@@ -51,6 +51,8 @@ class StateStore {
   bool load(AgentState& state, std::string& error, std::vector<std::string>& notes);
   // Writes a full checkpoint and starts an empty journal after it.
   bool save(const AgentState& state, std::string& error);
+  // The same with `positions`' streams and `parts` (their keys unique) as its parts.
+  bool save(const AgentState& positions, const StateParts& parts, std::string& error);
   // Appends a checkpoint: `state`'s positions and the parts changed since the last one.
   // Only after a successful save() with no failed append() since (see needs_full()).
   bool append(const AgentState& state, const StateParts& changes, std::string& error);
@@ -60,6 +62,9 @@ class StateStore {
   bool needs_full() const { return needs_full_; }
 
  private:
+  std::uint64_t next_generation() const;
+  bool write_full(const std::string& text, std::uint64_t generation, std::string& error);
+
   std::string path_;
   std::string journal_path_;
   std::uint64_t generation_ = 0;

@@ -423,14 +423,31 @@ bool SessionTracker::restore(std::string_view text, std::string& error) {
   }
 }
 
+namespace {
+
+// The text of a part, encoded again only when `unsaved` says it changed since it was last.
+template <class Encode>
+const std::shared_ptr<const std::string>& cached_text(std::shared_ptr<const std::string>& text,
+                                                      bool unsaved, Encode encode) {
+  if (unsaved || !text) text = std::make_shared<const std::string>(encode());
+  return text;
+}
+
+}  // namespace
+
 void SessionTracker::snapshot_parts(bool changes_only, StateParts& out) {
   out.push_back({std::string(kHeaderPart), header_json(impl_->released_time).dump()});
   for (auto& [key, h] : impl_->hosts) {
-    if (!changes_only || h.unsaved) {
-      out.push_back({std::string(kHostPartPrefix) + key, host_text(h, false)});
+    const bool host_changed = h.unsaved || !h.saved_text;
+    const bool names_changed = h.sid_names_unsaved || !h.saved_sid_names_text;
+    if (!changes_only || host_changed) {
+      out.push_back({std::string(kHostPartPrefix) + key,
+                     cached_text(h.saved_text, host_changed, [&] { return host_text(h, false); })});
     }
-    if (!changes_only || h.sid_names_unsaved) {
-      out.push_back({std::string(kSidsPartPrefix) + key, sid_names_text(h)});
+    if (!changes_only || names_changed) {
+      out.push_back(
+          {std::string(kSidsPartPrefix) + key,
+           cached_text(h.saved_sid_names_text, names_changed, [&] { return sid_names_text(h); })});
     }
     h.unsaved = h.sid_names_unsaved = false;
   }

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -146,6 +147,9 @@ struct Host {
   bool unsaved = true;
   // sid_names changed since then: saved as a part of its own, since it is large and settles.
   bool sid_names_unsaved = true;
+  // The parts' texts as the last checkpoint encoded them, handed as they are to the next one
+  // while the flags above stay clear: a checkpoint encodes only the computers that changed.
+  std::shared_ptr<const std::string> saved_text, saved_sid_names_text;
   Ticks since_text_for = 0;  // format_time(since_text_for) == since_text: rendered once
   std::string since_text;
   // Indexes over `logons`, kept only by the logon helpers below, so that no per-event path

@@ -1,6 +1,4 @@
 // State writes (appended to the journal, or full) and the commits they lead to.
-#include "daemon/engine/checkpoints.hpp"
-
 #include "daemon/engine/engine_impl.hpp"
 
 #include <algorithm>
@@ -24,18 +22,6 @@ std::string record_ids_prefix(const std::string& input) {
 }
 
 }  // namespace
-
-AgentState full_state(const AgentState& positions, StateParts& parts, bool keep_parts) {
-  AgentState full = positions;
-  for (StatePart& part : parts) {
-    if (keep_parts) {
-      full.parts.emplace(part.key, *part.value);
-    } else {
-      full.parts.emplace(part.key, std::move(*part.value));
-    }
-  }
-  return full;
-}
 
 // The record-id streams of the files this input still follows, as they were at the checkpoint.
 void Engine::Impl::restore_record_ids(const std::string& input, const AgentState& state,
@@ -65,7 +51,7 @@ void Engine::Impl::snapshot_parts(bool changes_only, StateParts& out) {
 bool Engine::Impl::write_full_checkpoint(std::string& error) {
   StateParts parts;
   snapshot_parts(false, parts);
-  return store.save(full_state(committed, parts, false), error);
+  return store.save(committed, parts, error);
 }
 
 // The handed-over parts replace this detector's parts of the same keys (the tracker's header
@@ -74,7 +60,7 @@ void Engine::Impl::adopt_parts(const StatePartMap& handed) {
   StateParts current;
   detector->snapshot_parts(false, current);
   StatePartMap merged;
-  for (StatePart& part : current) merged.emplace(std::move(part.key), std::move(*part.value));
+  for (StatePart& part : current) merged.emplace(std::move(part.key), *part.value);
   for (const auto& [key, value] : handed) {
     if (key.starts_with("session/host/") || key.starts_with("session/sids/")) merged[key] = value;
   }
@@ -132,15 +118,9 @@ void Engine::Impl::take_back_failed_write() {
 PendingCheckpoint Engine::Impl::take_checkpoint(bool full) {
   PendingCheckpoint checkpoint;
   checkpoint.full = full;
-  if (full) {
-    StateParts parts;
-    snapshot_parts(false, parts);
-    checkpoint.state = full_state(committed, parts, state_written_wanted);
-    if (state_written_wanted) checkpoint.parts = std::move(parts);
-  } else {
-    snapshot_parts(true, checkpoint.parts);
-    checkpoint.state = committed;
-  }
+  // The parts' texts are shared with the detector, not copied: it re-encodes only what changed.
+  snapshot_parts(!full, checkpoint.parts);
+  checkpoint.state = committed;
   checkpoint.commits = std::move(uncommitted);
   uncommitted.clear();
   return checkpoint;
@@ -149,7 +129,7 @@ PendingCheckpoint Engine::Impl::take_checkpoint(bool full) {
 // On the writer thread: encoded, written and synced; then its commits go to their inputs.
 void Engine::Impl::write_checkpoint(PendingCheckpoint& checkpoint) {
   std::string error;
-  const bool saved = checkpoint.full ? store.save(checkpoint.state, error)
+  const bool saved = checkpoint.full ? store.save(checkpoint.state, checkpoint.parts, error)
                                      : store.append(checkpoint.state, checkpoint.parts, error);
   if (!saved) {
     limiter.error("state", "cannot write checkpoints: {}", error);

@@ -69,8 +69,8 @@ using StreamCommits = std::map<std::pair<std::size_t, std::string>, std::string>
 // A checkpoint the detection thread took, for the writer thread to write.
 struct PendingCheckpoint {
   bool full = false;
-  AgentState state;       // full: positions and every part; appended: the positions
-  StateParts parts;       // appended: the changed parts; full: every part when an input reads them
+  AgentState state;       // the positions
+  StateParts parts;       // full: every part; appended: the parts changed since the last one
   StreamCommits commits;  // handed back to their inputs once written
   SteadyClock::time_point taken;
   SteadyClock::duration taking{};  // the detection thread's part

@@ -203,6 +203,39 @@ void write_text(const fs::path& p, const std::string& text) {
   std::ofstream(p, std::ios::binary | std::ios::trunc) << text;
 }
 
+// The parts are written straight from their texts, not through a json document: the file must
+// still be exactly the document nlohmann::json writes (what earlier versions wrote), checksum
+// included, whatever the texts hold.
+TEST_F(StateTest, FullCheckpointFromPartsIsTheDocumentJsonWrites) {
+  AgentState s = sample_state();
+  s.parts["session/sids/w\u00fc"] = "{\"S-1\":[\"D\\\\x\",\"\\\"q\\u0001\"]}\n\t\x01\x7f\u20ac";
+  s.parts["session/host/ws02"] = "";
+  StateParts parts;  // in no particular order, as the detector hands them
+  for (auto it = s.parts.rbegin(); it != s.parts.rend(); ++it)
+    parts.push_back({it->first, it->second});
+  AgentState positions = s;
+  positions.parts.clear();
+  for (const bool from_parts : {true, false}) {
+    fs::create_directories(dir_ / (from_parts ? "parts" : "map"));
+    StateStore store((dir_ / (from_parts ? "parts" : "map") / "state.json").string());
+    std::string error;
+    ASSERT_TRUE(from_parts ? store.save(positions, parts, error) : store.save(s, error)) << error;
+    const std::string text = read_text(store.path());
+    EXPECT_EQ(nlohmann::json::parse(text).dump(1) + "\n", text);
+    AgentState back;
+    std::vector<std::string> notes;
+    ASSERT_TRUE(store.load(back, error, notes)) << error;
+    EXPECT_TRUE(notes.empty()) << "the checksum is the one of the document";
+    EXPECT_EQ(back.parts, s.parts);
+    EXPECT_EQ(back.streams, s.streams);
+  }
+  StateStore empty((dir_ / "state.json").string());
+  std::string error;
+  ASSERT_TRUE(empty.save(AgentState{}, StateParts{}, error)) << error;
+  const std::string text = read_text(empty.path());
+  EXPECT_EQ(nlohmann::json::parse(text).dump(1) + "\n", text);
+}
+
 class StateJournalTest : public StateTest {
  protected:
   fs::path state() const { return dir_ / "state.json"; }

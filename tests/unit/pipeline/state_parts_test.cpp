@@ -147,5 +147,47 @@ TEST(StateParts, ChangesHoldOnlyWhatTheEventsSinceTheLastCallTouched) {
   EXPECT_EQ(parts.size(), 1u) << "nothing changed since: the header only";
 }
 
+// The computers' texts (the correlation groups are encoded afresh each time).
+std::map<std::string, const std::string*> computer_texts(const StateParts& parts) {
+  std::map<std::string, const std::string*> out;
+  for (const StatePart& p : parts) {
+    if (p.key.starts_with("session/host/") || p.key.starts_with("session/sids/"))
+      out[p.key] = p.value.shared().get();
+  }
+  return out;
+}
+
+// A checkpoint hands on the text it was given last time for a computer without events since:
+// only the changed computers are encoded again, and the texts still rebuild the same detector.
+TEST(StateParts, AFullSnapshotEncodesOnlyTheComputersThatChanged) {
+  auto running = live_detector();
+  ASSERT_TRUE(running);
+  feed(*running, 0, 500);
+  StateParts first, second, third;
+  running->snapshot_parts(false, first);
+  running->snapshot_parts(false, second);
+  const auto before = computer_texts(first);
+  EXPECT_EQ(computer_texts(second), before) << "nothing changed: no computer encoded again";
+  ASSERT_TRUE(before.count("session/host/ws-1"));
+  feed(*running, 601, 602);  // one logon on ws-1
+  running->snapshot_parts(false, third);
+  const auto after = computer_texts(third);
+  ASSERT_EQ(after.size(), 10u);
+  for (const auto& [key, text] : after) {
+    if (key == "session/host/ws-1") {
+      EXPECT_NE(text, before.at(key)) << "changed: encoded again";
+      EXPECT_NE(*text, *before.at(key));
+    } else {
+      EXPECT_EQ(text, before.at(key)) << key << " did not change: its text is handed on";
+    }
+  }
+  StatePartMap saved;
+  apply_changes(third, saved);
+  auto restored = live_detector();
+  std::string error;
+  ASSERT_TRUE(restored->restore_parts(saved, error)) << error;
+  EXPECT_EQ(all_parts(*restored), saved) << "the handed-on texts are what encoding gives now";
+}
+
 }  // namespace
 }  // namespace sw
