@@ -437,7 +437,9 @@ const std::shared_ptr<const std::string>& cached_text(std::shared_ptr<const std:
 
 void SessionTracker::snapshot_parts(bool changes_only, StateParts& out) {
   out.push_back({std::string(kHeaderPart), header_json(impl_->released_time).dump()});
-  for (auto& [key, h] : impl_->hosts) {
+  for (auto& entry : impl_->hosts) {
+    const std::string& key = entry.first;
+    Host& h = entry.second;  // a named reference: clang 14 cannot capture a structured binding
     const bool host_changed = h.unsaved || !h.saved_text;
     const bool names_changed = h.sid_names_unsaved || !h.saved_sid_names_text;
     if (!changes_only || host_changed) {
