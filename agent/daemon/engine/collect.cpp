@@ -119,6 +119,9 @@ void Engine::Impl::watch_for_creation(const std::string& dir, const std::string&
   if (missing_directories.insert(dir).second) {
     spdlog::info("input folder {} does not exist yet; watching {} for it", dir, parent.string());
   }
+  // Made between the check above and the parent's watch (rm -rf and mkdir in quick succession):
+  // no event will say so, so it is taken up now.
+  if (std::filesystem::exists(dir, ec)) retry_missing_directories();
 }
 
 void Engine::Impl::retry_missing_directories() {
