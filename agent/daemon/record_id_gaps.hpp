@@ -66,13 +66,7 @@ class RecordIdGaps {
   };
   static void make_key(const KeyParts& parts, std::string& key);
   static KeyParts split_key(std::string_view key);
-  struct KeyHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view key) const {
-      return std::hash<std::string_view>()(key);
-    }
-  };
-  using Streams = std::unordered_map<std::string, Stream, KeyHash, std::equal_to<>>;
+  using Streams = std::unordered_map<std::string, Stream, StringViewHash, std::equal_to<>>;
   Streams streams_;
   // Streams changed since the last snapshot_parts(): pointers, which rehashing keeps valid.
   std::vector<Streams::value_type*> unsaved_;

@@ -22,6 +22,7 @@
 
 #include "core/event_heap.hpp"
 #include "session/tracker_state.hpp"
+#include "sessionwatch/hash.hpp"
 #include "sessionwatch/session.hpp"
 
 namespace sw {
@@ -95,11 +96,7 @@ struct SessionTracker::Impl {
   std::unordered_map<std::string, Host> hosts;
   // Computer names exactly as events spell them -> their host, so the hot path neither folds
   // nor allocates a key per event.
-  struct NameHash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
-  };
-  std::unordered_map<std::string, Host*, NameHash, std::equal_to<>> aliases;
+  std::unordered_map<std::string, Host*, StringViewHash, std::equal_to<>> aliases;
 
   EventHeap heap;  // the reorder window: equal times keep their arrival order
   std::uint64_t next_seq = 0;
