@@ -2,8 +2,9 @@
 
 namespace sw::decode_detail {
 
-Prefetcher::Prefetcher(std::size_t workers, std::size_t max_ahead)
-    : workers_(workers), max_ahead_(max_ahead) {}
+Prefetcher::Prefetcher(std::size_t workers, std::size_t max_ahead) : max_ahead_(max_ahead) {
+  for (std::size_t i = 0; i < workers; ++i) threads_.emplace_back([this] { work(); });
+}
 
 Prefetcher::~Prefetcher() {
   {
@@ -15,30 +16,33 @@ Prefetcher::~Prefetcher() {
 }
 
 EventSink& Prefetcher::new_lane() {
+  std::lock_guard lock(mu_);
   lanes_.push_back(std::make_unique<Lane>());
   return lanes_.back()->recorder;
 }
 
 void Prefetcher::add(std::unique_ptr<DecodeStream> stream) {
-  Lane& lane = *lanes_.back();
-  lane.stream = std::move(stream);
-  lane.ended = lane.stream == nullptr;
-}
-
-void Prefetcher::start() {
-  for (std::size_t i = 0; i < workers_; ++i) threads_.emplace_back([this] { work(); });
+  {
+    std::lock_guard lock(mu_);
+    Lane& lane = *lanes_.back();
+    lane.stream = std::move(stream);
+    lane.ended = lane.stream == nullptr;
+    lane.added = true;
+  }
+  changed_.notify_all();
 }
 
 bool Prefetcher::step(std::size_t index, EventSink& sink) {
   Lane& lane = *lanes_[index];
   std::unique_lock lock(mu_);
-  lane.asked = ++asks_;
   while (lane.ahead.empty()) {
     if (lane.ended) return false;
-    if (lane.busy) {
-      changed_.wait(lock);
-    } else {
+    if (!lane.busy) {
       run_step(lane, lock);  // no worker has got to it: the merge decodes it itself
+    } else if (Lane* other = pick()) {
+      run_step(*other, lock);  // while a worker finishes it, read another file ahead
+    } else {
+      changed_.wait(lock);
     }
   }
   RecordedStep step = std::move(lane.ahead.front());
@@ -65,14 +69,16 @@ Prefetcher::Lane* Prefetcher::pick() {
   if (ahead_total_ >= max_ahead_) return nullptr;
   Lane* best = nullptr;
   for (auto& lane : lanes_) {
-    if (lane->busy || lane->ended || lane->ahead.size() >= kAheadPerLane) continue;
-    if (!best || lane->asked > best->asked) best = lane.get();
+    if (!lane->added || lane->busy || lane->ended || lane->ahead.size() >= kAheadPerLane) continue;
+    if (!best || lane->ahead.size() < best->ahead.size()) best = lane.get();
+    if (best->ahead.empty()) break;
   }
   return best;
 }
 
 void Prefetcher::run_step(Lane& lane, std::unique_lock<std::mutex>& lock) {
   lane.busy = true;
+  ++ahead_total_;  // counted from its start, so that workers starting together keep the budget
   lock.unlock();
   RecordedStep step;
   lane.recorder.into = &step;
@@ -82,11 +88,13 @@ void Prefetcher::run_step(Lane& lane, std::unique_lock<std::mutex>& lock) {
   } catch (...) {
     step.failure = std::current_exception();
   }
+  // A file read to its end gives back its buffers at once: what is held grows with the files
+  // being read, not with the files given.
+  if (!step.more) lane.stream.reset();
   lock.lock();
   lane.busy = false;
   lane.ended = !step.more;
   lane.ahead.push_back(std::move(step));
-  ++ahead_total_;
   changed_.notify_all();
 }
 

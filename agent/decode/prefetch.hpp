@@ -31,7 +31,11 @@ struct RecordedStep {
 
 class Prefetcher {
  public:
-  // `workers` threads; at most `max_ahead` recorded steps held over all streams.
+  // At most this many recorded steps are held ahead for one stream.
+  static constexpr std::size_t kAheadPerLane = 2;
+
+  // `workers` threads, started at once (they decode the first files while the others are being
+  // opened); at most `max_ahead` recorded steps held over all streams.
   Prefetcher(std::size_t workers, std::size_t max_ahead);
   ~Prefetcher();
   Prefetcher(const Prefetcher&) = delete;
@@ -41,8 +45,6 @@ class Prefetcher {
   EventSink& new_lane();
   // The stream of the lane made last (null when its file could not be opened).
   void add(std::unique_ptr<DecodeStream> stream);
-  // Starts the workers; call after the last add().
-  void start();
 
   // The lane's next step, replayed into `sink`: what DecodeStream::step would return.
   bool step(std::size_t lane, EventSink& sink);
@@ -62,23 +64,23 @@ class Prefetcher {
     Recorder recorder;
     std::unique_ptr<DecodeStream> stream;
     std::deque<RecordedStep> ahead;
-    bool busy = false;        // a thread is stepping it
-    bool ended = false;       // its last step is recorded
-    std::uint64_t asked = 0;  // when the merge last asked it for a step (it will ask again)
-    DecodeStats stats;        // merging thread only
+    bool added = false;  // its stream was given (or refused)
+    bool busy = false;   // a thread is stepping it
+    bool ended = false;  // its last step is recorded
+    DecodeStats stats;   // merging thread only
   };
-  static constexpr std::size_t kAheadPerLane = 2;
 
   void work();
-  // The lane the merge asked most recently that has room ahead, within the budget; or null.
+  // The lane to read ahead, within the budget: the one with the fewest steps ready, the first
+  // such in the merge's order (it asks for files in the order they were given until each is
+  // ready); or null.
   Lane* pick();
   // Steps `lane` once with the lock released.
   void run_step(Lane& lane, std::unique_lock<std::mutex>& lock);
   static void replay(RecordedStep& step, EventSink& sink);
 
   std::vector<std::unique_ptr<Lane>> lanes_;
-  std::size_t workers_, max_ahead_, ahead_total_ = 0;
-  std::uint64_t asks_ = 0;
+  std::size_t max_ahead_, ahead_total_ = 0;
   bool stop_ = false;
   std::mutex mu_;
   std::condition_variable changed_;

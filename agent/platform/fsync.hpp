@@ -50,4 +50,10 @@ void set_stdin_binary();
 // True when the stream is an interactive terminal (progress lines are drawn only there).
 bool is_terminal(std::FILE* stream);
 
+// `bytes` of zeroed memory whose pages are touched only when used (POSIX: an anonymous mapping,
+// so a large index costs nothing until written; Windows: calloc). nullptr when none is left.
+void* allocate_zeroed_pages(std::size_t bytes);
+// Gives back what allocate_zeroed_pages(bytes) returned.
+void free_zeroed_pages(void* pages, std::size_t bytes);
+
 }  // namespace sw::platform

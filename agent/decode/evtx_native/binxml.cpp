@@ -1,9 +1,11 @@
 #include "decode/evtx_native/binxml.hpp"
 
 #include <cstdio>
+#include <cstdlib>
 #include <new>
 
 #include "decode/evtx_native/values.hpp"
+#include "platform/fsync.hpp"
 
 namespace sw::evtx_native {
 namespace {
@@ -47,10 +49,23 @@ void append_code_point(std::uint32_t cp, std::string& out) {
 
 }  // namespace
 
-BinXmlParser::BinXmlParser()
-    : name_index_(static_cast<std::uint32_t*>(std::calloc(kChunkSize, sizeof(std::uint32_t)))) {
-  if (!name_index_) throw std::bad_alloc();
+namespace {
+
+constexpr std::size_t kNameIndexBytes = kChunkSize * sizeof(std::uint32_t);
+
+std::uint32_t* zero_pages() {
+  void* p = platform::allocate_zeroed_pages(kNameIndexBytes);
+  if (!p) throw std::bad_alloc();
+  return static_cast<std::uint32_t*>(p);
 }
+
+}  // namespace
+
+void BinXmlParser::FreeZeroPages::operator()(std::uint32_t* p) const {
+  platform::free_zeroed_pages(p, kNameIndexBytes);
+}
+
+BinXmlParser::BinXmlParser() : name_index_(zero_pages()) {}
 
 void BinXmlParser::set_chunk(const std::uint8_t* chunk, std::size_t size) {
   chunk_ = chunk;

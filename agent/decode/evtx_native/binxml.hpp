@@ -57,13 +57,14 @@ class BinXmlParser {
   EventBuilder* builder_ = nullptr;
   std::string* error_ = nullptr;
   std::vector<Value> values_;
-  struct FreeMemory {
-    void operator()(void* p) const { std::free(p); }
+  struct FreeZeroPages {
+    void operator()(std::uint32_t* p) const;
   };
   // Names decoded in this chunk, by chunk offset (index + 1 into names_; 0 = not yet decoded).
-  // 256 KiB from calloc: fresh zero pages from the kernel, so a reader costs only the pages its
-  // chunks' names touch (a vector zeroed all 64 of them per file, 10% of a corpus scan).
-  std::unique_ptr<std::uint32_t[], FreeMemory> name_index_;
+  // 256 KiB of fresh zero pages from the kernel, so a reader costs only the pages its chunks'
+  // names touch (a vector zeroed all 64 of them per file, 10% of a corpus scan; calloc zeroes
+  // them too on a thread's own malloc arena, or once glibc has raised its mmap threshold).
+  std::unique_ptr<std::uint32_t[], FreeZeroPages> name_index_;
   std::vector<std::uint32_t> name_offsets_used_;
   std::vector<Name> names_;
   std::size_t names_live_ = 0;

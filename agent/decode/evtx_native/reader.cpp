@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <memory>
 #include <vector>
 
 #include "decode/evtx_native/binxml.hpp"
@@ -52,10 +53,17 @@ struct NativeEvtxReader::Impl {
   EvtxFileHeader header;
   std::uint64_t count_hint = 0;
 
-  std::vector<std::uint8_t> chunk = std::vector<std::uint8_t>(kChunkSize);
-  evtx_native::BinXmlParser parser;
-  evtx_native::EventBuilder builder;
-  Event event;
+  // What decoding needs (a chunk buffer, the parser's 256 KiB name index), made at the first
+  // chunk: opening a file only checks it, so `scan` opens every file on the main thread while
+  // decode threads allocate and fill these.
+  struct Decoding {
+    std::unique_ptr<std::uint8_t[]> chunk =
+        std::make_unique_for_overwrite<std::uint8_t[]>(kChunkSize);
+    evtx_native::BinXmlParser parser;
+    evtx_native::EventBuilder builder;
+    Event event;
+  };
+  std::unique_ptr<Decoding> decoding;
   std::string error;
   std::uint64_t next_chunk = 0;  // read_next_chunk's position
 
@@ -121,7 +129,7 @@ struct NativeEvtxReader::Impl {
   // Where a chunk's records end and whether its header is sound; false (reported) otherwise.
   bool chunk_records_limit(const std::string& where, std::size_t got, EventSink& sink,
                            DecodeStats& stats, std::size_t& limit) {
-    const std::uint8_t* c = chunk.data();
+    const std::uint8_t* c = decoding->chunk.get();
     if (std::memcmp(c, kChunkSignature, sizeof kChunkSignature) != 0) {
       if (!all_zero(c, got)) report(sink, stats, 0, where + ": no chunk signature; skipped", false);
       return false;
@@ -169,13 +177,13 @@ struct NativeEvtxReader::Impl {
   void read_chunk(std::uint64_t index, std::uint64_t file_offset, std::size_t got, EventSink& sink,
                   DecodeStats& stats, std::uint64_t after_record_id, std::size_t start = 0,
                   EvtxPosition* position = nullptr) {
-    const std::uint8_t* c = chunk.data();
+    const std::uint8_t* c = decoding->chunk.get();
     const std::string where =
         "chunk " + std::to_string(index) + " (file offset " + hex(file_offset) + ")";
     std::size_t limit = 0;
     if (!chunk_records_limit(where, got, sink, stats, limit)) return;
     const std::uint64_t first_id = le64(c + 24), last_id = le64(c + 32);
-    parser.set_chunk(c, got);
+    decoding->parser.set_chunk(c, got);
     std::size_t pos = std::max<std::size_t>(start, kChunkHeaderSize);
     const auto moved = [&](std::size_t to, std::uint64_t record_id) {
       if (!position) return;
@@ -209,8 +217,10 @@ struct NativeEvtxReader::Impl {
 
   void decode_record(std::size_t pos, std::uint32_t size, std::uint64_t record_id,
                      const std::string& where, EventSink& sink, DecodeStats& stats) {
-    builder.begin(event);
-    if (!parser.parse_record(pos + kRecordHeaderSize, pos + size - 4, builder, error)) {
+    Event& event = decoding->event;
+    decoding->builder.begin(event);
+    if (!decoding->parser.parse_record(pos + kRecordHeaderSize, pos + size - 4, decoding->builder,
+                                       error)) {
       report(sink, stats, record_id,
              where + ": record " + std::to_string(record_id) + " at chunk offset " + hex(pos) +
                  ": " + error,
@@ -243,7 +253,8 @@ struct NativeEvtxReader::Impl {
   // Reads chunk `index` into `chunk`; how many bytes arrived (0: reported read error).
   std::size_t load_chunk(std::uint64_t index, EventSink& sink, DecodeStats& stats) {
     const std::uint64_t offset = kFileHeaderSize + index * kChunkSize;
-    const std::size_t got = read_at(offset, kChunkSize, chunk.data());
+    if (!decoding) decoding = std::make_unique<Decoding>();
+    const std::size_t got = read_at(offset, kChunkSize, decoding->chunk.get());
     stats.bytes_read += got;
     if (got == 0) report(sink, stats, 0, "read error at file offset " + hex(offset), false);
     return got;
@@ -281,7 +292,7 @@ struct NativeEvtxReader::Impl {
       if (got == 0) break;
       const bool resuming = index == position.chunk && position.offset > 0;
       if (resuming &&
-          (got < kChunkHeaderSize || le64(chunk.data() + 24) != position.chunk_first_id))
+          (got < kChunkHeaderSize || le64(decoding->chunk.get() + 24) != position.chunk_first_id))
         return false;
       const std::uint64_t offset = kFileHeaderSize + index * kChunkSize;
       read_chunk(index, offset, got, sink, stats, 0, resuming ? position.offset : 0, &position);

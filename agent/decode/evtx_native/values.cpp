@@ -276,14 +276,24 @@ Ticks filetime_to_ticks(std::uint64_t filetime) {
 
 void append_utf16(const std::uint8_t* data, std::size_t units, std::string& out) {
   std::size_t i = 0;
-  // ASCII fast path: event text is overwhelmingly ASCII.
-  while (i < units) {
-    const std::uint16_t u = le16(data + 2 * i);
-    if (u == 0) return;
-    if (u >= 0x80) break;
-    out.push_back(static_cast<char>(u));
-    ++i;
+  // ASCII fast path: event text is overwhelmingly ASCII. Four units at a time while none is
+  // zero (the end) or above 0x7F, written into room made once.
+  const std::size_t start = out.size();
+  out.resize(start + units);
+  char* w = out.data() + start;
+  constexpr std::uint64_t kLow = 0x0001000100010001, kHigh = 0x8000800080008000;
+  for (; i + 4 <= units; i += 4) {
+    const std::uint64_t x = le64(data + 2 * i);
+    if ((x & 0xFF80FF80FF80FF80) != 0 || ((x - kLow) & ~x & kHigh) != 0) break;
+    for (int k = 0; k < 4; ++k) w[i + k] = static_cast<char>(x >> (16 * k));
   }
+  for (; i < units; ++i) {
+    const std::uint16_t u = le16(data + 2 * i);
+    if (u == 0 || u >= 0x80) break;
+    w[i] = static_cast<char>(u);
+  }
+  out.resize(start + i);
+  if (i < units && le16(data + 2 * i) == 0) return;
   for (; i < units; ++i) {
     const std::uint32_t u = le16(data + 2 * i);
     if (u == 0) return;

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -100,6 +101,15 @@ void set_stdin_binary() {}
 
 bool is_terminal(std::FILE* stream) {
   return ::isatty(::fileno(stream)) != 0;
+}
+
+void* allocate_zeroed_pages(std::size_t bytes) {
+  void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  return p == MAP_FAILED ? nullptr : p;
+}
+
+void free_zeroed_pages(void* pages, std::size_t bytes) {
+  if (pages) ::munmap(pages, bytes);
 }
 
 }  // namespace sw::platform

@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 
 namespace sw::platform {
 
@@ -76,6 +77,14 @@ void set_stdin_binary() {
 
 bool is_terminal(std::FILE* stream) {
   return _isatty(_fileno(stream)) != 0;
+}
+
+void* allocate_zeroed_pages(std::size_t bytes) {
+  return std::calloc(bytes, 1);
+}
+
+void free_zeroed_pages(void* pages, std::size_t /*bytes*/) {
+  std::free(pages);
 }
 
 }  // namespace sw::platform

@@ -99,6 +99,17 @@ TEST(EvtxNativeValues, Utf16AndAnsiText) {
   EXPECT_EQ(render(vt::kString, u16le(0xD83D) + utf16("x")), "\xEF\xBF\xBDx");
   EXPECT_EQ(render(vt::kString, u16le(0xDE00)), "\xEF\xBF\xBD");
   EXPECT_EQ(render(vt::kString, utf16("a") + "\x41"), "a");  // odd trailing byte dropped
+  // ASCII is read four units at a time: a NUL, a byte above 0x7F and the end at every offset of a
+  // block of four.
+  for (std::size_t at = 0; at < 9; ++at) {
+    const std::string head = std::string("ComputerName").substr(0, at);
+    EXPECT_EQ(render(vt::kString, utf16(head) + u16le(0) + utf16("tail")), head) << at;
+    EXPECT_EQ(render(vt::kString, utf16(head) + u16le(0xE9) + utf16("tail")), head + "\xC3\xA9tail")
+        << at;
+    EXPECT_EQ(render(vt::kString, utf16(head) + u16le(0x180) + utf16("t")), head + "\xC6\x80t")
+        << at;
+    EXPECT_EQ(render(vt::kString, utf16(head)), head) << at;
+  }
   EXPECT_EQ(render(vt::kAnsiString, std::string("caf\xE9 \x80", 6)), "caf\xC3\xA9 \xE2\x82\xAC");
 }
 

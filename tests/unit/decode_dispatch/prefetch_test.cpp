@@ -1,0 +1,193 @@
+// Prefetcher: files decoded ahead of the merge on worker threads, within bounds, replayed in the
+// order and with the errors that stepping them on one thread gives.
+#include "decode/prefetch.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "unit/decode_jsonl/event_testing.hpp"
+
+namespace sw::decode_detail {
+namespace {
+
+using testing::RecordingSink;
+
+// Polls `done` until it holds or a generous deadline passes.
+bool eventually(const std::function<bool()>& done) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return true;
+}
+
+// What the workers did to the fake files, read by the test thread.
+struct Counters {
+  explicit Counters(std::size_t files) : steps(files), freed(files) {}
+  std::vector<std::atomic<int>> steps;  // steps taken per file
+  std::vector<std::atomic<bool>> freed;
+  std::atomic<bool> open{true};  // false: steps wait until it is set
+};
+
+// A file of `steps` steps, each one event (record id = file * 1000 + step) and its progress; a
+// step listed in `fails_at` reports a bad record, or throws when `throws` is set.
+class FakeStream final : public DecodeStream {
+ public:
+  FakeStream(std::size_t file, int steps, EventSink& sink, Counters& counters, int fails_at = -1,
+             bool throws = false)
+      : file_(file),
+        steps_(steps),
+        sink_(sink),
+        counters_(counters),
+        fails_at_(fails_at),
+        throws_(throws) {}
+  ~FakeStream() override { counters_.freed[file_] = true; }
+  bool step() override {
+    eventually([&] { return counters_.open.load(); });
+    const int n = counters_.steps[file_]++;
+    if (n == fails_at_ && throws_) throw std::runtime_error("file " + std::to_string(file_));
+    if (n == fails_at_) {
+      ++stats_.records_bad;
+      sink_.on_error(DecodeError{std::to_string(file_), std::uint64_t(n), "bad"});
+    } else {
+      Event e;
+      e.record_id = file_ * 1000 + n;
+      ++stats_.records_read;
+      sink_.on_event(e);
+    }
+    sink_.on_progress(n + 1, steps_);
+    return n + 1 < steps_;
+  }
+  const DecodeStats& stats() const override { return stats_; }
+  std::uint64_t size() const override { return steps_; }
+
+ private:
+  std::size_t file_;
+  int steps_;
+  EventSink& sink_;
+  Counters& counters_;
+  int fails_at_;
+  bool throws_;
+  DecodeStats stats_;
+};
+
+int total_steps(const Counters& c) {
+  int sum = 0;
+  for (const auto& n : c.steps) sum += n;
+  return sum;
+}
+
+// Everything one lane delivered, as text: events, errors, progress, its stats and end.
+std::vector<std::string> drain(Prefetcher& ahead, std::size_t lane) {
+  std::vector<std::string> out;
+  RecordingSink sink;
+  bool more = true;
+  while (more) {
+    try {
+      more = ahead.step(lane, sink);
+    } catch (const std::exception& e) {
+      out.push_back(std::string("threw ") + e.what());
+      more = false;
+    }
+  }
+  for (const Event& e : sink.events) out.push_back("event " + std::to_string(e.record_id));
+  for (const DecodeError& e : sink.errors) out.push_back("error " + e.origin + " " + e.reason);
+  out.push_back(std::to_string(sink.progress.size()) + " progress, " +
+                std::to_string(ahead.stats(lane).records_read) + " read " +
+                std::to_string(ahead.stats(lane).records_bad) + " bad");
+  return out;
+}
+
+TEST(Prefetcher, ReadsEveryFileOnceAheadBeforeAnyTwiceAndStaysWithinItsBudget) {
+  constexpr std::size_t kFiles = 12, kBudget = 8;
+  Counters counters(kFiles);
+  counters.open = false;  // every file is given before a step ends
+  Prefetcher ahead(2, kBudget);
+  for (std::size_t i = 0; i < kFiles; ++i) {
+    EventSink& sink = ahead.new_lane();
+    ahead.add(std::make_unique<FakeStream>(i, 5, sink, counters));
+  }
+  counters.open = true;
+  // Nothing asked yet: the workers fill the budget and stop there.
+  ASSERT_TRUE(eventually([&] { return total_steps(counters) == int(kBudget); }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // would they go beyond it?
+  EXPECT_EQ(total_steps(counters), int(kBudget));
+  // The merge asks the files in their order until each has given a step: the first files have
+  // one each, rather than two for half as many.
+  for (std::size_t i = 0; i < kFiles; ++i) {
+    EXPECT_EQ(counters.steps[i], i < kBudget ? 1 : 0) << "file " << i;
+  }
+}
+
+TEST(Prefetcher, HoldsAtMostTwoStepsOfAFileAhead) {
+  Counters counters(1);
+  Prefetcher ahead(1, 100);
+  EventSink& sink = ahead.new_lane();
+  ahead.add(std::make_unique<FakeStream>(0, 50, sink, counters));
+  ASSERT_TRUE(eventually([&] { return counters.steps[0] == 2; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_EQ(counters.steps[0], 2);
+  RecordingSink out;
+  ASSERT_TRUE(ahead.step(0, out));
+  ASSERT_TRUE(eventually([&] { return counters.steps[0] == 3; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_EQ(counters.steps[0], 3);
+}
+
+TEST(Prefetcher, GivesBackAFileReadToItsEndBeforeTheMergeTakesItsLastStep) {
+  Counters counters(2);
+  Prefetcher ahead(1, 4);
+  for (std::size_t i = 0; i < 2; ++i) {
+    EventSink& sink = ahead.new_lane();
+    ahead.add(std::make_unique<FakeStream>(i, 1, sink, counters));
+  }
+  ASSERT_TRUE(eventually([&] { return counters.freed[0] && counters.freed[1]; }));
+  RecordingSink out;
+  EXPECT_FALSE(ahead.step(0, out));
+  EXPECT_FALSE(ahead.step(1, out));
+  ASSERT_EQ(out.events.size(), 2u);
+  EXPECT_EQ(out.events[1].record_id, 1000u);
+}
+
+TEST(Prefetcher, EachFileGivesWhatSteppingItAloneGivesWhateverTheThreads) {
+  // 30 files of 1..7 steps; some report a bad record midway, one throws midway, one was refused.
+  constexpr std::size_t kFiles = 30;
+  auto run = [&](std::size_t workers, std::size_t budget) {
+    Counters counters(kFiles);
+    Prefetcher ahead(workers, budget);
+    for (std::size_t i = 0; i < kFiles; ++i) {
+      EventSink& sink = ahead.new_lane();
+      if (i == 4) {
+        ahead.add(nullptr);
+        continue;
+      }
+      const int steps = 1 + int(i % 7);
+      ahead.add(std::make_unique<FakeStream>(i, steps, sink, counters, i % 5 == 0 ? 0 : steps / 2,
+                                             i == 17));
+    }
+    // Taken in another order than they are read ahead in: the last file first.
+    std::vector<std::vector<std::string>> per_file(kFiles);
+    for (std::size_t i = kFiles; i-- > 0;) per_file[i] = drain(ahead, i);
+    std::vector<std::string> all;
+    for (const auto& lines : per_file) all.insert(all.end(), lines.begin(), lines.end());
+    return all;
+  };
+  const std::vector<std::string> expected = run(0, 1);  // the merging thread steps every file
+  EXPECT_NE(std::find(expected.begin(), expected.end(), "threw file 17"), expected.end());
+  EXPECT_EQ(run(1, 4), expected);
+  EXPECT_EQ(run(3, 16), expected);
+  EXPECT_EQ(run(2, 60), expected);
+}
+
+}  // namespace
+}  // namespace sw::decode_detail
