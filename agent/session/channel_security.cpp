@@ -70,6 +70,7 @@ void SessionTracker::Impl::on_logon(Host& host, const Event& e) {
   if (give_logon_to_session(host, l, *logon_id)) return;
   if (adopt_token_twin(host, l, *logon_id)) return;
   l.announced = true;
+  note_logon_change(host, *logon_id);
   queue(host, Derived{.kind = Kind::kLogon,
                       .time = e.time_created,
                       .user = l.user,
@@ -83,13 +84,20 @@ void SessionTracker::Impl::remember_sid_name(Host& host, std::string_view sid,
                                              std::string_view domain, std::string_view user) {
   // Names the account of Winlogon's events and of tools' System/Security@UserID.
   if (sid.empty() || user.empty() || is_service_account(domain, user)) return;
-  if (host.sid_names.size() >= 1024) host.sid_names.clear();
+  if (host.sid_names.size() >= 1024) {
+    host.sid_names.clear();
+    host.new_sid_names.clear();
+    host.saved_sid_names_text.reset();  // the settled names are gone too
+  }
   auto it = host.sid_names.find(sid);
   if (it == host.sid_names.end()) it = host.sid_names.try_emplace(std::string(sid)).first;
   auto& name = it->second;
   if (name.first != domain || name.second != user) {
     name = {std::string(domain), std::string(user)};
     host.sid_names_unsaved = true;
+    // Kept only while a settled part exists: without one the next checkpoint encodes the whole
+    // map, and a scan (never checkpointed) would keep a second copy of every SID.
+    if (host.saved_sid_names_text) host.new_sid_names.push_back(it->first);
   }
 }
 
@@ -137,6 +145,7 @@ bool SessionTracker::Impl::give_logon_to_session(Host& host, Logon& l, std::uint
       set_logon_session(host, logon_id, l, s.session_id);
       s.logon_id = logon_id;
       l.announced = true;
+      note_logon_change(host, logon_id);
       return true;
     }
   }
@@ -154,6 +163,7 @@ bool SessionTracker::Impl::adopt_token_twin(Host& host, Logon& l, std::uint64_t 
     if (other.type != l.type || !other.announced) continue;
     if (iequals(other.user, l.user)) {
       l.announced = true;  // the elevated/filtered token twin of a logon already announced
+      note_logon_change(host, logon_id);
       set_logon_session(host, logon_id, l, other.session_id);
       return true;
     }

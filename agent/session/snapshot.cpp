@@ -232,23 +232,40 @@ std::vector<SessionRecord> sessions_of(const Host& h) {
   return out;
 }
 
+using SidName = std::pair<const std::string, std::pair<std::string, std::string>>;
+
 // {"sid": [user, domain], ...} by SID, so the same state always reads the same.
-void write_sid_names(const Host& host, std::string& out) {
-  std::vector<const std::pair<const std::string, std::pair<std::string, std::string>>*> sorted;
-  sorted.reserve(host.sid_names.size());
-  for (const auto& entry : host.sid_names) sorted.push_back(&entry);
-  std::sort(sorted.begin(), sorted.end(), [](auto* a, auto* b) { return a->first < b->first; });
+void write_sid_names(std::vector<const SidName*> names, std::string& out) {
+  std::sort(names.begin(), names.end(), [](auto* a, auto* b) { return a->first < b->first; });
+  names.erase(std::unique(names.begin(), names.end()), names.end());
   out += '{';
-  for (std::size_t i = 0; i < sorted.size(); ++i) {
+  for (std::size_t i = 0; i < names.size(); ++i) {
     if (i) out += ',';
-    append_json_string(sorted[i]->first, out);
+    append_json_string(names[i]->first, out);
     out += ":[";
-    append_json_string(sorted[i]->second.first, out);
+    append_json_string(names[i]->second.first, out);
     out += ',';
-    append_json_string(sorted[i]->second.second, out);
+    append_json_string(names[i]->second.second, out);
     out += ']';
   }
   out += '}';
+}
+
+void write_sid_names(const Host& host, std::string& out) {
+  std::vector<const SidName*> all;
+  all.reserve(host.sid_names.size());
+  for (const auto& entry : host.sid_names) all.push_back(&entry);
+  write_sid_names(std::move(all), out);
+}
+
+// The names added or changed since the settled part, in its format.
+std::string new_sid_names_text(const Host& host) {
+  std::vector<const SidName*> added;
+  added.reserve(host.new_sid_names.size());
+  for (const std::string& sid : host.new_sid_names) added.push_back(&*host.sid_names.find(sid));
+  std::string out;
+  write_sid_names(std::move(added), out);
+  return out;
 }
 
 void sid_names_from_json(const json& names, Host& h) {
@@ -257,22 +274,65 @@ void sid_names_from_json(const json& names, Host& h) {
   }
 }
 
-// By logon id, each with its id among its members.
-void write_logons(const Host& host, std::string& out) {
-  std::vector<std::pair<std::uint64_t, const Logon*>> sorted;
-  sorted.reserve(host.logons.size());
-  for (const auto& [id, l] : host.logons) sorted.emplace_back(id, &l);
-  std::sort(sorted.begin(), sorted.end());
+// Every logon's id, in order.
+std::vector<std::uint64_t> logon_ids(const Host& host) {
+  std::vector<std::uint64_t> ids;
+  ids.reserve(host.logons.size());
+  for (const auto& entry : host.logons) ids.push_back(entry.first);
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
+// The logons of `ids` (in order, each one of the host's), each with its id among its members.
+void write_logons(const Host& host, const std::vector<std::uint64_t>& ids, std::string& out) {
   out += '[';
-  for (std::size_t i = 0; i < sorted.size(); ++i) {
+  for (std::size_t i = 0; i < ids.size(); ++i) {
     if (i) out += ',';
     out += '{';
     TextWriter writer{out};
-    fields(*sorted[i].second, writer);
-    writer.required("logon_id", sorted[i].first);
+    fields(host.logons.at(ids[i]), writer);
+    writer.required("logon_id", ids[i]);
     out += '}';
   }
   out += ']';
+}
+
+std::string logons_text(const Host& host) {
+  std::string out;
+  out.reserve(host.logons.size() * 160);
+  write_logons(host, logon_ids(host), out);
+  return out;
+}
+
+// {"logons": [the logons added or changed since the settled part], "gone": [ids removed]}.
+std::string new_logons_text(const Host& host) {
+  std::vector<std::uint64_t> ids = host.changed_logons;
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  std::vector<std::uint64_t> gone;
+  std::erase_if(ids, [&](std::uint64_t id) {
+    if (host.logons.count(id)) return false;
+    gone.push_back(id);
+    return true;
+  });
+  std::string out = "{\"logons\":";
+  write_logons(host, ids, out);
+  out += ",\"gone\":";
+  write_text(gone, out);
+  out += '}';
+  return out;
+}
+
+void logons_from_json(const json& logons, Host& h) {
+  for (const json& l : logons) {
+    h.logons[l.at("logon_id").get<std::uint64_t>()] = from_json_as<Logon>(l);
+  }
+}
+
+// The new logons part over the settled logons.
+void new_logons_from_json(const json& changes, Host& h) {
+  logons_from_json(changes.at("logons"), h);
+  for (const json& id : changes.at("gone")) h.logons.erase(id.get<std::uint64_t>());
 }
 
 // [[a, b], ...]: the host's short histories are saved as pairs.
@@ -293,17 +353,19 @@ void write_pairs(const Items& items, PairOf pair_of, std::string& out) {
   out += ']';
 }
 
-// `with_sid_names` false: without the SID -> name map (a part of its own).
-void write_host(const Host& host, bool with_sid_names, std::string& out) {
+// `whole` false: without the logons and the SID -> name map (parts of their own).
+void write_host(const Host& host, bool whole, std::string& out) {
   out += '{';
   TextWriter writer{out};
   fields(host, writer);
   writer.required("sessions", sessions_of(host));
   out += ",\"logons\":";
-  write_logons(host, out);
-  if (with_sid_names) {
+  if (whole) {
+    write_logons(host, logon_ids(host), out);
     out += ",\"sid_names\":";
     write_sid_names(host, out);
+  } else {
+    out += "[]";
   }
   out += ",\"attempts\":";
   write_pairs(
@@ -315,10 +377,11 @@ void write_host(const Host& host, bool with_sid_names, std::string& out) {
   out += '}';
 }
 
-std::string host_text(const Host& host, bool with_sid_names) {
+// A host's part: without its logons and SID names.
+std::string host_text(const Host& host) {
   std::string out;
-  out.reserve(256 + host.logons.size() * 160 + host.sessions.size() * 256);
-  write_host(host, with_sid_names, out);
+  out.reserve(256 + host.sessions.size() * 256);
+  write_host(host, false, out);
   return out;
 }
 
@@ -336,9 +399,7 @@ Host host_from_json(const json& j) {
     if (!rec.session_id) throw std::runtime_error("session without id");
     h.sessions[*rec.session_id] = std::move(rec);
   }
-  for (const json& l : j.at("logons")) {
-    h.logons[l.at("logon_id").get<std::uint64_t>()] = from_json_as<Logon>(l);
-  }
+  logons_from_json(j.at("logons"), h);
   if (const auto names = j.find("sid_names"); names != j.end()) sid_names_from_json(*names, h);
   for (const json& a : j.at("attempts")) {
     h.attempts.push_back(Attempt{a.at(0).get<Ticks>(), a.at(1).get<std::string>()});
@@ -377,6 +438,9 @@ bool check_header(const json& root, std::string& error) {
 constexpr std::string_view kHeaderPart = "session/tracker";
 constexpr std::string_view kHostPartPrefix = "session/host/";
 constexpr std::string_view kSidsPartPrefix = "session/sids/";
+constexpr std::string_view kNewSidsPartPrefix = "session/newsids/";
+constexpr std::string_view kLogonsPartPrefix = "session/logons/";
+constexpr std::string_view kNewLogonsPartPrefix = "session/newlogons/";
 
 }  // namespace
 
@@ -435,29 +499,86 @@ const std::shared_ptr<const std::string>& cached_text(std::shared_ptr<const std:
 
 }  // namespace
 
+namespace {
+
+// A collection of a host (SID names, logons) saved as two parts, so that a checkpoint costs what
+// changed in it, as in a log-structured merge: the settled part (every entry when it was last
+// encoded) and the entries changed since, which win on restore. The changes are merged into the
+// settled part once they are more than a fraction of it (and than a minimum): a checkpoint
+// encodes at most that fraction, and each entry is settled a bounded number of times.
+struct Layers {
+  std::string_view settled_prefix, new_prefix;
+  std::shared_ptr<const std::string>& settled;  // null: to be encoded afresh
+  std::shared_ptr<const std::string>& added;    // null: the store holds no part of changes
+  std::size_t& settled_size;
+  std::size_t size;     // entries now
+  std::size_t changes;  // entries changed since the settled part, repeats included
+  std::size_t min_changes;
+  bool changed;  // since the last checkpoint
+};
+constexpr std::size_t kChangesDivisor = 8;
+
+// `forget` clears the changes once they are settled.
+template <class EncodeAll, class EncodeChanges, class Forget>
+void layered_parts(Layers l, const std::string& key, bool changes_only, StateParts& out,
+                   EncodeAll encode_all, EncodeChanges encode_changes, Forget forget) {
+  if (!l.settled ||
+      (l.changed && l.changes > std::max(l.min_changes, l.settled_size / kChangesDivisor))) {
+    l.settled = std::make_shared<const std::string>(encode_all());
+    l.settled_size = l.size;
+    forget();
+    out.push_back({std::string(l.settled_prefix) + key, l.settled});
+    if (l.added && changes_only) out.push_back({std::string(l.new_prefix) + key, {}});
+    l.added.reset();
+    return;
+  }
+  if (l.changed && l.changes) l.added = std::make_shared<const std::string>(encode_changes());
+  if (!changes_only) out.push_back({std::string(l.settled_prefix) + key, l.settled});
+  if (l.added && (l.changed || !changes_only))
+    out.push_back({std::string(l.new_prefix) + key, l.added});
+}
+
+void sid_name_parts(Host& h, const std::string& key, bool changes_only, StateParts& out) {
+  layered_parts(
+      Layers{kSidsPartPrefix, kNewSidsPartPrefix, h.saved_sid_names_text,
+             h.saved_new_sid_names_text, h.settled_sid_names, h.sid_names.size(),
+             h.new_sid_names.size(), 32, h.sid_names_unsaved},
+      key, changes_only, out, [&] { return sid_names_text(h); },
+      [&] { return new_sid_names_text(h); }, [&] { h.new_sid_names.clear(); });
+  h.sid_names_unsaved = false;
+}
+
+void logon_parts(Host& h, const std::string& key, bool changes_only, StateParts& out) {
+  layered_parts(
+      Layers{kLogonsPartPrefix, kNewLogonsPartPrefix, h.saved_logons_text, h.saved_new_logons_text,
+             h.settled_logons, h.logons.size(), h.changed_logons.size(), 16, h.logons_unsaved},
+      key, changes_only, out, [&] { return logons_text(h); }, [&] { return new_logons_text(h); },
+      [&] { h.changed_logons.clear(); });
+  h.logons_unsaved = false;
+}
+
+}  // namespace
+
 void SessionTracker::snapshot_parts(bool changes_only, StateParts& out) {
   out.push_back({std::string(kHeaderPart), header_json(impl_->released_time).dump()});
   for (auto& entry : impl_->hosts) {
     const std::string& key = entry.first;
     Host& h = entry.second;  // a named reference: clang 14 cannot capture a structured binding
     const bool host_changed = h.unsaved || !h.saved_text;
-    const bool names_changed = h.sid_names_unsaved || !h.saved_sid_names_text;
     if (!changes_only || host_changed) {
       out.push_back({std::string(kHostPartPrefix) + key,
-                     cached_text(h.saved_text, host_changed, [&] { return host_text(h, false); })});
+                     cached_text(h.saved_text, host_changed, [&] { return host_text(h); })});
     }
-    if (!changes_only || names_changed) {
-      out.push_back(
-          {std::string(kSidsPartPrefix) + key,
-           cached_text(h.saved_sid_names_text, names_changed, [&] { return sid_names_text(h); })});
-    }
-    h.unsaved = h.sid_names_unsaved = false;
+    h.unsaved = false;
+    logon_parts(h, key, changes_only, out);
+    sid_name_parts(h, key, changes_only, out);
   }
   if (changes_only) {
     for (const std::string& key : impl_->evicted_unsaved) {
       if (impl_->hosts.count(key)) continue;
-      out.push_back({std::string(kHostPartPrefix) + key, {}});
-      out.push_back({std::string(kSidsPartPrefix) + key, {}});
+      for (std::string_view prefix : {kHostPartPrefix, kLogonsPartPrefix, kNewLogonsPartPrefix,
+                                      kSidsPartPrefix, kNewSidsPartPrefix})
+        out.push_back({std::string(prefix) + key, {}});
     }
   }
   impl_->evicted_unsaved.clear();
@@ -477,8 +598,20 @@ bool SessionTracker::restore_parts(const StatePartMap& parts, std::string& error
          it != parts.end() && it->first.starts_with(kHostPartPrefix); ++it) {
       const std::string key = it->first.substr(kHostPartPrefix.size());
       Host& h = hosts[key] = host_from_json(json::parse(it->second));
-      const auto names = parts.find(std::string(kSidsPartPrefix) + key);
-      if (names != parts.end()) sid_names_from_json(json::parse(names->second), h);
+      // The settled entries, then those changed since, which win (a SID renamed since has its
+      // new name). State written before logons were parts has them in the host part.
+      const auto part = [&](std::string_view prefix) -> const std::string* {
+        const auto found = parts.find(std::string(prefix) + key);
+        return found == parts.end() ? nullptr : &found->second;
+      };
+      if (const std::string* logons = part(kLogonsPartPrefix))
+        logons_from_json(json::parse(*logons), h);
+      if (const std::string* changes = part(kNewLogonsPartPrefix))
+        new_logons_from_json(json::parse(*changes), h);
+      reindex_logons(h);
+      for (std::string_view prefix : {kSidsPartPrefix, kNewSidsPartPrefix}) {
+        if (const std::string* names = part(prefix)) sid_names_from_json(json::parse(*names), h);
+      }
     }
     impl_->install(std::move(hosts), root.at("released_time").get<Ticks>());
     return true;

@@ -96,6 +96,7 @@ const ConsoleInfo& cached_console(Host& host) {
 }
 
 void index_logon(Host& host, std::uint64_t id, const Logon& l) {
+  note_logon_change(host, id);
   host.logons_by_time.emplace(l.time, id);
   if (l.session_id) host.logons_by_session.emplace(*l.session_id, id);
   // Only console kinds enter compute_console.
@@ -120,6 +121,7 @@ void erase_entry(MultiMap& index, const Key& key, std::uint64_t id) {
 }  // namespace
 
 void unindex_logon(Host& host, std::uint64_t id, const Logon& l) {
+  note_logon_change(host, id);
   erase_entry(host.logons_by_time, l.time, id);
   if (l.session_id) erase_entry(host.logons_by_session, *l.session_id, id);
   if (is_console_logon(l.type)) {
@@ -135,6 +137,7 @@ void unindex_logon(Host& host, std::uint64_t id, const Logon& l) {
 void set_logon_session(Host& host, std::uint64_t id, Logon& l,
                        std::optional<std::uint32_t> session_id) {
   if (l.session_id == session_id) return;
+  note_logon_change(host, id);
   // Touches logons_by_session only: callers walk logons_by_time meanwhile.
   if (l.session_id) erase_entry(host.logons_by_session, *l.session_id, id);
   l.session_id = session_id;
@@ -155,6 +158,9 @@ void erase_logon(Host& host, std::uint64_t id) {
 
 void clear_logons(Host& host) {
   host.logons.clear();
+  host.logons_unsaved = true;
+  host.changed_logons.clear();
+  host.saved_logons_text.reset();  // the settled logons are gone too
   host.logons_by_time.clear();
   host.logons_by_session.clear();
   host.local_logons.clear();

@@ -128,6 +128,18 @@ struct Host {
   std::unordered_map<std::string, std::pair<std::string, std::string>, StringViewHash,
                      std::equal_to<>>
       sid_names;
+  // The SIDs named or renamed since the settled
+  // part (saved_sid_names_text) was encoded. A checkpoint saves them as a small part of their
+  // own, so its cost is the names added, not the map; they are merged into the settled part once
+  // they outgrow a fraction of it (see snapshot.cpp).
+  std::vector<std::string> new_sid_names;
+  std::size_t settled_sid_names = 0;  // entries in saved_sid_names_text
+  // The same for `logons`: the ids added, changed or removed since the settled logons part was
+  // encoded (kept only while there is one: note_logon_change), and whether any since the last
+  // checkpoint.
+  std::vector<std::uint64_t> changed_logons;
+  std::size_t settled_logons = 0;
+  bool logons_unsaved = true;
   std::vector<std::pair<std::string, RecentIds>> seen_ids;  // per channel
   std::vector<Arbitration> arbitrations;
   std::deque<RemoteHint> hints;
@@ -145,11 +157,14 @@ struct Host {
   // Changed since the last checkpoint took its state (SessionTracker::snapshot_parts): set by
   // every event on this host, so a checkpoint writes only the computers that saw events.
   bool unsaved = true;
-  // sid_names changed since then: saved as a part of its own, since it is large and settles.
+  // sid_names changed since then: saved as parts of their own, since it is large and settles.
   bool sid_names_unsaved = true;
   // The parts' texts as the last checkpoint encoded them, handed as they are to the next one
   // while the flags above stay clear: a checkpoint encodes only the computers that changed.
-  std::shared_ptr<const std::string> saved_text, saved_sid_names_text;
+  // saved_sid_names_text is null when the settled part must be encoded afresh (the map was
+  // cleared); saved_new_sid_names_text is null when the store holds no part of new names.
+  std::shared_ptr<const std::string> saved_text, saved_sid_names_text, saved_new_sid_names_text;
+  std::shared_ptr<const std::string> saved_logons_text, saved_new_logons_text;  // the same
   Ticks since_text_for = 0;  // format_time(since_text_for) == since_text: rendered once
   std::string since_text;
   // Indexes over `logons`, kept only by the logon helpers below, so that no per-event path
@@ -168,6 +183,12 @@ struct Host {
 // go first), besides ageing out after the longest correlation window.
 inline constexpr std::size_t kMaxLogonsPerHost = 256;
 
+// Every change to host.logons[id] (its fields, its adding or removal) goes through here, so that
+// a checkpoint saves only the logons that changed.
+inline void note_logon_change(Host& host, std::uint64_t id) {
+  host.logons_unsaved = true;
+  if (host.saved_logons_text) host.changed_logons.push_back(id);
+}
 // After the fields of host.logons[id] were set (time, type, session_id).
 void index_logon(Host& host, std::uint64_t id, const Logon& l);
 // Before the time, type or session of host.logons[id] changes, or it goes.

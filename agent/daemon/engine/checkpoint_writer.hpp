@@ -13,7 +13,9 @@ namespace sw::daemon {
 // One write at a time, in the order submitted.
 class CheckpointWriter {
  public:
-  CheckpointWriter() : thread_([this] { run(); }) {}
+  // `on_done` runs on the writer thread after each write, once busy() is false.
+  explicit CheckpointWriter(std::function<void()> on_done = {})
+      : on_done_(std::move(on_done)), thread_([this] { run(); }) {}
   // Finishes the write under way or submitted first.
   ~CheckpointWriter() {
     {
@@ -33,6 +35,11 @@ class CheckpointWriter {
     job_ = std::move(write);
     changed_.notify_all();
   }
+  // True while a write is under way; once false, what the writes did is visible to the caller.
+  bool busy() {
+    std::lock_guard lock(mutex_);
+    return static_cast<bool>(job_);
+  }
   // Returns once no write is under way; what the writes did is then visible to the caller.
   void wait_idle() {
     std::unique_lock lock(mutex_);
@@ -50,6 +57,11 @@ class CheckpointWriter {
       lock.lock();
       job_ = nullptr;
       changed_.notify_all();
+      if (on_done_) {
+        lock.unlock();
+        on_done_();
+        lock.lock();
+      }
     }
   }
 
@@ -57,6 +69,7 @@ class CheckpointWriter {
   std::condition_variable changed_;
   std::function<void()> job_;
   bool closed_ = false;
+  std::function<void()> on_done_;
   std::thread thread_;  // last: starts once the members it uses are
 };
 

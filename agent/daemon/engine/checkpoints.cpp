@@ -61,8 +61,19 @@ void Engine::Impl::adopt_parts(const StatePartMap& handed) {
   detector->snapshot_parts(false, current);
   StatePartMap merged;
   for (StatePart& part : current) merged.emplace(std::move(part.key), *part.value);
+  const std::string_view computer_prefixes[] = {"session/host/", "session/logons/",
+                                                "session/newlogons/", "session/sids/",
+                                                "session/newsids/"};
   for (const auto& [key, value] : handed) {
-    if (key.starts_with("session/host/") || key.starts_with("session/sids/")) merged[key] = value;
+    if (!key.starts_with(computer_prefixes[0])) continue;
+    // A handed computer is all its parts: none of ours (changes since) may override them.
+    const std::string computer = key.substr(computer_prefixes[0].size());
+    for (std::string_view prefix : computer_prefixes) merged.erase(std::string(prefix) + computer);
+  }
+  for (const auto& [key, value] : handed) {
+    for (std::string_view prefix : computer_prefixes) {
+      if (key.starts_with(prefix)) merged[key] = value;
+    }
   }
   std::string error;
   if (!detector->restore_parts(merged, error)) {
@@ -80,8 +91,15 @@ void Engine::Impl::save_state(bool force, bool final) {
   if ((options.reorder_window_seconds > 0 || merger) && !final) return;
   const auto now = SteadyClock::now();
   if (!force && now - last_save < save_gap) return;
-  // One write at a time: the store's sizes below are then those of the last one.
-  writer.wait_idle();
+  // One write at a time: the store's sizes below are then those of the last one. Events do not
+  // wait for a write under way (a full checkpoint's fsync): this one is taken once it is done,
+  // the writer waking this thread; until then the state stays dirty and nothing is committed.
+  if (!final) {
+    checkpoint_deferred = true;
+    if (writer.busy()) return;
+    checkpoint_deferred = false;
+  }
+  writer.wait_idle();  // the final one only: otherwise idle already
   committed.saved_at = now_ticks();
   // Usually only what changed since the last checkpoint is appended to the journal; the journal
   // is folded into a full checkpoint once it outgrows one, so that cost is spread over as many

@@ -55,7 +55,9 @@ bool Engine::Impl::detection_loop() {
 // the live view's session lists catch up.
 std::optional<SteadyClock::time_point> Engine::Impl::wake_up_at() const {
   std::optional<SteadyClock::time_point> at;
-  if (dirty && options.reorder_window_seconds == 0 && !merger) at = last_save + save_gap;
+  // A deferred checkpoint waits for the writer's wake-up, not for a time.
+  if (dirty && options.reorder_window_seconds == 0 && !merger && !checkpoint_deferred)
+    at = last_save + save_gap;
   if (live->sessions_behind() && (!at || next_sessions_publish < *at)) at = next_sessions_publish;
   return at;
 }

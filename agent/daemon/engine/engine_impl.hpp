@@ -252,7 +252,13 @@ struct Engine::Impl {
   // failed_commits, read after writer.wait_idle(), for the next write.
   std::atomic<bool> write_failed{false};
   StreamCommits failed_commits;
-  CheckpointWriter writer;  // last: destroyed, so done writing, before what its writes use
+  // A checkpoint is due but waits for the write under way: the writer wakes the detection
+  // thread when it is done, which never waits for it (save_state).
+  std::atomic<bool> checkpoint_deferred{false};
+  // Last: destroyed, so done writing, before what its writes use.
+  CheckpointWriter writer{[this] {
+    if (checkpoint_deferred.exchange(false)) queue.wake();
+  }};
 };
 
 }  // namespace sw::daemon

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <string>
 #include <thread>
 #include <vector>
@@ -37,6 +38,31 @@ TEST(CheckpointWriter, FinishesTheWriteSubmittedBeforeItIsDestroyed) {
     writer.submit([&] { written = true; });
   }
   EXPECT_TRUE(written);
+}
+
+// The detection thread does not wait for a write under way: it asks busy(), keeps its state dirty
+// and is woken by on_done, run once busy() is false, to take the checkpoint then.
+TEST(CheckpointWriter, SaysItIsBusyAndCallsBackOnceDone) {
+  std::atomic<bool> go{false}, busy_when_done{true};
+  std::atomic<int> done{0};
+  CheckpointWriter* self = nullptr;
+  CheckpointWriter writer([&] {
+    busy_when_done = self->busy();
+    ++done;
+  });
+  self = &writer;
+  EXPECT_FALSE(writer.busy());
+  writer.submit([&] {
+    while (!go) std::this_thread::yield();
+  });
+  EXPECT_TRUE(writer.busy()) << "the write is held until the caller lets it go";
+  EXPECT_EQ(done, 0);
+  go = true;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (done == 0 && std::chrono::steady_clock::now() < deadline) std::this_thread::yield();
+  EXPECT_EQ(done, 1);
+  EXPECT_FALSE(busy_when_done) << "woken only once a new write can be taken";
+  EXPECT_FALSE(writer.busy());
 }
 
 // A failed write wakes the detection thread, idle without a deadline, so the write is retried.

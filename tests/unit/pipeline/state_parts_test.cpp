@@ -94,6 +94,20 @@ StatePartMap all_parts(Detector& detector) {
   return map;
 }
 
+// The same parts, but for how SID names and logons are split (the restored detector settles the
+// entries the running one keeps as changed): those are compared in the tracker's whole snapshot.
+void expect_same_state(Detector& restored, Detector& running) {
+  const auto without_layers = [](StatePartMap parts) {
+    std::erase_if(parts, [](const auto& part) {
+      return part.first.find("sids/") != std::string::npos ||
+             part.first.find("logons/") != std::string::npos;
+    });
+    return parts;
+  };
+  EXPECT_EQ(without_layers(all_parts(restored)), without_layers(all_parts(running)));
+  EXPECT_EQ(restored.tracker().snapshot(), running.tracker().snapshot());
+}
+
 TEST(StateParts, ChangesAppliedInOrderRebuildTheSameDetector) {
   auto running = live_detector();
   ASSERT_TRUE(running);
@@ -110,7 +124,7 @@ TEST(StateParts, ChangesAppliedInOrderRebuildTheSameDetector) {
   auto restored = live_detector();
   std::string error;
   ASSERT_TRUE(restored->restore_parts(saved, error)) << error;
-  EXPECT_EQ(all_parts(*restored), all_parts(*running));
+  expect_same_state(*restored, *running);
   // The same alerts, with the same ids, from here on: correlations completed by later events
   // included.
   const auto want = feed(*running, 1221, 1800);
@@ -140,8 +154,10 @@ TEST(StateParts, ChangesHoldOnlyWhatTheEventsSinceTheLastCallTouched) {
   detector->snapshot_parts(true, parts);
   std::vector<std::string> keys;
   for (const StatePart& p : parts) keys.push_back(p.key);
-  EXPECT_EQ(keys, (std::vector<std::string>{"session/tracker", "session/host/ws-1"}))
-      << "the user's SID was seen before: its name map is unchanged";
+  EXPECT_EQ(keys, (std::vector<std::string>{"session/tracker", "session/host/ws-1",
+                                            "session/newlogons/ws-1"}))
+      << "the user's SID was seen before: its name map is unchanged; the new logon only";
+  EXPECT_EQ(nlohmann::json::parse(*parts.back().value)["logons"].size(), 1u);
   parts.clear();
   detector->snapshot_parts(true, parts);
   EXPECT_EQ(parts.size(), 1u) << "nothing changed since: the header only";
@@ -151,7 +167,7 @@ TEST(StateParts, ChangesHoldOnlyWhatTheEventsSinceTheLastCallTouched) {
 std::map<std::string, const std::string*> computer_texts(const StateParts& parts) {
   std::map<std::string, const std::string*> out;
   for (const StatePart& p : parts) {
-    if (p.key.starts_with("session/host/") || p.key.starts_with("session/sids/"))
+    if (p.key != "session/tracker" && p.key.starts_with("session/"))
       out[p.key] = p.value.shared().get();
   }
   return out;
@@ -172,9 +188,11 @@ TEST(StateParts, AFullSnapshotEncodesOnlyTheComputersThatChanged) {
   feed(*running, 601, 602);  // one logon on ws-1
   running->snapshot_parts(false, third);
   const auto after = computer_texts(third);
-  ASSERT_EQ(after.size(), 10u);
+  ASSERT_EQ(after.size(), 16u) << "5 computers' host, logons and SID names, and ws-1's new logon";
   for (const auto& [key, text] : after) {
-    if (key == "session/host/ws-1") {
+    if (key == "session/newlogons/ws-1") {
+      EXPECT_FALSE(before.count(key));
+    } else if (key == "session/host/ws-1") {
       EXPECT_NE(text, before.at(key)) << "changed: encoded again";
       EXPECT_NE(*text, *before.at(key));
     } else {
@@ -186,7 +204,162 @@ TEST(StateParts, AFullSnapshotEncodesOnlyTheComputersThatChanged) {
   auto restored = live_detector();
   std::string error;
   ASSERT_TRUE(restored->restore_parts(saved, error)) << error;
-  EXPECT_EQ(all_parts(*restored), saved) << "the handed-on texts are what encoding gives now";
+  // The handed-on texts are what encoding gives now.
+  expect_same_state(*restored, *running);
+}
+
+// A console logon on `host` by a user of SID ...-<account> named `user`.
+std::string named_logon_json(const std::string& host, int account, const std::string& user,
+                             int record) {
+  nlohmann::json j;
+  j["@timestamp"] = "2026-11-02T09:00:00.000Z";
+  j["host"]["name"] = host;
+  j["winlog"] = {{"channel", "Security"},
+                 {"provider_name", "Microsoft-Windows-Security-Auditing"},
+                 {"event_id", "4624"},
+                 {"record_id", std::to_string(record)},
+                 {"computer_name", host},
+                 {"event_data",
+                  {{"TargetUserName", user},
+                   {"TargetDomainName", "CONTOSO"},
+                   {"TargetUserSid", "S-1-5-21-7-8-9-" + std::to_string(account)},
+                   {"TargetLogonId", "0x" + std::to_string(record)},
+                   {"LogonType", "2"},
+                   {"IpAddress", "-"}}}};
+  return j.dump();
+}
+
+// Accounts [from, to) log on to ws-9, named "u<account><suffix>".
+void name_accounts(Detector& detector, int from, int to, const std::string& suffix = "") {
+  static int record = 1;
+  JsonLineDecoder decoder;
+  Event e;
+  std::string error;
+  for (int account = from; account < to; ++account) {
+    e.clear();
+    ASSERT_TRUE(decoder.decode(
+        named_logon_json("ws-9", account, "u" + std::to_string(account) + suffix, ++record), e,
+        error))
+        << error;
+    detector.process(e, [](Alert&&) {});
+  }
+}
+
+std::map<std::string, std::size_t> names_per_part(const StateParts& parts) {
+  std::map<std::string, std::size_t> out;
+  for (const StatePart& p : parts) {
+    if (p.key.find("sids/") == std::string::npos) continue;
+    out[p.key] = p.value ? nlohmann::json::parse(*p.value).size() : ~std::size_t{0};
+  }
+  return out;
+}
+
+// A checkpoint costs the SID names added since the last one, not the host's whole map: they go
+// to a small part of their own until they outgrow a fraction of the settled names.
+TEST(StateParts, NewSidNamesAreSavedApartFromTheSettledOnes) {
+  auto running = live_detector();
+  ASSERT_TRUE(running);
+  StatePartMap saved;
+  name_accounts(*running, 0, 200);
+  StateParts parts;
+  running->snapshot_parts(true, parts);
+  EXPECT_EQ(names_per_part(parts),
+            (std::map<std::string, std::size_t>{{"session/sids/ws-9", 200}}));
+  apply_changes(parts, saved);
+  parts.clear();
+  name_accounts(*running, 200, 205);
+  running->snapshot_parts(true, parts);
+  EXPECT_EQ(names_per_part(parts),
+            (std::map<std::string, std::size_t>{{"session/newsids/ws-9", 5}}))
+      << "the 5 names added, the settled 200 not written again";
+  apply_changes(parts, saved);
+  parts.clear();
+  name_accounts(*running, 205, 240);
+  running->snapshot_parts(true, parts);
+  EXPECT_EQ(names_per_part(parts),
+            (std::map<std::string, std::size_t>{{"session/sids/ws-9", 240},
+                                                {"session/newsids/ws-9", ~std::size_t{0}}}))
+      << "40 new names are more than the minimum and an eighth of 200: merged, the part removed";
+  apply_changes(parts, saved);
+  auto restored = live_detector();
+  std::string error;
+  ASSERT_TRUE(restored->restore_parts(saved, error)) << error;
+  expect_same_state(*restored, *running);
+}
+
+void process_json(Detector& detector, const std::string& line) {
+  JsonLineDecoder decoder;
+  Event e;
+  std::string error;
+  ASSERT_TRUE(decoder.decode(line, e, error)) << error;
+  detector.process(e, [](Alert&&) {});
+}
+
+// The logoff of the logon `named_logon_json` made with record `logon`.
+std::string logoff_json(int account, int logon) {
+  nlohmann::json j = nlohmann::json::parse(named_logon_json("ws-9", account, "u", logon + 1));
+  j["winlog"]["event_id"] = "4634";
+  j["winlog"]["event_data"]["TargetLogonId"] = "0x" + std::to_string(logon);
+  return j.dump();
+}
+
+// As the SID names: a checkpoint saves the logons added, changed or gone since the settled ones.
+TEST(StateParts, ChangedLogonsAreSavedApartFromTheSettledOnes) {
+  auto running = live_detector();
+  ASSERT_TRUE(running);
+  StatePartMap saved;
+  for (int i = 0; i < 40; ++i)
+    process_json(*running, named_logon_json("ws-9", i, "u" + std::to_string(i), 700000 + 2 * i));
+  StateParts parts;
+  running->snapshot_parts(true, parts);
+  EXPECT_EQ(nlohmann::json::parse(*parts.at(2).value).size(), 40u) << parts.at(2).key;
+  apply_changes(parts, saved);
+  parts.clear();
+  process_json(*running, logoff_json(3, 700006));
+  process_json(*running, named_logon_json("ws-9", 0, "u0", 700080));  // a known SID
+  running->snapshot_parts(true, parts);
+  std::vector<std::string> keys;
+  for (const StatePart& p : parts) keys.push_back(p.key);
+  ASSERT_EQ(keys, (std::vector<std::string>{"session/tracker", "session/host/ws-9",
+                                            "session/newlogons/ws-9"}));
+  const auto changes = nlohmann::json::parse(*parts.back().value);
+  EXPECT_EQ(changes["logons"].size(), 1u) << "the new logon, not the 39 settled";
+  EXPECT_EQ(changes["gone"], nlohmann::json::parse("[7340038]")) << "0x700006, logged off";
+  apply_changes(parts, saved);
+  auto restored = live_detector();
+  std::string error;
+  ASSERT_TRUE(restored->restore_parts(saved, error)) << error;
+  expect_same_state(*restored, *running);
+  EXPECT_EQ(restored->tracker().snapshot().find("7340038"), std::string::npos);
+}
+
+// A SID renamed since the settled part was written has its new name after a restart.
+TEST(StateParts, ARenamedSidKeepsItsNewNameAcrossARestore) {
+  auto running = live_detector();
+  ASSERT_TRUE(running);
+  StatePartMap saved = all_parts(*running);
+  name_accounts(*running, 0, 50);
+  StateParts parts;
+  running->snapshot_parts(true, parts);
+  apply_changes(parts, saved);
+  parts.clear();
+  name_accounts(*running, 10, 12, "-renamed");
+  running->snapshot_parts(true, parts);
+  EXPECT_EQ(names_per_part(parts),
+            (std::map<std::string, std::size_t>{{"session/newsids/ws-9", 2}}));
+  apply_changes(parts, saved);
+  ASSERT_NE(saved.at("session/sids/ws-9").find("\"u10\""), std::string::npos);
+  auto restored = live_detector();
+  std::string error;
+  ASSERT_TRUE(restored->restore_parts(saved, error)) << error;
+  const std::string state = restored->tracker().snapshot();
+  EXPECT_NE(state.find(R"("S-1-5-21-7-8-9-10":["CONTOSO","u10-renamed"])"), std::string::npos);
+  EXPECT_EQ(state.find(R"("S-1-5-21-7-8-9-10":["CONTOSO","u10"])"), std::string::npos);
+  EXPECT_EQ(state, running->tracker().snapshot());
+  // A full snapshot holds both parts, and they rebuild the same state.
+  auto again = live_detector();
+  ASSERT_TRUE(again->restore_parts(all_parts(*running), error)) << error;
+  expect_same_state(*again, *running);
 }
 
 }  // namespace
