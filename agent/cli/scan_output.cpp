@@ -17,6 +17,8 @@ ScanOutput::ScanOutput(Mode mode, const std::vector<std::string>& rule_paths, In
   DetectorOptions options;
   options.rule_paths = rule_paths;
   options.tracker.on_state_change = std::move(on_state_change);
+  // Only --sessions prints the timeline; kept for every computer it is up to 256 entries each.
+  if (mode != Mode::kSessions) options.tracker.max_timeline_per_host = 0;
   if (input == Input::kTimeOrdered) {
     // decode_files_merged already hands the events of every file over in time order.
     options.tracker.reorder_window = 0;

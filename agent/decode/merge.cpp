@@ -11,17 +11,22 @@ namespace sw {
 namespace decode_detail {
 
 std::size_t TimeMerger::add_stream(std::string key) {
-  streams_.push_back(Stream{std::move(key), {}, 0, false, 0});
+  streams_.push_back(Stream{std::move(key), {}, 0, 0, false, 0});
   return streams_.size() - 1;
 }
 
-void TimeMerger::push(std::size_t stream, const Event& event) {
+void TimeMerger::push(std::size_t stream, Event& event, bool take) {
   Stream& s = streams_[stream];
-  if (s.heap.empty() || event.time_created > s.newest) s.newest = event.time_created;
+  const Ticks time = event.time_created;
+  if (s.heap.empty() || time > s.newest) s.newest = time;
   s.ended = false;
-  s.heap.push(event, event.time_created, s.next_seq++);
+  const std::size_t bytes = take ? s.heap.push(std::move(event), time, s.next_seq++)
+                                 : s.heap.push(event, time, s.next_seq++);
   ++held_;
+  s.bytes += bytes;
+  held_bytes_ += bytes;
   stats_.held_peak = std::max(stats_.held_peak, held_);
+  stats_.held_bytes_peak = std::max(stats_.held_bytes_peak, held_bytes_);
 }
 
 void TimeMerger::end(std::size_t stream) {
@@ -33,7 +38,9 @@ bool TimeMerger::ready(const Stream& s) const {
   if (s.ended) return true;
   // Memory is shared out among the streams; a stream over its share gives up its oldest early.
   const std::size_t share = std::max<std::size_t>(64, options_.max_held_events / streams_.size());
-  if (s.heap.size() >= share) return true;
+  const std::size_t byte_share =
+      std::max<std::size_t>(64 * 1024, options_.max_held_bytes / streams_.size());
+  if (s.heap.size() >= share || s.bytes >= byte_share) return true;
   return s.heap.top().time < s.newest - options_.reorder_window;
 }
 
@@ -48,6 +55,8 @@ bool TimeMerger::before(std::size_t a, std::size_t b) const {
 void TimeMerger::pop(Stream& s, const Release& out) {
   const Ticks time = s.heap.top().time;
   --held_;
+  s.bytes -= s.heap.top().bytes;
+  held_bytes_ -= s.heap.top().bytes;
   if (released_any_ && time < released_time_) ++stats_.late_events;
   if (!released_any_ || time > released_time_) released_time_ = time;
   released_any_ = true;
@@ -68,8 +77,12 @@ void TimeMerger::release(const Release& out) {
   }
 }
 
+bool TimeMerger::over_budget() const {
+  return held_ > options_.max_held_events || held_bytes_ > options_.max_held_bytes;
+}
+
 void TimeMerger::release_over_budget(const Release& out) {
-  while (held_ > options_.max_held_events) {
+  while (over_budget()) {
     std::optional<std::size_t> best;
     for (std::size_t i = 0; i < streams_.size(); ++i) {
       if (!streams_[i].heap.empty() && (!best || before(i, *best))) best = i;
@@ -93,10 +106,17 @@ namespace {
 // One input's events into the merger; its errors straight on, its progress summed over all.
 class MergeInputSink : public EventSink {
  public:
+  // `takes_events`: the events handed in are copies made for the merge (replayed by the
+  // prefetcher), so they are moved in rather than copied again; a decoder's own event is copied.
   MergeInputSink(decode_detail::TimeMerger& merger, std::size_t stream, EventSink& out,
-                 std::vector<std::uint64_t>& done, std::uint64_t& total)
-      : merger_(merger), stream_(stream), out_(out), done_(done), total_(total) {}
-  void on_event(Event& event) override { merger_.push(stream_, event); }
+                 std::vector<std::uint64_t>& done, std::uint64_t& total, bool takes_events)
+      : merger_(merger),
+        stream_(stream),
+        out_(out),
+        done_(done),
+        total_(total),
+        takes_events_(takes_events) {}
+  void on_event(Event& event) override { merger_.push(stream_, event, takes_events_); }
   void on_error(const DecodeError& error) override { out_.on_error(error); }
   void on_progress(std::uint64_t done, std::uint64_t /*total*/) override {
     done_[stream_] = done;
@@ -111,6 +131,7 @@ class MergeInputSink : public EventSink {
   EventSink& out_;
   std::vector<std::uint64_t>& done_;
   std::uint64_t& total_;
+  bool takes_events_;
 };
 
 // Memory per open text file: its read buffer. Many files share a budget, down to a floor.
@@ -124,6 +145,15 @@ std::size_t decode_threads_for(const MergeOptions& merge, std::size_t files) {
   if (files < 2) return 0;
   const std::size_t cores = std::max(1u, std::thread::hardware_concurrency());
   return std::min(cores - 1, files);
+}
+
+// Steps decoded ahead over all files: every file one or two while they are few, a fixed
+// budget beyond (a step is up to an EVTX chunk or a read of a text file, about 1 MiB of events),
+// so memory does not grow with the number of files.
+std::size_t read_ahead_steps(std::size_t threads, std::size_t files) {
+  constexpr std::size_t kMaxSteps = 16;
+  return std::max(2 * threads + 2,
+                  std::min(decode_detail::Prefetcher::kAheadPerLane * files, kMaxSteps));
 }
 
 }  // namespace
@@ -142,10 +172,11 @@ DecodeStats decode_files_merged(const std::vector<std::string>& paths, const Dec
   // and replays them here: the merge sees what stepping the streams here gives.
   const std::size_t threads = decode_threads_for(merge, paths.size());
   std::optional<decode_detail::Prefetcher> ahead;
-  if (threads > 0) ahead.emplace(threads, 2 * threads + 2);
+  if (threads > 0) ahead.emplace(threads, read_ahead_steps(threads, paths.size()));
   for (const std::string& path : paths) {
     const std::size_t index = merger.add_stream(path);
-    sinks.push_back(std::make_unique<MergeInputSink>(merger, index, sink, done, total));
+    sinks.push_back(
+        std::make_unique<MergeInputSink>(merger, index, sink, done, total, ahead.has_value()));
     EventSink& stream_sink = ahead ? ahead->new_lane() : *sinks.back();
     std::string error;
     streams.push_back(DecodeStream::open(path, options, stream_sink, error, read_size));
@@ -158,7 +189,6 @@ DecodeStats decode_files_merged(const std::vector<std::string>& paths, const Dec
     }
     if (ahead) ahead->add(std::move(streams.back()));
   }
-  if (ahead) ahead->start();
   auto step = [&](std::size_t i) { return ahead ? ahead->step(i, *sinks[i]) : streams[i]->step(); };
   const decode_detail::TimeMerger::Release out = [&](Event& e) { sink.on_event(e); };
   for (;;) {

@@ -23,39 +23,44 @@ class TimeMerger {
   // A new input. `key` (its path) orders events of equal time across inputs, so the result does
   // not depend on the order inputs were added in.
   std::size_t add_stream(std::string key);
-  // Copies the event in.
-  void push(std::size_t stream, const Event& event);
+  // Copies the event in; moves it when `take` is set (the caller gives it up).
+  void push(std::size_t stream, Event& event, bool take = false);
   // The stream has nothing more for now (end of file): it no longer holds the others back.
   void end(std::size_t stream);
   // Releases events in time order for as long as every open stream has an event it is sure of:
   // one older than the newest it was given by more than the reorder window, or any once ended.
   void release(const Release& out);
-  // Releases the oldest held events, ready or not, while more than max_held_events are held: the
-  // memory bound when a stream cannot be fed on demand (it comes at its own pace).
+  // Releases the oldest held events, ready or not, while more than max_held_events (or
+  // max_held_bytes) are held: the memory bound when a stream cannot be fed on demand (it comes at
+  // its own pace).
   void release_over_budget(const Release& out);
   // An open stream that must be fed before anything more can be released; nullopt when none
   // (then everything held was released).
   std::optional<std::size_t> hungry() const;
 
   std::size_t held() const { return held_; }
+  std::size_t held_bytes() const { return held_bytes_; }
   const MergeStats& stats() const { return stats_; }
 
  private:
   struct Stream {
     std::string key;
-    EventHeap heap;  // equal times keep the stream's order
+    EventHeap heap;         // equal times keep the stream's order
+    std::size_t bytes = 0;  // what the held events take
     Ticks newest = 0;
     bool ended = false;
     std::uint64_t next_seq = 0;
   };
 
   bool ready(const Stream& s) const;
+  bool over_budget() const;
   bool before(std::size_t a, std::size_t b) const;
   void pop(Stream& s, const Release& out);
 
   MergeOptions options_;
   std::vector<Stream> streams_;
   std::size_t held_ = 0;
+  std::size_t held_bytes_ = 0;
   bool released_any_ = false;
   Ticks released_time_ = 0;
   MergeStats stats_;

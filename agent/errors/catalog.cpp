@@ -154,4 +154,15 @@ std::vector<Recognition> ErrorCatalog::recognize(const Event& event) const {
   return errors::Recognizer(*this).recognize(event);
 }
 
+Event::FoundError ErrorCatalog::first_alerting(const Event& event) const {
+  Event::FoundError found{.searched = true};
+  for (const Recognition& r : recognize(event)) {
+    if (!r.error || !r.error->alerting) continue;
+    found.error = r.error;
+    found.form = r.form;
+    break;
+  }
+  return found;
+}
+
 }  // namespace sw

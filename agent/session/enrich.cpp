@@ -60,12 +60,13 @@ void SessionTracker::Impl::enrich(Host& host, Event& e, bool recognize) {
 void SessionTracker::Impl::recognize_error(Host& host, Event& e) {
   const Names& n = Names::get();
   if (opt.catalog) {
-    for (const Recognition& r : opt.catalog->recognize(e)) {
-      if (!r.error || !r.error->alerting) continue;
-      e.set_field(n.error_code, std::to_string(r.error->code));
-      e.set_field(n.error_symbol, r.error->symbol);
-      e.set_field(n.error_form, to_string(r.form));
-      break;
+    // An input may have searched the event on its own thread, with the built-in catalog.
+    const bool searched = e.found_error.searched && opt.catalog == &ErrorCatalog::builtin();
+    const Event::FoundError found = searched ? e.found_error : opt.catalog->first_alerting(e);
+    if (found.error) {
+      e.set_field(n.error_code, std::to_string(found.error->code));
+      e.set_field(n.error_symbol, found.error->symbol);
+      e.set_field(n.error_form, to_string(found.form));
     }
   }
   // Each error reported counts as an attempt of whoever it names.

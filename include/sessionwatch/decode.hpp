@@ -110,6 +110,9 @@ struct MergeOptions {
   // Events held across all files, shared among them: a file over its share releases its oldest
   // early (and the daemon's merge releases the oldest of all beyond it).
   std::size_t max_held_events = 100000;
+  // The bytes those events may take, shared the same way: the window of a dense input (a fleet's
+  // forwarded events, thousands a second) is bounded by this, not by its length in time.
+  std::size_t max_held_bytes = 16 * 1024 * 1024;
   // Threads decoding files ahead of the merge (the merge delivers the same events in the same
   // order either way). -1: one per core beyond the first when there are several files; 0: none.
   int decode_threads = -1;
@@ -117,6 +120,7 @@ struct MergeOptions {
 
 struct MergeStats {
   std::size_t held_peak = 0;        // most events held at once
+  std::size_t held_bytes_peak = 0;  // most bytes they took at once
   std::uint64_t late_events = 0;    // released after a later one (disorder beyond the window)
   std::uint64_t files_refused = 0;  // files that could not be opened or are not logs
 };

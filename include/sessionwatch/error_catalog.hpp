@@ -66,6 +66,8 @@ class ErrorCatalog {
   // A bare decimal is only taken from a field whose name says it holds a status or error code
   // (Status, Error, ErrorCode, Win32Status, ReturnCode, ...), never from arbitrary numbers.
   std::vector<Recognition> recognize(const Event& event) const;
+  // The first alerting error of recognize(event) and its form: what the tracker reports.
+  Event::FoundError first_alerting(const Event& event) const;
 
   // "0xC000006D" -> "the user name or password is incorrect" style meaning for context fields.
   std::optional<std::string_view> describe(std::string_view code_text) const;

@@ -52,6 +52,9 @@ enum class FieldOrigin : std::uint8_t { kEventData, kUserData, kExtra };
 
 // 100-nanosecond ticks since 1970-01-01T00:00:00Z (Windows precision, Unix epoch). Signed, so
 // times before 1970 (FILETIME 0 = 1601) stay representable.
+struct ErrorInfo;
+enum class ErrorForm : std::uint8_t;
+
 using Ticks = std::int64_t;
 inline constexpr Ticks kTicksPerSecond = 10'000'000;
 
@@ -126,11 +129,25 @@ class Event {
   // Ordinal within its source (record number in a file, line number); 0 when unknown.
   std::uint64_t source_offset = 0;
 
+  // The first alerting error ErrorCatalog::builtin() finds in the event, searched by the input
+  // on its own thread (daemon::LineDecoder) so that the detection thread need not search again;
+  // `searched` false: nobody did yet. Whoever changes the payload after the search clears it.
+  struct FoundError {
+    bool searched = false;
+    const ErrorInfo* error = nullptr;  // none found
+    ErrorForm form{};
+  };
+  FoundError found_error;
+
   // Resets every member; keeps allocated capacity so a reused Event does not allocate.
   void clear();
 
   // Total bytes held (for memory accounting and benchmarks).
   std::size_t buffer_size() const { return buffer_.size(); }
+  // What the event takes in memory, its allocations' capacity included (memory budgets).
+  std::size_t footprint() const {
+    return sizeof(Event) + buffer_.capacity() + fields_.capacity() * sizeof(Field);
+  }
 
  private:
   Span store(std::string_view v);

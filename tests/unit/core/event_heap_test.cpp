@@ -52,6 +52,18 @@ TEST(EventHeap, AReusedSlotHoldsOnlyTheNewEvent) {
   });
 }
 
+TEST(EventHeap, AReleasedSlotGivesBackWhatItsEventGrewTo) {
+  // The tracker enriches a released event in place; a slot that kept those buffers would hold
+  // them under the next, smaller event, beyond what the holder's budget counts.
+  EventHeap heap;
+  const Event small = event_at(1, "small");
+  const std::uint32_t small_bytes = heap.push(small, 1, 0);
+  EXPECT_EQ(small_bytes, small.footprint());
+  heap.pop([](Event& e) { e.add_field("Grown", std::string(64 * 1024, 'x')); });
+  EXPECT_EQ(heap.push(small, 2, 1), small_bytes) << "the slot held the grown buffer";
+  EXPECT_EQ(heap.top().bytes, small_bytes);
+}
+
 TEST(EventHeap, AnEventPushedWhileOneIsHandedOutLeavesItIntact) {
   EventHeap heap;
   heap.push(event_at(1, "handed-out"), 1, 0);

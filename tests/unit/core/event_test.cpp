@@ -78,6 +78,26 @@ TEST(Time, ZonesAndEdges) {
   EXPECT_FALSE(parse_time(""));
 }
 
+TEST(Time, FormatsEveryFieldWithItsWidth) {
+  // Each field at its widest and narrowest, the years beyond four digits, and times spread over
+  // the whole range, against the printf rendering the format is defined by.
+  EXPECT_EQ(format_time(*parse_time("9999-12-31T23:59:59.9999999Z")),
+            "9999-12-31T23:59:59.9999999Z");
+  EXPECT_EQ(format_time(*parse_time("0001-01-01T00:00:00Z")), "0001-01-01T00:00:00.0000000Z");
+  EXPECT_EQ(format_time(*parse_time("2024-03-09T08:05:07.0000301Z")),
+            "2024-03-09T08:05:07.0000301Z");
+  EXPECT_EQ(format_time(0x7FFFFFFFFFFFFFFF), "31197-09-14T02:48:05.4775807Z");
+  std::uint64_t x = 88172645463325252ull;  // xorshift: many times, the same every run
+  for (int i = 0; i < 20000; ++i) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    const Ticks t = static_cast<Ticks>(x % (400ull * 366 * 86400 * kTicksPerSecond)) -
+                    200ll * 366 * 86400 * kTicksPerSecond;
+    const std::string text = format_time(t);
+    ASSERT_EQ(text.size(), 28u) << text;
+    ASSERT_EQ(parse_time(text), t) << text;
+  }
+}
+
 TEST(Hex, CanonicalForm) {
   std::string out;
   append_canonical_hex("0x00000000000ae31a", out);

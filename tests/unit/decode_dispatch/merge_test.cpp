@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 
 #include "decode/merge.hpp"
 #include "sessionwatch/decode.hpp"
@@ -149,6 +150,69 @@ TEST(TimeMerger, WaitsForEveryOpenStreamAndIsReleasedByItsEnd) {
   EXPECT_FALSE(merger.hungry());
 }
 
+// An hour's window in time, 256 KiB in bytes: the byte budget is what binds.
+MergeOptions byte_bound_options() {
+  MergeOptions options;
+  options.reorder_window = 3600 * kTicksPerSecond;
+  options.max_held_bytes = 256 * 1024;
+  return options;
+}
+
+Event event_of_400_bytes() {
+  Event e;
+  e.add_field("Payload", std::string(400, 'p'));
+  return e;
+}
+
+TEST(TimeMerger, ADenseStreamIsHeldWithinItsByteBudget) {
+  // Thousands of events a second (a fleet's forwarded events): a window of an hour in time would
+  // hold them all; the byte budget releases the oldest early, still in time order.
+  const MergeOptions options = byte_bound_options();
+  decode_detail::TimeMerger merger(options);
+  const std::size_t stream = merger.add_stream("dense");
+  std::vector<Ticks> out;
+  const decode_detail::TimeMerger::Release collect = [&](Event& ev) {
+    out.push_back(ev.time_created);
+  };
+  Event e = event_of_400_bytes();
+  std::size_t largest = 0;
+  for (int i = 0; i < 20000; ++i) {
+    e.time_created = i;
+    merger.push(stream, e);
+    merger.release(collect);
+    largest = std::max(largest, merger.held_bytes());
+  }
+  EXPECT_LE(largest, options.max_held_bytes);
+  EXPECT_LE(merger.stats().held_bytes_peak, options.max_held_bytes + e.footprint());
+  EXPECT_GT(out.size(), 19000u) << "released as the budget filled, not at the end";
+  merger.end(stream);
+  merger.release(collect);
+  ASSERT_EQ(out.size(), 20000u);
+  EXPECT_TRUE(std::is_sorted(out.begin(), out.end()));
+  EXPECT_EQ(merger.held_bytes(), 0u);
+}
+
+TEST(TimeMerger, OverItsByteBudgetTheOldestOfAllStreamsGoOn) {
+  // A stream the daemon cannot ask for more (it comes at its own pace) and one that says nothing.
+  const MergeOptions options = byte_bound_options();
+  decode_detail::TimeMerger merger(options);
+  const std::size_t busy = merger.add_stream("busy");
+  merger.add_stream("quiet");
+  std::vector<Ticks> out;
+  const decode_detail::TimeMerger::Release collect = [&](Event& ev) {
+    out.push_back(ev.time_created);
+  };
+  Event e = event_of_400_bytes();
+  for (int i = 0; i < 5000; ++i) {
+    e.time_created = i;
+    merger.push(busy, e);
+    merger.release_over_budget(collect);
+    ASSERT_LE(merger.held_bytes(), options.max_held_bytes);
+  }
+  EXPECT_GT(out.size(), 4000u);
+  EXPECT_TRUE(std::is_sorted(out.begin(), out.end()));
+}
+
 // Everything a run handed the sink, in order: events with their payload, errors, progress.
 std::vector<std::string> trace(const RecordingSink& sink, const DecodeStats& stats) {
   std::vector<std::string> out = sequence(sink);
@@ -189,6 +253,49 @@ TEST_F(Merge, FilesDecodedOnThreadsGiveWhatOneThreadGives) {
       one_thread = trace(sink, stats);
     } else {
       EXPECT_EQ(trace(sink, stats), one_thread) << threads << " threads";
+    }
+  }
+}
+
+TEST_F(Merge, ManyInterleavedFilesAndDamagedOnesGiveOneOrderWhateverTheThreads) {
+  // 40 files whose times interleave (file k holds k, k + 40, ...), an EVTX file cut inside its
+  // fifth chunk, one with a chunk overwritten, one that is not a log.
+  std::vector<std::string> files;
+  for (int k = 0; k < 40; ++k) {
+    std::string text;
+    for (int i = 0; i < 25; ++i) text += line(k + 40 * i, "WS-" + std::to_string(k % 3), i + 1);
+    files.push_back(write("f" + std::to_string(k) + ".jsonl", text));
+  }
+  std::ifstream in(kData + "/evtx/RDPAuth_Security.evtx", std::ios::binary);
+  const std::string evtx((std::istreambuf_iterator<char>(in)), {});
+  files.push_back(write("cut.evtx", evtx.substr(0, 4096 + 4 * 65536 + 30000)));
+  std::string damaged = evtx;
+  damaged.replace(4096 + 2 * 65536 + 3000, 400, std::string(400, '\xff'));
+  files.push_back(write("damaged.evtx", damaged));
+  files.push_back(write("zeros.bin", std::string(64, '\0')));
+  std::vector<std::string> one_thread;
+  for (int threads : {0, 1, 3}) {
+    MergeOptions options;
+    options.decode_threads = threads;
+    RecordingSink sink;
+    const DecodeStats stats = decode_files_merged(files, {}, sink, options);
+    ASSERT_GT(stats.records_bad, 0u);
+    ASSERT_GT(sink.events.size(), 1000u);
+    const std::vector<std::string> got = trace(sink, stats);
+    if (threads == 0) {
+      one_thread = got;
+      // The 40 files' events come out in time order, one second after another.
+      std::vector<Ticks> jsonl_times;
+      for (const Event& e : sink.events) {
+        if (e.origin().find(".jsonl") != std::string_view::npos)
+          jsonl_times.push_back(e.time_created);
+      }
+      ASSERT_EQ(jsonl_times.size(), 1000u);
+      for (std::size_t i = 1; i < jsonl_times.size(); ++i) {
+        ASSERT_EQ(jsonl_times[i] - jsonl_times[i - 1], kTicksPerSecond) << i;
+      }
+    } else {
+      EXPECT_EQ(got, one_thread) << threads << " threads";
     }
   }
 }

@@ -71,6 +71,19 @@ TEST(ErrorCatalog, DescribesRelatedEvents) {
   EXPECT_FALSE(catalog().describe_event("System", 4825));
 }
 
+TEST(ErrorCatalog, FirstAlertingIsTheFirstAlertingRecognition) {
+  Event both = event_with("Status", "0xC000006D");  // a context code, not alerting
+  both.add_field("Detail", "hr=0x80071B97");
+  const Event::FoundError found = catalog().first_alerting(both);
+  EXPECT_TRUE(found.searched);
+  ASSERT_NE(found.error, nullptr);
+  EXPECT_EQ(found.error->code, 7063u);
+  EXPECT_EQ(found.form, ErrorForm::kHresult);
+  const Event::FoundError none = catalog().first_alerting(event_with("Status", "0xC000006D"));
+  EXPECT_TRUE(none.searched) << "searched, nothing found: not searched again";
+  EXPECT_EQ(none.error, nullptr);
+}
+
 TEST(Recognizer, DecimalInStatusFieldNames) {
   for (std::string_view name :
        {"Status", "SubStatus", "Error", "ErrorCode", "Win32Status", "Win32Error", "ReturnCode",

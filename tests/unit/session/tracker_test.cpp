@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "sessionwatch/error_catalog.hpp"
 #include "unit/session/event_builder.hpp"
 
 namespace sw::test {
@@ -438,6 +439,26 @@ TEST(SessionTracker, EnrichmentNamesTheConsoleAndTheRequester) {
       EXPECT_EQ(f.origin, FieldOrigin::kExtra);
     }
   }
+}
+
+TEST(SessionTracker, AnEventItsInputSearchedForErrorsIsNotSearchedAgain) {
+  // The file input searches each event on its own thread; the detection thread takes its word.
+  const ErrorInfo* refused = ErrorCatalog::builtin().find_win32(7063);
+  Event told = system("Contoso-Tool", 1001, "2026-11-20T09:00:00Z", 7, {{"Detail", "no code"}});
+  told.found_error = {.searched = true, .error = refused, .form = ErrorForm::kHex};
+  Event searched_clean =
+      system("Contoso-Tool", 1001, "2026-11-20T09:00:01Z", 8, {{"Win32Status", "7063"}});
+  searched_clean.found_error = {.searched = true};
+  Event not_searched =
+      system("Contoso-Tool", 1001, "2026-11-20T09:00:02Z", 9, {{"Win32Status", "7063"}});
+  Harness h;
+  h.run({told, searched_clean, not_searched});
+  ASSERT_EQ(h.collector.events.size(), 3u);
+  EXPECT_EQ(h.collector.events[0].payload("sessionwatch.error_code"), "7063");
+  EXPECT_EQ(h.collector.events[0].payload("sessionwatch.error_form"), "hex");
+  EXPECT_FALSE(h.collector.events[1].payload("sessionwatch.error_code").has_value());
+  EXPECT_EQ(h.collector.events[2].payload("sessionwatch.error_code"), "7063");
+  EXPECT_EQ(h.collector.events[2].payload("sessionwatch.error_form"), "decimal");
 }
 
 TEST(SessionTracker, UnknownConsoleStaysUnknown) {

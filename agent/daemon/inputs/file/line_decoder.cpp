@@ -1,5 +1,7 @@
 #include "daemon/inputs/file/line_decoder.hpp"
 
+#include "sessionwatch/error_catalog.hpp"
+
 namespace sw::daemon {
 
 namespace {
@@ -11,11 +13,6 @@ std::unique_ptr<TextLineDecoder> make_text_decoder(const FileInputOptions& input
   options.default_computer = input.computer.empty() ? host : input.computer;
   if (!input.channel.empty()) options.default_channel = input.channel;
   return std::make_unique<TextLineDecoder>(options);
-}
-
-// What a decoded event holds on the heap, for the work queue's memory budget.
-std::size_t footprint(const Event& event) {
-  return sizeof(Event) + event.buffer_size() + event.fields().size() * sizeof(Field);
 }
 
 }  // namespace
@@ -56,7 +53,9 @@ void LineDecoder::decode(const LineBatch& lines, EventBatch& out) {
     }
     event.set_origin(lines.path);
     event.source_offset = r.number;
-    out.memory += footprint(event);
+    // Here, on the input's thread, rather than on the one detection thread all inputs share.
+    event.found_error = ErrorCatalog::builtin().first_alerting(event);
+    out.memory += event.footprint();
     ++count;
   }
   events.resize(count);
