@@ -1,6 +1,7 @@
 #include "daemon/state.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -98,11 +99,15 @@ json state_document(const AgentState& state) {
   return doc;
 }
 
+std::string checksum_text(std::uint32_t crc) {
+  char hex[16];
+  std::snprintf(hex, sizeof hex, "%08x", crc);
+  return std::string(kChecksumPrefix) + hex;
+}
+
 // Of the document's compact text without its checksum.
 std::string checksum_of(std::string_view compact_text) {
-  char hex[16];
-  std::snprintf(hex, sizeof hex, "%08x", forward::crc32c(compact_text));
-  return std::string(kChecksumPrefix) + hex;
+  return checksum_text(forward::crc32c(compact_text));
 }
 
 // A part's key and its text (none: the part is gone), in the order a json object keeps its keys.
@@ -128,58 +133,94 @@ std::vector<PartView> parts_of(const StateParts& parts) {
   return out;
 }
 
-// The parts as a json object of strings, written as nlohmann::json::dump writes it (compact, or
-// with indent 1 one level down).
-void append_parts(const std::vector<PartView>& parts, bool indented, std::string& out) {
-  if (parts.empty()) {
-    out += "{}";
-    return;
-  }
-  out += '{';
-  for (std::size_t i = 0; i < parts.size(); ++i) {
-    if (i) out += ',';
-    if (indented) out += "\n  ";
-    append_json_string(parts[i].first, out);
-    out += indented ? ": " : ":";
-    if (parts[i].second) {
-      append_json_string(*parts[i].second, out);
-    } else {
-      out += "null";
-    }
-  }
-  out += indented ? "\n }" : "}";
+std::size_t parts_bytes(const std::vector<PartView>& parts) {
+  std::size_t bytes = 0;
+  for (const auto& [key, value] : parts) bytes += key.size() + (value ? value->size() : 0) + 8;
+  return bytes + bytes / 8;  // room for escapes
 }
 
-// `doc` (its "parts" member null) as dump() or dump(1) writes it with `parts` in that member:
-// the parts (the whole detector state in a full checkpoint) are escaped straight from their
-// texts instead of being copied into the document first and dumped from there.
-std::string dump_with_parts(const json& doc, const std::vector<PartView>& parts, bool indented) {
+// Appends the parts as a json object of strings, as nlohmann::json::dump writes it (compact, or
+// with indent 1 one level down), and chains the CRC-32C of its compact form onto `compact_crc`.
+// The two forms differ only in white space, so each part is escaped once for both.
+void append_parts(const std::vector<PartView>& parts, bool indented, std::string& out,
+                  std::uint32_t& compact_crc) {
+  // Appends what both forms hold, and counts it in the compact form's CRC.
+  const auto both = [&](auto&& append) {
+    const std::size_t from = out.size();
+    append();
+    compact_crc = forward::crc32c(std::string_view(out).substr(from), compact_crc);
+  };
+  if (parts.empty()) {
+    both([&] { out += "{}"; });
+    return;
+  }
+  both([&] { out += '{'; });
+  for (std::size_t i = 0; i < parts.size(); ++i) {
+    if (i) both([&] { out += ','; });
+    if (indented) out += "\n  ";
+    both([&] {
+      append_json_string(parts[i].first, out);
+      out += ':';
+    });
+    if (indented) out += ' ';
+    both([&] {
+      if (parts[i].second) {
+        append_json_string(*parts[i].second, out);
+      } else {
+        out += "null";
+      }
+    });
+  }
+  if (indented) out += "\n ";
+  both([&] { out += '}'; });
+}
+
+// `doc` (its "parts" member null) as dump() or dump(1) writes it, split around that null.
+std::pair<std::string, std::string> around_parts(const json& doc, bool indented) {
   const std::string text = indented ? doc.dump(1) : doc.dump();
   // The first one is the document's own: "parts" sorts before "saved_at" and "streams", the only
   // members holding objects of other keys.
   const std::string_view marker = indented ? "\"parts\": null" : "\"parts\":null";
-  const std::size_t at = text.find(marker);
-  std::size_t bytes = text.size();
-  for (const auto& [key, value] : parts) bytes += key.size() + (value ? value->size() : 0) + 8;
-  std::string out;
-  out.reserve(bytes + bytes / 8);
-  out.append(text, 0, at + marker.size() - 4);  // up to the null
-  append_parts(parts, indented, out);
-  out.append(text, at + marker.size());
+  const std::size_t null_at = text.find(marker) + marker.size() - 4;
+  return {text.substr(0, null_at), text.substr(null_at + 4)};
+}
+
+// `doc` (its "parts" member null) as dump() writes it with `parts` in that member.
+std::string dump_with_parts(const json& doc, const std::vector<PartView>& parts) {
+  auto [head, tail] = around_parts(doc, false);
+  std::string out = std::move(head);
+  out.reserve(out.size() + parts_bytes(parts) + tail.size());
+  std::uint32_t unused = 0;
+  append_parts(parts, false, out, unused);
+  out += tail;
   return out;
 }
 
-// A full checkpoint's text: the document with its generation and the checksum of its compact
-// form without the checksum.
-std::string full_text(const AgentState& positions, const std::vector<PartView>& parts,
-                      std::uint64_t generation) {
+// A full checkpoint as the file holds it: the document as dump(1) writes it, with its generation
+// and the checksum of its compact form without the checksum. In three pieces: the parts (the
+// whole detector state) are escaped once, straight from their texts, for both the checksum and
+// the file, and never copied into one string with the rest.
+struct FullText {
+  std::string head, parts, tail;
+  std::size_t size() const { return head.size() + parts.size() + tail.size(); }
+};
+
+FullText full_text(const AgentState& positions, const std::vector<PartView>& parts,
+                   std::uint64_t generation) {
   json doc;
   doc["version"] = kStateVersion;
   positions_to_json(positions, doc);
   doc["parts"] = nullptr;
   doc["generation"] = generation;
-  doc["checksum"] = checksum_of(dump_with_parts(doc, parts, false));
-  return dump_with_parts(doc, parts, true) + "\n";
+  FullText out;
+  const auto [compact_head, compact_tail] = around_parts(doc, false);
+  std::uint32_t crc = forward::crc32c(compact_head);
+  out.parts.reserve(parts_bytes(parts));
+  append_parts(parts, true, out.parts, crc);
+  doc["checksum"] = checksum_text(forward::crc32c(compact_tail, crc));
+  std::tie(out.head, out.tail) = around_parts(doc, true);
+  out.tail += '\n';
+  return out;
 }
 
 void store_le32(std::uint32_t v, char* out) {
@@ -379,15 +420,18 @@ std::uint64_t StateStore::next_generation() const {
 
 bool StateStore::save(const AgentState& state, std::string& error) {
   const std::uint64_t generation = next_generation();
-  return write_full(full_text(state, parts_of(state.parts), generation), generation, error);
+  const FullText text = full_text(state, parts_of(state.parts), generation);
+  return write_full({{text.head, text.parts, text.tail}}, generation, error);
 }
 
 bool StateStore::save(const AgentState& positions, const StateParts& parts, std::string& error) {
   const std::uint64_t generation = next_generation();
-  return write_full(full_text(positions, parts_of(parts), generation), generation, error);
+  const FullText text = full_text(positions, parts_of(parts), generation);
+  return write_full({{text.head, text.parts, text.tail}}, generation, error);
 }
 
-bool StateStore::write_full(const std::string& text, std::uint64_t generation, std::string& error) {
+bool StateStore::write_full(const std::array<std::string_view, 3>& text, std::uint64_t generation,
+                            std::string& error) {
   std::error_code ec;
   // The previous full checkpoint stays as the fallback; its journal follows it below.
   std::filesystem::rename(path_, path_ + ".prev", ec);
@@ -396,7 +440,7 @@ bool StateStore::write_full(const std::string& text, std::uint64_t generation, s
   std::filesystem::rename(journal_path_, journal_path_ + ".prev", ec);
   generation_ = generation;
   needs_full_ = false;
-  full_bytes_ = text.size();
+  full_bytes_ = text[0].size() + text[1].size() + text[2].size();
   journal_bytes_ = 0;
   return true;
 }
@@ -410,7 +454,7 @@ bool StateStore::append(const AgentState& state, const StateParts& changes, std:
   doc["generation"] = generation_;
   positions_to_json(state, doc);
   doc["parts"] = nullptr;
-  const std::string payload = dump_with_parts(doc, parts_of(changes), false);
+  const std::string payload = dump_with_parts(doc, parts_of(changes));
   std::string frame(kFrameHeader, '\0');
   store_le32(static_cast<std::uint32_t>(payload.size()), frame.data());
   store_le32(forward::crc32c(payload), frame.data() + 4);

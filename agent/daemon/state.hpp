@@ -8,6 +8,7 @@
 // fallback when the new one turns out damaged).
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <cstdio>
 #include <map>
@@ -63,7 +64,9 @@ class StateStore {
 
  private:
   std::uint64_t next_generation() const;
-  bool write_full(const std::string& text, std::uint64_t generation, std::string& error);
+  // Writes the full checkpoint given in pieces (state.cpp: FullText).
+  bool write_full(const std::array<std::string_view, 3>& text, std::uint64_t generation,
+                  std::string& error);
 
   std::string path_;
   std::string journal_path_;

@@ -97,7 +97,10 @@ void SessionTracker::Impl::remember_sid_name(Host& host, std::string_view sid,
     host.sid_names_unsaved = true;
     // Kept only while a settled part exists: without one the next checkpoint encodes the whole
     // map, and a scan (never checkpointed) would keep a second copy of every SID.
-    if (host.saved_sid_names_text) host.new_sid_names.push_back(it->first);
+    // A SID whose events spell its account two ways in a row is listed once.
+    if (host.saved_sid_names_text &&
+        (host.new_sid_names.empty() || host.new_sid_names.back() != it->first))
+      host.new_sid_names.push_back(it->first);
   }
 }
 

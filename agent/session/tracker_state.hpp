@@ -185,9 +185,13 @@ inline constexpr std::size_t kMaxLogonsPerHost = 256;
 
 // Every change to host.logons[id] (its fields, its adding or removal) goes through here, so that
 // a checkpoint saves only the logons that changed.
+// One event notes the same logon several times (re-indexed, given a session, announced): listed
+// once, so that the count deciding when to fold the part is the logons that changed.
 inline void note_logon_change(Host& host, std::uint64_t id) {
   host.logons_unsaved = true;
-  if (host.saved_logons_text) host.changed_logons.push_back(id);
+  if (!host.saved_logons_text) return;
+  if (host.changed_logons.empty() || host.changed_logons.back() != id)
+    host.changed_logons.push_back(id);
 }
 // After the fields of host.logons[id] were set (time, type, session_id).
 void index_logon(Host& host, std::uint64_t id, const Logon& l);

@@ -10,6 +10,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -53,6 +54,10 @@ class InputFile {
 // Replaces `path` with `data` so that a crash leaves either the old or the new content, never a
 // mix: write a temporary file beside it, flush it to disk, rename it over, flush the directory.
 bool write_file_atomically(const std::string& path, std::string_view data, std::string& error);
+// The same with the content given in pieces, written one after the other: a large document
+// assembled around a large member (a full checkpoint) is never copied into one string.
+bool write_file_atomically(const std::string& path, std::span<const std::string_view> pieces,
+                           std::string& error);
 
 // What the agent writes (state, alerts, spools) is for its own user only, whatever the umask it
 // was started with (systemd sets 0077 for the unit; a shell usually 0022).

@@ -132,13 +132,20 @@ std::unique_ptr<InputFile> InputFile::open(const std::string& path, std::string&
 }
 
 bool write_file_atomically(const std::string& path, std::string_view data, std::string& error) {
+  return write_file_atomically(path, std::span(&data, 1), error);
+}
+
+bool write_file_atomically(const std::string& path, std::span<const std::string_view> pieces,
+                           std::string& error) {
   const std::string temp = path + ".tmp";
   const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) {
     error = errno_text("cannot create", temp);
     return false;
   }
-  if (!write_all(fd, data) || ::fsync(fd) != 0) {
+  bool written = true;
+  for (const std::string_view piece : pieces) written = written && write_all(fd, piece);
+  if (!written || ::fsync(fd) != 0) {
     error = errno_text("cannot write", temp);
     ::close(fd);
     ::unlink(temp.c_str());

@@ -171,6 +171,11 @@ std::unique_ptr<InputFile> InputFile::open(const std::string& path, std::string&
 }
 
 bool write_file_atomically(const std::string& path, std::string_view data, std::string& error) {
+  return write_file_atomically(path, std::span(&data, 1), error);
+}
+
+bool write_file_atomically(const std::string& path, std::span<const std::string_view> pieces,
+                           std::string& error) {
   const std::wstring target = win32::widen(path);
   const std::wstring temp = target + L".tmp";
   HANDLE file = CreateFileW(temp.c_str(), GENERIC_WRITE, 0, nullptr, CREATE_ALWAYS,
@@ -180,11 +185,13 @@ bool write_file_atomically(const std::string& path, std::string_view data, std::
     return false;
   }
   bool ok = true;
-  while (ok && !data.empty()) {
-    DWORD written = 0;
-    const DWORD chunk = static_cast<DWORD>(std::min<std::size_t>(data.size(), 1u << 30));
-    ok = WriteFile(file, data.data(), chunk, &written, nullptr) != 0;
-    data.remove_prefix(written);
+  for (std::string_view data : pieces) {
+    while (ok && !data.empty()) {
+      DWORD written = 0;
+      const DWORD chunk = static_cast<DWORD>(std::min<std::size_t>(data.size(), 1u << 30));
+      ok = WriteFile(file, data.data(), chunk, &written, nullptr) != 0;
+      data.remove_prefix(written);
+    }
   }
   // FlushFileBuffers is Windows' fsync; NTFS journals the rename, so no directory flush.
   ok = ok && FlushFileBuffers(file) != 0;

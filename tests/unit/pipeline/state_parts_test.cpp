@@ -4,6 +4,8 @@
 // raises the same alerts, with the same ids, as the one that never stopped.
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "sessionwatch/decode.hpp"
@@ -331,6 +333,26 @@ TEST(StateParts, ChangedLogonsAreSavedApartFromTheSettledOnes) {
   ASSERT_TRUE(restored->restore_parts(saved, error)) << error;
   expect_same_state(*restored, *running);
   EXPECT_EQ(restored->tracker().snapshot().find("7340038"), std::string::npos);
+}
+
+// Each logon counts once towards folding the new logons into the settled part, however often
+// one event touches it (indexed, announced): 10 new logons stay a small part of their own.
+TEST(StateParts, ALogonCountsOnceTowardsFoldingTheNewLogons) {
+  auto running = live_detector();
+  ASSERT_TRUE(running);
+  for (int i = 0; i < 40; ++i)
+    process_json(*running, named_logon_json("ws-9", i, "u" + std::to_string(i), 700000 + 2 * i));
+  StateParts parts;
+  running->snapshot_parts(true, parts);
+  parts.clear();
+  for (int i = 40; i < 50; ++i)
+    process_json(*running, named_logon_json("ws-9", i, "u" + std::to_string(i), 700000 + 2 * i));
+  running->snapshot_parts(true, parts);
+  std::vector<std::string> keys;
+  for (const StatePart& p : parts) keys.push_back(p.key);
+  EXPECT_NE(std::find(keys.begin(), keys.end(), "session/newlogons/ws-9"), keys.end());
+  EXPECT_EQ(std::find(keys.begin(), keys.end(), "session/logons/ws-9"), keys.end())
+      << "10 new logons beside 40 settled are not folded (the threshold is 16)";
 }
 
 // A SID renamed since the settled part was written has its new name after a restart.
