@@ -56,4 +56,9 @@ void* allocate_zeroed_pages(std::size_t bytes);
 // Gives back what allocate_zeroed_pages(bytes) returned.
 void free_zeroed_pages(void* pages, std::size_t bytes);
 
+// Lowers the calling thread's scheduling priority, for background work (checkpoint writes) that
+// must give way to the threads events wait on when they share a core. Linux: nice +10 for this
+// thread only; Windows: THREAD_PRIORITY_BELOW_NORMAL. Best effort: nothing changes on failure.
+void lower_thread_priority();
+
 }  // namespace sw::platform

@@ -8,6 +8,8 @@
 #include <mutex>
 #include <thread>
 
+#include "platform/fsync.hpp"
+
 namespace sw::daemon {
 
 // One write at a time, in the order submitted.
@@ -48,6 +50,9 @@ class CheckpointWriter {
 
  private:
   void run() {
+    // Where it shares a core with the detection thread, a write (encoding megabytes of state)
+    // waits for events rather than delaying them: checkpoints come later, alerts do not.
+    platform::lower_thread_priority();
     std::unique_lock lock(mutex_);
     for (;;) {
       changed_.wait(lock, [&] { return job_ || closed_; });

@@ -12,7 +12,11 @@ namespace sw::daemon {
 
 namespace {
 
+// The gap between appended checkpoints is at least this many times the detection thread's part
+// of the last one, and kWriteCostFactor times the writer's (at low priority, its time grows
+// when events keep the core busy, and so checkpoints come less often under load).
 constexpr int kSaveCostFactor = 8;
+constexpr int kWriteCostFactor = 4;
 // The journal of checkpoints is folded into a full one when it is larger than this and than the
 // last full checkpoint.
 constexpr std::uint64_t kMinJournalBytes = 4u << 20;
@@ -113,7 +117,9 @@ void Engine::Impl::save_state(bool force, bool final) {
   dirty = false;
   full_checkpoint_due = false;
   if (!full) {
-    save_gap = std::max<SteadyClock::duration>(kSaveInterval, (last_save - now) * kSaveCostFactor);
+    const SteadyClock::duration writing{last_append_writing.load()};
+    save_gap = std::max({SteadyClock::duration(kSaveInterval), (last_save - now) * kSaveCostFactor,
+                         writing * kWriteCostFactor});
   }
   writer.submit([this, checkpoint] { write_checkpoint(*checkpoint); });
   if (final) writer.wait_idle();
@@ -157,6 +163,9 @@ void Engine::Impl::write_checkpoint(PendingCheckpoint& checkpoint) {
     return;
   }
   ++metrics.checkpoints_written;
+  if (!checkpoint.full) {
+    last_append_writing = (SteadyClock::now() - checkpoint.taken - checkpoint.taking).count();
+  }
   const auto ms = [](SteadyClock::duration d) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(d).count();
   };

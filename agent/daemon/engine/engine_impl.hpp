@@ -255,6 +255,8 @@ struct Engine::Impl {
   // A checkpoint is due but waits for the write under way: the writer wakes the detection
   // thread when it is done, which never waits for it (save_state).
   std::atomic<bool> checkpoint_deferred{false};
+  // The writer's time for the last appended checkpoint (SteadyClock ticks): spaces the next.
+  std::atomic<SteadyClock::rep> last_append_writing{0};
   // Last: destroyed, so done writing, before what its writes use.
   CheckpointWriter writer{[this] {
     if (checkpoint_deferred.exchange(false)) queue.wake();

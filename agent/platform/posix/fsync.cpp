@@ -3,9 +3,11 @@
 #include <fcntl.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <vector>
 #ifdef __linux__
@@ -110,6 +112,14 @@ void* allocate_zeroed_pages(std::size_t bytes) {
 
 void free_zeroed_pages(void* pages, std::size_t bytes) {
   if (pages) ::munmap(pages, bytes);
+}
+
+void lower_thread_priority() {
+#ifdef __linux__
+  // Linux keeps a nice value per thread (tid); elsewhere PRIO_PROCESS would lower every thread.
+  const int now = ::getpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()));
+  ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), std::min(now + 10, 19));
+#endif
 }
 
 }  // namespace sw::platform

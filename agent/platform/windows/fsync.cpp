@@ -87,4 +87,8 @@ void free_zeroed_pages(void* pages, std::size_t /*bytes*/) {
   std::free(pages);
 }
 
+void lower_thread_priority() {
+  SetThreadPriority(GetCurrentThread(), THREAD_PRIORITY_BELOW_NORMAL);
+}
+
 }  // namespace sw::platform

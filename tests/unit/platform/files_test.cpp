@@ -3,11 +3,15 @@
 
 #include <filesystem>
 #include <random>
+#include <thread>
 
 #ifndef _WIN32
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #endif
 
+#include "platform/fsync.hpp"
 #include "sessionwatch/file.hpp"
 #include "sessionwatch/platform.hpp"
 
@@ -61,6 +65,28 @@ TEST_F(PrivateFiles, AppendedAndAtomicallyWrittenFilesAreOwnerOnly) {
   std::string error;
   ASSERT_TRUE(write_file_atomically((dir_ / "state.json").string(), "{}", error)) << error;
   EXPECT_EQ(mode(dir_ / "state.json"), fs::perms::owner_read | fs::perms::owner_write);
+}
+#endif
+
+#ifdef __linux__
+// The checkpoint writer lowers its own priority, not the process's: the threads events wait on
+// keep theirs.
+TEST(ThreadPriority, LoweringIsForTheCallingThreadOnly) {
+  const auto nice_of_this_thread = [] {
+    return ::getpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()));
+  };
+  const int ours = nice_of_this_thread();
+  int before = 0;
+  int after = 0;
+  std::thread background([&] {
+    before = nice_of_this_thread();
+    lower_thread_priority();
+    after = nice_of_this_thread();
+  });
+  background.join();
+  if (before >= 19) GTEST_SKIP() << "the test already runs at the lowest priority";
+  EXPECT_GT(after, before);
+  EXPECT_EQ(nice_of_this_thread(), ours);
 }
 #endif
 
