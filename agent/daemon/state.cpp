@@ -1,10 +1,10 @@
 #include "daemon/state.hpp"
 
 #include <algorithm>
-#include <array>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -19,6 +19,7 @@ namespace sw::daemon {
 namespace {
 
 constexpr int kStateVersion = 3;
+constexpr std::string_view kChecksumMember = "checksum";
 constexpr std::string_view kChecksumPrefix = "crc32c:";
 // A journal record: 4-byte little-endian payload length, 4-byte CRC32C of the payload, payload.
 constexpr std::size_t kFrameHeader = 8;
@@ -141,9 +142,12 @@ std::size_t parts_bytes(const std::vector<PartView>& parts) {
 
 // Appends the parts as a json object of strings, as nlohmann::json::dump writes it (compact, or
 // with indent 1 one level down), and chains the CRC-32C of its compact form onto `compact_crc`.
-// The two forms differ only in white space, so each part is escaped once for both.
-void append_parts(const std::vector<PartView>& parts, bool indented, std::string& out,
-                  std::uint32_t& compact_crc) {
+// The two forms differ only in white space, so each part is escaped once for both. `drain`, when
+// given, is called after each part and may hand `out` on and clear it (a full checkpoint goes to
+// its file as it is made); false from it stops there and is returned.
+bool append_parts(const std::vector<PartView>& parts, bool indented, std::string& out,
+                  std::uint32_t& compact_crc,
+                  const std::function<bool(std::string&)>& drain = nullptr) {
   // Appends what both forms hold, and counts it in the compact form's CRC.
   const auto both = [&](auto&& append) {
     const std::size_t from = out.size();
@@ -152,7 +156,7 @@ void append_parts(const std::vector<PartView>& parts, bool indented, std::string
   };
   if (parts.empty()) {
     both([&] { out += "{}"; });
-    return;
+    return true;
   }
   both([&] { out += '{'; });
   for (std::size_t i = 0; i < parts.size(); ++i) {
@@ -170,9 +174,11 @@ void append_parts(const std::vector<PartView>& parts, bool indented, std::string
         out += "null";
       }
     });
+    if (drain && !drain(out)) return false;
   }
   if (indented) out += "\n ";
   both([&] { out += '}'; });
+  return true;
 }
 
 // `doc` (its "parts" member null) as dump() or dump(1) writes it, split around that null.
@@ -196,31 +202,43 @@ std::string dump_with_parts(const json& doc, const std::vector<PartView>& parts)
   return out;
 }
 
-// A full checkpoint as the file holds it: the document as dump(1) writes it, with its generation
-// and the checksum of its compact form without the checksum. In three pieces: the parts (the
-// whole detector state) are escaped once, straight from their texts, for both the checksum and
-// the file, and never copied into one string with the rest.
-struct FullText {
-  std::string head, parts, tail;
-  std::size_t size() const { return head.size() + parts.size() + tail.size(); }
-};
+// Writes a full checkpoint through `write` as it is made, in pieces of about this size, so that
+// the whole document (megabytes of detector state) is never held at once.
+constexpr std::size_t kFullCheckpointChunk = 256 * 1024;
 
-FullText full_text(const AgentState& positions, const std::vector<PartView>& parts,
-                   std::uint64_t generation) {
+// A full checkpoint: the document as dump(1) writes it, with its generation, except that its
+// checksum (of the compact form without the checksum) comes last instead of first: it is
+// computed as the parts go by, each escaped once, straight from its text. Readers find the
+// checksum by name, wherever it is. The bytes written; 0 when writing failed.
+std::uint64_t write_full_text(const AgentState& positions, const std::vector<PartView>& parts,
+                              std::uint64_t generation, const platform::WriteChunk& write) {
   json doc;
   doc["version"] = kStateVersion;
   positions_to_json(positions, doc);
   doc["parts"] = nullptr;
   doc["generation"] = generation;
-  FullText out;
   const auto [compact_head, compact_tail] = around_parts(doc, false);
+  auto [out, tail] = around_parts(doc, true);
+  std::uint64_t bytes = 0;
+  const auto hand_on = [&](std::string& text) {
+    bytes += text.size();
+    const bool written = write(text);
+    text.clear();
+    return written;
+  };
   std::uint32_t crc = forward::crc32c(compact_head);
-  out.parts.reserve(parts_bytes(parts));
-  append_parts(parts, true, out.parts, crc);
-  doc["checksum"] = checksum_text(forward::crc32c(compact_tail, crc));
-  std::tie(out.head, out.tail) = around_parts(doc, true);
-  out.tail += '\n';
-  return out;
+  out.reserve(kFullCheckpointChunk + kFullCheckpointChunk / 4);
+  const bool parts_written = append_parts(parts, true, out, crc, [&](std::string& text) {
+    return text.size() < kFullCheckpointChunk || hand_on(text);
+  });
+  if (!parts_written) return 0;
+  // The tail ends with the document's closing "\n}": the checksum goes in before it.
+  const std::string checksum = checksum_text(forward::crc32c(compact_tail, crc));
+  tail.insert(tail.size() - 2,
+              ",\n \"" + std::string(kChecksumMember) + "\": \"" + checksum + "\"");
+  out += tail;
+  out += '\n';
+  return hand_on(out) ? bytes : 0;
 }
 
 void store_le32(std::uint32_t v, char* out) {
@@ -258,9 +276,9 @@ std::optional<FullState> read_full(const std::string& path, std::string& problem
   FullState full;
   try {
     json doc = json::parse(*text);
-    if (const auto sum = doc.find("checksum"); sum != doc.end()) {
+    if (const auto sum = doc.find(kChecksumMember); sum != doc.end()) {
       const std::string recorded = sum->get<std::string>();
-      doc.erase("checksum");
+      doc.erase(std::string(kChecksumMember));
       if (checksum_of(doc.dump()) != recorded) {
         problem = "checksum mismatch (damaged or edited)";
         return std::nullopt;
@@ -419,28 +437,42 @@ std::uint64_t StateStore::next_generation() const {
 }
 
 bool StateStore::save(const AgentState& state, std::string& error) {
-  const std::uint64_t generation = next_generation();
-  const FullText text = full_text(state, parts_of(state.parts), generation);
-  return write_full({{text.head, text.parts, text.tail}}, generation, error);
+  const auto parts = parts_of(state.parts);
+  return write_full(
+      [&](std::uint64_t generation, const platform::WriteChunk& write) {
+        return write_full_text(state, parts, generation, write);
+      },
+      error);
 }
 
 bool StateStore::save(const AgentState& positions, const StateParts& parts, std::string& error) {
-  const std::uint64_t generation = next_generation();
-  const FullText text = full_text(positions, parts_of(parts), generation);
-  return write_full({{text.head, text.parts, text.tail}}, generation, error);
+  const auto views = parts_of(parts);
+  return write_full(
+      [&](std::uint64_t generation, const platform::WriteChunk& write) {
+        return write_full_text(positions, views, generation, write);
+      },
+      error);
 }
 
-bool StateStore::write_full(const std::array<std::string_view, 3>& text, std::uint64_t generation,
-                            std::string& error) {
+bool StateStore::write_full(const FullWriter& write_text, std::string& error) {
+  const std::uint64_t generation = next_generation();
+  std::uint64_t bytes = 0;
   std::error_code ec;
   // The previous full checkpoint stays as the fallback; its journal follows it below.
   std::filesystem::rename(path_, path_ + ".prev", ec);
-  if (!platform::write_file_atomically(path_, text, error)) return false;
+  const bool written = platform::write_file_atomically(
+      path_,
+      [&](const platform::WriteChunk& write) {
+        bytes = write_text(generation, write);
+        return bytes != 0;
+      },
+      error);
+  if (!written) return false;
   journal_.reset();
   std::filesystem::rename(journal_path_, journal_path_ + ".prev", ec);
   generation_ = generation;
   needs_full_ = false;
-  full_bytes_ = text[0].size() + text[1].size() + text[2].size();
+  full_bytes_ = bytes;
   journal_bytes_ = 0;
   return true;
 }

@@ -8,9 +8,9 @@
 // fallback when the new one turns out damaged).
 #pragma once
 
-#include <array>
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -64,9 +64,11 @@ class StateStore {
 
  private:
   std::uint64_t next_generation() const;
-  // Writes the full checkpoint given in pieces (state.cpp: FullText).
-  bool write_full(const std::array<std::string_view, 3>& text, std::uint64_t generation,
-                  std::string& error);
+  // Writes a full checkpoint of this generation through `write` as it makes it; returns the bytes
+  // written (0: failed).
+  using FullWriter =
+      std::function<std::uint64_t(std::uint64_t generation, const platform::WriteChunk& write)>;
+  bool write_full(const FullWriter& write_text, std::string& error);
 
   std::string path_;
   std::string journal_path_;

@@ -10,7 +10,6 @@
 #include <functional>
 #include <memory>
 #include <optional>
-#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -54,9 +53,12 @@ class InputFile {
 // Replaces `path` with `data` so that a crash leaves either the old or the new content, never a
 // mix: write a temporary file beside it, flush it to disk, rename it over, flush the directory.
 bool write_file_atomically(const std::string& path, std::string_view data, std::string& error);
-// The same with the content given in pieces, written one after the other: a large document
-// assembled around a large member (a full checkpoint) is never copied into one string.
-bool write_file_atomically(const std::string& path, std::span<const std::string_view> pieces,
+// The same with the content written as it is made: `produce` hands it to `write` piece by piece
+// (write returns false once writing failed), so a large document (a full checkpoint) is never
+// held whole. `produce` returning false gives up: nothing is replaced.
+using WriteChunk = std::function<bool(std::string_view)>;
+bool write_file_atomically(const std::string& path,
+                           const std::function<bool(const WriteChunk& write)>& produce,
                            std::string& error);
 
 // What the agent writes (state, alerts, spools) is for its own user only, whatever the umask it

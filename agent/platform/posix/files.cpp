@@ -132,10 +132,12 @@ std::unique_ptr<InputFile> InputFile::open(const std::string& path, std::string&
 }
 
 bool write_file_atomically(const std::string& path, std::string_view data, std::string& error) {
-  return write_file_atomically(path, std::span(&data, 1), error);
+  return write_file_atomically(
+      path, [&](const WriteChunk& write) { return write(data); }, error);
 }
 
-bool write_file_atomically(const std::string& path, std::span<const std::string_view> pieces,
+bool write_file_atomically(const std::string& path,
+                           const std::function<bool(const WriteChunk& write)>& produce,
                            std::string& error) {
   const std::string temp = path + ".tmp";
   const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -143,10 +145,15 @@ bool write_file_atomically(const std::string& path, std::span<const std::string_
     error = errno_text("cannot create", temp);
     return false;
   }
-  bool written = true;
-  for (const std::string_view piece : pieces) written = written && write_all(fd, piece);
-  if (!written || ::fsync(fd) != 0) {
-    error = errno_text("cannot write", temp);
+  int write_errno = 0;  // of the write that failed: producing more may change errno
+  const bool produced = produce([&](std::string_view piece) {
+    if (write_errno == 0 && !write_all(fd, piece)) write_errno = errno ? errno : EIO;
+    return write_errno == 0;
+  });
+  if (write_errno != 0 || !produced || ::fsync(fd) != 0) {
+    if (write_errno != 0) errno = write_errno;
+    error =
+        write_errno != 0 || produced ? errno_text("cannot write", temp) : "gave up writing " + temp;
     ::close(fd);
     ::unlink(temp.c_str());
     return false;

@@ -171,10 +171,12 @@ std::unique_ptr<InputFile> InputFile::open(const std::string& path, std::string&
 }
 
 bool write_file_atomically(const std::string& path, std::string_view data, std::string& error) {
-  return write_file_atomically(path, std::span(&data, 1), error);
+  return write_file_atomically(
+      path, [&](const WriteChunk& write) { return write(data); }, error);
 }
 
-bool write_file_atomically(const std::string& path, std::span<const std::string_view> pieces,
+bool write_file_atomically(const std::string& path,
+                           const std::function<bool(const WriteChunk& write)>& produce,
                            std::string& error) {
   const std::wstring target = win32::widen(path);
   const std::wstring temp = target + L".tmp";
@@ -185,13 +187,20 @@ bool write_file_atomically(const std::string& path, std::span<const std::string_
     return false;
   }
   bool ok = true;
-  for (std::string_view data : pieces) {
+  const bool produced = produce([&](std::string_view data) {
     while (ok && !data.empty()) {
       DWORD written = 0;
       const DWORD chunk = static_cast<DWORD>(std::min<std::size_t>(data.size(), 1u << 30));
       ok = WriteFile(file, data.data(), chunk, &written, nullptr) != 0;
       data.remove_prefix(written);
     }
+    return ok;
+  });
+  if (!produced && ok) {
+    CloseHandle(file);
+    error = "gave up writing " + path + ".tmp";
+    DeleteFileW(temp.c_str());
+    return false;
   }
   // FlushFileBuffers is Windows' fsync; NTFS journals the rename, so no directory flush.
   ok = ok && FlushFileBuffers(file) != 0;

@@ -203,13 +203,27 @@ void write_text(const fs::path& p, const std::string& text) {
   std::ofstream(p, std::ios::binary | std::ios::trunc) << text;
 }
 
-// The parts are written straight from their texts, not through a json document: the file must
-// still be exactly the document nlohmann::json writes (what earlier versions wrote), checksum
-// included, whatever the texts hold.
+// The document nlohmann::json writes with indent 1, but with its checksum member last: a full
+// checkpoint is written as it is made, and its checksum is known only at the end.
+std::string as_written(const std::string& text) {
+  nlohmann::json doc = nlohmann::json::parse(text);
+  const std::string checksum = doc.at("checksum").get<std::string>();
+  doc.erase("checksum");
+  std::string expected = doc.dump(1);
+  expected.insert(expected.size() - 2, ",\n \"checksum\": \"" + checksum + "\"");
+  return expected + "\n";
+}
+
+// The parts are written straight from their texts, not through a json document, and streamed
+// to the file: it must still be the document nlohmann::json writes (what earlier versions read),
+// byte for byte but for the checksum's place, whatever the texts hold, and its checksum the one
+// of the document (readers find it by name).
 TEST_F(StateTest, FullCheckpointFromPartsIsTheDocumentJsonWrites) {
   AgentState s = sample_state();
   s.parts["session/sids/w\u00fc"] = "{\"S-1\":[\"D\\\\x\",\"\\\"q\\u0001\"]}\n\t\x01\x7f\u20ac";
   s.parts["session/host/ws02"] = "";
+  // Parts larger than the pieces the file is written in.
+  s.parts["session/host/big"] = std::string(300 * 1024, '"') + std::string(300 * 1024, 'x');
   StateParts parts;  // in no particular order, as the detector hands them
   for (auto it = s.parts.rbegin(); it != s.parts.rend(); ++it)
     parts.push_back({it->first, it->second});
@@ -221,7 +235,8 @@ TEST_F(StateTest, FullCheckpointFromPartsIsTheDocumentJsonWrites) {
     std::string error;
     ASSERT_TRUE(from_parts ? store.save(positions, parts, error) : store.save(s, error)) << error;
     const std::string text = read_text(store.path());
-    EXPECT_EQ(nlohmann::json::parse(text).dump(1) + "\n", text);
+    EXPECT_EQ(as_written(text), text);
+    EXPECT_EQ(store.full_bytes(), text.size());
     AgentState back;
     std::vector<std::string> notes;
     ASSERT_TRUE(store.load(back, error, notes)) << error;
@@ -233,7 +248,23 @@ TEST_F(StateTest, FullCheckpointFromPartsIsTheDocumentJsonWrites) {
   std::string error;
   ASSERT_TRUE(empty.save(AgentState{}, StateParts{}, error)) << error;
   const std::string text = read_text(empty.path());
-  EXPECT_EQ(nlohmann::json::parse(text).dump(1) + "\n", text);
+  EXPECT_EQ(as_written(text), text);
+}
+
+// A state file of an earlier version, its checksum first as nlohmann::json wrote it, still
+// passes its checksum.
+TEST_F(StateTest, AChecksumWrittenFirstIsFoundToo) {
+  StateStore store((dir_ / "state.json").string());
+  std::string error;
+  ASSERT_TRUE(store.save(sample_state(), error)) << error;
+  const std::string moved = nlohmann::json::parse(read_text(store.path())).dump(1) + "\n";
+  ASSERT_LT(moved.find("\"checksum\""), moved.find("\"generation\""));
+  std::ofstream(store.path(), std::ios::binary | std::ios::trunc) << moved;
+  AgentState back;
+  std::vector<std::string> notes;
+  ASSERT_TRUE(StateStore(store.path()).load(back, error, notes)) << error;
+  EXPECT_TRUE(notes.empty()) << notes[0];
+  EXPECT_EQ(back.streams, sample_state().streams);
 }
 
 class StateJournalTest : public StateTest {
