@@ -32,6 +32,13 @@ drive_c=$WINEPREFIX/drive_c
 run() {
   local rc=0
   "$wine" "$@" >"$work/out.txt" 2>&1 || rc=$?
+  # wine's client losing its server ("wine client error:0: recvmsg: Connection reset by peer")
+  # is wine failing before the command ran, not the command: it runs once more.
+  if [ "$rc" != 0 ] && grep -q '^wine client error' "$work/out.txt"; then
+    echo "  wine lost its server before '$1' ran; running it again" >&2
+    rc=0
+    "$wine" "$@" >"$work/out.txt" 2>&1 || rc=$?
+  fi
   tr -d '\r' <"$work/out.txt"
   return $rc
 }
@@ -43,6 +50,8 @@ finish() {
 trap finish EXIT
 fail() {
   echo "  FAIL msi: $*"
+  # What the last wine command printed (msiexec /qn prints nothing of its own on success).
+  [ -s "$work/out.txt" ] && tail -5 "$work/out.txt" | tr -d '\r' | sed 's/^/      out: /'
   [ -f "$work/$phase.log" ] && grep -aE 'Return value 3|error|Error [0-9]' "$work/$phase.log" |
     head -10 | sed 's/^/      /'
   exit 1
@@ -151,8 +160,20 @@ phase=repair
 echo "# edited by the administrator" >>"$data/sessionwatch.yaml"
 # REINSTALL=ALL REINSTALLMODE=amus is what `msiexec /fa` sets; wine's msiexec /f itself fails
 # (1605 for a package path, 1 for a product code) where Windows repairs.
-run msiexec /i "$(winpath "$msi")" REINSTALL=ALL REINSTALLMODE=amus /qn \
-  /l*v "$(winpath "$work")\\repair.log" >/dev/null || fail "the repair (msiexec /i REINSTALL=ALL) exited with $?"
+repair() {
+  run msiexec /i "$(winpath "$msi")" REINSTALL=ALL REINSTALLMODE=amus /qn \
+    /l*v "$(winpath "$work")\\repair.log" >/dev/null
+}
+rc=0
+repair || rc=$?
+if [ "$rc" != 0 ]; then
+  # Seen once in many runs under wine, with nothing in the log to say why: shown, then repeated
+  # (a repair is idempotent); a second failure fails the test.
+  echo "  msi: the repair exited with $rc; what wine printed and the log's last lines, then once more:"
+  tr -d '\r' <"$work/out.txt" | tail -5 | sed 's/^/      out: /'
+  [ -f "$work/repair.log" ] && tr -d '\r' <"$work/repair.log" | tail -8 | sed 's/^/      log: /'
+  repair || fail "the repair (msiexec /i REINSTALL=ALL) exited with $? twice"
+fi
 grep -aq 'Action ended .*INSTALL. Return value 1' "$work/repair.log" ||
   fail "the repair log does not end in success"
 grep -q "edited by the administrator" "$data/sessionwatch.yaml" ||
