@@ -5,6 +5,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <deque>
 #include <memory>
 #include <string>
 #include <vector>
@@ -66,7 +67,9 @@ class BinXmlParser {
   // them too on a thread's own malloc arena, or once glibc has raised its mmap threshold).
   std::unique_ptr<std::uint32_t[], FreeZeroPages> name_index_;
   std::vector<std::uint32_t> name_offsets_used_;
-  std::vector<Name> names_;
+  // A deque: a name read inside an attribute value (an entity reference) must not move the
+  // element's or attribute's name the parser still holds.
+  std::deque<Name> names_;
   std::size_t names_live_ = 0;
   std::string attribute_value_;
   std::string discard_;

@@ -455,5 +455,37 @@ TEST(EvtxNativeRecords, NonEventsAreReported) {
   EXPECT_EQ(sink.errors[2].position, 3u);
 }
 
+// Entity references inside attribute values are names too: reading them must not move the
+// attribute's own name, which the parser still holds (a fuzzer found it dangling).
+TEST(EvtxNativeRecords, EntityNamesInAttributesKeepTheAttributeName) {
+  ChunkWriter w(1);
+  w.begin_record(1);
+  w.fragment_header();
+  // Event, System, Provider, Name: four names, so the fifth (the entity) grows the name store.
+  w.open_element("Event", false);
+  w.close_start();
+  w.open_element("System", false);
+  w.close_start();
+  w.open_element("Provider", true);
+  w.attribute("Name");
+  w.text("P", true);
+  w.entity_ref("fresh");
+  w.close_empty();
+  w.open_element("EventID", false);
+  w.close_start();
+  w.text("12");
+  w.end_element();
+  w.end_element();
+  w.end_element();
+  w.end_of_stream();
+  w.end_record();
+
+  const CollectingSink sink = read_image(evtx_file({w.finish()}));
+  ASSERT_TRUE(sink.errors.empty()) << sink.errors.front().reason;
+  ASSERT_EQ(sink.events.size(), 1u);
+  EXPECT_EQ(sink.events[0].event_id, 12u);
+  EXPECT_EQ(sink.events[0].provider_name(), "P&fresh;");
+}
+
 }  // namespace
 }  // namespace sw
