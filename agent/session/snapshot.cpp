@@ -3,6 +3,7 @@
 // most the last few seconds of correlation, never a session or a console holder.
 #include <algorithm>
 #include <charconv>
+#include <iterator>
 #include <optional>
 #include <tuple>
 #include <type_traits>
@@ -435,12 +436,13 @@ bool check_header(const json& root, std::string& error) {
   return true;
 }
 
-constexpr std::string_view kHeaderPart = "session/tracker";
-constexpr std::string_view kHostPartPrefix = "session/host/";
-constexpr std::string_view kSidsPartPrefix = "session/sids/";
-constexpr std::string_view kNewSidsPartPrefix = "session/newsids/";
-constexpr std::string_view kLogonsPartPrefix = "session/logons/";
-constexpr std::string_view kNewLogonsPartPrefix = "session/newlogons/";
+constexpr std::string_view kHeaderPart = SessionTracker::kHeaderPart;
+constexpr std::string_view kHostPartPrefix = SessionTracker::kComputerPartPrefixes[0];
+constexpr std::string_view kLogonsPartPrefix = SessionTracker::kComputerPartPrefixes[1];
+constexpr std::string_view kNewLogonsPartPrefix = SessionTracker::kComputerPartPrefixes[2];
+constexpr std::string_view kSidsPartPrefix = SessionTracker::kComputerPartPrefixes[3];
+constexpr std::string_view kNewSidsPartPrefix = SessionTracker::kComputerPartPrefixes[4];
+static_assert(std::size(SessionTracker::kComputerPartPrefixes) == 5);
 
 }  // namespace
 
@@ -576,8 +578,7 @@ void SessionTracker::snapshot_parts(bool changes_only, StateParts& out) {
   if (changes_only) {
     for (const std::string& key : impl_->evicted_unsaved) {
       if (impl_->hosts.count(key)) continue;
-      for (std::string_view prefix : {kHostPartPrefix, kLogonsPartPrefix, kNewLogonsPartPrefix,
-                                      kSidsPartPrefix, kNewSidsPartPrefix})
+      for (std::string_view prefix : SessionTracker::kComputerPartPrefixes)
         out.push_back({std::string(prefix) + key, {}});
     }
   }

@@ -50,11 +50,11 @@ inline constexpr FieldId kLastSystemField = 17;
 // Where a payload field came from; kept so the event prints back in the shape it came in.
 enum class FieldOrigin : std::uint8_t { kEventData, kUserData, kExtra };
 
+struct ErrorInfo;                     // error_catalog.hpp
+enum class ErrorForm : std::uint8_t;  // error_catalog.hpp
+
 // 100-nanosecond ticks since 1970-01-01T00:00:00Z (Windows precision, Unix epoch). Signed, so
 // times before 1970 (FILETIME 0 = 1601) stay representable.
-struct ErrorInfo;
-enum class ErrorForm : std::uint8_t;
-
 using Ticks = std::int64_t;
 inline constexpr Ticks kTicksPerSecond = 10'000'000;
 

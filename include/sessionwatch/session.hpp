@@ -183,11 +183,19 @@ class SessionTracker {
 
   // --- State across restarts: versioned JSON text, and an atomic file of it ---
   static constexpr int kSnapshotVersion = 1;
+  // The tracker's own part, and the prefixes of a computer's parts: the host part first (every
+  // computer tracked has one), then its logons and SID names, each settled and changed since.
+  // A computer handed over, or forgotten, is all of its parts.
+  static constexpr std::string_view kHeaderPart = "session/tracker";
+  static constexpr std::string_view kComputerPartPrefixes[] = {"session/host/", "session/logons/",
+                                                               "session/newlogons/",
+                                                               "session/sids/", "session/newsids/"};
   std::string snapshot() const;
   bool restore(std::string_view snapshot, std::string& error);
-  // The same state as parts: "session/tracker" and one "session/host/<key>" per computer. With
-  // `changes_only`, the parts changed since the previous call (evicted computers without a
-  // value); either way every part counts as saved afterwards.
+  // The same state as parts: kHeaderPart and, per computer, a part under each of
+  // kComputerPartPrefixes followed by its key. With `changes_only`, the parts changed since the
+  // previous call (evicted computers without a value); either way every part counts as saved
+  // afterwards.
   void snapshot_parts(bool changes_only, StateParts& out);
   // Restores from the "session/" parts of `parts` (others are ignored).
   bool restore_parts(const StatePartMap& parts, std::string& error);

@@ -8,6 +8,8 @@
 #include <spdlog/spdlog.h>
 #include <boost/asio/post.hpp>
 
+#include "sessionwatch/session.hpp"
+
 namespace sw::daemon {
 
 namespace {
@@ -65,9 +67,7 @@ void Engine::Impl::adopt_parts(const StatePartMap& handed) {
   detector->snapshot_parts(false, current);
   StatePartMap merged;
   for (StatePart& part : current) merged.emplace(std::move(part.key), *part.value);
-  const std::string_view computer_prefixes[] = {"session/host/", "session/logons/",
-                                                "session/newlogons/", "session/sids/",
-                                                "session/newsids/"};
+  const auto& computer_prefixes = SessionTracker::kComputerPartPrefixes;  // the host part first
   for (const auto& [key, value] : handed) {
     if (!key.starts_with(computer_prefixes[0])) continue;
     // A handed computer is all its parts: none of ours (changes since) may override them.

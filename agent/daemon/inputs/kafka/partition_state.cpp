@@ -15,9 +15,8 @@ namespace {
 
 using json = nlohmann::json;
 
-constexpr std::string_view kHeaderPart = "session/tracker";
-constexpr std::string_view kComputerPartPrefixes[] = {
-    "session/host/", "session/logons/", "session/newlogons/", "session/sids/", "session/newsids/"};
+constexpr std::string_view kHeaderPart = SessionTracker::kHeaderPart;
+constexpr const auto& kComputerPartPrefixes = SessionTracker::kComputerPartPrefixes;
 constexpr std::string_view kFormat = "sessionwatch-kafka-handover";
 
 // The host key a computer's part is filed under; empty for other parts.
