@@ -436,7 +436,6 @@ bool check_header(const json& root, std::string& error) {
   return true;
 }
 
-constexpr std::string_view kHeaderPart = SessionTracker::kHeaderPart;
 constexpr std::string_view kHostPartPrefix = SessionTracker::kComputerPartPrefixes[0];
 constexpr std::string_view kLogonsPartPrefix = SessionTracker::kComputerPartPrefixes[1];
 constexpr std::string_view kNewLogonsPartPrefix = SessionTracker::kComputerPartPrefixes[2];
