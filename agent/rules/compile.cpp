@@ -4,6 +4,7 @@
 #include <iterator>
 
 #include "rules/compile_internal.hpp"
+#include "sessionwatch/utf8.hpp"
 #include "sessionwatch/yaml_guard.hpp"
 
 namespace sw::rules {
@@ -171,6 +172,13 @@ CompiledRule compile_rule(const YAML::Node& doc, const std::string& source,
 std::optional<std::size_t> parse_rules(std::string_view text, const std::string& source,
                                        const CompileContext& ctx, ParsedRules& out,
                                        std::vector<RuleProblem>& problems) {
+  // Rules are an edge like the decoders: their ids, titles and names reach alerts and the JSON
+  // of checkpoints, which need valid UTF-8 (a Latin-1 id made the checkpoint's dump throw).
+  std::string sanitized;
+  if (!is_valid_utf8(text)) {
+    append_sanitized_utf8(text, sanitized);
+    text = sanitized;
+  }
   std::vector<YAML::Node> docs;
   yaml::Problem problem;
   if (!yaml::load_all(text, docs, problem)) {

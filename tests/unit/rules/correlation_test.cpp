@@ -125,6 +125,27 @@ correlation:
   EXPECT_FALSE(error.empty());
 }
 
+// A rule file that is not UTF-8 (a Latin-1 id here) loads with the bad bytes replaced, so its
+// state still goes into the JSON of a checkpoint and comes back (the dump threw before).
+TEST(Correlation, RuleTextThatIsNotUtf8StillSnapshots) {
+  const std::string corr =
+      "title: Spray\nid: c3-\xe9t\xe9\ncorrelation:\n  type: event_count\n"
+      "  rules: [failed]\n  group-by: [IpAddress]\n  timespan: 1h\n"
+      "  condition: {gte: 3}\n";
+  auto first = load(corr);
+  corr_hits(*first, logon(4625, "a", 0));
+  std::string snap;
+  ASSERT_NO_THROW(snap = first->snapshot());
+  EXPECT_NE(snap.find("c3-\xef\xbf\xbdt\xef\xbf\xbd"), std::string::npos) << snap;
+  StateParts parts;
+  ASSERT_NO_THROW(first->snapshot_parts(false, parts));
+  EXPECT_EQ(parts.size(), 1u);
+  auto second = load(corr);
+  std::string error;
+  ASSERT_TRUE(second->restore(snap, error)) << error;
+  EXPECT_EQ(second->snapshot(), snap);
+}
+
 Event sized_logon(std::string_view user, Ticks t, std::string_view bytes) {
   Event e = logon(4625, user, t);
   e.add_field("Bytes", bytes);
