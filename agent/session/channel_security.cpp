@@ -90,10 +90,11 @@ void SessionTracker::Impl::remember_sid_name(Host& host, std::string_view sid,
     host.saved_sid_names_text.reset();  // the settled names are gone too
   }
   auto it = host.sid_names.find(sid);
-  if (it == host.sid_names.end()) it = host.sid_names.try_emplace(std::string(sid)).first;
-  auto& name = it->second;
-  if (name.first != domain || name.second != user) {
-    name = {std::string(domain), std::string(user)};
+  if (it == host.sid_names.end())
+    it = host.sid_names.try_emplace(SharedText(std::string(sid))).first;
+  AccountName& name = it->second;
+  if (name.domain.get() != domain || name.user.get() != user) {
+    name = {SharedText(std::string(domain)), SharedText(std::string(user))};
     host.sid_names_unsaved = true;
     // Kept only while a settled part exists: without one the next checkpoint encodes the whole
     // map, and a scan (never checkpointed) would keep a second copy of every SID.

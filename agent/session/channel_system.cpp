@@ -16,7 +16,7 @@ namespace {
 constexpr Ticks kOneReboot = 10 * 60 * kTicksPerSecond;
 
 // The account a SID belongs to, as a 4624 named it: (domain, user), or nothing.
-const std::pair<std::string, std::string>* name_of_sid(const Host& host, std::string_view sid) {
+const AccountName* name_of_sid(const Host& host, std::string_view sid) {
   auto name = host.sid_names.find(sid);
   return name == host.sid_names.end() ? nullptr : &name->second;
 }
@@ -44,8 +44,8 @@ void SessionTracker::Impl::on_winlogon_logoff(Host& host, const Event& e, std::u
   } else {
     d = Derived{.kind = Kind::kLogoff, .time = t, .session = sid};
     if (const auto* name = name_of_sid(host, payload_or_empty(e, Names::get().user_sid))) {
-      d.domain = name->first;
-      d.user = name->second;
+      d.domain = name->domain.get();
+      d.user = name->user.get();
     }
   }
   d.evidence.push_back(evidence_of(e, "logoff"));
@@ -62,8 +62,8 @@ void SessionTracker::Impl::on_winlogon_logon(Host& host, const Event& e, std::ui
   if (s.sid.empty()) s.sid.assign(user_sid);
   if (s.user.empty()) {
     if (const auto* name = name_of_sid(host, user_sid)) {
-      s.domain = name->first;
-      s.user = name->second;
+      s.domain = name->domain.get();
+      s.user = name->user.get();
     }
   }
   if (!created) return;

@@ -28,7 +28,8 @@ std::string SessionTracker::Impl::requester_of(const Host& host, const Event& e)
   // The account the tool ran as (System/Security@UserID), when it is a person we saw log on.
   if (!e.user_sid().empty()) {
     auto it = host.sid_names.find(e.user_sid());
-    if (it != host.sid_names.end()) return join_account(it->second.first, it->second.second);
+    if (it != host.sid_names.end())
+      return join_account(it->second.domain.get(), it->second.user.get());
   }
   return {};
 }

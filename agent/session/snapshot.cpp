@@ -233,20 +233,21 @@ std::vector<SessionRecord> sessions_of(const Host& h) {
   return out;
 }
 
-using SidName = std::pair<const std::string, std::pair<std::string, std::string>>;
+using SidName = std::pair<const SharedText, AccountName>;
 
-// {"sid": [user, domain], ...} by SID, so the same state always reads the same.
+// {"sid": [domain, user], ...} by SID, so the same state always reads the same.
 void write_sid_names(std::vector<const SidName*> names, std::string& out) {
-  std::sort(names.begin(), names.end(), [](auto* a, auto* b) { return a->first < b->first; });
+  std::sort(names.begin(), names.end(),
+            [](auto* a, auto* b) { return a->first.get() < b->first.get(); });
   names.erase(std::unique(names.begin(), names.end()), names.end());
   out += '{';
   for (std::size_t i = 0; i < names.size(); ++i) {
     if (i) out += ',';
-    append_json_string(names[i]->first, out);
+    append_json_string(names[i]->first.get(), out);
     out += ":[";
-    append_json_string(names[i]->second.first, out);
+    append_json_string(names[i]->second.domain.get(), out);
     out += ',';
-    append_json_string(names[i]->second.second, out);
+    append_json_string(names[i]->second.user.get(), out);
     out += ']';
   }
   out += '}';
@@ -263,7 +264,7 @@ void write_sid_names(const Host& host, std::string& out) {
 std::string new_sid_names_text(const Host& host) {
   std::vector<const SidName*> added;
   added.reserve(host.new_sid_names.size());
-  for (const std::string& sid : host.new_sid_names) added.push_back(&*host.sid_names.find(sid));
+  for (const SharedText& sid : host.new_sid_names) added.push_back(&*host.sid_names.find(sid));
   std::string out;
   write_sid_names(std::move(added), out);
   return out;
@@ -271,7 +272,8 @@ std::string new_sid_names_text(const Host& host) {
 
 void sid_names_from_json(const json& names, Host& h) {
   for (const auto& [sid, name] : names.items()) {
-    h.sid_names[sid] = {name.at(0).get<std::string>(), name.at(1).get<std::string>()};
+    h.sid_names[SharedText(sid)] = {SharedText(name.at(0).get<std::string>()),
+                                    SharedText(name.at(1).get<std::string>())};
   }
 }
 
@@ -490,11 +492,18 @@ bool SessionTracker::restore(std::string_view text, std::string& error) {
 
 namespace {
 
+// A part's text as it is kept until the part changes again: without the room its string grew
+// into as it was written (up to half of it; for the 200 computers of the relay benchmark, 3 MB).
+std::shared_ptr<const std::string> kept_text(std::string text) {
+  text.shrink_to_fit();
+  return std::make_shared<const std::string>(std::move(text));
+}
+
 // The text of a part, encoded again only when `unsaved` says it changed since it was last.
 template <class Encode>
 const std::shared_ptr<const std::string>& cached_text(std::shared_ptr<const std::string>& text,
                                                       bool unsaved, Encode encode) {
-  if (unsaved || !text) text = std::make_shared<const std::string>(encode());
+  if (unsaved || !text) text = kept_text(encode());
   return text;
 }
 
@@ -525,7 +534,7 @@ void layered_parts(Layers l, const std::string& key, bool changes_only, StatePar
                    EncodeAll encode_all, EncodeChanges encode_changes, Forget forget) {
   if (!l.settled ||
       (l.changed && l.changes > std::max(l.min_changes, l.settled_size / kChangesDivisor))) {
-    l.settled = std::make_shared<const std::string>(encode_all());
+    l.settled = kept_text(encode_all());
     l.settled_size = l.size;
     forget();
     out.push_back({std::string(l.settled_prefix) + key, l.settled});
@@ -533,7 +542,7 @@ void layered_parts(Layers l, const std::string& key, bool changes_only, StatePar
     l.added.reset();
     return;
   }
-  if (l.changed && l.changes) l.added = std::make_shared<const std::string>(encode_changes());
+  if (l.changed && l.changes) l.added = kept_text(encode_changes());
   if (!changes_only) out.push_back({std::string(l.settled_prefix) + key, l.settled});
   if (l.added && (l.changed || !changes_only))
     out.push_back({std::string(l.new_prefix) + key, l.added});

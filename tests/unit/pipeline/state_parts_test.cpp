@@ -231,8 +231,9 @@ std::string named_logon_json(const std::string& host, int account, const std::st
   return j.dump();
 }
 
-// Accounts [from, to) log on to ws-9, named "u<account><suffix>".
-void name_accounts(Detector& detector, int from, int to, const std::string& suffix = "") {
+// Accounts [from, to) log on to `host`, named "u<account><suffix>".
+void name_accounts(Detector& detector, int from, int to, const std::string& suffix = "",
+                   const std::string& host = "ws-9") {
   static int record = 1;
   JsonLineDecoder decoder;
   Event e;
@@ -240,7 +241,7 @@ void name_accounts(Detector& detector, int from, int to, const std::string& suff
   for (int account = from; account < to; ++account) {
     e.clear();
     ASSERT_TRUE(decoder.decode(
-        named_logon_json("ws-9", account, "u" + std::to_string(account) + suffix, ++record), e,
+        named_logon_json(host, account, "u" + std::to_string(account) + suffix, ++record), e,
         error))
         << error;
     detector.process(e, [](Alert&&) {});
@@ -382,6 +383,27 @@ TEST(StateParts, ARenamedSidKeepsItsNewNameAcrossARestore) {
   auto again = live_detector();
   ASSERT_TRUE(again->restore_parts(all_parts(*running), error)) << error;
   expect_same_state(*again, *running);
+}
+
+// The tracker keeps one copy of each SID and account text for all computers: a SID one computer
+// names differently from another (a local account, a rename not yet seen everywhere) keeps each
+// computer's name, also when one of them renames it.
+TEST(StateParts, OneSidNamedTwoWaysOnTwoComputersKeepsEachName) {
+  auto running = live_detector();
+  ASSERT_TRUE(running);
+  name_accounts(*running, 0, 3, "", "ws-9");
+  name_accounts(*running, 0, 3, "-local", "ws-8");
+  name_accounts(*running, 1, 2, "-renamed", "ws-9");
+  const StatePartMap saved = all_parts(*running);
+  const std::string ws9 = saved.at("session/sids/ws-9"), ws8 = saved.at("session/sids/ws-8");
+  EXPECT_NE(ws9.find(R"("S-1-5-21-7-8-9-1":["CONTOSO","u1-renamed"])"), std::string::npos) << ws9;
+  EXPECT_NE(ws9.find(R"("S-1-5-21-7-8-9-2":["CONTOSO","u2"])"), std::string::npos) << ws9;
+  EXPECT_NE(ws8.find(R"("S-1-5-21-7-8-9-1":["CONTOSO","u1-local"])"), std::string::npos) << ws8;
+  EXPECT_NE(ws8.find(R"("S-1-5-21-7-8-9-2":["CONTOSO","u2-local"])"), std::string::npos) << ws8;
+  auto restored = live_detector();
+  std::string error;
+  ASSERT_TRUE(restored->restore_parts(saved, error)) << error;
+  expect_same_state(*restored, *running);
 }
 
 }  // namespace
