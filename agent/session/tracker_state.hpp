@@ -36,7 +36,9 @@ std::string_view kind_name(Kind k);
 // their texts was the largest part of the relay's heap (16 of 42 MB on 1M events from 200
 // computers). Reference counted (Boost.Flyweight), so a text no computer names is freed.
 struct SharedTextTag {};
-using SharedText = boost::flyweights::flyweight<std::string, boost::flyweights::tag<SharedTextTag>>;
+using SharedText =
+    boost::flyweights::flyweight<std::string, boost::flyweights::tag<SharedTextTag>,
+                                 boost::flyweights::hashed_factory<std::hash<std::string>>>;
 
 // Looks a SharedText key up by the text an event carries, without making a SharedText.
 struct SharedTextHash {
