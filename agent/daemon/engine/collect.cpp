@@ -45,8 +45,9 @@ void Engine::Impl::collect_round() {
   std::vector<std::pair<std::size_t, std::string>> fed;
   for (WorkItem& item : out) {
     if (item.events) {
-      const EventBatch& b = *item.events;
+      EventBatch& b = *item.events;
       fed.emplace_back(b.input_index, b.origin.empty() ? b.stream : b.origin);
+      if (merger) copy_for_merge(b);
     }
     queue.push(std::move(item));
   }
@@ -56,6 +57,24 @@ void Engine::Impl::collect_round() {
   }
   if (more) schedule_collect();
   arm_linger();
+}
+
+// The time merge holds every event for a while (run --once), so it keeps copies of exactly their
+// size, not the decoder's reused buffers. Made here, on the io thread, rather than by the merge on
+// the detection thread, which all inputs share and which bounds the relay's rate; the decoder
+// gets its buffers back at once.
+void Engine::Impl::copy_for_merge(EventBatch& batch) {
+  std::vector<Event> copies;
+  copies.reserve(batch.events.size());
+  std::size_t memory = 0;
+  for (const Event& e : batch.events) {
+    copies.push_back(e);
+    memory += copies.back().footprint();
+  }
+  if (batch.pool) batch.pool->give(std::move(batch.events));
+  batch.pool = nullptr;
+  batch.events = std::move(copies);
+  batch.memory = memory;
 }
 
 // `run --once`: done only when a whole round finds nothing new and nothing waits to settle; the

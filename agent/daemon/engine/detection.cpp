@@ -188,7 +188,7 @@ bool Engine::Impl::process(WorkItem& item) {
 }
 
 void Engine::Impl::deliver(std::size_t input_index, const std::string& path, Event& event,
-                           const Detector::AlertCallback& on_alert) {
+                           const Detector::AlertCallback& on_alert, bool take) {
   if (!merger) {
     const LiveState::CauseScope cause(live.get(), event);
     detector->process(event, on_alert);
@@ -196,7 +196,7 @@ void Engine::Impl::deliver(std::size_t input_index, const std::string& path, Eve
   }
   auto [it, added] = merge_streams.try_emplace({input_index, path}, 0);
   if (added) it->second = merger->add_stream(path);
-  merger->push(it->second, event);
+  merger->push(it->second, event, take);
   // A file read whole at once (EVTX) or a file the io thread cannot be asked for must not make
   // the merge hold more than its budget.
   merger->release_over_budget([&](Event& e) {
@@ -266,7 +266,8 @@ void Engine::Impl::process_events(EventBatch& batch, std::vector<Alert>& alerts,
   for (Event& event : batch.events) {
     if (batch.check_record_ids) check_record_id(batch, event, gaps);
     last_time = std::max(last_time, event.time_created);
-    deliver(batch.input_index, origin, event, on_alert);
+    // The batch's events are copies made for the merge (copy_for_merge) when there is one.
+    deliver(batch.input_index, origin, event, on_alert, /*take=*/true);
   }
   if (batch.forget) record_id_gaps[batch.input_index].forget(batch.stream);
   release_merged(alerts);
@@ -292,7 +293,9 @@ std::optional<std::string> Engine::Impl::run_job(InputJob& job, std::vector<Aler
   InputJob::Context context;
   const auto& stored = committed.streams[config.inputs[job.input_index].name];
   if (const auto it = stored.find(job.stream); it != stored.end()) context.checkpoint = &it->second;
-  context.deliver = [&](Event& e) { deliver(job.input_index, job.origin, e, on_alert); };
+  context.deliver = [&](Event& e) {
+    deliver(job.input_index, job.origin, e, on_alert, /*take=*/false);  // the reader's own event
+  };
   context.error = [&](const std::string& key, const std::string& message) {
     limiter.error(key, "{}", message);
   };

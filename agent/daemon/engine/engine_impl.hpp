@@ -191,6 +191,7 @@ struct Engine::Impl {
 
   // collect.cpp: collect rounds and folder watches (io thread)
   void collect_round();
+  static void copy_for_merge(EventBatch& batch);
   void end_once_round(std::vector<std::pair<std::size_t, std::string>> fed, bool found);
   void schedule_collect();
   void arm_linger();
@@ -218,8 +219,9 @@ struct Engine::Impl {
   void flush_detector();
   bool process(WorkItem& item);
   void refuse(const RefusedFile& file);
+  // `take`: the event is the caller's to give up (a batch's copy), moved into the time merge.
   void deliver(std::size_t input_index, const std::string& path, Event& event,
-               const Detector::AlertCallback& on_alert);
+               const Detector::AlertCallback& on_alert, bool take);
   void end_round(const std::vector<std::pair<std::size_t, std::string>>& fed,
                  std::vector<Alert>& alerts);
   void release_merged(std::vector<Alert>& alerts);
