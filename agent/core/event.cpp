@@ -92,19 +92,23 @@ void Event::add_field(FieldId id, std::string_view value, FieldOrigin origin) {
     s = store(value);
   }
   fields_.push_back(Field{id, s, origin});
+  field_bits_ |= field_bit(id);
 }
 
 void Event::set_field(FieldId id, std::string_view value) {
-  for (Field& f : fields_) {
-    if (f.id == id) {
-      f.value = store(value);
-      return;
+  if (field_bits_ & field_bit(id)) {
+    for (Field& f : fields_) {
+      if (f.id == id) {
+        f.value = store(value);
+        return;
+      }
     }
   }
   add_field(id, value, FieldOrigin::kExtra);
 }
 
 std::optional<std::string_view> Event::payload(FieldId id) const {
+  if (!(field_bits_ & field_bit(id))) return std::nullopt;
   for (const Field& f : fields_) {
     if (f.id == id) return view(f.value);
   }

@@ -155,8 +155,14 @@ class Event {
     return std::string_view(buffer_.data() + s.offset, s.length);
   }
 
+  static std::uint64_t field_bit(FieldId id) { return std::uint64_t{1} << (id % 64); }
+
   std::string buffer_;
   std::vector<Field> fields_;
+  // The payload ids the event may hold, one bit per id modulo 64: most lookups (a rule's field
+  // on an event of another kind, the tracker's enrichment fields) are of a field the event lacks,
+  // and end here rather than walking every field.
+  std::uint64_t field_bits_ = 0;
   Span provider_name_, provider_guid_, channel_, computer_, user_sid_, activity_id_,
       related_activity_id_, message_, user_data_name_, origin_;
 };
