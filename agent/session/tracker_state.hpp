@@ -30,6 +30,7 @@ enum class Kind : std::uint8_t {
   kIdle
 };
 std::string_view kind_name(Kind k);
+std::uint32_t kind_event_id(Kind k);
 
 // A SID or an account's domain or user name, stored once for the whole tracker: a fleet's
 // accounts log on to most of its computers, and every computer's SID map holding copies of
@@ -43,8 +44,8 @@ using SharedText =
 // Looks a SharedText key up by the text an event carries, without making a SharedText.
 struct SharedTextHash {
   using is_transparent = void;
-  std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
-  std::size_t operator()(const SharedText& t) const { return (*this)(std::string_view(t.get())); }
+  std::size_t operator()(std::string_view s) const { return StringViewHash()(s); }
+  std::size_t operator()(const SharedText& t) const { return StringViewHash()(t.get()); }
 };
 struct SharedTextEqual {
   using is_transparent = void;
@@ -56,7 +57,6 @@ struct SharedTextEqual {
 struct AccountName {
   SharedText domain, user;
 };
-std::uint32_t kind_event_id(Kind k);
 
 // Windows' logon types (Security 4624 LogonType), by their names in the Windows documentation.
 enum class LogonType : std::uint8_t {
