@@ -6,7 +6,7 @@
 #                                                 is in the libraries the unit tests use too)
 #   scripts/sanitizer-build.sh tsan [TARGET...]   build/tsan: ThreadSanitizer, the tests of the
 #                                                 threaded modules only (daemon, forward, platform,
-#                                                 pipeline)
+#                                                 pipeline, decode_dispatch, decode_evtx_native)
 # Without TARGETs everything the build holds. -O1 with line tables only: the reports name file
 # and line, and the build is far cheaper than with full debug information.
 #   SW_JOBS=2   parallel jobs
@@ -25,7 +25,7 @@ common=(-G Ninja -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_B
   -DSW_WERROR=ON -DSW_BUILD_BENCH=OFF)
 case "$kind" in
   asan) options=(-DSW_FUZZ=ON) ;;
-  tsan) options=(-DSW_TSAN=ON "-DSW_TEST_DIRS=daemon;forward;platform;pipeline") ;;
+  tsan) options=(-DSW_TSAN=ON "-DSW_TEST_DIRS=daemon;forward;platform;pipeline;decode_dispatch;decode_evtx_native") ;;
   *) echo "sanitizer-build.sh: unknown build '$kind' (asan | tsan)" >&2; exit 2 ;;
 esac
 build=build/$kind

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, as CI runs it: the format check (clang-format, .clang-format); native build (-Werror, GCC) + ctest; the clang ASan+UBSan
 # build + ctest, which also replays each fuzz corpus, then every fuzz target briefly; the clang
-# ThreadSanitizer build of the threaded modules' tests (daemon, forward, platform, pipeline) +
+# ThreadSanitizer build of the threaded modules' tests (daemon, forward, platform, pipeline,
+# the decoders' prefetcher and EVTX chunks) +
 # ctest; the Windows cross build whose unit tests run under wine; the Debian package installed,
 # upgraded and purged in a fresh Debian root. Prints each stage's time.
 #   SW_TEST_SKIP_WINDOWS=1   skip the Windows build (for quick local runs only)
@@ -70,7 +71,7 @@ if [ "${SW_TEST_SKIP_ASAN:-0}" != 1 ]; then
 fi
 
 if [ "${SW_TEST_SKIP_TSAN:-0}" != 1 ]; then
-  step "ThreadSanitizer build (clang; daemon, forward, platform, pipeline tests)"
+  step "ThreadSanitizer build (clang; threaded modules' tests)"
   scripts/sanitizer-build.sh tsan
   step "ThreadSanitizer tests"
   TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:suppressions=$PWD/tests/tsan.supp" \

@@ -452,6 +452,10 @@ class EvtxStream final : public DecodeStream {
   bool step() override { return reader_->read_next_chunk(sink_, stats_); }
   const DecodeStats& stats() const override { return stats_; }
   std::uint64_t size() const override { return size_; }
+  std::uint64_t independent_steps() const override { return reader_->chunk_steps(); }
+  bool step_alone(std::uint64_t k, EventSink& sink, DecodeStats& stats) override {
+    return reader_->read_chunk_alone(k, sink, stats);
+  }
 
  private:
   std::unique_ptr<NativeEvtxReader> reader_;

@@ -117,6 +117,7 @@ class MergeInputSink : public EventSink {
         total_(total),
         takes_events_(takes_events) {}
   void on_event(Event& event) override { merger_.push(stream_, event, takes_events_); }
+  void take_events() { takes_events_ = true; }
   void on_error(const DecodeError& error) override { out_.on_error(error); }
   void on_progress(std::uint64_t done, std::uint64_t /*total*/) override {
     done_[stream_] = done;
@@ -140,10 +141,14 @@ std::size_t read_size_for(std::size_t files) {
   return std::clamp<std::size_t>(kBudget / std::max<std::size_t>(files, 1), 64 << 10, 1 << 20);
 }
 
-std::size_t decode_threads_for(const MergeOptions& merge, std::size_t files) {
+// Threads decoding ahead of the merge for `files` files, or for one file whose steps decode
+// independently (`independent`: EVTX chunks). One text file gets none: the copies its recorded
+// steps take would cost about what a second core saves.
+std::size_t decode_threads_for(const MergeOptions& merge, std::size_t files, bool independent) {
   if (merge.decode_threads >= 0) return static_cast<std::size_t>(merge.decode_threads);
-  if (files < 2) return 0;
   const std::size_t cores = std::max(1u, std::thread::hardware_concurrency());
+  if (independent) return cores - 1;
+  if (files < 2) return 0;
   return std::min(cores - 1, files);
 }
 
@@ -170,7 +175,7 @@ DecodeStats decode_files_merged(const std::vector<std::string>& paths, const Dec
   const std::size_t read_size = read_size_for(paths.size());
   // With threads, every stream is stepped through the prefetcher, which records its sink calls
   // and replays them here: the merge sees what stepping the streams here gives.
-  const std::size_t threads = decode_threads_for(merge, paths.size());
+  std::size_t threads = decode_threads_for(merge, paths.size(), false);
   std::optional<decode_detail::Prefetcher> ahead;
   if (threads > 0) ahead.emplace(threads, read_ahead_steps(threads, paths.size()));
   for (const std::string& path : paths) {
@@ -188,6 +193,14 @@ DecodeStats decode_files_merged(const std::vector<std::string>& paths, const Dec
       total += streams.back()->size();
     }
     if (ahead) ahead->add(std::move(streams.back()));
+  }
+  // One file whose chunks decode independently is still read on every core.
+  if (!ahead && paths.size() == 1 && streams[0] && streams[0]->independent_steps() > 0 &&
+      (threads = decode_threads_for(merge, 1, true)) > 0) {
+    ahead.emplace(threads, read_ahead_steps(threads, 1));
+    ahead->new_lane();
+    ahead->add(std::move(streams[0]));
+    sinks[0]->take_events();
   }
   auto step = [&](std::size_t i) { return ahead ? ahead->step(i, *sinks[i]) : streams[i]->step(); };
   const decode_detail::TimeMerger::Release out = [&](Event& e) { sink.on_event(e); };

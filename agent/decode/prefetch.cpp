@@ -1,6 +1,24 @@
 #include "decode/prefetch.hpp"
 
+#include <algorithm>
+
 namespace sw::decode_detail {
+
+namespace {
+
+DecodeStats& operator+=(DecodeStats& a, const DecodeStats& b) {
+  a.records_read += b.records_read;
+  a.records_bad += b.records_bad;
+  a.bytes_read += b.bytes_read;
+  return a;
+}
+
+DecodeStats minus(const DecodeStats& a, const DecodeStats& b) {
+  return DecodeStats{a.records_read - b.records_read, a.records_bad - b.records_bad,
+                     a.bytes_read - b.bytes_read};
+}
+
+}  // namespace
 
 Prefetcher::Prefetcher(std::size_t workers, std::size_t max_ahead) : max_ahead_(max_ahead) {
   for (std::size_t i = 0; i < workers; ++i) threads_.emplace_back([this] { work(); });
@@ -26,6 +44,7 @@ void Prefetcher::add(std::unique_ptr<DecodeStream> stream) {
     std::lock_guard lock(mu_);
     Lane& lane = *lanes_.back();
     lane.stream = std::move(stream);
+    lane.independent = lane.stream ? lane.stream->independent_steps() : 0;
     lane.ended = lane.stream == nullptr;
     lane.added = true;
   }
@@ -35,24 +54,28 @@ void Prefetcher::add(std::unique_ptr<DecodeStream> stream) {
 bool Prefetcher::step(std::size_t index, EventSink& sink) {
   Lane& lane = *lanes_[index];
   std::unique_lock lock(mu_);
-  while (lane.ahead.empty()) {
-    if (lane.ended) return false;
-    if (!lane.busy) {
-      run_step(lane, lock);  // no worker has got to it: the merge decodes it itself
+  while (lane.ahead.empty() || !lane.ahead.front()->ready) {
+    if (lane.ahead.empty()) {
+      if (!can_begin(lane)) return false;
+      run_step(lane, lock);  // no thread has got to it: the merge decodes it itself
     } else if (Lane* other = pick()) {
-      run_step(*other, lock);  // while a worker finishes it, read another file ahead
+      run_step(*other, lock);  // while a thread finishes it, read ahead (maybe this file's next)
     } else {
       changed_.wait(lock);
     }
   }
-  RecordedStep step = std::move(lane.ahead.front());
+  const std::unique_ptr<RecordedStep> step = std::move(lane.ahead.front());
   lane.ahead.pop_front();
   --ahead_total_;
+  if (!step->more) {
+    lane.closed = true;
+    drop_ready(lane);
+  }
   lock.unlock();
   changed_.notify_all();  // room to read ahead again
-  lane.stats = step.stats;
-  replay(step, sink);
-  return step.more;
+  lane.stats += step->added;
+  replay(*step, sink);
+  return step->more;
 }
 
 void Prefetcher::work() {
@@ -65,11 +88,18 @@ void Prefetcher::work() {
   }
 }
 
+bool Prefetcher::can_begin(const Lane& lane) const {
+  if (!lane.added || lane.ended) return false;
+  const std::size_t held_cap =
+      lane.independent ? std::max(kAheadPerLane, threads_.size() + 1) : kAheadPerLane;
+  return (lane.independent || lane.running == 0) && lane.ahead.size() < held_cap;
+}
+
 Prefetcher::Lane* Prefetcher::pick() {
   if (ahead_total_ >= max_ahead_) return nullptr;
   Lane* best = nullptr;
   for (auto& lane : lanes_) {
-    if (!lane->added || lane->busy || lane->ended || lane->ahead.size() >= kAheadPerLane) continue;
+    if (!can_begin(*lane)) continue;
     if (!best || lane->ahead.size() < best->ahead.size()) best = lane.get();
     if (best->ahead.empty()) break;
   }
@@ -77,25 +107,49 @@ Prefetcher::Lane* Prefetcher::pick() {
 }
 
 void Prefetcher::run_step(Lane& lane, std::unique_lock<std::mutex>& lock) {
-  lane.busy = true;
+  const std::uint64_t k = lane.started++;
+  if (lane.independent && lane.started == lane.independent) lane.ended = true;
+  ++lane.running;
   ++ahead_total_;  // counted from its start, so that workers starting together keep the budget
+  lane.ahead.push_back(std::make_unique<RecordedStep>());
+  RecordedStep& step = *lane.ahead.back();
   lock.unlock();
-  RecordedStep step;
-  lane.recorder.into = &step;
-  try {
-    step.more = lane.stream->step();
-    step.stats = lane.stream->stats();
-  } catch (...) {
-    step.failure = std::current_exception();
-  }
-  // A file read to its end gives back its buffers at once: what is held grows with the files
-  // being read, not with the files given.
-  if (!step.more) lane.stream.reset();
+  record(lane, k, step);
   lock.lock();
-  lane.busy = false;
-  lane.ended = !step.more;
-  lane.ahead.push_back(std::move(step));
+  step.ready = true;
+  --lane.running;
+  if (!step.more) lane.ended = true;
+  if (lane.closed) drop_ready(lane);
+  free_when_done(lane);
   changed_.notify_all();
+}
+
+void Prefetcher::record(Lane& lane, std::uint64_t k, RecordedStep& into) {
+  try {
+    if (lane.independent) {
+      Recorder recorder;
+      recorder.into = &into;
+      into.more = lane.stream->step_alone(k, recorder, into.added);
+    } else {
+      const DecodeStats before = lane.stream->stats();
+      lane.recorder.into = &into;
+      into.more = lane.stream->step();
+      into.added = minus(lane.stream->stats(), before);
+    }
+  } catch (...) {
+    into.failure = std::current_exception();
+    into.more = false;
+  }
+}
+
+void Prefetcher::free_when_done(Lane& lane) {
+  if (lane.ended && lane.running == 0) lane.stream.reset();
+}
+
+void Prefetcher::drop_ready(Lane& lane) {
+  const auto before = lane.ahead.size();
+  std::erase_if(lane.ahead, [](const std::unique_ptr<RecordedStep>& s) { return s->ready; });
+  ahead_total_ -= before - lane.ahead.size();
 }
 
 void Prefetcher::replay(RecordedStep& step, EventSink& sink) {

@@ -2,6 +2,8 @@
 // step of a stream runs on whichever thread is free; its sink calls are recorded and replayed on
 // the merging thread when the merge asks that stream for its next step, so the merge sees exactly
 // the calls, in the order, that reading the streams one step at a time on one thread gives.
+// Streams whose steps are independent (EVTX chunks) have several steps decoded at once, so that
+// one large file keeps every thread busy.
 #pragma once
 
 #include <condition_variable>
@@ -24,14 +26,15 @@ struct RecordedStep {
     std::uint64_t done = 0, total = 0;
   };
   std::vector<std::variant<Event, DecodeError, Progress>> calls;
-  DecodeStats stats;  // the stream's totals after the step
+  DecodeStats added;  // what the step added to the stream's totals
   bool more = false;
   std::exception_ptr failure;  // what the step threw, rethrown on replay
+  bool ready = false;          // recorded whole (a thread may still be decoding it)
 };
 
 class Prefetcher {
  public:
-  // At most this many recorded steps are held ahead for one stream.
+  // At most this many steps are held ahead (recorded or being decoded) for one stream.
   static constexpr std::size_t kAheadPerLane = 2;
 
   // `workers` threads, started at once (they decode the first files while the others are being
@@ -61,22 +64,34 @@ class Prefetcher {
     }
   };
   struct Lane {
-    Recorder recorder;
+    Recorder recorder;  // the sink the stream was opened with (steps run in order)
     std::unique_ptr<DecodeStream> stream;
-    std::deque<RecordedStep> ahead;
-    bool added = false;  // its stream was given (or refused)
-    bool busy = false;   // a thread is stepping it
-    bool ended = false;  // its last step is recorded
-    DecodeStats stats;   // merging thread only
+    std::uint64_t independent = 0;  // its independent_steps(); 0: one step at a time, in order
+    std::uint64_t started = 0;      // steps begun
+    std::size_t running = 0;        // steps being decoded now
+    // Steps begun and not replayed yet, in step order; each owned here, filled by its thread.
+    std::deque<std::unique_ptr<RecordedStep>> ahead;
+    bool added = false;   // its stream was given (or refused)
+    bool ended = false;   // no step is left to begin (its last one, or one returning false, begun)
+    bool closed = false;  // its last step was replayed: steps begun after it are dropped
+    DecodeStats stats;    // merging thread only
   };
 
   void work();
-  // The lane to read ahead, within the budget: the one with the fewest steps ready, the first
+  // The lane to read ahead, within the budget: the one with the fewest steps held, the first
   // such in the merge's order (it asks for files in the order they were given until each is
   // ready); or null.
   Lane* pick();
-  // Steps `lane` once with the lock released.
+  bool can_begin(const Lane& lane) const;
+  // Decodes the lane's next step with the lock released.
   void run_step(Lane& lane, std::unique_lock<std::mutex>& lock);
+  // The stream is freed once no step of it is left to run: what is held grows with the files
+  // being read, not with the files given.
+  static void free_when_done(Lane& lane);
+  // Drops the recorded steps of a closed lane (read past its end).
+  void drop_ready(Lane& lane);
+  // Runs the step (no lock held) into `into`.
+  static void record(Lane& lane, std::uint64_t k, RecordedStep& into);
   static void replay(RecordedStep& step, EventSink& sink);
 
   std::vector<std::unique_ptr<Lane>> lanes_;

@@ -98,6 +98,17 @@ class DecodeStream {
   virtual const DecodeStats& stats() const = 0;
   // Bytes the file holds (0 when unknown: standard input).
   virtual std::uint64_t size() const = 0;
+
+  // Streams whose steps do not depend on each other (an EVTX file: every chunk carries its own
+  // string and template tables) can be decoded on several threads at once. independent_steps():
+  // how many steps read the whole input, 0 when steps must run in order through step().
+  // step_alone(k, ...) does what the k-th call of step() (from 0) does, its events and errors going
+  // to `sink` and its counts added to `stats`, and returns what that call returns; threads may
+  // run it at once for different k, and the stream's own stats() are left alone.
+  virtual std::uint64_t independent_steps() const { return 0; }
+  virtual bool step_alone(std::uint64_t /*k*/, EventSink& /*sink*/, DecodeStats& /*stats*/) {
+    return false;
+  }
 };
 
 // ---- Several files as one stream in event time ----

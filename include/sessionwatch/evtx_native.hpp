@@ -61,6 +61,12 @@ class NativeEvtxReader final : public EvtxReader {
   // The same a chunk per call, for readers that pull (read() is this in a loop): adds to `stats`;
   // false once the last chunk was read.
   bool read_next_chunk(EventSink& sink, DecodeStats& stats, std::uint64_t after_record_id = 0);
+  // Every chunk carries its own string and template tables, so chunks decode independently:
+  // read_chunk_alone(k) hands on what the k-th call of read_next_chunk (from 0) would, and
+  // returns what it returns. Several threads may call it at once for different steps; it leaves
+  // read_next_chunk's position alone. chunk_steps(): how many calls read the whole file.
+  std::uint64_t chunk_steps() const;
+  bool read_chunk_alone(std::uint64_t step, EventSink& sink, DecodeStats& stats);
   // Sum of the record ranges the chunk headers claim.
   std::uint64_t record_count_hint() const override;
   const EvtxFileHeader& header() const;

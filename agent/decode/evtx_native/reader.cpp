@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstring>
-#include <fstream>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 #include "decode/evtx_native/binxml.hpp"
@@ -12,6 +12,7 @@
 #include "decode/evtx_native/event_builder.hpp"
 #include "decode/evtx_native/values.hpp"
 #include "sessionwatch/evtx_native.hpp"
+#include "sessionwatch/platform.hpp"
 
 namespace sw {
 
@@ -46,40 +47,46 @@ std::string hex(std::uint64_t v) {
 
 struct NativeEvtxReader::Impl {
   std::string origin;
-  std::ifstream file;
+  std::unique_ptr<platform::InputFile> file;  // positional reads: safe from several threads
   std::string memory;
   bool from_memory = false;
   std::uint64_t file_size = 0;
   EvtxFileHeader header;
   std::uint64_t count_hint = 0;
 
-  // What decoding needs (a chunk buffer, the parser's 256 KiB name index), made at the first
-  // chunk: opening a file only checks it, so `scan` opens every file on the main thread while
-  // decode threads allocate and fill these.
+  // What decoding a chunk needs (a chunk buffer, the parser's 256 KiB name index), made at the
+  // first chunk: opening a file only checks it, so `scan` opens every file on the main thread
+  // while decode threads allocate and fill these. One per thread decoding the file at once.
   struct Decoding {
     std::unique_ptr<std::uint8_t[]> chunk =
         std::make_unique_for_overwrite<std::uint8_t[]>(kChunkSize);
     evtx_native::BinXmlParser parser;
     evtx_native::EventBuilder builder;
     Event event;
+    std::string error;
   };
-  std::unique_ptr<Decoding> decoding;
-  std::string error;
-  std::uint64_t next_chunk = 0;  // read_next_chunk's position
+  std::unique_ptr<Decoding> decoding;  // read_next_chunk's and read_from's
+  std::uint64_t next_chunk = 0;        // read_next_chunk's position
+  // Decodings of read_chunk_alone calls not running now, for the next ones to reuse.
+  std::mutex spare_mu;
+  std::vector<std::unique_ptr<Decoding>> spare;
 
   // Reads up to `n` bytes at `offset`; returns how many arrived.
-  std::size_t read_at(std::uint64_t offset, std::size_t n, std::uint8_t* out) {
+  std::size_t read_at(std::uint64_t offset, std::size_t n, std::uint8_t* out) const {
     if (offset >= file_size) return 0;
     n = static_cast<std::size_t>(std::min<std::uint64_t>(n, file_size - offset));
     if (from_memory) {
       std::memcpy(out, memory.data() + offset, n);
       return n;
     }
-    file.clear();
-    file.seekg(static_cast<std::streamoff>(offset));
-    if (!file) return 0;
-    file.read(reinterpret_cast<char*>(out), static_cast<std::streamsize>(n));
-    return static_cast<std::size_t>(file.gcount());
+    std::size_t got = 0;
+    while (got < n) {
+      const std::int64_t r =
+          file->read_at(offset + got, reinterpret_cast<char*>(out) + got, n - got);
+      if (r <= 0) break;
+      got += static_cast<std::size_t>(r);
+    }
+    return got;
   }
 
   bool load_header(std::string& err) {
@@ -112,7 +119,7 @@ struct NativeEvtxReader::Impl {
   }
 
   void report(EventSink& sink, DecodeStats& stats, std::uint64_t position, std::string reason,
-              bool counts_as_record) {
+              bool counts_as_record) const {
     if (counts_as_record) ++stats.records_bad;
     sink.on_error(
         DecodeError{origin, position, std::move(reason),
@@ -127,9 +134,8 @@ struct NativeEvtxReader::Impl {
   }
 
   // Where a chunk's records end and whether its header is sound; false (reported) otherwise.
-  bool chunk_records_limit(const std::string& where, std::size_t got, EventSink& sink,
-                           DecodeStats& stats, std::size_t& limit) {
-    const std::uint8_t* c = decoding->chunk.get();
+  bool chunk_records_limit(const std::uint8_t* c, const std::string& where, std::size_t got,
+                           EventSink& sink, DecodeStats& stats, std::size_t& limit) const {
     if (std::memcmp(c, kChunkSignature, sizeof kChunkSignature) != 0) {
       if (!all_zero(c, got)) report(sink, stats, 0, where + ": no chunk signature; skipped", false);
       return false;
@@ -174,16 +180,16 @@ struct NativeEvtxReader::Impl {
   // Reads the records of the chunk in `chunk` from `start`. With `position`, only what is
   // certainly complete is handed on and `position` follows each record; without it, records
   // with ids up to `after_record_id` are skipped.
-  void read_chunk(std::uint64_t index, std::uint64_t file_offset, std::size_t got, EventSink& sink,
-                  DecodeStats& stats, std::uint64_t after_record_id, std::size_t start = 0,
-                  EvtxPosition* position = nullptr) {
-    const std::uint8_t* c = decoding->chunk.get();
+  void read_chunk(Decoding& d, std::uint64_t index, std::uint64_t file_offset, std::size_t got,
+                  EventSink& sink, DecodeStats& stats, std::uint64_t after_record_id,
+                  std::size_t start = 0, EvtxPosition* position = nullptr) const {
+    const std::uint8_t* c = d.chunk.get();
     const std::string where =
         "chunk " + std::to_string(index) + " (file offset " + hex(file_offset) + ")";
     std::size_t limit = 0;
-    if (!chunk_records_limit(where, got, sink, stats, limit)) return;
+    if (!chunk_records_limit(c, where, got, sink, stats, limit)) return;
     const std::uint64_t first_id = le64(c + 24), last_id = le64(c + 32);
-    decoding->parser.set_chunk(c, got);
+    d.parser.set_chunk(c, got);
     std::size_t pos = std::max<std::size_t>(start, kChunkHeaderSize);
     const auto moved = [&](std::size_t to, std::uint64_t record_id) {
       if (!position) return;
@@ -209,21 +215,20 @@ struct NativeEvtxReader::Impl {
       }
       const std::uint32_t size = le32(c + pos + 4);
       const std::uint64_t record_id = le64(c + pos + 8);
-      if (record_id > after_record_id) decode_record(pos, size, record_id, where, sink, stats);
+      if (record_id > after_record_id) decode_record(d, pos, size, record_id, where, sink, stats);
       pos += size;
       moved(pos, record_id);
     }
   }
 
-  void decode_record(std::size_t pos, std::uint32_t size, std::uint64_t record_id,
-                     const std::string& where, EventSink& sink, DecodeStats& stats) {
-    Event& event = decoding->event;
-    decoding->builder.begin(event);
-    if (!decoding->parser.parse_record(pos + kRecordHeaderSize, pos + size - 4, decoding->builder,
-                                       error)) {
+  void decode_record(Decoding& d, std::size_t pos, std::uint32_t size, std::uint64_t record_id,
+                     const std::string& where, EventSink& sink, DecodeStats& stats) const {
+    Event& event = d.event;
+    d.builder.begin(event);
+    if (!d.parser.parse_record(pos + kRecordHeaderSize, pos + size - 4, d.builder, d.error)) {
       report(sink, stats, record_id,
              where + ": record " + std::to_string(record_id) + " at chunk offset " + hex(pos) +
-                 ": " + error,
+                 ": " + d.error,
              true);
       return;
     }
@@ -239,7 +244,7 @@ struct NativeEvtxReader::Impl {
                : (file_size - kFileHeaderSize + kChunkSize - 1) / kChunkSize;
   }
 
-  void check_file_header(EventSink& sink, DecodeStats& stats) {
+  void check_file_header(EventSink& sink, DecodeStats& stats) const {
     if (!header.checksum_ok)
       report(sink, stats, 0, "file header checksum mismatch or truncated header; reading anyway",
              false);
@@ -250,11 +255,11 @@ struct NativeEvtxReader::Impl {
              false);
   }
 
-  // Reads chunk `index` into `chunk`; how many bytes arrived (0: reported read error).
-  std::size_t load_chunk(std::uint64_t index, EventSink& sink, DecodeStats& stats) {
+  // Reads chunk `index` into `d.chunk`; how many bytes arrived (0: reported read error).
+  std::size_t load_chunk(Decoding& d, std::uint64_t index, EventSink& sink,
+                         DecodeStats& stats) const {
     const std::uint64_t offset = kFileHeaderSize + index * kChunkSize;
-    if (!decoding) decoding = std::make_unique<Decoding>();
-    const std::size_t got = read_at(offset, kChunkSize, decoding->chunk.get());
+    const std::size_t got = read_at(offset, kChunkSize, d.chunk.get());
     stats.bytes_read += got;
     if (got == 0) report(sink, stats, 0, "read error at file offset " + hex(offset), false);
     return got;
@@ -270,32 +275,55 @@ struct NativeEvtxReader::Impl {
 
   // One chunk per call, in file order; false once there is none left.
   bool read_next_chunk(EventSink& sink, DecodeStats& stats, std::uint64_t after_record_id) {
-    if (next_chunk == 0) check_file_header(sink, stats);
-    const std::uint64_t index = next_chunk;
+    if (!decoding) decoding = std::make_unique<Decoding>();
+    const bool more = read_chunk_step(*decoding, next_chunk, sink, stats, after_record_id);
+    next_chunk = more ? next_chunk + 1 : chunk_slots();
+    return more;
+  }
+
+  // What the call of read_next_chunk that reads chunk `index` does.
+  bool read_chunk_step(Decoding& d, std::uint64_t index, EventSink& sink, DecodeStats& stats,
+                       std::uint64_t after_record_id) const {
+    if (index == 0) check_file_header(sink, stats);
     if (index >= chunk_slots()) return false;
-    ++next_chunk;
-    const std::size_t got = load_chunk(index, sink, stats);
-    if (got == 0) {
-      next_chunk = chunk_slots();
-      return false;
-    }
+    const std::size_t got = load_chunk(d, index, sink, stats);
+    if (got == 0) return false;
     const std::uint64_t offset = kFileHeaderSize + index * kChunkSize;
-    read_chunk(index, offset, got, sink, stats, after_record_id);
+    read_chunk(d, index, offset, got, sink, stats, after_record_id);
     sink.on_progress(offset + got, file_size);
-    return next_chunk < chunk_slots();
+    return index + 1 < chunk_slots();
+  }
+
+  // The same on any thread, with a decoding of its own.
+  bool read_chunk_alone(std::uint64_t index, EventSink& sink, DecodeStats& stats) {
+    std::unique_ptr<Decoding> d;
+    {
+      std::lock_guard lock(spare_mu);
+      if (!spare.empty()) {
+        d = std::move(spare.back());
+        spare.pop_back();
+      }
+    }
+    if (!d) d = std::make_unique<Decoding>();
+    const bool more = read_chunk_step(*d, index, sink, stats, 0);
+    std::lock_guard lock(spare_mu);
+    spare.push_back(std::move(d));
+    return more;
   }
 
   bool read_from(EventSink& sink, EvtxPosition& position, DecodeStats& stats) {
     check_file_header(sink, stats);
+    if (!decoding) decoding = std::make_unique<Decoding>();
+    Decoding& d = *decoding;
     for (std::uint64_t index = position.chunk; index < chunk_slots(); ++index) {
-      const std::size_t got = load_chunk(index, sink, stats);
+      const std::size_t got = load_chunk(d, index, sink, stats);
       if (got == 0) break;
       const bool resuming = index == position.chunk && position.offset > 0;
       if (resuming &&
-          (got < kChunkHeaderSize || le64(decoding->chunk.get() + 24) != position.chunk_first_id))
+          (got < kChunkHeaderSize || le64(d.chunk.get() + 24) != position.chunk_first_id))
         return false;
       const std::uint64_t offset = kFileHeaderSize + index * kChunkSize;
-      read_chunk(index, offset, got, sink, stats, 0, resuming ? position.offset : 0, &position);
+      read_chunk(d, index, offset, got, sink, stats, 0, resuming ? position.offset : 0, &position);
       sink.on_progress(offset + got, file_size);
     }
     return true;
@@ -309,18 +337,18 @@ std::unique_ptr<NativeEvtxReader> NativeEvtxReader::open_file(const std::string&
                                                               std::string& error) {
   auto impl = std::make_unique<Impl>();
   impl->origin = path;
-  impl->file.open(path, std::ios::binary);
+  std::string why;
+  impl->file = platform::InputFile::open(path, why);
   if (!impl->file) {
     error = path + ": cannot open";
     return nullptr;
   }
-  impl->file.seekg(0, std::ios::end);
-  const std::streamoff size = impl->file.tellg();
-  if (size < 0) {
+  const auto info = impl->file->info();
+  if (!info) {
     error = path + ": cannot read its size";
     return nullptr;
   }
-  impl->file_size = static_cast<std::uint64_t>(size);
+  impl->file_size = info->size;
   if (!impl->load_header(error)) return nullptr;
   return std::unique_ptr<NativeEvtxReader>(new NativeEvtxReader(std::move(impl)));
 }
@@ -348,6 +376,14 @@ bool NativeEvtxReader::read_from(EventSink& sink, EvtxPosition& position, Decode
 bool NativeEvtxReader::read_next_chunk(EventSink& sink, DecodeStats& stats,
                                        std::uint64_t after_record_id) {
   return impl_->read_next_chunk(sink, stats, after_record_id);
+}
+
+std::uint64_t NativeEvtxReader::chunk_steps() const {
+  return std::max<std::uint64_t>(impl_->chunk_slots(), 1);
+}
+
+bool NativeEvtxReader::read_chunk_alone(std::uint64_t step, EventSink& sink, DecodeStats& stats) {
+  return impl_->read_chunk_alone(step, sink, stats);
 }
 
 std::uint64_t NativeEvtxReader::record_count_hint() const {

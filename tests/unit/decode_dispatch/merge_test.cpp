@@ -300,5 +300,27 @@ TEST_F(Merge, ManyInterleavedFilesAndDamagedOnesGiveOneOrderWhateverTheThreads) 
   }
 }
 
+TEST_F(Merge, OneEvtxFileDecodedChunkByChunkOnThreadsGivesWhatOneThreadGives) {
+  // Its chunks decode on every thread at once; one is overwritten in part, the last is cut.
+  std::ifstream in(kData + "/evtx/RDPAuth_Security.evtx", std::ios::binary);
+  std::string evtx((std::istreambuf_iterator<char>(in)), {});
+  evtx.replace(4096 + 5 * 65536 + 3000, 400, std::string(400, '\xff'));
+  const std::string file = write("one.evtx", evtx.substr(0, evtx.size() - 20000));
+  std::vector<std::string> one_thread;
+  for (int threads : {0, 1, 3, -1}) {
+    MergeOptions options;
+    options.decode_threads = threads;
+    RecordingSink sink;
+    const DecodeStats stats = decode_files_merged({file}, {}, sink, options);
+    ASSERT_GT(stats.records_bad, 0u);
+    ASSERT_GT(sink.events.size(), 500u);
+    if (threads == 0) {
+      one_thread = trace(sink, stats);
+    } else {
+      EXPECT_EQ(trace(sink, stats), one_thread) << threads << " threads";
+    }
+  }
+}
+
 }  // namespace
 }  // namespace sw

@@ -37,10 +37,14 @@ struct Counters {
   std::vector<std::atomic<int>> steps;  // steps taken per file
   std::vector<std::atomic<bool>> freed;
   std::atomic<bool> open{true};  // false: steps wait until it is set
+  std::atomic<int> running{0};   // steps of independent files being taken now
+  std::atomic<int> most_running{0};
 };
 
 // A file of `steps` steps, each one event (record id = file * 1000 + step) and its progress; a
-// step listed in `fails_at` reports a bad record, or throws when `throws` is set.
+// step listed in `fails_at` reports a bad record, or throws when `throws` is set. With
+// `independent`, its steps may be taken on several threads at once (as EVTX chunks are), and
+// `ends_at` is a step that returns false before the last (a read error).
 class FakeStream final : public DecodeStream {
  public:
   FakeStream(std::size_t file, int steps, EventSink& sink, Counters& counters, int fails_at = -1,
@@ -54,24 +58,44 @@ class FakeStream final : public DecodeStream {
   ~FakeStream() override { counters_.freed[file_] = true; }
   bool step() override {
     eventually([&] { return counters_.open.load(); });
-    const int n = counters_.steps[file_]++;
-    if (n == fails_at_ && throws_) throw std::runtime_error("file " + std::to_string(file_));
-    if (n == fails_at_) {
-      ++stats_.records_bad;
-      sink_.on_error(DecodeError{std::to_string(file_), std::uint64_t(n), "bad"});
-    } else {
-      Event e;
-      e.record_id = file_ * 1000 + n;
-      ++stats_.records_read;
-      sink_.on_event(e);
-    }
-    sink_.on_progress(n + 1, steps_);
-    return n + 1 < steps_;
+    return take(counters_.steps[file_]++, sink_, stats_);
   }
   const DecodeStats& stats() const override { return stats_; }
   std::uint64_t size() const override { return steps_; }
+  std::uint64_t independent_steps() const override { return independent ? steps_ : 0; }
+  bool step_alone(std::uint64_t k, EventSink& sink, DecodeStats& stats) override {
+    eventually([&] { return counters_.open.load(); });
+    ++counters_.steps[file_];
+    const int now = ++counters_.running;
+    int most = counters_.most_running;
+    while (now > most && !counters_.most_running.compare_exchange_weak(most, now)) {
+    }
+    // Long enough for another thread to start the next step meanwhile.
+    std::this_thread::sleep_for(std::chrono::milliseconds(int(k) == slow_at ? 50 : 2));
+    --counters_.running;
+    return take(int(k), sink, stats);
+  }
+
+  bool independent = false;
+  int ends_at = -1;
+  int slow_at = -1;  // an independent step that takes longer than the others
 
  private:
+  bool take(int n, EventSink& sink, DecodeStats& stats) {
+    if (n == fails_at_ && throws_) throw std::runtime_error("file " + std::to_string(file_));
+    if (n == fails_at_) {
+      ++stats.records_bad;
+      sink.on_error(DecodeError{std::to_string(file_), std::uint64_t(n), "bad"});
+    } else {
+      Event e;
+      e.record_id = file_ * 1000 + n;
+      ++stats.records_read;
+      sink.on_event(e);
+    }
+    sink.on_progress(n + 1, steps_);
+    return n + 1 < steps_ && n != ends_at;
+  }
+
   std::size_t file_;
   int steps_;
   EventSink& sink_;
@@ -172,8 +196,12 @@ TEST(Prefetcher, EachFileGivesWhatSteppingItAloneGivesWhateverTheThreads) {
         continue;
       }
       const int steps = 1 + int(i % 7);
-      ahead.add(std::make_unique<FakeStream>(i, steps, sink, counters, i % 5 == 0 ? 0 : steps / 2,
-                                             i == 17));
+      auto file = std::make_unique<FakeStream>(i, steps, sink, counters, i % 5 == 0 ? 0 : steps / 2,
+                                               i == 17);
+      // Every third file's steps are independent; two of those end early.
+      file->independent = i % 3 == 0;
+      if (i == 6 || i == 27) file->ends_at = 1;
+      ahead.add(std::move(file));
     }
     // Taken in another order than they are read ahead in: the last file first.
     std::vector<std::vector<std::string>> per_file(kFiles);
@@ -184,9 +212,50 @@ TEST(Prefetcher, EachFileGivesWhatSteppingItAloneGivesWhateverTheThreads) {
   };
   const std::vector<std::string> expected = run(0, 1);  // the merging thread steps every file
   EXPECT_NE(std::find(expected.begin(), expected.end(), "threw file 17"), expected.end());
+  // A file ending early gives nothing of the steps after its end (file 6: steps 0 and 1 of 7).
+  EXPECT_NE(std::find(expected.begin(), expected.end(), "event 6001"), expected.end());
+  EXPECT_EQ(std::find(expected.begin(), expected.end(), "event 6002"), expected.end());
   EXPECT_EQ(run(1, 4), expected);
   EXPECT_EQ(run(3, 16), expected);
   EXPECT_EQ(run(2, 60), expected);
+}
+
+TEST(Prefetcher, DecodesStepsOfOneIndependentFileOnSeveralThreadsAtOnceAndKeepsTheirOrder) {
+  Counters counters(1);
+  Prefetcher ahead(2, 8);
+  EventSink& sink = ahead.new_lane();
+  auto file = std::make_unique<FakeStream>(0, 40, sink, counters, 7);
+  file->independent = true;
+  ahead.add(std::move(file));
+  const std::vector<std::string> got = drain(ahead, 0);
+  EXPECT_GE(counters.most_running, 2);
+  ASSERT_EQ(got.size(), 41u);  // 39 events, the bad record, the totals
+  for (int n = 0, line = 0; n < 40; ++n) {
+    if (n != 7) {
+      EXPECT_EQ(got[line++], "event " + std::to_string(n)) << "step " << n;
+    }
+  }
+  EXPECT_EQ(got[39], "error 0 bad");
+  EXPECT_EQ(got[40], "40 progress, 39 read 1 bad");
+}
+
+TEST(Prefetcher, AFileEndingEarlyGivesBackTheBudgetOfStepsReadPastItsEnd) {
+  // File 0 ends at its second step, which is slow: a thread has decoded the third meanwhile. That
+  // is dropped, and the budget it took must come back, or the workers could never read as far
+  // ahead again.
+  Counters counters(2);
+  Prefetcher ahead(2, 2);
+  EventSink& first_sink = ahead.new_lane();
+  auto first = std::make_unique<FakeStream>(0, 20, first_sink, counters);
+  first->independent = true;
+  first->ends_at = 1;
+  first->slow_at = 1;
+  ahead.add(std::move(first));
+  EXPECT_EQ(drain(ahead, 0).back(), "2 progress, 2 read 0 bad");
+  ASSERT_TRUE(eventually([&] { return bool(counters.freed[0]); }));
+  EventSink& second_sink = ahead.new_lane();
+  ahead.add(std::make_unique<FakeStream>(1, 6, second_sink, counters));
+  EXPECT_TRUE(eventually([&] { return counters.steps[1] == 2; }));  // 2 ahead: the whole budget
 }
 
 }  // namespace
