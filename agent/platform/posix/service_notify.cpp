@@ -3,7 +3,10 @@
 //
 // libsystemd is opened on the first call, not linked: linked, it and the five libraries it
 // needs (gcrypt, gpg-error, lzma, cap...) were mapped and relocated at every start of every
-// command, ~4 ms of a 30 ms `sessionwatch --version`, for two calls only `run` makes.
+// command, ~4 ms of a 30 ms `sessionwatch --version`, for two calls only `run` makes. Nor is it
+// opened by a `run` systemd did not start (a shell, `run --once`, a container): there it would
+// only cost its 1 MB of mapped pages, as sd_notify does nothing without NOTIFY_SOCKET.
+#include <cstdlib>
 #include <string>
 
 #include "sessionwatch/platform.hpp"
@@ -31,8 +34,11 @@ struct Libsystemd {
 
  private:
   static Libsystemd open() {
-    SharedLibrary library("libsystemd.so.0", "libsystemd0");
     Libsystemd lib;
+    // The watchdog is systemd's too: it is only asked for through the same socket.
+    const char* socket = std::getenv("NOTIFY_SOCKET");
+    if (socket == nullptr || *socket == '\0') return lib;
+    SharedLibrary library("libsystemd.so.0", "libsystemd0");
     library.resolve("sd_notify", lib.notify);
     library.resolve("sd_watchdog_enabled", lib.watchdog_enabled);
     return lib;

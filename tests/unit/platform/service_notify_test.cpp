@@ -25,6 +25,20 @@ bool libsystemd_mapped() {
   return false;
 }
 
+TEST(ServiceNotify, NotStartedBySystemdLibsystemdIsNeverMapped) {
+  if (!std::filesystem::exists("/proc/self/maps")) GTEST_SKIP() << "no /proc/self/maps";
+  GTEST_FLAG_SET(death_test_style, "threadsafe");  // a fresh process: nothing opened before
+  EXPECT_EXIT(
+      {
+        unsetenv("NOTIFY_SOCKET");
+        service::notify_ready("test running");
+        service::notify_status("still running");
+        const bool watchdog = service::watchdog_interval().has_value();
+        std::exit(watchdog ? 2 : libsystemd_mapped() ? 1 : 0);  // 1: opened for nothing
+      },
+      testing::ExitedWithCode(0), "");
+}
+
 TEST(ServiceNotify, LibsystemdIsMappedOnlyOnceTheDaemonNotifies) {
   if (!std::filesystem::exists("/proc/self/maps")) GTEST_SKIP() << "no /proc/self/maps";
   EXPECT_FALSE(libsystemd_mapped()) << "linked: mapped and relocated at every start";
