@@ -23,9 +23,17 @@ long resident_bytes() {
   return resident * 4096;
 }
 
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define SW_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define SW_SANITIZED 1
+#endif
+#endif
+
 TEST(EvtxNativeMemory, ReaderHeldOpenCostsLittleMoreThanItsChunk) {
-#if defined(__SANITIZE_ADDRESS__)
-  GTEST_SKIP() << "resident memory under AddressSanitizer counts its shadow and quarantine";
+#if defined(SW_SANITIZED)
+  GTEST_SKIP() << "resident memory under a sanitizer counts its shadow memory (and quarantine)";
 #endif
   if (resident_bytes() < 0) GTEST_SKIP() << "no /proc/self/statm";
   constexpr int kReaders = 64;
