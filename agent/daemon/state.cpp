@@ -111,32 +111,43 @@ std::string checksum_of(std::string_view compact_text) {
   return checksum_text(forward::crc32c(compact_text));
 }
 
-// A part's key and its text (none: the part is gone), in the order a json object keeps its keys.
-using PartView = std::pair<std::string_view, const std::string*>;
+// A part's key and its text (none: the part is gone), or what makes its text when it is written;
+// in the order a json object keeps its keys.
+struct PartView {
+  std::string_view key;
+  const std::string* text = nullptr;
+  const std::function<PartText()>* encode = nullptr;
+};
 
 std::vector<PartView> parts_of(const StatePartMap& parts) {
   std::vector<PartView> out;
   out.reserve(parts.size());
-  for (const auto& [key, value] : parts) out.emplace_back(key, &value);
+  for (const auto& [key, value] : parts) out.push_back({key, &value});
   return out;
 }
 
 std::vector<PartView> parts_of(const StateParts& parts) {
   std::vector<PartView> out;
   out.reserve(parts.size());
-  for (const StatePart& p : parts) out.emplace_back(p.key, p.value ? &*p.value : nullptr);
+  for (const StatePart& p : parts) {
+    if (p.encode_when_written) {
+      out.push_back({p.key, nullptr, &p.encode_when_written});
+    } else {
+      out.push_back({p.key, p.value ? &*p.value : nullptr});
+    }
+  }
   std::stable_sort(out.begin(), out.end(),
-                   [](const PartView& a, const PartView& b) { return a.first < b.first; });
+                   [](const PartView& a, const PartView& b) { return a.key < b.key; });
   // Keys are unique; were one not, the last would win, as in a json object.
   const auto last_of_each =
-      std::unique(out.rbegin(), out.rend(), [](auto& a, auto& b) { return a.first == b.first; });
+      std::unique(out.rbegin(), out.rend(), [](auto& a, auto& b) { return a.key == b.key; });
   out.erase(out.begin(), last_of_each.base());
   return out;
 }
 
 std::size_t parts_bytes(const std::vector<PartView>& parts) {
   std::size_t bytes = 0;
-  for (const auto& [key, value] : parts) bytes += key.size() + (value ? value->size() : 0) + 8;
+  for (const PartView& p : parts) bytes += p.key.size() + (p.text ? p.text->size() : 0) + 8;
   return bytes + bytes / 8;  // room for escapes
 }
 
@@ -163,13 +174,16 @@ bool append_parts(const std::vector<PartView>& parts, bool indented, std::string
     if (i) both([&] { out += ','; });
     if (indented) out += "\n  ";
     both([&] {
-      append_json_string(parts[i].first, out);
+      append_json_string(parts[i].key, out);
       out += ':';
     });
     if (indented) out += ' ';
+    // A part made as it is written lives until it is appended: one at a time.
+    const PartText made = parts[i].encode ? (*parts[i].encode)() : PartText();
+    const std::string* text = parts[i].encode ? (made ? &*made : nullptr) : parts[i].text;
     both([&] {
-      if (parts[i].second) {
-        append_json_string(*parts[i].second, out);
+      if (text) {
+        append_json_string(*text, out);
       } else {
         out += "null";
       }

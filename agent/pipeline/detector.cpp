@@ -74,6 +74,11 @@ class ChainDetector final : public Detector, private TrackerSink {
     if (rules_) rules_->snapshot_parts(changes_only, out);
   }
 
+  void last_parts(StateParts& out) override {
+    tracker_.last_parts(out);
+    if (rules_) rules_->snapshot_parts(false, out);  // a few groups: encoded at once
+  }
+
   bool restore_parts(const StatePartMap& parts, std::string& error) override {
     if (!tracker_.restore_parts(parts, error)) return false;
     return !rules_ || rules_->restore_parts(parts, error);

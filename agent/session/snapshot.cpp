@@ -593,6 +593,19 @@ void SessionTracker::snapshot_parts(bool changes_only, StateParts& out) {
   impl_->evicted_unsaved.clear();
 }
 
+void SessionTracker::last_parts(StateParts& out) {
+  out.push_back({std::string(kHeaderPart), header_json(impl_->released_time).dump(), {}});
+  for (const auto& [key, host] : impl_->hosts) {
+    const Host* h = &host;
+    const auto later = [h](std::string (*encode)(const Host&)) {
+      return [h, encode] { return PartText(encode(*h)); };
+    };
+    out.push_back({std::string(kHostPartPrefix) + key, {}, later(host_text)});
+    out.push_back({std::string(kLogonsPartPrefix) + key, {}, later(logons_text)});
+    out.push_back({std::string(kSidsPartPrefix) + key, {}, later(sid_names_text)});
+  }
+}
+
 bool SessionTracker::restore_parts(const StatePartMap& parts, std::string& error) {
   try {
     const auto header = parts.find(std::string(kHeaderPart));

@@ -60,6 +60,10 @@ class Detector {
   // `changes_only` those changed since the previous call, so that a checkpoint's cost follows
   // the events since the last one, not the size of the state.
   virtual void snapshot_parts(bool changes_only, StateParts& out) = 0;
+  // Every part for the last checkpoint before the detector goes away (the end of `run`): the
+  // largest ones encoded only as they are written (StatePart::encode_when_written), and nothing
+  // kept for a later checkpoint. The detector must not change until they are written.
+  virtual void last_parts(StateParts& out) = 0;
   virtual bool restore_parts(const StatePartMap& parts, std::string& error) = 0;
 
   virtual const SessionTracker& tracker() const = 0;

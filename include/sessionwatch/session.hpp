@@ -197,6 +197,9 @@ class SessionTracker {
   // previous call (evicted computers without a value); either way every part counts as saved
   // afterwards.
   void snapshot_parts(bool changes_only, StateParts& out);
+  // Every part, each computer's encoded only as it is written and not kept (Detector::last_parts):
+  // no part of changes, each collection whole.
+  void last_parts(StateParts& out);
   // Restores from the "session/" parts of `parts` (others are ignored).
   bool restore_parts(const StatePartMap& parts, std::string& error);
 

@@ -3,6 +3,7 @@
 // the events since then, not the size of the whole state.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -34,6 +35,10 @@ class PartText {
 struct StatePart {
   std::string key;  // unique across the detector ("session/...", "rules/...")
   PartText value;   // none: the part is gone (host evicted, group fired)
+  // When set, the part's text is made by this as the checkpoint writes it, and dropped once
+  // written (`value` is then unused): the last checkpoint of a detector holds one part's text
+  // at a time rather than the whole state's. Its state must stay as it is until then.
+  std::function<PartText()> encode_when_written;
 };
 using StateParts = std::vector<StatePart>;
 // Every part, as read back from a checkpoint.

@@ -241,7 +241,9 @@ struct Engine::Impl {
   // the checkpoint writer's thread)
   void save_state(bool force, bool final = false);
   void take_back_failed_write();
-  PendingCheckpoint take_checkpoint(bool full);
+  // `last`: the final checkpoint, its detector parts encoded as they are written
+  // (Detector::last_parts).
+  PendingCheckpoint take_checkpoint(bool full, bool last = false);
   void write_checkpoint(PendingCheckpoint& checkpoint);  // writer thread
   bool write_full_checkpoint(std::string& error);
   void hand_back_commits(StreamCommits commits);

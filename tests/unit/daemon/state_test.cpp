@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -227,14 +228,30 @@ TEST_F(StateTest, FullCheckpointFromPartsIsTheDocumentJsonWrites) {
   StateParts parts;  // in no particular order, as the detector hands them
   for (auto it = s.parts.rbegin(); it != s.parts.rend(); ++it)
     parts.push_back({it->first, it->second});
+  // The same parts made only as they are written (the last checkpoint's), each made once.
+  StateParts made_later;
+  std::map<std::string, int> made;
+  for (const StatePart& p : parts) {
+    made_later.push_back({p.key, {}, [&made, p] {
+                            ++made[p.key];
+                            return p.value;
+                          }});
+  }
   AgentState positions = s;
   positions.parts.clear();
-  for (const bool from_parts : {true, false}) {
-    fs::create_directories(dir_ / (from_parts ? "parts" : "map"));
-    StateStore store((dir_ / (from_parts ? "parts" : "map") / "state.json").string());
+  for (const std::string mode : {"parts", "map", "made"}) {
+    fs::create_directories(dir_ / mode);
+    StateStore store((dir_ / mode / "state.json").string());
     std::string error;
-    ASSERT_TRUE(from_parts ? store.save(positions, parts, error) : store.save(s, error)) << error;
+    ASSERT_TRUE(mode == "map"     ? store.save(s, error)
+                : mode == "parts" ? store.save(positions, parts, error)
+                                  : store.save(positions, made_later, error))
+        << error;
     const std::string text = read_text(store.path());
+    if (mode == "made") {
+      EXPECT_EQ(made.size(), parts.size());
+      for (const auto& [key, times] : made) EXPECT_EQ(times, 1) << key;
+    }
     EXPECT_EQ(as_written(text), text);
     EXPECT_EQ(store.full_bytes(), text.size());
     AgentState back;

@@ -137,6 +137,41 @@ TEST(StateParts, ChangesAppliedInOrderRebuildTheSameDetector) {
   EXPECT_GT(correlations, 0u);
 }
 
+TEST(StateParts, TheLastPartsAreMadeAsTheyAreReadAndRestoreTheSameDetector) {
+  auto running = live_detector();
+  ASSERT_TRUE(running);
+  feed(*running, 0, 400);
+  StateParts changes;
+  running->snapshot_parts(true, changes);  // settled then, changed after: both layers in play
+  feed(*running, 400, 900);
+  StateParts last;
+  running->last_parts(last);
+  StatePartMap saved;
+  std::size_t made_later = 0;
+  for (const StatePart& p : last) {
+    if (p.encode_when_written) {
+      ++made_later;
+      EXPECT_FALSE(p.value) << p.key << ": made at once";
+      const PartText text = p.encode_when_written();
+      ASSERT_TRUE(text) << p.key;
+      saved[p.key] = *text;
+    } else if (p.value) {
+      saved[p.key] = *p.value;
+    }
+  }
+  EXPECT_EQ(made_later, 3u * 5u) << "each computer's host, logons and SID names";
+  EXPECT_EQ(
+      std::count_if(saved.begin(), saved.end(),
+                    [](const auto& part) { return part.first.find("/new") != std::string::npos; }),
+      0)
+      << "no layer of changes: every collection whole";
+  auto restored = live_detector();
+  std::string error;
+  ASSERT_TRUE(restored->restore_parts(saved, error)) << error;
+  expect_same_state(*restored, *running);
+  EXPECT_EQ(feed(*restored, 900, 1400), feed(*running, 900, 1400));
+}
+
 TEST(StateParts, ChangesHoldOnlyWhatTheEventsSinceTheLastCallTouched) {
   auto detector = live_detector();
   ASSERT_TRUE(detector);
