@@ -6,17 +6,17 @@
 
 #include "evtx_image.hpp"
 #include "fuzz_util.hpp"
+#include "sessionwatch/decode.hpp"
 #include "sessionwatch/evtx_native.hpp"
 
 namespace {
 
-// What a step handed on, as text: events (their ids, computer and payload) and errors.
+// What a step handed on, as text: each event as JSON (write_event_json), errors and progress.
 class DigestSink : public sw::EventSink {
  public:
   void on_event(sw::Event& e) override {
-    text += "event " + std::to_string(e.record_id) + " " + std::to_string(e.event_id) + " " +
-            std::string(e.computer()) + "\n";
-    for (const sw::Field& f : e.fields()) text += " " + std::string(e.value(f)) + "\n";
+    sw::write_event_json(e, text);
+    text += '\n';
   }
   void on_error(const sw::DecodeError& e) override {
     text += "error " + std::to_string(e.position) + " " + e.reason + "\n";

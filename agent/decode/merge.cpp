@@ -175,7 +175,7 @@ DecodeStats decode_files_merged(const std::vector<std::string>& paths, const Dec
   const std::size_t read_size = read_size_for(paths.size());
   // With threads, every stream is stepped through the prefetcher, which records its sink calls
   // and replays them here: the merge sees what stepping the streams here gives.
-  std::size_t threads = decode_threads_for(merge, paths.size(), false);
+  const std::size_t threads = decode_threads_for(merge, paths.size(), false);
   std::optional<decode_detail::Prefetcher> ahead;
   if (threads > 0) ahead.emplace(threads, read_ahead_steps(threads, paths.size()));
   for (const std::string& path : paths) {
@@ -195,9 +195,10 @@ DecodeStats decode_files_merged(const std::vector<std::string>& paths, const Dec
     if (ahead) ahead->add(std::move(streams.back()));
   }
   // One file whose chunks decode independently is still read on every core.
-  if (!ahead && paths.size() == 1 && streams[0] && streams[0]->independent_steps() > 0 &&
-      (threads = decode_threads_for(merge, 1, true)) > 0) {
-    ahead.emplace(threads, read_ahead_steps(threads, 1));
+  const bool one_independent =
+      !ahead && paths.size() == 1 && streams[0] && streams[0]->independent_steps() > 0;
+  if (const std::size_t chunk_threads = one_independent ? decode_threads_for(merge, 1, true) : 0) {
+    ahead.emplace(chunk_threads, read_ahead_steps(chunk_threads, 1));
     ahead->new_lane();
     ahead->add(std::move(streams[0]));
     sinks[0]->take_events();
@@ -213,10 +214,7 @@ DecodeStats decode_files_merged(const std::vector<std::string>& paths, const Dec
   DecodeStats stats;
   for (std::size_t i = 0; i < paths.size(); ++i) {
     if (!ahead && !streams[i]) continue;  // refused
-    const DecodeStats& s = ahead ? ahead->stats(i) : streams[i]->stats();
-    stats.records_read += s.records_read;
-    stats.records_bad += s.records_bad;
-    stats.bytes_read += s.bytes_read;
+    stats += ahead ? ahead->stats(i) : streams[i]->stats();
   }
   if (merge_stats) {
     *merge_stats = merger.stats();

@@ -6,13 +6,6 @@ namespace sw::decode_detail {
 
 namespace {
 
-DecodeStats& operator+=(DecodeStats& a, const DecodeStats& b) {
-  a.records_read += b.records_read;
-  a.records_bad += b.records_bad;
-  a.bytes_read += b.bytes_read;
-  return a;
-}
-
 DecodeStats minus(const DecodeStats& a, const DecodeStats& b) {
   return DecodeStats{a.records_read - b.records_read, a.records_bad - b.records_bad,
                      a.bytes_read - b.bytes_read};

@@ -55,6 +55,13 @@ struct DecodeStats {
   std::uint64_t records_read = 0;  // records handed to on_event
   std::uint64_t records_bad = 0;   // records reported to on_error
   std::uint64_t bytes_read = 0;
+
+  DecodeStats& operator+=(const DecodeStats& other) {
+    records_read += other.records_read;
+    records_bad += other.records_bad;
+    bytes_read += other.bytes_read;
+    return *this;
+  }
 };
 
 struct DecodeOptions {

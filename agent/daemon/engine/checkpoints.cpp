@@ -46,8 +46,13 @@ void Engine::Impl::restore_record_ids(const std::string& input, const AgentState
 }
 
 // The detector's parts and every input's record-id streams: all changed by the same events.
-void Engine::Impl::snapshot_parts(bool changes_only, StateParts& out) {
-  detector->snapshot_parts(changes_only, out);
+// `last`: every part, the detector's made as they are written (Detector::last_parts).
+void Engine::Impl::snapshot_parts(bool changes_only, StateParts& out, bool last) {
+  if (last) {
+    detector->last_parts(out);
+  } else {
+    detector->snapshot_parts(changes_only, out);
+  }
   for (std::size_t i = 0; i < record_id_gaps.size(); ++i) {
     record_id_gaps[i].snapshot_parts(record_ids_prefix(config.inputs[i].name), changes_only, out);
   }
@@ -148,15 +153,7 @@ PendingCheckpoint Engine::Impl::take_checkpoint(bool full, bool last) {
   PendingCheckpoint checkpoint;
   checkpoint.full = full;
   // The parts' texts are shared with the detector, not copied: it re-encodes only what changed.
-  if (last) {
-    detector->last_parts(checkpoint.parts);
-    for (std::size_t i = 0; i < record_id_gaps.size(); ++i) {
-      record_id_gaps[i].snapshot_parts(record_ids_prefix(config.inputs[i].name), false,
-                                       checkpoint.parts);
-    }
-  } else {
-    snapshot_parts(!full, checkpoint.parts);
-  }
+  snapshot_parts(!full, checkpoint.parts, last);
   checkpoint.state = committed;
   checkpoint.commits = std::move(uncommitted);
   uncommitted.clear();

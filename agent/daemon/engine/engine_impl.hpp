@@ -248,7 +248,7 @@ struct Engine::Impl {
   bool write_full_checkpoint(std::string& error);
   void hand_back_commits(StreamCommits commits);
   void adopt_parts(const StatePartMap& handed);
-  void snapshot_parts(bool changes_only, StateParts& out);
+  void snapshot_parts(bool changes_only, StateParts& out, bool last = false);
   void restore_record_ids(const std::string& input, const AgentState& state, RecordIdGaps& gaps);
 
   // ---- between the detection thread and the checkpoint writer ----
