@@ -1,17 +1,17 @@
 // Events held back to be released in time order (the reorder windows of the merge and of the
-// tracker). The heap orders compact records (time, arrival, slot), so sifting moves 24 bytes
-// instead of an Event; the events stay put in their slots from push to pop. A released slot
-// gives its buffers back: the tracker enriches a released event in place, which grows them, and
-// slots kept with those buffers held more than the events in them (9.8 MB of a 37.6 MB heap on
-// 300k lines, massif), beyond any budget counted from the events pushed.
+// tracker). The heap orders compact records (time, arrival, slot), so sifting moves 24 bytes;
+// each event waits packed in its slot (one allocation, core/packed_event.hpp) and is unpacked on
+// release into an Event kept for that, which the receiver may change (the tracker enriches it
+// in place): its buffers grow once to the events' size rather than for each event.
 #pragma once
 
 #include <algorithm>
 #include <cstdint>
-#include <deque>
+#include <memory>
 #include <utility>
 #include <vector>
 
+#include "core/packed_event.hpp"
 #include "sessionwatch/event.hpp"
 
 namespace sw {
@@ -30,29 +30,35 @@ class EventHeap {
   // The oldest held (time, then arrival).
   const Entry& top() const { return heap_.front(); }
 
-  // Copies or moves the event into a slot; returns the footprint of what it holds.
-  template <typename E>
-  std::uint32_t push(E&& event, Ticks time, std::uint64_t seq) {
+  // Packs a copy of the event into a slot; returns what it takes in memory.
+  std::uint32_t push(const Event& event, Ticks time, std::uint64_t seq) {
+    return push(PackedEvent(event), time, seq);
+  }
+  std::uint32_t push(PackedEvent&& event, Ticks time, std::uint64_t seq) {
     const std::uint32_t slot = take_slot();
-    slots_[slot] = std::forward<E>(event);
     const auto bytes =
-        static_cast<std::uint32_t>(std::min<std::size_t>(slots_[slot].footprint(), UINT32_MAX));
+        static_cast<std::uint32_t>(std::min<std::size_t>(event.footprint(), UINT32_MAX));
+    slots_[slot] = std::move(event);
     heap_.push_back(Entry{time, seq, slot, bytes});
     std::push_heap(heap_.begin(), heap_.end(), Later());
     return bytes;
   }
 
-  // Hands the oldest event to `out` (which may change it), then frees its slot.
+  // Hands the oldest event to `out` (which may change it, and may push or pop meanwhile).
   template <typename Out>
   void pop(Out&& out) {
     std::pop_heap(heap_.begin(), heap_.end(), Later());
     const std::uint32_t slot = heap_.back().slot;
     heap_.pop_back();
-    ++handing_out_;
-    out(slots_[slot]);  // a deque: an event pushed meanwhile does not move this one
-    --handing_out_;
-    { const Event spent = std::move(slots_[slot]); }  // `= Event()` would keep the text's buffer
+    // One Event per pop under way: an `out` that pops again gets its own.
+    if (handing_out_ == unpacked_.size()) unpacked_.push_back(std::make_unique<Event>());
+    Event& event = *unpacked_[handing_out_];
+    slots_[slot].unpack(event);
+    slots_[slot] = PackedEvent();
     free_.push_back(slot);
+    ++handing_out_;
+    out(event);
+    --handing_out_;
     if (heap_.empty() && handing_out_ == 0) trim();
   }
 
@@ -86,9 +92,10 @@ class EventHeap {
   }
 
   std::vector<Entry> heap_;
-  std::deque<Event> slots_;
+  std::vector<PackedEvent> slots_;
   std::vector<std::uint32_t> free_;
-  int handing_out_ = 0;  // pops under way (an `out` that pops again must not see slots trimmed)
+  std::vector<std::unique_ptr<Event>> unpacked_;  // one per pop under way, each kept in place
+  std::size_t handing_out_ = 0;                   // pops under way
 };
 
 }  // namespace sw

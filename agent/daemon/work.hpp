@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/packed_event.hpp"
 #include "sessionwatch/decode.hpp"
 #include "sessionwatch/gap_alert.hpp"
 #include "sessionwatch/platform.hpp"
@@ -59,6 +60,9 @@ struct EventBatch {
   std::string stream;  // the checkpoint's key within the input (a file's identity, a channel)
   std::string origin;  // what to call the stream in logs (a file's path)
   std::vector<Event> events;
+  // Instead of `events` when the time merge holds them (run --once): packed on the io thread
+  // (Engine::Impl::pack_for_merge), as the merge keeps them.
+  std::vector<PackedEvent> packed;
   std::vector<RecordError> errors;  // records that are no events, counted and logged
   std::string checkpoint;           // true after these events
   bool forget = false;              // the stream is over: drop its checkpoint instead
@@ -66,7 +70,7 @@ struct EventBatch {
   bool check_record_ids = false;
   std::uint64_t bytes_read = 0;  // what was read to get these events (metrics)
   std::uint64_t records_read = 0;
-  std::size_t memory = 0;           // heap bytes held by `events` (the work queue's budget)
+  std::size_t memory = 0;           // heap bytes held by the events (the work queue's budget)
   std::shared_ptr<EventPool> pool;  // where `events` go once processed, when set
 };
 
@@ -118,7 +122,7 @@ struct WorkItem {
   // waiting for it.
   std::optional<std::vector<std::pair<std::size_t, std::string>>> round;
   std::size_t bytes() const {
-    if (events) return 64 + events->memory + events->events.size() * 512;
+    if (events) return 64 + events->memory + (events->events.size() + events->packed.size()) * 512;
     return 64;
   }
 };

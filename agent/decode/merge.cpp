@@ -15,13 +15,12 @@ std::size_t TimeMerger::add_stream(std::string key) {
   return streams_.size() - 1;
 }
 
-void TimeMerger::push(std::size_t stream, Event& event, bool take) {
+void TimeMerger::push(std::size_t stream, PackedEvent&& event) {
   Stream& s = streams_[stream];
-  const Ticks time = event.time_created;
+  const Ticks time = event.time();
   if (s.heap.empty() || time > s.newest) s.newest = time;
   s.ended = false;
-  const std::size_t bytes = take ? s.heap.push(std::move(event), time, s.next_seq++)
-                                 : s.heap.push(event, time, s.next_seq++);
+  const std::size_t bytes = s.heap.push(std::move(event), time, s.next_seq++);
   ++held_;
   s.bytes += bytes;
   held_bytes_ += bytes;
@@ -103,21 +102,15 @@ std::optional<std::size_t> TimeMerger::hungry() const {
 
 namespace {
 
-// One input's events into the merger; its errors straight on, its progress summed over all.
-class MergeInputSink : public EventSink {
+// One input's events into the merger, as decoded or as recorded ahead; its errors straight on,
+// its progress summed over all.
+class MergeInputSink : public decode_detail::ReplaySink {
  public:
-  // `takes_events`: the events handed in are copies made for the merge (replayed by the
-  // prefetcher), so they are moved in rather than copied again; a decoder's own event is copied.
   MergeInputSink(decode_detail::TimeMerger& merger, std::size_t stream, EventSink& out,
-                 std::vector<std::uint64_t>& done, std::uint64_t& total, bool takes_events)
-      : merger_(merger),
-        stream_(stream),
-        out_(out),
-        done_(done),
-        total_(total),
-        takes_events_(takes_events) {}
-  void on_event(Event& event) override { merger_.push(stream_, event, takes_events_); }
-  void take_events() { takes_events_ = true; }
+                 std::vector<std::uint64_t>& done, std::uint64_t& total)
+      : merger_(merger), stream_(stream), out_(out), done_(done), total_(total) {}
+  void on_event(Event& event) override { merger_.push(stream_, event); }
+  void on_packed(PackedEvent&& event) override { merger_.push(stream_, std::move(event)); }
   void on_error(const DecodeError& error) override { out_.on_error(error); }
   void on_progress(std::uint64_t done, std::uint64_t /*total*/) override {
     done_[stream_] = done;
@@ -132,7 +125,6 @@ class MergeInputSink : public EventSink {
   EventSink& out_;
   std::vector<std::uint64_t>& done_;
   std::uint64_t& total_;
-  bool takes_events_;
 };
 
 // Memory per open text file: its read buffer. Many files share a budget, down to a floor.
@@ -180,8 +172,7 @@ DecodeStats decode_files_merged(const std::vector<std::string>& paths, const Dec
   if (threads > 0) ahead.emplace(threads, read_ahead_steps(threads, paths.size()));
   for (const std::string& path : paths) {
     const std::size_t index = merger.add_stream(path);
-    sinks.push_back(
-        std::make_unique<MergeInputSink>(merger, index, sink, done, total, ahead.has_value()));
+    sinks.push_back(std::make_unique<MergeInputSink>(merger, index, sink, done, total));
     EventSink& stream_sink = ahead ? ahead->new_lane() : *sinks.back();
     std::string error;
     streams.push_back(DecodeStream::open(path, options, stream_sink, error, read_size));
@@ -201,7 +192,6 @@ DecodeStats decode_files_merged(const std::vector<std::string>& paths, const Dec
     ahead.emplace(chunk_threads, read_ahead_steps(chunk_threads, 1));
     ahead->new_lane();
     ahead->add(std::move(streams[0]));
-    sinks[0]->take_events();
   }
   auto step = [&](std::size_t i) { return ahead ? ahead->step(i, *sinks[i]) : streams[i]->step(); };
   const decode_detail::TimeMerger::Release out = [&](Event& e) { sink.on_event(e); };

@@ -23,8 +23,9 @@ class TimeMerger {
   // A new input. `key` (its path) orders events of equal time across inputs, so the result does
   // not depend on the order inputs were added in.
   std::size_t add_stream(std::string key);
-  // Copies the event in; moves it when `take` is set (the caller gives it up).
-  void push(std::size_t stream, Event& event, bool take = false);
+  // Holds a copy of the event (packed), or the packed event given.
+  void push(std::size_t stream, const Event& event) { push(stream, PackedEvent(event)); }
+  void push(std::size_t stream, PackedEvent&& event);
   // The stream has nothing more for now (end of file): it no longer holds the others back.
   void end(std::size_t stream);
   // Releases events in time order for as long as every open stream has an event it is sure of:

@@ -44,7 +44,7 @@ void Prefetcher::add(std::unique_ptr<DecodeStream> stream) {
   changed_.notify_all();
 }
 
-bool Prefetcher::step(std::size_t index, EventSink& sink) {
+bool Prefetcher::step(std::size_t index, ReplaySink& sink) {
   Lane& lane = *lanes_[index];
   std::unique_lock lock(mu_);
   while (lane.ahead.empty() || !lane.ahead.front()->ready) {
@@ -145,10 +145,10 @@ void Prefetcher::drop_ready(Lane& lane) {
   ahead_total_ -= before - lane.ahead.size();
 }
 
-void Prefetcher::replay(RecordedStep& step, EventSink& sink) {
+void Prefetcher::replay(RecordedStep& step, ReplaySink& sink) {
   for (auto& call : step.calls) {
-    if (auto* e = std::get_if<Event>(&call)) {
-      sink.on_event(*e);
+    if (auto* e = std::get_if<PackedEvent>(&call)) {
+      sink.on_packed(std::move(*e));
     } else if (auto* error = std::get_if<DecodeError>(&call)) {
       sink.on_error(*error);
     } else {

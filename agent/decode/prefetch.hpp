@@ -16,16 +16,24 @@
 #include <variant>
 #include <vector>
 
+#include "core/packed_event.hpp"
 #include "sessionwatch/decode.hpp"
 
 namespace sw::decode_detail {
+
+// Where recorded steps are replayed: their events come as recorded, packed (a step holds up to
+// about 1 MiB of events, read ahead and waiting).
+class ReplaySink : public EventSink {
+ public:
+  virtual void on_packed(PackedEvent&& event) = 0;
+};
 
 // The sink calls of one step of a stream, and what the step returned.
 struct RecordedStep {
   struct Progress {
     std::uint64_t done = 0, total = 0;
   };
-  std::vector<std::variant<Event, DecodeError, Progress>> calls;
+  std::vector<std::variant<PackedEvent, DecodeError, Progress>> calls;
   DecodeStats added;  // what the step added to the stream's totals
   bool more = false;
   std::exception_ptr failure;  // what the step threw, rethrown on replay
@@ -50,14 +58,16 @@ class Prefetcher {
   void add(std::unique_ptr<DecodeStream> stream);
 
   // The lane's next step, replayed into `sink`: what DecodeStream::step would return.
-  bool step(std::size_t lane, EventSink& sink);
+  bool step(std::size_t lane, ReplaySink& sink);
   // The lane's totals as of the last step replayed.
   const DecodeStats& stats(std::size_t lane) const { return lanes_[lane]->stats; }
 
  private:
   struct Recorder final : EventSink {
     RecordedStep* into = nullptr;
-    void on_event(Event& e) override { into->calls.emplace_back(e); }
+    void on_event(Event& e) override {
+      into->calls.emplace_back(std::in_place_type<PackedEvent>, e);
+    }
     void on_error(const DecodeError& e) override { into->calls.emplace_back(e); }
     void on_progress(std::uint64_t done, std::uint64_t total) override {
       into->calls.emplace_back(RecordedStep::Progress{done, total});
@@ -92,7 +102,7 @@ class Prefetcher {
   void drop_ready(Lane& lane);
   // Runs the step (no lock held) into `into`.
   static void record(Lane& lane, std::uint64_t k, RecordedStep& into);
-  static void replay(RecordedStep& step, EventSink& sink);
+  static void replay(RecordedStep& step, ReplaySink& sink);
 
   std::vector<std::unique_ptr<Lane>> lanes_;
   std::size_t max_ahead_, ahead_total_ = 0;

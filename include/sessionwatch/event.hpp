@@ -150,6 +150,8 @@ class Event {
   }
 
  private:
+  friend class PackedEvent;  // copies every member below and above: a new one goes there too
+
   Span store(std::string_view v);
   std::string_view view(Span s) const {
     return std::string_view(buffer_.data() + s.offset, s.length);

@@ -47,7 +47,7 @@ void Engine::Impl::collect_round() {
     if (item.events) {
       EventBatch& b = *item.events;
       fed.emplace_back(b.input_index, b.origin.empty() ? b.stream : b.origin);
-      if (merger) copy_for_merge(b);
+      if (merger) pack_for_merge(b);
     }
     queue.push(std::move(item));
   }
@@ -59,21 +59,19 @@ void Engine::Impl::collect_round() {
   arm_linger();
 }
 
-// The time merge holds every event for a while (run --once), so it keeps copies of exactly their
-// size, not the decoder's reused buffers. Made here, on the io thread, rather than by the merge on
-// the detection thread, which all inputs share and which bounds the relay's rate; the decoder
-// gets its buffers back at once.
-void Engine::Impl::copy_for_merge(EventBatch& batch) {
-  std::vector<Event> copies;
-  copies.reserve(batch.events.size());
+// The time merge holds every event for a while (run --once), packed. They are packed here, on
+// the io thread, rather than by the merge on the detection thread, which all inputs share and
+// which bounds the relay's rate; the decoder gets its buffers back at once.
+void Engine::Impl::pack_for_merge(EventBatch& batch) {
+  batch.packed.reserve(batch.events.size());
   std::size_t memory = 0;
   for (const Event& e : batch.events) {
-    copies.push_back(e);
-    memory += copies.back().footprint();
+    batch.packed.emplace_back(e);
+    memory += batch.packed.back().footprint();
   }
   if (batch.pool) batch.pool->give(std::move(batch.events));
   batch.pool = nullptr;
-  batch.events = std::move(copies);
+  batch.events.clear();
   batch.memory = memory;
 }
 

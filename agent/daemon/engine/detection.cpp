@@ -188,17 +188,31 @@ bool Engine::Impl::process(WorkItem& item) {
 }
 
 void Engine::Impl::deliver(std::size_t input_index, const std::string& path, Event& event,
-                           const Detector::AlertCallback& on_alert, bool take) {
+                           const Detector::AlertCallback& on_alert) {
   if (!merger) {
     const LiveState::CauseScope cause(live.get(), event);
     detector->process(event, on_alert);
     return;
   }
+  merger->push(merge_stream(input_index, path), event);
+  release_over_budget(on_alert);
+}
+
+void Engine::Impl::deliver(std::size_t input_index, const std::string& path, PackedEvent&& event,
+                           const Detector::AlertCallback& on_alert) {
+  merger->push(merge_stream(input_index, path), std::move(event));
+  release_over_budget(on_alert);
+}
+
+std::size_t Engine::Impl::merge_stream(std::size_t input_index, const std::string& path) {
   auto [it, added] = merge_streams.try_emplace({input_index, path}, 0);
   if (added) it->second = merger->add_stream(path);
-  merger->push(it->second, event, take);
-  // A file read whole at once (EVTX) or a file the io thread cannot be asked for must not make
-  // the merge hold more than its budget.
+  return it->second;
+}
+
+// A file read whole at once (EVTX) or a file the io thread cannot be asked for must not make
+// the merge hold more than its budget.
+void Engine::Impl::release_over_budget(const Detector::AlertCallback& on_alert) {
   merger->release_over_budget([&](Event& e) {
     const LiveState::CauseScope cause(live.get(), e);
     detector->process(e, on_alert);
@@ -236,15 +250,16 @@ void Engine::Impl::refuse(const RefusedFile& file) {
                file.reason);
 }
 
-void Engine::Impl::check_record_id(const EventBatch& batch, const Event& event,
+void Engine::Impl::check_record_id(const EventBatch& batch, std::string_view computer,
+                                   std::string_view channel, std::uint64_t record_id,
                                    std::vector<CollectionGap>& gaps) {
-  const auto skipped = record_id_gaps[batch.input_index].observe(batch.stream, event.computer(),
-                                                                 event.channel(), event.record_id);
+  const auto skipped =
+      record_id_gaps[batch.input_index].observe(batch.stream, computer, channel, record_id);
   if (!skipped) return;
   CollectionGap gap;
   gap.input = config.inputs[batch.input_index].name;
   gap.path = batch.origin;
-  gap.stream = std::string(event.computer()) + " " + std::string(event.channel());
+  gap.stream = std::string(computer) + " " + std::string(channel);
   gap.cause = "record_ids_skipped";
   gap.unit = "records";
   gap.from = skipped->from;
@@ -264,14 +279,20 @@ void Engine::Impl::process_events(EventBatch& batch, std::vector<Alert>& alerts,
   }
   Ticks last_time = 0;
   for (Event& event : batch.events) {
-    if (batch.check_record_ids) check_record_id(batch, event, gaps);
+    if (batch.check_record_ids)
+      check_record_id(batch, event.computer(), event.channel(), event.record_id, gaps);
     last_time = std::max(last_time, event.time_created);
-    // The batch's events are copies made for the merge (copy_for_merge) when there is one.
-    deliver(batch.input_index, origin, event, on_alert, /*take=*/true);
+    deliver(batch.input_index, origin, event, on_alert);
+  }
+  for (PackedEvent& event : batch.packed) {
+    if (batch.check_record_ids)
+      check_record_id(batch, event.computer(), event.channel(), event.record_id(), gaps);
+    last_time = std::max(last_time, event.time());
+    deliver(batch.input_index, origin, std::move(event), on_alert);
   }
   if (batch.forget) record_id_gaps[batch.input_index].forget(batch.stream);
   release_merged(alerts);
-  const std::size_t decoded = batch.events.size();
+  const std::size_t decoded = batch.events.size() + batch.packed.size();
   if (batch.pool) batch.pool->give(std::move(batch.events));
   m.events_read += batch.records_read;
   m.events_decoded += decoded;
@@ -293,9 +314,7 @@ std::optional<std::string> Engine::Impl::run_job(InputJob& job, std::vector<Aler
   InputJob::Context context;
   const auto& stored = committed.streams[config.inputs[job.input_index].name];
   if (const auto it = stored.find(job.stream); it != stored.end()) context.checkpoint = &it->second;
-  context.deliver = [&](Event& e) {
-    deliver(job.input_index, job.origin, e, on_alert, /*take=*/false);  // the reader's own event
-  };
+  context.deliver = [&](Event& e) { deliver(job.input_index, job.origin, e, on_alert); };
   context.error = [&](const std::string& key, const std::string& message) {
     limiter.error(key, "{}", message);
   };

@@ -191,7 +191,7 @@ struct Engine::Impl {
 
   // collect.cpp: collect rounds and folder watches (io thread)
   void collect_round();
-  static void copy_for_merge(EventBatch& batch);
+  static void pack_for_merge(EventBatch& batch);
   void end_once_round(std::vector<std::pair<std::size_t, std::string>> fed, bool found);
   void schedule_collect();
   void arm_linger();
@@ -219,16 +219,20 @@ struct Engine::Impl {
   void flush_detector();
   bool process(WorkItem& item);
   void refuse(const RefusedFile& file);
-  // `take`: the event is the caller's to give up (a batch's copy), moved into the time merge.
+  // To the detector, or to the time merge when there is one (a copy of `event`).
   void deliver(std::size_t input_index, const std::string& path, Event& event,
-               const Detector::AlertCallback& on_alert, bool take);
+               const Detector::AlertCallback& on_alert);
+  void deliver(std::size_t input_index, const std::string& path, PackedEvent&& event,
+               const Detector::AlertCallback& on_alert);
+  std::size_t merge_stream(std::size_t input_index, const std::string& path);
+  void release_over_budget(const Detector::AlertCallback& on_alert);
   void end_round(const std::vector<std::pair<std::size_t, std::string>>& fed,
                  std::vector<Alert>& alerts);
   void release_merged(std::vector<Alert>& alerts);
   void process_events(EventBatch& batch, std::vector<Alert>& alerts,
                       std::vector<CollectionGap>& gaps);
-  void check_record_id(const EventBatch& batch, const Event& event,
-                       std::vector<CollectionGap>& gaps);
+  void check_record_id(const EventBatch& batch, std::string_view computer, std::string_view channel,
+                       std::uint64_t record_id, std::vector<CollectionGap>& gaps);
   std::optional<std::string> run_job(InputJob& job, std::vector<Alert>& alerts,
                                      std::vector<CollectionGap>& gaps);
   bool store_alerts(std::vector<Alert>& alerts);

@@ -52,13 +52,13 @@ TEST(EventHeap, AReusedSlotHoldsOnlyTheNewEvent) {
   });
 }
 
-TEST(EventHeap, AReleasedSlotGivesBackWhatItsEventGrewTo) {
+TEST(EventHeap, AReleasedEventGrownByItsReceiverIsNotHeldUnderTheNext) {
   // The tracker enriches a released event in place; a slot that kept those buffers would hold
   // them under the next, smaller event, beyond what the holder's budget counts.
   EventHeap heap;
   const Event small = event_at(1, "small");
   const std::uint32_t small_bytes = heap.push(small, 1, 0);
-  EXPECT_EQ(small_bytes, small.footprint());
+  EXPECT_EQ(small_bytes, PackedEvent(small).footprint());
   heap.pop([](Event& e) { e.add_field("Grown", std::string(64 * 1024, 'x')); });
   EXPECT_EQ(heap.push(small, 2, 1), small_bytes) << "the slot held the grown buffer";
   EXPECT_EQ(heap.top().bytes, small_bytes);
@@ -76,6 +76,29 @@ TEST(EventHeap, AnEventPushedWhileOneIsHandedOutLeavesItIntact) {
   });
   EXPECT_EQ(heap.size(), 1000u);
   EXPECT_EQ(drain(heap).front(), "later@100");
+}
+
+TEST(EventHeap, AReceiverThatPopsAgainGetsAnotherEventAndKeepsItsOwn) {
+  EventHeap heap;
+  heap.push(event_at(1, "outer"), 1, 0);
+  heap.push(event_at(2, "inner"), 2, 1);
+  heap.push(event_at(3, "last"), 3, 2);
+  std::vector<std::string> seen;
+  heap.pop([&](Event& outer) {
+    heap.pop([&](Event& inner) { seen.push_back(std::string(inner.computer())); });
+    seen.push_back(std::string(outer.computer()));
+    EXPECT_EQ(outer.value(outer.fields()[0]), "outer-user");
+  });
+  EXPECT_EQ(seen, (std::vector<std::string>{"inner", "outer"}));
+  EXPECT_EQ(drain(heap), std::vector<std::string>{"last@3"});
+}
+
+TEST(EventHeap, HoldsEachEventPackedSmallerThanACopy) {
+  EventHeap heap;
+  Event e = event_at(1, "srv-0176.contoso.local");
+  e.set_message(std::string(400, 'm'));
+  EXPECT_EQ(heap.push(e, 1, 0), PackedEvent(e).footprint());
+  EXPECT_LT(heap.top().bytes, e.footprint());
 }
 
 TEST(EventHeap, ABurstIsReleasedAndTheHeapStaysUsable) {

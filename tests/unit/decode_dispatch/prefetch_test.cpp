@@ -19,7 +19,24 @@
 namespace sw::decode_detail {
 namespace {
 
-using testing::RecordingSink;
+// What the merge gets from the prefetcher, recorded: each packed event unpacked as it comes.
+class RecordingSink : public ReplaySink {
+ public:
+  void on_event(Event& event) override { recorded.on_event(event); }
+  void on_packed(PackedEvent&& event) override {
+    Event e;
+    event.unpack(e);
+    recorded.on_event(e);
+  }
+  void on_error(const DecodeError& error) override { recorded.on_error(error); }
+  void on_progress(std::uint64_t done, std::uint64_t total) override {
+    recorded.on_progress(done, total);
+  }
+  testing::RecordingSink recorded;
+  std::vector<Event>& events = recorded.events;
+  std::vector<DecodeError>& errors = recorded.errors;
+  std::vector<std::pair<std::uint64_t, std::uint64_t>>& progress = recorded.progress;
+};
 
 // Polls `done` until it holds or a generous deadline passes.
 bool eventually(const std::function<bool()>& done) {

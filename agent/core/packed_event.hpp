@@ -1,0 +1,39 @@
+// An Event held for a while (the reorder windows, events decoded ahead of the merge) in one
+// allocation: its typed members, its fields and its text, back to back. A held Event takes three
+// allocations and 224 bytes of members most events leave empty; the relay's 60 s window holds
+// about 13,000 of them. Unpacking refills an Event the holder reuses, so releasing one allocates
+// nothing once that Event has grown to the events' size.
+#pragma once
+
+#include <cstddef>
+#include <memory>
+#include <string_view>
+
+#include "sessionwatch/event.hpp"
+
+namespace sw {
+
+class PackedEvent {
+ public:
+  PackedEvent() = default;
+  explicit PackedEvent(const Event& event);
+
+  // Makes `out` equal to the packed event (its capacity is kept).
+  void unpack(Event& out) const;
+  // What holders look at without unpacking.
+  Ticks time() const;
+  std::uint64_t record_id() const;
+  std::string_view computer() const;
+  std::string_view channel() const;
+  // What the packed event takes in memory (memory budgets).
+  std::size_t footprint() const { return sizeof(PackedEvent) + size_; }
+  bool empty() const { return !data_; }
+
+ private:
+  std::string_view text(Span s) const;
+
+  std::unique_ptr<std::byte[]> data_;
+  std::size_t size_ = 0;
+};
+
+}  // namespace sw
