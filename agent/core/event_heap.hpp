@@ -1,12 +1,15 @@
 // Events held back to be released in time order (the reorder windows of the merge and of the
-// tracker). The heap orders compact records (time, arrival, slot), so sifting moves 24 bytes;
-// each event waits packed in its slot (one allocation, core/packed_event.hpp) and is unpacked on
-// release into an Event kept for that, which the receiver may change (the tracker enriches it
-// in place): its buffers grow once to the events' size rather than for each event.
+// tracker). Compact records (time, arrival, slot) are ordered: those that come in time order,
+// nearly all of them, are queued as they come and cost no sifting; the others go to a heap, and
+// the older of the two heads is released first. Each event waits packed in its slot (one
+// allocation, core/packed_event.hpp) and is unpacked on release into an Event kept for that, which
+// the receiver may change (the tracker enriches it in place): its buffers grow once to the events'
+// size rather than for each event.
 #pragma once
 
 #include <algorithm>
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <utility>
 #include <vector>
@@ -18,6 +21,12 @@ namespace sw {
 
 class EventHeap {
  public:
+  EventHeap() = default;
+  EventHeap(const EventHeap&) = delete;  // holds events it alone owns; moved, never copied
+  EventHeap& operator=(const EventHeap&) = delete;
+  EventHeap(EventHeap&&) = default;
+  EventHeap& operator=(EventHeap&&) = default;
+
   struct Entry {
     Ticks time = 0;
     std::uint64_t seq = 0;  // arrival: equal times keep their arrival order
@@ -25,10 +34,10 @@ class EventHeap {
     std::uint32_t bytes = 0;  // the copy's footprint, for its holder's memory budget
   };
 
-  bool empty() const { return heap_.empty(); }
-  std::size_t size() const { return heap_.size(); }
+  bool empty() const { return run_.empty() && heap_.empty(); }
+  std::size_t size() const { return run_.size() + heap_.size(); }
   // The oldest held (time, then arrival).
-  const Entry& top() const { return heap_.front(); }
+  const Entry& top() const { return from_run() ? run_.front() : heap_.front(); }
 
   // Packs a copy of the event into a slot; returns what it takes in memory.
   std::uint32_t push(const Event& event, Ticks time, std::uint64_t seq) {
@@ -39,17 +48,29 @@ class EventHeap {
     const auto bytes =
         static_cast<std::uint32_t>(std::min<std::size_t>(event.footprint(), UINT32_MAX));
     slots_[slot] = std::move(event);
-    heap_.push_back(Entry{time, seq, slot, bytes});
-    std::push_heap(heap_.begin(), heap_.end(), Later());
+    const Entry entry{time, seq, slot, bytes};
+    // In order (the usual input): queued, no sifting. Out of order: into the heap.
+    if (run_.empty() || !Later()(run_.back(), entry)) {
+      run_.push_back(entry);
+    } else {
+      heap_.push_back(entry);
+      std::push_heap(heap_.begin(), heap_.end(), Later());
+    }
     return bytes;
   }
 
   // Hands the oldest event to `out` (which may change it, and may push or pop meanwhile).
   template <typename Out>
   void pop(Out&& out) {
-    std::pop_heap(heap_.begin(), heap_.end(), Later());
-    const std::uint32_t slot = heap_.back().slot;
-    heap_.pop_back();
+    std::uint32_t slot = 0;
+    if (from_run()) {
+      slot = run_.front().slot;
+      run_.pop_front();
+    } else {
+      std::pop_heap(heap_.begin(), heap_.end(), Later());
+      slot = heap_.back().slot;
+      heap_.pop_back();
+    }
     // One Event per pop under way: an `out` that pops again gets its own.
     if (handing_out_ == unpacked_.size()) unpacked_.push_back(std::make_unique<Event>());
     Event& event = *unpacked_[handing_out_];
@@ -59,7 +80,7 @@ class EventHeap {
     ++handing_out_;
     out(event);
     --handing_out_;
-    if (heap_.empty() && handing_out_ == 0) trim();
+    if (empty() && handing_out_ == 0) trim();
   }
 
  private:
@@ -68,6 +89,12 @@ class EventHeap {
       return a.time != b.time ? a.time > b.time : a.seq > b.seq;
     }
   };
+  // Whether the oldest is the run's first (else the heap's top).
+  bool from_run() const {
+    if (run_.empty()) return false;
+    return heap_.empty() || Later()(heap_.front(), run_.front());
+  }
+
   // Slots kept once everything held is released; the slots of a burst above it are
   // given back to the allocator then.
   static constexpr std::size_t kKeptSlots = 256;
@@ -89,8 +116,12 @@ class EventHeap {
     free_.clear();
     for (std::uint32_t i = 0; i < kKeptSlots; ++i) free_.push_back(kKeptSlots - 1 - i);
     heap_.shrink_to_fit();
+    run_.shrink_to_fit();
   }
 
+  // Held events, oldest first, split in two: those pushed in time order (each no older than the
+  // one pushed before it into the run), and a heap of the others.
+  std::deque<Entry> run_;
   std::vector<Entry> heap_;
   std::vector<PackedEvent> slots_;
   std::vector<std::uint32_t> free_;

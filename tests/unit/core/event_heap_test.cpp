@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -99,6 +101,35 @@ TEST(EventHeap, HoldsEachEventPackedSmallerThanACopy) {
   e.set_message(std::string(400, 'm'));
   EXPECT_EQ(heap.push(e, 1, 0), PackedEvent(e).footprint());
   EXPECT_LT(heap.top().bytes, e.footprint());
+}
+
+TEST(EventHeap, ReleasesAnyMixOfInOrderAndLateEventsByTimeThenArrival) {
+  // Mostly in order with late ones among them, as real inputs come, pops in between: each pop
+  // must release the least (time, arrival) held, as one ordered set of everything would.
+  std::mt19937 random(7063);
+  for (int round = 0; round < 50; ++round) {
+    EventHeap heap;
+    std::set<std::pair<Ticks, std::uint64_t>> model;
+    std::vector<std::string> released, expected;
+    const auto pop_both = [&] {
+      heap.pop([&](Event& e) { released.push_back(std::string(e.computer())); });
+      expected.push_back("e" + std::to_string(model.begin()->second));
+      model.erase(model.begin());
+    };
+    Ticks clock = 1000;
+    for (std::uint64_t seq = 0; seq < 400; ++seq) {
+      clock += static_cast<Ticks>(random() % 3);  // equal times too
+      const Ticks late = static_cast<Ticks>(random() % 50);
+      const Ticks time = random() % 5 == 0 ? clock - late : clock;
+      heap.push(event_at(time, "e" + std::to_string(seq)), time, seq);
+      model.emplace(time, seq);
+      ASSERT_EQ(heap.top().time, model.begin()->first);
+      if (random() % 4 == 0) pop_both();
+    }
+    while (!heap.empty()) pop_both();
+    EXPECT_EQ(released, expected) << "round " << round;
+    EXPECT_TRUE(model.empty());
+  }
 }
 
 TEST(EventHeap, ABurstIsReleasedAndTheHeapStaysUsable) {

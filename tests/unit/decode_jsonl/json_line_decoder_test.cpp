@@ -66,6 +66,29 @@ TEST(JsonLineDecoder, NumbersWhereWinlogbeatPrintsStrings) {
   EXPECT_EQ(field_or(e, "IpPort"), "7063");
 }
 
+TEST(JsonLineDecoder, EscapedKeysAndValuesReadAsTheirPlainSpelling) {
+  // Values and keys without an escape are read where they lie; these, spelled with escapes,
+  // must decode to what the plain spelling gives.
+  const std::string plain =
+      R"({"@timestamp":"2026-11-02T08:00:01.123Z","winlog":{"channel":"Security","event_id":4624,)"
+      R"("computer_name":"ws-1","event_data":{"TargetUserName":"anna","CommandLine":"C:\\x \"q\""}}})";
+  const std::string escaped =
+      R"({"@timestamp":"2026-11-02T08:00:01.123Z","winlog":{"chan\u006eel":"Secur\u0069ty",)"
+      R"("event\u005fid":4624,"computer_name":"ws-1","event_data":{"Target\u0055serName":)"
+      R"("\u0061nna","CommandLine":"C:\\x \"q\""}}})";
+  JsonLineDecoder d;
+  const Event a = decode_ok(d, plain);
+  const Event b = decode_ok(d, escaped);
+  EXPECT_EQ(a.channel(), "Security");
+  EXPECT_EQ(b.channel(), "Security");
+  EXPECT_EQ(b.event_id, 4624u);
+  EXPECT_EQ(field_or(a, "TargetUserName"), "anna");
+  EXPECT_EQ(field_or(b, "TargetUserName"), "anna");
+  EXPECT_EQ(field_or(a, "CommandLine"), "C:\\x \"q\"");
+  EXPECT_EQ(field_or(b, "CommandLine"), "C:\\x \"q\"");
+  EXPECT_EQ(payload(a), payload(b));
+}
+
 TEST(JsonLineDecoder, UserDataAndItsElementName) {
   const auto lines = read_lines(kData + "winlogbeat.jsonl");
   JsonLineDecoder d;
