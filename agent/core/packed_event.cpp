@@ -8,6 +8,21 @@ namespace sw {
 
 namespace {
 
+// Event's text members (spans of its buffer), in the order of PackedEvent::text_members().
+enum TextMember {
+  kProviderName,
+  kProviderGuid,
+  kChannel,
+  kComputer,
+  kUserSid,
+  kActivityId,
+  kRelatedActivityId,
+  kMessage,
+  kUserDataName,
+  kOrigin,
+  kTextMembers
+};
+
 // Every member of Event but its buffer and fields, which follow the head in the allocation.
 struct Head {
   std::uint64_t keywords;
@@ -21,8 +36,7 @@ struct Head {
   std::uint32_t thread_id;
   std::uint32_t field_count;
   std::uint32_t text_size;
-  Span provider_name, provider_guid, channel, computer, user_sid, activity_id, related_activity_id,
-      message, user_data_name, origin;
+  Span text[kTextMembers];  // in TextMember order
   std::uint16_t qualifiers;
   std::uint16_t task;
   std::uint8_t version;
@@ -45,6 +59,20 @@ const Head& head_of(const std::byte* data) {
 
 }  // namespace
 
+std::span<Span Event::*const> PackedEvent::text_members() {
+  static constexpr Span Event::*kMembers[kTextMembers] = {&Event::provider_name_,
+                                                          &Event::provider_guid_,
+                                                          &Event::channel_,
+                                                          &Event::computer_,
+                                                          &Event::user_sid_,
+                                                          &Event::activity_id_,
+                                                          &Event::related_activity_id_,
+                                                          &Event::message_,
+                                                          &Event::user_data_name_,
+                                                          &Event::origin_};
+  return kMembers;
+}
+
 PackedEvent::PackedEvent(const Event& e) {
   const std::size_t fields_bytes = e.fields_.size() * sizeof(Field);
   size_ = kFieldsAt + fields_bytes + e.buffer_.size();
@@ -61,16 +89,7 @@ PackedEvent::PackedEvent(const Event& e) {
   h->thread_id = e.thread_id;
   h->field_count = static_cast<std::uint32_t>(e.fields_.size());
   h->text_size = static_cast<std::uint32_t>(e.buffer_.size());
-  h->provider_name = e.provider_name_;
-  h->provider_guid = e.provider_guid_;
-  h->channel = e.channel_;
-  h->computer = e.computer_;
-  h->user_sid = e.user_sid_;
-  h->activity_id = e.activity_id_;
-  h->related_activity_id = e.related_activity_id_;
-  h->message = e.message_;
-  h->user_data_name = e.user_data_name_;
-  h->origin = e.origin_;
+  for (int i = 0; i < kTextMembers; ++i) h->text[i] = e.*text_members()[i];
   h->qualifiers = e.qualifiers;
   h->task = e.task;
   h->version = e.version;
@@ -100,11 +119,11 @@ std::string_view PackedEvent::text(Span s) const {
 }
 
 std::string_view PackedEvent::computer() const {
-  return text(head_of(data_.get()).computer);
+  return text(head_of(data_.get()).text[kComputer]);
 }
 
 std::string_view PackedEvent::channel() const {
-  return text(head_of(data_.get()).channel);
+  return text(head_of(data_.get()).text[kChannel]);
 }
 
 void PackedEvent::unpack(Event& e) const {
@@ -123,16 +142,7 @@ void PackedEvent::unpack(Event& e) const {
   e.event_id = h.event_id;
   e.process_id = h.process_id;
   e.thread_id = h.thread_id;
-  e.provider_name_ = h.provider_name;
-  e.provider_guid_ = h.provider_guid;
-  e.channel_ = h.channel;
-  e.computer_ = h.computer;
-  e.user_sid_ = h.user_sid;
-  e.activity_id_ = h.activity_id;
-  e.related_activity_id_ = h.related_activity_id;
-  e.message_ = h.message;
-  e.user_data_name_ = h.user_data_name;
-  e.origin_ = h.origin;
+  for (int i = 0; i < kTextMembers; ++i) e.*text_members()[i] = h.text[i];
   e.qualifiers = h.qualifiers;
   e.task = h.task;
   e.version = h.version;

@@ -7,6 +7,7 @@
 
 #include <cstddef>
 #include <memory>
+#include <span>
 #include <string_view>
 
 #include "sessionwatch/event.hpp"
@@ -31,6 +32,7 @@ class PackedEvent {
 
  private:
   std::string_view text(Span s) const;
+  static std::span<Span Event::*const> text_members();
 
   std::unique_ptr<std::byte[]> data_;
   std::size_t size_ = 0;
