@@ -73,31 +73,39 @@ std::span<Span Event::*const> PackedEvent::text_members() {
   return kMembers;
 }
 
+// Calls `copy(event member, head member)` for every member the head keeps: the one list of
+// them, for packing and unpacking alike.
+template <typename E, typename H, typename Copy>
+void PackedEvent::each_member(E& e, H& h, Copy copy) {
+  copy(e.keywords, h.keywords);
+  copy(e.record_id, h.record_id);
+  copy(e.source_offset, h.source_offset);
+  copy(e.field_bits_, h.field_bits);
+  copy(e.time_created, h.time_created);
+  copy(e.found_error.error, h.error);
+  copy(e.found_error.searched, h.searched);
+  copy(e.found_error.form, h.form);
+  copy(e.event_id, h.event_id);
+  copy(e.process_id, h.process_id);
+  copy(e.thread_id, h.thread_id);
+  for (int i = 0; i < kTextMembers; ++i) copy(e.*text_members()[i], h.text[i]);
+  copy(e.qualifiers, h.qualifiers);
+  copy(e.task, h.task);
+  copy(e.version, h.version);
+  copy(e.level, h.level);
+  copy(e.opcode, h.opcode);
+  copy(e.has_qualifiers, h.has_qualifiers);
+}
+
 PackedEvent::PackedEvent(const Event& e) {
   const std::size_t fields_bytes = e.fields_.size() * sizeof(Field);
   size_ = kFieldsAt + fields_bytes + e.buffer_.size();
   data_.reset(new std::byte[size_]);
   Head* h = new (data_.get()) Head{};
-  h->keywords = e.keywords;
-  h->record_id = e.record_id;
-  h->source_offset = e.source_offset;
-  h->field_bits = e.field_bits_;
-  h->time_created = e.time_created;
-  h->error = e.found_error.error;
-  h->event_id = e.event_id;
-  h->process_id = e.process_id;
-  h->thread_id = e.thread_id;
   h->field_count = static_cast<std::uint32_t>(e.fields_.size());
   h->text_size = static_cast<std::uint32_t>(e.buffer_.size());
-  for (int i = 0; i < kTextMembers; ++i) h->text[i] = e.*text_members()[i];
-  h->qualifiers = e.qualifiers;
-  h->task = e.task;
-  h->version = e.version;
-  h->level = e.level;
-  h->opcode = e.opcode;
-  h->has_qualifiers = e.has_qualifiers;
-  h->searched = e.found_error.searched;
-  h->form = e.found_error.form;
+  each_member(e, *h,
+              [](const auto& event_member, auto& head_member) { head_member = event_member; });
   if (fields_bytes) std::memcpy(data_.get() + kFieldsAt, e.fields_.data(), fields_bytes);
   if (!e.buffer_.empty())
     std::memcpy(data_.get() + kFieldsAt + fields_bytes, e.buffer_.data(), e.buffer_.size());
@@ -133,22 +141,8 @@ void PackedEvent::unpack(Event& e) const {
   if (fields_bytes) std::memcpy(e.fields_.data(), data_.get() + kFieldsAt, fields_bytes);
   e.buffer_.assign(reinterpret_cast<const char*>(data_.get() + kFieldsAt + fields_bytes),
                    h.text_size);
-  e.keywords = h.keywords;
-  e.record_id = h.record_id;
-  e.source_offset = h.source_offset;
-  e.field_bits_ = h.field_bits;
-  e.time_created = h.time_created;
-  e.found_error = Event::FoundError{h.searched, h.error, h.form};
-  e.event_id = h.event_id;
-  e.process_id = h.process_id;
-  e.thread_id = h.thread_id;
-  for (int i = 0; i < kTextMembers; ++i) e.*text_members()[i] = h.text[i];
-  e.qualifiers = h.qualifiers;
-  e.task = h.task;
-  e.version = h.version;
-  e.level = h.level;
-  e.opcode = h.opcode;
-  e.has_qualifiers = h.has_qualifiers;
+  each_member(e, h,
+              [](auto& event_member, const auto& head_member) { event_member = head_member; });
 }
 
 }  // namespace sw

@@ -33,6 +33,9 @@ class PackedEvent {
  private:
   std::string_view text(Span s) const;
   static std::span<Span Event::*const> text_members();
+  // Calls copy(event member, head member) for each member the head keeps (packed_event.cpp).
+  template <typename E, typename H, typename Copy>
+  static void each_member(E& e, H& h, Copy copy);
 
   std::unique_ptr<std::byte[]> data_;
   std::size_t size_ = 0;
