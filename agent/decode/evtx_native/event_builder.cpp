@@ -388,7 +388,7 @@ void EventBuilder::end_element(bool vanished) {
       } else {
         ++data_position_;
         const FieldId id =
-            data_name_.empty() ? data_position_id(data_position_) : intern_field(data_name_);
+            data_name_.empty() ? data_position_id(data_position_) : field_names_.get(data_name_);
         event_->add_field(id, text, FieldOrigin::kEventData);
       }
       break;
@@ -399,7 +399,7 @@ void EventBuilder::end_element(bool vanished) {
           if (level + 1 > kMaxUserDataDepth)
             fail("UserData nested deeper than " + std::to_string(kMaxUserDataDepth) + " elements");
         } else {
-          event_->add_field(intern_field(path_), text, f.origin);
+          event_->add_field(field_names_.get(path_), text, f.origin);
         }
       }
       break;

@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/field_name_cache.hpp"
 #include "sessionwatch/event.hpp"
 
 namespace sw::evtx_native {
@@ -142,6 +143,7 @@ class EventBuilder {
   bool has_qualifiers_attr_ = false;
   std::string error_;
   std::vector<FieldId> param_ids_;
+  FieldNameCache field_names_;  // EventData names and UserData paths, without the table's lock
 };
 
 }  // namespace sw::evtx_native

@@ -19,7 +19,7 @@
 #include <charconv>
 #include <cstring>
 
-#include "decode/jsonl/field_name_cache.hpp"
+#include "core/field_name_cache.hpp"
 #include "decode/jsonl/winlog_names.hpp"
 #include "sessionwatch/decode.hpp"
 #include "sessionwatch/text.hpp"
@@ -72,7 +72,7 @@ struct JsonLineDecoder::Impl {
   std::string sanitized;  // the line after U+FFFD replacement, when it was not UTF-8
   std::string name;       // dotted name being built while flattening
   std::string text;       // scalar rendered as text
-  jsonl::FieldNameCache names;
+  FieldNameCache names;
 
   // Top-level keys of a line whose shape is not known yet (NXLog payload candidates).
   std::string pending_buf;

@@ -1,5 +1,6 @@
 // A per-decoder cache in front of sw::intern_field: the process-wide table takes a lock and a
-// hash lookup per call, and JSON lines repeat the same few dozen names on every line.
+// hash lookup per call, and a decoder meets the same few dozen names in every event (JSON lines'
+// keys, EVTX EventData names).
 #pragma once
 
 #include <cstdint>
@@ -10,7 +11,7 @@
 #include "sessionwatch/event.hpp"
 #include "sessionwatch/hash.hpp"
 
-namespace sw::jsonl {
+namespace sw {
 
 class FieldNameCache {
  public:
@@ -70,4 +71,4 @@ class FieldNameCache {
   std::size_t used_ = 0;
 };
 
-}  // namespace sw::jsonl
+}  // namespace sw
