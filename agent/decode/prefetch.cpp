@@ -47,6 +47,7 @@ void Prefetcher::add(std::unique_ptr<DecodeStream> stream) {
 bool Prefetcher::step(std::size_t index, ReplaySink& sink) {
   Lane& lane = *lanes_[index];
   std::unique_lock lock(mu_);
+  wanted_ = &lane;
   while (lane.ahead.empty() || !lane.ahead.front()->ready) {
     if (lane.ahead.empty()) {
       if (!can_begin(lane)) return false;
@@ -83,12 +84,17 @@ void Prefetcher::work() {
 
 bool Prefetcher::can_begin(const Lane& lane) const {
   if (!lane.added || lane.ended) return false;
+  // Steps of an independent stream: one per thread decoding (the merging thread's too) and as
+  // many decoded and waiting, so that no thread waits for the merge to take one.
   const std::size_t held_cap =
-      lane.independent ? std::max(kAheadPerLane, threads_.size() + 1) : kAheadPerLane;
+      lane.independent ? std::max(kAheadPerLane, 2 * (threads_.size() + 1)) : kAheadPerLane;
   return (lane.independent || lane.running == 0) && lane.ahead.size() < held_cap;
 }
 
 Prefetcher::Lane* Prefetcher::pick() {
+  // The stream the merge waits on first, even over the budget: the other streams' steps held
+  // ahead are needed later, and with the budget spent on them every thread but one would wait.
+  if (wanted_ && can_begin(*wanted_)) return wanted_;
   if (ahead_total_ >= max_ahead_) return nullptr;
   Lane* best = nullptr;
   for (auto& lane : lanes_) {

@@ -46,7 +46,8 @@ class Prefetcher {
   static constexpr std::size_t kAheadPerLane = 2;
 
   // `workers` threads, started at once (they decode the first files while the others are being
-  // opened); at most `max_ahead` recorded steps held over all streams.
+  // opened); at most `max_ahead` recorded steps held over all streams, plus those of the stream
+  // the merge asked for last (at most kAheadPerLane, or two per thread for independent steps).
   Prefetcher(std::size_t workers, std::size_t max_ahead);
   ~Prefetcher();
   Prefetcher(const Prefetcher&) = delete;
@@ -88,9 +89,9 @@ class Prefetcher {
   };
 
   void work();
-  // The lane to read ahead, within the budget: the one with the fewest steps held, the first
-  // such in the merge's order (it asks for files in the order they were given until each is
-  // ready); or null.
+  // The lane to read ahead: the one the merge asked for last while it can take another step;
+  // else, within the budget, the one with the fewest steps held, the first such in the merge's
+  // order (it asks for files in the order they were given until each is ready); or null.
   Lane* pick();
   bool can_begin(const Lane& lane) const;
   // Decodes the lane's next step with the lock released.
@@ -105,6 +106,7 @@ class Prefetcher {
   static void replay(RecordedStep& step, ReplaySink& sink);
 
   std::vector<std::unique_ptr<Lane>> lanes_;
+  Lane* wanted_ = nullptr;  // the lane the merge asked for last: read ahead of all others
   std::size_t max_ahead_, ahead_total_ = 0;
   bool stop_ = false;
   std::mutex mu_;

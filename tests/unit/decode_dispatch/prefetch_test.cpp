@@ -185,6 +185,40 @@ TEST(Prefetcher, HoldsAtMostTwoStepsOfAFileAhead) {
   EXPECT_EQ(counters.steps[0], 3);
 }
 
+TEST(Prefetcher, ReadsAheadTheFileTheMergeWaitsOnEvenWithTheBudgetSpent) {
+  // The budget holds the first files' first steps; the merge then needs the last file (its
+  // events come first in time). Its next steps are read ahead at once rather than one at a time
+  // on the merging thread while the workers wait for room.
+  constexpr std::size_t kFiles = 12, kBudget = 8;
+  Counters counters(kFiles);
+  Prefetcher ahead(2, kBudget);
+  for (std::size_t i = 0; i < kFiles; ++i) {
+    EventSink& sink = ahead.new_lane();
+    ahead.add(std::make_unique<FakeStream>(i, 5, sink, counters));
+  }
+  ASSERT_TRUE(eventually([&] { return total_steps(counters) == int(kBudget); }));
+  RecordingSink out;
+  ASSERT_TRUE(ahead.step(kFiles - 1, out));  // no thread had got to it: taken right here
+  ASSERT_TRUE(eventually([&] { return counters.steps[kFiles - 1] == 3; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_EQ(counters.steps[kFiles - 1], 3);  // two ahead, as for any file
+  for (std::size_t i = kBudget; i + 1 < kFiles; ++i) EXPECT_EQ(counters.steps[i], 0) << i;
+}
+
+TEST(Prefetcher, HoldsTwoStepsPerDecodingThreadOfAnIndependentFileAhead) {
+  // One worker and the merging thread decode; as many steps wait decoded, so that neither
+  // thread waits for the merge to take one.
+  Counters counters(1);
+  Prefetcher ahead(1, 100);
+  EventSink& sink = ahead.new_lane();
+  auto file = std::make_unique<FakeStream>(0, 40, sink, counters);
+  file->independent = true;
+  ahead.add(std::move(file));
+  ASSERT_TRUE(eventually([&] { return counters.steps[0] == 4; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(30));
+  EXPECT_EQ(counters.steps[0], 4);
+}
+
 TEST(Prefetcher, GivesBackAFileReadToItsEndBeforeTheMergeTakesItsLastStep) {
   Counters counters(2);
   Prefetcher ahead(1, 4);
