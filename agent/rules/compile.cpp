@@ -71,6 +71,7 @@ Detection compile_detection(const YAML::Node& det, const CompileContext& ctx,
     d.condition.children = std::move(alternatives);
   }
   mark_costly(d);
+  prepare_searches(d);
   return d;
 }
 

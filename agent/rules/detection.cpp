@@ -75,7 +75,31 @@ bool mark_costly(const Detection& d, Condition& c) {
   return c.costly;
 }
 
+// The test's values as one substring search, when each is a positive `*text*` of the same case
+// sensitivity and one is enough; for a keyword list or a list of two or more (one field value
+// searched for one text is memchr's job).
+std::optional<AnySubstring> substring_search(const FieldTest& t) {
+  if (t.all || t.values.empty() || (!t.keyword && t.values.size() < 2)) return std::nullopt;
+  std::vector<std::string_view> needles;
+  for (const ValueMatcher& m : t.values) {
+    const auto text =
+        m.kind == ValueMatcher::kString && !m.negate ? m.pattern.contained_literal() : std::nullopt;
+    if (!text || text->empty() || m.pattern.cased() != t.values[0].pattern.cased())
+      return std::nullopt;
+    needles.push_back(*text);
+  }
+  return AnySubstring(needles, t.values[0].pattern.cased());
+}
+
 }  // namespace
+
+void prepare_searches(Detection& d) {
+  for (Selection& s : d.selections) {
+    for (auto& alternative : s.alternatives) {
+      for (FieldTest& t : alternative) t.substrings = substring_search(t);
+    }
+  }
+}
 
 std::optional<RequiredRegex> required_regex(const Detection& d) {
   return required_in(d, d.condition);
@@ -183,6 +207,7 @@ bool Evaluator::selection(const Selection& s, const Event& e) {
 }
 
 bool Evaluator::test(const FieldTest& t, const Event& e) {
+  if (t.substrings) return any_substring(t, e);
   if (t.keyword) {
     // A keyword matches when any payload field or the message holds it.
     auto any_field = [&](const ValueMatcher& m) {
@@ -205,6 +230,18 @@ bool Evaluator::test(const FieldTest& t, const Event& e) {
     if (!t.all && hit) return true;
   }
   return t.all;
+}
+
+bool Evaluator::any_substring(const FieldTest& t, const Event& e) {
+  const AnySubstring& search = *t.substrings;
+  if (!t.keyword) {
+    const std::optional<std::string_view> v = field_value(e, t.field, scratch_);
+    return v && search.found_in(*v);
+  }
+  for (const Field& f : e.fields()) {
+    if (search.found_in(e.value(f))) return true;
+  }
+  return !e.message().empty() && search.found_in(e.message());
 }
 
 bool Evaluator::value(const ValueMatcher& m, std::optional<std::string_view> v, const Event& e) {

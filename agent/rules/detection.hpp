@@ -50,6 +50,9 @@ struct FieldTest {
   std::string field_name;  // the rule's name, before logsource field mapping
   bool all = false;
   std::vector<ValueMatcher> values;
+  // The values as one search when they are all plain substrings (`*text*`, keywords) of one
+  // case sensitivity and any of them is enough (set by prepare_searches).
+  std::optional<AnySubstring> substrings;
 };
 
 // A search identifier: OR over alternatives, each an AND of field tests.
@@ -87,6 +90,9 @@ std::optional<RequiredRegex> required_regex(const Detection& d);
 // not search every field of a Security event.
 void mark_costly(Detection& d);
 
+// Sets FieldTest::substrings where the test's values allow it.
+void prepare_searches(Detection& d);
+
 // A number as events carry it: decimal, floating point or 0x-hex, blanks around allowed.
 std::optional<double> parse_number(std::string_view s);
 
@@ -104,6 +110,7 @@ class Evaluator {
   bool eval(const Detection& d, const Condition& c, const Event& e);
   bool selection(const Selection& s, const Event& e);
   bool test(const FieldTest& t, const Event& e);
+  bool any_substring(const FieldTest& t, const Event& e);
   bool value(const ValueMatcher& m, std::optional<std::string_view> v, const Event& e);
   void collect(const Detection& d, const Condition& c, const Event& e,
                std::vector<std::string>& out);

@@ -174,6 +174,11 @@ StringPattern::StringPattern(Atoms atoms, bool cased) : cased_(cased), atoms_(st
   }
 }
 
+std::optional<std::string_view> StringPattern::contained_literal() const {
+  if (shape_ == Shape::kContains) return std::string_view(literal_);
+  return std::nullopt;
+}
+
 std::optional<std::string_view> StringPattern::exact_literal() const {
   if (shape_ == Shape::kExact) return std::string_view(literal_);
   return std::nullopt;
@@ -195,6 +200,36 @@ bool contains(std::string_view hay, std::string_view needle, bool cased) {
     if (prefix_equal(hay, i, needle, false)) return true;
     if (i == next_lower) next_lower = starts.find(lower, i + 1);
     if (i == next_upper) next_upper = starts.find(upper, i + 1);
+  }
+  return false;
+}
+
+AnySubstring::AnySubstring(const std::vector<std::string_view>& needles, bool cased)
+    : cased_(cased) {
+  shortest_ = SIZE_MAX;
+  for (std::string_view needle : needles) {
+    shortest_ = std::min(shortest_, needle.size());
+    const auto first = static_cast<unsigned char>(needle[0]);
+    std::uint16_t& group = group_of_[first];
+    if (group == 0) {
+      groups_.emplace_back();
+      group = static_cast<std::uint16_t>(groups_.size());
+    }
+    groups_[group - 1].emplace_back(needle);
+    // A folded needle's first letter is lower case; the text may have either.
+    if (!cased && first >= 'a' && first <= 'z') group_of_[first - ('a' - 'A')] = group;
+  }
+}
+
+bool AnySubstring::found_in(std::string_view hay) const {
+  if (hay.size() < shortest_) return false;
+  const std::size_t last = hay.size() - shortest_;
+  for (std::size_t i = 0; i <= last; ++i) {
+    const std::uint16_t group = group_of_[static_cast<unsigned char>(hay[i])];
+    if (group == 0) continue;
+    for (const std::string& needle : groups_[group - 1]) {
+      if (prefix_equal(hay, i, needle, cased_)) return true;
+    }
   }
   return false;
 }

@@ -47,6 +47,9 @@ class StringPattern {
   bool matches(std::string_view s) const;
   // Text of a single-literal exact pattern (for indexing), or nullopt.
   std::optional<std::string_view> exact_literal() const;
+  // Text of a `*text*` pattern (folded unless cased), or nullopt.
+  std::optional<std::string_view> contained_literal() const;
+  bool cased() const { return cased_; }
 
  private:
   enum class Shape : std::uint8_t { kExact, kPrefix, kSuffix, kContains, kAny, kGlob };
@@ -59,6 +62,23 @@ class StringPattern {
 
 // Case-(in)sensitive substring search; `needle` already folded when !cased.
 bool contains(std::string_view hay, std::string_view needle, bool cased);
+
+// Whether any of several substrings occurs in a text, in one pass over it: each byte is looked
+// up among the needles' first bytes, where a search per needle would pass over the text once per
+// needle and case (keyword lists search every field of every event this way).
+class AnySubstring {
+ public:
+  // Needles folded unless `cased`, none empty.
+  AnySubstring(const std::vector<std::string_view>& needles, bool cased);
+  bool found_in(std::string_view hay) const;
+
+ private:
+  // Per byte: 1 + the index in groups_ of the needles starting with it; 0 for none.
+  std::array<std::uint16_t, 256> group_of_{};
+  std::vector<std::vector<std::string>> groups_;
+  std::size_t shortest_ = 0;
+  bool cased_ = false;
+};
 
 // --- encodings (Sigma value modifiers) ---
 std::string base64_encode(std::string_view data);

@@ -220,6 +220,46 @@ TEST(Engine, KeywordsSearchEveryField) {
   EXPECT_TRUE(fires(*rs, msg));
 }
 
+TEST(Engine, ListsOfSubstringsMatchAnyOfThemWhateverTheirMix) {
+  // Plain `*text*` lists are searched in one pass; lists mixing in a wildcard, |cased or |all
+  // are not; all must mean the same as testing each value in turn.
+  auto rs =
+      load_ok(rule(kSecurity,
+                   "  any:\n    CommandLine|contains:\n      - ' /dest:'\n      - 'TSCON'\n"
+                   "  mixed:\n    CommandLine|contains:\n      - 'query*user'\n      - 'logoff'\n"
+                   "  cased:\n    CommandLine|contains|cased:\n      - 'Rdp'\n      - 'rdp'\n"
+                   "  every:\n    CommandLine|contains|all:\n      - 'a'\n      - 'b'\n"
+                   "  condition: any or mixed or cased or every\n"));
+  auto fired_by = [&](std::string_view command) {
+    const auto fired = run(*rs, make_event("Security", 1, {{"CommandLine", std::string(command)}}));
+    return fired.empty() ? std::vector<std::string>{} : fired[0].fields;
+  };
+  EXPECT_EQ(fired_by("tscon 3 /DEST:console"), std::vector<std::string>{"CommandLine"});
+  EXPECT_FALSE(fired_by("QUERY USER").empty());  // query*user
+  EXPECT_FALSE(fired_by("Logoff 2").empty());
+  EXPECT_TRUE(fired_by("mstsc RDP").empty());  // |cased: neither Rdp nor rdp
+  EXPECT_FALSE(fired_by("mstsc Rdp").empty());
+  EXPECT_TRUE(fired_by("mstsc /dst").empty());
+  EXPECT_FALSE(fired_by("b then a").empty());  // |all
+  EXPECT_TRUE(fired_by("only a").empty());
+}
+
+TEST(Engine, KeywordListsNameTheFieldsHoldingThem) {
+  auto rs = load_ok(rule(
+      kSecurity,
+      "  keywords:\n    - 'ERROR_ACCESS_DENIED'\n    - '0x8007042E'\n    - 'Access is denied'\n"
+      "  condition: keywords\n"));
+  const auto fired = run(*rs, make_event("Security", 1,
+                                         {{"A", "no"},
+                                          {"Status", "hr=0x8007042e"},
+                                          {"B", "ACCESS IS DENIED."},
+                                          {"C", "access is denie"}}));
+  ASSERT_EQ(fired.size(), 1u);
+  EXPECT_EQ(fired[0].fields, (std::vector<std::string>{"Status", "B"}));
+  EXPECT_FALSE(
+      fires(*rs, make_event("Security", 1, {{"A", "error_access_denie"}, {"B", "0x8007042"}})));
+}
+
 TEST(Engine, HexValuesCompareCanonically) {
   auto rs = load_ok(
       rule(kSecurity,

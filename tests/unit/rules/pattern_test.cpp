@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
+#include <string>
+#include <vector>
+
 namespace sw::rules {
 namespace {
 
@@ -135,6 +139,40 @@ TEST(Pattern, ContainsAgreesWithFoldThenFind) {
       EXPECT_EQ(contains(hay, needle, true), hay.find(needle) != std::string::npos);
     }
   }
+}
+
+// One pass for several needles finds what searching for each in turn finds: random texts over an
+// alphabet where cases, shared first bytes and partial matches collide, and short needles.
+TEST(Pattern, AnySubstringAgreesWithContainsForEachNeedle) {
+  const std::string alphabet = "aAbB-0x\xc3\xa9 ";
+  std::mt19937 random(7063);
+  auto text = [&](std::size_t most) {
+    std::string s(random() % (most + 1), ' ');
+    for (char& c : s) c = alphabet[random() % alphabet.size()];
+    return s;
+  };
+  int found = 0;
+  for (int round = 0; round < 2000; ++round) {
+    const bool cased = round % 2 == 1;
+    std::vector<std::string> needles(1 + random() % 4);
+    for (std::string& n : needles) {
+      do n = text(4);
+      while (n.empty());
+      if (!cased) n = text::lowered(n);
+    }
+    const std::vector<std::string_view> views(needles.begin(), needles.end());
+    const AnySubstring search(views, cased);
+    for (int k = 0; k < 10; ++k) {
+      const std::string hay = text(12);
+      bool expected = false;
+      for (const std::string& n : needles) expected = expected || contains(hay, n, cased);
+      found += expected;
+      ASSERT_EQ(search.found_in(hay), expected)
+          << "'" << hay << "' cased " << cased << " first needle '" << needles[0] << "'";
+    }
+  }
+  EXPECT_GT(found, 2000);  // both outcomes are exercised
+  EXPECT_LT(found, 18000);
 }
 
 }  // namespace
