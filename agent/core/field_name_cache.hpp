@@ -16,39 +16,58 @@ namespace sw {
 class FieldNameCache {
  public:
   FieldId get(std::string_view name) {
-    if (slots_.empty()) slots_.resize(kInitialSlots);
-    const std::uint64_t h = hash(name);
-    std::size_t mask = slots_.size() - 1;
-    for (std::size_t i = h & mask;; i = (i + 1) & mask) {
-      Slot& s = slots_[i];
-      if (!s.used) break;
-      if (s.hash == h && s.name == name) return s.id;
+    // A decoder asks for the names of one event after the other in the order its fields come,
+    // and a log's events share a few shapes: the name asked after the previous one last time is
+    // compared first, without hashing.
+    if (last_ != kNone) {
+      const std::uint32_t guess = slots_[last_].next;
+      if (guess != kNone && slots_[guess].name == name) {
+        last_ = guess;
+        return slots_[guess].id;
+      }
     }
-    // Unbounded distinct names (hostile input) must not grow the cache without limit.
-    if (used_ >= kMaxEntries) {
-      slots_.assign(kInitialSlots, Slot{});
-      used_ = 0;
-    } else if ((used_ + 1) * 2 > slots_.size()) {
-      grow();
-    }
-    const FieldId id = intern_field(name);
-    insert(h, name, id);
-    return id;
+    const std::uint32_t slot = find_or_add(name);
+    if (last_ != kNone) slots_[last_].next = slot;
+    last_ = slot;
+    return slots_[slot].id;
   }
 
  private:
+  static constexpr std::uint32_t kNone = UINT32_MAX;
   struct Slot {
     std::uint64_t hash = 0;
     std::string name;
     FieldId id = 0;
     bool used = false;
+    std::uint32_t next = kNone;  // the slot of the name asked after this one last time
   };
   static constexpr std::size_t kInitialSlots = 256;
   static constexpr std::size_t kMaxEntries = 1 << 16;
 
   static std::uint64_t hash(std::string_view s) { return fnv1a(s); }
 
-  void insert(std::uint64_t h, std::string_view name, FieldId id) {
+  std::uint32_t find_or_add(std::string_view name) {
+    if (slots_.empty()) slots_.resize(kInitialSlots);
+    const std::uint64_t h = hash(name);
+    const std::size_t mask = slots_.size() - 1;
+    for (std::size_t i = h & mask;; i = (i + 1) & mask) {
+      const Slot& s = slots_[i];
+      if (!s.used) break;
+      if (s.hash == h && s.name == name) return static_cast<std::uint32_t>(i);
+    }
+    // Unbounded distinct names (hostile input) must not grow the cache without limit. Either
+    // way the slots move: the order learnt starts over.
+    if (used_ >= kMaxEntries) {
+      slots_.assign(kInitialSlots, Slot{});
+      used_ = 0;
+      last_ = kNone;
+    } else if ((used_ + 1) * 2 > slots_.size()) {
+      grow();
+    }
+    return insert(h, name, intern_field(name));
+  }
+
+  std::uint32_t insert(std::uint64_t h, std::string_view name, FieldId id) {
     const std::size_t mask = slots_.size() - 1;
     std::size_t i = h & mask;
     while (slots_[i].used) i = (i + 1) & mask;
@@ -57,18 +76,21 @@ class FieldNameCache {
     slots_[i].id = id;
     slots_[i].used = true;
     ++used_;
+    return static_cast<std::uint32_t>(i);
   }
 
   void grow() {
     std::vector<Slot> old = std::move(slots_);
     slots_.assign(old.size() * 2, Slot{});
     used_ = 0;
+    last_ = kNone;
     for (Slot& s : old)
       if (s.used) insert(s.hash, s.name, s.id);
   }
 
   std::vector<Slot> slots_;
   std::size_t used_ = 0;
+  std::uint32_t last_ = kNone;  // the slot of the name asked last
 };
 
 }  // namespace sw
