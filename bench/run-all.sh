@@ -7,8 +7,8 @@
 #   SIZE=smoke OUT=/tmp/p.md ...       seconds; the figures mean nothing (checks the script runs)
 #
 # Sizes (override one at a time): RELAY_EVENTS, SCAN_EVENTS, RULE_EVENTS, IDLE_SECONDS,
-# LATENCY_SECONDS, LATENCY_RATE, EVTX_DIR. JOBS="scan idle" runs only those jobs (relay scan evtx
-# rules idle latency).
+# LATENCY_SECONDS, LATENCY_RATE, EVTX_DIR; REPEAT (relay rounds, medians; default 3).
+# JOBS="scan idle" runs only those jobs (relay scan evtx rules idle latency).
 # Environment: SESSIONWATCH (default build/release/agent/cli/sessionwatch), SW_SHARED_DIR
 # (default ../shared next to the repository), OUT (default docs/performance.md), KEEP=1 keeps
 # the scratch folder. Needs python3, rsyslog, jq, libevtx-utils (evtxexport), strace.
