@@ -62,8 +62,16 @@ bool RegexPrefilter::may_match(Slot slot, const Event& e) {
   return g.potential[slot.index] != 0;
 }
 
+const std::vector<std::uint32_t>* RegexPrefilter::potentials(std::uint32_t group, const Event& e) {
+  Group& g = *groups_[group];
+  if (g.epoch != epoch_) evaluate(g, e);
+  return g.all ? nullptr : &g.potential_ids;
+}
+
 void RegexPrefilter::evaluate(Group& g, const Event& e) {
   g.epoch = epoch_;
+  g.potential_ids.clear();
+  g.all = false;
   const std::optional<std::string_view> value = field_value(e, g.field, scratch_);
   if (!value) {  // a positive regex test fails on an absent field
     std::fill(g.potential.begin(), g.potential.end(), 0);
@@ -71,11 +79,18 @@ void RegexPrefilter::evaluate(Group& g, const Event& e) {
   }
   if (!g.filtering || !lower_ascii(*value, lowered_) || !find_atoms(g)) {
     std::fill(g.potential.begin(), g.potential.end(), 1);
+    g.all = true;
     return;
   }
   g.filter.AllPotentials(matched_atoms_, &potentials_);
   std::fill(g.potential.begin(), g.potential.end(), 0);
-  for (int id : potentials_) g.potential[static_cast<std::size_t>(id)] = 1;
+  for (int id : potentials_) {
+    g.potential[static_cast<std::size_t>(id)] = 1;
+    g.potential_ids.push_back(static_cast<std::uint32_t>(id));
+  }
+  std::sort(g.potential_ids.begin(), g.potential_ids.end());
+  g.potential_ids.erase(std::unique(g.potential_ids.begin(), g.potential_ids.end()),
+                        g.potential_ids.end());
 }
 
 bool RegexPrefilter::find_atoms(const Group& g) {

@@ -39,6 +39,10 @@ class RegexPrefilter {
   // False only when the regex cannot match the value of its field in `e` (or the field is
   // absent): the value lacks a literal every match holds. Each field is scanned once per event.
   bool may_match(Slot slot, const Event& e);
+  // The regexes of `group` that may match `e`, in increasing order (empty when none may, the
+  // field being absent), or null when every one may (the value could not be filtered).
+  const std::vector<std::uint32_t>* potentials(std::uint32_t group, const Event& e);
+  std::size_t regex_count(std::uint32_t group) const { return groups_[group]->potential.size(); }
 
  private:
   struct Group {
@@ -48,6 +52,8 @@ class RegexPrefilter {
     bool filtering = false;           // compiled; false: every regex is a potential match
     std::uint64_t epoch = 0;          // the event `potential` is for
     std::vector<char> potential;      // per regex: may match this event's value
+    std::vector<std::uint32_t> potential_ids;  // the same, listed; valid when `all` is false
+    bool all = true;                           // every regex may match this event's value
     explicit Group(FieldId f);
   };
   void evaluate(Group& g, const Event& e);
