@@ -391,10 +391,13 @@ How each row is measured (every side a fresh process; CPU s = user + system of a
 - **relay**: `../shared/bench/rsyslog_relay.sh` with its `filter` variant (rsyslog imfile,
   mmjsonparse, a filter on Win32Status 7063, omfwd TCP) and sessionwatch as its agent variant
   (`bench/daemon_relay_agent.sh`: `run --once`, a file input, a syslog output); the collector
-  must receive the same lines from both.
+  must receive the same lines from both. Three rounds, each rsyslog then sessionwatch; each
+  figure is its side's median (`REPEAT=N` changes the count).
 - **scan**: `sessionwatch scan --rules rules` over JSON lines from `gen_jsonl.py`, against
   `jq -c 'select(.winlog.event_data.Win32Status == "7063")'` (parses every line, keeps the 7063
-  events: the least a peer does). Events/s per CPU second is the one-core rate.
+  events: the least a peer does). Events/s per CPU second is the one-core rate. Both run 3
+  times, taking turns; each side's figure is its least CPU (a 1 s run on a shared VM swings by a
+  third between runs).
 - **EVTX**: one `scan --rules rules` over every corpus EVTX file against `evtxexport -f xml` run
   on each file in turn; both sides run 3 times, taking turns, and each figure is the best of its
   side's 3 (a run this short is mostly start-up, which one descheduling can double).
