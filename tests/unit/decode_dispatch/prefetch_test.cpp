@@ -128,6 +128,15 @@ int total_steps(const Counters& c) {
   return sum;
 }
 
+// A file of a new lane whose steps are independent (as EVTX chunks are), for the caller to add
+// once it has set what else it needs.
+std::unique_ptr<FakeStream> independent_file(Prefetcher& ahead, std::size_t file, int steps,
+                                             Counters& counters, int fails_at = -1) {
+  auto stream = std::make_unique<FakeStream>(file, steps, ahead.new_lane(), counters, fails_at);
+  stream->independent = true;
+  return stream;
+}
+
 // Everything one lane delivered, as text: events, errors, progress, its stats and end.
 std::vector<std::string> drain(Prefetcher& ahead, std::size_t lane) {
   std::vector<std::string> out;
@@ -210,10 +219,7 @@ TEST(Prefetcher, HoldsTwoStepsPerDecodingThreadOfAnIndependentFileAhead) {
   // thread waits for the merge to take one.
   Counters counters(1);
   Prefetcher ahead(1, 100);
-  EventSink& sink = ahead.new_lane();
-  auto file = std::make_unique<FakeStream>(0, 40, sink, counters);
-  file->independent = true;
-  ahead.add(std::move(file));
+  ahead.add(independent_file(ahead, 0, 40, counters));
   ASSERT_TRUE(eventually([&] { return counters.steps[0] == 4; }));
   std::this_thread::sleep_for(std::chrono::milliseconds(30));
   EXPECT_EQ(counters.steps[0], 4);
@@ -274,10 +280,7 @@ TEST(Prefetcher, EachFileGivesWhatSteppingItAloneGivesWhateverTheThreads) {
 TEST(Prefetcher, DecodesStepsOfOneIndependentFileOnSeveralThreadsAtOnceAndKeepsTheirOrder) {
   Counters counters(1);
   Prefetcher ahead(2, 8);
-  EventSink& sink = ahead.new_lane();
-  auto file = std::make_unique<FakeStream>(0, 40, sink, counters, 7);
-  file->independent = true;
-  ahead.add(std::move(file));
+  ahead.add(independent_file(ahead, 0, 40, counters, 7));
   const std::vector<std::string> got = drain(ahead, 0);
   EXPECT_GE(counters.most_running, 2);
   ASSERT_EQ(got.size(), 41u);  // 39 events, the bad record, the totals
@@ -296,9 +299,7 @@ TEST(Prefetcher, AFileEndingEarlyGivesBackTheBudgetOfStepsReadPastItsEnd) {
   // ahead again.
   Counters counters(2);
   Prefetcher ahead(2, 2);
-  EventSink& first_sink = ahead.new_lane();
-  auto first = std::make_unique<FakeStream>(0, 20, first_sink, counters);
-  first->independent = true;
+  auto first = independent_file(ahead, 0, 20, counters);
   first->ends_at = 1;
   first->slow_at = 1;
   ahead.add(std::move(first));
