@@ -6,6 +6,10 @@
 #include <cstring>
 #include <limits>
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
 namespace sw::evtx_native {
 namespace {
 
@@ -276,11 +280,22 @@ Ticks filetime_to_ticks(std::uint64_t filetime) {
 
 void append_utf16(const std::uint8_t* data, std::size_t units, std::string& out) {
   std::size_t i = 0;
-  // ASCII fast path: event text is overwhelmingly ASCII. Four units at a time while none is
+  // ASCII fast path: event text is overwhelmingly ASCII. Several units at a time while none is
   // zero (the end) or above 0x7F, written into room made once.
   const std::size_t start = out.size();
   out.resize(start + units);
   char* w = out.data() + start;
+#ifdef __SSE2__
+  // Eight at a time where SSE2 is there (every x86-64): a unit in 1..0x7F is positive and below
+  // 0x80 as a signed 16-bit number, and packing keeps its low byte.
+  const __m128i zero = _mm_setzero_si128(), above_ascii = _mm_set1_epi16(0x80);
+  for (; i + 8 <= units; i += 8) {
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(data + 2 * i));
+    const __m128i ascii = _mm_and_si128(_mm_cmpgt_epi16(x, zero), _mm_cmplt_epi16(x, above_ascii));
+    if (_mm_movemask_epi8(ascii) != 0xFFFF) break;
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(w + i), _mm_packus_epi16(x, x));
+  }
+#endif
   constexpr std::uint64_t kLow = 0x0001000100010001, kHigh = 0x8000800080008000;
   for (; i + 4 <= units; i += 4) {
     const std::uint64_t x = le64(data + 2 * i);

@@ -99,14 +99,18 @@ TEST(EvtxNativeValues, Utf16AndAnsiText) {
   EXPECT_EQ(render(vt::kString, u16le(0xD83D) + utf16("x")), "\xEF\xBF\xBDx");
   EXPECT_EQ(render(vt::kString, u16le(0xDE00)), "\xEF\xBF\xBD");
   EXPECT_EQ(render(vt::kString, utf16("a") + "\x41"), "a");  // odd trailing byte dropped
-  // ASCII is read four units at a time: a NUL, a byte above 0x7F and the end at every offset of a
-  // block of four.
-  for (std::size_t at = 0; at < 9; ++at) {
-    const std::string head = std::string("ComputerName").substr(0, at);
+  // ASCII is read eight or four units at a time: a NUL, a unit above 0x7F and the end at every
+  // offset of two blocks of eight.
+  for (std::size_t at = 0; at < 18; ++at) {
+    const std::string head = std::string("ComputerNameOfTheHost").substr(0, at);
     EXPECT_EQ(render(vt::kString, utf16(head) + u16le(0) + utf16("tail")), head) << at;
     EXPECT_EQ(render(vt::kString, utf16(head) + u16le(0xE9) + utf16("tail")), head + "\xC3\xA9tail")
         << at;
     EXPECT_EQ(render(vt::kString, utf16(head) + u16le(0x180) + utf16("t")), head + "\xC6\x80t")
+        << at;
+    EXPECT_EQ(render(vt::kString, utf16(head) + u16le(0xFF41) + utf16("t")), head + "\xEF\xBD\x81t")
+        << at;  // negative as a signed unit
+    EXPECT_EQ(render(vt::kString, utf16(head) + u16le(0x80) + utf16("t")), head + "\xC2\x80t")
         << at;
     EXPECT_EQ(render(vt::kString, utf16(head)), head) << at;
   }
