@@ -303,8 +303,11 @@ bool AnyWordSearch::found_in(std::string_view text) const {
   for (std::size_t pos = 0; pos + shortest_ <= n;) {
     const auto last = static_cast<unsigned char>(text[pos + shortest_ - 1]);
     if (ends_window_[last]) {
+      // The first byte before memcmp: most windows that end right start wrong, and a call per
+      // word was half the cost of searching a message.
       for (const std::string& w : words_) {
-        if (w.size() <= n - pos && std::memcmp(text.data() + pos, w.data(), w.size()) == 0)
+        if (text[pos] == w[0] && w.size() <= n - pos &&
+            std::memcmp(text.data() + pos + 1, w.data() + 1, w.size() - 1) == 0)
           return true;
       }
     }
