@@ -1,5 +1,7 @@
 #include "decode/evtx_native/binxml.hpp"
 
+#include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <new>
@@ -37,6 +39,10 @@ constexpr std::uint64_t kMaxStepsPerRecord = 1u << 20;
 // Text produced per record (the event's buffer plus pending element text).
 constexpr std::size_t kMaxOutputPerRecord = 16u << 20;
 constexpr std::size_t kChunkSize = 65536;
+// Literal text a plan holds: past it the body is walked, under the walk's output budget.
+constexpr std::size_t kMaxPlanText = 1u << 20;
+
+std::atomic<bool> g_template_plans{true};
 constexpr std::size_t kChunkHeaderSize = 512;
 
 void append_code_point(std::uint32_t cp, std::string& out) {
@@ -73,6 +79,12 @@ void BinXmlParser::set_chunk(const std::uint8_t* chunk, std::size_t size) {
   for (std::uint32_t off : name_offsets_used_) name_index_[off] = 0;
   name_offsets_used_.clear();
   names_live_ = 0;
+  plan_index_.clear();
+  plans_live_ = 0;
+}
+
+void BinXmlParser::use_template_plans(bool on) {
+  g_template_plans.store(on, std::memory_order_relaxed);
 }
 
 bool BinXmlParser::fail(std::size_t at, const char* what) {
@@ -383,12 +395,320 @@ bool BinXmlParser::parse_template_instance(std::size_t& pos, std::size_t end, in
   Scope inner;
   inner.values_begin = values_begin;
   inner.values_count = count;
-  std::size_t body_pos = body;
-  bool unused = false;
-  const bool ok =
-      parse_content(body_pos, body + body_size, inner, depth + 1, /*in_element=*/false, unused);
+  bool ok;
+  const Plan* plan = plan_for(definition, body, body + body_size);
+  if (plan != nullptr && depth + 1 + 2 * plan->levels <= kMaxDepth) {
+    ok = run_plan(*plan, inner, depth + 1);
+  } else {  // no plan, or one whose nesting the walk refuses: walked for its error
+    std::size_t body_pos = body;
+    bool unused = false;
+    ok = parse_content(body_pos, body + body_size, inner, depth + 1, /*in_element=*/false, unused);
+  }
   values_.resize(values_begin);
   return ok;
+}
+
+// ---- Template plans ----
+
+const BinXmlParser::Plan* BinXmlParser::plan_for(std::size_t definition, std::size_t body,
+                                                 std::size_t body_end) {
+  if (!g_template_plans.load(std::memory_order_relaxed)) return nullptr;
+  const auto key = static_cast<std::uint32_t>(definition);
+  if (const auto found = plan_index_.find(key); found != plan_index_.end())
+    return found->second->ok ? found->second : nullptr;
+  if (plans_live_ == plans_.size()) plans_.push_back(std::make_unique<Plan>());
+  Plan& plan = *plans_[plans_live_++];
+  plan.ops.clear();
+  plan.text.clear();
+  plan.levels = 0;
+  // Compiling reports nothing: a body it cannot take is walked, and the walk reports.
+  std::string* const error = error_;
+  compile_error_.clear();
+  error_ = &compile_error_;
+  std::size_t pos = body;
+  plan.ok = compile_content(plan, pos, body_end, /*in_element=*/false, 0);
+  error_ = error;
+  plan_index_.emplace(key, &plan);
+  return plan.ok ? &plan : nullptr;
+}
+
+bool BinXmlParser::compile_text(Plan& plan, Op::Kind kind, std::uint8_t t, std::size_t& pos,
+                                std::size_t end) {
+  Op op{kind};
+  op.text_begin = static_cast<std::uint32_t>(plan.text.size());
+  if (!append_text_token(t, pos, end, &plan.text)) return false;
+  if (plan.text.size() > kMaxPlanText) return false;
+  op.text_size = static_cast<std::uint32_t>(plan.text.size() - op.text_begin);
+  plan.ops.push_back(op);
+  return true;
+}
+
+bool BinXmlParser::compile_content(Plan& plan, std::size_t& pos, std::size_t end, bool in_element,
+                                   int level) {
+  while (pos < end) {
+    const std::uint8_t t = chunk_[pos++];
+    switch (t) {
+      case token::kEndOfStream:
+        if (in_element) return false;
+        plan.ops.push_back(Op{Op::kEndOfStream});
+        return true;
+      case token::kEndElement:
+        if (!in_element) return false;
+        plan.ops.push_back(Op{Op::kEnd});
+        return true;
+      case token::kFragmentHeader:
+        if (!need(pos, 3, end, "")) return false;
+        pos += 3;
+        plan.ops.push_back(Op{Op::kStep});
+        break;
+      case token::kOpenStartElement:
+      case token::kOpenStartElement | token::kMoreFlag:
+        if (!compile_element(plan, pos, end, t, level + 1)) return false;
+        break;
+      case token::kValueText:
+      case token::kValueText | token::kMoreFlag:
+      case token::kCData:
+      case token::kCData | token::kMoreFlag:
+      case token::kCharRef:
+      case token::kCharRef | token::kMoreFlag:
+      case token::kEntityRef:
+      case token::kEntityRef | token::kMoreFlag:
+        if (!compile_text(plan, Op::kText, t, pos, end)) return false;
+        break;
+      case token::kNormalSubstitution:
+      case token::kOptionalSubstitution: {
+        if (!need(pos, 3, end, "")) return false;
+        Op op{Op::kSub};
+        op.optional = t == token::kOptionalSubstitution;
+        op.id = le16(chunk_ + pos);
+        op.at = static_cast<std::uint32_t>(pos);
+        pos += 3;
+        plan.ops.push_back(op);
+        break;
+      }
+      default:  // template instances, processing instructions, faults: walked
+        return false;
+    }
+  }
+  return !in_element;
+}
+
+bool BinXmlParser::compile_element(Plan& plan, std::size_t& pos, std::size_t end, std::uint8_t t,
+                                   int level) {
+  if (level > kMaxDepth) return false;
+  plan.levels = std::max(plan.levels, level);
+  const std::size_t start = pos - 1;
+  // As parse_element decides it for a template body (which has dependency ids).
+  bool has_dependency_id = true;
+  if (!plausible_name_offset(pos + 6, start, end) && plausible_name_offset(pos + 4, start, end))
+    has_dependency_id = false;
+  if (has_dependency_id) {
+    if (!need(pos, 2, end, "")) return false;
+    pos += 2;
+  }
+  if (!need(pos, 4, end, "")) return false;
+  pos += 4;
+  Op op{Op::kStart};
+  op.name = read_name(pos, end);
+  if (op.name == nullptr) return false;
+  if (t & token::kMoreFlag) {
+    if (!need(pos, 4, end, "")) return false;
+    pos += 4;
+  }
+  plan.ops.push_back(op);
+  if (!compile_attributes(plan, pos, end) || !need(pos, 1, end, "")) return false;
+  const std::uint8_t close = chunk_[pos++];
+  if (close == token::kCloseEmptyElement) {
+    plan.ops.push_back(Op{Op::kCloseEmpty});
+    return true;
+  }
+  if (close != token::kCloseStartElement) return false;
+  Op content{Op::kCloseStart};
+  content.array =
+      end - pos >= 5 &&
+      (chunk_[pos] == token::kNormalSubstitution || chunk_[pos] == token::kOptionalSubstitution) &&
+      chunk_[pos + 4] == token::kEndElement;
+  if (content.array) content.id = le16(chunk_ + pos + 1);
+  plan.ops.push_back(content);
+  return compile_content(plan, pos, end, /*in_element=*/true, level);
+}
+
+bool BinXmlParser::compile_attributes(Plan& plan, std::size_t& pos, std::size_t end) {
+  while (pos < end && (chunk_[pos] & ~token::kMoreFlag) == token::kAttribute) {
+    ++pos;
+    Op attribute{Op::kAttribute};
+    attribute.name = read_name(pos, end);
+    if (attribute.name == nullptr) return false;
+    plan.ops.push_back(attribute);
+    while (pos < end) {
+      const std::uint8_t t = chunk_[pos];
+      const std::uint8_t base = t & ~token::kMoreFlag;
+      if (base == token::kNormalSubstitution || base == token::kOptionalSubstitution) {
+        if ((t & token::kMoreFlag) || !need(pos + 1, 3, end, "")) return false;
+        Op piece{Op::kAttrSub};
+        piece.optional = base == token::kOptionalSubstitution;
+        piece.id = le16(chunk_ + pos + 1);
+        piece.at = static_cast<std::uint32_t>(pos + 1);
+        pos += 4;
+        plan.ops.push_back(piece);
+      } else if (base == token::kValueText || base == token::kCharRef ||
+                 base == token::kEntityRef) {
+        ++pos;
+        if (!compile_text(plan, Op::kAttrText, t, pos, end)) return false;
+      } else {
+        break;
+      }
+    }
+  }
+  return true;
+}
+
+bool BinXmlParser::run_plan(const Plan& plan, const Scope& scope, int depth) {
+  const std::size_t base = open_.size();
+  open_.push_back(Open{});  // the body's own content
+  const bool ok = run_ops(plan, scope, depth);
+  open_.resize(base);
+  return ok;
+}
+
+bool BinXmlParser::run_ops(const Plan& plan, const Scope& scope, int depth) {
+  const std::size_t base = open_.size() - 1;
+  const std::vector<Op>& ops = plan.ops;
+  for (std::size_t i = 0; i < ops.size(); ++i) {
+    const Op& op = ops[i];
+    if (!step()) return false;  // every op here is a token parse_content steps over
+    switch (op.kind) {
+      case Op::kStep:
+        break;
+      case Op::kEndOfStream:
+        return true;
+      case Op::kStart: {
+        ++open_.back().items;
+        builder_->start_element(*op.name);
+        const std::size_t close = run_attributes(plan, i + 1, scope);
+        if (close == 0) return false;
+        bool done = false;
+        if (ops[close].kind == Op::kCloseEmpty) {
+          builder_->end_element(false);
+          i = close;
+        } else if (!run_array(plan, i, close, scope, done)) {
+          return false;
+        } else if (done) {
+          i = close + 2;  // past the substitution and the end tag the array stood for
+        } else {
+          open_.push_back(Open{});
+          i = close;
+        }
+        break;
+      }
+      case Op::kEnd: {
+        const Open open = open_.back();
+        open_.pop_back();
+        builder_->end_element(open.items == 1 && open.empty_optional);
+        break;
+      }
+      case Op::kText:
+        ++open_.back().items;
+        if (builder_->wants_text())
+          builder_->text_buffer().append(plan.text, op.text_begin, op.text_size);
+        break;
+      case Op::kSub: {
+        const int content_depth = depth + 2 * static_cast<int>(open_.size() - 1 - base);
+        if (!run_substitution(op, scope, content_depth, open_.back())) return false;
+        break;
+      }
+      default:
+        return fail(op.at, "template plan out of step");  // compile_content never makes this
+    }
+  }
+  return true;
+}
+
+std::size_t BinXmlParser::run_attributes(const Plan& plan, std::size_t i, const Scope& scope) {
+  const std::vector<Op>& ops = plan.ops;
+  while (ops[i].kind == Op::kAttribute) {
+    if (!step()) return 0;
+    const Name& name = *ops[i++].name;
+    const bool wanted = builder_->wants_attribute(name);
+    attribute_value_.clear();
+    std::string* out = wanted ? &attribute_value_ : nullptr;
+    TypedValue typed;
+    int pieces = 0;
+    bool empty_optional = false;
+    for (; ops[i].kind == Op::kAttrSub || ops[i].kind == Op::kAttrText; ++i) {
+      if (!step()) return 0;
+      const Op& piece = ops[i];
+      ++pieces;
+      if (piece.kind == Op::kAttrText) {
+        typed.type = value_type::kString;
+        typed.data = nullptr;
+        if (out != nullptr) out->append(plan.text, piece.text_begin, piece.text_size);
+        continue;
+      }
+      if (piece.id >= scope.values_count) {
+        fail(piece.at, "substitution refers to a value the template instance does not have");
+        return 0;
+      }
+      const Value& v = values_[scope.values_begin + piece.id];
+      empty_optional = piece.optional && v.type == value_type::kNull;
+      typed = TypedValue{v.type, chunk_ + v.offset, v.size};
+      if (out != nullptr) append_value(v.type, chunk_ + v.offset, v.size, *out);
+    }
+    if (wanted && !(pieces == 1 && empty_optional)) {
+      builder_->attribute(name, attribute_value_,
+                          pieces == 1 && typed.data != nullptr ? &typed : nullptr);
+    }
+  }
+  return i;
+}
+
+bool BinXmlParser::run_array(const Plan& plan, std::size_t start, std::size_t close,
+                             const Scope& scope, bool& done) {
+  // As parse_element: an element whose content is one array substitution, once per item.
+  const Op& content = plan.ops[close];
+  done = false;
+  if (!content.array || content.id >= scope.values_count) return true;
+  const Value v = values_[scope.values_begin + content.id];
+  if ((v.type & value_type::kArrayFlag) == 0) return true;
+  std::size_t item = 0;
+  for (bool first = true; first || item < v.size; first = false) {
+    if (!step()) return false;
+    if (!first) {
+      builder_->start_element(*plan.ops[start].name);
+      if (run_attributes(plan, start + 1, scope) == 0) return false;
+    }
+    std::string& out = builder_->wants_text() ? builder_->text_buffer() : discard_;
+    append_array_item(v.type, chunk_ + v.offset, v.size, item, out);
+    discard_.clear();
+    builder_->end_element(false);
+  }
+  done = true;
+  return true;
+}
+
+bool BinXmlParser::run_substitution(const Op& op, const Scope& scope, int content_depth,
+                                    Open& open) {
+  if (op.id >= scope.values_count)
+    return fail(op.at, "substitution refers to a value the template instance does not have");
+  const Value* v = &values_[scope.values_begin + op.id];
+  ++open.items;
+  open.empty_optional = op.optional && v->type == value_type::kNull;
+  if (v->type == value_type::kBinXml) {
+    // As parse_content: the value's own BinXML, one level deeper.
+    const std::size_t begin = v->offset;
+    const std::size_t value_end = begin + v->size;
+    Scope embedded;
+    embedded.values_begin = static_cast<std::uint32_t>(values_.size());
+    embedded.no_dependency_id =
+        v->size > 0 && (chunk_[begin] & ~token::kMoreFlag) == token::kOpenStartElement;
+    std::size_t inner = begin;
+    bool unused = false;
+    return parse_content(inner, value_end, embedded, content_depth + 1, /*in_element=*/false,
+                         unused);
+  }
+  if (builder_->wants_text())
+    append_value(v->type, chunk_ + v->offset, v->size, builder_->text_buffer());
+  return true;
 }
 
 bool BinXmlParser::parse_content(std::size_t& pos, std::size_t end, const Scope& scope, int depth,
