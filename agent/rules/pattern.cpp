@@ -204,6 +204,13 @@ bool contains(std::string_view hay, std::string_view needle, bool cased) {
   return false;
 }
 
+template <typename F>
+void AnySubstring::for_each_case(char c, F&& f) const {
+  const auto b = static_cast<unsigned char>(c);
+  f(b);
+  if (!cased_ && b >= 'a' && b <= 'z') f(static_cast<unsigned char>(b - ('a' - 'A')));
+}
+
 AnySubstring::AnySubstring(const std::vector<std::string_view>& needles, bool cased)
     : cased_(cased) {
   shortest_ = SIZE_MAX;
@@ -219,17 +226,28 @@ AnySubstring::AnySubstring(const std::vector<std::string_view>& needles, bool ca
     // A folded needle's first letter is lower case; the text may have either.
     if (!cased && first >= 'a' && first <= 'z') group_of_[first - ('a' - 'A')] = group;
   }
+  skip_.fill(static_cast<std::uint32_t>(shortest_));
+  for (std::string_view needle : needles) {
+    for_each_case(needle[shortest_ - 1], [&](unsigned char c) { ends_window_[c] = true; });
+    for (std::size_t j = 0; j + 1 < shortest_; ++j) {
+      const auto shift = static_cast<std::uint32_t>(shortest_ - 1 - j);
+      for_each_case(needle[j], [&](unsigned char c) { skip_[c] = std::min(skip_[c], shift); });
+    }
+  }
 }
 
 bool AnySubstring::found_in(std::string_view hay) const {
   if (hay.size() < shortest_) return false;
-  const std::size_t last = hay.size() - shortest_;
-  for (std::size_t i = 0; i <= last; ++i) {
-    const std::uint16_t group = group_of_[static_cast<unsigned char>(hay[i])];
-    if (group == 0) continue;
-    for (const std::string& needle : groups_[group - 1]) {
-      if (prefix_equal(hay, i, needle, cased_)) return true;
+  for (std::size_t pos = 0; pos + shortest_ <= hay.size();) {
+    const auto last = static_cast<unsigned char>(hay[pos + shortest_ - 1]);
+    if (ends_window_[last]) {
+      if (const std::uint16_t group = group_of_[static_cast<unsigned char>(hay[pos])]) {
+        for (const std::string& needle : groups_[group - 1]) {
+          if (prefix_equal(hay, pos, needle, cased_)) return true;
+        }
+      }
     }
+    pos += skip_[last];
   }
   return false;
 }

@@ -75,6 +75,14 @@ class AnySubstring {
  private:
   // Per byte: 1 + the index in groups_ of the needles starting with it; 0 for none.
   std::array<std::uint16_t, 256> group_of_{};
+  // Horspool over windows as long as the shortest needle: past a window ending in byte c, no
+  // needle can start sooner than skip_[c] on; only a window ending in a byte some needle has
+  // there (ends_window_) is compared.
+  std::array<std::uint32_t, 256> skip_{};
+  std::array<bool, 256> ends_window_{};
+  // Calls f with the byte and, for a needle folded to lower case, its upper-case letter.
+  template <typename F>
+  void for_each_case(char c, F&& f) const;
   std::vector<std::vector<std::string>> groups_;
   std::size_t shortest_ = 0;
   bool cased_ = false;

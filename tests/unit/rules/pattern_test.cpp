@@ -173,6 +173,37 @@ TEST(Pattern, AnySubstringAgreesWithContainsForEachNeedle) {
   }
   EXPECT_GT(found, 2000);  // both outcomes are exercised
   EXPECT_LT(found, 18000);
+  // Longer needles and texts, where the search skips ahead by up to a needle's length.
+  found = 0;
+  for (int round = 0; round < 2000; ++round) {
+    const bool cased = round % 2 == 1;
+    std::vector<std::string> needles(1 + random() % 4);
+    for (std::string& n : needles) {
+      do n = text(9);
+      while (n.size() < 2);
+      if (!cased) n = text::lowered(n);
+    }
+    const std::vector<std::string_view> views(needles.begin(), needles.end());
+    const AnySubstring search(views, cased);
+    for (int k = 0; k < 10; ++k) {
+      // Half the texts carry a needle, in a random case when the search ignores case.
+      std::string hay = text(60);
+      if (k % 2 == 0) {
+        std::string planted = needles[random() % needles.size()];
+        if (!cased)
+          for (char& c : planted)
+            if (c >= 'a' && c <= 'z' && random() % 2) c = static_cast<char>(c - 32);
+        hay.insert(random() % (hay.size() + 1), planted);
+      }
+      bool expected = false;
+      for (const std::string& n : needles) expected = expected || contains(hay, n, cased);
+      found += expected;
+      ASSERT_EQ(search.found_in(hay), expected)
+          << "'" << hay << "' cased " << cased << " first needle '" << needles[0] << "'";
+    }
+  }
+  EXPECT_GT(found, 10000);
+  EXPECT_LT(found, 19000);
 }
 
 }  // namespace
