@@ -693,21 +693,22 @@ bool BinXmlParser::run_substitution(const Op& op, const Scope& scope, int conten
   const Value* v = &values_[scope.values_begin + op.id];
   ++open.items;
   open.empty_optional = op.optional && v->type == value_type::kNull;
-  if (v->type == value_type::kBinXml) {
-    // As parse_content: the value's own BinXML, one level deeper.
-    const std::size_t begin = v->offset;
-    const std::size_t value_end = begin + v->size;
+  return content_value(*v, content_depth);
+}
+
+bool BinXmlParser::content_value(const Value v, int depth) {
+  if (v.type == value_type::kBinXml) {
     Scope embedded;
     embedded.values_begin = static_cast<std::uint32_t>(values_.size());
     embedded.no_dependency_id =
-        v->size > 0 && (chunk_[begin] & ~token::kMoreFlag) == token::kOpenStartElement;
-    std::size_t inner = begin;
+        v.size > 0 && (chunk_[v.offset] & ~token::kMoreFlag) == token::kOpenStartElement;
+    std::size_t inner = v.offset;
     bool unused = false;
-    return parse_content(inner, value_end, embedded, content_depth + 1, /*in_element=*/false,
-                         unused);
+    return parse_content(inner, static_cast<std::size_t>(v.offset) + v.size, embedded, depth + 1,
+                         /*in_element=*/false, unused);
   }
   if (builder_->wants_text())
-    append_value(v->type, chunk_ + v->offset, v->size, builder_->text_buffer());
+    append_value(v.type, chunk_ + v.offset, v.size, builder_->text_buffer());
   return true;
 }
 
@@ -760,21 +761,7 @@ bool BinXmlParser::parse_content(std::size_t& pos, std::size_t end, const Scope&
         if (v == nullptr) return false;
         ++items;
         empty_optional = t == token::kOptionalSubstitution && v->type == value_type::kNull;
-        if (v->type == value_type::kBinXml) {
-          // Copy: the nested instance may grow values_ and move `v`.
-          const std::size_t begin = v->offset;
-          const std::size_t value_end = begin + v->size;
-          Scope embedded;
-          embedded.values_begin = static_cast<std::uint32_t>(values_.size());
-          embedded.no_dependency_id =
-              v->size > 0 && (chunk_[begin] & ~token::kMoreFlag) == token::kOpenStartElement;
-          std::size_t inner = begin;
-          bool unused = false;
-          if (!parse_content(inner, value_end, embedded, depth + 1, /*in_element=*/false, unused))
-            return false;
-        } else if (builder_->wants_text()) {
-          append_value(v->type, chunk_ + v->offset, v->size, builder_->text_buffer());
-        }
+        if (!content_value(*v, depth)) return false;
         break;
       }
       case token::kPITarget: {

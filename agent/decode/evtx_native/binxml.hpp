@@ -56,6 +56,9 @@ class BinXmlParser {
   // Appends the text of value text / CDATA / char or entity reference tokens.
   bool append_text_token(std::uint8_t token, std::size_t& pos, std::size_t end, std::string* out);
   const Value* substitution_value(std::size_t& pos, std::size_t end, const Scope& scope);
+  // A substitution's value in element content at `depth`: its own BinXML one level deeper, else
+  // its text. A copy: a nested instance may grow values_.
+  bool content_value(Value v, int depth);
 
   // A template's body read once per chunk into the steps every instance of it takes, so the
   // records of a chunk (a few templates, hundreds of records) do not each walk its tokens, names
