@@ -39,11 +39,12 @@ constexpr std::uint64_t kMaxStepsPerRecord = 1u << 20;
 // Text produced per record (the event's buffer plus pending element text).
 constexpr std::size_t kMaxOutputPerRecord = 16u << 20;
 constexpr std::size_t kChunkSize = 65536;
+constexpr std::size_t kChunkHeaderSize = 512;
 // Literal text a plan holds: past it the body is walked, under the walk's output budget.
 constexpr std::size_t kMaxPlanText = 1u << 20;
 
+// Template plans on for every parser unless a test compares them with the walk.
 std::atomic<bool> g_template_plans{true};
-constexpr std::size_t kChunkHeaderSize = 512;
 
 void append_code_point(std::uint32_t cp, std::string& out) {
   if (cp >= 0xD800 && cp <= 0xDFFF) cp = 0xFFFD;
