@@ -66,6 +66,9 @@ class EventHeap {
     if (from_run()) {
       slot = run_.front().slot;
       run_.pop_front();
+      // The event released a few pops from now, nearly always from the run: its bytes arrive
+      // while this one is processed instead of stalling its unpack.
+      if (run_.size() > kPrefetchAhead) slots_[run_[kPrefetchAhead].slot].prefetch();
     } else {
       std::pop_heap(heap_.begin(), heap_.end(), Later());
       slot = heap_.back().slot;
@@ -98,6 +101,9 @@ class EventHeap {
   // Slots kept once everything held is released; the slots of a burst above it are
   // given back to the allocator then.
   static constexpr std::size_t kKeptSlots = 256;
+  // How many releases ahead a held event's bytes are fetched: enough for memory to answer,
+  // few enough that they are still cached when used.
+  static constexpr std::size_t kPrefetchAhead = 4;
 
   std::uint32_t take_slot() {
     if (free_.empty()) {

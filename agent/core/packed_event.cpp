@@ -1,5 +1,6 @@
 #include "core/packed_event.hpp"
 
+#include <algorithm>
 #include <cstring>
 #include <new>
 #include <type_traits>
@@ -132,6 +133,13 @@ std::string_view PackedEvent::computer() const {
 
 std::string_view PackedEvent::channel() const {
   return text(head_of(data_.get()).text[kChannel]);
+}
+
+void PackedEvent::prefetch() const {
+  // A typical event is 10-12 cache lines; an unusually large one is fetched as it is copied.
+  constexpr std::size_t kMaxBytes = 2048, kLine = 64;
+  const std::size_t bytes = std::min(size_, kMaxBytes);
+  for (std::size_t at = 0; at < bytes; at += kLine) __builtin_prefetch(data_.get() + at, 0, 2);
 }
 
 void PackedEvent::unpack(Event& e) const {
