@@ -15,13 +15,22 @@ using namespace session_detail;
 namespace {
 
 // A record identity that is the same whenever the same evidence gives the same fact.
+// The hash continued over a number's decimal digits (as std::to_string spells it), built on the
+// stack: a time's 18 digits are too long for a string's inline buffer.
+template <typename Integer>
+std::uint64_t fnv1a_decimal(Integer value, std::uint64_t h) {
+  char digits[24];
+  const char* end = std::to_chars(digits, digits + sizeof digits, value).ptr;
+  return fnv1a(std::string_view(digits, static_cast<std::size_t>(end - digits)), h);
+}
+
 std::uint64_t derived_record_id(const std::string& host_name, const Derived& d) {
   std::uint64_t h = fnv1a(kind_name(d.kind));
   h = fnv1a(host_key(host_name), h);
   for (const EvidenceRef& ev : d.evidence) {
     h = fnv1a(ev.channel, h);
-    h = fnv1a(std::to_string(ev.record_id), h);
-    h = fnv1a(std::to_string(ev.time), h);
+    h = fnv1a_decimal(ev.record_id, h);
+    h = fnv1a_decimal(ev.time, h);
   }
   return h & ((std::uint64_t{1} << 53) - 1);
 }
@@ -87,8 +96,8 @@ void SessionTracker::Impl::add_to_timeline(Host& host, const Derived& d) {
 void SessionTracker::Impl::emit_pending() {
   if (pending.empty()) return;
   // Emitting may not queue more (derived events do not feed the state), but keep it safe.
-  std::vector<std::pair<std::string, Derived>> batch;
-  batch.swap(pending);
+  std::vector<std::pair<std::string, Derived>> batch = std::move(spare_pending);
+  batch.swap(pending);  // `pending` keeps the spare's room: queueing does not allocate
   for (auto& [host_name, d] : batch) {
     Event& e = scratch;
     build_derived_event(host_name, d, e);
@@ -97,6 +106,8 @@ void SessionTracker::Impl::emit_pending() {
     ++stats.derived_events;
     sink.on_derived(e, d.evidence);
   }
+  batch.clear();
+  spare_pending = std::move(batch);
 }
 
 void SessionTracker::Impl::build_derived_event(const std::string& host_name, const Derived& d,

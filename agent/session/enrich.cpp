@@ -9,29 +9,42 @@ namespace sw {
 
 using namespace session_detail;
 
-std::string SessionTracker::Impl::requester_of(const Host& host, const Event& e) const {
+void SessionTracker::Impl::requester_into(const Host& host, const Event& e,
+                                          std::string& out) const {
   const Names& n = Names::get();
-  auto pair = [&](FieldId user_id, FieldId domain_id) -> std::string {
+  out.clear();
+  auto pair = [&](FieldId user_id, FieldId domain_id) {
     const std::string_view user = payload_or_empty(e, user_id);
-    if (user.empty() || user == "-") return {};
-    if (user.find('\\') != std::string_view::npos) return std::string(user);
-    return join_account(payload_or_empty(e, domain_id), user);
+    if (user.empty() || user == "-") return false;
+    if (user.find('\\') != std::string_view::npos) {
+      out.assign(user);
+    } else {
+      append_account(out, payload_or_empty(e, domain_id), user);
+    }
+    return true;
   };
-  if (e.channel() == derived::kChannel) return pair(n.target_user, n.target_domain);
+  if (e.channel() == derived::kChannel) {
+    pair(n.target_user, n.target_domain);
+    return;
+  }
   for (auto [u, d] :
        {std::pair{n.target_user_name, n.target_domain_name}, std::pair{n.user, n.domain_field},
         std::pair{n.param1, n.param2}, std::pair{n.account_name, n.account_domain},
         std::pair{n.account, n.domain_field}, std::pair{n.user_name_field, n.domain_field}}) {
-    std::string r = pair(u, d);
-    if (!r.empty()) return r;
+    if (pair(u, d)) return;
   }
   // The account the tool ran as (System/Security@UserID), when it is a person we saw log on.
   if (!e.user_sid().empty()) {
     auto it = host.sid_names.find(e.user_sid());
     if (it != host.sid_names.end())
-      return join_account(it->second.domain.get(), it->second.user.get());
+      append_account(out, it->second.domain.get(), it->second.user.get());
   }
-  return {};
+}
+
+std::string SessionTracker::Impl::requester_of(const Host& host, const Event& e) const {
+  std::string out;
+  requester_into(host, e, out);
+  return out;
 }
 
 void SessionTracker::Impl::enrich(Host& host, Event& e, bool recognize) {
@@ -40,7 +53,9 @@ void SessionTracker::Impl::enrich(Host& host, Event& e, bool recognize) {
   const ConsoleInfo& c = cached_console(host);
   e.set_field(n.console_state, to_string(c.state));
   if (!c.user.empty()) {
-    e.set_field(n.console_user, join_account(c.domain, c.user));
+    account_text.clear();
+    append_account(account_text, c.domain, c.user);
+    e.set_field(n.console_user, account_text);
     // Apart, so rules compare user with user (4624's TargetUserName has no domain).
     e.set_field(n.console_user_name, c.user);
     if (!c.domain.empty()) e.set_field(n.console_domain, c.domain);
@@ -54,8 +69,8 @@ void SessionTracker::Impl::enrich(Host& host, Event& e, bool recognize) {
     }
     e.set_field(n.console_since, host.since_text);
   }
-  std::string requester = requester_of(host, e);
-  if (!requester.empty()) e.set_field(n.requester, requester);
+  requester_into(host, e, requester_text);
+  if (!requester_text.empty()) e.set_field(n.requester, requester_text);
 }
 
 void SessionTracker::Impl::recognize_error(Host& host, Event& e) {

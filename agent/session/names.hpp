@@ -102,12 +102,20 @@ inline void split_account(std::string_view text, std::string& domain, std::strin
   }
 }
 
-inline std::string join_account(std::string_view domain, std::string_view user) {
-  if (user.empty()) return {};
-  if (domain.empty()) return std::string(user);
-  std::string out(domain);
-  out.push_back('\\');
+// "DOMAIN\\user" (or the user alone) appended to `out`; nothing without a user.
+inline void append_account(std::string& out, std::string_view domain, std::string_view user) {
+  if (user.empty()) return;
+  if (!domain.empty()) {
+    out.append(domain);
+    out.push_back('\\');
+  }
   out.append(user);
+}
+
+inline std::string join_account(std::string_view domain, std::string_view user) {
+  std::string out;
+  out.reserve(domain.size() + 1 + user.size());
+  append_account(out, domain, user);
   return out;
 }
 

@@ -104,6 +104,7 @@ struct SessionTracker::Impl {
   Ticks released_time = std::numeric_limits<Ticks>::min() / 2;
 
   std::vector<std::pair<std::string, Derived>> pending;
+  std::vector<std::pair<std::string, Derived>> spare_pending;  // emitted, its room kept
   // The next hosts to evict at the cap, quietest last, with the last_seen they had when chosen:
   // found an eighth of the cap at a time, so a tracker at its cap does not scan every host for
   // each new one.
@@ -111,6 +112,8 @@ struct SessionTracker::Impl {
   // Keys of hosts evicted since the last snapshot_parts(changes only).
   std::vector<std::string> evicted_unsaved;
   Event scratch;
+  // Texts enrich builds for every event, kept so their buffers are allocated once.
+  std::string account_text, requester_text;
 
   // ---- The host table (tracker.cpp) ----
   Host& host_for(std::string_view computer);
@@ -211,6 +214,8 @@ struct SessionTracker::Impl {
   void build_derived_event(const std::string& host_name, const Derived& d, Event& e);
 
   // ---- Enrichment (enrich.cpp) ----
+  // Who asked for what the event reports ("DOMAIN\\user"), written over `out`; empty when no one.
+  void requester_into(const Host& host, const Event& e, std::string& out) const;
   std::string requester_of(const Host& host, const Event& e) const;
   static std::string fold_account_text(std::string_view account);
   void enrich(Host& host, Event& e, bool recognize);
