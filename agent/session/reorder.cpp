@@ -19,7 +19,7 @@ void SessionTracker::Impl::push(Event& event) {
   }
   if (opt.reorder_window <= 0) {
     if (event.time_created < released_time) ++stats.late_events;
-    release(event);
+    release(host, event);
     return;
   }
   if (event.time_created > max_time) max_time = event.time_created;
@@ -61,8 +61,11 @@ void SessionTracker::Impl::flush() {
 }
 
 void SessionTracker::Impl::release(Event& event) {
+  release(host_for(event.computer()), event);
+}
+
+void SessionTracker::Impl::release(Host& host, Event& event) {
   if (event.time_created > released_time) released_time = event.time_created;
-  Host& host = host_for(event.computer());
   host.unsaved = true;
   if (event.time_created > host.last_seen) host.last_seen = event.time_created;
   if (event.time_created > host.last_released) host.last_released = event.time_created;

@@ -131,6 +131,7 @@ struct SessionTracker::Impl {
   void release_until(Ticks t);
   void flush();
   void release(Event& event);
+  void release(Host& host, Event& event);  // `host` is the event's
 
   // ---- TS-LSM (channel_lsm.cpp) ----
   void apply_lsm(Host& host, const Event& e);
