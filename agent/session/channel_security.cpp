@@ -89,20 +89,15 @@ void SessionTracker::Impl::remember_sid_name(Host& host, std::string_view sid,
     host.new_sid_names.clear();
     host.saved_sid_names_text.reset();  // the settled names are gone too
   }
-  auto it = host.sid_names.find(sid);
-  if (it == host.sid_names.end())
-    it = host.sid_names.try_emplace(SharedText(std::string(sid))).first;
-  AccountName& name = it->second;
-  if (name.domain.get() != domain || name.user.get() != user) {
-    name = {SharedText(std::string(domain)), SharedText(std::string(user))};
-    host.sid_names_unsaved = true;
-    // Kept only while a settled part exists: without one the next checkpoint encodes the whole
-    // map, and a scan (never checkpointed) would keep a second copy of every SID.
-    // A SID whose events spell its account two ways in a row is listed once.
-    if (host.saved_sid_names_text &&
-        (host.new_sid_names.empty() || host.new_sid_names.back() != it->first))
-      host.new_sid_names.push_back(it->first);
-  }
+  const SidNameMap::Entry* changed = host.sid_names.assign(sid, domain, user);
+  if (!changed) return;
+  host.sid_names_unsaved = true;
+  // Kept only while a settled part exists: without one the next checkpoint encodes the whole
+  // map, and a scan (never checkpointed) would keep a second copy of every SID.
+  // A SID whose events spell its account two ways in a row is listed once.
+  if (host.saved_sid_names_text &&
+      (host.new_sid_names.empty() || host.new_sid_names.back() != changed->sid))
+    host.new_sid_names.push_back(changed->sid);
 }
 
 Logon& SessionTracker::Impl::record_logon(Host& host, const Event& e, std::uint64_t logon_id,

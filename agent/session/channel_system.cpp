@@ -17,8 +17,8 @@ constexpr Ticks kOneReboot = 10 * 60 * kTicksPerSecond;
 
 // The account a SID belongs to, as a 4624 named it: (domain, user), or nothing.
 const AccountName* name_of_sid(const Host& host, std::string_view sid) {
-  auto name = host.sid_names.find(sid);
-  return name == host.sid_names.end() ? nullptr : &name->second;
+  const SidNameMap::Entry* entry = host.sid_names.find(sid);
+  return entry ? &entry->name : nullptr;
 }
 
 }  // namespace

@@ -35,9 +35,8 @@ void SessionTracker::Impl::requester_into(const Host& host, const Event& e,
   }
   // The account the tool ran as (System/Security@UserID), when it is a person we saw log on.
   if (!e.user_sid().empty()) {
-    auto it = host.sid_names.find(e.user_sid());
-    if (it != host.sid_names.end())
-      append_account(out, it->second.domain.get(), it->second.user.get());
+    if (const SidNameMap::Entry* it = host.sid_names.find(e.user_sid()))
+      append_account(out, it->name.domain.get(), it->name.user.get());
   }
 }
 

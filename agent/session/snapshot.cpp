@@ -233,21 +233,21 @@ std::vector<SessionRecord> sessions_of(const Host& h) {
   return out;
 }
 
-using SidName = std::pair<const SharedText, AccountName>;
+using SidName = SidNameMap::Entry;
 
 // {"sid": [domain, user], ...} by SID, so the same state always reads the same.
 void write_sid_names(std::vector<const SidName*> names, std::string& out) {
   std::sort(names.begin(), names.end(),
-            [](auto* a, auto* b) { return a->first.get() < b->first.get(); });
+            [](auto* a, auto* b) { return a->sid.get() < b->sid.get(); });
   names.erase(std::unique(names.begin(), names.end()), names.end());
   out += '{';
   for (std::size_t i = 0; i < names.size(); ++i) {
     if (i) out += ',';
-    append_json_string(names[i]->first.get(), out);
+    append_json_string(names[i]->sid.get(), out);
     out += ":[";
-    append_json_string(names[i]->second.domain.get(), out);
+    append_json_string(names[i]->name.domain.get(), out);
     out += ',';
-    append_json_string(names[i]->second.user.get(), out);
+    append_json_string(names[i]->name.user.get(), out);
     out += ']';
   }
   out += '}';
@@ -256,7 +256,7 @@ void write_sid_names(std::vector<const SidName*> names, std::string& out) {
 void write_sid_names(const Host& host, std::string& out) {
   std::vector<const SidName*> all;
   all.reserve(host.sid_names.size());
-  for (const auto& entry : host.sid_names) all.push_back(&entry);
+  for (const auto& entry : host.sid_names.entries()) all.push_back(&entry);
   write_sid_names(std::move(all), out);
 }
 
@@ -264,7 +264,7 @@ void write_sid_names(const Host& host, std::string& out) {
 std::string new_sid_names_text(const Host& host) {
   std::vector<const SidName*> added;
   added.reserve(host.new_sid_names.size());
-  for (const SharedText& sid : host.new_sid_names) added.push_back(&*host.sid_names.find(sid));
+  for (const SharedText& sid : host.new_sid_names) added.push_back(host.sid_names.find(sid.get()));
   std::string out;
   write_sid_names(std::move(added), out);
   return out;
@@ -272,8 +272,8 @@ std::string new_sid_names_text(const Host& host) {
 
 void sid_names_from_json(const json& names, Host& h) {
   for (const auto& [sid, name] : names.items()) {
-    h.sid_names[SharedText(sid)] = {SharedText(name.at(0).get<std::string>()),
-                                    SharedText(name.at(1).get<std::string>())};
+    h.sid_names.assign(SharedText(sid), {SharedText(name.at(0).get<std::string>()),
+                                         SharedText(name.at(1).get<std::string>())});
   }
 }
 

@@ -11,8 +11,7 @@
 #include <utility>
 #include <vector>
 
-#include <boost/flyweight.hpp>
-
+#include "session/sid_name_map.hpp"
 #include "sessionwatch/hash.hpp"
 #include "sessionwatch/session.hpp"
 
@@ -31,32 +30,6 @@ enum class Kind : std::uint8_t {
 };
 std::string_view kind_name(Kind k);
 std::uint32_t kind_event_id(Kind k);
-
-// A SID or an account's domain or user name, stored once for the whole tracker: a fleet's
-// accounts log on to most of its computers, and every computer's SID map holding copies of
-// their texts was the largest part of the relay's heap (16 of 42 MB on 1M events from 200
-// computers). Reference counted (Boost.Flyweight), so a text no computer names is freed.
-struct SharedTextTag {};
-using SharedText =
-    boost::flyweights::flyweight<std::string, boost::flyweights::tag<SharedTextTag>,
-                                 boost::flyweights::hashed_factory<std::hash<std::string>>>;
-
-// Looks a SharedText key up by the text an event carries, without making a SharedText.
-struct SharedTextHash {
-  using is_transparent = void;
-  std::size_t operator()(std::string_view s) const { return StringViewHash()(s); }
-  std::size_t operator()(const SharedText& t) const { return StringViewHash()(t.get()); }
-};
-struct SharedTextEqual {
-  using is_transparent = void;
-  bool operator()(const SharedText& a, const SharedText& b) const { return a == b; }
-  bool operator()(const SharedText& a, std::string_view b) const { return a.get() == b; }
-  bool operator()(std::string_view a, const SharedText& b) const { return a == b.get(); }
-};
-
-struct AccountName {
-  SharedText domain, user;
-};
 
 // Windows' logon types (Security 4624 LogonType), by their names in the Windows documentation.
 enum class LogonType : std::uint8_t {
@@ -153,7 +126,7 @@ struct Host {
   std::unordered_map<std::uint32_t, SessionRecord> sessions;
   std::unordered_map<std::uint64_t, Logon> logons;
   // The accounts 4624 events named, by SID.
-  std::unordered_map<SharedText, AccountName, SharedTextHash, SharedTextEqual> sid_names;
+  SidNameMap sid_names;
   // The SIDs named or renamed since the settled
   // part (saved_sid_names_text) was encoded. A checkpoint saves them as a small part of their
   // own, so its cost is the names added, not the map; they are merged into the settled part once
