@@ -19,6 +19,9 @@ namespace {
 // How often inputs with something pending (a rotated file kept open, an EVTX file still being
 // copied) are looked at without a notification; scaled down by tests (daemon/timers.hpp).
 constexpr auto kLingerCheck = 1s;
+// How often a folder that exists is tried again when its watch fails (it may be going and coming
+// back as it is tried).
+constexpr int kWatchTries = 3;
 
 }  // namespace
 
@@ -117,11 +120,22 @@ void Engine::Impl::arm_linger() {
 // A folder an input reads that does not exist (yet, or any more): watch the nearest parent that
 // does, so the folder is followed as soon as it is created (mkdir -p creates several levels one
 // by one).
-void Engine::Impl::watch_for_creation(const std::string& dir, const std::string& error) {
+void Engine::Impl::watch_for_creation(const std::string& dir, std::string error) {
   std::error_code ec;
-  if (std::filesystem::exists(dir, ec)) {
-    spdlog::error("{} (the inputs reading there see nothing until the agent is restarted)", error);
-    return;
+  // Made again since its watch failed (rm -rf and mkdir in quick succession): watched as it is
+  // now, a few tries, as it may go and come back meanwhile. Only a folder that stands there and
+  // still cannot be watched (no permission, no watches left) is beyond help.
+  for (int tries = 0; std::filesystem::exists(dir, ec); ++tries) {
+    if (tries == kWatchTries) {
+      spdlog::error("{} (the inputs reading there see nothing until the agent is restarted)",
+                    error);
+      return;
+    }
+    if (watcher->add(dir, error)) {
+      spdlog::info("input folder {} is there again; following its files", dir);
+      follow_again(dir);
+      return;
+    }
   }
   std::filesystem::path parent = std::filesystem::path(dir).parent_path();
   while (parent.has_relative_path() && !std::filesystem::exists(parent, ec)) {
@@ -149,10 +163,15 @@ void Engine::Impl::retry_missing_directories() {
       watch_for_creation(dir, error);  // a deeper parent may exist by now
       continue;
     }
-    missing_directories.erase(dir);
     spdlog::info("input folder {} appeared; following its files", dir);
-    for (std::size_t i : inputs_by_directory[dir]) rescan_needed[i] = true;
+    follow_again(dir);
   }
+}
+
+// The folder's watch is back: it is no longer waited for, and its inputs look at what it holds.
+void Engine::Impl::follow_again(const std::string& dir) {
+  missing_directories.erase(dir);
+  for (std::size_t i : inputs_by_directory[dir]) rescan_needed[i] = true;
 }
 
 // An input folder was removed or moved away, and its watch with it: watch it again if something

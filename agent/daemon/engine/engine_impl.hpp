@@ -196,8 +196,9 @@ struct Engine::Impl {
   void schedule_collect();
   void arm_linger();
   void on_watch(const std::vector<platform::WatchEvent>& events);
-  void watch_for_creation(const std::string& dir, const std::string& error);
+  void watch_for_creation(const std::string& dir, std::string error);
   void retry_missing_directories();
+  void follow_again(const std::string& dir);
   void directory_gone(const std::string& dir);
 
   // reload.cpp: SIGHUP (io thread), the detector swap (detection thread)

@@ -811,6 +811,31 @@ TEST_F(DaemonE2E, FolderRemovedAndMadeAgainIsFollowedAgain) {
   EXPECT_EQ(agent.wait_exit(20s), 0);
 }
 
+// The folder removed and made again many times in quick succession, as a script's rm -rf and
+// mkdir do: whichever moment the agent notices the removal in, it ends up following the folder
+// (before, a folder made again between its failed watch and the look that followed was taken for
+// one that cannot be watched, and its inputs saw nothing until a restart).
+TEST_F(DaemonE2E, FolderRemovedAndMadeAgainInQuickSuccessionIsFollowed) {
+  write_config();
+  Agent agent(config(), log());
+  ASSERT_TRUE(agent.started());
+  const std::string first = event_lines(0, 100, 10);
+  append(input(), first);
+  ASSERT_TRUE(wait_for_ids(expected_ids(first), 20s));
+  for (int round = 0; round < 60; ++round) {
+    fs::remove_all(dir_ / "in");
+    fs::create_directories(dir_ / "in");
+    std::this_thread::sleep_for(std::chrono::milliseconds(round % 7));
+  }
+  const std::string second = event_lines(100, 100, 10);
+  append(input(), second);
+  EXPECT_TRUE(wait_for_ids(expected_ids(first + second), 20s)) << read_file(log());
+  EXPECT_EQ(read_file(log()).find("until the agent is restarted"), std::string::npos)
+      << read_file(log());
+  agent.signal(SIGTERM);
+  EXPECT_EQ(agent.wait_exit(20s), 0);
+}
+
 // ---------------------------------------------------------------- run --once
 
 // A collector on loopback: accepts one connection at a time and keeps every byte received.
