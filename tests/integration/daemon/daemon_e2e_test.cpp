@@ -176,6 +176,12 @@ class DaemonE2E : public ::testing::Test {
     return false;
   }
 
+  // Appends `lines` to the input and waits until each has raised its alert.
+  bool appended_and_alerted(const std::string& lines) {
+    append(input(), lines);
+    return wait_for_ids(expected_ids(lines), 20s);
+  }
+
   // The wanted ids no alert carries yet, for a failure message.
   std::string missing_ids(const std::set<std::string>& want, const std::string& rule = "") {
     const auto got = alert_ids(alerts(), rule);
@@ -812,20 +818,19 @@ TEST_F(DaemonE2E, FolderRemovedAndMadeAgainIsFollowedAgain) {
 }
 
 // The folder removed and made again many times in quick succession, as a script's rm -rf and
-// mkdir do: whichever moment the agent notices the removal in, it ends up following the folder
-// (before, a folder made again between its failed watch and the look that followed was taken for
-// one that cannot be watched, and its inputs saw nothing until a restart).
+// mkdir do (200 times): whichever moment the agent notices a removal in, it ends up following the
+// folder (before, a folder made again between its failed watch and the look that followed was taken
+// for one that cannot be watched, and its inputs saw nothing until a restart).
 TEST_F(DaemonE2E, FolderRemovedAndMadeAgainInQuickSuccessionIsFollowed) {
   write_config();
   Agent agent(config(), log());
   ASSERT_TRUE(agent.started());
   const std::string first = event_lines(0, 100, 10);
-  append(input(), first);
-  ASSERT_TRUE(wait_for_ids(expected_ids(first), 20s));
-  for (int round = 0; round < 60; ++round) {
+  ASSERT_TRUE(appended_and_alerted(first));
+  for (int round = 0; round < 200; ++round) {
     fs::remove_all(dir_ / "in");
     fs::create_directories(dir_ / "in");
-    std::this_thread::sleep_for(std::chrono::milliseconds(round % 7));
+    std::this_thread::sleep_for(std::chrono::milliseconds(round % 5));
   }
   const std::string second = event_lines(100, 100, 10);
   append(input(), second);
