@@ -75,6 +75,8 @@ class ForwardOutputs : public AlertOutputs {
   static constexpr auto kWriteRetryMax = std::chrono::milliseconds(2000);
   static constexpr auto kRepeatLog = std::chrono::seconds(60);
   static constexpr auto kAbortSlice = std::chrono::milliseconds(100);
+  // How long one enqueue waits for a full spool before the wait is told (paused) and retried.
+  static constexpr auto kFirstWait = std::chrono::milliseconds(500);
 
   explicit ForwardOutputs(std::string host) : host_(std::move(host)) {}
 
@@ -86,8 +88,36 @@ class ForwardOutputs : public AlertOutputs {
       batch = &with_gaps;
     }
     for (std::size_t i = 0; i < outputs_.size(); ++i) {
-      if (!store_in(i, *batch, error)) return false;
+      if (!store_in(i, *batch, 0, error)) return false;
     }
+    return true;
+  }
+  bool store_unsynced(std::vector<Alert>&& alerts, std::string& error) override {
+    unsynced_ = take_gap_alerts();
+    unsynced_.insert(unsynced_.end(), std::make_move_iterator(alerts.begin()),
+                     std::make_move_iterator(alerts.end()));
+    for (std::size_t i = 0; i < outputs_.size(); ++i) {
+      forward::Output& output = *outputs_[i];
+      const auto result = output.enqueue_unsynced(unsynced_, kFirstWait, syncs_[i]);
+      if (result.ok && result.accepted == unsynced_.size()) continue;
+      // Full or failing: what it took is made durable, the rest waits for the spool as in
+      // store(); all again when that fsync failed.
+      std::string sync_error;
+      const bool synced = output.wait_synced(std::exchange(syncs_[i], 0), sync_error);
+      if (!store_in(i, unsynced_, synced ? result.accepted : 0, error)) return false;
+    }
+    return true;
+  }
+  bool sync_stored(std::string& error) override {
+    for (std::size_t i = 0; i < outputs_.size(); ++i) {
+      forward::Output& output = *outputs_[i];
+      std::string sync_error;
+      if (output.wait_synced(std::exchange(syncs_[i], 0), sync_error)) continue;
+      spdlog::warn("output {}: {}; its last {} alert(s) are written again", output.config().name,
+                   sync_error, unsynced_.size());
+      if (!store_in(i, unsynced_, 0, error)) return false;
+    }
+    unsynced_.clear();
     return true;
   }
   void abort() override {
@@ -136,6 +166,7 @@ class ForwardOutputs : public AlertOutputs {
   void add(std::unique_ptr<forward::Output> output) {
     outputs_.push_back(std::move(output));
     states_.push_back(std::make_unique<PauseState>());
+    syncs_.push_back(0);
   }
   // Losses found while opening the spools: stored now when the spools take them at once, else
   // ahead of the next alerts.
@@ -163,15 +194,15 @@ class ForwardOutputs : public AlertOutputs {
     std::chrono::steady_clock::time_point last_warning;
   };
 
-  bool store_in(std::size_t i, const std::vector<Alert>& alerts, std::string& error) {
+  // The alerts from `done` on into output i, waiting while its spool cannot take them.
+  bool store_in(std::size_t i, const std::vector<Alert>& alerts, std::size_t done,
+                std::string& error) {
     forward::Output& output = *outputs_[i];
     PauseState& state = *states_[i];
     auto retry_in = kWriteRetryFirst;
-    std::size_t done = 0;
     while (done < alerts.size()) {
-      const auto result =
-          output.enqueue(std::span<const Alert>(alerts.data() + done, alerts.size() - done),
-                         std::chrono::milliseconds(500));
+      const auto result = output.enqueue(
+          std::span<const Alert>(alerts.data() + done, alerts.size() - done), kFirstWait);
       done += result.accepted;
       if (result.ok) break;
       if (!state.paused.exchange(true) && !result.write_failed) {
@@ -265,6 +296,10 @@ class ForwardOutputs : public AlertOutputs {
   std::string host_;
   std::vector<std::unique_ptr<forward::Output>> outputs_;
   std::vector<std::unique_ptr<PauseState>> states_;
+  // The batch of the last store_unsynced(), kept for an output whose fsync of it fails, and
+  // each output's fsync of it (0: none under way).
+  std::vector<Alert> unsynced_;
+  std::vector<std::uint64_t> syncs_;
   std::mutex abort_mu_;
   std::condition_variable abort_cv_;
   bool aborted_ = false;

@@ -19,6 +19,19 @@ class AlertOutputs {
   virtual ~AlertOutputs() = default;
   // Blocks while an output's spool is full (its when_full: block policy), until abort().
   virtual bool store(const std::vector<Alert>& alerts, std::string& error) = 0;
+  // store() in two halves, so the caller can work while the disks sync: store_unsynced() returns
+  // once every output's spool holds the alerts (readable, their fsync perhaps still under way),
+  // sync_stored() once they are durable in all. They go in turns, one batch unsynced at most:
+  // sync_stored() comes before the next store() or store_unsynced().
+  virtual bool store_unsynced(std::vector<Alert>&& alerts, std::string& error) {
+    return store(alerts, error);
+  }
+  // An output whose fsync failed is given the whole batch again (duplicates rather than loss).
+  // False only after abort().
+  virtual bool sync_stored(std::string& error) {
+    (void)error;
+    return true;
+  }
   // Makes a blocked store() give up (shutdown deadline).
   virtual void abort() {}
   // True while store() waits for an output's spool to take alerts (full, or its disk refusing

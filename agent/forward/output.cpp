@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstring>
 #include <deque>
+#include <map>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -71,7 +72,6 @@ class SpooledOutput final : public Output {
     const auto deadline =
         wait == std::chrono::milliseconds::max() ? Clock::time_point::max() : Clock::now() + wait;
     EnqueueResult result;
-    syncer_.forget_failures();
     // (ticket, alerts accepted up to and including its chunk): what is durable once it synced.
     std::vector<std::pair<std::uint64_t, std::size_t>> tickets;
     for (std::size_t at = 0; at < alerts.size(); at += kPipelineChunk) {
@@ -92,16 +92,33 @@ class SpooledOutput final : public Output {
         break;
       }
     }
-    // Only what an fsync covered is in: after a failed one, the rest is offered again.
+    // Only what an fsync covered is in: after a failed one, the rest is offered again. Every
+    // ticket is waited for, so the syncer forgets each failure once told.
     std::size_t durable = 0;
+    bool synced = true;
     for (const auto& [ticket, accepted] : tickets) {
-      if (std::string error; !syncer_.wait(ticket, error)) {
+      std::string error;
+      if (!syncer_.wait(ticket, error) && synced) {
+        synced = false;
         result = {false, durable, true, error};
-        break;
       }
-      durable = accepted;
+      if (synced) durable = accepted;
     }
     return result;
+  }
+
+  EnqueueResult enqueue_unsynced(std::span<const Alert> alerts, std::chrono::milliseconds wait,
+                                 std::uint64_t& sync) override {
+    sync = 0;
+    if (config_.spool.fsync != FsyncPolicy::kBatch) return enqueue(alerts, wait);
+    std::lock_guard lock(enqueue_mu_);
+    EnqueueResult result = append_alerts(alerts, wait, /*defer_sync=*/true);
+    if (result.accepted > 0) sync = syncer_.request();
+    return result;
+  }
+
+  bool wait_synced(std::uint64_t sync, std::string& error) override {
+    return sync == 0 || syncer_.wait(sync, error);
   }
 
  private:
@@ -122,29 +139,24 @@ class SpooledOutput final : public Output {
     Syncer(const Syncer&) = delete;
     Syncer& operator=(const Syncer&) = delete;
 
-    // Asks for an fsync covering everything appended before the call; returns its ticket.
+    // Asks for an fsync covering everything appended before the call; returns its ticket, to be
+    // waited for once.
     std::uint64_t request() {
       std::lock_guard lock(mu_);
       if (!thread_.joinable()) thread_ = std::thread([this] { run(); });
       cv_.notify_all();
       return ++requested_;
     }
-    // Blocks until an fsync that started after `ticket` was requested has finished.
+    // Blocks until an fsync that started after `ticket` was requested has finished. A failure
+    // is told once: the ticket's entry goes with it.
     bool wait(std::uint64_t ticket, std::string& error) {
       std::unique_lock lock(mu_);
       cv_.wait(lock, [&] { return done_ >= ticket; });
-      for (const Failure& f : failures_) {
-        if (ticket >= f.from && ticket <= f.to) {
-          error = f.error;
-          return false;
-        }
-      }
-      return true;
-    }
-    // Failures of earlier calls' tickets, all waited for already.
-    void forget_failures() {
-      std::lock_guard lock(mu_);
-      failures_.clear();
+      const auto failed = failed_.find(ticket);
+      if (failed == failed_.end()) return true;
+      error = std::move(failed->second);
+      failed_.erase(failed);
+      return false;
     }
 
    private:
@@ -158,7 +170,8 @@ class SpooledOutput final : public Output {
         std::string error;
         const bool ok = spool_.sync(error);
         lock.lock();
-        if (!ok) failures_.push_back({done_ + 1, target, error});
+        // Each ticket this fsync was to cover failed: a later fsync need not hold their pages.
+        for (std::uint64_t t = done_ + 1; !ok && t <= target; ++t) failed_.emplace(t, error);
         done_ = target;
         cv_.notify_all();
       }
@@ -171,11 +184,7 @@ class SpooledOutput final : public Output {
     bool stopping_ = false;
     std::uint64_t requested_ = 0;
     std::uint64_t done_ = 0;
-    struct Failure {
-      std::uint64_t from, to;  // tickets whose fsync failed
-      std::string error;
-    };
-    std::vector<Failure> failures_;
+    std::map<std::uint64_t, std::string> failed_;  // tickets whose fsync failed, until waited
   };
 
   EnqueueResult append_alerts(std::span<const Alert> alerts, std::chrono::milliseconds wait,

@@ -143,6 +143,22 @@ class Output {
   virtual EnqueueResult enqueue(
       std::span<const Alert> alerts,
       std::chrono::milliseconds wait = std::chrono::milliseconds::max()) = 0;
+  // enqueue() in two halves, so the caller can work while the disk syncs: returns once the
+  // accepted alerts are in the spool and readable, with their closing fsync (fsync: batch)
+  // started but perhaps not done; `sync` names it. wait_synced(sync) must follow, once per
+  // call that set it. Under another fsync policy this is enqueue() and `sync` is 0.
+  virtual EnqueueResult enqueue_unsynced(std::span<const Alert> alerts,
+                                         std::chrono::milliseconds wait, std::uint64_t& sync) {
+    sync = 0;
+    return enqueue(alerts, wait);
+  }
+  // Blocks until the fsync `sync` names has finished. False with the OS's reason when it failed:
+  // the alerts that call accepted may not be on disk, and are to be offered again.
+  virtual bool wait_synced(std::uint64_t sync, std::string& error) {
+    (void)sync;
+    (void)error;
+    return true;
+  }
   // Starts the sender thread (delivery of what the spool holds, including leftovers).
   virtual void start() = 0;
   // Stops the sender after at most `drain` spent delivering what is queued; the rest stays

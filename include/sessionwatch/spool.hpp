@@ -48,6 +48,9 @@ struct SpoolOptions {
   // Test seam: when set, every write to a segment file goes through it instead of std::fwrite
   // (a test makes it fail like a full disk: write a part, set errno, return the count written).
   std::function<std::size_t(std::FILE*, const char*, std::size_t)> write_file;
+  // Test seam: when set, sync() calls it instead of the OS's fsync (a test makes one fail as a
+  // failing disk would: set errno, return false).
+  std::function<bool(std::FILE*)> sync_file;
 };
 
 // A place in the spool: segment sequence number and byte offset; ordered.

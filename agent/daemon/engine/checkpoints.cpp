@@ -100,6 +100,8 @@ void Engine::Impl::save_state(bool force, bool final) {
   if ((options.reorder_window_seconds > 0 || merger) && !final) return;
   const auto now = SteadyClock::now();
   if (!force && now - last_save < save_gap) return;
+  // The detector's state holds the last batch: its checkpoints must be in the same write.
+  if (!finish_unsynced()) return;
   // One write at a time: the store's sizes below are then those of the last one. Events do not
   // wait for a write under way (a full checkpoint's fsync): this one is taken once it is done,
   // the writer waking this thread; until then the state stays dirty and nothing is committed.

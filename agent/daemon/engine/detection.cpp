@@ -34,6 +34,7 @@ bool Engine::Impl::detection_loop() {
   for (;;) {
     const WorkQueue::Popped popped = queue.pop(item, wake_up_at());
     if (popped == WorkQueue::Popped::kTimeout) {
+      if (!finish_unsynced()) return false;  // no batch came to detect beside its fsync
       if (live->sessions_behind()) publish_live();
       save_state(false);  // when save_gap has passed
       continue;
@@ -51,14 +52,18 @@ bool Engine::Impl::detection_loop() {
   }
 }
 
-// When the stream pauses: a pending checkpoint is written at most save_gap after the last, and
-// the live view's session lists catch up.
+// When the stream pauses: the last batch's fsync is waited for, a pending checkpoint is written
+// at most save_gap after the last, and the live view's session lists catch up.
 std::optional<SteadyClock::time_point> Engine::Impl::wake_up_at() const {
   std::optional<SteadyClock::time_point> at;
+  const auto no_later_than = [&at](SteadyClock::time_point t) {
+    if (!at || t < *at) at = t;
+  };
   // A deferred checkpoint waits for the writer's wake-up, not for a time.
   if (dirty && options.reorder_window_seconds == 0 && !merger && !checkpoint_deferred)
-    at = last_save + save_gap;
-  if (live->sessions_behind() && (!at || next_sessions_publish < *at)) at = next_sessions_publish;
+    no_later_than(last_save + save_gap);
+  if (live->sessions_behind()) no_later_than(next_sessions_publish);
+  if (unsynced) no_later_than(SteadyClock::now() + kSyncOverlap);
   return at;
 }
 
@@ -127,15 +132,20 @@ void Engine::Impl::raise_gap(const CollectionGap& gap, std::vector<Alert>& alert
   alerts.push_back(make_gap_alert(gap, host, now_ticks()));
 }
 
-bool Engine::Impl::store_alerts(std::vector<Alert>& alerts) {
-  if (alerts.empty()) return true;
-  // event.created: when the agent raised the alert. Set here, not when the alert is built, so
-  // the same input gives byte-identical alerts in scan and in tests.
+// event.created: when the agent raised the alert. Set here, not when the alert is built, so the
+// same input gives byte-identical alerts in scan and in tests.
+void Engine::Impl::stamp_alerts(std::vector<Alert>& alerts) {
   const std::string created = format_time(now_ticks());
   for (Alert& a : alerts) {
     if (a.created.empty()) a.created = created;
     live->on_alert(a);
   }
+}
+
+bool Engine::Impl::store_alerts(std::vector<Alert>& alerts) {
+  if (alerts.empty()) return true;
+  if (!finish_unsynced()) return false;  // in order: the batch before is durable first
+  stamp_alerts(alerts);
   std::string error;
   auto backoff = 100ms;
   for (;;) {
@@ -147,6 +157,30 @@ bool Engine::Impl::store_alerts(std::vector<Alert>& alerts) {
   }
 }
 
+// As store_alerts(), returning while the spools' fsyncs run: finish_unsynced() waits for them.
+// The outputs refuse only once a stop cannot wait any more.
+bool Engine::Impl::store_alerts_unsynced(std::vector<Alert>&& alerts) {
+  stamp_alerts(alerts);
+  std::string error;
+  if (outputs->store_unsynced(std::move(alerts), error)) return true;
+  limiter.error("store", "cannot store alerts: {} (stopping)", error);
+  return false;
+}
+
+// The last batch's alerts made durable, then its checkpoints moved. False when a stop that
+// cannot wait came first: the checkpoints stay behind the alerts.
+bool Engine::Impl::finish_unsynced() {
+  if (!unsynced) return true;
+  std::string error;
+  if (!outputs->sync_stored(error)) {
+    limiter.error("store", "cannot store alerts: {} (stopping)", error);
+    return false;
+  }
+  move_checkpoints(*unsynced);
+  unsynced.reset();
+  return true;
+}
+
 bool Engine::Impl::process(WorkItem& item) {
   std::vector<Alert> alerts;
   std::vector<CollectionGap> gaps = std::move(item.gaps);
@@ -155,36 +189,73 @@ bool Engine::Impl::process(WorkItem& item) {
   if (item.adopt_parts) adopt_parts(*item.adopt_parts);
   if (item.events) process_events(*item.events, alerts, gaps);
   if (item.round) end_round(*item.round, alerts);
-  if (item.job) job_checkpoint = run_job(*item.job, alerts, gaps);
+  if (item.job) {
+    if (!finish_unsynced()) return false;  // a job starts from its stream's moved checkpoint
+    job_checkpoint = run_job(*item.job, alerts, gaps);
+  }
   std::vector<Alert> all;
   all.reserve(gaps.size() + alerts.size());
   for (const CollectionGap& gap : gaps) raise_gap(gap, all);
   for (Alert& a : alerts) all.push_back(std::move(a));
-  if (!all.empty()) {
-    metrics.alerts += all.size();
-    publish_rule_matches();
-    // The checkpoint moves only once the alerts of these events are in every output.
-    if (!store_alerts(all)) return false;
+  CheckpointMoves moves = checkpoint_moves(item, std::move(job_checkpoint), !gaps.empty());
+  if (all.empty()) {
+    // Nothing to store: its checkpoints move after those of the batch still syncing. That one
+    // is waited for once its fsync had time to end, so a stream without alerts moves on.
+    if (unsynced && SteadyClock::now() - unsynced_at < kSyncOverlap) {
+      append_moves(*unsynced, std::move(moves));
+      return true;
+    }
+    if (!finish_unsynced()) return false;
+    move_checkpoints(moves);
+    return true;
   }
+  // The batch before was synced while this one was detected: its checkpoints move first.
+  if (!finish_unsynced()) return false;
+  metrics.alerts += all.size();
+  publish_rule_matches();
+  // These checkpoints move only once the alerts of these events are durable in every output.
+  if (!store_alerts_unsynced(std::move(all))) return false;
+  unsynced = std::move(moves);
+  unsynced_at = SteadyClock::now();
+  return true;
+}
+
+CheckpointMoves Engine::Impl::checkpoint_moves(WorkItem& item,
+                                               std::optional<std::string> job_checkpoint,
+                                               bool gaps) const {
+  CheckpointMoves moves;
+  moves.changed = gaps;
   if (job_checkpoint) {
-    const InputJob& job = *item.job;
-    committed.streams[config.inputs[job.input_index].name][job.stream] = *job_checkpoint;
-    uncommitted[{job.input_index, job.stream}] = std::move(*job_checkpoint);
-    dirty = true;
+    moves.streams.push_back({{item.job->input_index, item.job->stream}, std::move(job_checkpoint)});
+    moves.changed = true;
   }
   if (item.events) {
     EventBatch& b = *item.events;
-    auto& entries = committed.streams[config.inputs[b.input_index].name];
-    if (b.forget) {
-      entries.erase(b.stream);
-    } else {
-      entries[b.stream] = b.checkpoint;
-      uncommitted[{b.input_index, std::move(b.stream)}] = std::move(b.checkpoint);
-    }
-    dirty = true;
+    std::optional<std::string> checkpoint;
+    if (!b.forget) checkpoint = std::move(b.checkpoint);
+    moves.streams.push_back({{b.input_index, std::move(b.stream)}, std::move(checkpoint)});
+    moves.changed = true;
   }
-  if (!gaps.empty()) dirty = true;
-  return true;
+  return moves;
+}
+
+// `later` after `moves`: applied in order, a stream's last checkpoint is the one it keeps.
+void Engine::Impl::append_moves(CheckpointMoves& moves, CheckpointMoves&& later) {
+  for (auto& move : later.streams) moves.streams.push_back(std::move(move));
+  moves.changed = moves.changed || later.changed;
+}
+
+void Engine::Impl::move_checkpoints(CheckpointMoves& moves) {
+  for (auto& [key, checkpoint] : moves.streams) {
+    auto& entries = committed.streams[config.inputs[key.first].name];
+    if (!checkpoint) {
+      entries.erase(key.second);
+      continue;
+    }
+    entries[key.second] = *checkpoint;
+    uncommitted[std::move(key)] = std::move(*checkpoint);
+  }
+  if (moves.changed) dirty = true;
 }
 
 void Engine::Impl::deliver(std::size_t input_index, const std::string& path, Event& event,

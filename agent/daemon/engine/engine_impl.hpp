@@ -51,6 +51,9 @@ using SteadyClock = std::chrono::steady_clock;
 // batch would cost more than the events themselves. The state is written at the latest this long
 // after the last event.
 constexpr std::chrono::milliseconds kSaveInterval{200};
+// How long the last batch's fsync may run beside the detection of the batches after it before
+// it is waited for (its checkpoints, and theirs, then move).
+constexpr std::chrono::milliseconds kSyncOverlap{50};
 // The live view's session lists (query.hpp) are copied at most this often, at most this many
 // records at a time: a few ms of copying, however many computers each batch changes.
 constexpr std::chrono::milliseconds kSessionsPublishInterval{50};
@@ -65,6 +68,12 @@ inline std::int64_t steady_ms() {
 
 // Stream checkpoints by (input index, stream).
 using StreamCommits = std::map<std::pair<std::size_t, std::string>, std::string>;
+
+// Where a batch moves its inputs' checkpoints: each stream's new one, or none to forget it.
+struct CheckpointMoves {
+  std::vector<std::pair<std::pair<std::size_t, std::string>, std::optional<std::string>>> streams;
+  bool changed = false;  // something to write (a gap too)
+};
 
 // A checkpoint the detection thread took, for the writer thread to write.
 struct PendingCheckpoint {
@@ -159,6 +168,10 @@ struct Engine::Impl {
   // Stream checkpoints stored since the last state write: handed back to their inputs once a
   // write holds them.
   StreamCommits uncommitted;
+  // The last batch's alerts are in the spools, their fsync under way while the next batch is
+  // detected; its checkpoints move once they are durable (finish_unsynced).
+  std::optional<CheckpointMoves> unsynced;
+  SteadyClock::time_point unsynced_at{};  // when its alerts were stored
   std::uint64_t alerts_at_last_metrics = ~0ULL;
   // `run --once`: the events of every file input and EVTX file merged by event time (as `scan`
   // does), so the result does not depend on the order of the inputs or of their files.
@@ -236,7 +249,14 @@ struct Engine::Impl {
                        std::uint64_t record_id, std::vector<CollectionGap>& gaps);
   std::optional<std::string> run_job(InputJob& job, std::vector<Alert>& alerts,
                                      std::vector<CollectionGap>& gaps);
+  void stamp_alerts(std::vector<Alert>& alerts);
   bool store_alerts(std::vector<Alert>& alerts);
+  bool store_alerts_unsynced(std::vector<Alert>&& alerts);
+  bool finish_unsynced();
+  CheckpointMoves checkpoint_moves(WorkItem& item, std::optional<std::string> job_checkpoint,
+                                   bool gaps) const;
+  void move_checkpoints(CheckpointMoves& moves);
+  static void append_moves(CheckpointMoves& moves, CheckpointMoves&& later);
   void publish_rule_matches();
   void note_evictions();
   void raise_gap(const CollectionGap& gap, std::vector<Alert>& alerts);

@@ -411,7 +411,8 @@ AppendResult Spool::append_without_sync(std::span<const std::string_view> record
 bool Spool::sync(std::string& error) {
   Impl& m = *impl_;
   std::lock_guard wlock(m.write_mu);
-  if (!m.writer || platform::sync_file(m.writer.get())) {
+  std::FILE* file = m.writer.get();
+  if (!file || (m.opt.sync_file ? m.opt.sync_file(file) : platform::sync_file(file))) {
     m.last_sync = std::chrono::steady_clock::now();
     return true;
   }

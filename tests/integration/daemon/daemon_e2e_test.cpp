@@ -388,6 +388,61 @@ TEST_F(DaemonE2E, KillNineAtRandomPointsLosesNothing) {
   EXPECT_GE(kills, 3);
 }
 
+// A batch's checkpoint moves once its alerts are durable, while the next batch is detected, and
+// also when none follows: an agent killed after a quiet spell resumes at the end of what it read
+// and raises no alert twice.
+TEST_F(DaemonE2E, KillNineAfterAQuietSpellResumesWhereItStopped) {
+  write_config();
+  const std::string lines = event_lines(0, 3000, 97);
+  {
+    Agent agent(config(), log());
+    ASSERT_TRUE(agent.started());
+    ASSERT_TRUE(appended_and_alerted(lines)) << read_file(log());
+    std::this_thread::sleep_for(2s);  // quiet: the last batch's checkpoint is written
+    agent.kill9();
+  }
+  const std::string resume =
+      "resuming " + input().string() + " at byte " + std::to_string(fs::file_size(input()));
+  Agent again(config(), log());
+  ASSERT_TRUE(again.started());
+  EXPECT_TRUE(wait_for_log(resume, 20s)) << read_file(log());
+  again.signal(SIGTERM);
+  EXPECT_EQ(again.wait_exit(20s), 0);
+  expect_each_once(expected_ids(lines));
+}
+
+// A batch of alerts still syncing does not hold back the checkpoints of the batches without
+// alerts that follow it in a steady stream: an agent killed in the stream resumes near where it
+// was, not before all of it.
+TEST_F(DaemonE2E, CheckpointsKeepMovingInAStreamWithoutAlerts) {
+  write_config();
+  Agent agent(config(), log());
+  ASSERT_TRUE(agent.started());
+  ASSERT_TRUE(appended_and_alerted(event_lines(0, 200, 97))) << read_file(log());
+  constexpr std::uint64_t kNoAlerts = ~std::uint64_t{0};  // no line is a 7063
+  std::uint64_t next = 200;
+  std::uintmax_t read_long_ago = 0;  // the input's size 1.5 s before the kill
+  const auto start = std::chrono::steady_clock::now();
+  while (std::chrono::steady_clock::now() - start < 3s) {
+    append(input(), event_lines(next, 20, kNoAlerts));
+    next += 20;
+    if (read_long_ago == 0 && std::chrono::steady_clock::now() - start > 1500ms) {
+      read_long_ago = fs::file_size(input());
+    }
+    std::this_thread::sleep_for(10ms);
+  }
+  agent.kill9();
+  const std::string resuming = "resuming " + input().string() + " at byte ";
+  Agent again(config(), log());
+  ASSERT_TRUE(again.started());
+  ASSERT_TRUE(wait_for_log(resuming, 20s)) << read_file(log());
+  const std::string said = read_file(log());
+  const std::uint64_t at = std::stoull(said.substr(said.rfind(resuming) + resuming.size()));
+  EXPECT_GE(at, read_long_ago) << "the checkpoint stayed behind the stream";
+  again.signal(SIGTERM);
+  EXPECT_EQ(again.wait_exit(20s), 0);
+}
+
 // Fills the file system behind `path` (a file created there) until it refuses more.
 bool fill_up(const fs::path& path) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);

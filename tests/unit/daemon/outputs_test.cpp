@@ -155,6 +155,54 @@ TEST_F(FillingDiskOutputs, AbortEndsAStoreWaitingOnAFullDisk) {
   outputs->close();
 }
 
+// store() in two halves: the alerts are delivered before sync_stored(); an output whose fsync
+// of the batch failed is given the batch again (duplicates rather than loss), the other not.
+TEST(ForwardOutputs, UnsyncedStoreGivesABatchWhoseFsyncFailedAgain) {
+  Dir dir;
+  std::atomic<bool> failing{false};
+  std::vector<OutputConfig> configs;
+  for (const char* name : {"first", "second"}) {
+    auto forward = std::make_shared<forward::OutputConfig>();
+    OutputConfig c = file_output(dir, forward);
+    c.name = forward->name = name;
+    forward::detail::edit_options<forward::detail::FileOptions>(*forward).path =
+        dir.path() / (std::string(name) + ".jsonl");
+    forward->spool.dir = dir.path() / "spool" / name;
+    if (c.name == "second") {
+      forward->spool.sync_file = [&failing](std::FILE* f) {
+        if (failing.exchange(false)) {  // once
+          errno = EIO;
+          return false;
+        }
+        return std::fflush(f) == 0;
+      };
+    }
+    configs.push_back(c);
+  }
+  std::string error;
+  auto outputs = make_outputs(configs, dir.path().string(), error);
+  ASSERT_TRUE(outputs) << error;
+  ASSERT_TRUE(outputs->store_unsynced(some_alerts(3), error)) << error;
+  ASSERT_TRUE(outputs->wait_delivered(20s)) << "not delivered before its fsync was waited for";
+  ASSERT_TRUE(outputs->sync_stored(error)) << error;
+  failing = true;
+  auto batch = some_alerts(5);
+  ASSERT_TRUE(outputs->store_unsynced(std::move(batch), error)) << error;
+  ASSERT_TRUE(outputs->sync_stored(error)) << error;
+  EXPECT_FALSE(failing) << "the second output's fsync was not asked for";
+  ASSERT_TRUE(outputs->wait_delivered(20s));
+  outputs->close();
+  const auto first = lines_of(dir.path() / "first.jsonl");
+  const auto second = lines_of(dir.path() / "second.jsonl");
+  ASSERT_EQ(first.size(), 8U);
+  ASSERT_EQ(second.size(), 13U) << "the failed batch not given again, or given to both";
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(first[3 + static_cast<std::size_t>(i)]["n"], i);
+    EXPECT_EQ(second[3 + static_cast<std::size_t>(i)]["n"], i);
+    EXPECT_EQ(second[8 + static_cast<std::size_t>(i)]["n"], i);
+  }
+}
+
 TEST(ForwardOutputs, ASpoolLossBecomesACollectionGapAlert) {
   Dir dir;
   auto forward = std::make_shared<forward::OutputConfig>();
