@@ -318,33 +318,44 @@ struct HeldSync {
   }
 };
 
+// A file output whose spool's fsyncs go through a HeldSync (declared before the output, which
+// calls it from its sync thread until destroyed).
+class HeldSyncOutput : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    c = file_config(dir.path());
+    c.spool.sync_file = sync.seam();
+    auto made = make_output(c);
+    ASSERT_TRUE(made.output) << made.error;
+    output = std::move(made.output);
+  }
+  TempDir dir;
+  OutputConfig c;
+  HeldSync sync;
+  std::unique_ptr<Output> output;
+};
+
 // enqueue_unsynced() returns while its fsync is still under way (the caller works meanwhile),
 // the alerts already readable and delivered; wait_synced() returns once that fsync is done.
-TEST(FileOutput, AnUnsyncedEnqueueReturnsBeforeItsFsyncAndIsDeliveredMeanwhile) {
-  TempDir dir;
-  OutputConfig c = file_config(dir.path());
-  HeldSync sync;
-  c.spool.sync_file = sync.seam();
-  auto made = make_output(c);
-  ASSERT_TRUE(made.output) << made.error;
-  made.output->start();
+TEST_F(HeldSyncOutput, AnUnsyncedEnqueueReturnsBeforeItsFsyncAndIsDeliveredMeanwhile) {
+  output->start();
   sync.hold(true);
   const auto batch = alerts(0, 20);
   std::uint64_t ticket = 0;
-  const EnqueueResult r = made.output->enqueue_unsynced(batch, 1s, ticket);
+  const EnqueueResult r = output->enqueue_unsynced(batch, 1s, ticket);
   ASSERT_TRUE(r.ok) << r.error;
   EXPECT_EQ(r.accepted, 20U);
   ASSERT_NE(ticket, 0U);
   ASSERT_TRUE(sync.wait_started(1));
-  ASSERT_TRUE(made.output->wait_drained(20s)) << "not readable before its fsync";
+  ASSERT_TRUE(output->wait_drained(20s)) << "not readable before its fsync";
   auto waited = std::async(std::launch::async, [&] {
     std::string error;
-    return made.output->wait_synced(ticket, error);
+    return output->wait_synced(ticket, error);
   });
   EXPECT_EQ(waited.wait_for(50ms), std::future_status::timeout) << "returned before the fsync";
   sync.hold(false);
   EXPECT_TRUE(waited.get());
-  made.output->stop();
+  output->stop();
   const auto lines = read_lines(file(c).path);
   ASSERT_EQ(lines.size(), 20U);
   for (std::size_t i = 0; i < 20; ++i) EXPECT_EQ(lines[i], alert_to_json(batch[i])) << i;
@@ -352,39 +363,32 @@ TEST(FileOutput, AnUnsyncedEnqueueReturnsBeforeItsFsyncAndIsDeliveredMeanwhile) 
 
 // A failed fsync is told to the waiter of the call it covered, once: a later call whose own
 // fsync worked is durable; a large enqueue() counts no chunk whose fsync failed.
-TEST(FileOutput, AFailedFsyncIsToldToTheCallItCoveredOnce) {
-  TempDir dir;
-  OutputConfig c = file_config(dir.path());
-  HeldSync sync;
-  c.spool.sync_file = sync.seam();
-  auto made = make_output(c);
-  ASSERT_TRUE(made.output) << made.error;
-  Output& output = *made.output;
+TEST_F(HeldSyncOutput, AFailedFsyncIsToldToTheCallItCoveredOnce) {
   const auto batch = alerts(0, 10);
   sync.failing = true;
   std::uint64_t first = 0;
-  ASSERT_TRUE(output.enqueue_unsynced(batch, 1s, first).ok);
+  ASSERT_TRUE(output->enqueue_unsynced(batch, 1s, first).ok);
   std::string error;
-  EXPECT_FALSE(output.wait_synced(first, error));
+  EXPECT_FALSE(output->wait_synced(first, error));
   EXPECT_NE(error.find(std::strerror(EIO)), std::string::npos) << error;
-  EXPECT_GE(output.metrics().spool_write_errors, 1U);
+  EXPECT_GE(output->metrics().spool_write_errors, 1U);
   sync.failing = false;
   std::uint64_t second = 0;
-  ASSERT_TRUE(output.enqueue_unsynced(batch, 1s, second).ok);
+  ASSERT_TRUE(output->enqueue_unsynced(batch, 1s, second).ok);
   EXPECT_NE(second, first);
   error.clear();
-  EXPECT_TRUE(output.wait_synced(second, error)) << error;
+  EXPECT_TRUE(output->wait_synced(second, error)) << error;
 
   // A large call, in chunks of 256 each with its fsync: none of them durable, none counted.
   sync.failing = true;
-  const EnqueueResult r = output.enqueue(alerts(0, 1000));
+  const EnqueueResult r = output->enqueue(alerts(0, 1000));
   EXPECT_FALSE(r.ok);
   EXPECT_TRUE(r.write_failed);
   EXPECT_EQ(r.accepted, 0U) << "counted alerts whose fsync failed";
   sync.failing = false;
   std::uint64_t after = 0;
-  ASSERT_TRUE(output.enqueue_unsynced(batch, 1s, after).ok);
-  EXPECT_TRUE(output.wait_synced(after, error)) << error;
+  ASSERT_TRUE(output->enqueue_unsynced(batch, 1s, after).ok);
+  EXPECT_TRUE(output->wait_synced(after, error)) << error;
 }
 
 // Without fsync: batch there is nothing to wait for: the call is enqueue() itself.
