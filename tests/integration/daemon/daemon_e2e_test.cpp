@@ -406,6 +406,8 @@ TEST_F(DaemonE2E, KillNineAfterAQuietSpellResumesWhereItStopped) {
   Agent again(config(), log());
   ASSERT_TRUE(again.started());
   EXPECT_TRUE(wait_for_log(resume, 20s)) << read_file(log());
+  // Its signal handlers are in place once it says it runs (the first run said so once).
+  ASSERT_TRUE(wait_for_log_count("sessionwatch running", 2, 20s));
   again.signal(SIGTERM);
   EXPECT_EQ(again.wait_exit(20s), 0);
   expect_each_once(expected_ids(lines));
@@ -439,6 +441,7 @@ TEST_F(DaemonE2E, CheckpointsKeepMovingInAStreamWithoutAlerts) {
   const std::string said = read_file(log());
   const std::uint64_t at = std::stoull(said.substr(said.rfind(resuming) + resuming.size()));
   EXPECT_GE(at, read_long_ago) << "the checkpoint stayed behind the stream";
+  ASSERT_TRUE(wait_for_log_count("sessionwatch running", 2, 20s));  // signal handlers in place
   again.signal(SIGTERM);
   EXPECT_EQ(again.wait_exit(20s), 0);
 }
