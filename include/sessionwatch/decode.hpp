@@ -181,6 +181,9 @@ class JsonLineDecoder {
   bool decode(std::string_view line, Event& out, std::string& error);
   // See DecodeOptions::nxlog_time_offset_minutes.
   void set_nxlog_time_offset(int minutes);
+  // Tests: off reads every line with the exact (On-Demand) reader alone, which the fast (DOM)
+  // reader must match event for event and error for error.
+  void use_fast_reader(bool on);
 
  private:
   struct Impl;
