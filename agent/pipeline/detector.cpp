@@ -1,4 +1,5 @@
 // The detection chain: tracker -> (rules | built-in detections) -> alert builder.
+#include <array>
 #include <map>
 #include <utility>
 
@@ -27,6 +28,10 @@ class ChainDetector final : public Detector, private TrackerSink {
                 std::size_t rule_count)
       : tracker_(tracker_options, *this), rules_(std::move(rules)), rule_count_(rule_count) {
     builtin_.set_enabled(rule_count_ == 0);
+    for (std::uint32_t id = 0; id < wanted_derived_.size(); ++id) {
+      wanted_derived_[id] = (builtin_.enabled() && id == derived::kArbitrationRefused) ||
+                            (rules_ && rule_count_ > 0 && rules_->looks_at(derived::kChannel, id));
+    }
   }
 
   void process(Event& event, const AlertCallback& on_alert) override {
@@ -94,6 +99,10 @@ class ChainDetector final : public Detector, private TrackerSink {
  private:
   void on_event(Event& event) override { detect(event, {}); }
 
+  bool wants_derived(std::uint32_t event_id) const override {
+    return event_id >= wanted_derived_.size() || wanted_derived_[event_id];
+  }
+
   void on_derived(Event& event, const std::vector<EvidenceRef>& evidence) override {
     ++stats_.derived_events;
     detect(event, evidence);
@@ -146,6 +155,9 @@ class ChainDetector final : public Detector, private TrackerSink {
   std::unique_ptr<RuleSet> rules_;
   std::size_t rule_count_;
   BuiltinDetections builtin_;
+  // By derived event id (derived::k...): whether the rules or the built-in detections can act on
+  // it; the relay's built-in detections want one kind of the nine.
+  std::array<bool, 16> wanted_derived_{};
   std::vector<Alert> builtin_out_;
   const AlertCallback* on_alert_ = nullptr;
   DetectorStats stats_;

@@ -480,6 +480,17 @@ std::size_t RuleSet::match(const Event& event, MatchCallback on_match) {
   return calls;
 }
 
+bool RuleSet::looks_at(std::string_view channel, std::uint32_t event_id) const {
+  const Impl& m = *impl_;
+  auto any = [&](const Bucket& b) {
+    auto it = b.by_event_id.find(event_id);
+    return (it != b.by_event_id.end() && !it->second.all.empty()) || !b.any_event_id.all.empty();
+  };
+  if (any(m.any_channel)) return true;
+  auto it = m.by_channel.find(text::lowered(channel));
+  return it != m.by_channel.end() && any(it->second);
+}
+
 EventInterest RuleSet::interest() const {
   EventInterest interest;
   for (const IndexedVariant& indexed : impl_->variants) {

@@ -99,11 +99,12 @@ void SessionTracker::Impl::emit_pending() {
   std::vector<std::pair<std::string, Derived>> batch = std::move(spare_pending);
   batch.swap(pending);  // `pending` keeps the spare's room: queueing does not allocate
   for (auto& [host_name, d] : batch) {
+    Host& host = host_for(host_name);
+    ++stats.derived_events;
+    if (!sink.wants_derived(kind_event_id(d.kind))) continue;
     Event& e = scratch;
     build_derived_event(host_name, d, e);
-    Host& host = host_for(host_name);
     enrich(host, e, false);
-    ++stats.derived_events;
     sink.on_derived(e, d.evidence);
   }
   batch.clear();

@@ -146,6 +146,9 @@ class TrackerSink {
   virtual void on_event(Event& event) = 0;
   // A derived event (Channel/Provider_Name "sessionwatch", field Kind) and what it came from.
   virtual void on_derived(Event& event, const std::vector<EvidenceRef>& evidence) = 0;
+  // Whether on_derived is wanted for derived events of this id (derived::k...): a sink that acts
+  // on a few kinds (the built-in detections, rules on some) spares the tracker building the rest.
+  virtual bool wants_derived(std::uint32_t /*event_id*/) const { return true; }
 };
 
 // Called when the tracker drops state to stay bounded: what = "session-cap" | "stale" | "host-cap".

@@ -134,5 +134,37 @@ TEST(RuleInterest, NoRulesNeedNothing) {
   EXPECT_FALSE(r.rules->interest().is_everything());
 }
 
+// RuleSet::looks_at: whether match() visits any rule for a channel and event id, which the
+// detector asks before the tracker builds a derived event for it.
+TEST(RuleLooksAt, FollowsTheRulesChannelsAndEventIds) {
+  auto load = [](const std::string& yaml) {
+    RuleLoadResult r = RuleSet::load_text(yaml, "test.yml");
+    for (const RuleProblem& p : r.problems) ADD_FAILURE() << to_string(p);
+    return std::move(r.rules);
+  };
+  const auto by_id = load(rule("a", "  product: sessionwatch\n",
+                               "  selection:\n    EventID: 11\n  condition: selection\n"));
+  EXPECT_TRUE(by_id->looks_at("sessionwatch", 11));
+  EXPECT_TRUE(by_id->looks_at("SessionWatch", 11));  // channels compare without case
+  EXPECT_FALSE(by_id->looks_at("sessionwatch", 1));
+  EXPECT_FALSE(by_id->looks_at("Security", 11));
+
+  const auto by_kind = load(rule("b", "  product: sessionwatch\n",
+                                 "  selection:\n    Kind: console_takeover\n"
+                                 "  condition: selection\n"));
+  EXPECT_TRUE(by_kind->looks_at("sessionwatch", 1));  // any id: the field decides
+  EXPECT_FALSE(by_kind->looks_at("Security", 4624));
+
+  const auto security =
+      load(rule("c", kSecurity, "  selection:\n    EventID: 4624\n  condition: selection\n"));
+  EXPECT_FALSE(security->looks_at("sessionwatch", 1));
+  EXPECT_TRUE(security->looks_at("Security", 4624));
+
+  const auto keywords = load(
+      rule("d", "  product: windows\n", "  keywords:\n    - mimikatz\n  condition: keywords\n"));
+  EXPECT_TRUE(keywords->looks_at("sessionwatch", 1));  // no channel: every channel
+  EXPECT_TRUE(keywords->looks_at("Anything/Operational", 42));
+}
+
 }  // namespace
 }  // namespace sw

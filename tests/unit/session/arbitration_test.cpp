@@ -267,6 +267,50 @@ TEST(Arbitration, SuccessfulTakeoverOfAnotherUsersConsoleIsATakeoverNotARefusal)
   EXPECT_EQ(h.tracker.console("WS-FIN-07").state, ConsoleState::kDisconnected);
 }
 
+// An event as text: its identity and every field, in order.
+std::string describe(const Event& e) {
+  std::string out = std::string(e.channel()) + "/" + std::to_string(e.event_id) + "/" +
+                    std::to_string(e.record_id) + "/" + format_time(e.time_created) + "/" +
+                    std::string(e.computer());
+  for (const Field& f : e.fields())
+    out += " " + std::string(field_name(f.id)) + "=" + std::string(e.value(f));
+  return out;
+}
+
+// A sink that wants one kind of derived event (the built-in detections want only inferred
+// refusals) gets exactly those, the same as a sink that wants all would, and the tracker ends in
+// the same state: skipping the others only skips building them.
+TEST(Arbitration, ASinkWantingOneKindGetsExactlyThoseAndTheStateIsTheSame) {
+  std::vector<Event> events = alice_at_the_console(true);
+  for (Event& e : refused_sequence("13:02:05", 100, "{9C1D2E3F-4A5B-4C6D-8E9F-000000000002}",
+                                   "0x7b3c1", "2")) {
+    events.push_back(e);
+  }
+  for (Event& e : velociraptor_by_file()) events.push_back(e);
+  Harness all(scan_options()), one(scan_options());
+  one.collector.wanted = {derived::kArbitrationRefused};
+  all.run(events);
+  one.run(events);
+
+  std::vector<std::string> expected, got;
+  for (const auto& d : all.collector.derived) {
+    if (d.event.event_id == derived::kArbitrationRefused) expected.push_back(describe(d.event));
+  }
+  for (const auto& d : one.collector.derived) got.push_back(describe(d.event));
+  ASSERT_EQ(expected.size(), 1u);
+  EXPECT_EQ(got, expected);
+  EXPECT_GT(all.collector.derived.size(), 5u);  // sessions, a takeover, console_idle ...
+  EXPECT_EQ(one.tracker.stats().derived_events, all.tracker.stats().derived_events);
+  EXPECT_EQ(one.tracker.snapshot(), all.tracker.snapshot());
+  ASSERT_EQ(one.collector.events.size(), all.collector.events.size());
+  for (std::size_t i = 0; i < all.collector.events.size(); ++i)
+    EXPECT_EQ(describe(one.collector.events[i]), describe(all.collector.events[i])) << i;
+  std::vector<std::string> alerts_all, alerts_one;
+  for (const Alert& a : all.collector.alerts) alerts_all.push_back(alert_to_json(a).dump());
+  for (const Alert& a : one.collector.alerts) alerts_one.push_back(alert_to_json(a).dump());
+  EXPECT_EQ(alerts_one, alerts_all);
+}
+
 TEST(Arbitration, DerivedEventIdsAreDeterministic) {
   auto run = [] {
     Harness h(scan_options());

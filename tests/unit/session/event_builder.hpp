@@ -4,6 +4,7 @@
 #pragma once
 
 #include <initializer_list>
+#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -143,6 +144,9 @@ class Collector : public TrackerSink {
       detections.on_event(event, {}, &ctx, alerts);
     }
   }
+  bool wants_derived(std::uint32_t event_id) const override {
+    return wanted.empty() || wanted.count(event_id) > 0;
+  }
   void on_derived(Event& event, const std::vector<EvidenceRef>& evidence) override {
     derived.push_back(Derived{event, evidence});
     if (tracker) {
@@ -164,6 +168,7 @@ class Collector : public TrackerSink {
   }
 
   const SessionTracker* tracker = nullptr;
+  std::set<std::uint32_t> wanted;  // derived event ids wanted; empty: all
   BuiltinDetections detections;
   std::vector<Event> events;
   std::vector<Derived> derived;
