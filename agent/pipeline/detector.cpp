@@ -99,6 +99,11 @@ class ChainDetector final : public Detector, private TrackerSink {
  private:
   void on_event(Event& event) override { detect(event, {}); }
 
+  bool wants_event(const Event& event) const override {
+    if (builtin_.alerts_on(event)) return true;
+    return rules_ && rule_count_ > 0 && rules_->looks_at(event.channel(), event.event_id);
+  }
+
   bool wants_derived(std::uint32_t event_id) const override {
     return event_id >= wanted_derived_.size() || wanted_derived_[event_id];
   }

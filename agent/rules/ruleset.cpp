@@ -481,13 +481,17 @@ std::size_t RuleSet::match(const Event& event, MatchCallback on_match) {
 }
 
 bool RuleSet::looks_at(std::string_view channel, std::uint32_t event_id) const {
-  const Impl& m = *impl_;
+  Impl& m = *impl_;
   auto any = [&](const Bucket& b) {
+    if (!b.any_event_id.all.empty()) return true;
     auto it = b.by_event_id.find(event_id);
-    return (it != b.by_event_id.end() && !it->second.all.empty()) || !b.any_event_id.all.empty();
+    return it != b.by_event_id.end() && !it->second.all.empty();
   };
   if (any(m.any_channel)) return true;
-  auto it = m.by_channel.find(text::lowered(channel));
+  if (m.by_channel.empty()) return false;
+  m.channel_scratch.assign(channel);  // asked per event: no allocation once it has grown
+  for (char& c : m.channel_scratch) c = text::lower(c);
+  auto it = m.by_channel.find(m.channel_scratch);
   return it != m.by_channel.end() && any(it->second);
 }
 

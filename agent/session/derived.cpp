@@ -104,7 +104,7 @@ void SessionTracker::Impl::emit_pending() {
     if (!sink.wants_derived(kind_event_id(d.kind))) continue;
     Event& e = scratch;
     build_derived_event(host_name, d, e);
-    enrich(host, e, false);
+    enrich(host, e);
     sink.on_derived(e, d.evidence);
   }
   batch.clear();

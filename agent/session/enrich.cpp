@@ -46,9 +46,8 @@ std::string SessionTracker::Impl::requester_of(const Host& host, const Event& e)
   return out;
 }
 
-void SessionTracker::Impl::enrich(Host& host, Event& e, bool recognize) {
+void SessionTracker::Impl::enrich(Host& host, Event& e) {
   const Names& n = Names::get();
-  if (recognize) recognize_error(host, e);
   const ConsoleInfo& c = cached_console(host);
   e.set_field(n.console_state, to_string(c.state));
   if (!c.user.empty()) {

@@ -79,9 +79,12 @@ void SessionTracker::Impl::release(Host& host, Event& event) {
   if (!host.console_valid) note_concurrent_sessions(host, event.time_created);
   // A remote logon or logoff leaves the console as it was but queues a derived event.
   const bool changed = !host.console_valid || !pending.empty();
-  enrich(host, event, true);
+  recognize_error(host, event);
   ++stats.events_out;
-  sink.on_event(event);
+  if (sink.wants_event(event)) {
+    enrich(host, event);
+    sink.on_event(event);
+  }
   emit_pending();
   if (changed && opt.on_state_change) {
     opt.on_state_change(*self, host.name, event.time_created);

@@ -219,7 +219,9 @@ struct SessionTracker::Impl {
   void requester_into(const Host& host, const Event& e, std::string& out) const;
   std::string requester_of(const Host& host, const Event& e) const;
   static std::string fold_account_text(std::string_view account);
-  void enrich(Host& host, Event& e, bool recognize);
+  // The console and requester fields (sessionwatch.console_*, requester).
+  void enrich(Host& host, Event& e);
+  // The error the event reports (sessionwatch.error_*), counted as an attempt of its requester.
   void recognize_error(Host& host, Event& e);
 
   // ---- Bounded memory (eviction.cpp) ----

@@ -149,7 +149,8 @@ class RuleSet {
   // each correlation that fires. Returns the number of calls.
   std::size_t match(const Event& event, MatchCallback on_match);
   // Whether match() looks at any rule for events of this channel and event id (the index it
-  // visits them by; false means no rule can match nor feed a correlation).
+  // visits them by; false means no rule can match nor feed a correlation). Like match(), not
+  // from two threads at once.
   bool looks_at(std::string_view channel, std::uint32_t event_id) const;
 
   // Every loaded rule's metadata (detection then correlation rules, load order).

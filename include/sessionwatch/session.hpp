@@ -142,13 +142,17 @@ struct TrackerOptions {
 class TrackerSink {
  public:
   virtual ~TrackerSink() = default;
-  // Every pushed event (duplicates excepted), enriched with sessionwatch.* fields.
+  // Every pushed event (duplicates excepted) the sink wants, enriched with sessionwatch.* fields.
   virtual void on_event(Event& event) = 0;
   // A derived event (Channel/Provider_Name "sessionwatch", field Kind) and what it came from.
   virtual void on_derived(Event& event, const std::vector<EvidenceRef>& evidence) = 0;
   // Whether on_derived is wanted for derived events of this id (derived::k...): a sink that acts
   // on a few kinds (the built-in detections, rules on some) spares the tracker building the rest.
   virtual bool wants_derived(std::uint32_t /*event_id*/) const { return true; }
+  // Whether on_event is wanted for this event, asked once its errors are recognized
+  // (sessionwatch.error_code) and before the console fields are added: enriching an event nobody
+  // reads is most of what the tracker does for it.
+  virtual bool wants_event(const Event& /*event*/) const { return true; }
 };
 
 // Called when the tracker drops state to stay bounded: what = "session-cap" | "stale" | "host-cap".

@@ -311,6 +311,44 @@ TEST(Arbitration, ASinkWantingOneKindGetsExactlyThoseAndTheStateIsTheSame) {
   EXPECT_EQ(alerts_one, alerts_all);
 }
 
+// A sink that wants only the events reporting an error (the built-in detections) gets those,
+// enriched as a sink that wants every event gets them, and the same derived events; the tracker
+// ends in the same state: the others are only not enriched nor handed over.
+TEST(Arbitration, ASinkWantingOnlyErrorEventsGetsThemEnrichedTheSame) {
+  std::vector<Event> events = alice_at_the_console(true);
+  for (Event& e : refused_sequence("13:02:05", 100, "{9C1D2E3F-4A5B-4C6D-8E9F-000000000002}",
+                                   "0x7b3c1", "2")) {
+    events.push_back(e);
+  }
+  // A tool's report of the refusal, which the recognizer reads as 7063.
+  events.push_back(
+      system("Contoso-SeatReclaimer", 1001, "2026-11-20T13:02:07Z", 300,
+             {{"TargetUserName", "bob"}, {"TargetDomainName", "CORP"}, {"Win32Status", "7063"}}));
+  for (Event& e : velociraptor_by_file()) events.push_back(e);
+  const auto reports_error = [](const Event& e) {
+    return e.payload("sessionwatch.error_code").has_value();
+  };
+  Harness all(scan_options()), some(scan_options());
+  some.collector.event_filter = reports_error;
+  all.run(events);
+  some.run(events);
+
+  std::vector<std::string> expected, got;
+  for (const Event& e : all.collector.events)
+    if (reports_error(e)) expected.push_back(describe(e));
+  for (const Event& e : some.collector.events) got.push_back(describe(e));
+  ASSERT_EQ(expected.size(), 1u);
+  EXPECT_NE(expected[0].find("sessionwatch.console_user=CORP\\alice"), std::string::npos)
+      << expected[0];
+  EXPECT_EQ(got, expected);
+  EXPECT_GT(all.collector.events.size(), 20u);
+  ASSERT_EQ(some.collector.derived.size(), all.collector.derived.size());
+  for (std::size_t i = 0; i < all.collector.derived.size(); ++i)
+    EXPECT_EQ(describe(some.collector.derived[i].event), describe(all.collector.derived[i].event));
+  EXPECT_EQ(some.tracker.stats().events_out, all.tracker.stats().events_out);
+  EXPECT_EQ(some.tracker.snapshot(), all.tracker.snapshot());
+}
+
 TEST(Arbitration, DerivedEventIdsAreDeterministic) {
   auto run = [] {
     Harness h(scan_options());

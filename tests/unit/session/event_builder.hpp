@@ -3,6 +3,7 @@
 // and the built-in detections produce.
 #pragma once
 
+#include <functional>
 #include <initializer_list>
 #include <set>
 #include <string>
@@ -144,6 +145,9 @@ class Collector : public TrackerSink {
       detections.on_event(event, {}, &ctx, alerts);
     }
   }
+  bool wants_event(const Event& event) const override {
+    return !event_filter || event_filter(event);
+  }
   bool wants_derived(std::uint32_t event_id) const override {
     return wanted.empty() || wanted.count(event_id) > 0;
   }
@@ -168,7 +172,8 @@ class Collector : public TrackerSink {
   }
 
   const SessionTracker* tracker = nullptr;
-  std::set<std::uint32_t> wanted;  // derived event ids wanted; empty: all
+  std::set<std::uint32_t> wanted;                  // derived event ids wanted; empty: all
+  std::function<bool(const Event&)> event_filter;  // events wanted; unset: all
   BuiltinDetections detections;
   std::vector<Event> events;
   std::vector<Derived> derived;
