@@ -101,7 +101,7 @@ class ChainDetector final : public Detector, private TrackerSink {
 
   bool wants_event(const Event& event) const override {
     if (builtin_.alerts_on(event)) return true;
-    return rules_ && rule_count_ > 0 && rules_->looks_at(event.channel(), event.event_id);
+    return rules_ && rule_count_ > 0 && rules_->may_match(event);
   }
 
   bool wants_derived(std::uint32_t event_id) const override {

@@ -112,6 +112,37 @@ struct RuleSet::Impl {
     return std::unique_ptr<RuleSet>(new RuleSet(std::move(impl)));
   }
   void build_index();
+  // Lower-cases a channel into channel_scratch (the index's and the exclusions' spelling).
+  void lower_channel(std::string_view channel) {
+    channel_scratch.assign(channel);
+    for (char& c : channel_scratch) c = text::lower(c);
+  }
+  // Whether the rule's condition rules out the channel in channel_scratch (`... and not
+  // Channel: X`): it cannot match there, so it is not evaluated.
+  bool excludes_channel(std::uint32_t rule) const {
+    const std::vector<std::string>& names = rules[rule].excluded_channels;
+    return !names.empty() && std::find(names.begin(), names.end(), channel_scratch) != names.end();
+  }
+  // Whether any variant of the list is for a rule that can match an event of the channel in
+  // channel_scratch, given whether the event reports an error (sessionwatch.error_code).
+  bool visits_any(const VariantList& list, bool reports_error) const {
+    return std::any_of(list.all.begin(), list.all.end(), [&](std::uint32_t i) {
+      const std::uint32_t r = variants[i].rule;
+      return !excludes_channel(r) && (reports_error || !rules[r].recognized_errors_only);
+    });
+  }
+  // Whether match() visits a rule that can match an event of this channel and id.
+  bool looks_at(std::string_view channel, std::uint32_t event_id, bool reports_error) {
+    lower_channel(channel);  // asked per event: no allocation once it has grown
+    auto any = [&](const Bucket& b) {
+      if (visits_any(b.any_event_id, reports_error)) return true;
+      auto it = b.by_event_id.find(event_id);
+      return it != b.by_event_id.end() && visits_any(it->second, reports_error);
+    };
+    if (any(any_channel)) return true;
+    auto it = by_channel.find(channel_scratch);
+    return it != by_channel.end() && any(it->second);
+  }
   // The variants of `list` that `e` may match (all of them, or those the prefilter lets
   // through with the others), in index order. Valid until the next call.
   const std::vector<std::uint32_t>& to_visit(const VariantList& list, const Event& e);
@@ -450,10 +481,12 @@ std::size_t RuleSet::match(const Event& event, MatchCallback on_match) {
   ++m.epoch;
   m.prefilter.next_event();
   std::size_t calls = 0;
+  m.lower_channel(event.channel());
   auto run = [&](const VariantList& list) {
     for (std::uint32_t i : m.to_visit(list, event)) {
       const IndexedVariant& iv = m.variants[i];
       if (m.rule_epoch[iv.rule] == m.epoch) continue;  // already fired through another source
+      if (m.excludes_channel(iv.rule)) continue;
       if (!iv.variant->conditions.empty() && !m.conditions_hold(*iv.variant, event)) continue;
       if (m.gates[i] && !m.prefilter.may_match(*m.gates[i], event)) continue;
       if (!m.evaluator.matches(*iv.variant->detection, event)) continue;
@@ -470,9 +503,6 @@ std::size_t RuleSet::match(const Event& event, MatchCallback on_match) {
     run(b.any_event_id);
   };
   if (!m.by_channel.empty()) {
-    const std::string_view ch = event.channel();
-    m.channel_scratch.assign(ch);
-    for (char& c : m.channel_scratch) c = text::lower(c);
     auto it = m.by_channel.find(m.channel_scratch);
     if (it != m.by_channel.end()) run_bucket(it->second);
   }
@@ -481,18 +511,12 @@ std::size_t RuleSet::match(const Event& event, MatchCallback on_match) {
 }
 
 bool RuleSet::looks_at(std::string_view channel, std::uint32_t event_id) const {
-  Impl& m = *impl_;
-  auto any = [&](const Bucket& b) {
-    if (!b.any_event_id.all.empty()) return true;
-    auto it = b.by_event_id.find(event_id);
-    return it != b.by_event_id.end() && !it->second.all.empty();
-  };
-  if (any(m.any_channel)) return true;
-  if (m.by_channel.empty()) return false;
-  m.channel_scratch.assign(channel);  // asked per event: no allocation once it has grown
-  for (char& c : m.channel_scratch) c = text::lower(c);
-  auto it = m.by_channel.find(m.channel_scratch);
-  return it != m.by_channel.end() && any(it->second);
+  return impl_->looks_at(channel, event_id, /*reports_error=*/true);
+}
+
+bool RuleSet::may_match(const Event& event) const {
+  static const FieldId kErrorCode = intern_field("sessionwatch.error_code");
+  return impl_->looks_at(event.channel(), event.event_id, event.payload(kErrorCode).has_value());
 }
 
 EventInterest RuleSet::interest() const {

@@ -148,10 +148,13 @@ class RuleSet {
   // Calls `on_match` for each detection rule that fires (unless only correlations use it) and
   // each correlation that fires. Returns the number of calls.
   std::size_t match(const Event& event, MatchCallback on_match);
-  // Whether match() looks at any rule for events of this channel and event id (the index it
-  // visits them by; false means no rule can match nor feed a correlation). Like match(), not
-  // from two threads at once.
+  // Whether match() looks at any rule for events of this channel and event id: the index it
+  // visits them by, less the rules whose condition rules the channel out (`... and not
+  // Channel: X`). False means no rule can match nor feed a correlation. Like match(), not from
+  // two threads at once.
   bool looks_at(std::string_view channel, std::uint32_t event_id) const;
+  // The same for one event, less the rules that need sessionwatch.error_code when it has none.
+  bool may_match(const Event& event) const;
 
   // Every loaded rule's metadata (detection then correlation rules, load order).
   std::vector<const RuleInfo*> rules() const;

@@ -164,6 +164,57 @@ TEST(RuleLooksAt, FollowsTheRulesChannelsAndEventIds) {
       rule("d", "  product: windows\n", "  keywords:\n    - mimikatz\n  condition: keywords\n"));
   EXPECT_TRUE(keywords->looks_at("sessionwatch", 1));  // no channel: every channel
   EXPECT_TRUE(keywords->looks_at("Anything/Operational", 42));
+
+  // A condition ruling a channel out: the rule is not looked at there, nor matched.
+  const auto not_security =
+      load(rule("e", "  product: windows\n",
+                "  keywords:\n    - mimikatz\n  security:\n    Channel: Security\n"
+                "  condition: keywords and not security\n"));
+  EXPECT_FALSE(not_security->looks_at("Security", 4688));
+  EXPECT_FALSE(not_security->looks_at("SECURITY", 4688));
+  EXPECT_TRUE(not_security->looks_at("System", 4688));
+  Event e;
+  e.event_id = 4688;
+  e.add_field("CommandLine", "mimikatz.exe");
+  std::size_t fired = 0;
+  const auto count = [&](const RuleMatch&) { ++fired; };
+  e.set_channel("Security");
+  not_security->match(e, count);
+  EXPECT_EQ(fired, 0u);
+  e.set_channel("System");
+  not_security->match(e, count);
+  EXPECT_EQ(fired, 1u);
+  e.set_channel("security");  // the condition compares without case, and so does the index
+  not_security->match(e, count);
+  EXPECT_EQ(fired, 1u);
+}
+
+// RuleSet::may_match: for one event, rules needing sessionwatch.error_code (set by the tracker's
+// error recognizer) are left out when the event has none.
+TEST(RuleLooksAt, RulesOnRecognizedErrorsNeedTheErrorCode) {
+  RuleLoadResult r = RuleSet::load_text(
+      rule("a", "  product: windows\n",
+           "  selection:\n    sessionwatch.error_code: '7063'\n  derived:\n"
+           "    Channel: sessionwatch\n  condition: selection and not derived\n"),
+      "test.yml");
+  for (const RuleProblem& p : r.problems) ADD_FAILURE() << to_string(p);
+  RuleSet& rules = *r.rules;
+  Event e;
+  e.set_channel("Application");
+  e.event_id = 1001;
+  e.add_field("Win32Status", "7063");
+  EXPECT_TRUE(rules.looks_at("Application", 1001));  // by channel and id alone: maybe
+  EXPECT_FALSE(rules.may_match(e));                  // no error recognized: no
+  std::size_t fired = 0;
+  rules.match(e, [&](const RuleMatch&) { ++fired; });
+  EXPECT_EQ(fired, 0u);
+  e.add_field("sessionwatch.error_code", "7063");
+  EXPECT_TRUE(rules.may_match(e));
+  rules.match(e, [&](const RuleMatch&) { ++fired; });
+  EXPECT_EQ(fired, 1u);
+  e.set_channel("sessionwatch");  // ruled out by the condition
+  EXPECT_FALSE(rules.may_match(e));
+  EXPECT_FALSE(rules.looks_at("sessionwatch", 1001));
 }
 
 }  // namespace
