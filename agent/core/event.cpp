@@ -330,15 +330,20 @@ void append_canonical_hex(std::string_view s, std::string& out) {
 
 std::optional<std::uint64_t> parse_uint(std::string_view s) {
   if (s.empty()) return std::nullopt;
+  const bool hex = s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
   std::uint64_t v = 0;
-  const char* first = s.data();
-  const char* last = s.data() + s.size();
-  int base = 10;
-  if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-    first += 2;
-    base = 16;
+  if (!hex && s.size() <= 19) {
+    // Every event's id and record id come here: up to 19 digits cannot overflow, so no check
+    // per digit as from_chars makes.
+    for (const char c : s) {
+      const auto digit = static_cast<unsigned>(c - '0');
+      if (digit > 9) return std::nullopt;
+      v = v * 10 + digit;
+    }
+    return v;
   }
-  auto r = std::from_chars(first, last, v, base);
+  const char* last = s.data() + s.size();
+  const auto r = std::from_chars(s.data() + (hex ? 2 : 0), last, v, hex ? 16 : 10);
   if (r.ec != std::errc() || r.ptr != last) return std::nullopt;
   return v;
 }

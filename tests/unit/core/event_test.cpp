@@ -121,6 +121,19 @@ TEST(Numbers, ParseUint) {
   EXPECT_FALSE(parse_uint("-1"));
   EXPECT_FALSE(parse_uint("12a"));
   EXPECT_FALSE(parse_uint("99999999999999999999999"));
+  // The decimal fast path (up to 19 digits) and from_chars beyond agree at the edges.
+  EXPECT_EQ(parse_uint("0"), 0u);
+  EXPECT_EQ(parse_uint("0007063"), 7063u);
+  EXPECT_EQ(parse_uint("9999999999999999999"), 9999999999999999999u);
+  EXPECT_EQ(parse_uint("18446744073709551615"), 18446744073709551615u);
+  EXPECT_FALSE(parse_uint("18446744073709551616"));
+  EXPECT_FALSE(parse_uint(""));
+  EXPECT_FALSE(parse_uint("+1"));
+  EXPECT_FALSE(parse_uint(" 1"));
+  EXPECT_FALSE(parse_uint("1 "));
+  EXPECT_FALSE(parse_uint("0x"));
+  EXPECT_FALSE(parse_uint("12:"));
+  EXPECT_EQ(parse_uint("0xffffffffffffffff"), 18446744073709551615u);
 }
 
 }  // namespace
