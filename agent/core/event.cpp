@@ -43,6 +43,22 @@ FieldTable& table() {
   return *t;
 }
 
+// append_canonical_hex for a value already known to be a hex literal.
+void append_canonical_hex_literal(std::string_view s, std::string& out) {
+  std::size_t i = 2;
+  while (i + 1 < s.size() && s[i] == '0') ++i;
+  // Written in place after one resize: a logon id or handle in nearly every event comes here.
+  const std::size_t at = out.size();
+  out.resize(at + 2 + (s.size() - i));
+  char* to = out.data() + at;
+  *to++ = '0';
+  *to++ = 'x';
+  for (; i < s.size(); ++i) {
+    const char c = s[i];
+    *to++ = (c >= 'A' && c <= 'F') ? static_cast<char>(c - 'A' + 'a') : c;
+  }
+}
+
 }  // namespace
 
 FieldId intern_field(std::string_view name) {
@@ -86,7 +102,7 @@ void Event::add_field(FieldId id, std::string_view value, FieldOrigin origin) {
   Span s;
   if (is_hex_literal(value)) {
     s.offset = static_cast<std::uint32_t>(buffer_.size());
-    append_canonical_hex(value, buffer_);
+    append_canonical_hex_literal(value, buffer_);
     s.length = static_cast<std::uint32_t>(buffer_.size() - s.offset);
   } else {
     s = store(value);
@@ -314,17 +330,10 @@ bool is_hex_literal(std::string_view s) {
 }
 
 void append_canonical_hex(std::string_view s, std::string& out) {
-  if (!is_hex_literal(s)) {
+  if (is_hex_literal(s)) {
+    append_canonical_hex_literal(s, out);
+  } else {
     out.append(s);
-    return;
-  }
-  std::size_t i = 2;
-  while (i + 1 < s.size() && s[i] == '0') ++i;
-  out.append("0x");
-  for (; i < s.size(); ++i) {
-    char c = s[i];
-    if (c >= 'A' && c <= 'F') c = static_cast<char>(c - 'A' + 'a');
-    out.push_back(c);
   }
 }
 
