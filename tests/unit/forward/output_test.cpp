@@ -116,6 +116,50 @@ TEST(FileOutput, DeliversEveryAlertOnce) {
   EXPECT_EQ(m.name, "file-test");
 }
 
+// A crash between two writes of a batch leaves the file's last line cut short: the next record
+// starts on a line of its own (not glued to the torn one, where a reader of lines loses both),
+// whether the torn line lacks only its newline or half its text.
+TEST(FileOutput, ALineACrashCutShortIsEndedBeforeTheNextRecord) {
+  for (const std::string& torn : {std::string("{\"torn\":1}"), std::string("{\"torn\":")}) {
+    SCOPED_TRACE(torn);
+    TempDir dir;
+    const OutputConfig c = file_config(dir.path());
+    fs::create_directories(file(c).path.parent_path());
+    const std::string before = alert_to_json(make_alert(100)).dump() + "\n" + torn;
+    std::ofstream(file(c).path, std::ios::binary) << before;
+    auto made = make_output(c);
+    ASSERT_TRUE(made.output) << made.error;
+    auto& out = *made.output;
+    out.start();
+    ASSERT_TRUE(out.enqueue(alerts(0, 3)).ok);
+    ASSERT_TRUE(out.wait_drained(10s));
+    out.stop();
+    std::ifstream f(file(c).path, std::ios::binary);
+    std::vector<std::string> lines;
+    for (std::string line; std::getline(f, line);) lines.push_back(line);
+    ASSERT_EQ(lines.size(), 5U);
+    EXPECT_EQ(lines[1], torn);
+    for (int i = 0; i < 3; ++i)
+      EXPECT_EQ(nlohmann::json::parse(lines[static_cast<std::size_t>(2 + i)]),
+                alert_to_json(make_alert(i)));
+  }
+}
+
+// A file that ends with its newline gets none more.
+TEST(FileOutput, AWholeFileIsAppendedToAsItIs) {
+  TempDir dir;
+  const OutputConfig c = file_config(dir.path());
+  fs::create_directories(file(c).path.parent_path());
+  std::ofstream(file(c).path, std::ios::binary) << alert_to_json(make_alert(100)).dump() << "\n";
+  auto made = make_output(c);
+  ASSERT_TRUE(made.output) << made.error;
+  made.output->start();
+  ASSERT_TRUE(made.output->enqueue(alerts(0, 2)).ok);
+  ASSERT_TRUE(made.output->wait_drained(10s));
+  made.output->stop();
+  EXPECT_EQ(read_lines(file(c).path).size(), 3U);  // read_lines fails on an empty line
+}
+
 // logrotate renames the alert file (then, or never, sends SIGHUP): the next alerts go to a new
 // file at the configured path, none into the renamed one.
 TEST(FileOutput, AFileRenamedAwayIsReopenedAtItsPath) {

@@ -1,8 +1,14 @@
 // file: one record per line, fsync'd per batch, rotated by size (path -> path.1 -> ... path.N).
 // Rotated by someone else (logrotate renames the file, with or without SIGHUP): the next batch
-// sees that the path names another file, or none, and reopens it.
+// sees that the path names another file, or none, and reopens it. A file whose last line a crash
+// cut short (kill -9 or power loss between two writes of a batch) gets its newline before the next
+// record, which would otherwise be glued to the torn line and lost to a reader of lines with it;
+// the torn record itself is written again (the spool did not see it confirmed).
 #include <cstdio>
 #include <cstring>
+#include <fstream>
+
+#include <spdlog/spdlog.h>
 
 #include "forward/outputs/file/file_output.hpp"
 #include "platform/fsync.hpp"
@@ -70,6 +76,26 @@ class FileOutput final : public OutputPlugin {
     }
     size_ = std::filesystem::file_size(options_.path, ec);
     if (ec) size_ = 0;
+    return end_torn_line();
+  }
+
+  // Ends a last line a crash left without its newline (see the top of the file).
+  bool end_torn_line() {
+    if (size_ == 0) return true;
+    std::ifstream in(options_.path, std::ios::binary);
+    in.seekg(static_cast<std::streamoff>(size_ - 1));
+    char last = '\n';
+    if (!in.get(last) || last == '\n') return true;
+    spdlog::warn(
+        "file output: the last line of {} was cut short (the agent or the machine stopped in "
+        "the middle of a write); it is ended here and its record is written again after it",
+        options_.path.string());
+    if (std::fputc('\n', file_.get()) == EOF) {
+      error_ = "write to " + options_.path.string() + " failed: " + std::strerror(errno);
+      close();
+      return false;
+    }
+    ++size_;
     return true;
   }
 
