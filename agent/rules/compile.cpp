@@ -104,6 +104,11 @@ std::shared_ptr<const Detection> remap_fields(const Detection& d,
 
 }  // namespace detail
 
+FieldId error_code_field() {
+  static const FieldId id = intern_field("sessionwatch.error_code");
+  return id;
+}
+
 namespace {
 
 // One variant per logsource the rule reads, narrowed to the event ids its condition requires.
@@ -155,8 +160,8 @@ CompiledRule compile_rule(const YAML::Node& doc, const std::string& source,
   errors.attempt(
       [&] { detection = std::make_shared<const Detection>(compile_detection(det, ctx)); });
   errors.throw_if_any();
-  static const FieldId kErrorCode = intern_field("sessionwatch.error_code");
-  rule.recognized_errors_only = requires_field(*detection, detection->condition, kErrorCode);
+  rule.recognized_errors_only =
+      requires_field(*detection, detection->condition, error_code_field());
   excluded_channels(*detection, detection->condition, rule.excluded_channels);
   if (sources.empty()) sources.emplace_back();  // any channel
   add_variants(rule, detection, sources);

@@ -128,6 +128,10 @@ std::optional<std::size_t> parse_rules(std::string_view text, const std::string&
                                        const CompileContext& ctx, ParsedRules& out,
                                        std::vector<RuleProblem>& problems);
 
+// sessionwatch.error_code, which only the session tracker's error recognizer sets: the field
+// CompiledRule::recognized_errors_only is about.
+FieldId error_code_field();
+
 // "5m" -> ticks; nullopt when not <number><s|m|h|d>.
 std::optional<Ticks> parse_timespan(std::string_view s);
 

@@ -515,8 +515,8 @@ bool RuleSet::looks_at(std::string_view channel, std::uint32_t event_id) const {
 }
 
 bool RuleSet::may_match(const Event& event) const {
-  static const FieldId kErrorCode = intern_field("sessionwatch.error_code");
-  return impl_->looks_at(event.channel(), event.event_id, event.payload(kErrorCode).has_value());
+  const bool reports_error = event.payload(rules::error_code_field()).has_value();
+  return impl_->looks_at(event.channel(), event.event_id, reports_error);
 }
 
 EventInterest RuleSet::interest() const {

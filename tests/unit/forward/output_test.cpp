@@ -58,6 +58,16 @@ std::vector<Alert> alerts(int from, int to) {
   return v;
 }
 
+// Runs an output of `c` until `batch` is delivered, then stops it.
+void deliver(const OutputConfig& c, const std::vector<Alert>& batch) {
+  auto made = make_output(c);
+  ASSERT_TRUE(made.output) << made.error;
+  made.output->start();
+  ASSERT_TRUE(made.output->enqueue(batch).ok);
+  ASSERT_TRUE(made.output->wait_drained(10s));
+  made.output->stop();
+}
+
 // A large call is appended in chunks while earlier chunks are flushed to disk: every alert of
 // it must be in the spool when enqueue returns (a reopened spool sees them all), in order,
 // oversized ones still skipped and counted, and then delivered once each.
@@ -127,13 +137,7 @@ TEST(FileOutput, ALineACrashCutShortIsEndedBeforeTheNextRecord) {
     fs::create_directories(file(c).path.parent_path());
     const std::string before = alert_to_json(make_alert(100)).dump() + "\n" + torn;
     std::ofstream(file(c).path, std::ios::binary) << before;
-    auto made = make_output(c);
-    ASSERT_TRUE(made.output) << made.error;
-    auto& out = *made.output;
-    out.start();
-    ASSERT_TRUE(out.enqueue(alerts(0, 3)).ok);
-    ASSERT_TRUE(out.wait_drained(10s));
-    out.stop();
+    deliver(c, alerts(0, 3));
     std::ifstream f(file(c).path, std::ios::binary);
     std::vector<std::string> lines;
     for (std::string line; std::getline(f, line);) lines.push_back(line);
@@ -151,12 +155,7 @@ TEST(FileOutput, AWholeFileIsAppendedToAsItIs) {
   const OutputConfig c = file_config(dir.path());
   fs::create_directories(file(c).path.parent_path());
   std::ofstream(file(c).path, std::ios::binary) << alert_to_json(make_alert(100)).dump() << "\n";
-  auto made = make_output(c);
-  ASSERT_TRUE(made.output) << made.error;
-  made.output->start();
-  ASSERT_TRUE(made.output->enqueue(alerts(0, 2)).ok);
-  ASSERT_TRUE(made.output->wait_drained(10s));
-  made.output->stop();
+  deliver(c, alerts(0, 2));
   EXPECT_EQ(read_lines(file(c).path).size(), 3U);  // read_lines fails on an empty line
 }
 
