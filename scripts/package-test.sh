@@ -34,6 +34,7 @@ pass "files, modes"
 info=$(dpkg-deb -I "$deb")
 grep -q 'Depends:.*libspdlog' <<<"$info" || fail "Depends lacks the shared libraries"
 grep -q 'Depends:.*librdkafka' <<<"$info" || fail "Depends lacks librdkafka (the kafka output)"
+grep -q 'Depends:.*libssl3' <<<"$info" || fail "Depends lacks libssl3 (TLS, opened on first use)"
 grep -q '/etc/sessionwatch/sessionwatch.yaml' <(dpkg-deb -f "$deb" Conffiles 2>/dev/null; dpkg-deb -I "$deb" conffiles) ||
   fail "the config is not a conffile"
 pass "control: Depends, conffiles"

@@ -8,6 +8,7 @@
 
 #include "daemon/input_plugin.hpp"
 #include "daemon/yaml_reader.hpp"
+#include "platform/openssl_on_demand.hpp"
 #include "sessionwatch/config.hpp"
 #include "sessionwatch/forward.hpp"
 #include "sessionwatch/platform.hpp"
@@ -366,6 +367,12 @@ class Parser {
     }
     if (token.find_first_of(" \t\r\n") != std::string::npos) {
       error((file ? file : inline_token).Mark(), "metrics: the token must not contain spaces");
+      return;
+    }
+    // Requests are checked against it with OpenSSL's constant-time comparison.
+    if (std::string why; !token.empty() && !platform::openssl_ready(why)) {
+      why.insert(0, "metrics: a token needs OpenSSL: ");
+      error((file ? file : inline_token).Mark(), why);
       return;
     }
     config_.metrics.token = std::move(token);

@@ -7,11 +7,13 @@
 #include <boost/asio/write.hpp>
 
 #include "platform/fsync.hpp"
+#include "platform/openssl_on_demand.hpp"
 
 namespace sw::forward::detail {
 
 std::shared_ptr<asio::ssl::context> make_tls_context(const TlsOptions& options,
                                                      std::string& error) {
+  if (!platform::openssl_ready(error)) return nullptr;
   auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
   boost::system::error_code ec;
   SSL_CTX_set_min_proto_version(ctx->native_handle(), TLS1_2_VERSION);

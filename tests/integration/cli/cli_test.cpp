@@ -186,6 +186,19 @@ TEST(Cli, VersionNamesTheLibrariesItWasBuiltWith) {
   EXPECT_TRUE(v["runtime"].contains("zlib"));
 }
 
+// OpenSSL is opened on first use (platform/openssl_on_demand.hpp): a scan, which speaks no TLS,
+// never maps it (linked, binding its symbols was a third of every start); `version` asks it for
+// its version and maps it then.
+TEST(Cli, OpenSslIsMappedOnlyByWhatCallsIt) {
+  const CliRun scan = run_shell("LD_DEBUG=files " + kBinary + " scan --rules " + kRules + " " +
+                                kSample + " 2>&1 >/dev/null");
+  ASSERT_NE(scan.out.find("libyaml-cpp"), std::string::npos) << "LD_DEBUG gave no list";
+  EXPECT_EQ(scan.out.find("libssl"), std::string::npos);
+  EXPECT_EQ(scan.out.find("libcrypto"), std::string::npos);
+  const CliRun version = run_shell("LD_DEBUG=files " + kBinary + " version 2>&1 >/dev/null");
+  EXPECT_NE(version.out.find("libssl.so.3"), std::string::npos);
+}
+
 TEST(Cli, RulesCheckAcceptsTheShippedRulesAndLocatesABrokenOne) {
   EXPECT_EQ(run("rules check " + std::string(SW_SOURCE_DIR) + "/rules").exit_code, 0);
   const fs::path dir = fs::temp_directory_path() / "sw_cli_broken_rules";

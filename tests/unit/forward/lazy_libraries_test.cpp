@@ -1,6 +1,7 @@
-// librelp and librdkafka are opened when a RELP or Kafka output is made, not at start: linked,
-// they and the fourteen libraries they need were mapped at every start of every command. Its own
-// executable, so that no other test has made such an output before the first check.
+// OpenSSL is opened by the first TLS context, librelp and librdkafka when a RELP or Kafka output
+// is made, not at start: linked, they and the fourteen libraries they need were mapped (and
+// OpenSSL's 4,000 symbols bound) at every start of every command. Its own executable, so that no
+// other test has made such an output before the first check.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -9,8 +10,11 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "forward/outputs/http/http_output.hpp"
 #include "forward/outputs/kafka/kafka_output.hpp"
 #include "forward/outputs/relp/relp_output.hpp"
+#include "forward/outputs/syslog/syslog_output.hpp"
+#include "platform/openssl_on_demand.hpp"
 #include "sessionwatch/forward.hpp"
 
 namespace sw::forward {
@@ -34,9 +38,29 @@ OutputConfig parse(const std::string& yaml) {
   return *config;
 }
 
-// Each library is mapped by the first output that needs it, which then works through it.
-TEST(LazyLibraries, RelpAndKafkaAreMappedOnlyOnceAnOutputNeedsThem) {
+// Each library is mapped by the first output that needs it, which then works through it. One
+// test, in this order: librelp and librdkafka need OpenSSL too.
+TEST(LazyLibraries, EachIsMappedOnlyOnceAnOutputNeedsIt) {
   if (!std::filesystem::exists("/proc/self/maps")) GTEST_SKIP() << "no /proc/self/maps";
+  EXPECT_FALSE(mapped("libssl.so")) << "linked: its symbols bound at every start";
+  EXPECT_FALSE(mapped("libcrypto.so")) << "linked: its symbols bound at every start";
+  // A plain-TCP syslog output and an http:// one without a login call no OpenSSL function.
+  std::string tcp_error;
+  ASSERT_TRUE(detail::make_syslog_output(
+      parse("outputs:\n  - type: syslog\n    url: tcp://127.0.0.1:1\n"), tcp_error))
+      << tcp_error;
+  ASSERT_TRUE(detail::make_http_output(
+      parse("outputs:\n  - type: http\n    url: http://127.0.0.1:1/\n"), tcp_error))
+      << tcp_error;
+  EXPECT_FALSE(mapped("libssl.so"));
+  // A TLS output's context is made through the opened library, verification settings and all.
+  std::string tls_error;
+  ASSERT_TRUE(detail::make_syslog_output(
+      parse("outputs:\n  - type: syslog\n    url: tls://127.0.0.1:1\n"), tls_error))
+      << tls_error;
+  EXPECT_TRUE(mapped("libssl.so.3"));
+  EXPECT_TRUE(mapped("libcrypto.so.3"));
+  EXPECT_TRUE(platform::openssl_ready(tls_error)) << tls_error;
   EXPECT_FALSE(mapped("librelp.so")) << "linked: mapped and relocated at every start";
   EXPECT_FALSE(mapped("librdkafka.so")) << "linked: mapped and relocated at every start";
 #if defined(SW_HAVE_RELP)

@@ -11,6 +11,7 @@
 #include <boost/beast/http.hpp>
 
 #include "forward/net/connection.hpp"
+#include "platform/openssl_on_demand.hpp"
 #include "sessionwatch/json_escape.hpp"
 
 namespace sw::forward::detail {
@@ -240,8 +241,10 @@ std::unique_ptr<OutputPlugin> make_http_output(const OutputConfig& output, std::
       error = "'" + u + "': http output needs http:// or https://";
       return nullptr;
     }
-    if (i < config.endpoints.logins.size() && !config.endpoints.logins[i].empty())
+    if (i < config.endpoints.logins.size() && !config.endpoints.logins[i].empty()) {
+      if (!platform::openssl_ready(error)) return nullptr;  // its base64 encoder
       url.authorization = basic_authorization(config.endpoints.logins[i]);
+    }
     any_tls = any_tls || url.scheme == "https";
     urls.push_back(url);
   }
