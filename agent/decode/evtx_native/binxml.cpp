@@ -636,9 +636,14 @@ std::size_t BinXmlParser::run_attributes(const Plan& plan, std::size_t i, const 
     TypedValue typed;
     int pieces = 0;
     bool empty_optional = false;
+    bool unwritten = false;  // the only piece yet is a value the builder reads typed: no text made
     for (; ops[i].kind == Op::kAttrSub || ops[i].kind == Op::kAttrText; ++i) {
       if (!step()) return 0;
       const Op& piece = ops[i];
+      if (unwritten) {  // a second piece: the attribute is read as text after all
+        append_value(typed.type, typed.data, typed.size, *out);
+        unwritten = false;
+      }
       ++pieces;
       if (piece.kind == Op::kAttrText) {
         typed.type = value_type::kString;
@@ -653,7 +658,12 @@ std::size_t BinXmlParser::run_attributes(const Plan& plan, std::size_t i, const 
       const Value& v = values_[scope.values_begin + piece.id];
       empty_optional = piece.optional && v.type == value_type::kNull;
       typed = TypedValue{v.type, chunk_ + v.offset, v.size};
-      if (out != nullptr) append_value(v.type, chunk_ + v.offset, v.size, *out);
+      if (out == nullptr) continue;
+      if (pieces == 1 && builder_->reads_typed_only(name, typed)) {
+        unwritten = true;
+      } else {
+        append_value(v.type, chunk_ + v.offset, v.size, *out);
+      }
     }
     if (wanted && !(pieces == 1 && empty_optional)) {
       builder_->attribute(name, attribute_value_,

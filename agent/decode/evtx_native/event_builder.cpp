@@ -245,6 +245,13 @@ bool EventBuilder::wants_attribute(const Name& name) const {
   }
 }
 
+bool EventBuilder::reads_typed_only(const Name& name, const TypedValue& typed) const {
+  // Of the attributes wanted, only TimeCreated's SystemTime is read typed; a SystemTime elsewhere
+  // is not read at all, so its text is not needed either.
+  return name.attribute == AttributeKind::kSystemTime && typed.type == value_type::kFileTime &&
+         typed.size == 8;
+}
+
 void EventBuilder::attribute(const Name& name, std::string_view value, const TypedValue* typed) {
   if (frames_.empty()) return;
   const Frame& f = frames_.back();
@@ -272,10 +279,10 @@ void EventBuilder::attribute(const Name& name, std::string_view value, const Typ
       }
       break;
     case ElementKind::kTimeCreated:
-      if (name.attribute == AttributeKind::kSystemTime && !value.empty()) {
-        if (typed != nullptr && typed->type == value_type::kFileTime && typed->size == 8) {
-          event_->time_created = filetime_to_ticks(le64(typed->data));
-        } else if (const auto ticks = parse_time(value)) {
+      if (typed != nullptr && reads_typed_only(name, *typed)) {
+        event_->time_created = filetime_to_ticks(le64(typed->data));
+      } else if (name.attribute == AttributeKind::kSystemTime && !value.empty()) {
+        if (const auto ticks = parse_time(value)) {
           event_->time_created = *ticks;
         } else {
           fail("TimeCreated SystemTime '" + std::string(value) + "' is not a time");

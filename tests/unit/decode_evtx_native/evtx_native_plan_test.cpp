@@ -82,8 +82,8 @@ TEST(EvtxNativePlans, EveryFileDecodesAsWalkingItsTemplatesDoes) {
 // <TimeCreated SystemTime="%3"/><EventRecordID>%4</EventRecordID><Channel>Sec&amp;urity</Channel>
 // <Computer>%5</Computer></System><EventData><Data Name="A">%6</Data>
 // <Data Name="B">x&#65;%7?</Data><Data Name="%8?">%9</Data><Data>%10?</Data></EventData></Event>
-// (? marks an optional substitution)
-void write_template_body(ChunkWriter& w) {
+// (? marks an optional substitution). `after_time`: text after %3 in SystemTime.
+void write_template_body(ChunkWriter& w, std::string_view after_time = "") {
   const auto element_of = [&w](std::string_view name, std::uint16_t id, std::uint8_t type,
                                bool optional = false) {
     w.open_element(name, false);
@@ -109,6 +109,7 @@ void write_template_body(ChunkWriter& w) {
   w.open_element("TimeCreated", true);
   w.attribute("SystemTime");
   w.substitution(3, vt::kFileTime);
+  if (!after_time.empty()) w.text(after_time);
   w.close_empty();
   element_of("EventRecordID", 4, vt::kUInt64);
   w.open_element("Channel", false);
@@ -200,6 +201,31 @@ TEST(EvtxNativePlans, EveryKindOfValueGivesWhatTheWalkGives) {
   EXPECT_NE(with.find("two"), std::string::npos) << with;
   EXPECT_NE(with.find("does not have"), std::string::npos) << with;
   EXPECT_NE(with.find("read 3 bad 1"), std::string::npos) << with;
+}
+
+// The plan leaves a SystemTime that is one FILETIME unformatted (the builder reads it typed); with
+// text after it the attribute is read as text, so the FILETIME is written out when the text comes.
+TEST(EvtxNativePlans, ATimeFollowedByTextIsReadAsItsText) {
+  for (const std::string_view after : {"", "Z"}) {
+    ChunkWriter w(1);
+    w.begin_record(1);
+    w.fragment_header();
+    w.begin_template_inline();
+    write_template_body(w, after);
+    w.end_template_body();
+    w.template_values(values_with(text_value("plain"), {vt::kNull, ""}));
+    w.end_record();
+    const std::string image = evtx_file({w.finish()});
+    const std::string with = decoded(image, true);
+    EXPECT_EQ(with, decoded(image, false)) << after;
+    if (after.empty()) {
+      EXPECT_NE(with.find("\"@timestamp\":\"2021-10-24T11:30:11.6665197"), std::string::npos)
+          << with;
+    } else {
+      EXPECT_NE(with.find("SystemTime '2021-10-24T11:30:11.6665197"), std::string::npos) << with;
+      EXPECT_NE(with.find("ZZ' is not a time"), std::string::npos) << with;
+    }
+  }
 }
 
 TEST(EvtxNativePlans, DamagedTemplatesGiveTheSameEventsAndErrors) {
