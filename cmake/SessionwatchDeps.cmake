@@ -3,6 +3,16 @@
 find_package(PkgConfig REQUIRED)
 find_package(nlohmann_json 3.10 REQUIRED)
 find_package(spdlog REQUIRED)
+# sw_spdlog: what a module that logs links. POSIX builds compile Debian's spdlog headers into the
+# agent (its header-only target): the shared library's relocations, bound at every start of every
+# command, cost more than loading OpenSSL's did once that was opened on first use (1.6M of a
+# start's instructions). fmt stays a shared library.
+add_library(sw_spdlog INTERFACE)
+if(WIN32)
+  target_link_libraries(sw_spdlog INTERFACE spdlog::spdlog)
+else()
+  target_link_libraries(sw_spdlog INTERFACE spdlog::spdlog_header_only)
+endif()
 find_package(pugixml REQUIRED)
 find_package(yaml-cpp REQUIRED)
 find_package(Threads REQUIRED)
