@@ -11,8 +11,20 @@ namespace sw {
 namespace decode_detail {
 
 std::size_t TimeMerger::add_stream(std::string key) {
-  streams_.push_back(Stream{std::move(key), {}, 0, 0, false, 0});
+  streams_.push_back(Stream{std::move(key), {}, 0, 0, false, 0, false});
+  for (Stream& s : streams_) refresh(s);  // each stream's share of the budget just shrank
   return streams_.size() - 1;
+}
+
+void TimeMerger::refresh(Stream& s) {
+  const bool blocks = !s.ended && !ready(s);
+  if (blocks == s.blocks) return;
+  s.blocks = blocks;
+  if (blocks) {
+    ++blocking_;
+  } else {
+    --blocking_;
+  }
 }
 
 void TimeMerger::push(std::size_t stream, PackedEvent&& event) {
@@ -26,10 +38,12 @@ void TimeMerger::push(std::size_t stream, PackedEvent&& event) {
   held_bytes_ += bytes;
   stats_.held_peak = std::max(stats_.held_peak, held_);
   stats_.held_bytes_peak = std::max(stats_.held_bytes_peak, held_bytes_);
+  refresh(s);
 }
 
 void TimeMerger::end(std::size_t stream) {
   streams_[stream].ended = true;
+  refresh(streams_[stream]);
 }
 
 bool TimeMerger::ready(const Stream& s) const {
@@ -60,15 +74,15 @@ void TimeMerger::pop(Stream& s, const Release& out) {
   if (!released_any_ || time > released_time_) released_time_ = time;
   released_any_ = true;
   s.heap.pop(out);
+  refresh(s);
 }
 
 void TimeMerger::release(const Release& out) {
-  for (;;) {
+  // While a stream blocks, it may still deliver something older than every head.
+  while (blocking_ == 0) {
     std::optional<std::size_t> best;
     for (std::size_t i = 0; i < streams_.size(); ++i) {
-      const Stream& s = streams_[i];
-      if (s.heap.empty() && s.ended) continue;
-      if (!ready(s)) return;  // it may still deliver something older than every head
+      if (streams_[i].heap.empty()) continue;  // ended: it does not block
       if (!best || before(i, *best)) best = i;
     }
     if (!best) return;
@@ -92,8 +106,9 @@ void TimeMerger::release_over_budget(const Release& out) {
 }
 
 std::optional<std::size_t> TimeMerger::hungry() const {
+  if (blocking_ == 0) return std::nullopt;
   for (std::size_t i = 0; i < streams_.size(); ++i) {
-    if (!streams_[i].ended && !ready(streams_[i])) return i;
+    if (streams_[i].blocks) return i;
   }
   return std::nullopt;
 }

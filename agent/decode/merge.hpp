@@ -51,15 +51,20 @@ class TimeMerger {
     Ticks newest = 0;
     bool ended = false;
     std::uint64_t next_seq = 0;
+    bool blocks = false;  // open and not ready() as of its last change: nothing can be released
   };
 
   bool ready(const Stream& s) const;
+  // Recomputes `blocks` after the stream changed (readiness depends on its own state and on the
+  // number of streams alone), so that release() asks each stream once per change, not per event.
+  void refresh(Stream& s);
   bool over_budget() const;
   bool before(std::size_t a, std::size_t b) const;
   void pop(Stream& s, const Release& out);
 
   MergeOptions options_;
   std::vector<Stream> streams_;
+  std::size_t blocking_ = 0;  // streams whose `blocks` is set
   std::size_t held_ = 0;
   std::size_t held_bytes_ = 0;
   bool released_any_ = false;
