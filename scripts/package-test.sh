@@ -32,7 +32,7 @@ grep -q '^-rw-r----- root/root .* ./etc/sessionwatch/sessionwatch.yaml$' <<<"$co
   fail "the config is not shipped 0640 root:root"
 pass "files, modes"
 info=$(dpkg-deb -I "$deb")
-grep -q 'Depends:.*libspdlog' <<<"$info" || fail "Depends lacks the shared libraries"
+grep -q 'Depends:.*libyaml-cpp' <<<"$info" || fail "Depends lacks the shared libraries"
 grep -q 'Depends:.*librdkafka' <<<"$info" || fail "Depends lacks librdkafka (the kafka output)"
 grep -q 'Depends:.*libssl3' <<<"$info" || fail "Depends lacks libssl3 (TLS, opened on first use)"
 grep -q '/etc/sessionwatch/sessionwatch.yaml' <(dpkg-deb -f "$deb" Conffiles 2>/dev/null; dpkg-deb -I "$deb" conffiles) ||
