@@ -11,8 +11,14 @@ namespace sw {
 namespace decode_detail {
 
 std::size_t TimeMerger::add_stream(std::string key) {
+  // Each stream's share of the budget just shrank, so an open stream holding events may be ready
+  // now; an empty open one blocks and an ended one does not whatever its share (files are added
+  // before any is read, so this stays a glance at each when a scan is given thousands).
+  for (Stream& s : streams_) {
+    if (!s.ended && !s.heap.empty()) refresh(s);
+  }
   streams_.push_back(Stream{std::move(key), {}, 0, 0, false, 0, false});
-  for (Stream& s : streams_) refresh(s);  // each stream's share of the budget just shrank
+  refresh(streams_.back());
   return streams_.size() - 1;
 }
 
