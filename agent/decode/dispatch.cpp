@@ -467,6 +467,13 @@ class EvtxStream final : public DecodeStream {
 // Text, Event XML and JSON lines: a chunk of the file per step, converted to UTF-8 and cut into
 // records.
 class TextStream final : public DecodeStream {
+  // The first read of a file known to be smaller than a read takes only its size: a scan opens
+  // every file it is given before reading any, and buffers of a whole read each, freed between
+  // small allocations, held 128 KiB per file (285 MB for 2,000 one-line files).
+  static std::size_t first_read_size(std::size_t read_size, std::uint64_t file_size) {
+    return file_size > 0 && file_size < read_size ? static_cast<std::size_t>(file_size) : read_size;
+  }
+
  public:
   TextStream(FilePtr file, std::string origin, EventSink& sink, std::uint64_t size,
              std::size_t read_size)
@@ -474,13 +481,14 @@ class TextStream final : public DecodeStream {
         origin_(std::move(origin)),
         sink_(sink),
         size_(size),
-        source_(file_.get(), read_size),
-        chunk_(read_size, '\0') {}
+        source_(file_.get(), first_read_size(read_size, size)),
+        read_size_(read_size) {}
 
   // Reads the head and works out what the input is; false with `error` when it is no log.
   bool start(const DecodeOptions& options, std::string& error) {
-    const std::size_t n = source_.read(chunk_.data(), chunk_.size());
-    std::string_view head(chunk_.data(), n);
+    std::string first(first_read_size(read_size_, size_), '\0');
+    const std::size_t n = source_.read(first.data(), first.size());
+    std::string_view head(first.data(), n);
     if (head.substr(0, 8) == std::string_view("ElfFile\0", 8)) {
       error = origin_ + " is a gzip-compressed EVTX file: decompress it first (gunzip)";
       return false;
@@ -508,6 +516,7 @@ class TextStream final : public DecodeStream {
       pipeline_->feed(head_);
       head_ = std::string();
     } else {
+      if (chunk_.empty()) chunk_.resize(read_size_);  // made at the first read after the head
       const std::size_t n = source_.read(chunk_.data(), chunk_.size());
       if (n == 0) {
         finish();
@@ -560,6 +569,7 @@ class TextStream final : public DecodeStream {
   EventSink& sink_;
   std::uint64_t size_;
   ByteSource source_;
+  std::size_t read_size_;
   std::string chunk_;
   std::string head_;
   std::string converted_;

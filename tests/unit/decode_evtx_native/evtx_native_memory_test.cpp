@@ -6,6 +6,7 @@
 #include <memory>
 #include <vector>
 
+#include "sanitized.hpp"
 #include "sessionwatch/evtx_native.hpp"
 #include "unit/decode_evtx_native/evtx_native_test_util.hpp"
 
@@ -22,14 +23,6 @@ long resident_bytes() {
   if (!(statm >> size >> resident)) return -1;
   return resident * 4096;
 }
-
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define SW_SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define SW_SANITIZED 1
-#endif
-#endif
 
 TEST(EvtxNativeMemory, ReaderHeldOpenCostsLittleMoreThanItsChunk) {
 #if defined(SW_SANITIZED)
