@@ -11,6 +11,7 @@
 #include "cli/args.hpp"
 #include "cli/commands.hpp"
 #include "cli/library_versions.hpp"
+#include "platform/openssl_on_demand.hpp"
 
 #ifndef SW_VERSION
 #define SW_VERSION "0.0.0"
@@ -32,8 +33,16 @@ struct RuntimeVersion {
   std::string version;
 };
 
+// OpenSSL is opened here (platform/openssl_on_demand.hpp); where it cannot be, that is what an
+// admin running `version` to find out needs to read, not an exit.
+std::string openssl_version() {
+  std::string error;
+  if (!platform::openssl_ready(error)) return "not loaded: " + error;
+  return OpenSSL_version(OPENSSL_VERSION);
+}
+
 std::vector<RuntimeVersion> runtime_versions() {
-  return {{"openssl", OpenSSL_version(OPENSSL_VERSION)}, {"zlib", zlibVersion()}};
+  return {{"openssl", openssl_version()}, {"zlib", zlibVersion()}};
 }
 
 void print_text() {
