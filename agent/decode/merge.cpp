@@ -11,13 +11,16 @@ namespace sw {
 namespace decode_detail {
 
 std::size_t TimeMerger::add_stream(std::string key) {
-  // Each stream's share of the budget just shrank, so an open stream holding events may be ready
-  // now; an empty open one blocks and an ended one does not whatever its share (files are added
-  // before any is read, so this stays a glance at each when a scan is given thousands).
+  streams_.push_back(Stream{std::move(key), {}, 0, 0, false, 0, false});
+  // Memory is shared out among the streams; a stream over its share gives up its oldest early.
+  event_share_ = std::max<std::size_t>(64, options_.max_held_events / streams_.size());
+  byte_share_ = std::max<std::size_t>(64 * 1024, options_.max_held_bytes / streams_.size());
+  // Each stream's share just shrank, so an open stream holding events may be ready now; an empty
+  // open one blocks and an ended one does not whatever its share (files are added before any is
+  // read, so this stays a glance at each when a scan is given thousands).
   for (Stream& s : streams_) {
     if (!s.ended && !s.heap.empty()) refresh(s);
   }
-  streams_.push_back(Stream{std::move(key), {}, 0, 0, false, 0, false});
   refresh(streams_.back());
   return streams_.size() - 1;
 }
@@ -55,11 +58,7 @@ void TimeMerger::end(std::size_t stream) {
 bool TimeMerger::ready(const Stream& s) const {
   if (s.heap.empty()) return false;
   if (s.ended) return true;
-  // Memory is shared out among the streams; a stream over its share gives up its oldest early.
-  const std::size_t share = std::max<std::size_t>(64, options_.max_held_events / streams_.size());
-  const std::size_t byte_share =
-      std::max<std::size_t>(64 * 1024, options_.max_held_bytes / streams_.size());
-  if (s.heap.size() >= share || s.bytes >= byte_share) return true;
+  if (s.heap.size() >= event_share_ || s.bytes >= byte_share_) return true;
   return s.heap.top().time < s.newest - options_.reorder_window;
 }
 

@@ -150,6 +150,31 @@ TEST(TimeMerger, WaitsForEveryOpenStreamAndIsReleasedByItsEnd) {
   EXPECT_FALSE(merger.hungry());
 }
 
+TEST(TimeMerger, AStreamOverItsShareOnceAnotherIsAddedIsReleased) {
+  // 150 events held within the window: under a lone stream's share (200), over its half (100)
+  // once a second stream (the daemon following a new file) is added.
+  MergeOptions options;
+  options.reorder_window = 3600 * kTicksPerSecond;
+  options.max_held_events = 200;
+  decode_detail::TimeMerger merger(options);
+  const std::size_t a = merger.add_stream("a");
+  std::vector<Ticks> out;
+  const decode_detail::TimeMerger::Release collect = [&](Event& ev) {
+    out.push_back(ev.time_created);
+  };
+  Event e;
+  for (int i = 0; i < 150; ++i) {
+    e.time_created = i;
+    merger.push(a, e);
+  }
+  merger.release(collect);
+  EXPECT_TRUE(out.empty()) << "within the window and its share";
+  merger.end(merger.add_stream("b"));
+  merger.release(collect);
+  EXPECT_EQ(out.size(), 51u) << "released down to its new share, then held again";
+  EXPECT_EQ(merger.hungry(), a);
+}
+
 // An hour's window in time, 256 KiB in bytes: the byte budget is what binds.
 MergeOptions byte_bound_options() {
   MergeOptions options;
