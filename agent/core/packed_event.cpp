@@ -98,10 +98,19 @@ void PackedEvent::each_member(E& e, H& h, Copy copy) {
   copy(e.has_qualifiers, h.has_qualifiers);
 }
 
-PackedEvent::PackedEvent(const Event& e) {
+std::size_t PackedEvent::packed_size(const Event& e) {
+  return kFieldsAt + e.fields_.size() * sizeof(Field) + e.buffer_.size();
+}
+
+PackedEvent::PackedEvent(const Event& e, Storage storage) : size_(packed_size(e)) {
+  if (storage.bytes && storage.capacity >= size_) {
+    data_ = std::move(storage.bytes);
+    capacity_ = storage.capacity;
+  } else {
+    capacity_ = (size_ + kStep - 1) / kStep * kStep;
+    data_.reset(new std::byte[capacity_]);
+  }
   const std::size_t fields_bytes = e.fields_.size() * sizeof(Field);
-  size_ = kFieldsAt + fields_bytes + e.buffer_.size();
-  data_.reset(new std::byte[size_]);
   Head* h = new (data_.get()) Head{};
   h->field_count = static_cast<std::uint32_t>(e.fields_.size());
   h->text_size = static_cast<std::uint32_t>(e.buffer_.size());
@@ -110,6 +119,12 @@ PackedEvent::PackedEvent(const Event& e) {
   if (fields_bytes) std::memcpy(data_.get() + kFieldsAt, e.fields_.data(), fields_bytes);
   if (!e.buffer_.empty())
     std::memcpy(data_.get() + kFieldsAt + fields_bytes, e.buffer_.data(), e.buffer_.size());
+}
+
+PackedEvent::Storage PackedEvent::take_storage() && {
+  Storage storage{std::move(data_), capacity_};
+  size_ = capacity_ = 0;
+  return storage;
 }
 
 Ticks PackedEvent::time() const {

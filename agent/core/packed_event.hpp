@@ -16,8 +16,23 @@ namespace sw {
 
 class PackedEvent {
  public:
+  // An allocation a packed event took, handed back when it is released so that the next event
+  // packed of about its size reuses it (EventHeap keeps a few of each size).
+  struct Storage {
+    std::unique_ptr<std::byte[]> bytes;
+    std::size_t capacity = 0;
+  };
+  // Allocations are made in steps of this many bytes, so that events of about one size share them.
+  static constexpr std::size_t kStep = 64;
+
   PackedEvent() = default;
-  explicit PackedEvent(const Event& event);
+  explicit PackedEvent(const Event& event) : PackedEvent(event, Storage{}) {}
+  // Packs into `storage` when it holds enough, else into a new allocation.
+  PackedEvent(const Event& event, Storage storage);
+  // The bytes packing `event` takes (the capacity its storage needs).
+  static std::size_t packed_size(const Event& event);
+  // Empties this one, giving up its allocation.
+  Storage take_storage() &&;
 
   // Makes `out` equal to the packed event (its capacity is kept).
   void unpack(Event& out) const;
@@ -27,7 +42,7 @@ class PackedEvent {
   std::string_view computer() const;
   std::string_view channel() const;
   // What the packed event takes in memory (memory budgets).
-  std::size_t footprint() const { return sizeof(PackedEvent) + size_; }
+  std::size_t footprint() const { return sizeof(PackedEvent) + capacity_; }
   bool empty() const { return !data_; }
   // Asks the CPU to bring the packed bytes into its caches ahead of unpack: a held event has
   // usually left them by the time it is released.
@@ -42,6 +57,7 @@ class PackedEvent {
 
   std::unique_ptr<std::byte[]> data_;
   std::size_t size_ = 0;
+  std::size_t capacity_ = 0;
 };
 
 }  // namespace sw

@@ -36,12 +36,26 @@ void TimeMerger::refresh(Stream& s) {
   }
 }
 
+void TimeMerger::push(std::size_t stream, const Event& event) {
+  Stream& s = streams_[stream];
+  const Ticks time = event.time_created;
+  arriving(s, time);
+  pushed(s, s.heap.push(event, time, s.next_seq++));
+}
+
 void TimeMerger::push(std::size_t stream, PackedEvent&& event) {
   Stream& s = streams_[stream];
   const Ticks time = event.time();
+  arriving(s, time);
+  pushed(s, s.heap.push(std::move(event), time, s.next_seq++));
+}
+
+void TimeMerger::arriving(Stream& s, Ticks time) {
   if (s.heap.empty() || time > s.newest) s.newest = time;
   s.ended = false;
-  const std::size_t bytes = s.heap.push(std::move(event), time, s.next_seq++);
+}
+
+void TimeMerger::pushed(Stream& s, std::size_t bytes) {
   ++held_;
   s.bytes += bytes;
   held_bytes_ += bytes;

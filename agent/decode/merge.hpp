@@ -24,7 +24,7 @@ class TimeMerger {
   // not depend on the order inputs were added in.
   std::size_t add_stream(std::string key);
   // Holds a copy of the event (packed), or the packed event given.
-  void push(std::size_t stream, const Event& event) { push(stream, PackedEvent(event)); }
+  void push(std::size_t stream, const Event& event);
   void push(std::size_t stream, PackedEvent&& event);
   // The stream has nothing more for now (end of file): it no longer holds the others back.
   void end(std::size_t stream);
@@ -54,6 +54,9 @@ class TimeMerger {
     bool blocks = false;  // open and not ready() as of its last change: nothing can be released
   };
 
+  // What push does before and after the event goes into the stream's heap.
+  void arriving(Stream& s, Ticks time);
+  void pushed(Stream& s, std::size_t bytes);
   bool ready(const Stream& s) const;
   // Recomputes `blocks` after the stream changed (readiness depends on its own state and on the
   // number of streams alone), so that release() asks each stream once per change, not per event.

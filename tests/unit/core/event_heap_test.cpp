@@ -66,6 +66,33 @@ TEST(EventHeap, AReleasedEventGrownByItsReceiverIsNotHeldUnderTheNext) {
   EXPECT_EQ(heap.top().bytes, small_bytes);
 }
 
+TEST(EventHeap, ReleasedEventsLeaveTheirAllocationsToTheNextWithinABound) {
+  EventHeap heap;
+  Event e = event_at(1, "srv-0176.contoso.local");
+  e.set_message(std::string(700, 'm'));
+  std::uint64_t seq = 0;
+  for (int i = 0; i < 100; ++i) heap.push(e, i, seq++);
+  for (int i = 0; i < 50; ++i) heap.pop([](Event&) {});
+  EXPECT_EQ(heap.spare_bytes(), 50 * (PackedEvent(e).footprint() - sizeof(PackedEvent)));
+  for (int i = 0; i < 50; ++i) heap.push(e, 100 + i, seq++);
+  EXPECT_EQ(heap.spare_bytes(), 0u) << "each packed into one released before";
+
+  // A burst released at once keeps no more than the bound, and nothing once all is released.
+  e.set_message(std::string(3000, 'm'));
+  for (int i = 0; i < 5000; ++i) heap.push(e, 200 + i, seq++);
+  while (heap.size() > 1) heap.pop([](Event&) {});
+  EXPECT_GT(heap.spare_bytes(), 0u);
+  EXPECT_LE(heap.spare_bytes(), std::size_t{4} << 20);
+  heap.pop([](Event&) {});
+  EXPECT_EQ(heap.spare_bytes(), 0u);
+
+  // Given packed events only (decoded on another thread), it keeps none: none would be used.
+  EventHeap given;
+  for (int i = 0; i < 10; ++i) given.push(PackedEvent(e), i, i);
+  given.pop([](Event&) {});
+  EXPECT_EQ(given.spare_bytes(), 0u);
+}
+
 TEST(EventHeap, AnEventPushedWhileOneIsHandedOutLeavesItIntact) {
   EventHeap heap;
   heap.push(event_at(1, "handed-out"), 1, 0);

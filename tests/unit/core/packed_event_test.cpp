@@ -103,6 +103,27 @@ TEST(PackedEvent, TakesLessThanTheEventItPacks) {
                                     original.fields().size() * sizeof(Field));
 }
 
+TEST(PackedEvent, PacksIntoTheStorageGivenWhenItIsLargeEnough) {
+  const Event big = every_member_set();
+  Event small;
+  small.set_computer("ws-1");
+  PackedEvent::Storage storage = PackedEvent(big).take_storage();
+  const std::byte* const allocation = storage.bytes.get();
+  ASSERT_GE(storage.capacity, PackedEvent::packed_size(big));
+  PackedEvent reused(small, std::move(storage));
+  EXPECT_EQ(reused.footprint(), PackedEvent(big).footprint()) << "counted as the storage it holds";
+  Event out = every_member_set();
+  reused.unpack(out);
+  expect_same(small, out);
+  EXPECT_EQ(PackedEvent(std::move(reused)).take_storage().bytes.get(), allocation);
+
+  PackedEvent::Storage too_small = PackedEvent(small).take_storage();
+  const PackedEvent grown(big, std::move(too_small));
+  EXPECT_GE(grown.footprint(), sizeof(PackedEvent) + PackedEvent::packed_size(big));
+  grown.unpack(out);
+  expect_same(big, out);
+}
+
 TEST(PackedEvent, AnEmptyEventRoundTrips) {
   const Event empty;
   Event out = every_member_set();
