@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <optional>
 #include <system_error>
+#include <utility>
 
 #include <spdlog/spdlog.h>
 
@@ -421,7 +422,10 @@ bool FileFollower::read_records(Tailed& t, std::uint64_t size, std::vector<FileW
   }
   if (consumed == 0) return false;
   t.offset += consumed;
-  batch.data.assign(data.substr(0, consumed));
+  // The batch takes the read buffer (a trailing partial line is read again next time); the
+  // next read goes into the one a decoded batch gives back (recycle).
+  batch.data = std::exchange(buffer_, std::string());
+  batch.data.resize(consumed);
   batch.checkpoint = t.checkpoint();
   FileWork item;
   item.lines = std::move(batch);
@@ -490,6 +494,10 @@ bool FileFollower::read_long_record(Tailed& t, std::uint64_t size, std::vector<F
   item.lines = std::move(batch);
   out.push_back(std::move(item));
   return t.offset < size;
+}
+
+void FileFollower::recycle(std::string&& data) {
+  if (data.capacity() > buffer_.capacity()) buffer_ = std::move(data);
 }
 
 // Reads on past the rest of a record too long to keep; true once its end was passed.

@@ -90,6 +90,7 @@ class FileInput : public Input {
       if (!lines.closed) batch.checkpoint = checkpoint_text(lines.checkpoint);
       batch.check_record_ids = true;
       decoder_.decode(lines, batch);
+      follower_.recycle(std::move(work.lines->data));
     }
   }
 
