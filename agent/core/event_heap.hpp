@@ -8,7 +8,6 @@
 #pragma once
 
 #include <algorithm>
-#include <array>
 #include <cstdint>
 #include <deque>
 #include <memory>
@@ -16,6 +15,7 @@
 #include <vector>
 
 #include "core/packed_event.hpp"
+#include "core/packed_spares.hpp"
 #include "sessionwatch/event.hpp"
 
 namespace sw {
@@ -38,7 +38,10 @@ class EventHeap {
   bool empty() const { return run_.empty() && heap_.empty(); }
   // Bytes kept from released events for the next ones packed (bounded; none once everything
   // held is released).
-  std::size_t spare_bytes() const { return spare_bytes_; }
+  std::size_t spare_bytes() const { return spares_.bytes(); }
+  // Where storage of events released here goes when they came packed (decoded on another thread):
+  // back to the thread that packed them, a batch at a time.
+  void return_spares_to(std::shared_ptr<PackedReturns> returns) { returns_ = std::move(returns); }
   std::size_t size() const { return run_.size() + heap_.size(); }
   // The oldest held (time, then arrival).
   const Entry& top() const { return from_run() ? run_.front() : heap_.front(); }
@@ -47,7 +50,7 @@ class EventHeap {
   // one of about its size is spare); returns what it takes in memory.
   std::uint32_t push(const Event& event, Ticks time, std::uint64_t seq) {
     packs_ = true;
-    return push(PackedEvent(event, spare_for(PackedEvent::packed_size(event))), time, seq);
+    return push(PackedEvent(event, spares_.take(PackedEvent::packed_size(event))), time, seq);
   }
   std::uint32_t push(PackedEvent&& event, Ticks time, std::uint64_t seq) {
     const std::uint32_t slot = take_slot();
@@ -111,32 +114,12 @@ class EventHeap {
   // few enough that they are still cached when used.
   static constexpr std::size_t kPrefetchAhead = 4;
 
-  // Spare allocations by size (in PackedEvent::kStep steps), up to kSpareBytes in all: a holder
-  // releases about as many events as it packs (a read's worth of each, about a thousand, in
-  // turns), and allocating and freeing each was a tenth of the merge's cost. Events larger than
-  // the sizes kept are not kept.
-  static constexpr std::size_t kSpareSizes = 64, kSpareBytes = std::size_t{4} << 20;
-  // How many sizes up a spare may be taken from (each wastes a step).
-  static constexpr std::size_t kSpareSlack = 2;
-
-  PackedEvent::Storage spare_for(std::size_t bytes) {
-    const std::size_t size = (bytes + PackedEvent::kStep - 1) / PackedEvent::kStep;
-    for (std::size_t s = size; s < std::min(size + kSpareSlack + 1, kSpareSizes); ++s) {
-      if (spares_[s].empty()) continue;
-      PackedEvent::Storage storage = std::move(spares_[s].back());
-      spares_[s].pop_back();
-      spare_bytes_ -= storage.capacity;
-      return storage;
-    }
-    return {};
-  }
+  // Kept for the next event packed here, or handed back to the thread that packed it.
   void keep_spare(PackedEvent::Storage storage) {
-    const std::size_t size = storage.capacity / PackedEvent::kStep;
-    if (!packs_ || !storage.bytes || size >= kSpareSizes ||
-        spare_bytes_ + storage.capacity > kSpareBytes)
-      return;
-    spare_bytes_ += storage.capacity;
-    spares_[size].push_back(std::move(storage));
+    if (packs_) return spares_.keep(std::move(storage));
+    if (!returns_ || !storage.bytes) return;
+    released_.push_back(std::move(storage));
+    if (released_.size() >= PackedReturns::kBatch) returns_->give(released_);
   }
 
   std::uint32_t take_slot() {
@@ -150,10 +133,8 @@ class EventHeap {
   }
 
   void trim() {
-    if (spare_bytes_ > 0) {
-      for (auto& spares : spares_) spares.clear();
-      spare_bytes_ = 0;
-    }
+    spares_.clear();
+    if (returns_ && !released_.empty()) returns_->give(released_);
     if (slots_.size() <= kKeptSlots) return;
     slots_.resize(kKeptSlots);
     slots_.shrink_to_fit();
@@ -169,9 +150,12 @@ class EventHeap {
   std::vector<Entry> heap_;
   std::vector<PackedEvent> slots_;
   std::vector<std::uint32_t> free_;
-  std::array<std::vector<PackedEvent::Storage>, kSpareSizes> spares_;
-  std::size_t spare_bytes_ = 0;
+  // Up to 4 MiB: the events of a read or two (a read is about a thousand events, released in
+  // turns with the next read's).
+  PackedSpares spares_{std::size_t{4} << 20};
   bool packs_ = false;  // events are packed here (not given packed): spares are of use
+  std::shared_ptr<PackedReturns> returns_;
+  std::vector<PackedEvent::Storage> released_;    // for returns_, given a batch at a time
   std::vector<std::unique_ptr<Event>> unpacked_;  // one per pop under way, each kept in place
   std::size_t handing_out_ = 0;                   // pops under way
 };

@@ -12,6 +12,7 @@ namespace decode_detail {
 
 std::size_t TimeMerger::add_stream(std::string key) {
   streams_.push_back(Stream{std::move(key), {}, 0, 0, false, 0, false});
+  if (returns_) streams_.back().heap.return_spares_to(returns_);
   // Memory is shared out among the streams; a stream over its share gives up its oldest early.
   event_share_ = std::max<std::size_t>(64, options_.max_held_events / streams_.size());
   byte_share_ = std::max<std::size_t>(64 * 1024, options_.max_held_bytes / streams_.size());
@@ -23,6 +24,11 @@ std::size_t TimeMerger::add_stream(std::string key) {
   }
   refresh(streams_.back());
   return streams_.size() - 1;
+}
+
+void TimeMerger::return_spares_to(std::shared_ptr<PackedReturns> returns) {
+  returns_ = std::move(returns);
+  for (Stream& s : streams_) s.heap.return_spares_to(returns_);
 }
 
 void TimeMerger::refresh(Stream& s) {

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -26,6 +27,8 @@ class TimeMerger {
   // Holds a copy of the event (packed), or the packed event given.
   void push(std::size_t stream, const Event& event);
   void push(std::size_t stream, PackedEvent&& event);
+  // Where the storage of events given packed goes once they are released (EventHeap).
+  void return_spares_to(std::shared_ptr<PackedReturns> returns);
   // The stream has nothing more for now (end of file): it no longer holds the others back.
   void end(std::size_t stream);
   // Releases events in time order for as long as every open stream has an event it is sure of:
@@ -71,6 +74,7 @@ class TimeMerger {
   // is asked at every push and pop, and two divisions there were a tenth of the merge's cost.
   std::size_t event_share_ = 0;
   std::size_t byte_share_ = 0;
+  std::shared_ptr<PackedReturns> returns_;
   std::size_t blocking_ = 0;  // streams whose `blocks` is set
   std::size_t held_ = 0;
   std::size_t held_bytes_ = 0;

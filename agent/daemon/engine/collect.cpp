@@ -64,12 +64,14 @@ void Engine::Impl::collect_round() {
 
 // The time merge holds every event for a while (run --once), packed. They are packed here, on
 // the io thread, rather than by the merge on the detection thread, which all inputs share and
-// which bounds the relay's rate; the decoder gets its buffers back at once.
+// which bounds the relay's rate; the decoder gets its buffers back at once. Each is packed into
+// the storage of one the merge released, when there is one of about its size.
 void Engine::Impl::pack_for_merge(EventBatch& batch) {
+  merge_returns->take(merge_spares);
   batch.packed.reserve(batch.events.size());
   std::size_t memory = 0;
   for (const Event& e : batch.events) {
-    batch.packed.emplace_back(e);
+    batch.packed.emplace_back(e, merge_spares.take(PackedEvent::packed_size(e)));
     memory += batch.packed.back().footprint();
   }
   if (batch.pool) batch.pool->give(std::move(batch.events));

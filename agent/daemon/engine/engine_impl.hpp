@@ -28,6 +28,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "core/packed_spares.hpp"
 #include "daemon/engine.hpp"
 #include "daemon/engine/checkpoint_writer.hpp"
 #include "daemon/engine/log_limiter.hpp"
@@ -178,6 +179,10 @@ struct Engine::Impl {
   std::unique_ptr<decode_detail::TimeMerger> merger;
   std::map<std::pair<std::size_t, std::string>, std::size_t> merge_streams;
   bool merge_started = false;  // the first round is in: every file of the backlog is known
+  // Storage of the events the merge released, back from the detection thread to be packed into
+  // again here (io thread), and what pack_for_merge has of it.
+  std::shared_ptr<PackedReturns> merge_returns = std::make_shared<PackedReturns>();
+  PackedSpares merge_spares{std::size_t{8} << 20};
 
   // lifecycle.cpp: start, run, stop (io thread)
   EngineExit run();
@@ -204,7 +209,7 @@ struct Engine::Impl {
 
   // collect.cpp: collect rounds and folder watches (io thread)
   void collect_round();
-  static void pack_for_merge(EventBatch& batch);
+  void pack_for_merge(EventBatch& batch);
   void end_once_round(std::vector<std::pair<std::size_t, std::string>> fed, bool found);
   void schedule_collect();
   void arm_linger();

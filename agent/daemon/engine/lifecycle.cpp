@@ -31,7 +31,10 @@ bool Engine::Impl::start() {
   // What was restored now lives in the detector and the record-id trackers.
   state.parts.clear();
   state.detector_snapshot.clear();
-  if (options.once) merger = std::make_unique<decode_detail::TimeMerger>(MergeOptions{});
+  if (options.once) {
+    merger = std::make_unique<decode_detail::TimeMerger>(MergeOptions{});
+    merger->return_spares_to(merge_returns);
+  }
   if (!write_first_checkpoint(std::move(state)) || !watch_input_folders()) return false;
   signals = platform::SignalWatcher::create(
       io, [this](std::string_view why) { on_stop_signal(why); }, [this] { on_reload(); });

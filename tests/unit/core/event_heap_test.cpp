@@ -93,6 +93,37 @@ TEST(EventHeap, ReleasedEventsLeaveTheirAllocationsToTheNextWithinABound) {
   EXPECT_EQ(given.spare_bytes(), 0u);
 }
 
+TEST(EventHeap, StorageOfEventsGivenPackedGoesBackToThePackerInBatches) {
+  // The relay packs on its io thread and the merge releases on the detection thread: the
+  // storage goes back to be packed into, not freed on the other thread.
+  auto returns = std::make_shared<PackedReturns>();
+  EventHeap heap;
+  heap.return_spares_to(returns);
+  Event e = event_at(1, "srv-0176.contoso.local");
+  e.set_message(std::string(700, 'm'));
+  const std::size_t n = PackedReturns::kBatch + 10;
+  for (std::size_t i = 0; i < n; ++i) heap.push(PackedEvent(e), static_cast<Ticks>(i), i);
+  for (std::size_t i = 0; i + 1 < PackedReturns::kBatch; ++i) heap.pop([](Event&) {});
+  PackedSpares packer(std::size_t{8} << 20);
+  returns->take(packer);
+  EXPECT_EQ(packer.bytes(), 0u) << "given a batch at a time";
+  heap.pop([](Event&) {});
+  returns->take(packer);
+  const std::size_t storage = PackedEvent(e).footprint() - sizeof(PackedEvent);
+  EXPECT_EQ(packer.bytes(), PackedReturns::kBatch * storage);
+  EXPECT_EQ(heap.spare_bytes(), 0u) << "none kept by the heap itself";
+  // Packing takes them back, one per event of about that size.
+  const PackedEvent repacked(e, packer.take(PackedEvent::packed_size(e)));
+  EXPECT_EQ(packer.bytes(), (PackedReturns::kBatch - 1) * storage);
+  Event out;
+  repacked.unpack(out);
+  EXPECT_EQ(out.message(), e.message());
+  // The rest go back once everything held is released.
+  while (!heap.empty()) heap.pop([](Event&) {});
+  returns->take(packer);
+  EXPECT_EQ(packer.bytes(), (n - 1) * storage);
+}
+
 TEST(EventHeap, AnEventPushedWhileOneIsHandedOutLeavesItIntact) {
   EventHeap heap;
   heap.push(event_at(1, "handed-out"), 1, 0);
