@@ -276,8 +276,13 @@ void Engine::Impl::deliver(std::size_t input_index, const std::string& path, Pac
 }
 
 std::size_t Engine::Impl::merge_stream(std::size_t input_index, const std::string& path) {
+  // Asked for every event, and a batch's events are of one file: the key built to look it up
+  // was an allocation per event on the detection thread.
+  const auto* last = last_merge_stream;
+  if (last && last->first.first == input_index && last->first.second == path) return last->second;
   auto [it, added] = merge_streams.try_emplace({input_index, path}, 0);
   if (added) it->second = merger->add_stream(path);
+  last_merge_stream = &*it;
   return it->second;
 }
 

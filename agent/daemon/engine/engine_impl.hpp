@@ -177,7 +177,8 @@ struct Engine::Impl {
   // `run --once`: the events of every file input and EVTX file merged by event time (as `scan`
   // does), so the result does not depend on the order of the inputs or of their files.
   std::unique_ptr<decode_detail::TimeMerger> merger;
-  std::map<std::pair<std::size_t, std::string>, std::size_t> merge_streams;
+  std::map<std::pair<std::size_t, std::string>, std::size_t> merge_streams;  // never erased
+  const decltype(merge_streams)::value_type* last_merge_stream = nullptr;  // merge_stream()'s last
   bool merge_started = false;  // the first round is in: every file of the backlog is known
   // Storage of the events the merge released, back from the detection thread to be packed into
   // again here (io thread), and what pack_for_merge has of it.
