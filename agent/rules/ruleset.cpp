@@ -65,6 +65,17 @@ struct Bucket {
   VariantList any_event_id;
 };
 
+// What matching needs of an event's channel, kept for the channels seen lately: a log's events
+// come from a few channels, asked about twice per event (may_match, then match), and lowering,
+// hashing and looking each up again was a tenth of matching it.
+struct ChannelView {
+  std::string spelled;             // as events spell it
+  std::string lowered;             // the index's and the exclusions' spelling
+  const Bucket* bucket = nullptr;  // by_channel's, or null: no rule names the channel
+  // looks_at() per (event id, reports error), as asked so far.
+  std::unordered_map<std::uint64_t, bool> looks;
+};
+
 // One indexed (rule, logsource variant).
 struct IndexedVariant {
   std::uint32_t rule;
@@ -102,7 +113,8 @@ struct RuleSet::Impl {
   std::vector<std::uint64_t> rule_epoch;
   std::vector<std::uint32_t> visit_scratch;
   std::uint64_t epoch = 0;
-  std::string channel_scratch;
+  std::vector<ChannelView> channel_views;  // the channels seen lately, at most kChannelViews
+  std::size_t selected = 0;                // select_channel()'s, in channel_views
   std::string value_scratch;
   std::vector<std::string> matched;
   const std::vector<std::string> no_fields{};
@@ -112,19 +124,32 @@ struct RuleSet::Impl {
     return std::unique_ptr<RuleSet>(new RuleSet(std::move(impl)));
   }
   void build_index();
-  // Lower-cases a channel into channel_scratch (the index's and the exclusions' spelling).
-  void lower_channel(std::string_view channel) {
-    channel_scratch.assign(channel);
-    for (char& c : channel_scratch) c = text::lower(c);
+  static constexpr std::size_t kChannelViews = 16, kLooksPerChannel = 4096;
+  // Makes `channel` the selected one (channel_view()).
+  void select_channel(std::string_view channel) {
+    if (selected < channel_views.size() && channel_views[selected].spelled == channel) return;
+    for (selected = 0; selected < channel_views.size(); ++selected) {
+      if (channel_views[selected].spelled == channel) return;
+    }
+    if (channel_views.size() == kChannelViews) channel_views.clear();  // a flood of channels
+    ChannelView& view = channel_views.emplace_back();
+    view.spelled.assign(channel);
+    view.lowered = text::lowered(channel);
+    auto it = by_channel.find(view.lowered);
+    view.bucket = it == by_channel.end() ? nullptr : &it->second;
+    selected = channel_views.size() - 1;
   }
-  // Whether the rule's condition rules out the channel in channel_scratch (`... and not
-  // Channel: X`): it cannot match there, so it is not evaluated.
+  ChannelView& channel_view() { return channel_views[selected]; }
+  const ChannelView& channel_view() const { return channel_views[selected]; }
+  // Whether the rule's condition rules out the selected channel (`... and not Channel: X`): it
+  // cannot match there, so it is not evaluated.
   bool excludes_channel(std::uint32_t rule) const {
     const std::vector<std::string>& names = rules[rule].excluded_channels;
-    return !names.empty() && std::find(names.begin(), names.end(), channel_scratch) != names.end();
+    return !names.empty() &&
+           std::find(names.begin(), names.end(), channel_view().lowered) != names.end();
   }
-  // Whether any variant of the list is for a rule that can match an event of the channel in
-  // channel_scratch, given whether the event reports an error (sessionwatch.error_code).
+  // Whether any variant of the list is for a rule that can match an event of the selected
+  // channel, given whether the event reports an error (sessionwatch.error_code).
   bool visits_any(const VariantList& list, bool reports_error) const {
     return std::any_of(list.all.begin(), list.all.end(), [&](std::uint32_t i) {
       const std::uint32_t r = variants[i].rule;
@@ -133,15 +158,19 @@ struct RuleSet::Impl {
   }
   // Whether match() visits a rule that can match an event of this channel and id.
   bool looks_at(std::string_view channel, std::uint32_t event_id, bool reports_error) {
-    lower_channel(channel);  // asked per event: no allocation once it has grown
+    select_channel(channel);
+    ChannelView& view = channel_view();
+    const std::uint64_t key = std::uint64_t{event_id} << 1 | (reports_error ? 1 : 0);
+    if (auto known = view.looks.find(key); known != view.looks.end()) return known->second;
     auto any = [&](const Bucket& b) {
       if (visits_any(b.any_event_id, reports_error)) return true;
       auto it = b.by_event_id.find(event_id);
       return it != b.by_event_id.end() && visits_any(it->second, reports_error);
     };
-    if (any(any_channel)) return true;
-    auto it = by_channel.find(channel_scratch);
-    return it != by_channel.end() && any(it->second);
+    const bool looks = any(any_channel) || (view.bucket && any(*view.bucket));
+    if (view.looks.size() >= kLooksPerChannel) view.looks.clear();  // a flood of event ids
+    view.looks.emplace(key, looks);
+    return looks;
   }
   // The variants of `list` that `e` may match (all of them, or those the prefilter lets
   // through with the others), in index order. Valid until the next call.
@@ -215,6 +244,8 @@ void index_by_regex(VariantList& list,
 }  // namespace
 
 void RuleSet::Impl::build_index() {
+  channel_views.clear();  // they point into by_channel
+  channel_views.reserve(kChannelViews);
   for (std::uint32_t r = 0; r < rules.size(); ++r) {
     for (const CompiledRule::Variant& v : rules[r].variants) variants.push_back({r, &v});
   }
@@ -481,7 +512,7 @@ std::size_t RuleSet::match(const Event& event, MatchCallback on_match) {
   ++m.epoch;
   m.prefilter.next_event();
   std::size_t calls = 0;
-  m.lower_channel(event.channel());
+  m.select_channel(event.channel());
   auto run = [&](const VariantList& list) {
     for (std::uint32_t i : m.to_visit(list, event)) {
       const IndexedVariant& iv = m.variants[i];
@@ -502,10 +533,7 @@ std::size_t RuleSet::match(const Event& event, MatchCallback on_match) {
     }
     run(b.any_event_id);
   };
-  if (!m.by_channel.empty()) {
-    auto it = m.by_channel.find(m.channel_scratch);
-    if (it != m.by_channel.end()) run_bucket(it->second);
-  }
+  if (m.channel_view().bucket) run_bucket(*m.channel_view().bucket);
   run_bucket(m.any_channel);
   return calls;
 }

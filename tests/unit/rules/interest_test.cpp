@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "sessionwatch/rules.hpp"
+#include "sessionwatch/text.hpp"
 
 namespace sw {
 namespace {
@@ -187,6 +188,44 @@ TEST(RuleLooksAt, FollowsTheRulesChannelsAndEventIds) {
   e.set_channel("security");  // the condition compares without case, and so does the index
   not_security->match(e, count);
   EXPECT_EQ(fired, 1u);
+}
+
+// What looks_at and match know of a channel is kept for the channels seen lately (at most 16):
+// answers must not depend on what was asked before, whatever the order, the spelling or the
+// number of channels.
+TEST(RuleLooksAt, AnswersDoNotDependOnTheChannelsAskedBefore) {
+  RuleLoadResult r = RuleSet::load_text(
+      rule("c", kSecurity, "  selection:\n    EventID: 4624\n  condition: selection\n") + "---\n" +
+          rule("e", "  product: windows\n",
+               "  keywords:\n    - mimikatz\n  security:\n    Channel: Security\n"
+               "  condition: keywords and not security\n"),
+      "test.yml");
+  for (const RuleProblem& p : r.problems) ADD_FAILURE() << to_string(p);
+  const RuleSet& rules = *r.rules;
+  std::vector<std::string> channels = {"Security", "SECURITY", "System", "security"};
+  for (int i = 0; i < 40; ++i) channels.push_back("Channel-" + std::to_string(i));
+  Event e;
+  e.add_field("CommandLine", "mimikatz.exe");
+  for (int round = 0; round < 3; ++round) {
+    for (std::size_t k = 0; k < channels.size(); ++k) {
+      // Taking turns with Security, as a log of several channels comes.
+      for (const std::string& channel : {channels[k], std::string("Security")}) {
+        const bool security = text::lowered(channel) == "security";
+        SCOPED_TRACE(channel);
+        EXPECT_TRUE(rules.looks_at(channel, 4624));
+        EXPECT_EQ(rules.looks_at(channel, 4688), !security);
+        e.set_channel(channel);
+        e.event_id = 4688;
+        std::size_t fired = 0;
+        r.rules->match(e, [&](const RuleMatch&) { ++fired; });
+        EXPECT_EQ(fired, security ? 0u : 1u);
+        e.event_id = 4624;
+        fired = 0;
+        r.rules->match(e, [&](const RuleMatch&) { ++fired; });
+        EXPECT_EQ(fired, 1u) << "4624: rule c on Security, the keyword rule elsewhere";
+      }
+    }
+  }
 }
 
 // RuleSet::may_match: for one event, rules needing sessionwatch.error_code (set by the tracker's
