@@ -39,11 +39,13 @@ void SessionTracker::Impl::evict(std::unordered_map<std::string, Host>::iterator
   if (hook) hook(victim->second.name, "host-cap", 1);
   evicted_unsaved.push_back(victim->first);
   for (const std::string& spelling : victim->second.spellings) aliases.erase(spelling);
+  last_alias = nullptr;
   hosts.erase(victim);
 }
 
 void SessionTracker::Impl::forget_aliases() {
   aliases.clear();
+  last_alias = nullptr;
   for (auto& [key, host] : hosts) host.spellings.clear();
 }
 

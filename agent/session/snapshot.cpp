@@ -466,6 +466,7 @@ std::string SessionTracker::snapshot() const {
 void SessionTracker::Impl::install(std::unordered_map<std::string, Host> restored,
                                    Ticks restored_released_time) {
   aliases.clear();
+  last_alias = nullptr;
   victims.clear();
   hosts = std::move(restored);
   evicted_unsaved.clear();

@@ -54,8 +54,12 @@ SessionTracker::Impl::Impl(TrackerOptions o, TrackerSink& s) : opt(std::move(o))
 }
 
 Host& SessionTracker::Impl::host_for(std::string_view computer) {
+  if (last_alias && last_alias->first == computer) return *last_alias->second;
   auto alias = aliases.find(computer);
-  if (alias != aliases.end()) return *alias->second;
+  if (alias != aliases.end()) {
+    last_alias = &*alias;
+    return *alias->second;
+  }
   std::string key = host_key(computer);
   auto it = hosts.find(key);
   if (it == hosts.end()) {
@@ -65,9 +69,9 @@ Host& SessionTracker::Impl::host_for(std::string_view computer) {
   }
   learn_host_name(it->second, computer);
   if (aliases.size() >= 4 * opt.max_hosts + 16) forget_aliases();
-  if (aliases.emplace(std::string(computer), &it->second).second) {
-    it->second.spellings.emplace_back(computer);
-  }
+  const auto [added, fresh] = aliases.emplace(std::string(computer), &it->second);
+  if (fresh) it->second.spellings.emplace_back(computer);
+  last_alias = &*added;
   return it->second;
 }
 

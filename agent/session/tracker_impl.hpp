@@ -97,6 +97,9 @@ struct SessionTracker::Impl {
   // Computer names exactly as events spell them -> their host, so the hot path neither folds
   // nor allocates a key per event.
   std::unordered_map<std::string, Host*, StringViewHash, std::equal_to<>> aliases;
+  // The alias host_for() found last, compared before the map is searched: a log's consecutive
+  // events mostly come from one computer. Null whenever aliases are erased.
+  const decltype(aliases)::value_type* last_alias = nullptr;
 
   EventHeap heap;  // the reorder window: equal times keep their arrival order
   std::uint64_t next_seq = 0;
