@@ -11,20 +11,24 @@ std::optional<RecordIdGaps::Skipped> RecordIdGaps::observe(std::string_view file
                                                            std::string_view channel,
                                                            std::uint64_t record_id) {
   if (record_id == 0) return std::nullopt;  // no id: nothing to compare
-  make_key({file, computer, channel}, key_);
-  auto it = streams_.find(std::string_view(key_));
-  if (it == streams_.end()) {
-    if (streams_.size() >= kMaxStreams) {
-      for (auto& entry : streams_) gone_.insert(entry.first);
-      streams_.clear();
-      unsaved_.clear();
+  const KeyParts parts{file, computer, channel};
+  if (!last_ || !same_stream(split_key(last_->first), parts)) {
+    make_key(parts, key_);
+    auto it = streams_.find(std::string_view(key_));
+    if (it == streams_.end()) {
+      if (streams_.size() >= kMaxStreams) {
+        for (auto& entry : streams_) gone_.insert(entry.first);
+        streams_.clear();
+        unsaved_.clear();
+      }
+      last_ = &*streams_.emplace(key_, Stream{record_id, 1}).first;
+      mark_unsaved(*last_);
+      return std::nullopt;
     }
-    it = streams_.emplace(key_, Stream{record_id, 1}).first;
-    mark_unsaved(it);
-    return std::nullopt;
+    last_ = &*it;
   }
-  mark_unsaved(it);
-  Stream& s = it->second;
+  mark_unsaved(*last_);
+  Stream& s = last_->second;
   if (record_id == s.last + 1) {
     s.last = record_id;
     ++s.run;
@@ -36,11 +40,15 @@ std::optional<RecordIdGaps::Skipped> RecordIdGaps::observe(std::string_view file
   return skipped;
 }
 
-void RecordIdGaps::mark_unsaved(Streams::iterator it) {
-  if (it->second.unsaved) return;
-  it->second.unsaved = true;
-  gone_.erase(it->first);  // back again: its part is written, not removed
-  unsaved_.push_back(&*it);
+void RecordIdGaps::mark_unsaved(Streams::value_type& entry) {
+  if (entry.second.unsaved) return;
+  entry.second.unsaved = true;
+  gone_.erase(entry.first);  // back again: its part is written, not removed
+  unsaved_.push_back(&entry);
+}
+
+bool RecordIdGaps::same_stream(const KeyParts& a, const KeyParts& b) {
+  return a.file == b.file && a.computer == b.computer && a.channel == b.channel;
 }
 
 void RecordIdGaps::make_key(const KeyParts& parts, std::string& key) {
@@ -66,6 +74,7 @@ void RecordIdGaps::forget(std::string_view file) {
   // Unsaved entries are dropped before their streams are erased, which would leave them dangling.
   const auto of_file = [&](std::string_view key) { return split_key(key).file == file; };
   std::erase_if(unsaved_, [&](const Streams::value_type* entry) { return of_file(entry->first); });
+  last_ = nullptr;
   for (auto it = streams_.begin(); it != streams_.end();) {
     if (!of_file(it->first)) {
       ++it;
@@ -106,6 +115,7 @@ void RecordIdGaps::snapshot_parts(std::string_view prefix, bool changes_only, St
 void RecordIdGaps::restore_parts(std::string_view prefix, const StatePartMap& parts,
                                  const std::set<std::string, std::less<>>& open_files) {
   streams_.clear();
+  last_ = nullptr;
   unsaved_.clear();
   gone_.clear();
   for (auto it = parts.lower_bound(std::string(prefix));

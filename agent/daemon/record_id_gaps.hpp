@@ -72,8 +72,12 @@ class RecordIdGaps {
   std::vector<Streams::value_type*> unsaved_;
   std::set<std::string> gone_;  // streams let go since the last snapshot_parts()
   std::string key_;             // the key being looked up, reused
+  // The stream observed last, compared before a key is built and looked up: a log's
+  // consecutive events are often of one computer and channel. Null whenever streams are erased.
+  Streams::value_type* last_ = nullptr;
 
-  void mark_unsaved(Streams::iterator it);
+  static bool same_stream(const KeyParts& a, const KeyParts& b);
+  void mark_unsaved(Streams::value_type& entry);
   static std::string part_key(std::string_view prefix, const KeyParts& parts);
 };
 

@@ -57,6 +57,33 @@ TEST(RecordIdGaps, ComputersChannelsAndFilesAreIndependent) {
   EXPECT_TRUE(feed(gaps, 101, 110));
 }
 
+TEST(RecordIdGaps, StreamsTakingTurnsEachKeepTheirOwnRun) {
+  // The stream observed last is remembered (a log's consecutive events are often of one stream):
+  // taking turns, in runs and one by one, each stream still sees only its own ids.
+  RecordIdGaps gaps;
+  for (std::uint64_t id = 1; id <= 100; ++id) {
+    ASSERT_FALSE(gaps.observe(kFile, "dc01", "Security", id));
+    ASSERT_FALSE(gaps.observe(kFile, "dc01", "System", 1000 + id));
+    if (id % 3 == 0) {
+      ASSERT_FALSE(gaps.observe(kFile, "dc01", "System", 1000 + id));  // repeated
+    }
+    ASSERT_FALSE(gaps.observe(kFile, "ws01", "Security", 7 * id));  // filtered: never proven
+  }
+  EXPECT_FALSE(gaps.observe(kFile, "ws01", "Security", 7000));
+  const auto skipped = gaps.observe(kFile, "dc01", "System", 1105);
+  ASSERT_TRUE(skipped);
+  EXPECT_EQ(skipped->from, 1101u);
+  EXPECT_TRUE(gaps.observe(kFile, "dc01", "Security", 103)) << "Security's run carried on apart";
+}
+
+TEST(RecordIdGaps, PastTheMostStreamsEveryStreamStartsAfresh) {
+  RecordIdGaps gaps;
+  ASSERT_TRUE(feed(gaps, 1, 100));
+  for (std::size_t i = 0; i < RecordIdGaps::kMaxStreams; ++i)
+    gaps.observe(kFile, "ws-" + std::to_string(i), "Security", 1);
+  EXPECT_FALSE(gaps.observe(kFile, "dc01", "Security", 105)) << "its run was let go";
+}
+
 TEST(RecordIdGaps, IdsGoingBackOrRepeatingAreNoGap) {
   RecordIdGaps gaps;
   ASSERT_TRUE(feed(gaps, 500, 600));
