@@ -129,4 +129,9 @@ struct WorkItem {
 
 std::uint64_t hash_bytes(std::string_view data);
 
+// Searches the batch's events not searched yet for alerting errors (Event::found_error, with the
+// built-in catalog), as the tracker does for those that come unsearched. The io thread calls it
+// while detection is the slower side (engine/collect.cpp): the result is the same either way.
+void search_errors(EventBatch& batch);
+
 }  // namespace sw::daemon

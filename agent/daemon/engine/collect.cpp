@@ -9,8 +9,15 @@
 #include <boost/asio/post.hpp>
 
 #include "daemon/timers.hpp"
+#include "sessionwatch/error_catalog.hpp"
 
 namespace sw::daemon {
+
+void search_errors(EventBatch& batch) {
+  for (Event& e : batch.events) {
+    if (!e.found_error.searched) e.found_error = ErrorCatalog::builtin().first_alerting(e);
+  }
+}
 
 using namespace std::chrono_literals;
 
@@ -45,11 +52,16 @@ void Engine::Impl::collect_round() {
     rescan_needed[i] = false;
   }
   const bool found = !out.empty();
+  // Detection still holds earlier batches: it is the slower side, so this thread takes the
+  // error search of these events off it (a tenth of decoding a line; the tracker searches those
+  // that come unsearched). Which side is slower depends on the inputs, rules and outputs.
+  const bool detection_behind = !queue.empty();
   std::vector<std::pair<std::size_t, std::string>> fed;
   for (WorkItem& item : out) {
     if (item.events) {
       EventBatch& b = *item.events;
       fed.emplace_back(b.input_index, b.origin.empty() ? b.stream : b.origin);
+      if (detection_behind) search_errors(b);
       if (merger) pack_for_merge(b);
     }
     queue.push(std::move(item));

@@ -27,8 +27,9 @@ std::string winlogbeat_line(std::string_view event_data) {
          std::string(event_data) + "}}";
 }
 
-TEST(LineDecoder, SearchesEachEventForErrorsOnTheInputsThread) {
-  // So the detection thread, which all inputs share, does not.
+TEST(LineDecoder, LeavesTheErrorSearchToTheThreadWithTimeForIt) {
+  // The decoder does not search (the engine's io thread does when detection is the slower side,
+  // else the tracker); search_errors gives what the tracker would find.
   FileInputOptions options;
   LineDecoder decoder(options, "relay-host");
   EventBatch out;
@@ -36,6 +37,8 @@ TEST(LineDecoder, SearchesEachEventForErrorsOnTheInputsThread) {
                            winlogbeat_line(R"({"Detail":"nothing wrong"})")}),
                  out);
   ASSERT_EQ(out.events.size(), 2u);
+  EXPECT_FALSE(out.events[0].found_error.searched);
+  search_errors(out);
   const Event::FoundError& refused = out.events[0].found_error;
   EXPECT_TRUE(refused.searched);
   ASSERT_NE(refused.error, nullptr);
@@ -43,6 +46,9 @@ TEST(LineDecoder, SearchesEachEventForErrorsOnTheInputsThread) {
   EXPECT_EQ(refused.form, ErrorForm::kDecimal);
   EXPECT_TRUE(out.events[1].found_error.searched);
   EXPECT_EQ(out.events[1].found_error.error, nullptr);
+  const Event::FoundError tracker = ErrorCatalog::builtin().first_alerting(out.events[0]);
+  EXPECT_EQ(tracker.error, refused.error);
+  EXPECT_EQ(tracker.form, refused.form);
 }
 
 }  // namespace

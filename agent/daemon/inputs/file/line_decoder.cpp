@@ -1,7 +1,5 @@
 #include "daemon/inputs/file/line_decoder.hpp"
 
-#include "sessionwatch/error_catalog.hpp"
-
 namespace sw::daemon {
 
 namespace {
@@ -53,8 +51,6 @@ void LineDecoder::decode(const LineBatch& lines, EventBatch& out) {
     }
     event.set_origin(lines.path);
     event.source_offset = r.number;
-    // Here, on the input's thread, rather than on the one detection thread all inputs share.
-    event.found_error = ErrorCatalog::builtin().first_alerting(event);
     out.memory += event.footprint();
     ++count;
   }
