@@ -71,7 +71,7 @@ class TimeMerger {
   MergeOptions options_;
   std::vector<Stream> streams_;
   // Each stream's share of max_held_events and max_held_bytes, set as streams are added: ready()
-  // is asked at every push and pop, and two divisions there were a tenth of the merge's cost.
+  // is asked at every push and pop, and would divide twice each time.
   std::size_t event_share_ = 0;
   std::size_t byte_share_ = 0;
   std::shared_ptr<PackedReturns> returns_;
