@@ -31,7 +31,11 @@ inline constexpr std::array<KeywordName, 8> kKeywordNames = {{
 }};
 
 // "information" -> 4 (also "info", "informational"); 0 when unknown.
+// Every line names one: the spelling written here is compared first, byte for byte (Winlogbeat
+// writes it so). Folding the case of each letter for every line was 2% of `scan --rules`.
 inline std::uint8_t level_from_name(std::string_view name) {
+  for (std::size_t i = 1; i < kLevelNames.size(); ++i)
+    if (name == kLevelNames[i]) return static_cast<std::uint8_t>(i);
   for (std::size_t i = 1; i < kLevelNames.size(); ++i)
     if (text::iequals(name, kLevelNames[i])) return static_cast<std::uint8_t>(i);
   if (text::iequals(name, "info") || text::iequals(name, "informational")) return 4;
@@ -40,6 +44,8 @@ inline std::uint8_t level_from_name(std::string_view name) {
 }
 
 inline std::uint64_t keyword_from_name(std::string_view name) {
+  for (const auto& k : kKeywordNames)
+    if (name == k.name) return k.bit;  // as Windows renders it, as for the level
   for (const auto& k : kKeywordNames)
     if (text::iequals(name, k.name)) return k.bit;
   return 0;

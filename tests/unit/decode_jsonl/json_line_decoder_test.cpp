@@ -66,6 +66,30 @@ TEST(JsonLineDecoder, NumbersWhereWinlogbeatPrintsStrings) {
   EXPECT_EQ(field_or(e, "IpPort"), "7063");
 }
 
+// Levels and keywords by name: the spelling Windows renders matches first; any other case of the
+// same name reads the same, and a name that is none of them reads as nothing.
+TEST(JsonLineDecoder, LevelAndKeywordNamesReadInAnyCase) {
+  JsonLineDecoder d;
+  auto read = [&](std::string_view level, std::string_view keyword) {
+    return decode_ok(d, R"({"winlog":{"event_id":1,"keywords":[")" + std::string(keyword) +
+                            R"("]},"log":{"level":")" + std::string(level) + R"("}})");
+  };
+  for (const auto& [level, keyword] : {std::pair{"information", "Audit Success"},
+                                       {"INFORMATION", "audit success"},
+                                       {"Information", "AUDIT SUCCESS"},
+                                       {"info", "aUDIT sUCCESS"}}) {
+    SCOPED_TRACE(std::string(level) + " / " + keyword);
+    const Event e = read(level, keyword);
+    EXPECT_EQ(e.level, 4);
+    EXPECT_EQ(e.keywords, 0x0020000000000000ull);
+  }
+  EXPECT_EQ(read("Warning", "Audit Failure").level, 3);
+  EXPECT_EQ(read("Warning", "Audit Failure").keywords, 0x0010000000000000ull);
+  EXPECT_EQ(read("critical", "Classic").level, 1);
+  EXPECT_EQ(read("notalevel", "Audit Successes").level, 0);
+  EXPECT_EQ(read("notalevel", "Audit Successes").keywords, 0u);
+}
+
 TEST(JsonLineDecoder, EscapedKeysAndValuesReadAsTheirPlainSpelling) {
   // Values and keys without an escape are read where they lie; these, spelled with escapes,
   // must decode to what the plain spelling gives.
