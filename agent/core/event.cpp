@@ -4,6 +4,7 @@
 #include <array>
 #include <charconv>
 #include <chrono>
+#include <cstring>
 #include <deque>
 #include <iterator>
 #include <mutex>
@@ -256,11 +257,18 @@ std::string format_time(Ticks t) {
   return out;
 }
 
-std::optional<Ticks> parse_time(std::string_view s) {
+namespace {
+
+// The length of "2026-11-02T08:00:": what a TimeReader compares with the time it read last.
+constexpr std::size_t kMinuteChars = 17;
+
+// parse_time up to the minute and the ':' after it: the seconds since 1970 at that minute, its
+// zone aside, and `pos` at the seconds.
+std::optional<std::int64_t> read_minute(std::string_view s, std::size_t& pos) {
   // The last whole year 64-bit ticks (100 ns since 1970) reach: 1970 + 29,227.
   constexpr int kLastYear = 31000;
-  std::size_t pos = 0;
-  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
+  pos = 0;
+  int year = 0, month = 0, day = 0, hour = 0, minute = 0;
   // Four digits, or more for the years after 9999 that format_time writes (a FILETIME can reach
   // 30828: "never" in some Windows fields).
   std::size_t year_digits = 0;
@@ -279,9 +287,17 @@ std::optional<Ticks> parse_time(std::string_view s) {
   if (pos >= s.size() || s[pos++] != ':') return std::nullopt;
   if (!read_digits(s, pos, 2, minute)) return std::nullopt;
   if (pos >= s.size() || s[pos++] != ':') return std::nullopt;
-  if (!read_digits(s, pos, 2, second)) return std::nullopt;
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60)
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59)
     return std::nullopt;
+  return seconds_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day), hour,
+                            minute, 0);
+}
+
+// The rest of parse_time from the seconds on (the seconds, a fraction, a zone): the ticks to add
+// to the minute's.
+std::optional<Ticks> read_seconds_on(std::string_view s, std::size_t pos) {
+  int second = 0;
+  if (!read_digits(s, pos, 2, second) || second > 60) return std::nullopt;
   std::int64_t frac = 0;
   if (pos < s.size() && (s[pos] == '.' || s[pos] == ',')) {
     ++pos;
@@ -311,10 +327,37 @@ std::optional<Ticks> parse_time(std::string_view s) {
     }
   }
   if (pos != s.size()) return std::nullopt;
-  const std::int64_t secs = seconds_from_civil(year, static_cast<unsigned>(month),
-                                               static_cast<unsigned>(day), hour, minute, second) -
-                            offset_seconds;
-  return secs * kTicksPerSecond + frac;
+  return (second - offset_seconds) * kTicksPerSecond + frac;
+}
+
+}  // namespace
+
+std::optional<Ticks> parse_time(std::string_view s) {
+  std::size_t pos = 0;
+  const std::optional<std::int64_t> minute = read_minute(s, pos);
+  if (!minute) return std::nullopt;
+  const std::optional<Ticks> rest = read_seconds_on(s, pos);
+  if (!rest) return std::nullopt;
+  return *minute * kTicksPerSecond + *rest;
+}
+
+std::optional<Ticks> TimeReader::parse(std::string_view s) {
+  if (known_ && s.size() > kMinuteChars && std::memcmp(s.data(), minute_, kMinuteChars) == 0) {
+    const std::optional<Ticks> rest = read_seconds_on(s, kMinuteChars);
+    return rest ? std::optional<Ticks>(minute_ticks_ + *rest) : std::nullopt;
+  }
+  std::size_t pos = 0;
+  const std::optional<std::int64_t> minute = read_minute(s, pos);
+  if (!minute) return std::nullopt;
+  // Kept only for the usual spelling, whose minute is exactly the first 17 characters.
+  if (pos == kMinuteChars) {
+    std::memcpy(minute_, s.data(), kMinuteChars);
+    minute_ticks_ = *minute * kTicksPerSecond;
+    known_ = true;
+  }
+  const std::optional<Ticks> rest = read_seconds_on(s, pos);
+  if (!rest) return std::nullopt;
+  return *minute * kTicksPerSecond + *rest;
 }
 
 // --- numbers ---

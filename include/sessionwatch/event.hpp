@@ -185,6 +185,18 @@ std::string format_time(Ticks t);
 // Accepts ISO 8601 with 'T' or ' ', 0-9 fractional digits, 'Z', '+hh:mm' or no zone (taken as
 // UTC); the year has 4 digits, or up to 6 as far as Ticks reach. nullopt when it is not a time.
 std::optional<Ticks> parse_time(std::string_view s);
+// parse_time for times that mostly share their minute, as the lines of a log do: the date, hour
+// and minute of the last time read are kept, and a time of the same minute (the same first 17
+// characters) is read from its seconds on. Gives what parse_time gives; one per decoder.
+class TimeReader {
+ public:
+  std::optional<Ticks> parse(std::string_view s);
+
+ private:
+  char minute_[17] = {};  // "2026-11-02T08:00:"
+  Ticks minute_ticks_ = 0;
+  bool known_ = false;
+};
 // "0x00000000000AE31A" -> "0xae31a"; "0x0000" -> "0x0". Anything else is returned unchanged.
 // Appends to `out`.
 void append_canonical_hex(std::string_view s, std::string& out);

@@ -141,6 +141,9 @@ bool has_zone(std::string_view time) {
 
 bool parse_u64(std::string_view s, std::uint64_t& out) {
   s = trim(s);
+  // Most text that comes here is a name (a level, a task, an opcode), and no number starts with
+  // anything but a digit or a minus sign: neither parse below is tried for it.
+  if (s.empty() || !((s[0] >= '0' && s[0] <= '9') || s[0] == '-')) return false;
   if (auto v = parse_uint(s)) {
     out = *v;
     return true;
@@ -182,6 +185,7 @@ struct JsonLineDecoder::Impl {
   std::string name;            // dotted name being built while flattening
   std::string text;            // scalar rendered as text
   FieldNameCache names;
+  TimeReader times;  // a log's lines share their minute: read from the seconds on
 
   // Top-level keys of a line whose shape is not known yet (NXLog payload candidates).
   std::string pending_buf;
@@ -318,7 +322,7 @@ struct JsonLineDecoder::Impl {
   }
 
   void set_time(std::string_view t, std::string_view what) {
-    auto ticks = parse_time(trim(t));
+    auto ticks = times.parse(trim(t));
     if (!ticks)
       throw LineError{std::string(what) + " is not a time: " + std::string(t.substr(0, 64))};
     out->time_created = *ticks;

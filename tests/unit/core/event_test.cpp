@@ -98,6 +98,48 @@ TEST(Time, FormatsEveryFieldWithItsWidth) {
   }
 }
 
+// A TimeReader reads each time as parse_time does, whatever it read before: times of the minute
+// it keeps with every kind of tail (fractions, zones, bad ends), other minutes, other spellings.
+TEST(Time, AReaderGivesWhatParseTimeGivesWhateverCameBefore) {
+  const std::vector<std::string> times = {"2026-11-02T08:00:00.005Z",
+                                          "2026-11-02T08:00:59.9999999Z",
+                                          "2026-11-02T08:00:60Z",
+                                          "2026-11-02T08:00:61Z",
+                                          "2026-11-02T08:00:07+02:00",
+                                          "2026-11-02T08:00:07-0530",
+                                          "2026-11-02T08:00:07",
+                                          "2026-11-02T08:00:07.Z",
+                                          "2026-11-02T08:00:7Z",
+                                          "2026-11-02T08:00:",
+                                          "2026-11-02T08:00:07Zjunk",
+                                          "2026-11-02T08:00:07,25z",
+                                          "2026-11-02T08:01:00Z",
+                                          "2026-11-02 08:00:30Z",
+                                          "2026-11-02t08:00:30Z",
+                                          "12026-11-02T08:00:07Z",
+                                          "2026-11-02T08:00:07.123456789Z",
+                                          "2026-02-30T08:00:07Z",
+                                          "2026-13-02T08:00:07Z",
+                                          "not a time",
+                                          "",
+                                          "2026-11-02T24:00:07Z",
+                                          "2026-11-02T08:60:07Z",
+                                          "1970-01-01T00:00:00Z"};
+  TimeReader reader;
+  std::uint64_t x = 88172645463325252ull;  // the times in many orders, the same every run
+  for (int i = 0; i < 5000; ++i) {
+    x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+    const std::string& t = times[x % times.size()];
+    ASSERT_EQ(reader.parse(t), parse_time(t)) << t << " (read #" << i << ")";
+  }
+  // Read after a time of its own minute, every one of them.
+  for (const std::string& t : times) {
+    TimeReader r;
+    r.parse("2026-11-02T08:00:01Z");
+    EXPECT_EQ(r.parse(t), parse_time(t)) << t;
+  }
+}
+
 TEST(Hex, CanonicalForm) {
   std::string out;
   append_canonical_hex("0x00000000000ae31a", out);
