@@ -122,6 +122,7 @@ struct LineError {
 };
 
 using text::trim;
+using text::trim_right;
 
 // Whether a key is `name`: the length first, then a compare of known length, which the compiler
 // turns into a few loads. `key == "..."` called string_view::compare out of line for every key of
@@ -130,7 +131,6 @@ template <std::size_t N>
 bool is(std::string_view key, const char (&name)[N]) {
   return key.size() == N - 1 && std::memcmp(key.data(), name, N - 1) == 0;
 }
-using text::trim_right;
 
 // A time parse_time accepted names its zone after the seconds: 'Z' or an offset.
 bool has_zone(std::string_view time) {
