@@ -330,22 +330,25 @@ std::optional<Ticks> read_seconds_on(std::string_view s, std::size_t pos) {
   return (second - offset_seconds) * kTicksPerSecond + frac;
 }
 
+// The time whose minute starts at `minute_ticks` and whose seconds on start at `pos`.
+std::optional<Ticks> at_minute(Ticks minute_ticks, std::string_view s, std::size_t pos) {
+  const std::optional<Ticks> rest = read_seconds_on(s, pos);
+  if (!rest) return std::nullopt;
+  return minute_ticks + *rest;
+}
+
 }  // namespace
 
 std::optional<Ticks> parse_time(std::string_view s) {
   std::size_t pos = 0;
   const std::optional<std::int64_t> minute = read_minute(s, pos);
   if (!minute) return std::nullopt;
-  const std::optional<Ticks> rest = read_seconds_on(s, pos);
-  if (!rest) return std::nullopt;
-  return *minute * kTicksPerSecond + *rest;
+  return at_minute(*minute * kTicksPerSecond, s, pos);
 }
 
 std::optional<Ticks> TimeReader::parse(std::string_view s) {
-  if (known_ && s.size() > kMinuteChars && std::memcmp(s.data(), minute_, kMinuteChars) == 0) {
-    const std::optional<Ticks> rest = read_seconds_on(s, kMinuteChars);
-    return rest ? std::optional<Ticks>(minute_ticks_ + *rest) : std::nullopt;
-  }
+  if (known_ && s.size() > kMinuteChars && std::memcmp(s.data(), minute_, kMinuteChars) == 0)
+    return at_minute(minute_ticks_, s, kMinuteChars);
   std::size_t pos = 0;
   const std::optional<std::int64_t> minute = read_minute(s, pos);
   if (!minute) return std::nullopt;
@@ -355,9 +358,7 @@ std::optional<Ticks> TimeReader::parse(std::string_view s) {
     minute_ticks_ = *minute * kTicksPerSecond;
     known_ = true;
   }
-  const std::optional<Ticks> rest = read_seconds_on(s, pos);
-  if (!rest) return std::nullopt;
-  return *minute * kTicksPerSecond + *rest;
+  return at_minute(*minute * kTicksPerSecond, s, pos);
 }
 
 // --- numbers ---
