@@ -184,6 +184,9 @@ class JsonLineDecoder {
   // Tests: off reads every line with the exact (On-Demand) reader alone, which the fast (DOM)
   // reader must match event for event and error for error.
   void use_fast_reader(bool on);
+  // Lines the fast reader left to the exact one (each was read twice): invalid or refused lines,
+  // and those it cannot render as written (see json_line_decoder.cpp).
+  std::uint64_t lines_read_again() const;
 
  private:
   struct Impl;

@@ -196,6 +196,7 @@ struct JsonLineDecoder::Impl {
 
   Event* out = nullptr;
   bool fast_reader = true;
+  std::uint64_t lines_read_again = 0;
   bool has_event_id = false;
   bool winlog_shape = false;
   bool nxlog_shape = false;
@@ -623,6 +624,7 @@ bool JsonLineDecoder::Impl::decode(std::string_view line, Event& event, std::str
   }
   try {
     if (!fast_reader || !parse_fast(line)) {
+      if (fast_reader) ++lines_read_again;
       reset();
       try {
         parse_exact(line);
@@ -676,6 +678,10 @@ bool JsonLineDecoder::decode(std::string_view line, Event& out, std::string& err
 
 void JsonLineDecoder::use_fast_reader(bool on) {
   impl_->fast_reader = on;
+}
+
+std::uint64_t JsonLineDecoder::lines_read_again() const {
+  return impl_->lines_read_again;
 }
 
 void JsonLineDecoder::set_nxlog_time_offset(int minutes) {
