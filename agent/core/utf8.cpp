@@ -3,11 +3,8 @@
 #include <cstdint>
 
 namespace sw {
-namespace {
 
-// Length of the valid UTF-8 sequence starting at s[i], or 0 when it is invalid (RFC 3629:
-// no overlongs, no surrogates, nothing above U+10FFFF).
-std::size_t valid_sequence_length(std::string_view s, std::size_t i) {
+std::size_t valid_utf8_sequence_length(std::string_view s, std::size_t i) {
   const auto b0 = static_cast<std::uint8_t>(s[i]);
   if (b0 < 0x80) return 1;
   std::size_t len;
@@ -35,8 +32,6 @@ std::size_t valid_sequence_length(std::string_view s, std::size_t i) {
   return len;
 }
 
-}  // namespace
-
 bool is_valid_utf8(std::string_view s) {
   for (std::size_t i = 0; i < s.size();) {
     // ASCII fast path: most event text is ASCII.
@@ -44,7 +39,7 @@ bool is_valid_utf8(std::string_view s) {
       ++i;
       continue;
     }
-    const std::size_t n = valid_sequence_length(s, i);
+    const std::size_t n = valid_utf8_sequence_length(s, i);
     if (n == 0) return false;
     i += n;
   }
@@ -57,7 +52,7 @@ void append_sanitized_utf8(std::string_view s, std::string& out) {
     return;
   }
   for (std::size_t i = 0; i < s.size();) {
-    const std::size_t n = valid_sequence_length(s, i);
+    const std::size_t n = valid_utf8_sequence_length(s, i);
     if (n == 0) {
       out.append("\xEF\xBF\xBD");
       ++i;

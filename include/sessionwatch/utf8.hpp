@@ -9,6 +9,9 @@
 namespace sw {
 
 bool is_valid_utf8(std::string_view s);
+// Length of the valid UTF-8 sequence starting at s[i], or 0 when it is invalid (RFC 3629: no
+// overlongs, no surrogates, nothing above U+10FFFF, nothing cut off by the end of s).
+std::size_t valid_utf8_sequence_length(std::string_view s, std::size_t i);
 // Appends `s`, replacing each invalid or overlong sequence (and lone surrogates) with U+FFFD.
 void append_sanitized_utf8(std::string_view s, std::string& out);
 

@@ -1,12 +1,13 @@
 // JSON lines -> Event with simdjson: no per-event maps.
 //
-// Two readers share the code below (templates over the JSON value type). The fast one walks
-// simdjson's DOM, built by the library's run-time dispatched kernel (AVX2/AVX-512) in one pass
-// over the line; the exact one walks On-Demand values, whose numbers keep their text as written.
-// A line the fast reader cannot render exactly (a fraction or exponent, -0, an array or object
-// where text is wanted) or cannot parse (invalid JSON, not UTF-8, too deep) is read again by the
-// exact one, which gives the errors it always gave. On Winlogbeat lines the fast reader took 7% off
-// `scan --rules` CPU and 10% off the relay's (docs/performance.md).
+// Two readers share the code below (templates over the JSON value type). The fast one walks the
+// line in place (JsonCursor, json_cursor.hpp): each member is read as it is reached, strings
+// without escapes as views of the line, numbers as written. The exact one walks simdjson's
+// On-Demand values. A line the fast reader does not read exactly as the exact one would (any
+// doubt: invalid JSON, not UTF-8, a key with an escape, half a surrogate pair) or that the decoder
+// refuses is read again by the exact one, which gives the errors it always gave. Against simdjson's
+// DOM, which it replaced, the cursor reads a Winlogbeat line in 14% less time and an NXLog line in
+// 33% less (bench/jsonl_decode_bench; docs/performance.md).
 //
 // Two shapes, told apart per line:
 //  - Winlogbeat / ECS: a "winlog" object (event_id, channel, event_data, user_data, ...), with
@@ -28,6 +29,7 @@
 #include <cstring>
 
 #include "core/field_name_cache.hpp"
+#include "decode/jsonl/json_cursor.hpp"
 #include "decode/jsonl/winlog_names.hpp"
 #include "sessionwatch/decode.hpp"
 #include "sessionwatch/text.hpp"
@@ -37,12 +39,9 @@ namespace sw {
 namespace {
 
 namespace od = simdjson::ondemand;
-namespace dom = simdjson::dom;
-
-// The fast reader met what only the exact reader renders as written.
-struct NeedsExact {};
-
-enum class Kind { kObject, kArray, kString, kNumber, kBoolean, kNull };
+using jsonl::CursorValue;
+using jsonl::Kind;
+using jsonl::NeedsExact;
 
 Kind kind_of(od::value v) {
   switch (v.type()) {
@@ -62,31 +61,15 @@ Kind kind_of(od::value v) {
   return Kind::kNull;
 }
 
-Kind kind_of(dom::element e) {
-  switch (e.type()) {
-    case dom::element_type::OBJECT:
-      return Kind::kObject;
-    case dom::element_type::ARRAY:
-      return Kind::kArray;
-    case dom::element_type::STRING:
-      return Kind::kString;
-    case dom::element_type::INT64:
-    case dom::element_type::UINT64:
-    case dom::element_type::DOUBLE:
-      return Kind::kNumber;
-    case dom::element_type::BOOL:
-      return Kind::kBoolean;
-    case dom::element_type::NULL_VALUE:
-      break;
-  }
-  return Kind::kNull;
+Kind kind_of(CursorValue v) {
+  return v.cursor->kind(v);
 }
 
 od::object object_of(od::value v) {
   return v.get_object();
 }
-dom::object object_of(dom::element e) {
-  return e.get_object().value_unsafe();
+CursorValue object_of(CursorValue v) {
+  return v;
 }
 
 // f(key, value) for each member, in order.
@@ -98,8 +81,8 @@ void each_field(od::object obj, F&& f) {
   }
 }
 template <typename F>
-void each_field(dom::object obj, F&& f) {
-  for (dom::key_value_pair member : obj) f(member.key, member.value);
+void each_field(CursorValue obj, F&& f) {
+  obj.cursor->each_member(obj, f);
 }
 
 template <typename F>
@@ -107,10 +90,8 @@ void each_element(od::value v, F&& f) {
   for (auto element : v.get_array()) f(element.value());
 }
 template <typename F>
-void each_element(dom::element e, F&& f) {
-  dom::array array;
-  if (e.get_array().get(array) != simdjson::SUCCESS) throw NeedsExact{};  // arrays only
-  for (dom::element element : array) f(element);
+void each_element(CursorValue v, F&& f) {
+  v.cursor->each_element(v, f);
 }
 
 // Nesting below event_data/user_data deeper than this is not a Windows event.
@@ -158,32 +139,14 @@ bool parse_u64(std::string_view s, std::uint64_t& out) {
   return false;
 }
 
-// Whether a JSON number -0 may be in the line: a '-' then '0' after ':', ',' or '[' (and any
-// blanks). A date's "-0" follows a digit; a string holding ": -0" only costs the exact reader.
-bool may_hold_negative_zero(std::string_view line) {
-  for (std::size_t i = line.find("-0"); i != std::string_view::npos; i = line.find("-0", i + 1)) {
-    std::size_t before = i;
-    while (before > 0 && (line[before - 1] == ' ' || line[before - 1] == '\t' ||
-                          line[before - 1] == '\n' || line[before - 1] == '\r'))
-      --before;
-    if (before > 0 &&
-        (line[before - 1] == ':' || line[before - 1] == ',' || line[before - 1] == '['))
-      return true;
-  }
-  return false;
-}
-
 }  // namespace
 
 struct JsonLineDecoder::Impl {
   od::parser parser;
-  dom::parser dom_parser;
-  std::string_view line_text;  // the line being read (padded's first bytes)
-  char number_buf[24];         // the last integer scalar_text printed from the DOM
-  std::string padded;          // the line, copied with simdjson's padding after it
-  std::string sanitized;       // the line after U+FFFD replacement, when it was not UTF-8
-  std::string name;            // dotted name being built while flattening
-  std::string text;            // scalar rendered as text
+  jsonl::JsonCursor cursor;
+  std::string padded;     // the line, copied with simdjson's padding after it
+  std::string sanitized;  // the line after U+FFFD replacement, when it was not UTF-8
+  std::string name;       // dotted name being built while flattening
   FieldNameCache names;
   TimeReader times;  // a log's lines share their minute: read from the seconds on
 
@@ -234,34 +197,7 @@ struct JsonLineDecoder::Impl {
     return {};
   }
 
-  // The same text from the DOM: integers print as JSON writes them (no sign but '-', no leading
-  // zeros), except -0, which the DOM keeps as 0.
-  std::string_view scalar_text(dom::element e) {
-    switch (e.type()) {
-      case dom::element_type::STRING:
-        return e.get_string().value_unsafe();
-      case dom::element_type::INT64:
-        return integer_text(e.get_int64().value_unsafe());
-      case dom::element_type::UINT64:
-        return integer_text(e.get_uint64().value_unsafe());
-      case dom::element_type::BOOL:
-        return e.get_bool().value_unsafe() ? "true" : "false";
-      case dom::element_type::NULL_VALUE:
-        return {};
-      case dom::element_type::DOUBLE:
-      case dom::element_type::ARRAY:
-      case dom::element_type::OBJECT:
-        break;
-    }
-    throw NeedsExact{};
-  }
-
-  template <typename T>
-  std::string_view integer_text(T n) {
-    if (n == 0 && may_hold_negative_zero(line_text)) throw NeedsExact{};
-    const auto r = std::to_chars(number_buf, number_buf + sizeof(number_buf), n);
-    return {number_buf, static_cast<std::size_t>(r.ptr - number_buf)};
-  }
+  std::string_view scalar_text(CursorValue v) { return v.cursor->text(v); }
 
   template <typename V>
   std::uint64_t number_of(V v, std::string_view what) {
@@ -579,20 +515,18 @@ void JsonLineDecoder::Impl::reset() {
 }
 
 bool JsonLineDecoder::Impl::parse_fast(std::string_view line) {
-  padded.resize(line.size() + simdjson::SIMDJSON_PADDING);
+  padded.resize(line.size() + jsonl::JsonCursor::kPadding);
   std::memcpy(padded.data(), line.data(), line.size());
-  line_text = line;
-  dom::element root;
-  dom::object obj;
-  if (dom_parser.parse(padded.data(), line.size(), false).get(root) != simdjson::SUCCESS ||
-      root.get_object().get(obj) != simdjson::SUCCESS)
-    return false;
+  std::memset(padded.data() + line.size(), 0, jsonl::JsonCursor::kPadding);
   try {
-    each_field(obj, [&](std::string_view key, dom::element v) { read_top_level(key, v); });
+    const CursorValue root = cursor.start(padded.data(), line.size());
+    each_field(root, [&](std::string_view key, CursorValue v) { read_top_level(key, v); });
+    return cursor.at_end();
   } catch (const NeedsExact&) {
     return false;
+  } catch (const LineError&) {
+    return false;  // the exact reader finds it again, with the text it always gave
   }
-  return true;
 }
 
 void JsonLineDecoder::Impl::parse_exact(std::string_view line) {
