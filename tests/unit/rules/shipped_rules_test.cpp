@@ -191,6 +191,12 @@ TEST_F(ShippedRules, AccessDeniedToldApartFrom7063) {
   Event refused = refusal("bob", "alice", 0);
   refused.add_field("Detail", "Access is denied");
   EXPECT_FALSE(fired(refused, "Access Denied"));
+  // The tracker's own summary of an event repeats what that event said: searched there, once.
+  Event summary = derived("logon", 0);
+  summary.add_field("Detail", "Access is denied");
+  EXPECT_FALSE(fired(summary, "Access Denied"));
+  summary.set_channel("Application");
+  EXPECT_TRUE(fired(summary, "Access Denied"));
 }
 
 }  // namespace
