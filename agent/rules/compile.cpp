@@ -4,6 +4,8 @@
 #include <iterator>
 
 #include "rules/compile_internal.hpp"
+#include "sessionwatch/derived.hpp"
+#include "sessionwatch/text.hpp"
 #include "sessionwatch/utf8.hpp"
 #include "sessionwatch/yaml_guard.hpp"
 
@@ -114,8 +116,13 @@ namespace {
 // One variant per logsource the rule reads, narrowed to the event ids its condition requires.
 void add_variants(CompiledRule& rule, const std::shared_ptr<const Detection>& detection,
                   const std::vector<LogSource>& sources) {
-  const auto required = required_event_ids(*detection, detection->condition);
+  const auto required_any = required_event_ids(*detection, detection->condition, false);
+  // On the tracker's channel alone, a Kind names its derived events' id as well.
+  const auto required_derived = required_event_ids(*detection, detection->condition, true);
   for (const LogSource& src : sources) {
+    const bool derived_only =
+        src.channels.size() == 1 && text::iequals(src.channels.front(), derived::kChannel);
+    const auto& required = derived_only ? required_derived : required_any;
     CompiledRule::Variant v;
     v.detection = src.fieldmap.empty() ? detection : remap_fields(*detection, src.fieldmap);
     v.fieldmap = src.fieldmap;

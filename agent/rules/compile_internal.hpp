@@ -81,7 +81,8 @@ Condition parse_condition(std::string_view text, const YAML::Mark& mark,
                           const std::vector<Selection>& selections);
 
 // interest.cpp: what a condition says about the events it can match.
-std::optional<std::set<std::uint32_t>> required_event_ids(const Detection& d, const Condition& c);
+std::optional<std::set<std::uint32_t>> required_event_ids(const Detection& d, const Condition& c,
+                                                          bool derived_channel);
 bool requires_field(const Detection& d, const Condition& c, FieldId field);
 void excluded_channels(const Detection& d, const Condition& c, std::vector<std::string>& out);
 

@@ -4,31 +4,51 @@
 #include <charconv>
 
 #include "rules/compile_internal.hpp"
+#include "sessionwatch/derived.hpp"
 
 namespace sw::rules::detail {
 
+namespace {
+
+// The event id a plain value of this test names: EventID's own number, or on the tracker's channel
+// a derived kind's name in Kind (each kind has one event id); none when the test or value names
+// no id.
+std::optional<std::uint32_t> id_named(const FieldTest& t, std::string_view value,
+                                      bool derived_channel) {
+  static const FieldId kind = intern_field("Kind");
+  if (derived_channel && t.field == kind) return derived::event_id_of_kind(value);
+  if (t.field != fields::EventID) return std::nullopt;
+  std::uint32_t n = 0;
+  const auto r = std::from_chars(value.data(), value.data() + value.size(), n);
+  if (r.ec != std::errc() || r.ptr != value.data() + value.size()) return std::nullopt;
+  return n;
+}
+
+}  // namespace
+
 // Event ids the condition requires (nullopt = any): a selection pinning EventID to plain
-// numbers, AND narrowing to any constrained child, OR needing every child constrained.
-std::optional<std::set<std::uint32_t>> required_event_ids(const Detection& d, const Condition& c) {
+// numbers (or, on the derived channel, Kind to kind names), AND narrowing to any constrained
+// child, OR needing every child constrained.
+std::optional<std::set<std::uint32_t>> required_event_ids(const Detection& d, const Condition& c,
+                                                          bool derived_channel) {
   switch (c.op) {
     case Condition::kSelection: {
       std::set<std::uint32_t> ids;
       for (const auto& alternative : d.selections[c.selection].alternatives) {
         bool constrained = false;
         for (const FieldTest& t : alternative) {
-          if (t.keyword || t.field != fields::EventID || t.all) continue;
+          if (t.keyword || t.all) continue;
           std::set<std::uint32_t> here;
           bool plain = true;
           for (const ValueMatcher& v : t.values) {
             auto lit = v.kind == ValueMatcher::kString && !v.negate ? v.pattern.exact_literal()
                                                                     : std::nullopt;
-            std::uint32_t n = 0;
-            if (!lit || std::from_chars(lit->data(), lit->data() + lit->size(), n).ptr !=
-                            lit->data() + lit->size()) {
+            const auto id = lit ? id_named(t, *lit, derived_channel) : std::nullopt;
+            if (!id) {
               plain = false;
               break;
             }
-            here.insert(n);
+            here.insert(*id);
           }
           if (plain) {
             ids.insert(here.begin(), here.end());
@@ -42,7 +62,7 @@ std::optional<std::set<std::uint32_t>> required_event_ids(const Detection& d, co
     }
     case Condition::kAnd: {
       for (const Condition& k : c.children) {
-        if (auto ids = required_event_ids(d, k)) return ids;
+        if (auto ids = required_event_ids(d, k, derived_channel)) return ids;
       }
       return std::nullopt;
     }
@@ -50,7 +70,7 @@ std::optional<std::set<std::uint32_t>> required_event_ids(const Detection& d, co
     case Condition::kAtLeast: {
       std::set<std::uint32_t> ids;
       for (const Condition& k : c.children) {
-        auto sub = required_event_ids(d, k);
+        auto sub = required_event_ids(d, k, derived_channel);
         if (!sub) return std::nullopt;
         ids.insert(sub->begin(), sub->end());
       }

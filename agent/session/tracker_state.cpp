@@ -9,22 +9,14 @@
 
 namespace sw::session_detail {
 
-namespace {
-constexpr std::array<std::string_view, 9> kKindNames = {
-    "session_logon",     "session_logoff",      "session_disconnect",
-    "session_reconnect", "session_lock",        "session_unlock",
-    "console_takeover",  "arbitration_refused", "console_idle"};
-constexpr std::array<std::uint32_t, 9> kKindIds = {
-    derived::kSessionLogon,     derived::kSessionLogoff,      derived::kSessionDisconnect,
-    derived::kSessionReconnect, derived::kSessionLock,        derived::kSessionUnlock,
-    derived::kConsoleTakeover,  derived::kArbitrationRefused, derived::kConsoleIdle};
-}  // namespace
+static_assert(derived::kKinds.size() == static_cast<std::size_t>(Kind::kIdle) + 1,
+              "one name and event id per kind, in the order of Kind");
 
 std::string_view kind_name(Kind k) {
-  return kKindNames[static_cast<std::size_t>(k)];
+  return derived::kKinds[static_cast<std::size_t>(k)].name;
 }
 std::uint32_t kind_event_id(Kind k) {
-  return kKindIds[static_cast<std::size_t>(k)];
+  return derived::kKinds[static_cast<std::size_t>(k)].event_id;
 }
 
 bool RecentIds::seen(std::uint64_t id) {

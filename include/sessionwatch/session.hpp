@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "sessionwatch/derived.hpp"
 #include "sessionwatch/event.hpp"
 #include "sessionwatch/interest.hpp"
 #include "sessionwatch/state_parts.hpp"
@@ -221,20 +222,6 @@ std::string host_key(std::string_view computer);
 // The short name of a computer as spelled ("WS-FIN-07.corp.example" -> "WS-FIN-07"); empty for
 // an address or an empty name.
 std::string host_short_name(std::string_view computer);
-
-// Derived event ids (Channel "sessionwatch"); see docs/sessions.md.
-namespace derived {
-inline constexpr std::uint32_t kSessionLogon = 1;
-inline constexpr std::uint32_t kSessionLogoff = 2;
-inline constexpr std::uint32_t kSessionDisconnect = 3;
-inline constexpr std::uint32_t kSessionReconnect = 4;
-inline constexpr std::uint32_t kSessionLock = 5;
-inline constexpr std::uint32_t kSessionUnlock = 6;
-inline constexpr std::uint32_t kConsoleTakeover = 10;
-inline constexpr std::uint32_t kArbitrationRefused = 11;
-inline constexpr std::uint32_t kConsoleIdle = 12;
-inline constexpr std::string_view kChannel = "sessionwatch";
-}  // namespace derived
 
 // Text renderings for the CLI.
 // The session timeline of one computer (all computers when host is empty), one line per entry.

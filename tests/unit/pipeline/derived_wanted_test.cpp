@@ -63,5 +63,23 @@ TEST_F(DerivedWanted, RulesTakeTheIdsTheyAreIndexedBy) {
   EXPECT_GT(d->tracker().stats().derived_events, d->stats().derived_events);
 }
 
+// A rule that names the kind, as the shipped ones do, takes the same one derived event: on the
+// tracker's channel a kind is one event id.
+TEST_F(DerivedWanted, AKindNamesItsEventId) {
+  std::string by_kind = kTakeoverRule;
+  by_kind.replace(by_kind.find("EventID: 10"), 11, "Kind: console_takeover");
+  auto d = detector(by_kind);
+  const std::vector<std::string> alerts = run(*d);
+  EXPECT_EQ(d->stats().derived_events, 1u);
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_NE(alerts[0].find("\"Takeover\""), std::string::npos) << alerts[0];
+  // Kind tested for part of its text: every derived event is handed over, the alert the same.
+  std::string by_part = kTakeoverRule;
+  by_part.replace(by_part.find("EventID: 10"), 11, "Kind|endswith: _takeover");
+  auto loose = detector(by_part);
+  EXPECT_EQ(run(*loose).size(), 1u);
+  EXPECT_EQ(loose->stats().derived_events, loose->tracker().stats().derived_events);
+}
+
 }  // namespace
 }  // namespace sw

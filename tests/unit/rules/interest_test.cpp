@@ -153,8 +153,31 @@ TEST(RuleLooksAt, FollowsTheRulesChannelsAndEventIds) {
   const auto by_kind = load(rule("b", "  product: sessionwatch\n",
                                  "  selection:\n    Kind: console_takeover\n"
                                  "  condition: selection\n"));
-  EXPECT_TRUE(by_kind->looks_at("sessionwatch", 1));  // any id: the field decides
+  // On the tracker's channel a kind has one event id (docs/sessions.md): console_takeover's is 10.
+  EXPECT_TRUE(by_kind->looks_at("sessionwatch", 10));
+  EXPECT_FALSE(by_kind->looks_at("sessionwatch", 1));
   EXPECT_FALSE(by_kind->looks_at("Security", 4624));
+
+  // A kind named in any case, or in a list, names its ids; one that names no kind, or a value
+  // that is not a name (contains), leaves every id.
+  const auto by_kinds = load(rule("b2", "  product: sessionwatch\n",
+                                  "  selection:\n    Kind:\n      - Console_Takeover\n"
+                                  "      - session_lock\n  condition: selection\n"));
+  EXPECT_TRUE(by_kinds->looks_at("sessionwatch", 10));
+  EXPECT_TRUE(by_kinds->looks_at("sessionwatch", 5));
+  EXPECT_FALSE(by_kinds->looks_at("sessionwatch", 11));
+  for (const char* detection : {"  selection:\n    Kind: no_such_kind\n  condition: selection\n",
+                                "  selection:\n    Kind|contains: takeover\n"
+                                "  condition: selection\n"}) {
+    const auto loose = load(rule("b3", "  product: sessionwatch\n", detection));
+    EXPECT_TRUE(loose->looks_at("sessionwatch", 1)) << detection;
+  }
+  // On every channel, Kind is any event's field: it names no event id there.
+  const auto anywhere = load(rule("b4", "  product: windows\n",
+                                  "  selection:\n    Kind: console_takeover\n"
+                                  "  condition: selection\n"));
+  EXPECT_TRUE(anywhere->looks_at("sessionwatch", 1));
+  EXPECT_TRUE(anywhere->looks_at("Application", 1001));
 
   const auto security =
       load(rule("c", kSecurity, "  selection:\n    EventID: 4624\n  condition: selection\n"));

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "sessionwatch/derived.hpp"
 #include "sessionwatch/rules.hpp"
 
 namespace sw {
@@ -51,6 +52,7 @@ class ShippedRules : public ::testing::Test {
     Event e;
     e.set_channel("sessionwatch");
     e.set_provider_name("sessionwatch");
+    e.event_id = derived::event_id_of_kind(kind).value_or(0);  // as the tracker numbers them
     e.set_computer("ws1.corp");
     e.time_created = t;
     e.add_field("Kind", kind);
