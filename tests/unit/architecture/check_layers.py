@@ -15,7 +15,7 @@ HEADER_OWNER = {
     "alert.hpp": "core", "alert_ecs.hpp": "core", "alert_json.hpp": "core", "event.hpp": "core", "interest.hpp": "core",
     "ip_address.hpp": "core", "utf8.hpp": "core", "wildcard.hpp": "core",
     "yaml_guard.hpp": "core", "text.hpp": "core", "hash.hpp": "core", "json_escape.hpp": "core",
-    "file.hpp": "core", "units.hpp": "core", "civil_time.hpp": "core",
+    "file.hpp": "core", "units.hpp": "core", "civil_time.hpp": "core", "derived.hpp": "core",
     "error_catalog.hpp": "errors",
     "decode.hpp": "decode", "evtx_native.hpp": "decode",
     "session.hpp": "session",
