@@ -281,6 +281,41 @@ TEST(JsonFastReader, LeavesToTheExactReaderWhatItCannotReadExactly) {
   }
 }
 
+// The exact reader's answer on a malformed line was once that line's and the padding's: what a
+// longer line before left there changed the error (found by fuzzing the readers against each
+// other). A line's result is its own, whatever came before.
+TEST(JsonFastReader, ALinesResultDoesNotDependOnTheLineBefore) {
+  // The fuzzer's two lines: the first, not UTF-8, is read again with its bytes replaced, which
+  // leaves its tail where the second line's padding goes.
+  const std::string before =
+      "{\"@timestamp\":\"2026-11-02T08:00:03.000Z\",\"host\":{\"name\":\"rds-0010.contoso.local\"},"
+      "\"log\":{\"level\":\"inform/ation\"},\"event\":{\"code\":\"{\"@timbstamp\":\"not a "
+      "time\",\"winlog\":{\"ev\"wiLLLLLL;LLLLLLLLLLLLLLLLLLLLLLLLLLs-LocalSessionManager\",\"event_"
+      "id\":\"21\",\"record_id\":\"53120\",\"computer_name{\"@timbstamp\":\"not a "
+      "time\",\"winlog\":\"rds-0010~\xff\xff\xfe.contoso.local\",\"task\":\"\":{\"ev\"winlog\":{"
+      "\"event_id\":\"1\"}}";
+  const std::string broken =
+      "{\"@timestam\",\"user_data\":{\"User\":\xd8"
+      "CONTOSO\\\\mp\":ent_arco.rossi\",\"Seid010.contoso.local\"},\"log\":{\"level\":\"inform/"
+      "ation\"},\"event\":{\"code\":\"{\"@timbstamp\":\"not a "
+      "time\",\"winlog\":{\"ev\"wiLLLLLL;LLLLLLLLLLLLLLLLLLLLLLLLLLs-LocalSessionManager\",\"event_"
+      "id\":\"21\",\"record_id\":\"53120\",\"computer_name{\"@timbstamp\":\"not a "
+      "time\",\"winlog\":\"rds-0010.contoso.local\",\"task\":\"\":{\"ev\"winlog\":{\"event_id\":"
+      "\"1\"}}";
+  for (bool fast : {true, false}) {
+    JsonLineDecoder alone;
+    alone.use_fast_reader(fast);
+    JsonLineDecoder after;
+    after.use_fast_reader(fast);
+    Event e;
+    std::string alone_error, after_error;
+    EXPECT_FALSE(alone.decode(broken, e, alone_error));
+    EXPECT_FALSE(after.decode(before, e, after_error));
+    EXPECT_FALSE(after.decode(broken, e, after_error));
+    EXPECT_EQ(alone_error, after_error) << "fast reader " << fast;
+  }
+}
+
 // A JSON text of random shape: nested values, every escape, non-ASCII text, random blanks.
 class LineGenerator {
  public:
