@@ -12,26 +12,6 @@ bool is_digit(char c) {
   return c >= '0' && c <= '9';
 }
 
-// Writes the code point (<= U+10FFFF, not a surrogate) as UTF-8.
-char* put_utf8(std::uint32_t cp, char* out) {
-  if (cp < 0x80) {
-    *out++ = static_cast<char>(cp);
-  } else if (cp < 0x800) {
-    *out++ = static_cast<char>(0xC0 | (cp >> 6));
-    *out++ = static_cast<char>(0x80 | (cp & 0x3F));
-  } else if (cp < 0x10000) {
-    *out++ = static_cast<char>(0xE0 | (cp >> 12));
-    *out++ = static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    *out++ = static_cast<char>(0x80 | (cp & 0x3F));
-  } else {
-    *out++ = static_cast<char>(0xF0 | (cp >> 18));
-    *out++ = static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    *out++ = static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    *out++ = static_cast<char>(0x80 | (cp & 0x3F));
-  }
-  return out;
-}
-
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -173,7 +153,7 @@ std::string_view JsonCursor::read_string_slow(const char*& p, const char* begin,
     if (*s == '"') break;
     if (*s == '\\') {
       if (s[1] == 'u') {
-        out = put_utf8(read_unicode_escape(s), out);
+        out = write_utf8_code_point(read_unicode_escape(s), out);
       } else {
         *out++ = simple_escape(s[1]);
         s += 2;
