@@ -10,14 +10,8 @@ namespace sw::rules::detail {
 
 namespace {
 
-// The event id a plain value of this test names: EventID's own number, or on the tracker's channel
-// a derived kind's name in Kind (each kind has one event id); none when the test or value names
-// no id.
-std::optional<std::uint32_t> id_named(const FieldTest& t, std::string_view value,
-                                      bool derived_channel) {
-  static const FieldId kind = intern_field("Kind");
-  if (derived_channel && t.field == kind) return derived::event_id_of_kind(value);
-  if (t.field != fields::EventID) return std::nullopt;
+// The number a plain EventID value is; none for anything else.
+std::optional<std::uint32_t> event_id_number(std::string_view value) {
   std::uint32_t n = 0;
   const auto r = std::from_chars(value.data(), value.data() + value.size(), n);
   if (r.ec != std::errc() || r.ptr != value.data() + value.size()) return std::nullopt;
@@ -33,17 +27,22 @@ std::optional<std::set<std::uint32_t>> required_event_ids(const Detection& d, co
                                                           bool derived_channel) {
   switch (c.op) {
     case Condition::kSelection: {
+      static const FieldId kind = intern_field("Kind");
       std::set<std::uint32_t> ids;
       for (const auto& alternative : d.selections[c.selection].alternatives) {
         bool constrained = false;
         for (const FieldTest& t : alternative) {
-          if (t.keyword || t.all) continue;
+          // On the tracker's channel each derived kind (the Kind field) has one event id.
+          const bool by_kind = derived_channel && t.field == kind;
+          if (t.keyword || t.all || (t.field != fields::EventID && !by_kind)) continue;
           std::set<std::uint32_t> here;
           bool plain = true;
           for (const ValueMatcher& v : t.values) {
             auto lit = v.kind == ValueMatcher::kString && !v.negate ? v.pattern.exact_literal()
                                                                     : std::nullopt;
-            const auto id = lit ? id_named(t, *lit, derived_channel) : std::nullopt;
+            const auto id = !lit      ? std::nullopt
+                            : by_kind ? derived::event_id_of_kind(*lit)
+                                      : event_id_number(*lit);
             if (!id) {
               plain = false;
               break;

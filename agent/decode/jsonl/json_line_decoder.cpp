@@ -25,6 +25,7 @@
 // become U+FFFD) and parsed again.
 #include <simdjson.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 
@@ -144,7 +145,7 @@ bool parse_u64(std::string_view s, std::uint64_t& out) {
 struct JsonLineDecoder::Impl {
   od::parser parser;
   jsonl::JsonCursor cursor;
-  std::string padded;     // the line, copied with simdjson's padding after it
+  std::string padded;     // the line, copied with padding after it (pad)
   std::string sanitized;  // the line after U+FFFD replacement, when it was not UTF-8
   std::string name;       // dotted name being built while flattening
   FieldNameCache names;
@@ -314,6 +315,8 @@ struct JsonLineDecoder::Impl {
   template <typename V>
   void keep_pending(V v, int depth);
   void reset();
+  // The line copied into `padded`, zeros after it: both readers read past a line's end.
+  const char* pad(std::string_view line);
   bool parse_fast(std::string_view line);
   void parse_exact(std::string_view line);
 };
@@ -514,12 +517,21 @@ void JsonLineDecoder::Impl::reset() {
   pending_buf.clear();
 }
 
-bool JsonLineDecoder::Impl::parse_fast(std::string_view line) {
-  padded.resize(line.size() + jsonl::JsonCursor::kPadding);
+const char* JsonLineDecoder::Impl::pad(std::string_view line) {
+  // Zeros, not what a longer line before left: on a malformed line On-Demand's answer can depend
+  // on the padding's bytes (the same line gave another error after another line; found by fuzzing
+  // the readers against each other), and the cursor stops its scans at a 0.
+  constexpr std::size_t kPadding =
+      std::max<std::size_t>(jsonl::JsonCursor::kPadding, simdjson::SIMDJSON_PADDING);
+  padded.resize(line.size() + kPadding);
   std::memcpy(padded.data(), line.data(), line.size());
-  std::memset(padded.data() + line.size(), 0, jsonl::JsonCursor::kPadding);
+  std::memset(padded.data() + line.size(), 0, kPadding);
+  return padded.data();
+}
+
+bool JsonLineDecoder::Impl::parse_fast(std::string_view line) {
   try {
-    const CursorValue root = cursor.start(padded.data(), line.size());
+    const CursorValue root = cursor.start(pad(line), line.size());
     each_field(root, [&](std::string_view key, CursorValue v) { read_top_level(key, v); });
     return cursor.at_end();
   } catch (const NeedsExact&) {
@@ -530,13 +542,8 @@ bool JsonLineDecoder::Impl::parse_fast(std::string_view line) {
 }
 
 void JsonLineDecoder::Impl::parse_exact(std::string_view line) {
-  padded.resize(line.size() + simdjson::SIMDJSON_PADDING);
-  std::memcpy(padded.data(), line.data(), line.size());
-  // On a malformed line On-Demand's answer can depend on the padding's bytes: left over from a
-  // longer line before, the same line gave another error after another line (found by fuzzing
-  // the fast reader against the exact one). Zeros make a line's result its own.
-  std::memset(padded.data() + line.size(), 0, simdjson::SIMDJSON_PADDING);
-  od::document doc = parser.iterate(padded.data(), line.size(), padded.size());
+  const char* text = pad(line);  // before padded.size() is read: arguments have no order
+  od::document doc = parser.iterate(text, line.size(), padded.size());
   od::object obj;
   if (doc.get_object().get(obj) != simdjson::SUCCESS)
     throw LineError{"not a JSON object (one object per line expected)"};
