@@ -145,8 +145,12 @@ std::string_view JsonCursor::read_string_slow(const char*& p, const char* begin,
     }
     s = find_special(skip_letter(s));
   }
-  // An escape: the string is written out unescaped into the arena.
+  // An escape: the string is written out unescaped into the arena. It is never longer than the
+  // rest of the line, and each string is read once, so the arena (the line's size, plus a 16-byte
+  // store) has room; checked all the same, so that reading a string twice cannot write past it.
   char* const first = arena_next_;
+  const auto room = static_cast<std::size_t>(arena_.data() + arena_.size() - first);
+  if (room < static_cast<std::size_t>(end_ - begin) + 16) throw NeedsExact{};
   std::memcpy(first, begin, static_cast<std::size_t>(s - begin));
   char* out = first + (s - begin);
   for (;;) {
