@@ -7,9 +7,7 @@
 namespace sw {
 namespace {
 
-bool is_digit(char c) {
-  return c >= '0' && c <= '9';
-}
+using text::is_digit;
 
 // The leading decimal digits of `text` (at most `max_digits`) and where they end.
 std::uint64_t leading_number(std::string_view text, std::size_t max_digits, std::size_t& end) {

@@ -13,11 +13,10 @@
 namespace sw::errors {
 namespace {
 
+using text::is_digit;
+
 constexpr std::string_view kHolderSeparator = "%s\\%s";
 
-bool is_digit(char c) {
-  return c >= '0' && c <= '9';
-}
 bool is_hex_digit(char c) {
   return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
 }

@@ -16,6 +16,10 @@ constexpr bool is_space(char c) {
   return c == ' ' || c == '\t' || c == '\r' || c == '\n';
 }
 
+constexpr bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+
 // `s` with ASCII capitals lowered.
 inline std::string lowered(std::string_view s) {
   std::string out(s);

@@ -3,14 +3,13 @@
 #include <cstdint>
 #include <cstring>
 
+#include "sessionwatch/text.hpp"
 #include "sessionwatch/utf8.hpp"
 
 namespace sw::jsonl {
 namespace {
 
-bool is_digit(char c) {
-  return c >= '0' && c <= '9';
-}
+using text::is_digit;
 
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';

@@ -27,11 +27,10 @@
 namespace sw {
 namespace {
 
+using text::is_digit;
+
 constexpr std::string_view kProvider = "sessionwatch-text";
 
-bool is_digit(char c) {
-  return c >= '0' && c <= '9';
-}
 bool is_upper(char c) {
   return c >= 'A' && c <= 'Z';
 }
