@@ -11,8 +11,8 @@ std::uint64_t SidNameMap::hash_of(std::string_view sid) {
 
 const SidNameMap::Slot& SidNameMap::slot_for(std::string_view sid, std::uint64_t hash) const {
   const std::size_t mask = slots_.size() - 1;
-  const auto tag = static_cast<std::uint32_t>(hash >> 32);
-  for (std::size_t i = hash & mask;; i = (i + 1) & mask) {
+  const std::uint32_t tag = tag_of(hash);
+  for (std::size_t i = tag & mask;; i = (i + 1) & mask) {
     const Slot& s = slots_[i];
     if (s.entry == 0) return s;
     if (s.tag == tag && entries_[s.entry - 1].sid.get() == sid) return s;
@@ -58,16 +58,20 @@ void SidNameMap::assign(const SharedText& sid, AccountName name) {
 SidNameMap::Entry& SidNameMap::add(Slot& empty, const SharedText& sid, std::uint64_t hash,
                                    AccountName name) {
   entries_.push_back({sid, std::move(name)});
-  empty = {static_cast<std::uint32_t>(entries_.size()), static_cast<std::uint32_t>(hash >> 32)};
+  empty = {static_cast<std::uint32_t>(entries_.size()), tag_of(hash)};
   return entries_.back();
 }
 
 void SidNameMap::grow() {
-  slots_.assign(slots_.empty() ? 16 : slots_.size() * 2, Slot{});
-  for (std::size_t i = 0; i < entries_.size(); ++i) {
-    const std::uint64_t hash = hash_of(entries_[i].sid.get());
-    slot_for(entries_[i].sid.get(), hash) = {static_cast<std::uint32_t>(i + 1),
-                                             static_cast<std::uint32_t>(hash >> 32)};
+  // A slot's tag places it: no SID is read (or hashed) again, which took a cache miss or two each.
+  std::vector<Slot> old(slots_.empty() ? 16 : slots_.size() * 2, Slot{});
+  old.swap(slots_);
+  const std::size_t mask = slots_.size() - 1;
+  for (const Slot& s : old) {
+    if (s.entry == 0) continue;
+    std::size_t i = s.tag & mask;
+    while (slots_[i].entry != 0) i = (i + 1) & mask;
+    slots_[i] = s;
   }
 }
 

@@ -50,12 +50,14 @@ class SidNameMap {
 
  private:
   // An index slot: the entry's position + 1 (0: empty) and the high half of its SID's hash, so
-  // most probes that miss never read an entry.
+  // most probes that miss never read an entry. The tag's low bits are the slot's place too:
+  // growing the index moves slots without reading a SID.
   struct Slot {
     std::uint32_t entry = 0;
     std::uint32_t tag = 0;
   };
   static std::uint64_t hash_of(std::string_view sid);
+  static std::uint32_t tag_of(std::uint64_t hash) { return static_cast<std::uint32_t>(hash >> 32); }
   // The slot holding `sid`, or the empty slot where it belongs.
   Slot& slot_for(std::string_view sid, std::uint64_t hash);
   const Slot& slot_for(std::string_view sid, std::uint64_t hash) const;
