@@ -147,6 +147,24 @@ bool has_7_or_x(std::string_view v) {
   return word_has_7_or_x(load_word(v.data() + n - sizeof(std::uint64_t)));
 }
 
+// Where the first 'x' or 'X' at or after `from` is (v.size() when none): one pass for both
+// letters, where a memchr for each read every value with a 7 or an x twice.
+std::size_t find_x(std::string_view v, std::size_t from) {
+  const std::size_t n = v.size();
+#ifdef __SSE2__
+  const __m128i case_bit = _mm_set1_epi8(0x20), x = _mm_set1_epi8('x');
+  for (; from + 16 <= n; from += 16) {
+    const __m128i block = _mm_loadu_si128(reinterpret_cast<const __m128i*>(v.data() + from));
+    const auto mask =
+        static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_or_si128(block, case_bit), x)));
+    if (mask) return from + static_cast<std::size_t>(__builtin_ctz(mask));
+  }
+#endif
+  for (; from < n; ++from)
+    if ((v[from] | 0x20) == 'x') return from;
+  return n;
+}
+
 int form_rank(ErrorForm f) {
   switch (f) {
     case ErrorForm::kMessage:
@@ -289,7 +307,6 @@ AnyWordSearch::AnyWordSearch(std::vector<std::string> words) : words_(std::move(
   shortest_ = words_.front().size();
   for (const std::string& w : words_) {
     shortest_ = std::min(shortest_, w.size());
-    longest_ = std::max(longest_, w.size());
   }
   // Past a window ending in byte c, the next occurrence of any word can start no sooner than
   // c's last place among the first shortest_ - 1 letters of some word allows.
@@ -308,29 +325,35 @@ bool AnyWordSearch::found_in(std::string_view text) const {
   const std::size_t n = text.size();
   std::size_t pos = 0;
 #ifdef __SSE2__
-  // Sixteen starts at a time (every x86-64): a start is a candidate for a word when the word's
-  // first and last letters are where they would be; only candidates are compared. Branch-free
-  // where skipping ahead mispredicts a branch every few steps (9% of the relay's io thread).
-  // Each word's last-letter load must stay inside the text.
+  // Sixteen starts at a time (every x86-64): a start is a candidate when some word's first letter
+  // is there and its letter at the window's end (the shortest word's length - 1) where it would
+  // be; only candidates are compared. One load at each of the two places serves every word and
+  // one mask gathers them (a load and a mask per word cost twice as much). Branch-free where
+  // skipping ahead mispredicts a branch every few steps (9% of the relay's io thread).
   constexpr std::size_t kMaxWords = 8;  // more are searched by the skip table alone
-  __m128i first_letter[kMaxWords], last_letter[kMaxWords];
-  const std::size_t words =
-      words_.size() <= kMaxWords && pos + longest_ + 15 <= n ? words_.size() : 0;
+  const std::size_t end_at = shortest_ - 1;
+  __m128i first_letter[kMaxWords], end_letter[kMaxWords];
+  const std::size_t words = words_.size() <= kMaxWords ? words_.size() : 0;
   for (std::size_t i = 0; i < words; ++i) {
     first_letter[i] = _mm_set1_epi8(words_[i].front());
-    last_letter[i] = _mm_set1_epi8(words_[i].back());
+    end_letter[i] = _mm_set1_epi8(words_[i][end_at]);
   }
-  for (; words && pos + longest_ + 15 <= n; pos += 16) {
+  for (; words && pos + end_at + 16 <= n; pos += 16) {
     const char* at = text.data() + pos;
     const __m128i firsts = _mm_loadu_si128(reinterpret_cast<const __m128i*>(at));
+    const __m128i ends = _mm_loadu_si128(reinterpret_cast<const __m128i*>(at + end_at));
+    __m128i any = _mm_setzero_si128();
     for (std::size_t i = 0; i < words; ++i) {
-      const std::string& w = words_[i];
-      const __m128i lasts = _mm_loadu_si128(reinterpret_cast<const __m128i*>(at + w.size() - 1));
-      auto mask = static_cast<unsigned>(_mm_movemask_epi8(_mm_and_si128(
-          _mm_cmpeq_epi8(firsts, first_letter[i]), _mm_cmpeq_epi8(lasts, last_letter[i]))));
-      for (; mask; mask &= mask - 1) {
-        const auto start = static_cast<std::size_t>(__builtin_ctz(mask));
-        if (w.size() <= 2 || std::memcmp(at + start + 1, w.data() + 1, w.size() - 2) == 0)
+      any = _mm_or_si128(any, _mm_and_si128(_mm_cmpeq_epi8(firsts, first_letter[i]),
+                                            _mm_cmpeq_epi8(ends, end_letter[i])));
+    }
+    for (auto mask = static_cast<unsigned>(_mm_movemask_epi8(any)); mask; mask &= mask - 1) {
+      const std::size_t start = pos + static_cast<std::size_t>(__builtin_ctz(mask));
+      const char* at_start = text.data() + start;
+      for (const std::string& w : words_) {
+        // The two letters first: most candidates are some other word's.
+        if (at_start[0] == w[0] && at_start[end_at] == w[end_at] && w.size() <= n - start &&
+            std::memcmp(at_start, w.data(), w.size()) == 0)
           return true;
       }
     }
@@ -449,14 +472,13 @@ void Recognizer::scan_decimals(FieldScan& scan) const {
   }
 }
 
-void Recognizer::scan_hex(FieldScan& scan, char x) const {
+void Recognizer::scan_hex(FieldScan& scan) const {
   const std::string_view v = scan.value;
   const std::size_t n = v.size();
   std::size_t from = 0;
   while (from < n) {
-    const void* hit = std::memchr(v.data() + from, x, n - from);
-    if (!hit) break;
-    const std::size_t i = static_cast<std::size_t>(static_cast<const char*>(hit) - v.data());
+    const std::size_t i = find_x(v, from);
+    if (i == n) break;
     from = i + 1;
     if (i == 0 || v[i - 1] != '0') continue;
     const std::size_t start = i - 1;
@@ -580,8 +602,7 @@ void Recognizer::scan_value(FieldId field, std::string_view value, bool is_messa
   // neither. Longer values (messages) nearly always do: memchr finds them as fast.
   if (value.size() > 64 || has_7_or_x(value)) {
     scan_decimals(scan);
-    scan_hex(scan, 'x');
-    scan_hex(scan, 'X');
+    scan_hex(scan);
   }
   if (value.size() >= min_symbol_length_) scan_symbols(scan);
   if (value.size() >= min_text_length_) scan_text(scan);

@@ -24,7 +24,6 @@ class AnyWordSearch {
  private:
   std::vector<std::string> words_;
   std::size_t shortest_ = 0;  // the window: no word is shorter
-  std::size_t longest_ = 0;
   std::array<std::size_t, 256> skip_{};
   std::array<bool, 256> ends_window_{};  // the last letter of some word's window
 };
@@ -59,7 +58,7 @@ class Recognizer {
   void scan_value(FieldId field, std::string_view value, bool is_message,
                   std::vector<Recognition>& out) const;
   void scan_decimals(FieldScan& scan) const;
-  void scan_hex(FieldScan& scan, char x) const;
+  void scan_hex(FieldScan& scan) const;  // 0x1B97, 0X80071B97 ...
   void scan_symbols(FieldScan& scan) const;
   void scan_text(FieldScan& scan) const;
 

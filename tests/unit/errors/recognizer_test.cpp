@@ -106,6 +106,8 @@ TEST(Recognizer, FindsEachNumericForm) {
       {"Detail", "0x1B97", ErrorForm::kHex, "0x1b97"},  // add_field canonicalizes hex values
       {"Detail", "result 0x00001b97 returned", ErrorForm::kHex, "0x00001b97"},
       {"Detail", "hr=0x80071B97", ErrorForm::kHresult, "0x80071B97"},
+      // Both letters are looked for in one pass: an x that starts nothing does not hide the next.
+      {"Detail", "x X 0x 0X0x ax0X 0X1B97 max", ErrorForm::kHex, "0X1B97"},
       {"Param3", "-2147017833", ErrorForm::kHresult, "-2147017833"},
       {"Detail", "call failed: -2147017833.", ErrorForm::kHresult, "-2147017833"},
       {"Param1", "0xC0071B97", ErrorForm::kNtStatus, "0xc0071b97"},
