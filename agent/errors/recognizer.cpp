@@ -1,6 +1,7 @@
 #include "errors/recognizer.hpp"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cstring>
 
@@ -17,8 +18,16 @@ using text::is_digit;
 
 constexpr std::string_view kHolderSeparator = "%s\\%s";
 
-bool is_hex_digit(char c) {
-  return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+// A hex digit's value, or -1: one table lookup per digit while a literal is read.
+constexpr std::array<std::int8_t, 256> kHexValue = [] {
+  std::array<std::int8_t, 256> t{};
+  t.fill(-1);
+  for (int d = 0; d < 10; ++d) t['0' + d] = static_cast<std::int8_t>(d);
+  for (int d = 0; d < 6; ++d) t['a' + d] = t['A' + d] = static_cast<std::int8_t>(10 + d);
+  return t;
+}();
+int hex_value(char c) {
+  return kHexValue[static_cast<unsigned char>(c)];
 }
 bool is_alpha(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
@@ -483,15 +492,18 @@ void Recognizer::scan_hex(FieldScan& scan) const {
     if (i == 0 || v[i - 1] != '0') continue;
     const std::size_t start = i - 1;
     if (start > 0 && is_word(v[start - 1])) continue;
+    // The digits are read and their value taken in one pass; leading zeros do not count.
     std::size_t end = i + 1;
-    while (end < n && is_hex_digit(v[end])) ++end;
+    std::uint32_t value = 0;
+    std::size_t significant = 0;
+    for (int d; end < n && (d = hex_value(v[end])) >= 0; ++end) {
+      if (significant == 0 && d == 0) continue;
+      ++significant;
+      value = value << 4 | static_cast<std::uint32_t>(d);
+    }
     if (end == i + 1 || (end < n && is_word(v[end]))) continue;
     from = end;
-    std::size_t digits = i + 1;
-    while (digits + 1 < end && v[digits] == '0') ++digits;
-    if (end - digits > 8) continue;
-    std::uint32_t value = 0;
-    std::from_chars(v.data() + digits, v.data() + end, value, 16);
+    if (significant > 8) continue;
     for (const NumericTarget& t : hex_targets_) {
       if (t.value != value) continue;
       // A short hex number is also what logon ids, handles and process ids look like.

@@ -106,6 +106,7 @@ TEST(Recognizer, FindsEachNumericForm) {
       {"Detail", "0x1B97", ErrorForm::kHex, "0x1b97"},  // add_field canonicalizes hex values
       {"Detail", "result 0x00001b97 returned", ErrorForm::kHex, "0x00001b97"},
       {"Detail", "hr=0x80071B97", ErrorForm::kHresult, "0x80071B97"},
+      {"Detail", "hr=0x0000000080071B97", ErrorForm::kHresult, "0x0000000080071B97"},
       // Both letters are looked for in one pass: an x that starts nothing does not hide the next.
       {"Detail", "x X 0x 0X0x ax0X 0X1B97 max", ErrorForm::kHex, "0X1B97"},
       {"Param3", "-2147017833", ErrorForm::kHresult, "-2147017833"},
@@ -253,6 +254,8 @@ TEST(Recognizer, NearMissesGiveNothing) {
       {"Detail", "pid 7063 exited"},
       {"Detail", "7063"},
       {"Detail", "0x1B97ab"},
+      {"Detail", "hr 0x180071B97"},         // nine digits: not a 32-bit code
+      {"Detail", "hr 0x1000000080071B97"},  // nor past zeros further in
       {"Detail", "x0x1B97"},
       {"Detail", "ERROR_CTX_NO_FORCE_LOGOFFS"},
       {"Detail", "Logon ID: 0x1B97"},
