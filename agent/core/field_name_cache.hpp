@@ -4,13 +4,13 @@
 #pragma once
 
 #include <cstdint>
-#include <cstring>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "sessionwatch/event.hpp"
 #include "sessionwatch/hash.hpp"
+#include "sessionwatch/text.hpp"
 
 namespace sw {
 
@@ -54,14 +54,9 @@ class FieldNameCache {
       h ^= h >> 29;
     };
     for (std::size_t i = 0; i + sizeof(std::uint64_t) < s.size(); i += sizeof(std::uint64_t))
-      mix(word_at(s, i));
-    mix(word_at(s, s.size() - sizeof(std::uint64_t)));
+      mix(text::word_at(s, i));
+    mix(text::word_at(s, s.size() - sizeof(std::uint64_t)));
     return h;
-  }
-  static std::uint64_t word_at(std::string_view s, std::size_t at) {
-    std::uint64_t w;
-    std::memcpy(&w, s.data() + at, sizeof w);
-    return w;
   }
   // Equality without a call to memcmp, which cost as much as the rest of a guessed lookup:
   // eight bytes at a time, the last eight overlapping.
@@ -70,8 +65,9 @@ class FieldNameCache {
     if (n != b.size()) return false;
     if (n < sizeof(std::uint64_t)) return a == b;
     for (std::size_t i = 0; i + sizeof(std::uint64_t) < n; i += sizeof(std::uint64_t))
-      if (word_at(a, i) != word_at(b, i)) return false;
-    return word_at(a, n - sizeof(std::uint64_t)) == word_at(b, n - sizeof(std::uint64_t));
+      if (text::word_at(a, i) != text::word_at(b, i)) return false;
+    return text::word_at(a, n - sizeof(std::uint64_t)) ==
+           text::word_at(b, n - sizeof(std::uint64_t));
   }
 
   [[gnu::noinline]] FieldId look_up(std::string_view name) {

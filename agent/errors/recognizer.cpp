@@ -121,13 +121,6 @@ bool in_error_context(std::string_view v, std::size_t start, std::size_t end) {
   return false;
 }
 
-// Eight bytes of `p` as one word (any byte order: only which bytes match matters).
-std::uint64_t load_word(const char* p) {
-  std::uint64_t w;
-  std::memcpy(&w, p, sizeof w);
-  return w;
-}
-
 // Whether any byte of `w` is zero. Exact as a yes/no: a borrow only ever starts at a zero byte.
 bool has_zero_byte(std::uint64_t w) {
   constexpr std::uint64_t kOnes = 0x0101010101010101ull;
@@ -151,9 +144,9 @@ bool has_7_or_x(std::string_view v) {
     return false;
   }
   for (std::size_t i = 0; i + sizeof(std::uint64_t) <= n; i += sizeof(std::uint64_t))
-    if (word_has_7_or_x(load_word(v.data() + i))) return true;
+    if (word_has_7_or_x(text::word_at(v, i))) return true;
   // The last word overlaps the words already tested when n is not a multiple of eight.
-  return word_has_7_or_x(load_word(v.data() + n - sizeof(std::uint64_t)));
+  return word_has_7_or_x(text::word_at(v, n - sizeof(std::uint64_t)));
 }
 
 // Where the first 'x' or 'X' at or after `from` is (v.size() when none): one pass for both

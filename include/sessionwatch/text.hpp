@@ -3,10 +3,21 @@
 // the rule matcher and the decoders call them per field.
 #pragma once
 
+#include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 
 namespace sw::text {
+
+// Eight bytes of `s` from `at` as one word, wherever they are aligned: the scans that test or
+// compare eight bytes at a time read them so. Only which bytes match matters to them, so the
+// machine's byte order does not.
+inline std::uint64_t word_at(std::string_view s, std::size_t at) {
+  std::uint64_t w;
+  std::memcpy(&w, s.data() + at, sizeof w);
+  return w;
+}
 
 constexpr char lower(char c) {
   return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;

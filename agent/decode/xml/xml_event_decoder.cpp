@@ -2,7 +2,6 @@
 #include "decode/xml/xml_event_decoder.hpp"
 
 #include <cstdio>
-#include <cstring>
 #include <limits>
 #include <pugixml.hpp>
 
@@ -52,9 +51,7 @@ void set_number(std::string_view text, T& member) {
 bool is_ascii(std::string_view v) {
   std::size_t i = 0;
   for (; i + 8 <= v.size(); i += 8) {
-    std::uint64_t word;
-    std::memcpy(&word, v.data() + i, 8);
-    if (word & 0x8080808080808080ull) return false;
+    if (text::word_at(v, i) & 0x8080808080808080ull) return false;
   }
   for (; i < v.size(); ++i) {
     if (static_cast<unsigned char>(v[i]) >= 0x80) return false;
