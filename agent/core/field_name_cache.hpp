@@ -23,7 +23,7 @@ class FieldNameCache {
     // call save and restore a dozen registers).
     if (last_ != kNone) {
       const std::uint32_t guess = slots_[last_].next;
-      if (guess != kNone && same_text(slots_[guess].name, name)) {
+      if (guess != kNone && text::same_text(slots_[guess].name, name)) {
         last_ = guess;
         return slots_[guess].id;
       }
@@ -43,33 +43,9 @@ class FieldNameCache {
   static constexpr std::size_t kInitialSlots = 256;
   static constexpr std::size_t kMaxEntries = 1 << 16;
 
-  // Eight bytes at a time (a byte at a time was most of a lookup: names run to 30 letters and
-  // more, "winlog.event_data.TargetUserSid"); the last eight overlap the words before them.
-  static std::uint64_t hash(std::string_view s) {
-    constexpr std::uint64_t kMul = 0x9E3779B97F4A7C15ull;
-    std::uint64_t h = s.size() * kMul;
-    if (s.size() < sizeof(std::uint64_t)) return fnv1a(s, h);
-    auto mix = [&h](std::uint64_t w) {
-      h = (h ^ w) * kMul;
-      h ^= h >> 29;
-    };
-    for (std::size_t i = 0; i + sizeof(std::uint64_t) < s.size(); i += sizeof(std::uint64_t))
-      mix(text::word_at(s, i));
-    mix(text::word_at(s, s.size() - sizeof(std::uint64_t)));
-    return h;
-  }
-  // Equality without a call to memcmp, which cost as much as the rest of a guessed lookup:
-  // eight bytes at a time, the last eight overlapping.
-  static bool same_text(std::string_view a, std::string_view b) {
-    const std::size_t n = a.size();
-    if (n != b.size()) return false;
-    if (n < sizeof(std::uint64_t)) return a == b;
-    for (std::size_t i = 0; i + sizeof(std::uint64_t) < n; i += sizeof(std::uint64_t))
-      if (text::word_at(a, i) != text::word_at(b, i)) return false;
-    return text::word_at(a, n - sizeof(std::uint64_t)) ==
-           text::word_at(b, n - sizeof(std::uint64_t));
-  }
-
+  // quick_hash, not FNV-1a byte by byte: hashing was most of a lookup, names running to 30 letters
+  // and more ("winlog.event_data.TargetUserSid").
+  static std::uint64_t hash(std::string_view s) { return quick_hash(s); }
   [[gnu::noinline]] FieldId look_up(std::string_view name) {
     const std::uint32_t slot = find_or_add(name);
     if (last_ != kNone) slots_[last_].next = slot;
@@ -84,7 +60,7 @@ class FieldNameCache {
     for (std::size_t i = h & mask;; i = (i + 1) & mask) {
       const Slot& s = slots_[i];
       if (!s.used) break;
-      if (s.hash == h && same_text(s.name, name)) return static_cast<std::uint32_t>(i);
+      if (s.hash == h && text::same_text(s.name, name)) return static_cast<std::uint32_t>(i);
     }
     // Unbounded distinct names (hostile input) must not grow the cache without limit. Either
     // way the slots move: the order learnt starts over.

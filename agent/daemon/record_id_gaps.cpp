@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "sessionwatch/text.hpp"
+
 #include <cstring>
 
 namespace sw::daemon {
@@ -12,7 +14,9 @@ std::optional<RecordIdGaps::Skipped> RecordIdGaps::observe(std::string_view file
                                                            std::uint64_t record_id) {
   if (record_id == 0) return std::nullopt;  // no id: nothing to compare
   const KeyParts parts{file, computer, channel};
-  if (!last_ || !same_stream(split_key(last_->first), parts)) {
+  const std::uint64_t hash = hash_of(parts);
+  Recent& recent = recent_[hash % kRecent];
+  if (!recent.entry || recent.hash != hash || !same_stream(split_key(recent.entry->first), parts)) {
     make_key(parts, key_);
     auto it = streams_.find(std::string_view(key_));
     if (it == streams_.end()) {
@@ -20,15 +24,16 @@ std::optional<RecordIdGaps::Skipped> RecordIdGaps::observe(std::string_view file
         for (auto& entry : streams_) gone_.insert(entry.first);
         streams_.clear();
         unsaved_.clear();
+        forget_recent();
       }
-      last_ = &*streams_.emplace(key_, Stream{record_id, 1}).first;
-      mark_unsaved(*last_);
+      recent = {hash, &*streams_.emplace(key_, Stream{record_id, 1}).first};
+      mark_unsaved(*recent.entry);
       return std::nullopt;
     }
-    last_ = &*it;
+    recent = {hash, &*it};
   }
-  mark_unsaved(*last_);
-  Stream& s = last_->second;
+  mark_unsaved(*recent.entry);
+  Stream& s = recent.entry->second;
   if (record_id == s.last + 1) {
     s.last = record_id;
     ++s.run;
@@ -47,8 +52,13 @@ void RecordIdGaps::mark_unsaved(Streams::value_type& entry) {
   unsaved_.push_back(&entry);
 }
 
+std::uint64_t RecordIdGaps::hash_of(const KeyParts& parts) {
+  return quick_hash(parts.channel, quick_hash(parts.computer, quick_hash(parts.file)));
+}
+
 bool RecordIdGaps::same_stream(const KeyParts& a, const KeyParts& b) {
-  return a.file == b.file && a.computer == b.computer && a.channel == b.channel;
+  return text::same_text(a.computer, b.computer) && text::same_text(a.channel, b.channel) &&
+         text::same_text(a.file, b.file);
 }
 
 void RecordIdGaps::make_key(const KeyParts& parts, std::string& key) {
@@ -74,7 +84,7 @@ void RecordIdGaps::forget(std::string_view file) {
   // Unsaved entries are dropped before their streams are erased, which would leave them dangling.
   const auto of_file = [&](std::string_view key) { return split_key(key).file == file; };
   std::erase_if(unsaved_, [&](const Streams::value_type* entry) { return of_file(entry->first); });
-  last_ = nullptr;
+  forget_recent();
   for (auto it = streams_.begin(); it != streams_.end();) {
     if (!of_file(it->first)) {
       ++it;
@@ -115,7 +125,7 @@ void RecordIdGaps::snapshot_parts(std::string_view prefix, bool changes_only, St
 void RecordIdGaps::restore_parts(std::string_view prefix, const StatePartMap& parts,
                                  const std::set<std::string, std::less<>>& open_files) {
   streams_.clear();
-  last_ = nullptr;
+  forget_recent();
   unsaved_.clear();
   gone_.clear();
   for (auto it = parts.lower_bound(std::string(prefix));

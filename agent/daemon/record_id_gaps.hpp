@@ -15,6 +15,7 @@
 // read again after a crash or a restart is a gap as it would have been without.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <set>
@@ -72,9 +73,18 @@ class RecordIdGaps {
   std::vector<Streams::value_type*> unsaved_;
   std::set<std::string> gone_;  // streams let go since the last snapshot_parts()
   std::string key_;             // the key being looked up, reused
-  // The stream observed last, compared before a key is built and looked up: a log's
-  // consecutive events are often of one computer and channel. Null whenever streams are erased.
-  Streams::value_type* last_ = nullptr;
+  // The streams observed lately, by a quick hash of their parts, compared before a key is built
+  // and looked up: a log's events come from a few computers and channels in turns (a fleet's
+  // forwarded events from hundreds), and building and hashing the key was most of an event's
+  // cost here. Emptied whenever streams are erased.
+  struct Recent {
+    std::uint64_t hash = 0;
+    Streams::value_type* entry = nullptr;
+  };
+  static constexpr std::size_t kRecent = 1024;
+  std::vector<Recent> recent_ = std::vector<Recent>(kRecent);
+  static std::uint64_t hash_of(const KeyParts& parts);
+  void forget_recent() { std::fill(recent_.begin(), recent_.end(), Recent{}); }
 
   static bool same_stream(const KeyParts& a, const KeyParts& b);
   void mark_unsaved(Streams::value_type& entry);

@@ -1,12 +1,14 @@
-// FNV-1a, 64-bit: a stable hash (same value on every platform and release) for dedup keys,
-// record identities and hash tables of short names. Not for anything an attacker must not
-// collide: it is not a cryptographic hash.
+// Hashes that are not cryptographic. FNV-1a, 64-bit: stable (the same value on every platform
+// and release) for dedup keys and record identities. quick_hash: for tables in memory only.
+// Neither is for anything an attacker must not collide.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <string_view>
+
+#include "sessionwatch/text.hpp"
 
 namespace sw {
 
@@ -19,6 +21,24 @@ constexpr std::uint64_t fnv1a(std::string_view s, std::uint64_t h = kFnv1aOffset
     h ^= static_cast<unsigned char>(c);
     h *= kFnv1aPrime;
   }
+  return h;
+}
+
+// A quick hash of short texts for tables in memory, eight bytes at a time (the last eight
+// overlapping): several times fewer steps than FNV-1a on names of 20 to 60 bytes. Its values are
+// not stable across releases: nothing stored may depend on them. A table using it compares the
+// texts themselves, so crafted collisions cost probes, never a wrong answer.
+inline std::uint64_t quick_hash(std::string_view s, std::uint64_t seed = 0) {
+  constexpr std::uint64_t kMul = 0x9E3779B97F4A7C15ull;
+  std::uint64_t h = (seed ^ s.size()) * kMul;
+  if (s.size() < sizeof(std::uint64_t)) return fnv1a(s, h);
+  const auto mix = [&h](std::uint64_t w) {
+    h = (h ^ w) * kMul;
+    h ^= h >> 29;
+  };
+  for (std::size_t i = 0; i + sizeof(std::uint64_t) < s.size(); i += sizeof(std::uint64_t))
+    mix(text::word_at(s, i));
+  mix(text::word_at(s, s.size() - sizeof(std::uint64_t)));
   return h;
 }
 

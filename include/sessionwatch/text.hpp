@@ -19,6 +19,17 @@ inline std::uint64_t word_at(std::string_view s, std::size_t at) {
   return w;
 }
 
+// a == b without a call to memcmp, which costs as much as the rest of a lookup in the tables
+// that compare short names per event: eight bytes at a time, the last eight overlapping.
+inline bool same_text(std::string_view a, std::string_view b) {
+  const std::size_t n = a.size();
+  if (n != b.size()) return false;
+  if (n < sizeof(std::uint64_t)) return a == b;
+  for (std::size_t i = 0; i + sizeof(std::uint64_t) < n; i += sizeof(std::uint64_t))
+    if (word_at(a, i) != word_at(b, i)) return false;
+  return word_at(a, n - sizeof(std::uint64_t)) == word_at(b, n - sizeof(std::uint64_t));
+}
+
 constexpr char lower(char c) {
   return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
 }

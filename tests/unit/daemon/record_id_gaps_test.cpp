@@ -58,7 +58,7 @@ TEST(RecordIdGaps, ComputersChannelsAndFilesAreIndependent) {
 }
 
 TEST(RecordIdGaps, StreamsTakingTurnsEachKeepTheirOwnRun) {
-  // The stream observed last is remembered (a log's consecutive events are often of one stream):
+  // The streams observed lately are remembered (a log's events come from a few in turns):
   // taking turns, in runs and one by one, each stream still sees only its own ids.
   RecordIdGaps gaps;
   for (std::uint64_t id = 1; id <= 100; ++id) {
@@ -74,6 +74,35 @@ TEST(RecordIdGaps, StreamsTakingTurnsEachKeepTheirOwnRun) {
   ASSERT_TRUE(skipped);
   EXPECT_EQ(skipped->from, 1101u);
   EXPECT_TRUE(gaps.observe(kFile, "dc01", "Security", 103)) << "Security's run carried on apart";
+}
+
+// More streams than the lookup remembers by hash (a fleet's forwarded events: thousands of
+// computers in turns): each keeps its own run, and each one's hole is its own gap.
+TEST(RecordIdGaps, ThousandsOfComputersTakingTurnsEachKeepTheirOwnRun) {
+  RecordIdGaps gaps;
+  constexpr int kComputers = 3000;
+  const auto computer = [](int c) { return "ws-" + std::to_string(c) + ".contoso.local"; };
+  for (std::uint64_t id = 1; id <= RecordIdGaps::kProof + 6; ++id) {
+    for (int c = 0; c < kComputers; ++c)
+      ASSERT_FALSE(gaps.observe(kFile, computer(c), "Security", id + c)) << c << " " << id;
+  }
+  for (int c = 0; c < kComputers; ++c) {
+    const auto skipped = gaps.observe(kFile, computer(c), "Security", RecordIdGaps::kProof + 9 + c);
+    ASSERT_TRUE(skipped) << c;
+    EXPECT_EQ(skipped->from, RecordIdGaps::kProof + 7 + c);
+  }
+}
+
+// A file let go takes its streams along, and those of other files stay as they were.
+TEST(RecordIdGaps, ForgettingAFileKeepsTheOthersRuns) {
+  RecordIdGaps gaps;
+  for (std::uint64_t id = 1; id <= 100; ++id) {
+    ASSERT_FALSE(gaps.observe(kFile, "dc01", "Security", id));
+    ASSERT_FALSE(gaps.observe(kOtherFile, "dc01", "Security", id));
+  }
+  gaps.forget(kFile);
+  EXPECT_TRUE(gaps.observe(kOtherFile, "dc01", "Security", 105));
+  EXPECT_FALSE(gaps.observe(kFile, "dc01", "Security", 105));
 }
 
 TEST(RecordIdGaps, PastTheMostStreamsEveryStreamStartsAfresh) {
