@@ -46,6 +46,7 @@ class FieldNameCache {
   // quick_hash, not FNV-1a byte by byte: hashing was most of a lookup, names running to 30 letters
   // and more ("winlog.event_data.TargetUserSid").
   static std::uint64_t hash(std::string_view s) { return quick_hash(s); }
+
   [[gnu::noinline]] FieldId look_up(std::string_view name) {
     const std::uint32_t slot = find_or_add(name);
     if (last_ != kNone) slots_[last_].next = slot;

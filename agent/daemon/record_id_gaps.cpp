@@ -1,10 +1,10 @@
 #include "daemon/record_id_gaps.hpp"
 
+#include <cstring>
+
 #include <nlohmann/json.hpp>
 
 #include "sessionwatch/text.hpp"
-
-#include <cstring>
 
 namespace sw::daemon {
 
