@@ -1,6 +1,7 @@
 // What `scan` and `demo` print: alerts as JSON lines or a table, or the session timelines.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <future>
 #include <memory>
@@ -33,6 +34,11 @@ class ScanOutput {
   bool ok() {
     wait_for_rules();
     return detector_ != nullptr;
+  }
+  // Whether the rules are loaded (ok(), error() and detector() would not wait).
+  bool rules_ready() const {
+    return !loading_.valid() ||
+           loading_.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
   }
   const std::string& error() {
     wait_for_rules();
@@ -70,6 +76,7 @@ class DetectingSink : public EventSink {
                 Progress& progress);
   void on_event(Event& event) override;
   void on_error(const DecodeError& error) override;
+  bool ready() override { return output_.rules_ready(); }
   void on_progress(std::uint64_t done, std::uint64_t total) override {
     progress_.update(done, total, records_);
   }

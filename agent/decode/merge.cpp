@@ -236,6 +236,10 @@ DecodeStats decode_files_merged(const std::vector<std::string>& paths, const Dec
   auto step = [&](std::size_t i) { return ahead ? ahead->step(i, *sinks[i]) : streams[i]->step(); };
   const decode_detail::TimeMerger::Release out = [&](Event& e) { sink.on_event(e); };
   for (;;) {
+    // A sink still preparing (a scan's rules loading on their own thread) would hold this
+    // thread in its first on_event: it decodes ahead meanwhile, as the workers do.
+    while (ahead && !sink.ready() && ahead->help()) {
+    }
     merger.release(out);
     const auto next = merger.hungry();
     if (!next) break;

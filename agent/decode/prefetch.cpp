@@ -72,6 +72,14 @@ bool Prefetcher::step(std::size_t index, ReplaySink& sink) {
   return step->more;
 }
 
+bool Prefetcher::help() {
+  std::unique_lock lock(mu_);
+  Lane* lane = pick();
+  if (lane == nullptr) return false;
+  run_step(*lane, lock);
+  return true;
+}
+
 void Prefetcher::work() {
   std::unique_lock lock(mu_);
   for (;;) {

@@ -60,6 +60,9 @@ class Prefetcher {
 
   // The lane's next step, replayed into `sink`: what DecodeStream::step would return.
   bool step(std::size_t lane, ReplaySink& sink);
+  // Decodes one step ahead on the calling thread, as a worker would (the merging thread while
+  // its sink cannot take events yet); false when none may begin within the budget.
+  bool help();
   // The lane's totals as of the last step replayed.
   const DecodeStats& stats(std::size_t lane) const { return lanes_[lane]->stats; }
 

@@ -49,6 +49,9 @@ class EventSink {
   virtual void on_error(const DecodeError& error) = 0;
   // Called now and then with bytes consumed so far and the total (0 when unknown).
   virtual void on_progress(std::uint64_t /*done*/, std::uint64_t /*total*/) {}
+  // false while on_event would wait for something another thread is still preparing (a scan's
+  // rules): a caller with other work to do (decoding ahead) does it first.
+  virtual bool ready() { return true; }
 };
 
 struct DecodeStats {

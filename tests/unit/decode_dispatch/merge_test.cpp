@@ -282,6 +282,41 @@ TEST_F(Merge, FilesDecodedOnThreadsGiveWhatOneThreadGives) {
   }
 }
 
+// A sink that is not ready for its first events (a scan whose rules are still loading): the
+// merging thread decodes ahead meanwhile, and the sink still gets what a ready one gets.
+class SlowToStartSink : public RecordingSink {
+ public:
+  explicit SlowToStartSink(int not_ready_for) : not_ready_for_(not_ready_for) {}
+  bool ready() override {
+    ++asked;
+    return asked > not_ready_for_;
+  }
+  int asked = 0;
+
+ private:
+  int not_ready_for_;
+};
+
+TEST_F(Merge, ASinkNotReadyYetGetsWhatAReadyOneGets) {
+  std::string a, b;
+  for (int i = 0; i < 3000; ++i) a += line(i * 3, i % 2 ? "WS-1" : "WS-2", i + 1);
+  for (int i = 0; i < 2000; ++i) b += line(i * 4, "WS-1", 5000 + i);
+  std::vector<std::string> files = {write("a.jsonl", a), write("b.jsonl", b)};
+  for (const auto& entry : fs::directory_iterator(kData + "/evtx")) {
+    if (entry.path().extension() == ".evtx") files.push_back(entry.path().string());
+  }
+  MergeOptions options;
+  options.decode_threads = 1;
+  options.max_held_events = 500;
+  RecordingSink ready;
+  const std::vector<std::string> expected =
+      trace(ready, decode_files_merged(files, {}, ready, options));
+  SlowToStartSink slow(40);
+  const std::vector<std::string> got = trace(slow, decode_files_merged(files, {}, slow, options));
+  EXPECT_GT(slow.asked, 40);  // asked until ready, then once per round
+  EXPECT_EQ(got, expected);
+}
+
 TEST_F(Merge, ManyInterleavedFilesAndDamagedOnesGiveOneOrderWhateverTheThreads) {
   // 40 files whose times interleave (file k holds k, k + 40, ...), an EVTX file cut inside its
   // fifth chunk, one with a chunk overwritten, one that is not a log.

@@ -179,6 +179,33 @@ TEST(Prefetcher, ReadsEveryFileOnceAheadBeforeAnyTwiceAndStaysWithinItsBudget) {
   }
 }
 
+// The merging thread waiting for its sink (a scan's rules still loading) decodes ahead as a
+// worker would, within the same budget, and what it decoded is replayed as if a worker had.
+TEST(Prefetcher, HelpDecodesAheadOnTheCallingThreadWithinTheBudget) {
+  constexpr std::size_t kFiles = 3, kBudget = 4;
+  Counters counters(kFiles);
+  Prefetcher ahead(0, kBudget);  // no worker: only the caller decodes
+  for (std::size_t i = 0; i < kFiles; ++i) {
+    EventSink& sink = ahead.new_lane();
+    ahead.add(std::make_unique<FakeStream>(i, 3, sink, counters));
+  }
+  int helped = 0;
+  while (ahead.help()) ++helped;
+  EXPECT_EQ(helped, int(kBudget));
+  EXPECT_EQ(total_steps(counters), int(kBudget));
+  EXPECT_EQ(counters.steps[0], 2);  // every file once before any twice, as the workers read
+  EXPECT_EQ(counters.steps[1], 1);
+  EXPECT_EQ(counters.steps[2], 1);
+  for (std::size_t i = 0; i < kFiles; ++i) {
+    std::vector<std::string> expected;
+    for (int n = 0; n < 3; ++n) expected.push_back("event " + std::to_string(i * 1000 + n));
+    expected.push_back("3 progress, 3 read 0 bad");
+    EXPECT_EQ(drain(ahead, i), expected) << "file " << i;
+  }
+  EXPECT_EQ(total_steps(counters), 9);
+  EXPECT_FALSE(ahead.help());  // every file read to its end
+}
+
 TEST(Prefetcher, HoldsAtMostTwoStepsOfAFileAhead) {
   Counters counters(1);
   Prefetcher ahead(1, 100);
