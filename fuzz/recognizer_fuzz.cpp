@@ -1,8 +1,11 @@
 // The 7063 recognizer over any event: input lines "Name=Value" become payload fields, other lines
-// the message. It must find at most one recognition per (error, field), of alerting errors only.
+// the message. It must find at most one recognition per (error, field), of alerting errors only,
+// and exactly what it finds scanning every field when its filter (a search of the event's text
+// for what every form holds) lets the event through.
 #include <set>
 #include <utility>
 
+#include "errors/recognizer.hpp"
 #include "fuzz_util.hpp"
 #include "sessionwatch/error_catalog.hpp"
 
@@ -44,6 +47,17 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     sw::fuzz::require(r.error != nullptr && r.error->alerting, "recognized a non-alerting error");
     sw::fuzz::require(seen.emplace(r.error, r.field).second,
                       "two recognitions of one error in one field", r.matched);
+  }
+  static const sw::errors::Recognizer recognizer(catalog);
+  const auto filtered = recognizer.recognize(event);
+  const auto scanned = recognizer.recognize_every_field(event);
+  sw::fuzz::require(filtered.size() == scanned.size(), "the event filter dropped a recognition",
+                    scanned.empty() ? std::string_view{} : std::string_view(scanned[0].matched));
+  for (std::size_t i = 0; i < scanned.size(); ++i) {
+    sw::fuzz::require(
+        filtered[i].error == scanned[i].error && filtered[i].form == scanned[i].form &&
+            filtered[i].field == scanned[i].field && filtered[i].matched == scanned[i].matched,
+        "the event filter changed a recognition", scanned[i].matched);
   }
   for (const sw::Field& f : event.fields()) (void)catalog.describe(event.value(f));
   return 0;

@@ -167,6 +167,13 @@ std::size_t find_x(std::string_view v, std::size_t from) {
   return n;
 }
 
+// The significant digits of v in lower-case hex: 0x1B97 -> "1b97", 0 -> "0".
+std::string hex_digits(std::uint32_t v) {
+  char digits[8];
+  const auto end = std::to_chars(std::begin(digits), std::end(digits), v, 16).ptr;
+  return std::string(std::begin(digits), end);
+}
+
 int form_rank(ErrorForm f) {
   switch (f) {
     case ErrorForm::kMessage:
@@ -298,84 +305,37 @@ Recognizer::Recognizer(const ErrorCatalog& catalog) {
     for (const auto& p : t.phrases) add_trigger(p);
     texts_.push_back(std::move(t));
   }
-  // Horspool skips ahead by up to the trigger length: far fewer steps than memchr on the first
-  // letter of a word in running English text, and one pass for all triggers.
-  trigger_search_ = AnyWordSearch(text_triggers_);
+  std::vector<NeedleSearch::Needle> triggers;
+  for (const std::string& w : text_triggers_) triggers.push_back({w, false});
+  trigger_search_ = NeedleSearch(std::move(triggers));
+  event_filter_ = NeedleSearch(event_needles());
 }
 
-AnyWordSearch::AnyWordSearch(std::vector<std::string> words) : words_(std::move(words)) {
-  std::erase_if(words_, [](const std::string& w) { return w.empty(); });
-  if (words_.empty()) return;
-  shortest_ = words_.front().size();
-  for (const std::string& w : words_) {
-    shortest_ = std::min(shortest_, w.size());
+// For each form of each alerting error, a text its field holds wherever a scan recognizes it.
+// An event holding none of them is recognized by no scan: most events are ruled out by one search
+// of their text, where the scans cost a pass or more over every field.
+std::vector<NeedleSearch::Needle> Recognizer::event_needles() const {
+  std::vector<NeedleSearch::Needle> needles;
+  auto add = [&](std::string text, bool any_case) {
+    needles.push_back({std::move(text), any_case});
+  };
+  // A code in decimal, after leading zeros or none: "7063", "07063" (scan_decimals).
+  for (const ErrorInfo* e : decimals_) add(std::to_string(e->code), false);
+  for (const NumericTarget& t : hex_targets_) {
+    // Its significant hex digits, in either case: "0x1B97", "0X00001b97" (scan_hex).
+    add(hex_digits(t.value), true);
+    if (t.form == ErrorForm::kHex) continue;
+    // An HRESULT or NTSTATUS as ten decimal digits, unsigned or negative: "2147949463",
+    // "-2147017833" (scan_decimals).
+    add(std::to_string(t.value), false);
+    add(std::to_string(0x100000000ull - t.value), false);
   }
-  // Past a window ending in byte c, the next occurrence of any word can start no sooner than
-  // c's last place among the first shortest_ - 1 letters of some word allows.
-  skip_.fill(shortest_);
-  for (const std::string& w : words_) {
-    ends_window_[static_cast<unsigned char>(w[shortest_ - 1])] = true;
-    for (std::size_t j = 0; j + 1 < shortest_; ++j) {
-      std::size_t& s = skip_[static_cast<unsigned char>(w[j])];
-      s = std::min(s, shortest_ - 1 - j);
-    }
-  }
-}
-
-bool AnyWordSearch::found_in(std::string_view text) const {
-  if (words_.empty()) return false;
-  const std::size_t n = text.size();
-  std::size_t pos = 0;
-#ifdef __SSE2__
-  // Sixteen starts at a time (every x86-64): a start is a candidate when some word's first letter
-  // is there and its letter at the window's end (the shortest word's length - 1) where it would
-  // be; only candidates are compared. One load at each of the two places serves every word and
-  // one mask gathers them (a load and a mask per word cost twice as much). Branch-free where
-  // skipping ahead mispredicts a branch every few steps (9% of the relay's io thread).
-  constexpr std::size_t kMaxWords = 8;  // more are searched by the skip table alone
-  const std::size_t end_at = shortest_ - 1;
-  __m128i first_letter[kMaxWords], end_letter[kMaxWords];
-  const std::size_t words = words_.size() <= kMaxWords ? words_.size() : 0;
-  for (std::size_t i = 0; i < words; ++i) {
-    first_letter[i] = _mm_set1_epi8(words_[i].front());
-    end_letter[i] = _mm_set1_epi8(words_[i][end_at]);
-  }
-  for (; words && pos + end_at + 16 <= n; pos += 16) {
-    const char* at = text.data() + pos;
-    const __m128i firsts = _mm_loadu_si128(reinterpret_cast<const __m128i*>(at));
-    const __m128i ends = _mm_loadu_si128(reinterpret_cast<const __m128i*>(at + end_at));
-    __m128i any = _mm_setzero_si128();
-    for (std::size_t i = 0; i < words; ++i) {
-      any = _mm_or_si128(any, _mm_and_si128(_mm_cmpeq_epi8(firsts, first_letter[i]),
-                                            _mm_cmpeq_epi8(ends, end_letter[i])));
-    }
-    for (auto mask = static_cast<unsigned>(_mm_movemask_epi8(any)); mask; mask &= mask - 1) {
-      const std::size_t start = pos + static_cast<std::size_t>(__builtin_ctz(mask));
-      const char* at_start = text.data() + start;
-      for (const std::string& w : words_) {
-        // The two letters first: most candidates are some other word's.
-        if (at_start[0] == w[0] && at_start[end_at] == w[end_at] && w.size() <= n - start &&
-            std::memcmp(at_start, w.data(), w.size()) == 0)
-          return true;
-      }
-    }
-  }
-  // Every start before `pos` was tried for every word; the rest is searched below.
-#endif
-  for (; pos + shortest_ <= n;) {
-    const auto last = static_cast<unsigned char>(text[pos + shortest_ - 1]);
-    if (ends_window_[last]) {
-      // The first byte before memcmp: most windows that end right start wrong, and a call per
-      // word was half the cost of searching a message.
-      for (const std::string& w : words_) {
-        if (text[pos] == w[0] && w.size() <= n - pos &&
-            std::memcmp(text.data() + pos + 1, w.data() + 1, w.size() - 1) == 0)
-          return true;
-      }
-    }
-    pos += skip_[last];
-  }
-  return false;
+  // A symbol, in any case (scan_symbols).
+  for (const TextTarget& t : texts_)
+    if (!t.error->symbol.empty()) add(t.error->symbol, true);
+  // A trigger word, without which scan_text compares no template or phrase.
+  for (const std::string& w : text_triggers_) add(w, false);
+  return needles;
 }
 
 struct Recognizer::FieldScan {
@@ -614,6 +574,11 @@ void Recognizer::scan_value(FieldId field, std::string_view value, bool is_messa
 }
 
 std::vector<Recognition> Recognizer::recognize(const Event& event) const {
+  if (!event_filter_.found_in(event.held_text())) return {};
+  return recognize_every_field(event);
+}
+
+std::vector<Recognition> Recognizer::recognize_every_field(const Event& event) const {
   std::vector<Recognition> out;
   for (const Field& f : event.fields()) scan_value(f.id, event.value(f), false, out);
   if (!event.message().empty()) scan_value(fields::Message, event.message(), true, out);

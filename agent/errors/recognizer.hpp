@@ -2,38 +2,26 @@
 // the alerting errors, laid out so the per-event scan is a few memchr-driven passes per value.
 #pragma once
 
-#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "sessionwatch/error_catalog.hpp"
+#include "sessionwatch/needle_search.hpp"
 
 namespace sw::errors {
-
-// Whether any of a few words occurs in a text, reading the text once, instead of one search per
-// word: sixteen starts at a time by each word's first and last letter where SSE2 is there, and
-// Horspool's skip table built over the first `shortest` letters of every word (Set Horspool) for
-// the rest.
-class AnyWordSearch {
- public:
-  explicit AnyWordSearch(std::vector<std::string> words);
-  bool found_in(std::string_view text) const;
-
- private:
-  std::vector<std::string> words_;
-  std::size_t shortest_ = 0;  // the window: no word is shorter
-  std::array<std::size_t, 256> skip_{};
-  std::array<bool, 256> ends_window_{};  // the last letter of some word's window
-};
 
 class Recognizer {
  public:
   explicit Recognizer(const ErrorCatalog& catalog);
   Recognizer(const Recognizer&) = delete;
   Recognizer& operator=(const Recognizer&) = delete;
+  // Every recognition in the event, best form first.
   std::vector<Recognition> recognize(const Event& event) const;
+  // The same, scanning every field even when the event holds none of the texts every form needs
+  // (the filter recognize applies first): for tests that hold the filter to the scans.
+  std::vector<Recognition> recognize_every_field(const Event& event) const;
 
   // Exposed for tests: how a field name is classified.
   static bool is_status_field_name(std::string_view name);
@@ -61,13 +49,16 @@ class Recognizer {
   void scan_hex(FieldScan& scan) const;  // 0x1B97, 0X80071B97 ...
   void scan_symbols(FieldScan& scan) const;
   void scan_text(FieldScan& scan) const;
+  std::vector<NeedleSearch::Needle> event_needles() const;
 
   std::vector<NumericTarget> hex_targets_;  // 0x1B97, 0x80071B97, 0xC0071B97 ...
   std::vector<const ErrorInfo*> decimals_;  // Win32 codes of alerting errors
   std::vector<TextTarget> texts_;
   // Cheap substrings one of which must occur before any template or phrase matching.
   std::vector<std::string> text_triggers_;
-  AnyWordSearch trigger_search_{{}};
+  NeedleSearch trigger_search_;
+  // A text every recognition holds in its field, of each form: see event_needles().
+  NeedleSearch event_filter_;
   std::size_t min_symbol_length_ = SIZE_MAX;  // shorter values cannot hold a symbol
   std::size_t min_text_length_ = SIZE_MAX;    // ... nor a phrase or template
 };

@@ -144,6 +144,9 @@ class Event {
 
   // Total bytes held (for memory accounting and benchmarks).
   std::size_t buffer_size() const { return buffer_.size(); }
+  // Every string the event holds, one after another (payload values, the message, the System
+  // strings): a text not found here is in none of them, whatever field a scan would read.
+  std::string_view held_text() const { return buffer_; }
   // What the event takes in memory, its allocations' capacity included (memory budgets).
   std::size_t footprint() const {
     return sizeof(Event) + buffer_.capacity() + fields_.capacity() * sizeof(Field);

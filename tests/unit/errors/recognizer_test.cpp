@@ -328,46 +328,107 @@ TEST(Recognizer, CustomCatalogIsHonoured) {
 namespace sw::errors {
 namespace {
 
-bool any_found_naively(const std::vector<std::string>& words, std::string_view text) {
-  for (const std::string& w : words)
-    if (text.find(w) != std::string_view::npos) return true;
-  return false;
-}
-
-// The one-pass search agrees with a search per word on texts built from the words' own letters
-// (so near misses, overlaps and partial words abound), whatever the offset and length: short
-// texts the skip table searches alone, and long ones whose start is searched sixteen at a time
-// (words planted across, at and after that part's end).
-TEST(AnyWordSearch, AgreesWithASearchPerWord) {
-  const std::vector<std::vector<std::string>> word_sets = {
-      {"lready", "ermission", "urrently", "dministrator"},
-      {"abc"},
-      {"aab", "ab", "abba"},
-      {"x", "yx"},
-      {"ready", "lready"},
-      {"ab", "bc", "cd", "de", "ea", "abc", "bcd", "cde", "dea"}};  // more than SSE2 takes
-  std::uint32_t seed = 12345;
-  auto next = [&seed] { return seed = seed * 1103515245u + 12345u; };
-  for (const auto& words : word_sets) {
-    const AnyWordSearch search(words);
-    std::string letters;
-    for (const std::string& w : words) letters += w;
-    letters += " .";
-    for (int round = 0; round < 6000; ++round) {
-      std::string text(next() % (round % 2 ? 40 : 120), ' ');
-      for (char& c : text) c = letters[(next() >> 8) % letters.size()];
-      if (round % 3 == 0) text.insert(next() % (text.size() + 1), words[next() % words.size()]);
-      SCOPED_TRACE(text);
-      EXPECT_EQ(search.found_in(text), any_found_naively(words, text));
-    }
+std::string described(const std::vector<Recognition>& found) {
+  std::string out;
+  for (const Recognition& r : found) {
+    out += std::to_string(r.error->code) + " form " + std::to_string(static_cast<int>(r.form)) +
+           " field " + std::string(field_name(r.field)) + " [" + r.matched + "] " +
+           r.holder_domain + "\\" + r.holder_user + "\n";
   }
+  return out;
 }
 
-TEST(AnyWordSearch, FindsNothingWithoutWordsOrInShortText) {
-  EXPECT_FALSE(AnyWordSearch({}).found_in("anything at all"));
-  EXPECT_FALSE(AnyWordSearch({"lready"}).found_in("lread"));
-  EXPECT_TRUE(AnyWordSearch({"lready"}).found_in("lready"));
-  EXPECT_TRUE(AnyWordSearch({"dministrator", "lready"}).found_in("an administrator"));
+// Events built from the forms of 7063 and 7062, their near misses and plain text, in fields
+// that do and do not name a status, and in the message: recognize (which first searches the
+// event's text for what every form holds) finds exactly what scanning every field finds.
+void expect_filter_agrees(const ErrorCatalog& catalog, const std::vector<std::string>& parts) {
+  const Recognizer recognizer(catalog);
+  const std::vector<std::string> names = {"Status", "ErrorCode", "Data", "TargetLogonId", "param1"};
+  std::uint32_t seed = 2024;
+  auto next = [&seed] { return (seed = seed * 1103515245u + 12345u) >> 8; };
+  auto text = [&] {
+    std::string t;
+    for (std::uint32_t k = next() % 5; k > 0; --k) t += parts[next() % parts.size()];
+    return t;
+  };
+  std::size_t recognized = 0;
+  for (int round = 0; round < 4000; ++round) {
+    Event e;
+    e.event_id = 1001;
+    e.set_channel("Application");
+    for (std::uint32_t k = next() % 4; k > 0; --k)
+      e.add_field(names[next() % names.size()], text());
+    if (next() % 2) e.set_message(text());
+    const std::string filtered = described(recognizer.recognize(e));
+    const std::string scanned = described(recognizer.recognize_every_field(e));
+    EXPECT_EQ(filtered, scanned);
+    recognized += scanned.empty() ? 0 : 1;
+  }
+  EXPECT_GT(recognized, 400u);  // the texts do hold forms, often
+}
+
+TEST(Recognizer, TheEventFilterRulesOutNoFormOfTheBuiltInErrors) {
+  expect_filter_agrees(ErrorCatalog::builtin(),
+                       {"7063",
+                        "07063",
+                        "7062",
+                        "706",
+                        " ",
+                        "(",
+                        ")",
+                        ":",
+                        "error ",
+                        "Error code ",
+                        "failed with ",
+                        "0x1B97",
+                        "0X00001b97",
+                        "0x80071b96",
+                        "0xC0071B97",
+                        "0x1b9",
+                        "x",
+                        "-2147017833",
+                        "2147949463",
+                        "3221691287",
+                        "1073276010",
+                        "214794946",
+                        "ERROR_CTX_NO_FORCE_LOGOFF",
+                        "error_ctx_session_in_use",
+                        "ERROR_CTX",
+                        "The user CONTOSO\\ann ",
+                        "is already logged on to the console of this computer. ",
+                        "You do not have permission to log in at this time. ",
+                        "To resolve this issue, contact CONTOSO\\ann and have them log off.",
+                        "is currently logged on to this computer. ",
+                        "Only the current user or an administrator can log on to this computer.",
+                        "already",
+                        "Permission",
+                        "logged on",
+                        "S-1-5-21-7063",
+                        "KB-7063",
+                        "v7.0.63",
+                        "\t\n"});
+}
+
+// A catalog whose codes are short: needles of one or two characters are compared at every start.
+TEST(Recognizer, TheEventFilterRulesOutNoFormOfShortCodes) {
+  ErrorInfo denied;
+  denied.code = 5;
+  denied.space = ErrorSpace::kWin32;
+  denied.symbol = "ERROR_ACCESS_DENIED";
+  denied.alerting = true;
+  ErrorInfo ntstatus;
+  ntstatus.code = 0xC000006Du;
+  ntstatus.space = ErrorSpace::kNtStatus;
+  ntstatus.symbol = "STATUS_LOGON_FAILURE";
+  ntstatus.alerting = true;
+  expect_filter_agrees(ErrorCatalog({denied, ntstatus}),
+                       {"5",          "05",          "0x5",
+                        "0X00000005", "0x80070005",  "-2147024891",
+                        "2147942405", "0xc000006d",  "0XC000006D",
+                        "3221225581", "-1073741715", " ",
+                        "error ",     "Status: ",    "(",
+                        ")",          "x",           "STATUS_LOGON_FAILURE",
+                        "7063",       "word"});
 }
 
 }  // namespace
