@@ -6,6 +6,16 @@
 namespace sw {
 namespace {
 
+// An alerting error of a custom catalog, with no message template.
+ErrorInfo alerting_error(std::uint32_t code, ErrorSpace space, std::string symbol) {
+  ErrorInfo e;
+  e.code = code;
+  e.space = space;
+  e.symbol = std::move(symbol);
+  e.alerting = true;
+  return e;
+}
+
 const ErrorCatalog& catalog() {
   return ErrorCatalog::builtin();
 }
@@ -310,12 +320,7 @@ TEST(Recognizer, FieldNameClassification) {
 }
 
 TEST(Recognizer, CustomCatalogIsHonoured) {
-  ErrorInfo only;
-  only.code = 1385;
-  only.space = ErrorSpace::kWin32;
-  only.symbol = "ERROR_LOGON_TYPE_NOT_GRANTED";
-  only.alerting = true;
-  ErrorCatalog custom({only});
+  ErrorCatalog custom({alerting_error(1385, ErrorSpace::kWin32, "ERROR_LOGON_TYPE_NOT_GRANTED")});
   const auto found = custom.recognize(event_with("Status", "0x569"));
   ASSERT_EQ(found.size(), 1u);
   EXPECT_EQ(found[0].error->code, 1385u);
@@ -409,26 +414,19 @@ TEST(Recognizer, TheEventFilterRulesOutNoFormOfTheBuiltInErrors) {
                         "\t\n"});
 }
 
-// A catalog whose codes are short: needles of one or two characters are compared at every start.
+// A catalog with a short code: needles shorter than the search's four-byte windows ("5") and an
+// NTSTATUS.
 TEST(Recognizer, TheEventFilterRulesOutNoFormOfShortCodes) {
-  ErrorInfo denied;
-  denied.code = 5;
-  denied.space = ErrorSpace::kWin32;
-  denied.symbol = "ERROR_ACCESS_DENIED";
-  denied.alerting = true;
-  ErrorInfo ntstatus;
-  ntstatus.code = 0xC000006Du;
-  ntstatus.space = ErrorSpace::kNtStatus;
-  ntstatus.symbol = "STATUS_LOGON_FAILURE";
-  ntstatus.alerting = true;
-  expect_filter_agrees(ErrorCatalog({denied, ntstatus}),
-                       {"5",          "05",          "0x5",
-                        "0X00000005", "0x80070005",  "-2147024891",
-                        "2147942405", "0xc000006d",  "0XC000006D",
-                        "3221225581", "-1073741715", " ",
-                        "error ",     "Status: ",    "(",
-                        ")",          "x",           "STATUS_LOGON_FAILURE",
-                        "7063",       "word"});
+  expect_filter_agrees(
+      ErrorCatalog({alerting_error(5, ErrorSpace::kWin32, "ERROR_ACCESS_DENIED"),
+                    alerting_error(0xC000006Du, ErrorSpace::kNtStatus, "STATUS_LOGON_FAILURE")}),
+      {"5",          "05",          "0x5",
+       "0X00000005", "0x80070005",  "-2147024891",
+       "2147942405", "0xc000006d",  "0XC000006D",
+       "3221225581", "-1073741715", " ",
+       "error ",     "Status: ",    "(",
+       ")",          "x",           "STATUS_LOGON_FAILURE",
+       "7063",       "word"});
 }
 
 }  // namespace
