@@ -16,6 +16,7 @@ HEADER_OWNER = {
     "ip_address.hpp": "core", "utf8.hpp": "core", "wildcard.hpp": "core",
     "yaml_guard.hpp": "core", "text.hpp": "core", "hash.hpp": "core", "json_escape.hpp": "core",
     "file.hpp": "core", "units.hpp": "core", "civil_time.hpp": "core", "derived.hpp": "core",
+    "needle_search.hpp": "core",
     "error_catalog.hpp": "errors",
     "decode.hpp": "decode", "evtx_native.hpp": "decode",
     "session.hpp": "session",
