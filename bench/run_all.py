@@ -112,7 +112,11 @@ def best_of(n, ours_argv, peer_argv):
 
 # ---- scan on JSON lines vs jq doing the same selection ----
 
-SCAN_RUNS = 3
+# Five runs of each side, taking turns: with three, the 05:46 table gave 485,299 events per CPU s
+# for a binary that gave 554,000-564,000 alone minutes later (its user time over the same file
+# ranged 0.53-1.01 s in six runs after the relay job): the least of three had landed in a slow
+# spell of the VM. A run is about 0.6 s against jq's 3 s.
+SCAN_RUNS = 5
 
 
 def scan_job(work):
@@ -410,9 +414,9 @@ How each row is measured (every side a fresh process; CPU s = user + system of a
   figure is its side's median (`REPEAT=N` changes the count).
 - **scan**: `sessionwatch scan --rules rules` over JSON lines from `gen_jsonl.py`, against
   `jq -c 'select(.winlog.event_data.Win32Status == "7063")'` (parses every line, keeps the 7063
-  events: the least a peer does). Events/s per CPU second is the one-core rate. Both run 3
+  events: the least a peer does). Events/s per CPU second is the one-core rate. Both run 5
   times, taking turns; each side's figure is its least CPU (a 1 s run on a shared VM swings by a
-  third between runs).
+  third between runs, more just after the relay job).
 - **EVTX**: one `scan --rules rules` over every corpus EVTX file against `evtxexport -f xml` run
   on each file in turn; both sides run 10 times, taking turns, and each figure is the best of its
   side's 10 (a run this short is mostly start-up, which one descheduling can double).
