@@ -70,7 +70,8 @@ int commonness(char c) {
 // high halves (a bit each), so every pairing of the two is let through. A place past the end of
 // a short needle takes any byte.
 struct Shape {
-  std::array<std::uint16_t, 4> lows{}, highs{};
+  static constexpr std::size_t kPlaces = 4;  // NeedleSearch::kWindow (checked where it is built)
+  std::array<std::uint16_t, kPlaces> lows{}, highs{};
 
   void add(const std::string& text, bool any_case, std::size_t window) {
     for (std::size_t at = 0; at < lows.size(); ++at) {
@@ -119,6 +120,7 @@ std::size_t NeedleSearch::rarest_window(const Needle& n) {
 }
 
 NeedleSearch::NeedleSearch(std::vector<Needle> needles) {
+  static_assert(Shape::kPlaces == kWindow);
   // Needles with one window (in any case, when they are) are one group to start with.
   struct Group {
     std::vector<Placed> placed;
