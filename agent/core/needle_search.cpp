@@ -285,6 +285,24 @@ __attribute__((target("avx2"))) inline std::uint32_t candidates_in(__m256i bucke
   return ~static_cast<std::uint32_t>(none);
 }
 
+// Whether found_from(block, first) holds for a block of kStep places: each block read in place
+// where its bytes are all in the text, the last ones from copies padded with zeros (candidates
+// are compared with the text itself, which bounds them). Inlined into each method's function, so
+// its block search is compiled for that method's instructions.
+template <std::size_t kStep, std::size_t kWindow, typename FoundFrom>
+[[gnu::always_inline]] inline bool found_in_blocks(std::string_view text, FoundFrom&& found_from) {
+  const std::size_t n = text.size();
+  std::size_t first = 0;
+  for (; first + kStep + kWindow - 1 <= n; first += kStep)
+    if (found_from(text.data() + first, first)) return true;
+  for (; first < n; first += kStep) {
+    char rest[kStep + kWindow - 1] = {};
+    std::memcpy(rest, text.data() + first, std::min(n - first, sizeof rest));
+    if (found_from(rest, first)) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 __attribute__((target("ssse3"))) bool NeedleSearch::found_in_ssse3(std::string_view text) const {
@@ -293,26 +311,15 @@ __attribute__((target("ssse3"))) bool NeedleSearch::found_in_ssse3(std::string_v
     low[at] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(low_[at].data()));
     high[at] = _mm_loadu_si128(reinterpret_cast<const __m128i*>(high_[at].data()));
   }
-  const std::size_t n = text.size();
-  std::size_t first = 0;
   alignas(16) std::uint8_t per_place[kPlaces];
-  auto found_from = [&](const char* from) __attribute__((target("ssse3"))) {
-    const __m128i buckets = buckets_from(low, high, from);
-    const std::uint32_t places = candidates_in(buckets);
-    if (places == 0) return false;
-    _mm_store_si128(reinterpret_cast<__m128i*>(per_place), buckets);
-    return found_among(text, first, per_place, places);
-  };
-  for (; first + kPlaces + kWindow - 1 <= n; first += kPlaces)
-    if (found_from(text.data() + first)) return true;
-  // The last places from copies padded with zeros; candidates are compared with the text itself,
-  // which bounds them.
-  for (; first < n; first += kPlaces) {
-    char rest[kPlaces + kWindow - 1] = {};
-    std::memcpy(rest, text.data() + first, std::min(n - first, sizeof rest));
-    if (found_from(rest)) return true;
-  }
-  return false;
+  return found_in_blocks<kPlaces, kWindow>(
+      text, [&](const char* from, std::size_t first) __attribute__((target("ssse3"))) {
+        const __m128i buckets = buckets_from(low, high, from);
+        const std::uint32_t places = candidates_in(buckets);
+        if (places == 0) return false;
+        _mm_store_si128(reinterpret_cast<__m128i*>(per_place), buckets);
+        return found_among(text, first, per_place, places);
+      });
 }
 
 // As found_in_ssse3, thirty-two places at a time.
@@ -324,24 +331,15 @@ __attribute__((target("avx2"))) bool NeedleSearch::found_in_avx2(std::string_vie
     high[at] = _mm256_broadcastsi128_si256(
         _mm_loadu_si128(reinterpret_cast<const __m128i*>(high_[at].data())));
   }
-  const std::size_t n = text.size();
-  std::size_t first = 0;
   alignas(32) std::uint8_t per_place[kWidePlaces];
-  auto found_from = [&](const char* from) __attribute__((target("avx2"))) {
-    const __m256i buckets = buckets_from(low, high, from);
-    const std::uint32_t places = candidates_in(buckets);
-    if (places == 0) return false;
-    _mm256_store_si256(reinterpret_cast<__m256i*>(per_place), buckets);
-    return found_among(text, first, per_place, places);
-  };
-  for (; first + kWidePlaces + kWindow - 1 <= n; first += kWidePlaces)
-    if (found_from(text.data() + first)) return true;
-  for (; first < n; first += kWidePlaces) {
-    char rest[kWidePlaces + kWindow - 1] = {};
-    std::memcpy(rest, text.data() + first, std::min(n - first, sizeof rest));
-    if (found_from(rest)) return true;
-  }
-  return false;
+  return found_in_blocks<kWidePlaces, kWindow>(
+      text, [&](const char* from, std::size_t first) __attribute__((target("avx2"))) {
+        const __m256i buckets = buckets_from(low, high, from);
+        const std::uint32_t places = candidates_in(buckets);
+        if (places == 0) return false;
+        _mm256_store_si256(reinterpret_cast<__m256i*>(per_place), buckets);
+        return found_among(text, first, per_place, places);
+      });
 }
 #else
 bool NeedleSearch::found_in_ssse3(std::string_view text) const {
