@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <optional>
+
 #include "sessionwatch/decode.hpp"
 #include "sessionwatch/utf8.hpp"
 #include "unit/decode_jsonl/event_testing.hpp"
@@ -64,6 +66,33 @@ TEST(JsonLineDecoder, NumbersWhereWinlogbeatPrintsStrings) {
   EXPECT_EQ(e.keywords, 0x0010000000000000ull);
   EXPECT_EQ(field_or(e, "Status"), "0xc000015b");
   EXPECT_EQ(field_or(e, "IpPort"), "7063");
+}
+
+// Plain digits take a shorter road than the other spellings of a number; every spelling reads
+// the same whichever road it takes, and what is not a number is still refused.
+TEST(JsonLineDecoder, RecordIdsInEverySpellingOfANumber) {
+  const auto record_id = [](const std::string& value) -> std::optional<std::uint64_t> {
+    JsonLineDecoder d;
+    Event e;
+    std::string error;
+    const std::string line = R"({"@timestamp":"2026-11-02T08:00:01Z","winlog":{"event_id":"4624",)"
+                             R"("channel":"Security","computer_name":"ws","record_id":)" +
+                             value + "}}";
+    if (!d.decode(line, e, error)) return std::nullopt;
+    return e.record_id;
+  };
+  EXPECT_EQ(record_id(R"("42")"), 42u);
+  EXPECT_EQ(record_id("42"), 42u);
+  EXPECT_EQ(record_id(R"(" 42 ")"), 42u);
+  EXPECT_EQ(record_id(R"("0x2A")"), 42u);
+  EXPECT_EQ(record_id(R"("0")"), 0u);
+  EXPECT_EQ(record_id(R"("9999999999999999999")"), 9999999999999999999u);    // 19 digits
+  EXPECT_EQ(record_id(R"("18446744073709551615")"), 18446744073709551615u);  // 20: the largest
+  EXPECT_EQ(record_id(R"("-1")"), 18446744073709551615u);  // signed, as NXLog prints keywords
+  EXPECT_EQ(record_id(R"("18446744073709551616")"), std::nullopt);  // one more
+  EXPECT_EQ(record_id(R"("42a")"), std::nullopt);
+  EXPECT_EQ(record_id(R"("4 2")"), std::nullopt);
+  EXPECT_EQ(record_id(R"("")"), std::nullopt);
 }
 
 // Levels and keywords by name: the spelling Windows renders matches first; any other case of the
