@@ -47,9 +47,14 @@ class PackedEvent {
   // Asks the CPU to bring the packed bytes into its caches ahead of unpack: a held event has
   // usually left them by the time it is released.
   void prefetch() const;
+  // The same for what time(), record_id(), computer() and channel() read (the head, the fields
+  // and the start of the text, where the decoders put the computer and channel): the detection
+  // thread reads those first, just after the decoding thread wrote them, from the other core.
+  void prefetch_keys() const;
 
  private:
   std::string_view text(Span s) const;
+  void prefetch_first(std::size_t max_bytes) const;
   static std::span<Span Event::*const> text_members();
   // Calls copy(event member, head member) for each member the head keeps (packed_event.cpp).
   template <typename E, typename H, typename Copy>
