@@ -1,4 +1,5 @@
 #include "decode/prefetch.hpp"
+#include "platform/fsync.hpp"
 
 #include <algorithm>
 
@@ -14,7 +15,11 @@ DecodeStats minus(const DecodeStats& a, const DecodeStats& b) {
 }  // namespace
 
 Prefetcher::Prefetcher(std::size_t workers, std::size_t max_ahead) : max_ahead_(max_ahead) {
-  for (std::size_t i = 0; i < workers; ++i) threads_.emplace_back([this] { work(); });
+  for (std::size_t i = 0; i < workers; ++i)
+    threads_.emplace_back([this] {
+      platform::name_this_thread("decode");
+      work();
+    });
 }
 
 Prefetcher::~Prefetcher() {

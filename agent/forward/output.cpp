@@ -127,7 +127,8 @@ class SpooledOutput final : public Output {
   // Flushes the spool to disk on request, off the producer's thread.
   class Syncer {
    public:
-    explicit Syncer(Spool& spool) : spool_(spool) {}
+    Syncer(Spool& spool, std::string thread_name)
+        : spool_(spool), thread_name_(std::move(thread_name)) {}
     ~Syncer() {
       {
         std::lock_guard lock(mu_);
@@ -161,6 +162,7 @@ class SpooledOutput final : public Output {
 
    private:
     void run() {
+      platform::name_this_thread(thread_name_);
       std::unique_lock lock(mu_);
       while (true) {
         cv_.wait(lock, [&] { return stopping_ || requested_ > done_; });
@@ -178,6 +180,7 @@ class SpooledOutput final : public Output {
     }
 
     Spool& spool_;
+    const std::string thread_name_;
     std::mutex mu_;
     std::condition_variable cv_;
     std::thread thread_;
@@ -382,6 +385,7 @@ class SpooledOutput final : public Output {
   }
 
   void run() {
+    platform::name_this_thread("out:" + config_.name);
     std::string err = plugin_->init();
     if (!err.empty()) {
       set_error(err);
@@ -441,8 +445,8 @@ class SpooledOutput final : public Output {
   OutputConfig config_;
   std::unique_ptr<Spool> spool_;
   std::unique_ptr<OutputPlugin> plugin_;
-  std::mutex enqueue_mu_;   // enqueue callers one at a time (the spool serializes them anyway)
-  Syncer syncer_{*spool_};  // after spool_: stopped before the spool goes
+  std::mutex enqueue_mu_;  // enqueue callers one at a time (the spool serializes them anyway)
+  Syncer syncer_{*spool_, "spool:" + config_.name};  // after spool_: stopped before the spool goes
 
   mutable std::mutex mu_;
   std::condition_variable cv_;

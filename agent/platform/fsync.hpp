@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <optional>
+#include <string>
 #include <system_error>
 
 namespace sw::platform {
@@ -60,5 +61,10 @@ void free_zeroed_pages(void* pages, std::size_t bytes);
 // must give way to the threads events wait on when they share a core. Linux: nice +10 for this
 // thread only; Windows: THREAD_PRIORITY_BELOW_NORMAL. Best effort: nothing changes on failure.
 void lower_thread_priority();
+
+// Names the calling thread as tools show it (top -H, ps -L, /proc/PID/task/*/comm, debuggers), so
+// that an operator or a profile can tell the agent's threads apart. Linux keeps its first 15
+// bytes; Windows: SetThreadDescription where the system has it. Best effort, like the above.
+void name_this_thread(const std::string& name);
 
 }  // namespace sw::platform

@@ -53,6 +53,7 @@ class CheckpointWriter {
     // Where it shares a core with the detection thread, a write (encoding megabytes of state)
     // waits for events rather than delaying them: checkpoints come later, alerts do not.
     platform::lower_thread_priority();
+    platform::name_this_thread("checkpoints");
     std::unique_lock lock(mutex_);
     for (;;) {
       changed_.wait(lock, [&] { return job_ || closed_; });

@@ -171,7 +171,10 @@ void Engine::Impl::start_detection(std::vector<WorkItem> initial) {
   metrics.started_unix = std::chrono::duration_cast<std::chrono::seconds>(
                              std::chrono::system_clock::now().time_since_epoch())
                              .count();
-  detection_thread = std::thread([this] { detection_main(); });
+  detection_thread = std::thread([this] {
+    platform::name_this_thread("detection");
+    detection_main();
+  });
   for (WorkItem& item : initial) queue.push(std::move(item));
   schedule_collect();
   watchdog_interval = platform::service::watchdog_interval();
@@ -229,6 +232,7 @@ void Engine::Impl::wait_for_delivery() {
                  options.delivery_timeout.count());
   }
   delivery_thread = std::thread([this, timeout] {
+    platform::name_this_thread("delivery wait");
     const bool delivered = outputs->wait_delivered(timeout);
     asio::post(io, [this, delivered] {
       if (!delivered) {

@@ -1,6 +1,7 @@
 #include "platform/fsync.hpp"
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -119,6 +120,15 @@ void lower_thread_priority() {
   // Linux keeps a nice value per thread (tid); elsewhere PRIO_PROCESS would lower every thread.
   const int now = ::getpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()));
   ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), std::min(now + 10, 19));
+#endif
+}
+
+void name_this_thread(const std::string& name) {
+#if defined(__linux__)
+  constexpr std::size_t kLinuxNameBytes = 15;  // and its terminating 0: longer names are refused
+  ::pthread_setname_np(::pthread_self(), name.substr(0, kLinuxNameBytes).c_str());
+#elif defined(__APPLE__)
+  ::pthread_setname_np(name.c_str());
 #endif
 }
 

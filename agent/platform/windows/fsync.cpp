@@ -91,4 +91,16 @@ void lower_thread_priority() {
   SetThreadPriority(GetCurrentThread(), THREAD_PRIORITY_BELOW_NORMAL);
 }
 
+void name_this_thread(const std::string& name) {
+  // Windows 10 1607 and later (and not in MinGW's headers): looked up, so that older systems
+  // run the agent all the same. Through void(*)(), the one function type any other converts to
+  // without a warning.
+  using SetDescription = HRESULT(WINAPI*)(HANDLE, PCWSTR);
+  static const auto set_description = reinterpret_cast<SetDescription>(reinterpret_cast<void (*)()>(
+      GetProcAddress(GetModuleHandleW(L"kernel32.dll"), "SetThreadDescription")));
+  if (!set_description) return;
+  const std::wstring wide(name.begin(), name.end());  // the agent's thread names are ASCII
+  set_description(GetCurrentThread(), wide.c_str());
+}
+
 }  // namespace sw::platform

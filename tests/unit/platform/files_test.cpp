@@ -3,9 +3,11 @@
 
 #include <filesystem>
 #include <random>
+#include <string>
 #include <thread>
 
 #ifndef _WIN32
+#include <pthread.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -87,6 +89,29 @@ TEST(ThreadPriority, LoweringIsForTheCallingThreadOnly) {
   if (before >= 19) GTEST_SKIP() << "the test already runs at the lowest priority";
   EXPECT_GT(after, before);
   EXPECT_EQ(nice_of_this_thread(), ours);
+}
+
+// Tools show each thread by its name (top -H, ps -L, /proc): the name of the thread that gave
+// it, cut where Linux cuts it, and no other thread's.
+TEST(ThreadNames, EachThreadShowsTheNameItGaveItself) {
+  const auto name_of_this_thread = [] {
+    char name[64] = {};
+    ::pthread_getname_np(::pthread_self(), name, sizeof name);
+    return std::string(name);
+  };
+  const std::string ours = name_of_this_thread();
+  std::string short_name;
+  std::string long_name;
+  std::thread named([&] {
+    name_this_thread("detection");
+    short_name = name_of_this_thread();
+    name_this_thread("out:a-collector-with-a-long-name");
+    long_name = name_of_this_thread();
+  });
+  named.join();
+  EXPECT_EQ(short_name, "detection");
+  EXPECT_EQ(long_name, "out:a-collector");  // its first 15 bytes
+  EXPECT_EQ(name_of_this_thread(), ours);
 }
 #endif
 

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "platform/fsync.hpp"
 #include "sessionwatch/decode.hpp"
 
 #include <condition_variable>
@@ -61,6 +62,7 @@ class EventlogInput final : public Input, private eventlog::Handler {
       refresh_stats();  // what create() met (an unreadable channel) before source_ was set
     }
     thread_ = std::thread([this] {
+      platform::name_this_thread("in:" + config_.name);
       while (source_->poll(kPollWait)) {
       }
     });

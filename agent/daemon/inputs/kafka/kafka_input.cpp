@@ -27,6 +27,7 @@ std::unique_ptr<Input> make_kafka_input(const InputConfig& config, std::size_t,
 
 #include "daemon/inputs/kafka/kafka_config.hpp"
 #include "daemon/inputs/kafka/partition_state.hpp"
+#include "platform/fsync.hpp"
 #include "sessionwatch/decode.hpp"
 
 namespace sw::daemon {
@@ -132,7 +133,10 @@ class KafkaInput final : public Input {
       error = "input " + config_.name + ": " + error;
       return false;
     }
-    thread_ = std::thread([this] { consume(); });
+    thread_ = std::thread([this] {
+      platform::name_this_thread("in:" + config_.name);
+      consume();
+    });
     return true;
   }
 
