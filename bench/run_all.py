@@ -96,18 +96,18 @@ def relay_job(work):
     row(job + ": peak RSS MB", f"{a['rss']:.0f}", f"rsyslog {r['rss']:.0f}", f"{a['rss'] / r['rss']:.2f}x of its")
 
 
-def best_of(n, ours_argv, peer_argv):
-    """Both sides n times, taking turns (so drift on the machine hits both alike); for each side
+def best_of(n, *argvs):
+    """Every command n times, taking turns (so drift on the machine hits them alike); for each
     the lowest wall and the lowest CPU seconds of its runs (a short run is mostly start-up, where
     one descheduling is already a large share; a longer one on a shared VM still swings by a
     third between runs), and the highest peak RSS."""
-    ours, peer = [], []
+    runs = [[] for _ in argvs]
     for _ in range(n):
-        ours.append(run(ours_argv))
-        peer.append(run(peer_argv))
-    best = lambda runs: {"wall": min(r["wall"] for r in runs), "cpu": min(r["cpu"] for r in runs),
-                         "rss": max(r["rss"] for r in runs)}
-    return best(ours), best(peer)
+        for argv, done in zip(argvs, runs):
+            done.append(run(argv))
+    best = lambda rs: {"wall": min(r["wall"] for r in rs), "cpu": min(r["cpu"] for r in rs),
+                       "rss": max(r["rss"] for r in rs)}
+    return [best(rs) for rs in runs]
 
 
 # ---- scan on JSON lines vs jq doing the same selection ----
@@ -169,7 +169,7 @@ level: low
 """
 
 
-RULE_RUNS = 3
+RULE_RUNS = 5
 
 
 def write_rules(folder, count, kind):
@@ -193,17 +193,18 @@ def rules_job(work):
         for count in (10, 1000):
             folders[count] = os.path.join(work, f"rules-{kind}-{count}")
             write_rules(folders[count], count, kind)
-        # Both sizes 3 times, taking turns, the least CPU of each: one run swings by +-25% here.
-        ten, thousand = best_of(RULE_RUNS, [SW, "scan", "--rules", folders[10], data],
-                                [SW, "scan", "--rules", folders[1000], data])
+        # Both sizes over the events and over an empty file (the start and the loading of the
+        # rules alone), all four taking turns, the least CPU of each: one run swings by +-25%
+        # here, and the per-event figure below is a difference of two of them.
+        ten, thousand, ten0, thousand0 = best_of(
+            RULE_RUNS, [SW, "scan", "--rules", folders[10], data],
+            [SW, "scan", "--rules", folders[1000], data], [SW, "scan", "--rules", folders[10], empty],
+            [SW, "scan", "--rules", folders[1000], empty])
         cpu = {10: ten["cpu"], 1000: thousand["cpu"]}
         what = "events no rule can match" if kind == "unmatched" else "4624 events reaching regex rules"
         row(f"rule cost, {RULE_N:,} JSON lines, {what}: CPU s", f"1,000 rules {cpu[1000]:.2f}",
             f"10 rules {cpu[10]:.2f}", f"{cpu[1000] / cpu[10]:.2f}x")
-        # The same scans over an empty file cost the start and the loading of the rules alone; what
-        # the full scan costs beyond that is the events' (the target is about that part).
-        ten0, thousand0 = best_of(RULE_RUNS, [SW, "scan", "--rules", folders[10], empty],
-                                  [SW, "scan", "--rules", folders[1000], empty])
+        # What the full scan costs beyond the empty one is the events' (the target is about that).
         per_event = {10: max(cpu[10] - ten0["cpu"], 1e-6) / RULE_N * 1e6,
                      1000: max(cpu[1000] - thousand0["cpu"], 1e-6) / RULE_N * 1e6}
         row(f"rule cost per event, loading apart ({what}): CPU µs",
@@ -420,12 +421,12 @@ How each row is measured (every side a fresh process; CPU s = user + system of a
 - **EVTX**: one `scan --rules rules` over every corpus EVTX file against `evtxexport -f xml` run
   on each file in turn; both sides run 10 times, taking turns, and each figure is the best of its
   side's 10 (a run this short is mostly start-up, which one descheduling can double).
-- **rule cost**: the same scan with 1,000 generated Sigma rules against 10 (each 3 times, taking
-  turns, the least CPU of each); "no rule can match"
+- **rule cost**: the same scan with 1,000 generated Sigma rules against 10; "no rule can match"
   names event ids the traffic never carries, "reaching regex rules" are 4624 rules whose `|re`
   pattern fails on every 4624 event. The "per event" rows take from each the CPU of the same
-  scan over an empty file (the start and the loading of the rules, also the least of 3) and
-  divide the rest by the events: what each event costs with 1,000 rules against 10.
+  scan over an empty file (the start and the loading of the rules) and divide the rest by the
+  events: what each event costs with 1,000 rules against 10. The four scans of a kind run 5
+  times, taking turns, and each figure is the least CPU of its 5.
 - **idle**: `sessionwatch run` with one file input on an empty file, against rsyslog's imfile on
   the same file: context switches per second of all threads (each a wakeup) and CPU seconds,
   read from /proc over the idle span after 2 s of start-up.
