@@ -199,6 +199,11 @@ TEST(JsonFastReader, UnescapesAsJsonSays) {
                                           "A") +
                                   std::string(1, '\0') + "!");
   EXPECT_EQ(field_or(e, "C"), long_run + "\n" + long_run + "\t");
+  // Runs of escapes, as in an event's message, and one just before the closing quote.
+  ASSERT_TRUE(d.decode(
+      R"({"winlog":{"event_id":1},"message":"Logon:\n\n\tName:\t\tx\u00e9\n\t\"y\"\n"})", e, error))
+      << error;
+  EXPECT_EQ(e.message(), "Logon:\n\n\tName:\t\tx\xc3\xa9\n\t\"y\"\n");
   // An escape and a letter beyond ASCII at each offset of two 16-byte steps.
   for (std::size_t at = 0; at < 32; ++at) {
     const std::string before(at, 'x');
@@ -222,6 +227,9 @@ TEST(JsonFastReader, AgreesOnBrokenGrammarAndOddEscapes) {
       R"({"winlog":{"event_id":1,"event_data":{"A":"\ud83d\u0041"}}})",
       R"({"winlog":{"event_id":1,"event_data":{"A":"\u12G4"}}})",
       R"({"winlog":{"event_id":1,"event_data":{"A":"\x41"}}})",
+      R"({"winlog":{"event_id":1,"event_data":{"A":"\n\n\x41"}}})",  // in a run of escapes
+      R"({"winlog":{"event_id":1,"event_data":{"A":"\t\"\\\/\u00e9\n"}}})",
+      R"({"winlog":{"event_id":1,"event_data":{"A":"\n\n\q"}}})",
       "{\"winlog\":{\"event_id\":1,\"event_data\":{\"A\":\"raw\ttab\"}}}",
       std::string(R"({"winlog":{"event_id":1,"event_data":{"A":"nul)") + '\0' + R"("}}})",
       std::string(R"({"winlog":{"event_id":1}})") + '\0',
@@ -259,6 +267,7 @@ TEST(JsonFastReader, LeavesToTheExactReaderWhatItCannotReadExactly) {
       "{\"winlog\":{\"event_id\":1,\"event_data\":{\"K\xc3\xa9\":\"a key beyond ASCII\"}}}",
       R"({"winlog":{"event_id":1,"event_data":{"A":"\ud83d alone"}}})",
       R"({"winlog":{"event_id":1,"event_data":{"A":"\x41"}}})",
+      R"({"winlog":{"event_id":1,"event_data":{"A":"\n\n\x41"}}})",  // in a run of escapes
       "{\"winlog\":{\"event_id\":1,\"event_data\":{\"A\":\"raw\ttab\"}}}",
       "{\"winlog\":{\"event_id\":1,\"event_data\":{\"Bad\":\"\xc3\x28\"}}}",
       "{\"winlog\":{\"event_id\":1,\"event_data\":{\"Cut\":\"\xe2\x82\"}}}",
