@@ -290,10 +290,15 @@ struct JsonLineDecoder::Impl {
         out->set_user_data_name(scalar_text(v));
         return;
       }
+      const bool leaf = kind_of(v) != Kind::kObject;
+      if (leaf && prefix_len == 0) {  // most of event_data: the key is the whole name
+        out->add_field(names.get(key), scalar_text(v), origin);
+        return;
+      }
       name.resize(prefix_len);
       if (prefix_len > 0) name.push_back('.');
       name.append(key);
-      if (kind_of(v) == Kind::kObject) {
+      if (!leaf) {
         flatten(object_of(v), name.size(), origin, depth + 1, false);
         return;
       }
