@@ -51,5 +51,48 @@ TEST(LineDecoder, LeavesTheErrorSearchToTheThreadWithTimeForIt) {
   EXPECT_EQ(tracker.form, refused.form);
 }
 
+// Events come from a pool, each holding what the last batch left in it: every format's decoder
+// starts from an empty event, so nothing of that carries over.
+TEST(LineDecoder, AnEventTakenFromThePoolHoldsOnlyItsOwnRecord) {
+  FileInputOptions options;
+  LineDecoder decoder(options, "relay-host");
+  EventBatch first;
+  decoder.decode(batch_of({winlogbeat_line(R"({"Win32Status":"7063","A":"1","B":"2","C":"3"})")}),
+                 first);
+  ASSERT_EQ(first.events.size(), 1u);
+  search_errors(first);
+  ASSERT_NE(first.events[0].found_error.error, nullptr);
+  const auto reused = [&](LineBatch batch) {
+    first.pool->give(std::move(first.events));
+    EventBatch next;
+    decoder.decode(batch, next);
+    EXPECT_EQ(next.events.size(), 1u);
+    first.events = std::move(next.events);
+    first.pool = next.pool;
+    return first.events.empty() ? Event() : first.events[0];
+  };
+  const Event json = reused(batch_of({winlogbeat_line(R"({"D":"4"})")}));
+  ASSERT_EQ(json.fields().size(), 1u);
+  EXPECT_EQ(json.value(json.fields()[0]), "4");
+  EXPECT_FALSE(json.found_error.searched);
+  LineBatch xml =
+      batch_of({"<Event><System><EventID>4624</EventID><Computer>dc-1</Computer>"
+                "</System></Event>"});
+  xml.format = InputFormat::kXml;
+  const Event from_xml = reused(xml);
+  EXPECT_EQ(from_xml.event_id, 4624u);
+  EXPECT_EQ(from_xml.computer(), "dc-1");
+  EXPECT_TRUE(from_xml.fields().empty());
+  EXPECT_EQ(from_xml.record_id, 0u);
+  LineBatch text = batch_of({"plain words"});
+  text.format = InputFormat::kText;
+  const Event from_text = reused(text);
+  EXPECT_EQ(from_text.event_id, 0u);
+  EXPECT_EQ(from_text.record_id, 0u);
+  EXPECT_EQ(from_text.computer(), "relay-host");
+  EXPECT_EQ(from_text.message(), "plain words");
+  EXPECT_FALSE(from_text.found_error.searched);
+}
+
 }  // namespace
 }  // namespace sw::daemon

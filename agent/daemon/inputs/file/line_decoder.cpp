@@ -42,8 +42,7 @@ void LineDecoder::decode(const LineBatch& lines, EventBatch& out) {
   for (const RecordRef& r : lines.records) {
     const std::string_view record(lines.data.data() + r.offset, r.length);
     if (count == events.size()) events.emplace_back();
-    Event& event = events[count];
-    event.clear();
+    Event& event = events[count];  // each decoder clears it first
     error.clear();
     if (!decode_one(record, lines.format, now, event, error)) {
       out.errors.push_back({r.number, error.empty() ? "not an event" : error});
