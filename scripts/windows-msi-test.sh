@@ -127,7 +127,15 @@ source=$(run reg query 'HKLM\System\CurrentControlSet\Services\EventLog\Applicat
   fail "no Application event log source"
 grep -q 'EventMessageFile.*C:\\Program Files\\sessionwatch\\sessionwatch.exe' <<<"$source" ||
   fail "event log source: $source"
-remembered=$(run reg query 'HKLM\Software\sessionwatch' /v Config) || fail "CONFIG not remembered"
+remembered=$(run reg query 'HKLM\Software\sessionwatch' /v Config) || {
+  # Seen once in many runs under wine, the install log ending in success: what reg printed is
+  # shown, then it looks once more; not there twice fails the test.
+  echo "  msi: reg query of the remembered CONFIG failed; it printed:"
+  tail -5 <<<"$remembered" | sed 's/^/      out: /'
+  sleep 1
+  remembered=$(run reg query 'HKLM\Software\sessionwatch' /v Config) ||
+    fail "CONFIG not remembered (HKLM\Software\sessionwatch /v Config), twice"
+}
 grep -qF "$config" <<<"$remembered" || fail "CONFIG remembered as: $remembered"
 # Without CONFIG the service reads ProgramData's (not run here: see above).
 # Captured first: `grep -q` leaving a pipe early makes msiinfo die of SIGPIPE under pipefail.
