@@ -12,6 +12,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "core/plain_digits.hpp"
 #include "sessionwatch/civil_time.hpp"
 
 namespace sw {
@@ -386,14 +387,8 @@ std::optional<std::uint64_t> parse_uint(std::string_view s) {
   const bool hex = s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
   std::uint64_t v = 0;
   if (!hex && s.size() <= 19) {
-    // Every event's id and record id come here: up to 19 digits cannot overflow, so no check
-    // per digit as from_chars makes.
-    for (const char c : s) {
-      const auto digit = static_cast<unsigned>(c - '0');
-      if (digit > 9) return std::nullopt;
-      v = v * 10 + digit;
-    }
-    return v;
+    if (read_plain_digits(s, v)) return v;  // every event's id and record id
+    return std::nullopt;
   }
   const char* last = s.data() + s.size();
   const auto r = std::from_chars(s.data() + (hex ? 2 : 0), last, v, hex ? 16 : 10);

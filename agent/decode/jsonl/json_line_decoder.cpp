@@ -30,6 +30,7 @@
 #include <cstring>
 
 #include "core/field_name_cache.hpp"
+#include "core/plain_digits.hpp"
 #include "decode/jsonl/json_cursor.hpp"
 #include "decode/jsonl/winlog_names.hpp"
 #include "sessionwatch/decode.hpp"
@@ -122,21 +123,9 @@ bool has_zone(std::string_view time) {
 }
 
 bool parse_u64(std::string_view s, std::uint64_t& out) {
-  // Three numbers a line (event id, record id, event code) are plain digits, up to 19 of which
-  // cannot overflow: read here in one pass, without the trim and the general parse below.
-  if (!s.empty() && s.size() <= 19) {
-    std::uint64_t v = 0;
-    std::size_t i = 0;
-    for (; i < s.size(); ++i) {
-      const auto digit = static_cast<unsigned>(s[i] - '0');
-      if (digit > 9) break;
-      v = v * 10 + digit;
-    }
-    if (i == s.size()) {
-      out = v;
-      return true;
-    }
-  }
+  // Three numbers a line (event id, record id, event code) are plain digits: read in one pass,
+  // without the trim and the general parse below.
+  if (read_plain_digits(s, out)) return true;
   s = trim(s);
   // Most text that comes here is a name (a level, a task, an opcode), and no number starts with
   // anything but a digit or a minus sign: neither parse below is tried for it.
